@@ -1,0 +1,1840 @@
+// The IsoLab command-line parser. See args.hpp for the contract and the message formats.
+//
+// Shape: one table of verbs (VerbDef), each with a table of flags (FlagDef). A small engine,
+// parse_flags(), implements pflag's syntax (combined shorthands, --name=value, "--", bool
+// =true/=false, interspersed or not); then a per-verb `finish` step moves positionals into the
+// Command and runs the checks Docker runs after flag parsing (client side in `parse()`, daemon side
+// in the engine's verifyContainerSettings). Keeping both kinds of check here lets the GUI terminal
+// and the CLI report the same words before anything touches the kernel (STYLE §8).
+#include "app/cli/args.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+#include <utility>
+
+namespace isolab::cli {
+namespace {
+
+// Every parse error exits 125, as Docker's flag errors do (cli.FlagErrorFunc). Docker itself
+// exits 1 for a wrong number of positionals (cobra's Args check is a plain error); IsoLab keeps
+// one code for everything the parser refuses, so scripts and lessons test a single value.
+constexpr int kUsageExit = 125;
+// `docker foo` and `docker container foo` are plain cobra errors: exit 1.
+constexpr int kUnknownCommandExit = 1;
+// A shell reports a syntax error (unterminated quote) with exit status 2.
+constexpr int kShellSyntaxExit = 2;
+// Docker's daemon refuses memory limits below 6 MiB (linuxMinMemory).
+constexpr int64_t kMinMemoryBytes = 6 * 1024 * 1024;
+// The smallest --cpus the range message promises (0.01 CPU); below it a CFS quota would be
+// shorter than the kernel's 1 ms minimum.
+constexpr int64_t kMinNanoCpus = 10'000'000;
+
+// ---------------------------------------------------------------------------------------------
+// Small string helpers
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::string join(const std::vector<std::string>& words, std::string_view sep) {
+    std::string out;
+    for (size_t i = 0; i < words.size(); ++i) {
+        if (i) out += sep;
+        out += words[i];
+    }
+    return out;
+}
+
+// Go's %q for the strings that appear in pflag messages: "value" with \" \\ and control escapes.
+std::string go_quote(std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+// Go's %q for one byte, as pflag prints the offending shorthand: 'z'.
+std::string go_quote_char(char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\'') return "'\\''";
+    if (c == '\\') return "'\\\\'";
+    if (u < 0x20 || u >= 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "'\\x%02x'", u);
+        return buf;
+    }
+    return std::string("'") + c + "'";
+}
+
+// Go's strconv.ParseBool, whose error pflag shows for `--rm=maybe`.
+Result<bool> go_parse_bool(std::string_view s) {
+    if (s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "true" || s == "True") return true;
+    if (s == "0" || s == "f" || s == "F" || s == "FALSE" || s == "false" || s == "False") return false;
+    return make_error("strconv.ParseBool: parsing " + go_quote(s) + ": invalid syntax");
+}
+
+// Go's strconv.ParseInt(s, 10, 64) (pflag uses base 0; the 0x/0o forms are not accepted here).
+Result<int64_t> go_parse_int64(std::string_view s) {
+    auto fail = [&](const char* why) {
+        return make_error("strconv.ParseInt: parsing " + go_quote(s) + ": " + why);
+    };
+    size_t i = 0;
+    bool negative = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+    if (i == s.size()) return fail("invalid syntax");
+    uint64_t magnitude = 0;
+    bool overflow = false;
+    for (; i < s.size(); ++i) {
+        if (!is_digit(s[i])) return fail("invalid syntax");
+        uint64_t digit = static_cast<uint64_t>(s[i] - '0');
+        if (magnitude > (UINT64_MAX - digit) / 10) overflow = true;
+        else magnitude = magnitude * 10 + digit;
+    }
+    const uint64_t limit = negative ? uint64_t(INT64_MAX) + 1 : uint64_t(INT64_MAX);
+    if (overflow || magnitude > limit) return fail("value out of range");
+    if (negative) return magnitude == uint64_t(INT64_MAX) + 1 ? INT64_MIN : -static_cast<int64_t>(magnitude);
+    return static_cast<int64_t>(magnitude);
+}
+
+// As above, for the `int` fields of Command (Go's int is 64-bit; ours is not).
+Result<int> go_parse_int(std::string_view s) {
+    auto v = go_parse_int64(s);
+    if (!v.ok()) return v.error();
+    if (*v < INT_MIN || *v > INT_MAX)
+        return make_error("strconv.ParseInt: parsing " + go_quote(s) + ": value out of range");
+    return static_cast<int>(*v);
+}
+
+// Go's strconv.Atoi, as ParseRestartPolicy uses it (only success matters: its error is replaced).
+bool go_atoi(std::string_view s, int& out) {
+    auto v = go_parse_int(s);
+    if (!v.ok()) return false;
+    out = *v;
+    return true;
+}
+
+// os.LookupEnv: set and possibly empty is different from unset.
+bool lookup_env(const std::string& key, std::string& value) {
+    const char* v = std::getenv(key.c_str());
+    if (!v) return false;
+    value = v;
+    return true;
+}
+
+// Docker's opts.ValidateEnv, run when the flag is set: "K=V" stays; a bare "K" takes K's value
+// from the current environment when set, else stays bare and is dropped later (the container
+// does not get K, as with Docker).
+Result<std::string> validate_env(std::string_view val) {
+    std::string_view key = val.substr(0, val.find('='));
+    if (key.empty()) return make_error("invalid environment variable: " + std::string(val));
+    if (val.find('=') != std::string_view::npos) return std::string(val);
+    std::string value;
+    if (lookup_env(std::string(key), value)) return std::string(key) + "=" + value;
+    return std::string(val);
+}
+
+// Docker's ParseEnvFile (opts/envfile.go): one KEY=VALUE per line, '#' comments, blank lines,
+// a bare KEY copied from the environment. The file is opened close-on-exec (STYLE §9).
+Result<std::vector<std::string>> read_env_file(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "re");
+    if (!f) {
+        int err = errno;  // saved before any other call can change it
+        std::string reason = std::strerror(err);
+        if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+        return make_error("open " + path + ": " + reason);  // Go's wording: lowercase strerror
+    }
+    std::string content;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) content.append(buf, n);
+    std::fclose(f);
+
+    std::vector<std::string> lines;
+    size_t pos = 0;
+    bool first = true;
+    while (pos <= content.size()) {
+        size_t end = content.find('\n', pos);
+        if (end == std::string::npos) end = content.size();
+        std::string line = content.substr(pos, end - pos);
+        pos = end + 1;
+        if (!line.empty() && line.back() == '\r') line.pop_back();  // bufio.ScanLines drops \r
+        if (first && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
+        first = false;
+        size_t start = 0;
+        while (start < line.size() && is_space(line[start])) ++start;
+        line.erase(0, start);
+        if (line.empty() || line[0] == '#') {
+            if (end == content.size()) break;
+            continue;
+        }
+        size_t eq = line.find('=');
+        std::string variable = line.substr(0, eq);
+        if (std::any_of(variable.begin(), variable.end(), is_space))
+            return make_error("poorly formatted environment: variable '" + variable + "' contains whitespaces");
+        if (variable.empty())
+            return make_error("poorly formatted environment: no variable name on line '" + line + "'");
+        if (eq != std::string::npos) {
+            lines.push_back(line);
+        } else {
+            std::string value;
+            lines.push_back(lookup_env(variable, value) ? variable + "=" + value : variable);
+        }
+        if (end == content.size()) break;
+    }
+    return lines;
+}
+
+// The engine's env is KEY=VALUE only: bare names that had no value in the environment go.
+std::vector<std::string> only_assignments(std::vector<std::string> env) {
+    std::erase_if(env, [](const std::string& e) { return e.find('=') == std::string::npos; });
+    return env;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports (go-connections nat.ParsePortSpec, newest order of checks)
+
+// nat.ParsePortRange: "80" or "8000-8010", each 0..65535.
+bool parse_port_range(std::string_view s, int& start, int& end) {
+    auto one = [](std::string_view p, int& out) {
+        if (!all_digits(p) || p.size() > 5) return false;
+        int v = std::stoi(std::string(p));
+        if (v > 65535) return false;
+        out = v;
+        return true;
+    };
+    size_t dash = s.find('-');
+    if (dash == std::string_view::npos) {
+        if (!one(s, start)) return false;
+        end = start;
+        return true;
+    }
+    if (!one(s.substr(0, dash), start) || !one(s.substr(dash + 1), end)) return false;
+    return end >= start;
+}
+
+bool valid_ip(const std::string& ip) {
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, ip.c_str(), buf) == 1 || inet_pton(AF_INET6, ip.c_str(), buf) == 1;
+}
+
+// Docker's convertToStandardNotation: "published=8080,target=80,protocol=udp" -> "8080:80/udp".
+Result<std::string> long_publish_to_short(std::string_view spec) {
+    std::string published, target, protocol = "tcp";
+    size_t pos = 0;
+    while (pos <= spec.size()) {
+        size_t comma = spec.find(',', pos);
+        if (comma == std::string_view::npos) comma = spec.size();
+        std::string_view param = spec.substr(pos, comma - pos);
+        size_t eq = param.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return make_error("invalid publish opts format (should be name=value but got '" + std::string(param) + "')");
+        std::string key(param.substr(0, eq));
+        std::string value(param.substr(eq + 1));
+        if (key == "published") published = value;
+        else if (key == "target") target = value;
+        else if (key == "protocol") protocol = value;
+        // mode=, host_ip= ...: ignored, as Docker's converter ignores keys it does not use.
+        pos = comma + 1;
+    }
+    return published + ":" + target + "/" + protocol;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restart policy, split as Docker splits it: the format is checked by the CLI, the name and the
+// count by the daemon. parse_args reports the two with different prefixes.
+
+struct RawRestart {
+    std::string name;
+    int count = 0;
+};
+
+Result<RawRestart> parse_restart_format(std::string_view text) {
+    RawRestart r;
+    size_t colon = text.find(':');
+    r.name = std::string(text.substr(0, colon));
+    if (colon != std::string_view::npos && r.name.empty())
+        return make_error("invalid restart policy format: no policy provided before colon");
+    if (colon != std::string_view::npos && colon + 1 < text.size()) {
+        if (!go_atoi(text.substr(colon + 1), r.count))
+            return make_error("invalid restart policy format: maximum retry count must be an integer");
+    }
+    return r;
+}
+
+Result<RestartPolicy> validate_restart(const RawRestart& r) {
+    RestartPolicy p;
+    if (r.name == "no" || r.name == "always" || r.name == "unless-stopped" || r.name.empty()) {
+        if (r.count != 0 && !r.name.empty()) {
+            std::string msg = "invalid restart policy: maximum retry count can only be used with 'on-failure'";
+            if (r.count < 0) msg += " and cannot be negative";
+            return make_error(msg);
+        }
+        p.kind = r.name == "always"           ? RestartPolicyKind::Always
+                 : r.name == "unless-stopped" ? RestartPolicyKind::UnlessStopped
+                                              : RestartPolicyKind::No;
+        return p;
+    }
+    if (r.name == "on-failure") {
+        if (r.count < 0) return make_error("invalid restart policy: maximum retry count cannot be negative");
+        p.kind = RestartPolicyKind::OnFailure;
+        p.max_retries = r.count;
+        return p;
+    }
+    return make_error("invalid restart policy: unknown policy '" + r.name +
+                      "'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The flag engine
+
+enum class FlagType { Bool, String, List, Int, Bytes, Decimal, Network, Filter };
+
+std::string_view type_word(FlagType t) {
+    switch (t) {
+        case FlagType::Bool: return "";
+        case FlagType::String: return "string";
+        case FlagType::List: return "list";
+        case FlagType::Int: return "int";
+        case FlagType::Bytes: return "bytes";
+        case FlagType::Decimal: return "decimal";
+        case FlagType::Network: return "network";
+        case FlagType::Filter: return "filter";
+    }
+    return "";
+}
+
+// Everything a verb's flags write into while parsing, beyond the Command itself: values that
+// Docker validates only after all flags are read (so the order of flags does not matter).
+struct ParseState {
+    explicit ParseState(Command& c) : cmd(c) {}
+    Command& cmd;
+    std::vector<std::string> env;        // -e, after validate_env, in order
+    std::vector<std::string> env_files;  // --env-file, in order
+    std::vector<std::string> publish;    // -p, as typed
+    std::vector<std::string> volumes;    // -v, as typed (refused in finish)
+    std::string restart;                 // --restart as typed ("" = not given)
+    bool memory_swap_given = false;
+};
+
+// Applies one flag value. Bool flags receive "true" or "false". Returns the bare reason on error;
+// the engine adds `invalid argument "V" for "-x, --name" flag: `.
+using ApplyFn = Status (*)(ParseState&, const std::string&);
+
+struct FlagDef {
+    std::string_view name;  // long name, without "--"
+    char shorthand;         // 0 = none
+    FlagType type;
+    std::string_view help;
+    ApplyFn apply;
+    std::string_view default_text = {};  // shown as (default ...) in usage
+    bool hidden = false;                 // aliases and deprecated spellings
+};
+
+enum class ArgRule { Any, None, Min, Max, Exact, Range };
+
+struct VerbDef;
+using FinishFn = Status (*)(ParseState&, std::vector<std::string>&, const VerbDef&, const std::string& path);
+
+struct VerbDef {
+    std::string_view name;
+    std::string_view use;  // what follows the command path in the usage line
+    std::string_view summary;
+    std::span<const FlagDef> flags;
+    std::span<const FlagDef> more_flags;  // run's own flags on top of the container flags
+    bool interspersed = true;             // false: the first positional ends the flags
+    ArgRule rule = ArgRule::Any;
+    int min = 0, max = 0;
+    FinishFn finish = nullptr;
+    bool group = false;  // everything after the verb goes to Command::rest
+};
+
+const FlagDef* find_long(const VerbDef& v, std::string_view name) {
+    for (auto span : {v.flags, v.more_flags})
+        for (const FlagDef& f : span)
+            if (f.name == name) return &f;
+    return nullptr;
+}
+
+const FlagDef* find_short(const VerbDef& v, char c) {
+    for (auto span : {v.flags, v.more_flags})
+        for (const FlagDef& f : span)
+            if (f.shorthand == c && c != 0) return &f;
+    return nullptr;
+}
+
+std::string flag_display(const FlagDef& f) {
+    if (f.shorthand) return std::string("-") + f.shorthand + ", --" + std::string(f.name);
+    return "--" + std::string(f.name);
+}
+
+std::string full_path(const std::string& path) { return path.empty() ? "isolab" : "isolab " + path; }
+
+std::string use_line(const VerbDef& v, const std::string& path) {
+    std::string line = full_path(path);
+    if (!v.use.empty()) line += " " + std::string(v.use);
+    return line;
+}
+
+// pflag/cobra flag error, as cli.FlagErrorFunc formats it in Docker v28+.
+Error flag_error(const VerbDef& v, const std::string& path, const std::string& reason) {
+    return make_error(reason + "\n\nUsage:  " + use_line(v, path) + "\n\nRun '" + full_path(path) +
+                          " --help' for more information",
+                      kUsageExit);
+}
+
+// Docker's reportError for run/create: errors found after flag parsing.
+Error run_error(const std::string& path, const std::string& reason) {
+    return make_error("isolab: " + reason + "\n\nRun '" + full_path(path) + " --help' for more information",
+                      kUsageExit);
+}
+
+// Checks Docker makes in the daemon keep the daemon's prefix, so that learners see the words
+// Docker shows (the same convention as "Error response from daemon: No such container").
+Error daemon_error(const std::string& path, const std::string& reason) {
+    return run_error(path, "Error response from daemon: " + reason);
+}
+
+Status set_flag(ParseState& st, const FlagDef& f, const std::string& value) {
+    std::string v = value;
+    if (f.type == FlagType::Bool) {
+        auto b = go_parse_bool(value);
+        if (!b.ok()) return make_error("invalid argument " + go_quote(value) + " for " + go_quote(flag_display(f)) +
+                                       " flag: " + b.error().message);
+        v = *b ? "true" : "false";
+    }
+    Status s = f.apply(st, v);
+    if (!s.ok())
+        return make_error("invalid argument " + go_quote(value) + " for " + go_quote(flag_display(f)) +
+                          " flag: " + s.error().message);
+    return {};
+}
+
+// pflag's parse loop. On error returns the bare pflag reason (the caller adds the usage footer).
+// `--help`, and `-h` where the verb has no -h of its own, set cmd.help.
+Status parse_flags(const VerbDef& v, const std::vector<std::string>& args, size_t start, ParseState& st,
+                   std::vector<std::string>& positionals) {
+    size_t i = start;
+    while (i < args.size()) {
+        const std::string& a = args[i++];
+        if (a == "--") {
+            positionals.insert(positionals.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+            break;
+        }
+        if (a.size() < 2 || a[0] != '-') {  // includes "-" alone, which is a positional
+            positionals.push_back(a);
+            if (!v.interspersed) {
+                positionals.insert(positionals.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+                break;
+            }
+            continue;
+        }
+        if (a[1] == '-') {
+            std::string_view body = std::string_view(a).substr(2);
+            if (body[0] == '-' || body[0] == '=') return make_error("bad flag syntax: " + a);
+            size_t eq = body.find('=');
+            std::string name(body.substr(0, eq));
+            const FlagDef* f = find_long(v, name);
+            if (!f) {
+                if (name == "help") {
+                    bool on = true;
+                    if (eq != std::string_view::npos) {
+                        auto b = go_parse_bool(body.substr(eq + 1));
+                        if (!b.ok()) return make_error("invalid argument " + go_quote(body.substr(eq + 1)) +
+                                                       " for \"-h, --help\" flag: " + b.error().message);
+                        on = *b;
+                    }
+                    st.cmd.help = st.cmd.help || on;
+                    continue;
+                }
+                return make_error("unknown flag: --" + name);
+            }
+            std::string value;
+            if (eq != std::string_view::npos) value = std::string(body.substr(eq + 1));
+            else if (f->type == FlagType::Bool) value = "true";
+            else if (i < args.size()) value = args[i++];  // pflag takes the next word even if it starts with '-'
+            else return make_error("flag needs an argument: " + a);
+            ISOLAB_TRY(set_flag(st, *f, value));
+            continue;
+        }
+        // One or more shorthands: -d, -dit, -p8080:80, -p=8080:80, -e K=V.
+        std::string_view sh = std::string_view(a).substr(1);
+        while (!sh.empty()) {
+            char c = sh[0];
+            const FlagDef* f = find_short(v, c);
+            if (!f) {
+                if (c == 'h') {
+                    st.cmd.help = true;
+                    sh.remove_prefix(1);
+                    continue;
+                }
+                // pflag names the rest of the cluster, not the whole word: -dz -> "in -z".
+                return make_error("unknown shorthand flag: " + go_quote_char(c) + " in -" + std::string(sh));
+            }
+            std::string value;
+            if (sh.size() > 2 && sh[1] == '=') {
+                value = std::string(sh.substr(2));
+                sh = {};
+            } else if (f->type == FlagType::Bool) {
+                value = "true";
+                sh.remove_prefix(1);
+            } else if (sh.size() > 1) {
+                value = std::string(sh.substr(1));
+                sh = {};
+            } else if (i < args.size()) {
+                value = args[i++];
+                sh = {};
+            } else {
+                return make_error("flag needs an argument: " + go_quote_char(c) + " in -" + std::string(sh));
+            }
+            ISOLAB_TRY(set_flag(st, *f, value));
+        }
+    }
+    return {};
+}
+
+std::string_view plural(int n) { return n == 1 ? "argument" : "arguments"; }
+
+// cobra's positional checks as Docker's cli/required.go words them.
+Status check_arg_count(const VerbDef& v, const std::string& path, size_t count) {
+    const std::string p = full_path(path);
+    const std::string usage_part = "\n\nUsage:  " + use_line(v, path) + "\n\n";
+    const int n = static_cast<int>(count);
+    switch (v.rule) {
+        case ArgRule::Any: return {};
+        case ArgRule::None:
+            if (n == 0) return {};
+            return make_error("isolab: '" + p + "' accepts no arguments" + usage_part + "Run '" + p +
+                                  " --help' for more information",
+                              kUsageExit);
+        case ArgRule::Min:
+            if (n >= v.min) return {};
+            return make_error("isolab: '" + p + "' requires at least " + std::to_string(v.min) + " " +
+                                  std::string(plural(v.min)) + usage_part + "See '" + p + " --help' for more information",
+                              kUsageExit);
+        case ArgRule::Max:
+            if (n <= v.max) return {};
+            return make_error("isolab: '" + p + "' requires at most " + std::to_string(v.max) + " " +
+                                  std::string(plural(v.max)) + usage_part + "Run '" + p + " --help' for more information",
+                              kUsageExit);
+        case ArgRule::Exact:
+            if (n == v.min) return {};
+            return make_error("isolab: '" + p + "' requires " + std::to_string(v.min) + " " +
+                                  std::string(plural(v.min)) + usage_part + "Run '" + p + " --help' for more information",
+                              kUsageExit);
+        case ArgRule::Range:
+            if (n >= v.min && n <= v.max) return {};
+            return make_error("isolab: '" + p + "' requires at least " + std::to_string(v.min) + " and at most " +
+                                  std::to_string(v.max) + " " + std::string(plural(v.max)) + usage_part + "Run '" +
+                                  p + " --help' for more information",
+                              kUsageExit);
+    }
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flag tables. Help texts are Docker's where the flag is Docker's.
+
+Status ok() { return {}; }
+bool on(const std::string& v) { return v == "true"; }
+
+#define FLAG_APPLY [](ParseState & st, const std::string& v) -> Status
+
+const FlagDef kAttachStreamFlag{
+    "attach", 'a', FlagType::List, "Attach to STDIN, STDOUT or STDERR", FLAG_APPLY {
+        std::string s = lower(v);
+        if (s != "stdin" && s != "stdout" && s != "stderr")
+            return make_error("valid streams are STDIN, STDOUT and STDERR");
+        st.cmd.attach_streams.push_back(s);
+        return ok();
+    }};
+
+const FlagDef kEnvFlag{"env", 'e', FlagType::List, "Set environment variables", FLAG_APPLY {
+                           auto e = validate_env(v);
+                           if (!e.ok()) return e.error();
+                           st.env.push_back(*e);
+                           return ok();
+                       }};
+
+const FlagDef kEnvFileFlag{"env-file", 0, FlagType::List, "Read in a file of environment variables", FLAG_APPLY {
+                               st.env_files.push_back(v);
+                               return ok();
+                           }};
+
+// The flags `run` and `create` share (Docker's containerOptions plus create's own).
+const FlagDef kContainerFlags[] = {
+    kAttachStreamFlag,
+    {"cap-add", 0, FlagType::List, "Add Linux capabilities", FLAG_APPLY {
+         st.cmd.cap_add.push_back(v);
+         return ok();
+     }},
+    {"cap-drop", 0, FlagType::List, "Drop Linux capabilities", FLAG_APPLY {
+         st.cmd.cap_drop.push_back(v);
+         return ok();
+     }},
+    {"cpus", 0, FlagType::Decimal, "Number of CPUs", FLAG_APPLY {
+         auto n = parse_cpus(v);
+         if (!n.ok()) return n.error();
+         st.cmd.spec.nano_cpus = *n;
+         return ok();
+     }},
+    {"entrypoint", 0, FlagType::String, "Overwrite the default ENTRYPOINT of the image", FLAG_APPLY {
+         // One word, never split; `--entrypoint ""` clears the image's entrypoint.
+         st.cmd.spec.entrypoint = v.empty() ? std::vector<std::string>{} : std::vector<std::string>{v};
+         return ok();
+     }},
+    kEnvFlag,
+    kEnvFileFlag,
+    {"hostname", 'h', FlagType::String, "Container host name", FLAG_APPLY {
+         st.cmd.spec.hostname = v;
+         return ok();
+     }},
+    {"init", 0, FlagType::Bool, "Run an init inside the container that forwards signals and reaps processes",
+     FLAG_APPLY {
+         st.cmd.init = on(v);
+         return ok();
+     }},
+    {"interactive", 'i', FlagType::Bool, "Keep STDIN open even if not attached", FLAG_APPLY {
+         st.cmd.spec.interactive = on(v);
+         return ok();
+     }},
+    {"label", 'l', FlagType::List, "Set meta data on a container", FLAG_APPLY {
+         size_t eq = v.find('=');
+         std::string key = v.substr(0, eq);
+         size_t b = key.find_first_not_of(" \t"), e = key.find_last_not_of(" \t");
+         key = b == std::string::npos ? "" : key.substr(b, e - b + 1);
+         if (key.empty()) return make_error("invalid label '" + v + "': empty name");
+         st.cmd.spec.labels[key] = eq == std::string::npos ? "" : v.substr(eq + 1);
+         return ok();
+     }},
+    {"memory", 'm', FlagType::Bytes, "Memory limit", FLAG_APPLY {
+         auto n = parse_bytes(v);
+         if (!n.ok()) return n.error();
+         st.cmd.spec.memory_bytes = *n;
+         return ok();
+     }},
+    {"memory-swap", 0, FlagType::Bytes, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+     FLAG_APPLY {
+         if (v == "-1") {
+             st.cmd.memory_swap = -1;
+         } else {
+             auto n = parse_bytes(v);
+             if (!n.ok()) return n.error();
+             st.cmd.memory_swap = *n;
+         }
+         st.memory_swap_given = true;
+         return ok();
+     }},
+    {"name", 0, FlagType::String, "Assign a name to the container", FLAG_APPLY {
+         st.cmd.spec.name = v;  // validated in finish, as Docker's daemon does
+         return ok();
+     }},
+    {"network", 0, FlagType::Network, "Connect a container to a network", FLAG_APPLY {
+         st.cmd.spec.network = v.empty() ? "default" : v;
+         return ok();
+     }},
+    {"net", 0, FlagType::Network, "Connect a container to a network", FLAG_APPLY {
+         st.cmd.spec.network = v.empty() ? "default" : v;
+         return ok();
+     }, {}, true},
+    {"pids-limit", 0, FlagType::Int, "Tune container pids limit (set -1 for unlimited)", FLAG_APPLY {
+         auto n = go_parse_int64(v);
+         if (!n.ok()) return n.error();
+         st.cmd.spec.pids_limit = *n;
+         return ok();
+     }},
+    {"privileged", 0, FlagType::Bool, "Give extended privileges to this container", FLAG_APPLY {
+         st.cmd.privileged = on(v);
+         return ok();
+     }},
+    {"publish", 'p', FlagType::List, "Publish a container's port(s) to the host", FLAG_APPLY {
+         st.publish.push_back(v);
+         return ok();
+     }},
+    {"publish-all", 'P', FlagType::Bool, "Publish all exposed ports to random ports", FLAG_APPLY {
+         st.cmd.spec.publish_all = on(v);
+         return ok();
+     }},
+    {"pull", 0, FlagType::String, "Pull image before running (\"always\", \"missing\", \"never\")", FLAG_APPLY {
+         st.cmd.pull = v;
+         return ok();
+     }, "\"missing\""},
+    {"quiet", 'q', FlagType::Bool, "Suppress the pull output", FLAG_APPLY {
+         st.cmd.quiet = on(v);
+         return ok();
+     }},
+    {"restart", 0, FlagType::String, "Restart policy to apply when a container exits", FLAG_APPLY {
+         st.restart = v;
+         return ok();
+     }, "\"no\""},
+    {"rm", 0, FlagType::Bool, "Automatically remove the container and its associated anonymous volumes when it exits",
+     FLAG_APPLY {
+         st.cmd.spec.auto_remove = on(v);
+         return ok();
+     }},
+    {"stop-signal", 0, FlagType::String, "Signal to stop the container", FLAG_APPLY {
+         st.cmd.spec.stop_signal = v;
+         return ok();
+     }},
+    {"stop-timeout", 0, FlagType::Int, "Timeout (in seconds) to stop a container", FLAG_APPLY {
+         auto n = go_parse_int(v);
+         if (!n.ok()) return n.error();
+         st.cmd.spec.stop_timeout = *n;
+         return ok();
+     }},
+    {"tty", 't', FlagType::Bool, "Allocate a pseudo-TTY", FLAG_APPLY {
+         st.cmd.spec.tty = on(v);
+         return ok();
+     }},
+    {"user", 'u', FlagType::String, "Username or UID (format: <name|uid>[:<group|gid>])", FLAG_APPLY {
+         st.cmd.spec.user = v;
+         return ok();
+     }},
+    {"volume", 'v', FlagType::List, "Bind mount a volume (not supported yet)", FLAG_APPLY {
+         st.volumes.push_back(v);
+         return ok();
+     }},
+    {"workdir", 'w', FlagType::String, "Working directory inside the container", FLAG_APPLY {
+         st.cmd.spec.workdir = v;
+         return ok();
+     }},
+};
+
+const FlagDef kRunOnlyFlags[] = {
+    {"detach", 'd', FlagType::Bool, "Run container in background and print container ID", FLAG_APPLY {
+         st.cmd.detach = on(v);
+         return ok();
+     }},
+    {"detach-keys", 0, FlagType::String, "Override the key sequence for detaching a container", FLAG_APPLY {
+         st.cmd.detach_keys = v;
+         return ok();
+     }},
+    {"sig-proxy", 0, FlagType::Bool, "Proxy received signals to the process", FLAG_APPLY {
+         st.cmd.sig_proxy = on(v);
+         return ok();
+     }, "true"},
+};
+
+const FlagDef kStartFlags[] = {
+    {"attach", 'a', FlagType::Bool, "Attach STDOUT/STDERR and forward signals", FLAG_APPLY {
+         st.cmd.attach = on(v);
+         return ok();
+     }},
+    {"detach-keys", 0, FlagType::String, "Override the key sequence for detaching a container", FLAG_APPLY {
+         st.cmd.detach_keys = v;
+         return ok();
+     }},
+    {"interactive", 'i', FlagType::Bool, "Attach container's STDIN", FLAG_APPLY {
+         st.cmd.interactive = on(v);
+         return ok();
+     }},
+};
+
+Status apply_timeout(ParseState& st, const std::string& v) {
+    auto n = go_parse_int(v);
+    if (!n.ok()) return n.error();
+    st.cmd.time = *n;
+    st.cmd.time_given = true;
+    return ok();
+}
+
+const FlagDef kStopFlags[] = {
+    {"signal", 's', FlagType::String, "Signal to send to the container", FLAG_APPLY {
+         st.cmd.signal = v;
+         return ok();
+     }},
+    {"timeout", 't', FlagType::Int, "Seconds to wait before killing the container", apply_timeout},
+    {"time", 0, FlagType::Int, "Seconds to wait before killing the container (deprecated: use --timeout)",
+     apply_timeout, {}, true},
+};
+
+const FlagDef kKillFlags[] = {
+    {"signal", 's', FlagType::String, "Signal to send to the container", FLAG_APPLY {
+         st.cmd.signal = v;
+         return ok();
+     }, "\"KILL\""},
+};
+
+const FlagDef kRmFlags[] = {
+    {"force", 'f', FlagType::Bool, "Force the removal of a running container (uses SIGKILL)", FLAG_APPLY {
+         st.cmd.force = on(v);
+         return ok();
+     }},
+    {"link", 'l', FlagType::Bool, "Remove the specified link", FLAG_APPLY {
+         st.cmd.link = on(v);
+         return ok();
+     }},
+    {"volumes", 'v', FlagType::Bool, "Remove anonymous volumes associated with the container", FLAG_APPLY {
+         st.cmd.volumes = on(v);
+         return ok();
+     }},
+};
+
+const FlagDef kFormatFlag{"format", 0, FlagType::String, "Format output using a custom template", FLAG_APPLY {
+                              st.cmd.format = v;
+                              return ok();
+                          }};
+
+const FlagDef kFilterFlag{"filter", 'f', FlagType::Filter, "Filter output based on conditions provided", FLAG_APPLY {
+                              st.cmd.filters.push_back(v);
+                              return ok();
+                          }};
+
+const FlagDef kNoTruncFlag{"no-trunc", 0, FlagType::Bool, "Don't truncate output", FLAG_APPLY {
+                               st.cmd.no_trunc = on(v);
+                               return ok();
+                           }};
+
+const FlagDef kPsFlags[] = {
+    {"all", 'a', FlagType::Bool, "Show all containers (default shows just running)", FLAG_APPLY {
+         st.cmd.all = on(v);
+         return ok();
+     }},
+    kFilterFlag,
+    kFormatFlag,
+    {"last", 'n', FlagType::Int, "Show n last created containers (includes all states)", FLAG_APPLY {
+         auto n = go_parse_int(v);
+         if (!n.ok()) return n.error();
+         st.cmd.last = *n;
+         return ok();
+     }, "-1"},
+    {"latest", 'l', FlagType::Bool, "Show the latest created container (includes all states)", FLAG_APPLY {
+         st.cmd.latest = on(v);
+         return ok();
+     }},
+    kNoTruncFlag,
+    {"quiet", 'q', FlagType::Bool, "Only display container IDs", FLAG_APPLY {
+         st.cmd.quiet = on(v);
+         return ok();
+     }},
+    {"size", 's', FlagType::Bool, "Display total file sizes", FLAG_APPLY {
+         st.cmd.size = on(v);
+         return ok();
+     }},
+};
+
+const FlagDef kLogsFlags[] = {
+    {"details", 0, FlagType::Bool, "Show extra details provided to logs", FLAG_APPLY {
+         st.cmd.details = on(v);
+         return ok();
+     }},
+    {"follow", 'f', FlagType::Bool, "Follow log output", FLAG_APPLY {
+         st.cmd.follow = on(v);
+         return ok();
+     }},
+    {"since", 0, FlagType::String,
+     "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)",
+     FLAG_APPLY {
+         st.cmd.since = v;
+         return ok();
+     }},
+    {"tail", 'n', FlagType::String, "Number of lines to show from the end of the logs", FLAG_APPLY {
+         st.cmd.tail = v;
+         return ok();
+     }, "\"all\""},
+    {"timestamps", 't', FlagType::Bool, "Show timestamps", FLAG_APPLY {
+         st.cmd.timestamps = on(v);
+         return ok();
+     }},
+    {"until", 0, FlagType::String,
+     "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)",
+     FLAG_APPLY {
+         st.cmd.until = v;
+         return ok();
+     }},
+};
+
+const FlagDef kExecFlags[] = {
+    {"detach", 'd', FlagType::Bool, "Detached mode: run command in the background", FLAG_APPLY {
+         st.cmd.detach = on(v);
+         return ok();
+     }},
+    {"detach-keys", 0, FlagType::String, "Override the key sequence for detaching a container", FLAG_APPLY {
+         st.cmd.detach_keys = v;
+         return ok();
+     }},
+    kEnvFlag,
+    kEnvFileFlag,
+    {"interactive", 'i', FlagType::Bool, "Keep STDIN open even if not attached", FLAG_APPLY {
+         st.cmd.interactive = on(v);
+         return ok();
+     }},
+    {"privileged", 0, FlagType::Bool, "Give extended privileges to the command", FLAG_APPLY {
+         st.cmd.privileged = on(v);
+         return ok();
+     }},
+    {"tty", 't', FlagType::Bool, "Allocate a pseudo-TTY", FLAG_APPLY {
+         st.cmd.tty = on(v);
+         return ok();
+     }},
+    {"user", 'u', FlagType::String, "Username or UID (format: \"<name|uid>[:<group|gid>]\")", FLAG_APPLY {
+         st.cmd.exec_user = v;
+         return ok();
+     }},
+    {"workdir", 'w', FlagType::String, "Working directory inside the container", FLAG_APPLY {
+         st.cmd.exec_workdir = v;
+         return ok();
+     }},
+};
+
+const FlagDef kInspectFlags[] = {
+    {"format", 'f', FlagType::String, "Format output using a custom template", FLAG_APPLY {
+         st.cmd.format = v;
+         return ok();
+     }},
+    {"size", 's', FlagType::Bool, "Display total file sizes if the type is container", FLAG_APPLY {
+         st.cmd.size = on(v);
+         return ok();
+     }},
+    {"type", 0, FlagType::String, "Only inspect objects of the given type", FLAG_APPLY {
+         st.cmd.inspect_type = v;
+         return ok();
+     }},
+};
+
+const FlagDef kCommitFlags[] = {
+    {"author", 'a', FlagType::String, "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")", FLAG_APPLY {
+         st.cmd.author = v;
+         return ok();
+     }},
+    {"change", 'c', FlagType::List, "Apply Dockerfile instruction to the created image", FLAG_APPLY {
+         st.cmd.changes.push_back(v);
+         return ok();
+     }},
+    {"message", 'm', FlagType::String, "Commit message", FLAG_APPLY {
+         st.cmd.message = v;
+         return ok();
+     }},
+    {"pause", 'p', FlagType::Bool, "Pause container during commit", FLAG_APPLY {
+         st.cmd.pause = on(v);
+         return ok();
+     }, "true"},
+};
+
+const FlagDef kHistoryFlags[] = {
+    kFormatFlag,
+    {"human", 'H', FlagType::Bool, "Print sizes and dates in human readable format", FLAG_APPLY {
+         st.cmd.human = on(v);
+         return ok();
+     }, "true"},
+    kNoTruncFlag,
+    {"quiet", 'q', FlagType::Bool, "Only show image IDs", FLAG_APPLY {
+         st.cmd.quiet = on(v);
+         return ok();
+     }},
+};
+
+const FlagDef kImagesFlags[] = {
+    {"all", 'a', FlagType::Bool, "Show all images (default hides intermediate images)", FLAG_APPLY {
+         st.cmd.all = on(v);
+         return ok();
+     }},
+    {"digests", 0, FlagType::Bool, "Show digests", FLAG_APPLY {
+         st.cmd.digests = on(v);
+         return ok();
+     }},
+    kFilterFlag,
+    kFormatFlag,
+    kNoTruncFlag,
+    {"quiet", 'q', FlagType::Bool, "Only show image IDs", FLAG_APPLY {
+         st.cmd.quiet = on(v);
+         return ok();
+     }},
+};
+
+const FlagDef kRmiFlags[] = {
+    {"force", 'f', FlagType::Bool, "Force removal of the image", FLAG_APPLY {
+         st.cmd.force = on(v);
+         return ok();
+     }},
+    {"no-prune", 0, FlagType::Bool, "Do not delete untagged parents", FLAG_APPLY {
+         st.cmd.no_prune = on(v);
+         return ok();
+     }},
+};
+
+const FlagDef kBuildFlags[] = {
+    {"build-arg", 0, FlagType::List, "Set build-time variables", FLAG_APPLY {
+         st.cmd.build_args.push_back(v);
+         return ok();
+     }},
+    {"file", 'f', FlagType::String, "Name of the Dockerfile (default: \"PATH/Dockerfile\")", FLAG_APPLY {
+         st.cmd.dockerfile = v;
+         return ok();
+     }},
+    {"no-cache", 0, FlagType::Bool, "Do not use cache when building the image", FLAG_APPLY {
+         st.cmd.no_cache = on(v);
+         return ok();
+     }},
+    {"quiet", 'q', FlagType::Bool, "Suppress the build output and print image ID on success", FLAG_APPLY {
+         st.cmd.quiet = on(v);
+         return ok();
+     }},
+    {"tag", 't', FlagType::List, "Name and optionally a tag (format: \"name:tag\")", FLAG_APPLY {
+         st.cmd.tags.push_back(v);
+         return ok();
+     }},
+};
+
+const FlagDef kSaveFlags[] = {
+    {"output", 'o', FlagType::String, "Write to a file, instead of STDOUT", FLAG_APPLY {
+         st.cmd.output = v;
+         return ok();
+     }},
+};
+
+const FlagDef kLoadFlags[] = {
+    {"input", 'i', FlagType::String, "Read from tar archive file, instead of STDIN", FLAG_APPLY {
+         st.cmd.input = v;
+         return ok();
+     }},
+    {"quiet", 'q', FlagType::Bool, "Suppress the load output", FLAG_APPLY {
+         st.cmd.quiet = on(v);
+         return ok();
+     }},
+};
+
+const FlagDef kVersionFlags[] = {
+    {"format", 'f', FlagType::String, "Format output using a custom template", FLAG_APPLY {
+         st.cmd.format = v;
+         return ok();
+     }},
+};
+
+Status apply_lang(ParseState& st, const std::string& v) {
+    if (v != "ko" && v != "en") return make_error("must be ko or en");
+    st.cmd.lang = v;
+    return ok();
+}
+
+const FlagDef kGuiFlags[] = {
+    {"frames", 0, FlagType::Int, "Render N frames, write --screenshot and exit", FLAG_APPLY {
+         auto n = go_parse_int(v);
+         if (!n.ok()) return n.error();
+         if (*n < 1) return make_error("must be at least 1");
+         st.cmd.frames = *n;
+         return ok();
+     }},
+    {"lang", 0, FlagType::String, "Language of the window: ko or en", apply_lang},
+    {"lesson", 0, FlagType::String, "Open the lesson with this ID", FLAG_APPLY {
+         st.cmd.lesson = v;
+         return ok();
+     }},
+    {"present", 0, FlagType::Bool, "Projector mode: larger text and widgets", FLAG_APPLY {
+         st.cmd.present = on(v);
+         return ok();
+     }},
+    {"screenshot", 0, FlagType::String, "Write a PNG of the window to this file", FLAG_APPLY {
+         st.cmd.screenshot = v;
+         return ok();
+     }},
+};
+
+// Flags before the verb (Docker's global options, IsoLab's own).
+const FlagDef kGlobalFlags[] = {
+    {"debug", 'D', FlagType::Bool, "Enable debug mode", FLAG_APPLY {
+         st.cmd.debug = on(v);
+         return ok();
+     }},
+    {"lang", 0, FlagType::String, "Language of messages and the window: ko or en", apply_lang},
+    {"root", 0, FlagType::String, "State root (default $ISOLAB_ROOT, else /var/lib/isolab as root)", FLAG_APPLY {
+         st.cmd.global_root = v;
+         return ok();
+     }},
+    {"version", 'v', FlagType::Bool, "Print version information and quit", FLAG_APPLY {
+         st.cmd.short_version = on(v);
+         return ok();
+     }},
+};
+
+#undef FLAG_APPLY
+
+// ---------------------------------------------------------------------------------------------
+// Per-verb finishing: positionals into the Command, then Docker's post-parse checks.
+
+// Precondition (checked by check_arg_count): pos.size() >= 1.
+Status finish_container(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
+    Command& c = st.cmd;
+    ContainerSpec& s = c.spec;
+    s.image = pos[0];
+    s.cmd.assign(pos.begin() + 1, pos.end());
+    if (s.image.empty()) return run_error(path, "invalid reference format");
+
+    // Client-side checks, in the order of Docker's RunRun/parse().
+    if (c.pull != "always" && c.pull != "missing" && c.pull != "never")
+        return run_error(path, "invalid pull option: '" + c.pull + "': must be one of \"always\", \"missing\" or \"never\"");
+    for (const std::string& p : st.publish) {
+        auto ports = parse_publish(p);
+        if (!ports.ok()) return run_error(path, ports.error().message);
+        s.ports.insert(s.ports.end(), ports->begin(), ports->end());
+    }
+    std::vector<std::string> env;
+    for (const std::string& file : st.env_files) {
+        auto lines = read_env_file(file);
+        if (!lines.ok()) return run_error(path, lines.error().message);
+        env.insert(env.end(), lines->begin(), lines->end());
+    }
+    env.insert(env.end(), st.env.begin(), st.env.end());
+    s.env = only_assignments(std::move(env));
+
+    RawRestart raw_restart;
+    if (!st.restart.empty()) {
+        auto r = parse_restart_format(st.restart);
+        if (!r.ok()) return run_error(path, r.error().message);
+        raw_restart = *r;
+    }
+    bool restarts = !raw_restart.name.empty() && raw_restart.name != "no";
+    if (s.auto_remove && restarts) return run_error(path, "Conflicting options: --restart and --rm");
+    if (c.verb == "run" && c.detach && !c.attach_streams.empty())
+        return make_error("Conflicting options: -a and -d", kUsageExit);
+    if (!st.volumes.empty())
+        return run_error(path, "volumes are not supported yet (-v " + st.volumes.front() +
+                                   "): an IsoLab container sees only its image and its own writable layer");
+
+    // Daemon-side checks (Docker's verifyContainerSettings), same words.
+    if (!s.workdir.empty() && s.workdir[0] != '/')
+        return daemon_error(path, "the working directory '" + s.workdir + "' is invalid, it needs to be an absolute path");
+    if (s.memory_bytes > 0 && s.memory_bytes < kMinMemoryBytes)
+        return daemon_error(path, "Minimum memory limit allowed is 6MB");
+    if (s.memory_bytes > 0 && c.memory_swap > 0 && c.memory_swap < s.memory_bytes)
+        return daemon_error(path, "Minimum memoryswap limit should be larger than memory limit, see usage");
+    if (s.memory_bytes == 0 && c.memory_swap > 0)
+        return daemon_error(path, "You should always set the Memory limit when using Memoryswap limit, see usage");
+    if (s.nano_cpus != 0) {
+        long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        if (host_cpus < 1) host_cpus = 1;
+        // Docker's daemon checks 0 <= nano <= N*1e9 (0 = no limit); IsoLab also holds it to the
+        // 0.01 its own message promises, because a smaller CFS quota is refused by the kernel.
+        if (s.nano_cpus < kMinNanoCpus || s.nano_cpus > int64_t(host_cpus) * 1'000'000'000) {
+            std::string n = std::to_string(host_cpus);
+            return daemon_error(path, "range of CPUs is from 0.01 to " + n + ".00, as there are only " + n +
+                                          " CPUs available");
+        }
+    }
+    if (!s.stop_signal.empty()) {
+        auto sig = parse_signal(s.stop_signal);
+        if (!sig.ok()) return daemon_error(path, sig.error().message);
+    }
+    if (!st.restart.empty()) {
+        auto policy = validate_restart(raw_restart);
+        if (!policy.ok()) return daemon_error(path, policy.error().message);
+        s.restart = *policy;
+    }
+    if (!s.name.empty()) {
+        auto name = validate_container_name(s.name);
+        if (!name.ok()) return daemon_error(path, name.error().message);
+        s.name = *name;
+    }
+    return {};
+}
+
+Status finish_exec(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
+    Command& c = st.cmd;
+    c.args = {pos[0]};
+    c.exec_cmd.assign(pos.begin() + 1, pos.end());
+    std::vector<std::string> env;
+    for (const std::string& file : st.env_files) {
+        auto lines = read_env_file(file);
+        if (!lines.ok()) return run_error(path, lines.error().message);
+        env.insert(env.end(), lines->begin(), lines->end());
+    }
+    env.insert(env.end(), st.env.begin(), st.env.end());
+    c.exec_env = only_assignments(std::move(env));
+    return {};
+}
+
+Status finish_top(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
+    st.cmd.args = {pos[0]};
+    st.cmd.ps_args.assign(pos.begin() + 1, pos.end());
+    return {};
+}
+
+Status finish_kill(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
+    st.cmd.args = pos;
+    if (st.cmd.signal.empty()) st.cmd.signal = "KILL";
+    return {};
+}
+
+Status finish_inspect(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
+    st.cmd.args = pos;
+    const std::string& t = st.cmd.inspect_type;
+    if (!t.empty() && t != "container" && t != "image" && t != "network")
+        return make_error(go_quote(t) + " is not a valid value for --type", kUsageExit);
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The verbs
+
+const std::span<const FlagDef> kNone{};
+
+constexpr VerbDef verb(std::string_view name, std::string_view use, std::string_view summary,
+                       std::span<const FlagDef> flags, ArgRule rule, int min = 0, int max = 0,
+                       FinishFn finish = nullptr) {
+    VerbDef v;
+    v.name = name;
+    v.use = use;
+    v.summary = summary;
+    v.flags = flags;
+    v.rule = rule;
+    v.min = min;
+    v.max = max;
+    v.finish = finish;
+    return v;
+}
+
+VerbDef make_run() {
+    VerbDef v = verb("run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+                     kContainerFlags, ArgRule::Min, 1, 0, finish_container);
+    v.more_flags = kRunOnlyFlags;
+    v.interspersed = false;
+    return v;
+}
+
+VerbDef make_not_interspersed(VerbDef v) {
+    v.interspersed = false;
+    return v;
+}
+
+VerbDef make_group(std::string_view name, std::string_view use, std::string_view summary) {
+    VerbDef v = verb(name, use, summary, kNone, ArgRule::Any);
+    v.group = true;
+    return v;
+}
+
+const std::vector<VerbDef>& verbs() {
+    static const std::vector<VerbDef> table = {
+        make_run(),
+        make_not_interspersed(verb("create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
+                                   kContainerFlags, ArgRule::Min, 1, 0, finish_container)),
+        verb("start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", kStartFlags,
+             ArgRule::Min, 1),
+        verb("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", kStopFlags,
+             ArgRule::Min, 1),
+        verb("restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", kStopFlags,
+             ArgRule::Min, 1),
+        verb("kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", kKillFlags,
+             ArgRule::Min, 1, 0, finish_kill),
+        verb("pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", kNone,
+             ArgRule::Min, 1),
+        verb("unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", kNone,
+             ArgRule::Min, 1),
+        verb("rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", kRmFlags, ArgRule::Min, 1),
+        verb("ps", "[OPTIONS]", "List containers", kPsFlags, ArgRule::None),
+        make_not_interspersed(verb("exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
+                                   "Execute a command in a running container", kExecFlags, ArgRule::Min, 2, 0,
+                                   finish_exec)),
+        verb("logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", kLogsFlags, ArgRule::Exact, 1),
+        verb("inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker-style objects",
+             kInspectFlags, ArgRule::Min, 1, 0, finish_inspect),
+        verb("wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
+             kNone, ArgRule::Min, 1),
+        make_not_interspersed(verb("top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container",
+                                   kNone, ArgRule::Min, 1, 0, finish_top)),
+        verb("diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", kNone,
+             ArgRule::Exact, 1),
+        verb("port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
+             kNone, ArgRule::Range, 1, 2),
+        verb("commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes",
+             kCommitFlags, ArgRule::Range, 1, 2),
+        verb("history", "[OPTIONS] IMAGE", "Show the history of an image", kHistoryFlags, ArgRule::Exact, 1),
+        verb("images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", kImagesFlags, ArgRule::Max, 0, 1),
+        verb("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", kRmiFlags, ArgRule::Min, 1),
+        verb("build", "[OPTIONS] PATH", "Build an image from a Dockerfile", kBuildFlags, ArgRule::Exact, 1),
+        verb("tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+             kNone, ArgRule::Exact, 2),
+        verb("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
+             kSaveFlags, ArgRule::Min, 1),
+        verb("load", "[OPTIONS]", "Load an image from a tar archive or STDIN", kLoadFlags, ArgRule::None),
+        verb("version", "[OPTIONS]", "Show the IsoLab version information", kVersionFlags, ArgRule::None),
+        verb("gui", "[OPTIONS]", "Open the IsoLab window (what `isolab` alone does)", kGuiFlags, ArgRule::None),
+        verb("help", "[COMMAND]", "Help about any command", kNone, ArgRule::Any),
+        make_group("doctor", "[OPTIONS]", "Show what this machine offers, and what IsoLab does without the rest"),
+        make_group("race", "[OPTIONS]", "Boot a VM and start a container running the same web server, and time both"),
+        make_group("vm", "COMMAND", "Manage virtual machines"),
+        make_group("network", "COMMAND", "Manage networks"),
+        make_group("lesson", "COMMAND", "Check and list lessons"),
+        make_group("runtime", "COMMAND", "Show and choose the container runtime backend"),
+        make_group("container", "COMMAND", "Manage containers"),
+        make_group("image", "COMMAND", "Manage images"),
+    };
+    return table;
+}
+
+const VerbDef* find_verb(std::string_view name) {
+    for (const VerbDef& v : verbs())
+        if (v.name == name) return &v;
+    return nullptr;
+}
+
+struct SubCommand {
+    std::string_view word;
+    std::string_view verb;
+};
+
+// `docker container X` and `docker image X` forms that IsoLab serves, mapped to flat verbs.
+constexpr SubCommand kContainerSubs[] = {
+    {"commit", "commit"}, {"create", "create"}, {"diff", "diff"},       {"exec", "exec"},
+    {"inspect", "inspect"}, {"kill", "kill"},   {"logs", "logs"},       {"ls", "ps"},
+    {"list", "ps"},       {"ps", "ps"},         {"pause", "pause"},     {"port", "port"},
+    {"restart", "restart"}, {"rm", "rm"},       {"remove", "rm"},       {"run", "run"},
+    {"start", "start"},   {"stop", "stop"},     {"top", "top"},         {"unpause", "unpause"},
+    {"wait", "wait"},
+};
+constexpr SubCommand kImageSubs[] = {
+    {"build", "build"}, {"history", "history"}, {"inspect", "inspect"}, {"load", "load"}, {"ls", "images"},
+    {"list", "images"}, {"rm", "rmi"},          {"remove", "rmi"},      {"save", "save"}, {"tag", "tag"},
+};
+
+std::span<const SubCommand> subs_of(std::string_view group) {
+    if (group == "container") return kContainerSubs;
+    if (group == "image") return kImageSubs;
+    return {};
+}
+
+// "unknown flag: --x" / "unknown shorthand flag: 'x' in -x" for a word that no flag table knows.
+std::string unknown_flag_reason(const std::string& word) {
+    if (word.rfind("--", 0) == 0) return "unknown flag: --" + word.substr(2, word.find('=') - 2);
+    return "unknown shorthand flag: " + go_quote_char(word[1]) + " in " + word;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage text
+
+std::string flag_lines(std::span<const FlagDef> a, std::span<const FlagDef> b, bool with_help) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    std::vector<const FlagDef*> all;
+    for (auto span : {a, b})
+        for (const FlagDef& f : span)
+            if (!f.hidden && !f.name.empty()) all.push_back(&f);
+    std::sort(all.begin(), all.end(), [](const FlagDef* x, const FlagDef* y) { return x->name < y->name; });
+    for (const FlagDef* f : all) {
+        std::string left = f->shorthand ? std::string("  -") + f->shorthand + ", --" : std::string("      --");
+        left += f->name;
+        if (!type_word(f->type).empty()) left += " " + std::string(type_word(f->type));
+        std::string right(f->help);
+        if (!f->default_text.empty()) right += " (default " + std::string(f->default_text) + ")";
+        rows.emplace_back(std::move(left), std::move(right));
+    }
+    if (with_help) rows.emplace_back("      --help", "Print usage");
+    size_t width = 0;
+    for (auto& r : rows) width = std::max(width, r.first.size());
+    std::string out;
+    for (auto& r : rows) out += r.first + std::string(width - r.first.size() + 3, ' ') + r.second + "\n";
+    if (!out.empty()) out.pop_back();
+    return out;
+}
+
+std::string aliases_of(std::string_view verb_name) {
+    if (verb_name == "inspect") return "";  // `docker inspect` is its own command, no aliases
+    std::vector<std::string> names;
+    for (std::string_view group : {"container", "image"})
+        for (const SubCommand& s : subs_of(group))
+            if (s.verb == verb_name) names.push_back("isolab " + std::string(group) + " " + std::string(s.word));
+    if (names.empty()) return "";
+    names.push_back("isolab " + std::string(verb_name));
+    return join(names, ", ");
+}
+
+std::string top_level_usage() {
+    std::string out =
+        "Usage:  isolab [OPTIONS] COMMAND [ARG...]\n\n"
+        "Containers and virtual machines, side by side, for learning.\n"
+        "Type the commands you would type for Docker; `isolab` alone opens the window.\n\n"
+        "Common Commands:\n";
+    auto row = [](std::string_view name, std::string_view summary) {
+        std::string n(name);
+        return "  " + n + std::string(n.size() < 12 ? 12 - n.size() : 1, ' ') + std::string(summary) + "\n";
+    };
+    const char* common[] = {"run", "exec", "ps", "build", "images", "gui", "race", "doctor"};
+    for (const char* name : common) out += row(name, find_verb(name)->summary);
+    out += "\nManagement Commands:\n";
+    const char* groups[] = {"container", "image", "lesson", "network", "runtime", "vm"};
+    for (const char* name : groups) out += row(name, find_verb(name)->summary);
+    out += "\nCommands:\n";
+    std::vector<const VerbDef*> rest;
+    for (const VerbDef& v : verbs()) {
+        bool listed = std::find_if(std::begin(common), std::end(common), [&](const char* n) { return v.name == n; }) !=
+                          std::end(common) ||
+                      std::find_if(std::begin(groups), std::end(groups), [&](const char* n) { return v.name == n; }) !=
+                          std::end(groups);
+        if (!listed) rest.push_back(&v);
+    }
+    std::sort(rest.begin(), rest.end(), [](const VerbDef* a, const VerbDef* b) { return a->name < b->name; });
+    for (const VerbDef* v : rest) out += row(v->name, v->summary);
+    out += "\nGlobal Options:\n" + flag_lines(kGlobalFlags, kNone, false) + "\n\n";
+    out += "Run 'isolab COMMAND --help' for more information on a command.";
+    return out;
+}
+
+std::string verb_usage(const VerbDef& v, const std::string& path) {
+    std::string out = "Usage:  " + use_line(v, path) + "\n\n" + std::string(v.summary);
+    std::span<const SubCommand> subs = subs_of(v.name);
+    if (!subs.empty()) {
+        out += "\n\nCommands:\n";
+        std::vector<std::string_view> shown;  // one row per command; ls/list/ps are aliases
+        for (const SubCommand& s : subs) {
+            if (std::find(shown.begin(), shown.end(), s.verb) != shown.end()) continue;
+            shown.push_back(s.verb);
+            const VerbDef* target = find_verb(s.verb);
+            std::string w(s.word);
+            out += "  " + w + std::string(w.size() < 12 ? 12 - w.size() : 1, ' ') + std::string(target->summary) + "\n";
+        }
+        out += "\nRun '" + full_path(path) + " COMMAND --help' for more information on a command.";
+        return out;
+    }
+    if (v.group) return out + "\n\nRun '" + full_path(path) + " COMMAND --help' for more information on a command.";
+    std::string aliases = aliases_of(v.name);
+    if (!aliases.empty()) out += "\n\nAliases:\n  " + aliases;
+    out += "\n\nOptions:\n" + flag_lines(v.flags, v.more_flags, true);
+    return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Public value parsers
+
+Result<int64_t> parse_bytes(std::string_view text) {
+    // go-units RAMInBytes: ^(\d+(\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$ with binary multiples.
+    auto invalid = [&] { return make_error("invalid size: '" + std::string(text) + "'"); };
+    size_t i = 0;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    if (i == 0) return invalid();
+    size_t frac_begin = i, frac_end = i;
+    if (i < text.size() && text[i] == '.') {
+        frac_begin = ++i;
+        while (i < text.size() && is_digit(text[i])) ++i;
+        frac_end = i;
+        if (frac_end == frac_begin) return invalid();
+    }
+    if (i < text.size() && text[i] == ' ') ++i;
+    long double multiplier = 1;
+    if (i < text.size()) {
+        switch (std::tolower(static_cast<unsigned char>(text[i]))) {
+            case 'k': multiplier = 1024.0L; ++i; break;
+            case 'm': multiplier = 1024.0L * 1024; ++i; break;
+            case 'g': multiplier = 1024.0L * 1024 * 1024; ++i; break;
+            case 't': multiplier = 1024.0L * 1024 * 1024 * 1024; ++i; break;
+            case 'p': multiplier = 1024.0L * 1024 * 1024 * 1024 * 1024; ++i; break;
+            default: break;
+        }
+    }
+    if (i < text.size() && (text[i] == 'i' || text[i] == 'I')) ++i;
+    if (i < text.size() && (text[i] == 'b' || text[i] == 'B')) ++i;
+    if (i != text.size()) return invalid();
+    // Digit arithmetic, not strtold: the GUI may run under a locale whose decimal point is ','.
+    long double value = 0;
+    for (size_t k = 0; k < frac_begin && is_digit(text[k]); ++k) value = value * 10 + (text[k] - '0');
+    long double scale = 0.1L;
+    for (size_t k = frac_begin; k < frac_end; ++k, scale /= 10) value += (text[k] - '0') * scale;
+    value *= multiplier;
+    if (value >= 9.2233720368547758e18L) return invalid();  // would not fit int64
+    return static_cast<int64_t>(value);
+}
+
+Result<int64_t> parse_cpus(std::string_view text) {
+    // big.Rat.SetString subset: [+-]digits[.digits] or [+-]N/D; exact to 1e-9.
+    auto not_rational = [&] { return make_error("failed to parse " + std::string(text) + " as a rational number"); };
+    std::string_view s = text;
+    bool negative = false;
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+        negative = s[0] == '-';
+        s.remove_prefix(1);
+    }
+    constexpr int64_t kNano = 1'000'000'000;
+    constexpr int64_t kHuge = INT64_MAX;  // beyond any host: the range check reports it
+    size_t slash = s.find('/');
+    if (slash != std::string_view::npos) {
+        std::string_view num = s.substr(0, slash), den = s.substr(slash + 1);
+        if (!all_digits(num) || !all_digits(den)) return not_rational();
+        if (num.size() > 9 || den.size() > 9) return kHuge;
+        int64_t n = std::stoll(std::string(num)), d = std::stoll(std::string(den));
+        if (d == 0) return not_rational();
+        if ((n * kNano) % d != 0) return make_error("value is too precise");
+        int64_t nano = n * kNano / d;
+        return negative ? -nano : nano;
+    }
+    size_t dot = s.find('.');
+    std::string_view int_part = s.substr(0, dot);
+    std::string_view frac_part = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
+    if (int_part.empty() && frac_part.empty()) return not_rational();
+    if ((!int_part.empty() && !all_digits(int_part)) || (!frac_part.empty() && !all_digits(frac_part)))
+        return not_rational();
+    if (frac_part.size() > 9) {
+        if (frac_part.substr(9).find_first_not_of('0') != std::string_view::npos)
+            return make_error("value is too precise");
+        frac_part = frac_part.substr(0, 9);
+    }
+    size_t first = int_part.find_first_not_of('0');
+    int_part = first == std::string_view::npos ? std::string_view{} : int_part.substr(first);
+    if (int_part.size() > 9) return negative ? -kHuge : kHuge;
+    int64_t whole = int_part.empty() ? 0 : std::stoll(std::string(int_part));
+    std::string frac(frac_part);
+    frac.resize(9, '0');
+    int64_t nano = whole * kNano + std::stoll(frac);
+    return negative ? -nano : nano;
+}
+
+Result<std::vector<PortMapping>> parse_publish(std::string_view spec_in) {
+    std::string raw(spec_in);
+    if (raw.find('=') != std::string::npos) {
+        auto converted = long_publish_to_short(raw);
+        if (!converted.ok()) return converted.error();
+        raw = *converted;
+    }
+    // splitParts: the last two ':'-fields are host and container port, anything before is the IP
+    // (which may itself contain ':' for IPv6, in brackets).
+    std::vector<std::string> parts;
+    size_t pos = 0;
+    while (true) {
+        size_t colon = raw.find(':', pos);
+        parts.push_back(raw.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos));
+        if (colon == std::string::npos) break;
+        pos = colon + 1;
+    }
+    std::string ip, host, container;
+    if (parts.size() == 1) {
+        container = parts[0];
+    } else if (parts.size() == 2) {
+        host = parts[0];
+        container = parts[1];
+    } else {
+        std::vector<std::string> ip_parts(parts.begin(), parts.end() - 2);
+        ip = join(ip_parts, ":");
+        host = parts[parts.size() - 2];
+        container = parts.back();
+    }
+    // SplitProtoPort: "80/udp" -> 80, udp; no proto -> tcp; no port -> nothing.
+    std::string proto = "tcp";
+    if (size_t slash = container.find('/'); slash != std::string::npos) {
+        std::string p = container.substr(slash + 1);
+        container = container.substr(0, slash);
+        if (!p.empty()) proto = p;
+    }
+    if (container.empty()) return make_error("no port specified: " + raw + "<empty>");
+    proto = lower(proto);
+    if (proto != "tcp" && proto != "udp" && proto != "sctp") return make_error("invalid proto: " + proto);
+    if (!ip.empty() && ip.front() == '[') {
+        if (ip.back() != ']') return make_error("invalid IP address " + ip + ": missing ']' in address");
+        ip = ip.substr(1, ip.size() - 2);
+    }
+    if (!ip.empty() && !valid_ip(ip)) return make_error("invalid IP address: " + ip);
+
+    int c_start = 0, c_end = 0;
+    // IsoLab also refuses container port 0, which can never receive a connection.
+    if (!parse_port_range(container, c_start, c_end) || c_start == 0)
+        return make_error("invalid containerPort: " + container);
+    int h_start = 0, h_end = 0;
+    if (!host.empty()) {
+        if (!parse_port_range(host, h_start, h_end)) return make_error("invalid hostPort: " + host);
+        if (c_end - c_start != h_end - h_start) {
+            if (c_end != c_start)
+                return make_error("invalid ranges specified for container and host Ports: " + container + " and " + host);
+            // Docker reads "8000-8010:80" as "any free port in 8000-8010"; PortMapping holds one.
+            return make_error("host port ranges for one container port are not supported yet: " + host);
+        }
+    }
+    std::vector<PortMapping> out;
+    for (int k = 0; k <= c_end - c_start; ++k) {
+        PortMapping m;
+        m.host_ip = ip;
+        m.host_port = host.empty() ? 0 : h_start + k;
+        m.container_port = c_start + k;
+        m.proto = proto;
+        out.push_back(m);
+    }
+    return out;
+}
+
+Result<RestartPolicy> parse_restart_policy(std::string_view text) {
+    if (text.empty()) return RestartPolicy{};
+    auto raw = parse_restart_format(text);
+    if (!raw.ok()) return raw.error();
+    return validate_restart(*raw);
+}
+
+Result<std::string> validate_container_name(std::string_view name) {
+    // Docker's validContainerNamePattern: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$. The name becomes a
+    // directory under the state root, so this rule is also what keeps "../x" out of paths.
+    std::string_view n = name;
+    if (!n.empty() && n[0] == '/') n.remove_prefix(1);
+    auto alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    };
+    bool valid = n.size() >= 2 && alnum(n[0]) &&
+                 std::all_of(n.begin() + 1, n.end(), [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
+    if (!valid)
+        return make_error("Invalid container name (" + std::string(name) +
+                          "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+    return std::string(n);
+}
+
+Result<int> parse_signal(std::string_view text) {
+    auto invalid = [&] { return make_error("invalid signal: " + std::string(text)); };
+    if (all_digits(text)) {
+        if (text.size() > 3) return invalid();
+        int n = std::stoi(std::string(text));
+        if (n < 1 || n > SIGRTMAX) return invalid();
+        return n;
+    }
+    std::string name = upper(text);
+    if (name.rfind("SIG", 0) == 0) name.erase(0, 3);
+    static const std::pair<const char*, int> kSignals[] = {
+        {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"BUS", SIGBUS},   {"CHLD", SIGCHLD}, {"CLD", SIGCHLD},
+        {"CONT", SIGCONT}, {"FPE", SIGFPE},   {"HUP", SIGHUP},   {"ILL", SIGILL},   {"INT", SIGINT},
+        {"IO", SIGIO},     {"IOT", SIGIOT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {"POLL", SIGPOLL},
+        {"PROF", SIGPROF}, {"PWR", SIGPWR},   {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"STKFLT", SIGSTKFLT},
+        {"STOP", SIGSTOP}, {"SYS", SIGSYS},   {"TERM", SIGTERM}, {"TRAP", SIGTRAP}, {"TSTP", SIGTSTP},
+        {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+        {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+    };
+    for (const auto& [n, value] : kSignals)
+        if (name == n) return value;
+    if (name == "RTMIN") return SIGRTMIN;
+    if (name == "RTMAX") return SIGRTMAX;
+    auto rt_offset = [&](std::string_view prefix, int& off) {
+        if (name.rfind(prefix, 0) != 0) return false;
+        std::string_view digits = std::string_view(name).substr(prefix.size());
+        if (!all_digits(digits) || digits.size() > 2) return false;
+        off = std::stoi(std::string(digits));
+        return true;
+    };
+    int off = 0;
+    if (rt_offset("RTMIN+", off) && SIGRTMIN + off <= SIGRTMAX) return SIGRTMIN + off;
+    if (rt_offset("RTMAX-", off) && SIGRTMAX - off >= SIGRTMIN) return SIGRTMAX - off;
+    return invalid();
+}
+
+// ---------------------------------------------------------------------------------------------
+// parse_args
+
+Result<Command> parse_args(const std::vector<std::string>& argv) {
+    Command cmd;
+    ParseState st{cmd};
+
+    // Global flags stop at the first word that is not a flag: the verb.
+    VerbDef global = verb("", "[OPTIONS] COMMAND [ARG...]", "", kGlobalFlags, ArgRule::Any);
+    global.interspersed = false;
+    std::vector<std::string> words;
+    if (Status s = parse_flags(global, argv, 0, st, words); !s.ok())
+        return flag_error(global, "", s.error().message);
+
+    if (words.empty()) {
+        if (cmd.help) {
+            cmd.verb = cmd.command_path = "help";
+            cmd.help = false;  // `isolab --help` *is* the help command
+        } else if (cmd.short_version) {
+            cmd.verb = cmd.command_path = "version";
+        } else {
+            cmd.verb = cmd.command_path = "gui";
+        }
+        return cmd;
+    }
+
+    size_t next = 1;
+    std::string path = words[0];
+    const VerbDef* def = find_verb(words[0]);
+    if (!def)
+        return make_error("isolab: unknown command: isolab " + words[0] + "\n\nRun 'isolab --help' for more information",
+                          kUnknownCommandExit);
+
+    if (def->name == "container" || def->name == "image") {
+        std::string group(def->name);
+        if (words.size() == 1 || words[1] == "--help" || words[1] == "-h") {
+            cmd.verb = cmd.command_path = group;
+            cmd.help = true;
+            return cmd;
+        }
+        const std::string& sub = words[1];
+        if (sub.size() > 1 && sub[0] == '-') return flag_error(*def, group, unknown_flag_reason(sub));
+        const SubCommand* found = nullptr;
+        for (const SubCommand& s : subs_of(group))
+            if (s.word == sub) found = &s;
+        if (!found)
+            return make_error("isolab: unknown command: isolab " + group + " " + sub + "\n\nUsage:  isolab " + group +
+                                  " COMMAND\n\nRun 'isolab " + group + " --help' for more information",
+                              kUnknownCommandExit);
+        def = find_verb(found->verb);
+        path = group + " " + sub;
+        next = 2;
+        if (def->name == "inspect") cmd.inspect_type = group;
+    }
+
+    cmd.verb = std::string(def->name);
+    cmd.command_path = path;
+
+    if (def->group) {
+        cmd.rest.assign(words.begin() + static_cast<std::ptrdiff_t>(next), words.end());
+        return cmd;
+    }
+
+    std::vector<std::string> positionals;
+    if (Status s = parse_flags(*def, words, next, st, positionals); !s.ok())
+        return flag_error(*def, path, s.error().message);
+    if (cmd.help) {
+        // As cobra: with --help, neither positionals nor values are checked.
+        cmd.args = positionals;
+        return cmd;
+    }
+    ISOLAB_TRY(check_arg_count(*def, path, positionals.size()));
+    if (def->finish) {
+        ISOLAB_TRY(def->finish(st, positionals, *def, path));
+    } else {
+        cmd.args = std::move(positionals);
+    }
+    return cmd;
+}
+
+std::string usage(std::string_view verb_or_path) {
+    std::string path(verb_or_path);
+    while (!path.empty() && path.back() == ' ') path.pop_back();
+    if (path.empty() || path == "help") return path.empty() ? top_level_usage() : verb_usage(*find_verb("help"), path);
+    size_t space = path.find(' ');
+    std::string first = path.substr(0, space);
+    const VerbDef* def = find_verb(first);
+    if (!def) return top_level_usage();
+    if (space != std::string::npos) {
+        std::string sub = path.substr(space + 1);
+        for (const SubCommand& s : subs_of(first))
+            if (s.word == sub) return verb_usage(*find_verb(s.verb), first + " " + sub);
+        return verb_usage(*def, first);
+    }
+    return verb_usage(*def, first);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The terminal line
+
+Result<std::vector<std::string>> split_command_line(std::string_view line) {
+    std::vector<std::string> words;
+    std::string word;
+    bool in_word = false;  // true once the current word has begun, even if still empty ("")
+    size_t i = 0;
+    const size_t n = line.size();
+    while (i < n) {
+        char c = line[i];
+        if (c == '\\' && i + 1 < n && line[i + 1] == '\n') {  // line continuation: vanishes
+            i += 2;
+            continue;
+        }
+        if (is_space(c)) {
+            if (in_word) words.push_back(std::move(word));
+            word.clear();
+            in_word = false;
+            ++i;
+            continue;
+        }
+        if (c == '#' && !in_word) break;  // a comment runs to the end of the line
+        in_word = true;
+        if (c == '\\') {
+            if (i + 1 < n) {
+                word += line[i + 1];
+                i += 2;
+            } else {
+                word += '\\';  // a trailing backslash stays, as in `sh -c 'echo a\'`
+                ++i;
+            }
+        } else if (c == '\'') {
+            size_t close = line.find('\'', i + 1);
+            if (close == std::string_view::npos)
+                return make_error("unterminated single quote (opened at column " + std::to_string(i + 1) + ")",
+                                  kShellSyntaxExit);
+            word.append(line.substr(i + 1, close - i - 1));
+            i = close + 1;
+        } else if (c == '"') {
+            size_t j = i + 1;
+            bool closed = false;
+            while (j < n) {
+                char d = line[j];
+                if (d == '"') {
+                    closed = true;
+                    break;
+                }
+                if (d == '\\' && j + 1 < n) {
+                    char e = line[j + 1];
+                    if (e == '\n') {
+                        j += 2;
+                        continue;
+                    }
+                    if (e == '$' || e == '`' || e == '"' || e == '\\') {
+                        word += e;
+                        j += 2;
+                        continue;
+                    }
+                }
+                word += d;
+                ++j;
+            }
+            if (!closed)
+                return make_error("unterminated double quote (opened at column " + std::to_string(i + 1) + ")",
+                                  kShellSyntaxExit);
+            i = j + 1;
+        } else {
+            word += c;
+            ++i;
+        }
+    }
+    if (in_word) words.push_back(std::move(word));
+    return words;
+}
+
+std::vector<std::string> strip_docker_prefix(std::vector<std::string> words) {
+    if (!words.empty() && (words[0] == "docker" || words[0] == "isolab")) words.erase(words.begin());
+    return words;
+}
+
+Result<Command> parse_line(std::string_view line) {
+    auto words = split_command_line(line);
+    if (!words.ok()) return words.error();
+    if (words->empty()) return Command{};
+    std::vector<std::string> rest = strip_docker_prefix(*words);
+    if (rest.empty()) {
+        Command c;
+        c.verb = c.command_path = "help";
+        return c;
+    }
+    return parse_args(rest);
+}
+
+}  // namespace isolab::cli

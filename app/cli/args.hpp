@@ -1,0 +1,199 @@
+// The IsoLab command line, parsed into one typed Command (STYLE §2: one command type in).
+//
+// parse_args() turns argv (without the program name) into a Command and never executes anything;
+// the CLI front end and the GUI terminal both dispatch on Command::verb. Flag syntax, messages and
+// exit codes follow the Docker CLI v29 (spf13/pflag + cobra), with "docker" replaced by "isolab".
+// First line of Error::message, then exit code:
+//
+//   unknown or malformed flag        unknown flag: --foo                                      125
+//   too few / too many positionals   isolab: 'isolab run' requires at least 1 argument        125
+//                                    (Docker exits 1 here; IsoLab uses 125 for every parse error)
+//   run/create value, client check   isolab: invalid containerPort: abc                       125
+//   run/create value, daemon check   isolab: Error response from daemon: Minimum memory ...   125
+//     (Docker checks these in its daemon: name, -m minimum, --memory-swap, --cpus range,
+//      --restart name and count, -w absolute, --stop-signal; the wording is kept)
+//   unknown command                  isolab: unknown command: isolab foo                      1
+//
+// Each is followed by Docker's footer, e.g. for a flag error
+//   "\n\nUsage:  isolab run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'isolab run --help' for more information"
+// and for a run/create value error "\n\nRun 'isolab run --help' for more information".
+//
+// Error::message is always the complete text to print (possibly several lines, no trailing
+// newline); front ends print it verbatim to stderr and exit with Error::exit_code.
+//
+// The value parsers below (parse_publish, parse_bytes, ...) are public so that the GUI and lessons
+// can validate single fields; they return the bare reason ("invalid size: '12q'") without the
+// usage footer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/result.hpp"
+#include "sim/engine/spec.hpp"
+
+namespace isolab::cli {
+
+struct Command {
+    // The flat verb this command dispatches on: run create start stop kill pause unpause restart
+    // rm ps exec logs inspect wait top diff commit history images rmi build tag save load port
+    // version help gui doctor, the groups vm network lesson race runtime, and "container" /
+    // "image" only when given alone (then help is true). `container ls` arrives as "ps",
+    // `image rm` as "rmi".
+    std::string verb;
+    // The words that named the command, for messages: "run", "container ls", "image rm".
+    std::string command_path;
+
+    // Positionals. Containers (start/stop/... NAME...), images (rmi, history, save), the build
+    // context directory, `tag SRC DST`, `commit CONTAINER [REPO[:TAG]]`, `port CONTAINER
+    // [PORT[/PROTO]]`, help topics. Empty for run/create (image and command live in spec), exec
+    // holds only the container here, top only the container.
+    std::vector<std::string> args;
+
+    // run / create: everything the engine needs. spec.image and spec.cmd (verbatim, may start
+    // with '-') are filled from the positionals; spec.name has Docker's optional leading '/'
+    // stripped and has been validated.
+    ContainerSpec spec;
+
+    // Global flags (before the verb): --root PATH, --lang ko|en, -D/--debug.
+    std::string global_root;  // "" = $ISOLAB_ROOT or the default root
+    std::string lang;         // "" = from the environment; else "ko" or "en"
+    bool debug = false;
+
+    bool detach = false;       // run -d, exec -d
+    bool attach = false;       // start -a
+    bool interactive = false;  // start -i, exec -i (run/create: spec.interactive)
+    bool tty = false;          // exec -t (run/create: spec.tty)
+    std::vector<std::string> attach_streams;  // run/create -a: lowercased stdin|stdout|stderr
+    std::string detach_keys;                  // run/start/exec --detach-keys (stored only)
+    bool sig_proxy = true;                    // run --sig-proxy (stored only)
+    std::string pull = "missing";             // run/create --pull always|missing|never
+    bool init = false;                        // run/create --init
+    bool privileged = false;                  // run/create/exec --privileged
+    std::vector<std::string> cap_add;         // run/create --cap-add (as typed, repeatable)
+    std::vector<std::string> cap_drop;        // run/create --cap-drop
+    int64_t memory_swap = 0;                  // run/create --memory-swap: 0 unset, -1 unlimited
+
+    // Listing: ps, images, history, inspect.
+    bool all = false, quiet = false, no_trunc = false, size = false, latest = false;
+    int last = -1;                     // ps -n/--last (-1 = all)
+    bool digests = false;              // images --digests (stored only)
+    std::string format;                // --format (ps, images, history, version), -f (inspect)
+    std::vector<std::string> filters;  // ps/images -f/--filter, repeatable
+    std::string inspect_type;          // inspect --type; "image"/"container" via the groups
+    bool human = true;                 // history -H/--human
+
+    // Removal.
+    bool force = false;     // rm -f, rmi -f
+    bool volumes = false;   // rm -v (accepted, no-op)
+    bool link = false;      // rm -l (accepted, no-op)
+    bool no_prune = false;  // rmi --no-prune
+
+    // logs
+    bool follow = false, timestamps = false, details = false;
+    std::string tail = "all";  // -n/--tail, as typed ("all" or a number; the executor checks)
+    std::string since, until;
+
+    // stop / restart / kill
+    int time = -1;            // stop/restart -t/--timeout/--time; -1 when not given (default 10)
+    bool time_given = false;  // true when -t was typed; then time < 0 means "wait forever"
+    std::string signal;       // kill -s (default "KILL"); stop/restart -s ("" = stop signal)
+
+    // exec: CONTAINER in args[0], the command verbatim here.
+    std::vector<std::string> exec_cmd;
+    std::vector<std::string> exec_env;  // KEY=VALUE, --env-file lines first, then -e in order
+    std::string exec_workdir;
+    std::string exec_user;
+
+    // top CONTAINER [ps OPTIONS]: the ps options, verbatim.
+    std::vector<std::string> ps_args;
+
+    // commit
+    std::string author, message;
+    std::vector<std::string> changes;  // -c/--change, repeatable
+    bool pause = true;                 // -p/--pause (default true)
+
+    // build PATH
+    std::vector<std::string> tags;        // -t/--tag, repeatable
+    std::string dockerfile;               // -f/--file ("" = PATH/Dockerfile)
+    std::vector<std::string> build_args;  // --build-arg K=V, repeatable
+    bool no_cache = false;
+
+    // save -o FILE / load -i FILE ("" = stdout / stdin)
+    std::string output, input;
+
+    // gui --present --lesson ID --screenshot FILE --frames N (--lang goes to `lang`)
+    bool present = false;
+    std::string lesson;
+    std::string screenshot;
+    int frames = 0;  // 0 = not given
+
+    bool short_version = false;  // `isolab -v/--version`: one line, like `docker -v`
+
+    // --help on any verb (or -h where -h is not a flag of that verb; for run/create -h is
+    // --hostname as in Docker). When true, positional-count and value checks were skipped: the
+    // front end prints usage(command_path) and exits 0.
+    bool help = false;
+
+    // vm, network, lesson, race, runtime, doctor: everything after the verb, verbatim; the group
+    // parses it itself.
+    std::vector<std::string> rest;
+};
+
+// Parses argv without the program name. Empty argv (or only global flags) means the GUI: verb
+// "gui". `--help`/`-h` alone gives verb "help"; `-v`/`--version` gives verb "version" with
+// short_version set.
+Result<Command> parse_args(const std::vector<std::string>& argv);
+
+// Docker-like usage text for `isolab VERB --help` (verb may be a path such as "container ls";
+// "" or an unknown verb gives the top-level help). Ends without a newline.
+std::string usage(std::string_view verb);
+
+// Splits one terminal line into words like a POSIX shell, without expansions: whitespace
+// separates words; '...' is literal; "..." is literal except that backslash escapes $ ` " \ and
+// newline; a backslash outside quotes escapes the next character (backslash-newline joins lines);
+// '#' at the start of a word starts a comment; adjacent pieces join ("a"'b'c -> abc); "" and ''
+// make an empty word. | ; & < > are ordinary characters here. An unterminated quote is an error
+// (exit code 2, as a shell syntax error): "unterminated double quote (opened at column 12)".
+Result<std::vector<std::string>> split_command_line(std::string_view line);
+
+// Drops one leading "docker" or "isolab" word: learners type `docker ps` in the GUI terminal.
+std::vector<std::string> strip_docker_prefix(std::vector<std::string> words);
+
+// The GUI terminal's entry point: split_command_line, strip_docker_prefix, parse_args.
+// A blank line gives verb "" (nothing to do); a lone "docker"/"isolab" gives verb "help".
+Result<Command> parse_line(std::string_view line);
+
+// ---- Single-value parsers (bare Docker reasons, exit code 125) ----
+
+// -p/--publish: [IP:][HOST[-HOST]:]CONTAINER[-CONTAINER][/tcp|udp|sctp], also the long form
+// "published=8080,target=80,protocol=udp". Ranges expand to one mapping per port. Host port 0 or
+// none means "pick a free one". Reasons: "invalid containerPort: abc", "invalid hostPort: abc",
+// "invalid proto: xyz", "invalid IP address: 1.2.3", "no port specified: :<empty>".
+Result<std::vector<PortMapping>> parse_publish(std::string_view spec);
+
+// Docker's RAMInBytes: "512", "512b", "64k", "64kb", "1.5g", "2 GiB" (binary units, case
+// insensitive, up to p). Reason: "invalid size: '12q'".
+Result<int64_t> parse_bytes(std::string_view text);
+
+// --cpus as nano-CPUs ("1.5" -> 1'500'000'000). Only syntax here; the range against the host
+// CPU count is checked by parse_args. Reasons: "failed to parse abc as a rational number",
+// "value is too precise".
+Result<int64_t> parse_cpus(std::string_view text);
+
+// --restart: no | always | unless-stopped | on-failure[:N]. Reasons as Docker's, e.g.
+// "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure',
+// or 'unless-stopped'".
+Result<RestartPolicy> parse_restart_policy(std::string_view text);
+
+// Docker's container name rule, /?[a-zA-Z0-9][a-zA-Z0-9_.-]+ (so never "..", never a '/' inside:
+// the name becomes a directory under the state root). Returns the name without the leading '/'.
+// Reason: "Invalid container name (../../etc), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed".
+Result<std::string> validate_container_name(std::string_view name);
+
+// A signal by name or number: "KILL", "sigterm", "SIGUSR1", "9". Reason: "invalid signal: FOO".
+Result<int> parse_signal(std::string_view text);
+
+}  // namespace isolab::cli

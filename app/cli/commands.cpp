@@ -1,0 +1,460 @@
+#include "app/cli/commands.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/doctor.hpp"
+#include "sim/core/clock.hpp"
+#include "sim/core/files.hpp"
+#include "sim/core/i18n.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/runtime/attach.hpp"
+
+namespace isolab::cli {
+
+using nlohmann::json;
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> width;
+    auto display_len = [](const std::string& s) {
+        size_t n = 0;
+        for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // count UTF-8 code points
+        return n;
+    };
+    for (const auto& r : rows)
+        for (size_t i = 0; i < r.size(); ++i) {
+            if (width.size() <= i) width.push_back(0);
+            width[i] = std::max(width[i], display_len(r[i]));
+        }
+    std::string out;
+    for (const auto& r : rows) {
+        std::string line;
+        for (size_t i = 0; i < r.size(); ++i) {
+            line += r[i];
+            if (i + 1 < r.size()) line += std::string(width[i] - display_len(r[i]) + 3, ' ');
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += line + "\n";
+    }
+    return out;
+}
+
+namespace {
+
+constexpr const char* kDaemon = "Error response from daemon: ";
+
+int fail(std::ostream& err, const Error& e, const std::string& prefix = kDaemon) {
+    err << prefix << e.message << "\n";
+    return e.exit_code;
+}
+
+// Docker's ellipsis: cut to n code points, the last one "…".
+std::string ellipsis(const std::string& s, size_t n) {
+    std::vector<std::string> cps;
+    for (size_t i = 0; i < s.size();) {
+        size_t len = 1;
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0xF0) len = 4;
+        else if (c >= 0xE0) len = 3;
+        else if (c >= 0xC0) len = 2;
+        cps.push_back(s.substr(i, len));
+        i += len;
+    }
+    if (cps.size() <= n) return s;
+    std::string out;
+    for (size_t i = 0; i + 1 < n; ++i) out += cps[i];
+    return out + "…";
+}
+
+int64_t seconds_since(const std::string& rfc3339) {
+    int64_t t = rfc3339_to_unix_ns(rfc3339);
+    if (t == 0) return 0;
+    return (rfc3339_to_unix_ns(now_rfc3339()) - t) / 1000000000LL;
+}
+
+std::string status_text(const ContainerRecord& r) {
+    switch (r.state) {
+        case ContainerState::Created: return "Created";
+        case ContainerState::Running: return "Up " + human_duration(seconds_since(r.started_at));
+        case ContainerState::Paused: return "Up " + human_duration(seconds_since(r.started_at)) + " (Paused)";
+        case ContainerState::Restarting:
+            return "Restarting (" + std::to_string(r.exit_code) + ") " + human_duration(seconds_since(r.finished_at)) + " ago";
+        case ContainerState::Exited:
+            return "Exited (" + std::to_string(r.exit_code) + ") " + human_duration(seconds_since(r.finished_at)) + " ago";
+        case ContainerState::Dead: return "Dead";
+        case ContainerState::Removing: return "Removal In Progress";
+    }
+    return "";
+}
+
+std::string ports_text(const ContainerRecord& r) {
+    std::string out;
+    for (const auto& p : r.spec.ports) {
+        if (!out.empty()) out += ", ";
+        out += (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port) + "->" +
+               std::to_string(p.container_port) + "/" + p.proto;
+    }
+    return out;
+}
+
+std::string image_label(const ContainerRecord& r) { return r.spec.image; }
+
+Result<std::unique_ptr<Engine>> open_engine(const Command& c) {
+    EngineOptions o;
+    o.root = c.global_root;
+    return Engine::open(o);
+}
+
+void print_warnings(const ContainerRecord& r, std::ostream& err) {
+    for (const auto& w : r.warnings) err << "WARNING: " << w << "\n";
+}
+
+// A tiny subset of Go templates for `inspect -f`: {{.A.B}} and {{json .A}}.
+std::string render_format(const std::string& fmt, const json& obj) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < fmt.size()) {
+        size_t open = fmt.find("{{", pos);
+        if (open == std::string::npos) {
+            out += fmt.substr(pos);
+            break;
+        }
+        out += fmt.substr(pos, open - pos);
+        size_t close = fmt.find("}}", open);
+        if (close == std::string::npos) {
+            out += fmt.substr(open);
+            break;
+        }
+        std::string expr = trim(fmt.substr(open + 2, close - open - 2));
+        bool as_json = false;
+        if (expr.rfind("json ", 0) == 0) {
+            as_json = true;
+            expr = trim(expr.substr(5));
+        }
+        const json* cur = &obj;
+        std::istringstream parts(expr.size() > 1 ? expr.substr(1) : "");
+        for (std::string key; std::getline(parts, key, '.');) {
+            if (key.empty()) continue;
+            if (cur->is_object() && cur->contains(key)) cur = &(*cur)[key];
+            else {
+                static const json null_value;
+                cur = &null_value;
+                break;
+            }
+        }
+        if (as_json) out += cur->dump();
+        else if (cur->is_string()) out += cur->get<std::string>();
+        else if (cur->is_null()) out += "<no value>";
+        else if (cur->is_array()) {
+            out += "[";
+            for (size_t i = 0; i < cur->size(); ++i) out += (i ? " " : "") + ((*cur)[i].is_string() ? (*cur)[i].get<std::string>() : (*cur)[i].dump());
+            out += "]";
+        } else out += cur->dump();
+        pos = close + 2;
+    }
+    return out;
+}
+
+int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
+    auto recs = e.list(c.all || c.latest || c.last >= 0);
+    if (c.latest && recs.size() > 1) recs.resize(1);
+    if (c.last >= 0 && recs.size() > static_cast<size_t>(c.last)) recs.resize(static_cast<size_t>(c.last));
+    if (c.quiet) {
+        for (const auto& r : recs) out << (c.no_trunc ? r.id : r.id.substr(0, 12)) << "\n";
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+    for (const auto& r : recs) {
+        std::string cmd = command_line(r.path_args);
+        rows.push_back({c.no_trunc ? r.id : r.id.substr(0, 12), image_label(r),
+                        "\"" + (c.no_trunc ? cmd : ellipsis(cmd, 20)) + "\"",
+                        human_duration(seconds_since(r.created)) + " ago", status_text(r), ports_text(r), r.name});
+    }
+    out << format_table(rows);
+    return 0;
+}
+
+int cmd_logs(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    auto rec = e.inspect(c.args.at(0));
+    if (!rec) return fail(err, rec.error());
+    std::ifstream in(e.log_path(rec->id));
+    std::vector<json> lines;
+    auto emit = [&](const json& j) {
+        std::string text = j.value("log", "");
+        if (c.timestamps) text = j.value("time", "") + " " + text;
+        if (j.value("stream", "") == "stderr") err << text << std::flush;
+        else out << text << std::flush;
+    };
+    std::string line;
+    while (std::getline(in, line)) {
+        auto j = json::parse(line, nullptr, false);
+        if (!j.is_discarded()) lines.push_back(j);
+    }
+    size_t from = 0;
+    if (c.tail != "all") {
+        long n = std::strtol(c.tail.c_str(), nullptr, 10);
+        if (n >= 0 && static_cast<size_t>(n) < lines.size()) from = lines.size() - static_cast<size_t>(n);
+    }
+    for (size_t i = from; i < lines.size(); ++i) emit(lines[i]);
+    if (!c.follow) return 0;
+    in.clear();
+    for (;;) {
+        bool got = false;
+        while (std::getline(in, line)) {
+            auto j = json::parse(line, nullptr, false);
+            if (!j.is_discarded()) emit(j);
+            got = true;
+        }
+        in.clear();
+        if (!got) {
+            auto r = e.store().load(rec->id);
+            if (!r || (!container_has_process(r->state) && r->state != ContainerState::Restarting)) {
+                while (std::getline(in, line)) {
+                    auto j = json::parse(line, nullptr, false);
+                    if (!j.is_discarded()) emit(j);
+                }
+                return 0;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+}
+
+int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    const bool run = c.verb == "run";
+    const std::string help_footer = "\n\nRun 'isolab " + c.command_path + " --help' for more information";
+    auto rec = e.create(c.spec);
+    if (!rec) {
+        err << "isolab: " << kDaemon << rec.error().message << help_footer << "\n";
+        return rec.error().exit_code;
+    }
+    print_warnings(*rec, err);
+    if (!run) {
+        out << rec->id << "\n";
+        return 0;
+    }
+    const bool attach = !c.detach;
+    auto started = e.start(rec->id, attach);
+    if (!started) {
+        err << "isolab: " << kDaemon << started.error().message << help_footer << "\n";
+        if (c.spec.auto_remove) (void)e.remove(rec->id, true);
+        return started.error().exit_code;
+    }
+    if (c.detach) {
+        out << rec->id << "\n";
+        return 0;
+    }
+    out.flush();
+    auto code = attach_session(e.attach_socket(rec->id), c.spec.interactive, c.spec.tty);
+    if (!code) return fail(err, code.error(), "isolab: ");
+    return *code;
+}
+
+int cmd_start(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    if (c.attach || c.interactive) {
+        auto rec = e.start(c.args.at(0), true);
+        if (!rec) return fail(err, rec.error());
+        if (rec->state == ContainerState::Running && rec->monitor_pid == 0) return 0;
+        auto code = attach_session(e.attach_socket(rec->id), c.interactive, rec->spec.tty);
+        if (!code) return fail(err, code.error());
+        return *code;
+    }
+    int rc = 0;
+    for (const auto& ref : c.args) {
+        auto rec = e.start(ref);
+        if (!rec) rc = fail(err, rec.error());
+        else out << ref << "\n";
+    }
+    if (rc != 0 && c.args.size() > 1) {
+        // Docker: "Error: failed to start containers: a, b" after the individual errors.
+    }
+    return rc;
+}
+
+template <class Fn>
+int for_each_ref(const Command& c, std::ostream& out, std::ostream& err, Fn fn) {
+    int rc = 0;
+    for (const auto& ref : c.args) {
+        auto r = fn(ref);
+        if (!r) rc = fail(err, r.error());
+        else out << ref << "\n";
+    }
+    return rc;
+}
+
+int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    json arr = json::array();
+    int rc = 0;
+    for (const auto& ref : c.args) {
+        auto rec = e.inspect(ref);
+        if (!rec) {
+            rc = 1;
+            err << "Error: No such object: " << ref << "\n";
+            continue;
+        }
+        arr.push_back(inspect_json(*rec));
+    }
+    if (!c.format.empty()) {
+        for (const auto& o : arr) out << render_format(c.format, o) << "\n";
+    } else if (!arr.empty() || rc == 0) {
+        out << arr.dump(4) << "\n";
+    }
+    return rc;
+}
+
+int cmd_top(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    auto rows = e.top(c.args.at(0));
+    if (!rows) return fail(err, rows.error());
+    std::vector<std::vector<std::string>> t = {{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}};
+    for (const auto& r : *rows)
+        t.push_back({r.uid, std::to_string(r.pid), std::to_string(r.ppid), "0", r.stime, r.tty, r.time, r.cmd});
+    out << format_table(t);
+    return 0;
+}
+
+int cmd_images(Engine& e, const Command& c, std::ostream& out) {
+    (void)e.images().ensure_busybox();
+    std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+    for (const auto& img : e.images().list()) {
+        std::string id = img.id.substr(7, 12);
+        if (c.quiet) {
+            out << id << "\n";
+            continue;
+        }
+        int64_t bytes = 0;
+        for (const auto& l : img.layer_dirs) {
+            std::error_code ec;
+            for (auto it = std::filesystem::recursive_directory_iterator(l, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+                if (it->is_regular_file(ec) && !it->is_symlink(ec)) bytes += static_cast<int64_t>(it->file_size(ec));
+        }
+        char size[32];
+        std::snprintf(size, sizeof size, "%.2fMB", static_cast<double>(bytes) / 1e6);
+        std::string created = human_duration(seconds_since(img.config.value("created", ""))) + " ago";
+        for (const auto& tag : img.repo_tags) {
+            size_t colon = tag.rfind(':');
+            rows.push_back({tag.substr(0, colon), tag.substr(colon + 1), id, created, size});
+        }
+    }
+    if (!c.quiet) out << format_table(rows);
+    return 0;
+}
+
+int not_yet(const Command& c, std::ostream& err, int issue) {
+    err << "isolab " << c.command_path << ": not available in this version yet (planned: issue " << issue
+        << "). Run `isolab --help` for what works now.\n";
+    return 1;
+}
+
+}  // namespace
+
+int run_command(const Command& c, std::ostream& out, std::ostream& err) {
+    if (!c.lang.empty()) i18n::set_language(c.lang == "ko" ? i18n::Lang::Ko : i18n::Lang::En);
+    if (c.help || c.verb == "help") {
+        out << usage(c.verb == "help" ? (c.args.empty() ? "" : c.args[0]) : c.command_path) << "\n";
+        return 0;
+    }
+    if (c.verb.empty()) return 0;
+    if (c.verb == "version") {
+        out << "IsoLab version 0.1.0" << (c.short_version ? "" : "\n") << std::flush;
+        if (!c.short_version) {
+            auto e = open_engine(c);
+            out << "Backend: " << (e ? (*e)->backend() : "unavailable") << "\n";
+        } else {
+            out << "\n";
+        }
+        return 0;
+    }
+    if (c.verb == "doctor") {
+        bool as_json = std::find(c.rest.begin(), c.rest.end(), "--json") != c.rest.end();
+        return run_doctor(as_json, out);
+    }
+    if (c.verb == "gui") {
+        err << "The IsoLab window is not built yet in this version (planned: issue 6).\n"
+               "Try the terminal: `isolab run -it busybox sh`, or `isolab doctor`.\n";
+        return 1;
+    }
+    auto engine = open_engine(c);
+    if (!engine) return fail(err, engine.error(), "isolab: ");
+    Engine& e = **engine;
+    const std::string& v = c.verb;
+    if (v == "run" || v == "create") return cmd_run(e, c, out, err);
+    if (v == "start") return cmd_start(e, c, out, err);
+    if (v == "stop")
+        return for_each_ref(c, out, err, [&](const std::string& r) { return e.stop(r, c.time_given ? c.time : -1, c.signal); });
+    if (v == "restart")
+        return for_each_ref(c, out, err, [&](const std::string& r) { return e.restart(r, c.time_given ? c.time : -1); });
+    if (v == "kill")
+        return for_each_ref(c, out, err, [&](const std::string& r) { return e.kill(r, c.signal.empty() ? "KILL" : c.signal); });
+    if (v == "pause") return for_each_ref(c, out, err, [&](const std::string& r) { return e.pause(r); });
+    if (v == "unpause") return for_each_ref(c, out, err, [&](const std::string& r) { return e.unpause(r); });
+    if (v == "rm") {
+        int rc = 0;
+        for (const auto& ref : c.args) {
+            if (auto s = e.remove(ref, c.force); !s) rc = fail(err, s.error());
+            else out << ref << "\n";
+        }
+        return rc;
+    }
+    if (v == "ps") return cmd_ps(e, c, out);
+    if (v == "logs") return cmd_logs(e, c, out, err);
+    if (v == "inspect") return cmd_inspect(e, c, out, err);
+    if (v == "top") return cmd_top(e, c, out, err);
+    if (v == "wait") {
+        int rc = 0;
+        for (const auto& ref : c.args) {
+            auto code = e.wait(ref);
+            if (!code) rc = fail(err, code.error());
+            else out << *code << "\n";
+        }
+        return rc;
+    }
+    if (v == "exec") {
+        ExecRequest req;
+        req.cmd = c.exec_cmd;
+        req.env = c.exec_env;
+        req.workdir = c.exec_workdir;
+        req.user = c.exec_user;
+        req.interactive = c.interactive;
+        req.tty = c.tty;
+        req.detach = c.detach;
+        out.flush();
+        auto code = e.exec(c.args.at(0), req);
+        if (!code) return fail(err, code.error(), code.error().exit_code >= 126 ? "" : kDaemon);
+        return *code;
+    }
+    if (v == "images") return cmd_images(e, c, out);
+    if (v == "diff" || v == "commit" || v == "history" || v == "rmi" || v == "build" || v == "tag" ||
+        v == "save" || v == "load")
+        return not_yet(c, err, 4);
+    if (v == "network" || v == "port") return not_yet(c, err, 5);
+    if (v == "vm" || v == "race") return not_yet(c, err, 3);
+    if (v == "lesson") return not_yet(c, err, 7);
+    if (v == "runtime") return not_yet(c, err, 4);
+    err << "isolab: '" << v << "' is not an isolab command.\nSee 'isolab --help'\n";
+    return 1;
+}
+
+int cli_main(const std::vector<std::string>& argv) {
+    i18n::set_language(i18n::detect_language(nullptr));
+    auto cmd = parse_args(argv);
+    if (!cmd) {
+        std::cerr << cmd.error().message << "\n";
+        return cmd.error().exit_code;
+    }
+    if (cmd->verb == "gui" && argv.empty()) {
+        std::cout << usage("") << "\n";
+        return 0;
+    }
+    return run_command(*cmd, std::cout, std::cerr);
+}
+
+}  // namespace isolab::cli

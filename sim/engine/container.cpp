@@ -1,0 +1,236 @@
+#include "sim/engine/container.hpp"
+
+namespace isolab {
+
+using nlohmann::json;
+
+static std::string_view restart_name(RestartPolicyKind k) {
+    switch (k) {
+        case RestartPolicyKind::No: return "no";
+        case RestartPolicyKind::OnFailure: return "on-failure";
+        case RestartPolicyKind::Always: return "always";
+        case RestartPolicyKind::UnlessStopped: return "unless-stopped";
+    }
+    return "no";
+}
+
+static RestartPolicyKind restart_kind(const std::string& s) {
+    if (s == "on-failure") return RestartPolicyKind::OnFailure;
+    if (s == "always") return RestartPolicyKind::Always;
+    if (s == "unless-stopped") return RestartPolicyKind::UnlessStopped;
+    return RestartPolicyKind::No;
+}
+
+json to_json(const ContainerSpec& s) {
+    json ports = json::array();
+    for (const auto& p : s.ports)
+        ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port},
+                         {"container_port", p.container_port}, {"proto", p.proto}});
+    json j = {{"name", s.name},
+              {"image", s.image},
+              {"cmd", s.cmd},
+              {"env", s.env},
+              {"hostname", s.hostname},
+              {"workdir", s.workdir},
+              {"user", s.user},
+              {"tty", s.tty},
+              {"interactive", s.interactive},
+              {"auto_remove", s.auto_remove},
+              {"memory", s.memory_bytes},
+              {"pids_limit", s.pids_limit},
+              {"nano_cpus", s.nano_cpus},
+              {"restart", {{"name", restart_name(s.restart.kind)},
+                           {"max_retries", s.restart.max_retries}}},
+              {"network", s.network},
+              {"ports", ports},
+              {"publish_all", s.publish_all},
+              {"labels", s.labels},
+              {"stop_timeout", s.stop_timeout},
+              {"stop_signal", s.stop_signal}};
+    if (s.entrypoint) j["entrypoint"] = *s.entrypoint;
+    return j;
+}
+
+ContainerSpec spec_from_json(const json& j) {
+    ContainerSpec s;
+    s.name = j.value("name", "");
+    s.image = j.value("image", "busybox");
+    s.cmd = j.value("cmd", std::vector<std::string>{});
+    if (j.contains("entrypoint")) s.entrypoint = j["entrypoint"].get<std::vector<std::string>>();
+    s.env = j.value("env", std::vector<std::string>{});
+    s.hostname = j.value("hostname", "");
+    s.workdir = j.value("workdir", "");
+    s.user = j.value("user", "");
+    s.tty = j.value("tty", false);
+    s.interactive = j.value("interactive", false);
+    s.auto_remove = j.value("auto_remove", false);
+    s.memory_bytes = j.value("memory", int64_t{0});
+    s.pids_limit = j.value("pids_limit", int64_t{0});
+    s.nano_cpus = j.value("nano_cpus", int64_t{0});
+    if (j.contains("restart")) {
+        s.restart.kind = restart_kind(j["restart"].value("name", "no"));
+        s.restart.max_retries = j["restart"].value("max_retries", 0);
+    }
+    s.network = j.value("network", "default");
+    for (const auto& p : j.value("ports", json::array()))
+        s.ports.push_back({p.value("host_ip", ""), p.value("host_port", 0),
+                           p.value("container_port", 0), p.value("proto", "tcp")});
+    s.publish_all = j.value("publish_all", false);
+    s.labels = j.value("labels", std::map<std::string, std::string>{});
+    s.stop_timeout = j.value("stop_timeout", -1);
+    s.stop_signal = j.value("stop_signal", "");
+    return s;
+}
+
+json to_json(const ContainerRecord& r) {
+    json steps = json::array();
+    for (const auto& st : r.steps) steps.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
+    return {{"id", r.id},
+            {"name", r.name},
+            {"created", r.created},
+            {"spec", to_json(r.spec)},
+            {"image_id", r.image_id},
+            {"layers", r.layers},
+            {"path_args", r.path_args},
+            {"env", r.env},
+            {"hostname", r.hostname},
+            {"workdir", r.workdir},
+            {"backend", r.backend},
+            {"rootfs_mode", r.rootfs_mode},
+            {"state", to_string(r.state)},
+            {"pid", r.pid},
+            {"monitor_pid", r.monitor_pid},
+            {"monitor_start_time", r.monitor_start_time},
+            {"pid_start_time", r.pid_start_time},
+            {"exit_code", r.exit_code},
+            {"oom_killed", r.oom_killed},
+            {"error", r.error},
+            {"started_at", r.started_at},
+            {"finished_at", r.finished_at},
+            {"restart_count", r.restart_count},
+            {"stopped_by_user", r.stopped_by_user},
+            {"cgroup_name", r.cgroup_name},
+            {"cgroup_paths", r.cgroup_paths},
+            {"cgroup_note", r.cgroup_note},
+            {"steps", steps},
+            {"warnings", r.warnings}};
+}
+
+ContainerRecord record_from_json(const json& j) {
+    ContainerRecord r;
+    r.id = j.value("id", "");
+    r.name = j.value("name", "");
+    r.created = j.value("created", "");
+    if (j.contains("spec")) r.spec = spec_from_json(j["spec"]);
+    r.image_id = j.value("image_id", "");
+    r.layers = j.value("layers", std::vector<std::string>{});
+    r.path_args = j.value("path_args", std::vector<std::string>{});
+    r.env = j.value("env", std::vector<std::string>{});
+    r.hostname = j.value("hostname", "");
+    r.workdir = j.value("workdir", "/");
+    r.backend = j.value("backend", "");
+    r.rootfs_mode = j.value("rootfs_mode", "");
+    parse_container_state(j.value("state", "created"), &r.state);
+    r.pid = j.value("pid", 0);
+    r.monitor_pid = j.value("monitor_pid", 0);
+    r.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
+    r.pid_start_time = j.value("pid_start_time", uint64_t{0});
+    r.exit_code = j.value("exit_code", 0);
+    r.oom_killed = j.value("oom_killed", false);
+    r.error = j.value("error", "");
+    r.started_at = j.value("started_at", "0001-01-01T00:00:00Z");
+    r.finished_at = j.value("finished_at", "0001-01-01T00:00:00Z");
+    r.restart_count = j.value("restart_count", 0);
+    r.stopped_by_user = j.value("stopped_by_user", false);
+    r.cgroup_name = j.value("cgroup_name", "");
+    r.cgroup_paths = j.value("cgroup_paths", std::vector<std::string>{});
+    r.cgroup_note = j.value("cgroup_note", "");
+    for (const auto& st : j.value("steps", json::array()))
+        r.steps.push_back({st.value("name", ""), st.value("ms", 0.0), st.value("detail", "")});
+    r.warnings = j.value("warnings", std::vector<std::string>{});
+    return r;
+}
+
+std::string command_line(const std::vector<std::string>& args) {
+    std::string out;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (i) out += ' ';
+        out += args[i];
+    }
+    return out;
+}
+
+static std::string ns_path(pid_t pid, const char* ns) {
+    return "/proc/" + std::to_string(pid) + "/ns/" + ns;
+}
+
+json inspect_json(const ContainerRecord& r) {
+    const bool live = container_has_process(r.state);
+    json ns = json::object();
+    for (const char* n : {"pid", "mnt", "uts", "ipc", "net", "cgroup", "user"})
+        ns[n] = live && r.pid > 0 ? json(ns_path(r.pid, n)) : json(nullptr);
+    json ports = json::object();
+    for (const auto& p : r.spec.ports) {
+        std::string key = std::to_string(p.container_port) + "/" + p.proto;
+        ports[key] = json::array({{{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                                   {"HostPort", std::to_string(p.host_port)}}});
+    }
+    json cmd = r.spec.cmd.empty() ? json(nullptr) : json(r.spec.cmd);
+    std::string path = r.path_args.empty() ? "" : r.path_args[0];
+    std::vector<std::string> args(r.path_args.empty() ? r.path_args.begin() : r.path_args.begin() + 1,
+                                  r.path_args.end());
+    return {
+        {"Id", r.id},
+        {"Created", r.created},
+        {"Path", path},
+        {"Args", args},
+        {"State",
+         {{"Status", to_string(r.state)},
+          {"Running", r.state == ContainerState::Running || r.state == ContainerState::Paused},
+          {"Paused", r.state == ContainerState::Paused},
+          {"Restarting", r.state == ContainerState::Restarting},
+          {"OOMKilled", r.oom_killed},
+          {"Dead", r.state == ContainerState::Dead},
+          {"Pid", live ? r.pid : 0},
+          {"ExitCode", r.exit_code},
+          {"Error", r.error},
+          {"StartedAt", r.started_at},
+          {"FinishedAt", r.finished_at}}},
+        {"Image", r.image_id},
+        {"Name", "/" + r.name},
+        {"RestartCount", r.restart_count},
+        {"Driver", r.rootfs_mode == "copy" ? "vfs" : "overlay2"},
+        {"Config",
+         {{"Hostname", r.hostname},
+          {"Image", r.spec.image},
+          {"Cmd", cmd},
+          {"Entrypoint", r.spec.entrypoint ? json(*r.spec.entrypoint) : json(nullptr)},
+          {"Env", r.env},
+          {"WorkingDir", r.workdir},
+          {"User", r.spec.user},
+          {"Tty", r.spec.tty},
+          {"OpenStdin", r.spec.interactive},
+          {"Labels", r.spec.labels}}},
+        {"HostConfig",
+         {{"Memory", r.spec.memory_bytes},
+          {"PidsLimit", r.spec.pids_limit > 0 ? json(r.spec.pids_limit) : json(nullptr)},
+          {"NanoCpus", r.spec.nano_cpus},
+          {"AutoRemove", r.spec.auto_remove},
+          {"NetworkMode", r.spec.network == "default" ? "bridge" : r.spec.network},
+          {"RestartPolicy", {{"Name", restart_name(r.spec.restart.kind)},
+                             {"MaximumRetryCount", r.spec.restart.max_retries}}}}},
+        {"NetworkSettings", {{"Ports", ports}, {"SandboxKey", live && r.pid > 0 ? ns_path(r.pid, "net") : ""}}},
+        {"IsoLab",
+         {{"Backend", r.backend},
+          {"RootfsMode", r.rootfs_mode},
+          {"Layers", r.layers},
+          {"MonitorPid", r.monitor_pid},
+          {"Namespaces", ns},
+          {"CgroupPaths", r.cgroup_paths},
+          {"CgroupNote", r.cgroup_note},
+          {"SetupSteps", to_json(r).at("steps")},
+          {"Warnings", r.warnings}}},
+    };
+}
+
+}  // namespace isolab

@@ -1,0 +1,75 @@
+// A container as the engine keeps it on disk: the user's spec, what the engine resolved from the
+// image, and the live state. One JSON file per container (`containers/<id>/container.json`),
+// replaced atomically under the container's lock, is the single source of truth that the CLI, the
+// monitor and the GUI all read.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/engine/lifecycle.hpp"
+#include "sim/engine/spec.hpp"
+
+namespace isolab {
+
+// One step of the runtime's setup list with its measured duration (bubblewrap's SetupOp list;
+// the GUI animates these).
+struct RuntimeStep {
+    std::string name;    // "clone", "overlay", "pivot_root", ...
+    double ms = 0;       // wall time of the step
+    std::string detail;  // "CLONE_NEWPID|CLONE_NEWNS|...", "lowerdir=1 layer"
+};
+
+struct ContainerRecord {
+    std::string id;          // 64 hex chars
+    std::string name;        // without the leading '/'
+    std::string created;     // RFC 3339 with nanoseconds, UTC
+    ContainerSpec spec;
+
+    // Resolved at create time from the spec and the image config.
+    std::string image_id;                 // sha256:...
+    std::vector<std::string> layers;      // layer directories, lowest first
+    std::vector<std::string> path_args;   // entrypoint + cmd: what PID 1 executes
+    std::vector<std::string> env;         // image env overridden by spec env
+    std::string hostname;
+    std::string workdir = "/";
+    std::string backend;                  // namespaces | rootless | simulated
+    std::string rootfs_mode;              // overlay | copy | none (simulated)
+
+    // Live state.
+    ContainerState state = ContainerState::Created;
+    pid_t pid = 0;                        // PID 1 of the container, as the host sees it
+    pid_t monitor_pid = 0;
+    uint64_t monitor_start_time = 0;      // /proc/PID/stat field 22: guards against pid reuse
+    uint64_t pid_start_time = 0;
+    int exit_code = 0;
+    bool oom_killed = false;
+    std::string error;                    // State.Error
+    std::string started_at = "0001-01-01T00:00:00Z";
+    std::string finished_at = "0001-01-01T00:00:00Z";
+    int restart_count = 0;
+    bool stopped_by_user = false;         // for unless-stopped and to suppress policy restarts
+    std::string cgroup_name;              // isolab/<root hash>/<id>; "" = no cgroup
+    std::vector<std::string> cgroup_paths;
+    std::string cgroup_note;              // why limits are not applied, if they are not
+    std::vector<RuntimeStep> steps;       // setup steps of the last start
+    std::vector<std::string> warnings;
+};
+
+nlohmann::json to_json(const ContainerSpec& s);
+ContainerSpec spec_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const ContainerRecord& r);
+ContainerRecord record_from_json(const nlohmann::json& j);
+
+// Docker's `docker inspect` shape, built from a record.
+nlohmann::json inspect_json(const ContainerRecord& r);
+
+// "sh -c 'echo hi'" for display: Docker's COMMAND column ("\"sh -c 'echo hi'\"").
+std::string command_line(const std::vector<std::string>& args);
+
+}  // namespace isolab

@@ -1,0 +1,465 @@
+#include "sim/engine/engine.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "sim/core/clock.hpp"
+#include "sim/runtime/cgroup.hpp"
+#include "sim/runtime/monitor.hpp"
+
+namespace isolab {
+
+namespace {
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+bool overlay_available() {
+    auto fs = read_file("/proc/filesystems");
+    return fs && fs->find("\toverlay\n") != std::string::npos;
+}
+
+bool kernel_at_least(int major, int minor) {
+    struct utsname u;
+    if (::uname(&u) != 0) return false;
+    int a = 0, b = 0;
+    std::sscanf(u.release, "%d.%d", &a, &b);
+    return a > major || (a == major && b >= minor);
+}
+
+std::string choose_backend(const std::string& wanted) {
+    std::string w = wanted;
+    if (const char* e = std::getenv("ISOLAB_BACKEND"); e && *e && (w.empty() || w == "auto")) w = e;
+    if (!w.empty() && w != "auto") return w;
+    if (::geteuid() == 0) return "namespaces";
+    auto max_userns = read_file("/proc/sys/user/max_user_namespaces");
+    if (max_userns && std::atoi(max_userns->c_str()) > 0) return "rootless";
+    return "simulated";
+}
+
+}  // namespace
+
+Result<int> parse_signal(const std::string& raw) {
+    std::string s = raw;
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+        int n = std::atoi(s.c_str());
+        if (n > 0 && n < NSIG) return n;
+    } else {
+        if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+        for (int i = 1; i < NSIG; ++i) {
+            const char* abbrev = ::sigabbrev_np(i);
+            if (abbrev && s == abbrev) return i;
+        }
+    }
+    return make_error("Invalid signal: " + raw, 1);
+}
+
+bool valid_container_name(const std::string& name) {
+    static const std::regex re("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
+    return std::regex_match(name, re);
+}
+
+std::string generate_name() {
+    static const char* left[] = {"admiring", "brave", "calm", "eager", "focused", "gentle", "happy",
+                                 "jolly", "keen", "lucid", "modest", "nifty", "quirky", "serene",
+                                 "trusting", "vibrant", "wizardly", "zen"};
+    static const char* right[] = {"turing", "hopper", "lovelace", "ritchie", "thompson", "torvalds",
+                                  "knuth", "dijkstra", "lamport", "liskov", "hamilton", "kay",
+                                  "sejong", "jang", "heo", "yi"};
+    std::string r = random_hex(2);
+    unsigned v = static_cast<unsigned>(std::stoul(r, nullptr, 16));
+    return std::string(left[v % std::size(left)]) + "_" + right[(v / 31) % std::size(right)];
+}
+
+Engine::Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend)
+    : store_(std::move(store)), images_(std::move(images)), runtime_(std::move(runtime)),
+      backend_(std::move(backend)) {}
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
+    Store store(options.root.empty() ? default_state_root() : options.root);
+    ISOLAB_TRY(store.ensure_layout());
+    std::string backend = choose_backend(options.backend);
+    std::unique_ptr<Runtime> rt;
+    if (backend == "namespaces") rt = make_namespace_runtime(false);
+    else if (backend == "rootless") rt = make_namespace_runtime(true);
+    else if (backend == "simulated") rt = make_simulated_runtime(store.root());
+    else return make_error("unknown backend `" + backend + "`: use namespaces, rootless or simulated");
+    ImageStore images(store.images_dir(), options.busybox_path);
+    auto engine = std::unique_ptr<Engine>(new Engine(std::move(store), std::move(images), std::move(rt), backend));
+    engine->collect_garbage();
+    return engine;
+}
+
+void Engine::collect_garbage() {
+    for (const auto& id : store_.list_ids()) {
+        auto lock = store_.lock_container(id);
+        if (!lock) continue;
+        auto rec = store_.load(id);
+        if (!rec) continue;
+        bool live_state = container_has_process(rec->state) || rec->state == ContainerState::Restarting;
+        if (!live_state || rec->backend == "simulated" || runtime_->alive(*rec)) continue;
+        if (rec->backend != runtime_->name()) continue;  // another backend's container: not ours to judge
+        runtime_->reap_orphan(store_, *rec);
+        rec->state = ContainerState::Exited;
+        rec->exit_code = 255;
+        rec->error = "monitor process " + std::to_string(rec->monitor_pid) +
+                     " died unexpectedly; IsoLab stopped the container and cleaned up";
+        rec->pid = 0;
+        rec->monitor_pid = 0;
+        rec->finished_at = now_rfc3339();
+        (void)store_.save(*rec);
+        store_.append_event("die", {{"id", rec->id}, {"name", rec->name}, {"exitCode", 255}, {"gc", true}});
+        if (rec->spec.auto_remove) (void)runtime_->destroy(store_, *rec);
+    }
+    // A directory without a record is a create that crashed half-way: nothing refers to it.
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
+        std::string dir = e.path().string();
+        if (path_exists(dir + "/container.json")) continue;
+        auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(e.path(), ec);
+        if (!ec && age > std::chrono::seconds(30)) (void)remove_tree(dir);
+    }
+}
+
+Result<ContainerRecord> Engine::create(ContainerSpec spec) {
+    if (!spec.name.empty()) {
+        if (!valid_container_name(spec.name))
+            return make_error("Invalid container name (" + spec.name +
+                                  "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                              125);
+        if (spec.name[0] == '/') spec.name.erase(0, 1);
+    }
+    if (spec.memory_bytes != 0 && spec.memory_bytes < 6 * 1024 * 1024)
+        return make_error("Minimum memory limit allowed is 6MB", 125);
+    auto image = images_.resolve(spec.image);
+    if (!image) return image.error();
+
+    ContainerRecord rec;
+    rec.spec = spec;
+    rec.backend = runtime_->name();
+    rec.image_id = image->id;
+    rec.layers = image->layer_dirs;
+    // Docker's ENTRYPOINT/CMD rule: an entrypoint given at run time drops the image's CMD.
+    std::vector<std::string> entry = spec.entrypoint ? *spec.entrypoint : image->entrypoint();
+    std::vector<std::string> cmd = !spec.cmd.empty() ? spec.cmd
+                                   : spec.entrypoint ? std::vector<std::string>{}
+                                                     : image->cmd();
+    rec.path_args = entry;
+    rec.path_args.insert(rec.path_args.end(), cmd.begin(), cmd.end());
+    if (rec.path_args.empty()) return make_error("no command specified", 125);
+    rec.env = image->env();
+    if (std::none_of(rec.env.begin(), rec.env.end(), [](auto& e) { return e.rfind("PATH=", 0) == 0; }))
+        rec.env.insert(rec.env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    rec.workdir = !spec.workdir.empty() ? spec.workdir : (image->workdir().empty() ? "/" : image->workdir());
+    if (rec.workdir[0] != '/')
+        return make_error("the working directory '" + rec.workdir + "' is invalid, it needs to be an absolute path", 125);
+    if (spec.user.empty()) rec.spec.user = image->user();
+
+    auto global = store_.lock_global();
+    if (!global) return global.error();
+    if (!spec.name.empty()) {
+        std::string owner;
+        if (store_.name_in_use(spec.name, &owner))
+            return make_error("Conflict. The container name \"/" + spec.name +
+                                  "\" is already in use by container \"" + owner +
+                                  "\". You have to remove (or rename) that container to be able to reuse that name.",
+                              125);
+        rec.name = spec.name;
+    } else {
+        do rec.name = generate_name();
+        while (store_.name_in_use(rec.name, nullptr));
+    }
+    rec.id = random_hex(32);
+    rec.created = now_rfc3339();
+    rec.hostname = spec.hostname.empty() ? rec.id.substr(0, 12) : spec.hostname;
+    auto set_env = [&](const std::string& kv) {
+        std::string key = kv.substr(0, kv.find('='));
+        std::erase_if(rec.env, [&](const std::string& x) { return x.compare(0, key.size() + 1, key + "=") == 0; });
+        rec.env.push_back(kv);
+    };
+    set_env("HOSTNAME=" + rec.hostname);
+    if (spec.tty) set_env("TERM=xterm");
+    for (const auto& e : spec.env) set_env(e);
+
+    if (rec.backend == "simulated") {
+        rec.rootfs_mode = "none";
+    } else {
+        bool overlay = overlay_available() && (rec.backend == "namespaces" || kernel_at_least(5, 11));
+        rec.rootfs_mode = overlay ? "overlay" : "copy";
+        if (!overlay) rec.warnings.push_back("overlayfs is not allowed here: the container gets a copied root file system");
+        auto cg = cgroup_probe();
+        if (cg.writable) {
+            rec.cgroup_name = container_cgroup_name(store_.root(), rec.id);
+        } else {
+            rec.cgroup_note = cg.reason.empty() ? "cgroups are not writable here" : cg.reason;
+            if (spec.memory_bytes || spec.pids_limit || spec.nano_cpus)
+                rec.warnings.push_back("resource limits are not applied: " + rec.cgroup_note);
+        }
+    }
+
+    // A crash between here and save() leaves a directory without a record, which the garbage
+    // collector removes; any error below removes it at once. No half-created container is visible.
+    std::string dir = store_.container_dir(rec.id);
+    ISOLAB_TRY(make_dirs(dir, 0711));
+    if (auto s = runtime_->prepare(store_, rec); !s) {
+        (void)remove_tree(dir);
+        return s.error().wrap("create " + rec.name);
+    }
+    if (auto s = store_.save(rec); !s) {
+        (void)remove_tree(dir);
+        return s.error();
+    }
+    store_.append_event("create", {{"id", rec.id}, {"name", rec.name}, {"image", spec.image}});
+    return rec;
+}
+
+Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    auto lock = store_.lock_container(found->id);
+    if (!lock) return lock.error();
+    auto rec = store_.load(found->id);
+    if (!rec) return rec.error();
+    auto t = container_transition(rec->state, ContainerAction::Start, {ref, rec->id});
+    if (!t) return t.error();
+    if (t->noop) return *rec;
+    rec->stopped_by_user = false;
+    if (auto s = runtime_->start(store_, *rec, attach); !s) {
+        rec->error = s.error().message;
+        rec->exit_code = s.error().exit_code;
+        (void)store_.save(*rec);
+        return s.error();
+    }
+    rec->state = t->to;
+    rec->error.clear();
+    rec->exit_code = 0;
+    rec->oom_killed = false;
+    rec->started_at = now_rfc3339();
+    rec->finished_at = "0001-01-01T00:00:00Z";
+    ISOLAB_TRY(store_.save(*rec));
+    store_.append_event("start", {{"id", rec->id}, {"name", rec->name}, {"pid", rec->pid}});
+    return *rec;
+}
+
+bool Engine::wait_exit(const std::string& id, double timeout_ms) {
+    double deadline = monotonic_ms() + timeout_ms;
+    int pause = 2;
+    for (;;) {
+        auto r = store_.load(id);
+        if (!r) return true;  // removed (--rm)
+        if (!container_has_process(r->state) && r->state != ContainerState::Restarting) return true;
+        if (r->backend != "simulated" && !runtime_->alive(*r)) {
+            collect_garbage();
+            return true;
+        }
+        if (monotonic_ms() > deadline) return false;
+        sleep_ms(pause);
+        pause = std::min(pause * 2, 25);
+    }
+}
+
+Result<ContainerRecord> Engine::stop(const std::string& ref, int timeout, const std::string& signal) {
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    ContainerRecord rec;
+    int sig = SIGTERM;
+    {
+        auto lock = store_.lock_container(found->id);
+        if (!lock) return lock.error();
+        auto r = store_.load(found->id);
+        if (!r) return r.error();
+        auto t = container_transition(r->state, ContainerAction::Stop, {ref, r->id});
+        if (!t) return t.error();
+        if (t->noop) return *r;
+        // Marked before the signal so the monitor does not apply the restart policy.
+        r->stopped_by_user = true;
+        ISOLAB_TRY(store_.save(*r));
+        rec = *r;
+        std::string sname = !signal.empty() ? signal : rec.spec.stop_signal;
+        if (!sname.empty()) {
+            auto s = parse_signal(sname);
+            if (!s) return s.error();
+            sig = *s;
+        }
+    }  // the monitor needs the lock to record the exit
+    if (timeout < 0) timeout = rec.spec.stop_timeout >= 0 ? rec.spec.stop_timeout : 10;
+    if (rec.state != ContainerState::Restarting) {
+        ISOLAB_TRY(runtime_->signal(rec, sig));
+        if (rec.state == ContainerState::Paused) (void)runtime_->thaw(rec);
+    }
+    if (!wait_exit(rec.id, timeout * 1000.0)) {
+        ISOLAB_TRY(runtime_->signal(rec, SIGKILL));
+        if (!wait_exit(rec.id, 10000))
+            return make_error("cannot stop container: " + ref + ": tried to kill container, but did not receive an exit event", 1);
+    }
+    store_.append_event("stop", {{"id", rec.id}, {"name", rec.name}});
+    auto after = store_.load(rec.id);
+    return after ? *after : rec;
+}
+
+Result<ContainerRecord> Engine::kill(const std::string& ref, const std::string& signal) {
+    auto sig = parse_signal(signal.empty() ? "KILL" : signal);
+    if (!sig) return sig.error();
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    ContainerRecord rec;
+    {
+        auto lock = store_.lock_container(found->id);
+        if (!lock) return lock.error();
+        auto r = store_.load(found->id);
+        if (!r) return r.error();
+        auto t = container_transition(r->state, ContainerAction::Kill, {ref, r->id});
+        if (!t) return t.error();
+        if (*sig == SIGKILL || *sig == SIGTERM || *sig == SIGINT) {
+            r->stopped_by_user = true;
+            ISOLAB_TRY(store_.save(*r));
+        }
+        rec = *r;
+    }
+    ISOLAB_TRY(runtime_->signal(rec, *sig));
+    if (rec.state == ContainerState::Paused && *sig == SIGKILL) (void)runtime_->thaw(rec);
+    store_.append_event("kill", {{"id", rec.id}, {"name", rec.name}, {"signal", *sig}});
+    if (*sig == SIGKILL) wait_exit(rec.id, 10000);
+    auto after = store_.load(rec.id);
+    return after ? *after : rec;
+}
+
+Result<ContainerRecord> Engine::pause(const std::string& ref) {
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    auto lock = store_.lock_container(found->id);
+    if (!lock) return lock.error();
+    auto rec = store_.load(found->id);
+    if (!rec) return rec.error();
+    auto t = container_transition(rec->state, ContainerAction::Pause, {ref, rec->id});
+    if (!t) return t.error();
+    if (rec->backend != "simulated" && rec->cgroup_name.empty())
+        return make_error("cannot pause container " + rec->id + ": pause needs the cgroup freezer, and this container has no cgroup (" +
+                              rec->cgroup_note + ")",
+                          1);
+    ISOLAB_TRY(runtime_->freeze(*rec));
+    rec->state = t->to;
+    ISOLAB_TRY(store_.save(*rec));
+    store_.append_event("pause", {{"id", rec->id}, {"name", rec->name}});
+    return *rec;
+}
+
+Result<ContainerRecord> Engine::unpause(const std::string& ref) {
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    auto lock = store_.lock_container(found->id);
+    if (!lock) return lock.error();
+    auto rec = store_.load(found->id);
+    if (!rec) return rec.error();
+    auto t = container_transition(rec->state, ContainerAction::Unpause, {ref, rec->id});
+    if (!t) return t.error();
+    ISOLAB_TRY(runtime_->thaw(*rec));
+    rec->state = t->to;
+    ISOLAB_TRY(store_.save(*rec));
+    store_.append_event("unpause", {{"id", rec->id}, {"name", rec->name}});
+    return *rec;
+}
+
+Result<ContainerRecord> Engine::restart(const std::string& ref, int timeout) {
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    auto t = container_transition(found->state, ContainerAction::Restart, {ref, found->id});
+    if (!t) return t.error();
+    if (container_has_process(found->state) || found->state == ContainerState::Restarting) {
+        auto s = stop(found->id, timeout);
+        if (!s) return s.error();
+    }
+    auto r = start(found->id);
+    if (r) store_.append_event("restart", {{"id", r->id}, {"name", r->name}});
+    return r;
+}
+
+Status Engine::remove(const std::string& ref, bool force) {
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    ContainerRecord rec;
+    {
+        auto lock = store_.lock_container(found->id);
+        if (!lock) return lock.error();
+        auto r = store_.load(found->id);
+        if (!r) return r.error();
+        auto t = container_transition(r->state, force ? ContainerAction::ForceRemove : ContainerAction::Remove,
+                                      {ref, r->id});
+        if (!t) return t.error();
+        rec = *r;
+        if (container_has_process(r->state) || r->state == ContainerState::Restarting) {
+            r->stopped_by_user = true;
+            r->spec.auto_remove = false;  // we remove it ourselves, below
+            ISOLAB_TRY(store_.save(*r));
+        }
+    }
+    if (container_has_process(rec.state) || rec.state == ContainerState::Restarting) {
+        if (rec.state != ContainerState::Restarting) {
+            ISOLAB_TRY(runtime_->signal(rec, SIGKILL));
+            if (rec.state == ContainerState::Paused) (void)runtime_->thaw(rec);
+        }
+        if (!wait_exit(rec.id, 10000))
+            return make_error("cannot remove container \"" + ref + "\": could not kill it", 1);
+    }
+    auto global = store_.lock_global();
+    auto lock = store_.lock_container(rec.id);
+    auto r = store_.load(rec.id);
+    if (!r) return {};  // --rm got there first
+    r->state = ContainerState::Removing;
+    (void)store_.save(*r);
+    ISOLAB_TRY(runtime_->destroy(store_, *r));
+    store_.append_event("destroy", {{"id", rec.id}, {"name", rec.name}});
+    return {};
+}
+
+Result<int> Engine::wait(const std::string& ref) {
+    auto found = store_.resolve(ref);
+    if (!found) return found.error();
+    int last = found->exit_code;
+    for (;;) {
+        auto r = store_.load(found->id);
+        if (!r) return last;
+        last = r->exit_code;
+        if (r->state == ContainerState::Exited || r->state == ContainerState::Dead ||
+            r->state == ContainerState::Created)
+            return r->exit_code;
+        if (r->backend != "simulated" && container_has_process(r->state) && !runtime_->alive(*r)) collect_garbage();
+        sleep_ms(20);
+    }
+}
+
+Result<int> Engine::exec(const std::string& ref, const ExecRequest& req) {
+    auto rec = store_.resolve(ref);
+    if (!rec) return rec.error();
+    auto t = container_transition(rec->state, ContainerAction::Exec, {ref, rec->id});
+    if (!t) return t.error();
+    store_.append_event("exec_start", {{"id", rec->id}, {"name", rec->name}, {"cmd", req.cmd}});
+    auto code = runtime_->exec(store_, *rec, req);
+    if (code) store_.append_event("exec_die", {{"id", rec->id}, {"name", rec->name}, {"cmd", req.cmd}, {"exitCode", *code}});
+    return code;
+}
+
+Result<std::vector<ProcessRow>> Engine::top(const std::string& ref) {
+    auto rec = store_.resolve(ref);
+    if (!rec) return rec.error();
+    if (!container_has_process(rec->state)) return make_error("container " + rec->id + " is not running", 1);
+    return runtime_->top(*rec);
+}
+
+Result<ContainerRecord> Engine::inspect(const std::string& ref) { return store_.resolve(ref); }
+
+std::vector<ContainerRecord> Engine::list(bool all) {
+    auto recs = store_.list();
+    std::erase_if(recs, [&](const ContainerRecord& r) { return !all && !container_has_process(r.state) && r.state != ContainerState::Restarting; });
+    std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+    return recs;
+}
+
+}  // namespace isolab

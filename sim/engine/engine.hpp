@@ -1,0 +1,75 @@
+// The container engine: Docker's container commands over a Store, an ImageStore and a Runtime.
+// One engine action per Docker command; the CLI, the GUI and lessons call the same functions
+// (STYLE §2). Every action appends an event to ROOT/events.jsonl so that other front ends see it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/core/result.hpp"
+#include "sim/engine/container.hpp"
+#include "sim/engine/images.hpp"
+#include "sim/engine/store.hpp"
+#include "sim/runtime/runtime.hpp"
+
+namespace isolab {
+
+struct EngineOptions {
+    std::string root;              // "" = default_state_root()
+    std::string backend = "auto";  // auto | namespaces | rootless | simulated ($ISOLAB_BACKEND)
+    std::string busybox_path = "/bin/busybox";
+};
+
+class Engine {
+public:
+    static Result<std::unique_ptr<Engine>> open(EngineOptions options = {});
+
+    Store& store() { return store_; }
+    ImageStore& images() { return images_; }
+    Runtime& runtime() { return *runtime_; }
+    const std::string& backend() const { return backend_; }
+
+    // Finds containers whose monitor died (crash, kill -9) and cleans up after them: kills what
+    // is left of the container, removes its cgroup, records the exit. Runs before every command.
+    void collect_garbage();
+
+    Result<ContainerRecord> create(ContainerSpec spec);
+    // With `attach`, PID 1 waits for an attach client on ROOT/containers/ID/attach.sock.
+    Result<ContainerRecord> start(const std::string& ref, bool attach = false);
+    // SIGTERM (or the container's stop signal), wait `timeout` s (-1 = the container's, else 10),
+    // then SIGKILL. Returns the record after the exit has been recorded.
+    Result<ContainerRecord> stop(const std::string& ref, int timeout = -1, const std::string& signal = "");
+    Result<ContainerRecord> kill(const std::string& ref, const std::string& signal = "KILL");
+    Result<ContainerRecord> pause(const std::string& ref);
+    Result<ContainerRecord> unpause(const std::string& ref);
+    Result<ContainerRecord> restart(const std::string& ref, int timeout = -1);
+    Status remove(const std::string& ref, bool force = false);
+    // Blocks until the container is not running; returns its exit code.
+    Result<int> wait(const std::string& ref);
+    Result<int> exec(const std::string& ref, const ExecRequest& req);
+    Result<std::vector<ProcessRow>> top(const std::string& ref);
+    Result<ContainerRecord> inspect(const std::string& ref);
+    std::vector<ContainerRecord> list(bool all);
+    std::string attach_socket(const std::string& id) const { return store_.container_dir(id) + "/attach.sock"; }
+    std::string log_path(const std::string& id) const { return store_.container_dir(id) + "/container.log"; }
+
+private:
+    Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend);
+    // Waits (polling the record) until PID 1's exit is recorded or `timeout_ms` passes.
+    bool wait_exit(const std::string& id, double timeout_ms);
+
+    Store store_;
+    ImageStore images_;
+    std::unique_ptr<Runtime> runtime_;
+    std::string backend_;
+};
+
+// "KILL", "SIGKILL", "9" → 9. Unknown → error naming it (exit 125? Docker: invalid signal, 1).
+Result<int> parse_signal(const std::string& name);
+// Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+, an optional leading '/'.
+bool valid_container_name(const std::string& name);
+// Docker-like generated names ("eager_turing").
+std::string generate_name();
+
+}  // namespace isolab

@@ -1,0 +1,313 @@
+#include "sim/engine/images.hpp"
+
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+
+#include "sim/core/clock.hpp"
+#include "sim/core/files.hpp"
+
+namespace isolab {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string to_hex(const unsigned char* d, unsigned n) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < n; ++i) {
+        out += hex[d[i] >> 4];
+        out += hex[d[i] & 15];
+    }
+    return out;
+}
+
+class Sha256 {
+public:
+    Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+    ~Sha256() { EVP_MD_CTX_free(ctx_); }
+    void update(const void* p, size_t n) { EVP_DigestUpdate(ctx_, p, n); }
+    void update(const std::string& s) { update(s.data(), s.size()); }
+    std::string hex() {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        EVP_DigestFinal_ex(ctx_, d, &n);
+        return to_hex(d, n);
+    }
+
+private:
+    EVP_MD_CTX* ctx_;
+};
+
+// A busybox the container can run must not need the host's dynamic loader or libc.
+bool is_static_elf(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return false;
+    Elf64_Ehdr eh;
+    if (::pread(fd.get(), &eh, sizeof eh, 0) != sizeof eh) return false;
+    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) return false;
+    for (int i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        if (::pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * eh.e_phentsize)) != sizeof ph)
+            return false;
+        if (ph.p_type == PT_INTERP) return false;
+    }
+    return true;
+}
+
+Result<std::string> run_capture(const std::vector<std::string>& argv) {
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return errno_error("pipe", errno);
+    pid_t pid = ::fork();
+    if (pid < 0) return errno_error("fork", errno);
+    if (pid == 0) {
+        ::dup2(pipefd[1], 1);
+        std::vector<char*> av;
+        for (auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+        av.push_back(nullptr);
+        ::execv(av[0], av.data());
+        ::_exit(127);
+    }
+    ::close(pipefd[1]);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    ::close(pipefd[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return make_error("`" + argv[0] + "` failed");
+    return out;
+}
+
+std::vector<std::string> json_strings(const json& j, const char* key) {
+    if (!j.contains("config") || !j["config"].contains(key) || !j["config"][key].is_array()) return {};
+    return j["config"][key].get<std::vector<std::string>>();
+}
+
+}  // namespace
+
+std::string sha256_hex(const std::string& data) {
+    Sha256 h;
+    h.update(data);
+    return h.hex();
+}
+
+Result<std::string> tree_digest(const std::string& dir) {
+    std::vector<std::string> entries;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::none, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        entries.push_back(fs::relative(it->path(), dir).string());
+    if (ec) return make_error("digest `" + dir + "`: " + ec.message());
+    std::sort(entries.begin(), entries.end());
+    Sha256 h;
+    for (const auto& rel : entries) {
+        std::string p = dir + "/" + rel;
+        struct stat st;
+        if (::lstat(p.c_str(), &st) != 0) return errno_error("digest `" + p + "`", errno);
+        std::ostringstream line;
+        line << rel << '\0' << std::oct << (st.st_mode & 07777) << '\0' << (st.st_mode & S_IFMT) << '\0';
+        h.update(line.str());
+        if (S_ISLNK(st.st_mode)) {
+            h.update(fs::read_symlink(p, ec).string());
+        } else if (S_ISREG(st.st_mode)) {
+            auto content = read_file(p);
+            if (!content) return content.error();
+            h.update(sha256_hex(*content));
+        }
+    }
+    return h.hex();
+}
+
+std::vector<std::string> Image::cmd() const { return json_strings(config, "Cmd"); }
+std::vector<std::string> Image::entrypoint() const { return json_strings(config, "Entrypoint"); }
+std::vector<std::string> Image::env() const { return json_strings(config, "Env"); }
+std::string Image::workdir() const {
+    return config.contains("config") ? config["config"].value("WorkingDir", "") : "";
+}
+std::string Image::user() const {
+    return config.contains("config") ? config["config"].value("User", "") : "";
+}
+
+ImageStore::ImageStore(std::string images_dir, std::string busybox_path)
+    : dir_(std::move(images_dir)), busybox_path_(std::move(busybox_path)) {}
+
+std::string ImageStore::normalize_ref(const std::string& ref) {
+    size_t slash = ref.rfind('/');
+    size_t colon = ref.rfind(':');
+    if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return ref + ":latest";
+    return ref;
+}
+
+Result<Image> ImageStore::load(const std::string& hex) const {
+    auto text = read_file(dir_ + "/configs/" + hex + ".json");
+    if (!text) return text.error();
+    auto j = json::parse(*text, nullptr, false);
+    if (j.is_discarded()) return make_error("image sha256:" + hex + ": corrupt config");
+    Image img;
+    img.id = "sha256:" + hex;
+    img.config = j;
+    if (j.contains("rootfs") && j["rootfs"].contains("diff_ids"))
+        for (const auto& d : j["rootfs"]["diff_ids"]) {
+            std::string id = d.get<std::string>();
+            img.layer_dirs.push_back(dir_ + "/layers/" + id.substr(id.find(':') + 1));
+        }
+    auto repos = read_file(dir_ + "/repositories.json");
+    if (repos) {
+        auto rj = json::parse(*repos, nullptr, false);
+        if (rj.is_object())
+            for (auto& [tag, id] : rj.items())
+                if (id == img.id) img.repo_tags.push_back(tag);
+    }
+    return img;
+}
+
+Result<Image> ImageStore::resolve(const std::string& ref) {
+    std::string full = normalize_ref(ref);
+    if (full == "busybox:latest") ISOLAB_TRY(ensure_busybox());
+    if (full == "scratch:latest") {
+        Image img;
+        img.id = "scratch";
+        img.repo_tags = {"scratch:latest"};
+        img.config = {{"architecture", "amd64"}, {"os", "linux"}, {"config", json::object()},
+                      {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}}};
+        return img;
+    }
+    auto repos = read_file(dir_ + "/repositories.json");
+    if (repos) {
+        auto rj = json::parse(*repos, nullptr, false);
+        if (rj.is_object() && rj.contains(full)) {
+            std::string id = rj[full].get<std::string>();
+            return load(id.substr(id.find(':') + 1));
+        }
+    }
+    // An image id or a unique prefix of one.
+    std::string want = ref.rfind("sha256:", 0) == 0 ? ref.substr(7) : ref;
+    if (want.size() >= 4 && want.find_first_not_of("0123456789abcdef") == std::string::npos) {
+        std::string found;
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir_ + "/configs", ec)) {
+            std::string stem = e.path().stem().string();
+            if (stem.compare(0, want.size(), want) == 0) {
+                if (!found.empty()) return make_error("multiple images found with prefix: " + ref);
+                found = stem;
+            }
+        }
+        if (!found.empty()) return load(found);
+    }
+    return make_error("Unable to find image '" + full + "' locally (IsoLab works offline: build it "
+                      "with `isolab build -t " + full + " DIR`, or use `busybox`)", 125);
+}
+
+std::vector<Image> ImageStore::list() const {
+    std::vector<Image> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_ + "/configs", ec)) {
+        if (e.path().extension() != ".json") continue;
+        auto img = load(e.path().stem().string());
+        if (img) out.push_back(std::move(*img));
+    }
+    return out;
+}
+
+Status ImageStore::ensure_busybox() {
+    ISOLAB_TRY(make_dirs(dir_ + "/configs"));
+    ISOLAB_TRY(make_dirs(dir_ + "/layers"));
+    auto lock = FileLock::acquire(dir_ + "/lock");
+    if (!lock) return lock.error();
+    auto repos_text = read_file(dir_ + "/repositories.json");
+    json repos = repos_text ? json::parse(*repos_text, nullptr, false) : json::object();
+    if (!repos.is_object()) repos = json::object();
+    if (repos.contains("busybox:latest")) {
+        std::string id = repos["busybox:latest"].get<std::string>();
+        if (path_exists(dir_ + "/configs/" + id.substr(7) + ".json")) return {};
+    }
+    if (!is_static_elf(busybox_path_))
+        return make_error("base image busybox: `" + busybox_path_ +
+                          "` is missing or not statically linked: apt-get install busybox-static");
+
+    // Build the layer in a scratch directory, then rename it to its digest: a crash leaves only
+    // a scratch directory, never a half-built layer under a real name.
+    std::string tmp = dir_ + "/layers/.build-" + random_hex(6);
+    ISOLAB_TRY(make_dirs(tmp));
+    auto fail = [&](Error e) { (void)remove_tree(tmp); return e; };
+    for (const char* d : {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "tmp",
+                          "root", "home", "var/www", "var/log", "run"})
+        if (auto s = make_dirs(tmp + "/" + d); !s) return fail(s.error());
+    ::chmod((tmp + "/tmp").c_str(), 01777);
+    ::chmod((tmp + "/root").c_str(), 0700);
+    std::error_code ec;
+    fs::copy_file(busybox_path_, tmp + "/bin/busybox", ec);
+    if (ec) return fail(make_error("copy `" + busybox_path_ + "`: " + ec.message()));
+    ::chmod((tmp + "/bin/busybox").c_str(), 0755);
+    auto applets = run_capture({busybox_path_, "--list-full"});
+    if (!applets) return fail(applets.error().wrap("list busybox applets"));
+    std::istringstream in(*applets);
+    for (std::string rel; std::getline(in, rel);) {
+        rel = trim(rel);
+        if (rel.empty() || rel == "bin/busybox") continue;
+        std::string link = tmp + "/" + rel;
+        (void)make_dirs(fs::path(link).parent_path().string());
+        ::symlink("/bin/busybox", link.c_str());
+    }
+    ISOLAB_TRY(write_file(tmp + "/etc/passwd",
+                          "root:x:0:0:root:/root:/bin/sh\n"
+                          "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
+                          "www-data:x:33:33:www-data:/var/www:/bin/false\n"
+                          "nobody:x:65534:65534:nobody:/home:/bin/false\n"));
+    ISOLAB_TRY(write_file(tmp + "/etc/group",
+                          "root:x:0:\ndaemon:x:1:\ntty:x:5:\nwww-data:x:33:\nnogroup:x:65534:\n"));
+    for (const char* f : {"etc/hostname", "etc/hosts", "etc/resolv.conf"})
+        ISOLAB_TRY(write_file(tmp + "/" + f, ""));
+    ISOLAB_TRY(write_file(tmp + "/var/www/index.html",
+                          "<h1>Hello from IsoLab</h1>\n<p>served by busybox httpd</p>\n"));
+
+    auto digest = tree_digest(tmp);
+    if (!digest) return fail(digest.error());
+    std::string layer = dir_ + "/layers/" + *digest;
+    if (path_exists(layer)) {
+        (void)remove_tree(tmp);
+    } else if (::rename(tmp.c_str(), layer.c_str()) != 0) {
+        return fail(errno_error("rename layer", errno));
+    }
+    auto version = run_capture({busybox_path_});
+    std::string first_line = version ? version->substr(0, version->find('\n')) : "BusyBox";
+    json config = {
+        {"architecture", "amd64"},
+        {"os", "linux"},
+        {"created", now_rfc3339()},
+        {"config",
+         {{"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+          {"Cmd", {"sh"}},
+          {"WorkingDir", ""},
+          {"Labels", {{"org.isolab.source", "Debian busybox-static: " + first_line}}}}},
+        {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + *digest}}}},
+        {"history", {{{"created", now_rfc3339()},
+                      {"created_by", "isolab: ADD busybox-static (" + busybox_path_ + ") in /"}},
+                     {{"created", now_rfc3339()},
+                      {"created_by", "isolab: CMD [\"sh\"]"},
+                      {"empty_layer", true}}}},
+    };
+    std::string text = config.dump(2) + "\n";
+    std::string hex = sha256_hex(text);
+    ISOLAB_TRY(write_file_atomic(dir_ + "/configs/" + hex + ".json", text));
+    repos["busybox:latest"] = "sha256:" + hex;
+    return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
+}
+
+}  // namespace isolab

@@ -1,0 +1,668 @@
+#include "sim/runtime/monitor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <sstream>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/clock.hpp"
+#include "sim/core/files.hpp"
+#include "sim/engine/images.hpp"
+#include "sim/engine/store.hpp"
+#include "sim/runtime/attach.hpp"
+#include "sim/runtime/cgroup.hpp"
+#include "sim/runtime/init.hpp"
+
+namespace isolab {
+
+using nlohmann::json;
+
+std::string short_socket_path(const std::string& path, int* dir_fd) {
+    *dir_fd = -1;
+    if (path.size() < sizeof(sockaddr_un{}.sun_path)) return path;
+    size_t slash = path.rfind('/');
+    std::string dir = path.substr(0, slash);
+    *dir_fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*dir_fd < 0) return path;
+    return "/proc/self/fd/" + std::to_string(*dir_fd) + path.substr(slash);
+}
+
+std::string container_cgroup_name(const std::string& root, const std::string& id) {
+    return "isolab/" + sha256_hex(root).substr(0, 12) + "/" + id;
+}
+
+namespace {
+
+struct Client {
+    UniqueFd fd;
+};
+
+class Monitor {
+public:
+    Monitor(Store store, std::string id, int sync_fd, bool attach)
+        : store_(std::move(store)), id_(std::move(id)), sync_fd_(sync_fd), attach_(attach) {}
+
+    int run();
+
+private:
+    // One run of the container's PID 1, from clone to its exit. Returns false when it could not be
+    // started (the error is reported to the CLI on the first run, logged on later ones).
+    bool start_once(bool first);
+    int event_loop();  // returns the wait status of PID 1
+    void handle_output(int fd, const char* stream);
+    void flush_partial();
+    void log_line(const char* stream, const std::string& text);
+    void broadcast(FrameType type, const std::string& data);
+    void accept_client();
+    void handle_client(size_t index);
+    void sync_report(const json& j);
+    bool wait_for_first_client(int timeout_ms);
+    Result<ContainerRecord> update(const std::function<void(ContainerRecord&)>& fn);
+
+    Store store_;
+    std::string id_;
+    int sync_fd_;
+    bool attach_;
+    ContainerRecord rec_;
+    std::optional<Cgroup> cgroup_;
+    UniqueFd listen_fd_, log_fd_, signal_fd_;
+    UniqueFd stdin_w_, stdout_r_, stderr_r_, pty_master_;
+    UniqueFd go_w_, report_r_;
+    int socket_dir_fd_ = -1;
+    std::vector<Client> clients_;
+    pid_t child_ = 0;
+    int64_t oom_before_ = 0;
+    std::string partial_[2];
+    double run_started_ms_ = 0;
+};
+
+Result<ContainerRecord> Monitor::update(const std::function<void(ContainerRecord&)>& fn) {
+    auto lock = store_.lock_container(id_);
+    if (!lock) return lock.error();
+    auto r = store_.load(id_);
+    if (!r) return r.error();
+    fn(*r);
+    ISOLAB_TRY(store_.save(*r));
+    rec_ = *r;
+    return *r;
+}
+
+void Monitor::sync_report(const json& j) {
+    if (sync_fd_ < 0) return;
+    std::string line = j.dump() + "\n";
+    ssize_t n = ::write(sync_fd_, line.data(), line.size());
+    (void)n;
+    ::close(sync_fd_);
+    sync_fd_ = -1;
+}
+
+void Monitor::log_line(const char* stream, const std::string& text) {
+    if (!log_fd_.valid()) return;
+    json j = {{"log", text}, {"stream", stream}, {"time", now_rfc3339()}};
+    std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    ssize_t n = ::write(log_fd_.get(), line.data(), line.size());
+    (void)n;
+}
+
+void Monitor::broadcast(FrameType type, const std::string& data) {
+    for (auto it = clients_.begin(); it != clients_.end();) {
+        if (!write_frame(it->fd.get(), type, data)) it = clients_.erase(it);
+        else ++it;
+    }
+}
+
+void Monitor::handle_output(int fd, const char* stream) {
+    char buf[16384];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        // EOF (or EIO on a pty whose slave is closed).
+        if (fd == stdout_r_.get()) stdout_r_.reset();
+        else if (fd == stderr_r_.get()) stderr_r_.reset();
+        else if (fd == pty_master_.get()) pty_master_.reset();
+        return;
+    }
+    std::string data(buf, static_cast<size_t>(n));
+    broadcast(std::strcmp(stream, "stderr") == 0 ? FrameType::Stderr : FrameType::Stdout, data);
+    std::string& partial = partial_[std::strcmp(stream, "stderr") == 0 ? 1 : 0];
+    partial += data;
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+        log_line(stream, partial.substr(0, nl + 1));
+        partial.erase(0, nl + 1);
+    }
+    if (partial.size() > 16384) {  // Docker splits long lines at 16 KiB too
+        log_line(stream, partial);
+        partial.clear();
+    }
+}
+
+void Monitor::flush_partial() {
+    if (!partial_[0].empty()) log_line("stdout", partial_[0]);
+    if (!partial_[1].empty()) log_line("stderr", partial_[1]);
+    partial_[0].clear();
+    partial_[1].clear();
+}
+
+void Monitor::accept_client() {
+    int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) clients_.push_back(Client{UniqueFd(fd)});
+}
+
+void Monitor::handle_client(size_t i) {
+    auto f = read_frame(clients_[i].fd.get());
+    if (!f) {
+        clients_.erase(clients_.begin() + static_cast<long>(i));
+        return;
+    }
+    int in = pty_master_.valid() ? pty_master_.get() : stdin_w_.get();
+    switch (f->type) {
+        case FrameType::Stdin:
+            if (in >= 0) {
+                ssize_t n = ::write(in, f->data.data(), f->data.size());
+                (void)n;
+            }
+            break;
+        case FrameType::StdinEof:
+            if (pty_master_.valid()) {
+                ssize_t n = ::write(pty_master_.get(), "\x04", 1);  // ^D, like a terminal
+                (void)n;
+            } else {
+                stdin_w_.reset();
+            }
+            break;
+        case FrameType::Resize:
+            if (pty_master_.valid()) {
+                struct winsize ws = {};
+                unsigned rows = 0, cols = 0;
+                if (std::sscanf(f->data.c_str(), "%u %u", &rows, &cols) == 2) {
+                    ws.ws_row = static_cast<unsigned short>(rows);
+                    ws.ws_col = static_cast<unsigned short>(cols);
+                    ::ioctl(pty_master_.get(), TIOCSWINSZ, &ws);
+                }
+            }
+            break;
+        case FrameType::Stdout:
+        case FrameType::Stderr:
+        case FrameType::Exit:
+        case FrameType::Error: break;
+    }
+}
+
+bool Monitor::wait_for_first_client(int timeout_ms) {
+    struct pollfd p = {listen_fd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return false;
+    accept_client();
+    return !clients_.empty();
+}
+
+bool Monitor::start_once(bool first) {
+    auto rec = store_.load(id_);
+    if (!rec) {
+        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", rec.error().message}});
+        return false;
+    }
+    rec_ = *rec;
+    const std::string dir = store_.container_dir(id_);
+    const bool rootless = rec_.backend == "rootless";
+
+    // stdio: a pty for -t, pipes otherwise (stdin only with -i, /dev/null without).
+    UniqueFd child_in, child_out, child_err;
+    if (rec_.spec.tty) {
+        int m, s;
+        if (::openpty(&m, &s, nullptr, nullptr, nullptr) != 0) {
+            sync_report({{"status", "error"}, {"exit_code", 125}, {"message", "openpty: " + std::string(std::strerror(errno))}});
+            return false;
+        }
+        ::fcntl(m, F_SETFD, FD_CLOEXEC);
+        ::fcntl(s, F_SETFD, FD_CLOEXEC);
+        pty_master_.reset(m);
+        child_in.reset(s);
+        child_out.reset(::dup(s));
+        child_err.reset(::dup(s));
+    } else {
+        int p[2];
+        if (rec_.spec.interactive && ::pipe2(p, O_CLOEXEC) == 0) {
+            child_in.reset(p[0]);
+            stdin_w_.reset(p[1]);
+        } else {
+            child_in.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        }
+        if (::pipe2(p, O_CLOEXEC) == 0) {
+            stdout_r_.reset(p[0]);
+            child_out.reset(p[1]);
+        }
+        if (::pipe2(p, O_CLOEXEC) == 0) {
+            stderr_r_.reset(p[0]);
+            child_err.reset(p[1]);
+        }
+    }
+    int go[2], rep[2];
+    if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(rep, O_CLOEXEC) != 0) {
+        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", "pipe: " + std::string(std::strerror(errno))}});
+        return false;
+    }
+    UniqueFd go_r(go[0]), rep_w(rep[1]);
+    go_w_.reset(go[1]);
+    report_r_.reset(rep[0]);
+
+    InitConfig cfg;
+    cfg.container_dir = dir;
+    cfg.layers = rec_.layers;
+    cfg.rootfs_mode = rec_.rootfs_mode;
+    cfg.hostname = rec_.hostname;
+    cfg.args = rec_.path_args;
+    cfg.env = rec_.env;
+    cfg.workdir = rec_.workdir;
+    cfg.user = rec_.spec.user;
+    cfg.rootless = rootless;
+    cfg.tty = rec_.spec.tty;
+    cfg.stdin_fd = child_in.get();
+    cfg.stdout_fd = child_out.get();
+    cfg.stderr_fd = child_err.get();
+    cfg.go_fd = go_r.get();
+    cfg.report_fd = rep_w.get();
+
+    unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    if (rootless) flags |= CLONE_NEWUSER;
+    cfg.clone_started_ms = monotonic_ms();
+    run_started_ms_ = cfg.clone_started_ms;
+    // A raw clone with a null stack behaves like fork(2) with namespace flags.
+    pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (pid < 0) {
+        int err = errno;
+        std::string why = std::string("clone: ") + std::strerror(err);
+        if (err == EPERM || err == EINVAL || err == ENOSPC)
+            why += " (namespaces are not allowed here: run `isolab doctor`)";
+        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", why}});
+        return false;
+    }
+    if (pid == 0) {
+        ::sigset_t all;
+        ::sigemptyset(&all);
+        ::sigprocmask(SIG_SETMASK, &all, nullptr);
+        for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) ::signal(s, SIG_DFL);
+        container_init(cfg);
+    }
+    child_ = pid;
+    child_in.reset();
+    child_out.reset();
+    child_err.reset();
+    go_r.reset();
+    rep_w.reset();
+
+    std::string setup_error;
+    if (rootless) {
+        std::string p = "/proc/" + std::to_string(pid);
+        auto s1 = write_file(p + "/setgroups", "deny");
+        auto s2 = write_file(p + "/uid_map", "0 " + std::to_string(::geteuid()) + " 1\n");
+        auto s3 = write_file(p + "/gid_map", "0 " + std::to_string(::getegid()) + " 1\n");
+        if (!s2 || !s3) setup_error = (!s2 ? s2 : s3).error().message;
+        (void)s1;
+    }
+    if (setup_error.empty() && cgroup_) {
+        if (auto s = cgroup_->add_process(pid); !s) setup_error = s.error().message;
+        auto oom = cgroup_->oom_kill_count();
+        oom_before_ = oom ? *oom : 0;
+    }
+    if (!setup_error.empty()) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", setup_error}});
+        return false;
+    }
+    ssize_t w = ::write(go_w_.get(), "g", 1);
+    (void)w;
+
+    // Read the child's step list until READY or ERROR.
+    std::vector<RuntimeStep> steps;
+    std::string buf, error_line;
+    bool ready = false;
+    FILE* rf = ::fdopen(::dup(report_r_.get()), "r");
+    char line[4096];
+    while (rf && std::fgets(line, sizeof line, rf)) {
+        std::string l = line;
+        if (!l.empty() && l.back() == '\n') l.pop_back();
+        if (l.rfind("STEP ", 0) == 0) {
+            std::istringstream in(l.substr(5));
+            RuntimeStep st;
+            in >> st.name >> st.ms;
+            std::getline(in, st.detail);
+            st.detail = trim(st.detail);
+            steps.push_back(st);
+        } else if (l == "READY") {
+            ready = true;
+            break;
+        } else if (l.rfind("ERROR ", 0) == 0) {
+            error_line = l.substr(6);
+            break;
+        }
+    }
+    if (rf) std::fclose(rf);
+
+    auto fail_start = [&](int code, const std::string& msg) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        child_ = 0;
+        if (first) {
+            sync_report({{"status", "error"}, {"exit_code", code}, {"message", msg}});
+        } else {
+            log_line("stderr", msg + "\n");
+        }
+        return false;
+    };
+    if (!ready) {
+        int code = 125;
+        std::string msg = "container init exited during setup";
+        if (!error_line.empty()) {
+            size_t sp = error_line.find(' ');
+            code = std::atoi(error_line.substr(0, sp).c_str());
+            msg = error_line.substr(sp + 1);
+        }
+        return fail_start(code, msg);
+    }
+
+    std::vector<json> jsteps;
+    for (const auto& st : steps) jsteps.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
+    auto release_and_check = [&]() -> std::string {
+        ssize_t g = ::write(go_w_.get(), "x", 1);
+        (void)g;
+        // EOF on the CLOEXEC report pipe = execve succeeded.
+        char ebuf[1024];
+        std::string err;
+        ssize_t n;
+        while ((n = ::read(report_r_.get(), ebuf, sizeof ebuf)) > 0) err.append(ebuf, static_cast<size_t>(n));
+        report_r_.reset();
+        go_w_.reset();
+        return trim(err);
+    };
+    double exec_ms = 0;
+    if (attach_ && first) {
+        sync_report({{"status", "ready"}, {"pid", pid}, {"steps", jsteps}, {"monitor_pid", ::getpid()},
+                     {"cgroup_paths", cgroup_ ? cgroup_->paths() : std::vector<std::string>{}}});
+        // The CLI connects right after "ready"; the process must not run (and print) before.
+        if (!wait_for_first_client(30000)) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            child_ = 0;
+            return false;
+        }
+        std::string err = release_and_check();
+        if (!err.empty() && err.rfind("ERROR ", 0) == 0) {
+            std::string rest = err.substr(6);
+            size_t sp = rest.find(' ');
+            broadcast(FrameType::Error, rest.substr(sp + 1));
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            child_ = 0;
+            return false;
+        }
+    } else {
+        double t = monotonic_ms();
+        std::string err = release_and_check();
+        exec_ms = monotonic_ms() - t;
+        if (!err.empty() && err.rfind("ERROR ", 0) == 0) {
+            std::string rest = err.substr(6);
+            size_t sp = rest.find(' ');
+            return fail_start(std::atoi(rest.substr(0, sp).c_str()), rest.substr(sp + 1));
+        }
+        steps.push_back({"exec", exec_ms, rec_.path_args.empty() ? "" : rec_.path_args[0]});
+        jsteps.push_back({{"name", "exec"}, {"ms", exec_ms}, {"detail", steps.back().detail}});
+        if (first)
+            sync_report({{"status", "running"}, {"pid", pid}, {"steps", jsteps}, {"monitor_pid", ::getpid()},
+                         {"cgroup_paths", cgroup_ ? cgroup_->paths() : std::vector<std::string>{}}});
+    }
+    if (!first) {
+        // A policy restart: the CLI is gone, the monitor records the new PID 1 itself.
+        (void)update([&](ContainerRecord& r) {
+            auto t = container_transition(r.state, ContainerAction::RestartFired, {r.name, r.id});
+            if (t) r.state = t->to;
+            r.pid = pid;
+            r.pid_start_time = process_start_time(pid);
+            r.started_at = now_rfc3339();
+            r.steps = steps;
+        });
+        store_.append_event("start", {{"id", id_}, {"name", rec_.name}, {"restart", true}});
+    }
+    return true;
+}
+
+int Monitor::event_loop() {
+    bool child_done = false;
+    int status = 0;
+    double drain_deadline = 0;
+    for (;;) {
+        std::vector<struct pollfd> fds;
+        fds.push_back({signal_fd_.get(), POLLIN, 0});
+        fds.push_back({listen_fd_.get(), POLLIN, 0});
+        int out_fd = pty_master_.valid() ? pty_master_.get() : stdout_r_.get();
+        fds.push_back({out_fd, static_cast<short>(out_fd >= 0 ? POLLIN : 0), 0});
+        fds.push_back({stderr_r_.get(), static_cast<short>(stderr_r_.valid() ? POLLIN : 0), 0});
+        for (auto& c : clients_) fds.push_back({c.fd.get(), POLLIN, 0});
+        bool outputs_open = out_fd >= 0 || stderr_r_.valid();
+        if (child_done && (!outputs_open || monotonic_ms() > drain_deadline)) break;
+        int timeout = child_done ? 50 : -1;
+        int n = ::poll(fds.data(), fds.size(), timeout);
+        if (n < 0 && errno != EINTR) break;
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+            }
+            pid_t r = ::waitpid(child_, &status, WNOHANG);
+            if (r == child_) {
+                child_done = true;
+                drain_deadline = monotonic_ms() + 1000;
+            }
+        }
+        if (fds[1].revents & POLLIN) accept_client();
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
+            handle_output(out_fd, "stdout");
+        if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) handle_output(stderr_r_.get(), "stderr");
+        for (size_t i = fds.size(); i-- > 4;) {
+            if (i - 4 < clients_.size() && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) handle_client(i - 4);
+        }
+    }
+    flush_partial();
+    stdout_r_.reset();
+    stderr_r_.reset();
+    pty_master_.reset();
+    stdin_w_.reset();
+    child_ = 0;
+    return status;
+}
+
+// Docker's exit codes: the process's own code, or 128 + the signal that killed it.
+int exit_code_of(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 255;
+}
+
+bool should_restart(const ContainerRecord& r, int code) {
+    if (r.stopped_by_user) return false;
+    switch (r.spec.restart.kind) {
+        case RestartPolicyKind::No: return false;
+        case RestartPolicyKind::Always:
+        case RestartPolicyKind::UnlessStopped: return true;
+        case RestartPolicyKind::OnFailure:
+            return code != 0 && (r.spec.restart.max_retries == 0 || r.restart_count < r.spec.restart.max_retries);
+    }
+    return false;
+}
+
+int Monitor::run() {
+    auto rec = store_.load(id_);
+    if (!rec) {
+        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", rec.error().message}});
+        return 1;
+    }
+    rec_ = *rec;
+    const std::string dir = store_.container_dir(id_);
+
+    // Signals arrive through a signalfd; SIGTERM/SIGINT/SIGHUP to the monitor are ignored so that
+    // a terminal closing or a stray signal cannot orphan the container (stop signals PID 1).
+    ::sigset_t mask;
+    ::sigemptyset(&mask);
+    ::sigaddset(&mask, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) ::signal(s, SIG_IGN);
+
+    log_fd_.reset(::open((dir + "/container.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+
+    // The attach socket exists before PID 1 does, so an attaching CLI never misses output.
+    std::string sock_path = dir + "/attach.sock";
+    ::unlink(sock_path.c_str());
+    std::string short_path = short_socket_path(sock_path, &socket_dir_fd_);
+    listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, short_path.c_str(), sizeof addr.sun_path - 1);
+    if (::bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_.get(), 16) != 0) {
+        sync_report({{"status", "error"}, {"exit_code", 125},
+                     {"message", "attach socket `" + sock_path + "`: " + std::strerror(errno)}});
+        return 1;
+    }
+    ::chmod(sock_path.c_str(), 0600);
+    if (socket_dir_fd_ >= 0) ::close(socket_dir_fd_);
+
+    if (!rec_.cgroup_name.empty()) {
+        CgroupLimits limits;
+        limits.memory_bytes = rec_.spec.memory_bytes;
+        limits.pids_limit = rec_.spec.pids_limit;
+        limits.nano_cpus = rec_.spec.nano_cpus;
+        auto cg = Cgroup::create(rec_.cgroup_name, limits);
+        if (!cg) {
+            sync_report({{"status", "error"}, {"exit_code", 125}, {"message", cg.error().message}});
+            ::unlink(sock_path.c_str());
+            return 1;
+        }
+        cgroup_.emplace(std::move(*cg));
+    }
+
+    bool first = true;
+    int delay_ms = 100;
+    int code = 0;
+    for (;;) {
+        if (!start_once(first)) {
+            code = -1;
+            break;
+        }
+        first = false;
+        int status = event_loop();
+        code = exit_code_of(status);
+        double ran_ms = monotonic_ms() - run_started_ms_;
+        bool oom = false;
+        if (cgroup_) {
+            auto n = cgroup_->oom_kill_count();
+            oom = n && *n > oom_before_;
+        }
+        // Re-read the record: `stop` may have marked it stopped_by_user meanwhile.
+        auto cur = store_.load(id_);
+        bool restart = cur && should_restart(*cur, code);
+        store_.append_event("die", {{"id", id_}, {"name", rec_.name}, {"exitCode", code}, {"oomKilled", oom}});
+        if (!restart) {
+            broadcast(FrameType::Exit, std::to_string(code));
+            if (cgroup_) (void)cgroup_->destroy();
+            (void)update([&](ContainerRecord& r) {
+                auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
+                if (t) r.state = t->to;
+                r.exit_code = code;
+                r.oom_killed = oom;
+                r.pid = 0;
+                r.pid_start_time = 0;
+                r.monitor_pid = 0;
+                r.finished_at = now_rfc3339();
+            });
+            break;
+        }
+        // Docker's back-off: 100 ms doubling, reset after a run of 10 s or more.
+        if (ran_ms >= 10000) delay_ms = 100;
+        (void)update([&](ContainerRecord& r) {
+            auto t = container_transition(r.state, ContainerAction::RestartPending, {r.name, r.id});
+            if (t) r.state = t->to;
+            r.exit_code = code;
+            r.oom_killed = oom;
+            r.pid = 0;
+            r.restart_count += 1;
+            r.finished_at = now_rfc3339();
+        });
+        double wake = monotonic_ms() + delay_ms;
+        bool cancelled = false;
+        while (monotonic_ms() < wake) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            auto r = store_.load(id_);
+            if (!r || r->stopped_by_user) {
+                cancelled = true;
+                break;
+            }
+        }
+        delay_ms = std::min(delay_ms * 2, 60000);
+        if (cancelled) {
+            broadcast(FrameType::Exit, std::to_string(code));
+            if (cgroup_) (void)cgroup_->destroy();
+            (void)update([&](ContainerRecord& r) {
+                auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
+                if (t) r.state = t->to;
+                r.pid = 0;
+                r.monitor_pid = 0;
+            });
+            break;
+        }
+    }
+    if (code == -1) {
+        // Could not start: the CLI reported the error; leave the container as it was (Created or
+        // Exited) and remove what the monitor made.
+        broadcast(FrameType::Exit, "127");
+        if (cgroup_) (void)cgroup_->destroy();
+    }
+    clients_.clear();
+    ::unlink(sock_path.c_str());
+    if (code != -1 && rec_.spec.auto_remove) {
+        auto lock = store_.lock_global();
+        (void)remove_tree(store_.container_dir(id_));
+        store_.append_event("destroy", {{"id", id_}, {"name", rec_.name}});
+    }
+    return 0;
+}
+
+}  // namespace
+
+int monitor_main(int argc, char** argv) {
+    std::string root, id;
+    int sync_fd = -1;
+    bool attach = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--root" && i + 1 < argc) root = argv[++i];
+        else if (a == "--id" && i + 1 < argc) id = argv[++i];
+        else if (a == "--sync-fd" && i + 1 < argc) sync_fd = std::atoi(argv[++i]);
+        else if (a == "--attach") attach = true;
+    }
+    if (root.empty() || id.empty()) {
+        std::fprintf(stderr, "usage: isolab-monitor --root ROOT --id ID --sync-fd N [--attach]\n");
+        return 2;
+    }
+    Monitor m(Store(root), id, sync_fd, attach);
+    return m.run();
+}
+
+}  // namespace isolab

@@ -1,0 +1,128 @@
+#include "harness.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace isolab::test {
+
+CmdResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env, int timeout_ms,
+                      const std::string& input, int as_uid) {
+    CmdResult r;
+    int out[2], err[2], in[2];
+    if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC) || ::pipe2(in, O_CLOEXEC)) return r;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setpgid(0, 0);
+        ::dup2(in[0], 0);
+        ::dup2(out[1], 1);
+        ::dup2(err[1], 2);
+        for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+        if (as_uid >= 0) {
+            ::setgroups(0, nullptr);
+            if (::setresgid(as_uid, as_uid, as_uid) || ::setresuid(as_uid, as_uid, as_uid)) ::_exit(120);
+        }
+        std::vector<char*> av;
+        for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+        av.push_back(nullptr);
+        ::execvp(av[0], av.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    ::close(in[0]);
+    if (!input.empty()) {
+        ssize_t n = ::write(in[1], input.data(), input.size());
+        (void)n;
+    }
+    ::close(in[1]);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    bool open_out = true, open_err = true;
+    while (open_out || open_err) {
+        struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+        int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+        if (left <= 0) {
+            ::kill(-pid, SIGKILL);
+            r.err += "\n[harness: timed out]";
+            break;
+        }
+        if (::poll(fds, 2, left) <= 0) continue;
+        char buf[8192];
+        for (int i = 0; i < 2; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                (i == 0 ? open_out : open_err) = false;
+                fds[i].fd = -1;
+            } else {
+                (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+            }
+        }
+        if (!open_out) out[0] = -1;
+        if (!open_err) err[0] = -1;
+    }
+    if (out[0] >= 0) ::close(out[0]);
+    if (err[0] >= 0) ::close(err[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+TempRoot::TempRoot() {
+    char tmpl[] = "/tmp/isl.XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+    ::chmod(path_.c_str(), 0755);
+}
+
+TempRoot::~TempRoot() {
+    auto ids = isolab({"ps", "-aq"});
+    std::istringstream in(ids.out);
+    for (std::string id; in >> id;) isolab({"rm", "-f", id});
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+CmdResult TempRoot::isolab(const std::vector<std::string>& args, int timeout_ms, const std::string& input) const {
+    std::vector<std::string> argv = {ISOLAB_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, {"ISOLAB_ROOT=" + path_, "ISOLAB_LANG=en"}, timeout_ms, input, uid);
+}
+
+std::string TempRoot::id_of(const std::string& name) const {
+    return first_line(isolab({"inspect", "-f", "{{.Id}}", name}).out);
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+bool mounts_mention(const std::string& needle) {
+    return read_text("/proc/self/mountinfo").find(needle) != std::string::npos;
+}
+
+bool process_alive(int pid) {
+    if (pid <= 0) return false;
+    std::string st = read_text("/proc/" + std::to_string(pid) + "/stat");
+    if (st.empty()) return false;
+    size_t close = st.rfind(')');
+    return close == std::string::npos || st[close + 2] != 'Z';
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+}  // namespace isolab::test

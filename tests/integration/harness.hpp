@@ -1,0 +1,37 @@
+// Runs the real `isolab` binary, each test case in its own temporary ISOLAB_ROOT.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace isolab::test {
+
+struct CmdResult {
+    int code = -1;
+    std::string out, err;
+};
+
+// Runs ARGV (argv[0] is the program) with extra environment entries, a time limit (the process
+// group is killed past it) and optional stdin. Never throws.
+CmdResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                      int timeout_ms = 60000, const std::string& input = "", int as_uid = -1);
+
+class TempRoot {
+public:
+    TempRoot();
+    ~TempRoot();  // removes every container (rm -f) and the directory
+    const std::string& path() const { return path_; }
+    CmdResult isolab(const std::vector<std::string>& args, int timeout_ms = 60000, const std::string& input = "") const;
+    std::string id_of(const std::string& name) const;  // full id via inspect
+    int uid = -1;  // run as this uid (rootless tests)
+
+private:
+    std::string path_;
+};
+
+std::string first_line(const std::string& s);
+bool mounts_mention(const std::string& needle);  // /proc/self/mountinfo contains the string
+bool process_alive(int pid);
+std::string read_text(const std::string& path);
+
+}  // namespace isolab::test
