@@ -28,7 +28,7 @@ cd "$here"
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
           busybox-static iproute2 procps util-linux)
 if [ "$mode" = test ]; then
-  packages+=(runc)   # the peer the benchmark and the OCI tests compare against
+  packages+=(runc hyperfine)   # the peers the benchmark compares against, and its timer
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -63,7 +63,9 @@ Status write_file_atomic(const std::string& path, const std::string& content, mo
         UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
         if (!fd.valid()) return errno_error("write `" + tmp + "`", errno);
         ISOLAB_TRY(write_all(fd.get(), content, tmp));
-        if (::fsync(fd.get()) != 0) return errno_error("fsync `" + tmp + "`", errno);
+        // No fsync: rename(2) already gives readers all-or-nothing, which is what concurrent CLI
+        // calls need. Durability across a power loss is not needed: after a reboot no container
+        // process survives anyway, and the garbage collector reconciles the records.
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;

@@ -47,8 +47,8 @@ private:
 };
 
 Result<std::string> read_file(const std::string& path);
-// Readers never see a half-written file: the content goes to PATH.tmp.PID, is fsync'ed, then
-// renamed over PATH.
+// Readers never see a half-written file: the content goes to PATH.tmp.PID, then is renamed over
+// PATH.
 Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0644);
 Status write_file(const std::string& path, const std::string& content);  // plain write (sysfs, procfs)
 Status make_dirs(const std::string& path, mode_t mode = 0755);

@@ -12,7 +12,6 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/runtime/cgroup.hpp"
-#include "sim/runtime/monitor.hpp"
 
 namespace isolab {
 
@@ -66,6 +65,10 @@ bool valid_container_name(const std::string& name) {
     return std::regex_match(name, re);
 }
 
+std::string container_cgroup_name(const std::string& root, const std::string& id) {
+    return "isolab/" + sha256_hex(root).substr(0, 12) + "/" + id;
+}
+
 std::string generate_name() {
     static const char* left[] = {"admiring", "brave", "calm", "eager", "focused", "gentle", "happy",
                                  "jolly", "keen", "lucid", "modest", "nifty", "quirky", "serene",
@@ -99,6 +102,9 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
 
 void Engine::collect_garbage() {
     for (const auto& id : store_.list_ids()) {
+        // A container with a monitor has its attach socket; one without cannot have been
+        // orphaned, and skipping it keeps every command O(running containers) in JSON parsing.
+        if (runtime_->name() != "simulated" && !path_exists(store_.container_dir(id) + "/attach.sock")) continue;
         auto lock = store_.lock_container(id);
         if (!lock) continue;
         auto rec = store_.load(id);
@@ -116,7 +122,10 @@ void Engine::collect_garbage() {
         rec->finished_at = now_rfc3339();
         (void)store_.save(*rec);
         store_.append_event("die", {{"id", rec->id}, {"name", rec->name}, {"exitCode", 255}, {"gc", true}});
-        if (rec->spec.auto_remove) (void)runtime_->destroy(store_, *rec);
+        if (rec->spec.auto_remove) {
+            (void)runtime_->destroy(store_, *rec);
+            store_.release_name(rec->name, rec->id);
+        }
     }
     // A directory without a record is a create that crashed half-way: nothing refers to it.
     std::error_code ec;
@@ -164,19 +173,25 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec) {
 
     auto global = store_.lock_global();
     if (!global) return global.error();
+    rec.id = random_hex(32);
     if (!spec.name.empty()) {
         std::string owner;
-        if (store_.name_in_use(spec.name, &owner))
+        auto reserved = store_.reserve_name(spec.name, rec.id, &owner);
+        if (!reserved) return reserved.error();
+        if (!*reserved)
             return make_error("Conflict. The container name \"/" + spec.name +
                                   "\" is already in use by container \"" + owner +
                                   "\". You have to remove (or rename) that container to be able to reuse that name.",
                               125);
         rec.name = spec.name;
     } else {
-        do rec.name = generate_name();
-        while (store_.name_in_use(rec.name, nullptr));
+        for (;;) {
+            rec.name = generate_name();
+            auto reserved = store_.reserve_name(rec.name, rec.id, nullptr);
+            if (!reserved) return reserved.error();
+            if (*reserved) break;
+        }
     }
-    rec.id = random_hex(32);
     rec.created = now_rfc3339();
     rec.hostname = spec.hostname.empty() ? rec.id.substr(0, 12) : spec.hostname;
     auto set_env = [&](const std::string& kv) {
@@ -207,15 +222,14 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec) {
     // A crash between here and save() leaves a directory without a record, which the garbage
     // collector removes; any error below removes it at once. No half-created container is visible.
     std::string dir = store_.container_dir(rec.id);
-    ISOLAB_TRY(make_dirs(dir, 0711));
-    if (auto s = runtime_->prepare(store_, rec); !s) {
+    auto undo = [&](const Error& e) {
         (void)remove_tree(dir);
-        return s.error().wrap("create " + rec.name);
-    }
-    if (auto s = store_.save(rec); !s) {
-        (void)remove_tree(dir);
-        return s.error();
-    }
+        store_.release_name(rec.name, rec.id);
+        return e;
+    };
+    if (auto s = make_dirs(dir, 0711); !s) return undo(s.error());
+    if (auto s = runtime_->prepare(store_, rec); !s) return undo(s.error().wrap("create " + rec.name));
+    if (auto s = store_.save(rec); !s) return undo(s.error());
     store_.append_event("create", {{"id", rec.id}, {"name", rec.name}, {"image", spec.image}});
     return rec;
 }
@@ -415,6 +429,7 @@ Status Engine::remove(const std::string& ref, bool force) {
     r->state = ContainerState::Removing;
     (void)store_.save(*r);
     ISOLAB_TRY(runtime_->destroy(store_, *r));
+    store_.release_name(r->name, r->id);
     store_.append_event("destroy", {{"id", rec.id}, {"name", rec.name}});
     return {};
 }

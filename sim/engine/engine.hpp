@@ -69,6 +69,8 @@ private:
 Result<int> parse_signal(const std::string& name);
 // Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+, an optional leading '/'.
 bool valid_container_name(const std::string& name);
+// "isolab/<hash of the state root>/<id>": cgroups of different state roots never mix.
+std::string container_cgroup_name(const std::string& root, const std::string& id);
 // Docker-like generated names ("eager_turing").
 std::string generate_name();
 

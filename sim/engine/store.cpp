@@ -27,6 +27,7 @@ Status Store::ensure_layout() const {
     ISOLAB_TRY_CTX(make_dirs(root_, 0711), "state root");
     ISOLAB_TRY(make_dirs(containers_dir(), 0711));
     ISOLAB_TRY(make_dirs(images_dir(), 0755));
+    ISOLAB_TRY(make_dirs(root_ + "/names", 0711));
     return {};
 }
 
@@ -75,30 +76,50 @@ Result<ContainerRecord> Store::resolve(const std::string& raw_ref) const {
     if (!ref.empty() && ref[0] == '/') ref.erase(0, 1);
     auto not_found = make_error("No such container: " + raw_ref, 1);
     if (ref.empty()) return not_found;
-    auto all = list();
-    for (auto& r : all)
-        if (r.id == ref) return r;
-    for (auto& r : all)
-        if (r.name == ref) return r;
-    const ContainerRecord* match = nullptr;
-    for (auto& r : all) {
-        if (r.id.compare(0, ref.size(), ref) == 0) {
-            if (match) return make_error("multiple IDs found with provided prefix: " + raw_ref, 1);
-            match = &r;
+    if (ref.size() == 64 && path_exists(container_dir(ref) + "/container.json")) return load(ref);
+    std::string owner;
+    if (name_in_use(ref, &owner)) {
+        auto r = load(owner);
+        if (r) return r;
+    }
+    std::string match;
+    for (const auto& id : list_ids()) {
+        if (id.compare(0, ref.size(), ref) == 0) {
+            if (!match.empty()) return make_error("multiple IDs found with provided prefix: " + raw_ref, 1);
+            match = id;
         }
     }
-    if (match) return *match;
+    if (!match.empty()) return load(match);
     return not_found;
 }
 
 bool Store::name_in_use(const std::string& name, std::string* owner_id) const {
-    for (const auto& r : list()) {
-        if (r.name == name) {
-            if (owner_id) *owner_id = r.id;
-            return true;
-        }
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") return false;
+    char buf[128];
+    ssize_t n = ::readlink((root_ + "/names/" + name).c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    if (!path_exists(container_dir(buf) + "/container.json")) return false;  // a stale reservation
+    if (owner_id) *owner_id = buf;
+    return true;
+}
+
+Result<bool> Store::reserve_name(const std::string& name, const std::string& id, std::string* owner_id) const {
+    std::string link = root_ + "/names/" + name;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (::symlink(id.c_str(), link.c_str()) == 0) return true;
+        if (errno != EEXIST) return errno_error("reserve name `" + name + "`", errno);
+        if (name_in_use(name, owner_id)) return false;
+        ::unlink(link.c_str());  // left by a container that no longer exists
     }
-    return false;
+    return make_error("reserve name `" + name + "`: raced with another create");
+}
+
+void Store::release_name(const std::string& name, const std::string& id) const {
+    std::string link = root_ + "/names/" + name;
+    char buf[128];
+    ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+    if (n > 0 && std::string(buf, static_cast<size_t>(n)) == id) ::unlink(link.c_str());
 }
 
 void Store::append_event(const std::string& type, nlohmann::json attrs) const {

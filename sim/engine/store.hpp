@@ -2,6 +2,8 @@
 // under one directory. Two roots never see each other's objects.
 //
 //   ROOT/lock                      global lock: name allocation, garbage collection
+//   ROOT/names/NAME                a symlink to the owner's id: reserving a name is one symlink(2),
+//                                  atomic, with no need to read every record
 //   ROOT/events.jsonl              one JSON event per line (the GUI and lessons follow it)
 //   ROOT/images/...                the image store (images.hpp)
 //   ROOT/containers/ID/container.json   the record (container.hpp), replaced atomically
@@ -47,6 +49,9 @@ public:
     // "No such container: REF" (the front end adds "Error response from daemon: ").
     Result<ContainerRecord> resolve(const std::string& ref) const;
     bool name_in_use(const std::string& name, std::string* owner_id) const;
+    // Reserves NAME for ID; false (and the owner) when another container holds it.
+    Result<bool> reserve_name(const std::string& name, const std::string& id, std::string* owner_id) const;
+    void release_name(const std::string& name, const std::string& id) const;
 
     // Appends {"time":..., "type":..., ...} to events.jsonl. Best effort: never fails a command.
     void append_event(const std::string& type, nlohmann::json attrs) const;

@@ -19,6 +19,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/runtime/console.hpp"
 #include "sim/runtime/security.hpp"
 
 namespace isolab {
@@ -251,9 +252,13 @@ void container_init(const InitConfig& cfg) {
         std::snprintf(buf, sizeof buf, "%.3f", monotonic_ms() - cfg.clone_started_ms);
         report(cfg.report_fd, std::string("STEP clone ") + buf +
                                   (cfg.rootless ? " CLONE_NEWUSER|NEWPID|NEWNS|NEWUTS|NEWIPC|NEWNET + uid map"
-                                                : " CLONE_NEWPID|NEWNS|NEWUTS|NEWIPC|NEWNET + cgroup join"));
+                                                : " CLONE_NEWPID|NEWNS|NEWUTS|NEWIPC|NEWNET"));
         steps.reset();
     }
+
+    for (const auto& tasks : cfg.cgroup_self_join)
+        if (auto st = write_file(tasks, "0"); !st) die(cfg, 125, st.error().message);
+    if (!cfg.cgroup_self_join.empty()) steps.done("cgroup-join", std::to_string(cfg.cgroup_self_join.size()) + " v1 hierarchies");
 
     // The cgroup namespace is made after joining the container's cgroup so that the container
     // sees its own cgroup as "/".
@@ -313,11 +318,15 @@ void container_init(const InitConfig& cfg) {
 
     // stdio becomes the container's before the user switch (the pty slave belongs to us).
     if (cfg.tty) {
+        auto slave = console_create_and_send(cfg.console_fd);
+        if (!slave) die(cfg, 125, slave.error().message);
         if (::setsid() < 0) die_errno(cfg, "setsid");
-        if (::ioctl(cfg.stdin_fd, TIOCSCTTY, 0) != 0) die_errno(cfg, "set controlling terminal");
-    }
-    if (::dup2(cfg.stdin_fd, 0) < 0 || ::dup2(cfg.stdout_fd, 1) < 0 || ::dup2(cfg.stderr_fd, 2) < 0)
+        if (::ioctl(*slave, TIOCSCTTY, 0) != 0) die_errno(cfg, "set controlling terminal");
+        if (::dup2(*slave, 0) < 0 || ::dup2(*slave, 1) < 0 || ::dup2(*slave, 2) < 0) die_errno(cfg, "stdio");
+        if (*slave > 2) ::close(*slave);
+    } else if (::dup2(cfg.stdin_fd, 0) < 0 || ::dup2(cfg.stdout_fd, 1) < 0 || ::dup2(cfg.stderr_fd, 2) < 0) {
         die_errno(cfg, "stdio");
+    }
 
     std::string workdir = cfg.workdir.empty() ? "/" : cfg.workdir;
     if (::chdir(workdir.c_str()) != 0) {

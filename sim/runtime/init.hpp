@@ -21,6 +21,11 @@ struct InitConfig {
     bool rootless = false;
     bool tty = false;
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // in the child; dup2'ed to 0 1 2
+    // cgroup v1: `tasks` files the child writes "0" into to move itself. Moving the current
+    // single thread skips the kernel's global threadgroup lock (and its RCU grace period, ~10 ms
+    // per hierarchy); the monitor writing the pid to cgroup.procs would pay it.
+    std::vector<std::string> cgroup_self_join;
+    int console_fd = -1;                 // with tty: the console socket (the pty is made inside)
     int go_fd = -1;                      // read end: one byte = continue setup, second = execve
     int report_fd = -1;                  // write end, O_CLOEXEC: EOF after a successful execve
     double clone_started_ms = 0;         // monotonic time the monitor called clone

@@ -24,10 +24,10 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
-#include "sim/engine/images.hpp"
 #include "sim/engine/store.hpp"
 #include "sim/runtime/attach.hpp"
 #include "sim/runtime/cgroup.hpp"
+#include "sim/runtime/console.hpp"
 #include "sim/runtime/init.hpp"
 
 namespace isolab {
@@ -42,10 +42,6 @@ std::string short_socket_path(const std::string& path, int* dir_fd) {
     *dir_fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (*dir_fd < 0) return path;
     return "/proc/self/fd/" + std::to_string(*dir_fd) + path.substr(slash);
-}
-
-std::string container_cgroup_name(const std::string& root, const std::string& id) {
-    return "isolab/" + sha256_hex(root).substr(0, 12) + "/" + id;
 }
 
 namespace {
@@ -225,18 +221,15 @@ bool Monitor::start_once(bool first) {
 
     // stdio: a pty for -t, pipes otherwise (stdin only with -i, /dev/null without).
     UniqueFd child_in, child_out, child_err;
+    UniqueFd console_parent, console_child;
     if (rec_.spec.tty) {
-        int m, s;
-        if (::openpty(&m, &s, nullptr, nullptr, nullptr) != 0) {
-            sync_report({{"status", "error"}, {"exit_code", 125}, {"message", "openpty: " + std::string(std::strerror(errno))}});
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+            sync_report({{"status", "error"}, {"exit_code", 125}, {"message", "console socket: " + std::string(std::strerror(errno))}});
             return false;
         }
-        ::fcntl(m, F_SETFD, FD_CLOEXEC);
-        ::fcntl(s, F_SETFD, FD_CLOEXEC);
-        pty_master_.reset(m);
-        child_in.reset(s);
-        child_out.reset(::dup(s));
-        child_err.reset(::dup(s));
+        console_parent.reset(sv[0]);
+        console_child.reset(sv[1]);
     } else {
         int p[2];
         if (rec_.spec.interactive && ::pipe2(p, O_CLOEXEC) == 0) {
@@ -279,6 +272,10 @@ bool Monitor::start_once(bool first) {
     cfg.stderr_fd = child_err.get();
     cfg.go_fd = go_r.get();
     cfg.report_fd = rep_w.get();
+    cfg.console_fd = console_child.get();
+    const bool self_join = cgroup_ && cgroup_->version() == CgroupVersion::V1;
+    if (self_join)
+        for (const auto& p : cgroup_->paths()) cfg.cgroup_self_join.push_back(p + "/tasks");
 
     unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
     if (rootless) flags |= CLONE_NEWUSER;
@@ -302,11 +299,13 @@ bool Monitor::start_once(bool first) {
         container_init(cfg);
     }
     child_ = pid;
+    if (std::getenv("ISOLAB_TRACE")) std::fprintf(stderr, "trace: clone returned after %.3f ms\n", monotonic_ms() - cfg.clone_started_ms);
     child_in.reset();
     child_out.reset();
     child_err.reset();
     go_r.reset();
     rep_w.reset();
+    console_child.reset();
 
     std::string setup_error;
     if (rootless) {
@@ -318,7 +317,8 @@ bool Monitor::start_once(bool first) {
         (void)s1;
     }
     if (setup_error.empty() && cgroup_) {
-        if (auto s = cgroup_->add_process(pid); !s) setup_error = s.error().message;
+        if (!self_join)
+            if (auto s = cgroup_->add_process(pid); !s) setup_error = s.error().message;
         auto oom = cgroup_->oom_kill_count();
         oom_before_ = oom ? *oom : 0;
     }
@@ -328,8 +328,14 @@ bool Monitor::start_once(bool first) {
         sync_report({{"status", "error"}, {"exit_code", 125}, {"message", setup_error}});
         return false;
     }
+    if (std::getenv("ISOLAB_TRACE")) std::fprintf(stderr, "trace: maps+cgroup done after %.3f ms\n", monotonic_ms() - cfg.clone_started_ms);
     ssize_t w = ::write(go_w_.get(), "g", 1);
     (void)w;
+    if (console_parent.valid()) {
+        // The container makes its terminal from its own devpts and hands us the master.
+        auto master = console_receive(console_parent.get());
+        if (master) pty_master_.reset(*master);
+    }
 
     // Read the child's step list until READY or ERROR.
     std::vector<RuntimeStep> steps;
@@ -639,6 +645,7 @@ int Monitor::run() {
     if (code != -1 && rec_.spec.auto_remove) {
         auto lock = store_.lock_global();
         (void)remove_tree(store_.container_dir(id_));
+        store_.release_name(rec_.name, id_);
         store_.append_event("destroy", {{"id", id_}, {"name", rec_.name}});
     }
     return 0;

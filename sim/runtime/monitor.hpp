@@ -17,7 +17,4 @@ int monitor_main(int argc, char** argv);
 // open for as long as the short path is used.
 std::string short_socket_path(const std::string& path, int* dir_fd);
 
-// "isolab/<hash of the state root>/<id>": cgroups of different state roots never mix.
-std::string container_cgroup_name(const std::string& root, const std::string& id);
-
 }  // namespace isolab

@@ -10,6 +10,7 @@
 #include <pty.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -24,6 +25,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/runtime/cgroup.hpp"
+#include "sim/runtime/console.hpp"
 #include "sim/runtime/init.hpp"
 #include "sim/runtime/monitor.hpp"
 #include "sim/runtime/runtime.hpp"
@@ -293,13 +295,11 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
     std::string workdir = req.workdir.empty() ? rec.workdir : req.workdir;
     if (workdir.empty()) workdir = "/";
 
-    int master = -1, slave = -1;
-    if (req.tty && ::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0)
-        return errno_error("exec: openpty", errno);
-    if (master >= 0) {
-        struct winsize ws;
-        if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
-    }
+    // With -t the terminal is made inside the container (its devpts) and the master comes back
+    // over a console socket.
+    int console[2] = {-1, -1};
+    if (req.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) != 0)
+        return errno_error("exec: console socket", errno);
     int rep[2];
     if (::pipe2(rep, O_CLOEXEC) != 0) return errno_error("exec: pipe", errno);
     UniqueFd rep_r(rep[0]);
@@ -315,7 +315,10 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
         };
         if (req.detach) ::setsid();
         // Join the cgroup first: the limits (pids, memory) apply to exec'd processes too.
-        for (const auto& p : rec.cgroup_paths) (void)write_file(p + "/cgroup.procs", "0");
+        // v1: "0" into `tasks` moves only this single thread and skips the global threadgroup
+        // lock (see InitConfig::cgroup_self_join); v2 has no `tasks`.
+        for (const auto& p : rec.cgroup_paths)
+            (void)write_file(p + (path_exists(p + "/tasks") ? "/tasks" : "/cgroup.procs"), "0");
         for (auto& [flag, fd] : nss)
             if (::setns(fd.get(), flag) != 0) die(125, std::string("exec: setns: ") + std::strerror(errno));
         // setns(CLONE_NEWPID) only applies to children: fork once more to be inside.
@@ -329,12 +332,14 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
             ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
         }
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (slave >= 0) {
+        if (req.tty) {
+            auto slave = console_create_and_send(console[1]);
+            if (!slave) die(125, "exec: " + slave.error().message);
             ::setsid();
-            ::ioctl(slave, TIOCSCTTY, 0);
-            ::dup2(slave, 0);
-            ::dup2(slave, 1);
-            ::dup2(slave, 2);
+            ::ioctl(*slave, TIOCSCTTY, 0);
+            ::dup2(*slave, 0);
+            ::dup2(*slave, 1);
+            ::dup2(*slave, 2);
         } else if (!req.interactive) {
             int devnull = ::open("/dev/null", O_RDONLY);
             ::dup2(devnull, 0);
@@ -363,7 +368,17 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
         die(errno == ENOENT ? 127 : 126, "exec: \"" + req.cmd[0] + "\": " + std::strerror(errno));
     }
     ::close(rep[1]);
-    if (slave >= 0) ::close(slave);
+    int master = -1;
+    if (req.tty) {
+        ::close(console[1]);
+        auto m = console_receive(console[0]);
+        ::close(console[0]);
+        if (m) {
+            master = *m;
+            struct winsize ws;
+            if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+        }
+    }
     if (req.detach) {
         if (master >= 0) ::close(master);
         return 0;

@@ -383,3 +383,17 @@ TEST_CASE("rootless: the same container as an unprivileged user, in a user names
     CHECK(ex.out == "0\n");
     CHECK(r.isolab({"rm", "-f", "bg"}).code == 0);
 }
+
+TEST_CASE("run -t: the terminal is the container's own (/dev/pts/0 of its devpts)") {
+    if (!can_run_real()) return;
+    TempRoot r;
+    // `script` (util-linux) gives the CLI a terminal, as a learner's shell would.
+    auto res = run_process({"script", "-qec", std::string(ISOLAB_BIN) + " run -t --rm busybox tty", "/dev/null"},
+                           {"ISOLAB_ROOT=" + r.path()}, 20000);
+    CHECK(res.code == 0);
+    CHECK(res.out.find("/dev/pts/0") != std::string::npos);
+    auto it = run_process({"script", "-qec", std::string(ISOLAB_BIN) + " run -it --rm busybox sh", "/dev/null"},
+                          {"ISOLAB_ROOT=" + r.path()}, 20000, "echo in-$((6*7)); exit 3\n");
+    CHECK(it.code == 3);
+    CHECK(it.out.find("in-42") != std::string::npos);
+}

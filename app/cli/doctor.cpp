@@ -1,0 +1,88 @@
+#include "app/cli/doctor.hpp"
+
+#include <algorithm>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/i18n.hpp"
+
+namespace isolab::cli {
+
+using i18n::tr;
+using i18n::trf;
+
+namespace {
+
+// Terminal columns taken by UTF-8 text S: Hangul and other East Asian wide characters take two,
+// so Korean labels line up with English ones.
+size_t display_width(std::string_view s) {
+    size_t width = 0;
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        char32_t cp = c;
+        size_t len = 1;
+        if (c >= 0xF0) len = 4, cp = c & 0x07;
+        else if (c >= 0xE0) len = 3, cp = c & 0x0F;
+        else if (c >= 0xC0) len = 2, cp = c & 0x1F;
+        for (size_t k = 1; k < len && i + k < s.size(); ++k)
+            cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+        i += len;
+        bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+                    (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                    (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                    (cp >= 0xFFE0 && cp <= 0xFFE6);
+        width += wide ? 2 : 1;
+    }
+    return width;
+}
+
+const char* mark(const host::Capability& c) {
+    if (!c.available) return "✘";
+    return c.degraded ? "!" : "✔";
+}
+
+}  // namespace
+
+std::string format_doctor_report(const host::HostReport& r) {
+    std::ostringstream out;
+    out << tr("doctor.title") << "\n";
+    out << trf("doctor.host", {r.distro, r.kernel, r.arch}) << "\n\n";
+
+    std::vector<std::string> labels;
+    size_t label_width = 0;
+    for (const auto& c : r.capabilities) {
+        labels.push_back(tr("doctor.cap." + c.id));
+        label_width = std::max(label_width, display_width(labels.back()));
+    }
+    for (size_t i = 0; i < r.capabilities.size(); ++i) {
+        const auto& c = r.capabilities[i];
+        out << mark(c) << " " << labels[i] << std::string(label_width - display_width(labels[i]) + 2, ' ')
+            << c.detail << "\n";
+        bool lacking = !c.available || c.degraded;
+        if (lacking && !c.fallback_key.empty()) out << "    → " << tr(c.fallback_key) << "\n";
+        if (lacking && !c.fix.empty()) out << "    → " << trf("doctor.fix", {c.fix}) << "\n";
+    }
+    out << "\n";
+    out << trf("doctor.summary.containers", {r.container_backend, tr("doctor.backend." + r.container_backend)}) << "\n";
+    out << trf("doctor.summary.vms", {r.vm_backend, tr("doctor.backend." + r.vm_backend)}) << "\n";
+    out << tr("doctor.legend") << "\n";
+    return out.str();
+}
+
+int run_doctor(bool json_output, std::ostream& out) {
+    host::HostReport r = host::probe_host();
+    if (json_output) {
+        out << host::to_json(r).dump(2) << "\n";
+        return r.error.empty() ? 0 : 1;
+    }
+    if (!r.error.empty()) {
+        out << trf("doctor.cannot_probe", {r.error}) << "\n";
+        return 1;
+    }
+    out << format_doctor_report(r);
+    return 0;
+}
+
+}  // namespace isolab::cli

@@ -1,0 +1,62 @@
+// Translations: a tiny string table so that everything a learner reads exists in Korean and English.
+//
+// Strings live in two flat JSON objects, DIR/en.json and DIR/ko.json ({"key": "text"}), where DIR
+// is assets_dir() + "/strings". They are loaded lazily by the first tr() and never unloaded.
+// Keys are dotted ("doctor.cap.kvm"); texts may hold positional placeholders {0}, {1}, … that
+// trf() fills in. English is the reference language: a key missing in Korean falls back to the
+// English text, and a key missing in both falls back to the key itself, so a forgotten string shows
+// up as a visible key rather than as an empty label. A unit test asserts missing_translations() is
+// empty, so neither fallback should ever be seen in a release.
+//
+// Thread safety: every function may be called from any thread. References returned by tr() stay
+// valid for the life of the process (a table replaced by load_strings() is retired, not freed).
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/result.hpp"
+
+namespace isolab::i18n {
+
+enum class Lang { En, Ko };
+
+void set_language(Lang lang);
+Lang language();              // En until set_language() is called
+const char* language_code(Lang lang);  // "en" | "ko"
+
+// The language a front end should start in. The first source that says something decides:
+//   1. FLAG (the value of --lang, or nullptr): "ko…" → Ko, "en…" → En (anything else is ignored;
+//      the argument parser is the place to reject a bad --lang);
+//   2. $ISOLAB_LANG, read the same way;
+//   3. the POSIX locale for messages: the first non-empty of LC_ALL, LC_MESSAGES, LANG; Ko when it
+//      starts with "ko" (ko_KR.UTF-8), En otherwise (C, POSIX, en_US.UTF-8, …).
+// Nothing set at all → En.
+Lang detect_language(const char* flag);
+
+// The text of KEY in the current language → English → KEY itself.
+const std::string& tr(std::string_view key);
+
+// tr(KEY) with {0}, {1}, … replaced by ARGS in order. A placeholder without an argument is left
+// as written, so a mistake is visible rather than silent.
+std::string trf(std::string_view key, std::initializer_list<std::string> args);
+
+// Loads DIR/en.json and DIR/ko.json and makes them the current tables. Both files must exist and
+// hold one flat object of strings; on any error nothing changes and the error names the file.
+Status load_strings(const std::string& dir);
+
+// Where IsoLab's assets are, first match wins:
+//   1. $ISOLAB_ASSETS;
+//   2. <directory of /proc/self/exe>/../share/isolab/assets, when it exists (an installed tree);
+//   3. ISOLAB_SOURCE_DIR "/assets" (a compile definition the build provides; "assets" without it).
+std::string assets_dir();
+
+// Every difference between the two tables, one readable line each:
+//   "ko.json lacks `doctor.cap.kvm`", "en.json lacks `…`", "ko.json: `…` is empty",
+//   "ko.json: `…` uses placeholders {0} but en.json uses {0} {1}".
+// When the tables cannot be loaded, the single line says why. Empty means complete.
+std::vector<std::string> missing_translations();
+
+}  // namespace isolab::i18n
