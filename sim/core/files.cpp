@@ -82,10 +82,17 @@ Status write_file(const std::string& path, const std::string& content) {
 }
 
 Status make_dirs(const std::string& path, mode_t mode) {
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) return make_error("create directory `" + path + "`: " + ec.message());
-    ::chmod(path.c_str(), mode);
+    if (::mkdir(path.c_str(), mode) != 0) {
+        if (errno == EEXIST) return {};
+        if (errno != ENOENT) return errno_error("create directory `" + path + "`", errno);
+        std::error_code ec;
+        std::filesystem::create_directories(path, ec);
+        if (ec) return make_error("create directory `" + path + "`: " + ec.message());
+    }
+    // Only when the umask took bits away: a chmod is one more inode update (a journal write).
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    if (mode & mask) ::chmod(path.c_str(), mode);
     return {};
 }
 

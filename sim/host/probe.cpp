@@ -2,11 +2,13 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -249,8 +251,9 @@ int namespaces_child(bool in_user_ns) {
     return 0;
 }
 
-// In the child: the same first steps QEMU takes with -accel kvm. Reports "ok API" or
-// "fail STEP ERRNO" or "api VERSION" (a kernel that speaks another KVM API).
+// In the child: the same first steps QEMU takes with -accel kvm, then one guest instruction.
+// Reports "ok API", "fail STEP ERRNO", "api VERSION" (a kernel that speaks another KVM API) or
+// "exit REASON" (the test guest did not stop where it should).
 int kvm_child() {
     int kvm = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0) {
@@ -275,10 +278,66 @@ int kvm_child() {
         child_report("fail KVM_CREATE_VM " + std::to_string(errno));
         return 1;
     }
-    if (::ioctl(vm, KVM_CREATE_VCPU, 0) < 0) {
+    int vcpu = ::ioctl(vm, KVM_CREATE_VCPU, 0);
+    if (vcpu < 0) {
         child_report("fail KVM_CREATE_VCPU " + std::to_string(errno));
         return 1;
     }
+#if defined(__x86_64__) || defined(__i386__)
+    // Creating a vCPU is not running one: under nested virtualization the first KVM_RUN is where
+    // a broken host stalls. So the child also runs a 3-byte real-mode guest, "mov al, 42; hlt",
+    // and expects KVM_EXIT_HLT with rax = 42. It costs about a millisecond.
+    constexpr unsigned long kGuestAddr = 0x1000;
+    void* mem = ::mmap(nullptr, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        child_report("fail mmap " + std::to_string(errno));
+        return 1;
+    }
+    const unsigned char guest[] = {0xb0, 0x2a, 0xf4};
+    std::memcpy(mem, guest, sizeof guest);
+    kvm_userspace_memory_region region{};
+    region.guest_phys_addr = kGuestAddr;
+    region.memory_size = 0x1000;
+    region.userspace_addr = reinterpret_cast<unsigned long>(mem);
+    if (::ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+        child_report("fail KVM_SET_USER_MEMORY_REGION " + std::to_string(errno));
+        return 1;
+    }
+    int run_size = ::ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    void* run_map = run_size > 0 ? ::mmap(nullptr, static_cast<size_t>(run_size), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0)
+                                 : MAP_FAILED;
+    if (run_map == MAP_FAILED) {
+        child_report("fail KVM_GET_VCPU_MMAP_SIZE " + std::to_string(errno));
+        return 1;
+    }
+    auto* run = static_cast<kvm_run*>(run_map);
+    kvm_sregs sregs{};
+    kvm_regs regs{};
+    regs.rip = kGuestAddr;
+    regs.rflags = 2;  // bit 1 is reserved and must be set
+    if (::ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0) {
+        child_report("fail KVM_GET_SREGS " + std::to_string(errno));
+        return 1;
+    }
+    sregs.cs.base = 0;  // real mode, code segment at 0: the guest starts at physical kGuestAddr
+    sregs.cs.selector = 0;
+    if (::ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 || ::ioctl(vcpu, KVM_SET_REGS, &regs) < 0) {
+        child_report("fail KVM_SET_REGS " + std::to_string(errno));
+        return 1;
+    }
+    int rc;
+    do {
+        rc = ::ioctl(vcpu, KVM_RUN, 0);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        child_report("fail KVM_RUN " + std::to_string(errno));
+        return 1;
+    }
+    if (run->exit_reason != KVM_EXIT_HLT || ::ioctl(vcpu, KVM_GET_REGS, &regs) < 0 || (regs.rax & 0xff) != 42) {
+        child_report("exit " + std::to_string(run->exit_reason));
+        return 1;
+    }
+#endif
     child_report("ok " + std::to_string(api));
     return 0;
 }
@@ -647,26 +706,37 @@ std::string kvm_module_fix() {
     return "modprobe kvm_intel";
 }
 
+// Debian gives /dev/kvm to the group "kvm" (udev rule, mode 0660); joining it is the fix there.
+// A device only root may open (some minimal or nested hosts) leaves running as root.
+std::string kvm_access_fix() {
+    struct stat st;
+    if (::stat("/dev/kvm", &st) == 0 && (st.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP)) {
+        if (const group* g = ::getgrgid(st.st_gid); g && g->gr_gid != 0) return std::string("usermod -aG ") + g->gr_name + " $USER";
+    }
+    return "sudo isolab";
+}
+
 void probe_kvm(HostReport& r, const ProbeOptions& o) {
     Capability c;
     c.id = "kvm";
     c.fallback_key = "doctor.fallback.kvm";
     // The parent never opens /dev/kvm itself: open() is cheap, but everything after it may hang
     // under nested virtualization, so the whole sequence belongs to the child.
-    if (!exists("/dev/kvm")) {
+    const bool injected = static_cast<bool>(o.kvm_child_override);
+    if (!injected && !exists("/dev/kvm")) {
         c.detail = tr("doctor.detail.kvm_no_device");
         c.fix = kvm_module_fix();
-    } else if (::access("/dev/kvm", R_OK | W_OK) != 0) {
+    } else if (!injected && ::access("/dev/kvm", R_OK | W_OK) != 0) {
         int err = errno;
         c.detail = trf("doctor.detail.kvm_no_access", {errno_text(err)});
-        c.fix = "usermod -aG kvm $USER";
-    } else if (!o.child_probes) {
+        c.fix = kvm_access_fix();
+    } else if (!o.child_probes && !injected) {
         c.detail = tr("doctor.detail.kvm_untested");
         c.degraded = true;
         c.available = true;
         c.fallback_key.clear();
     } else {
-        ChildOutcome out = probe_with_timeout(kvm_child, o.kvm_timeout_ms);
+        ChildOutcome out = probe_with_timeout(injected ? o.kvm_child_override : kvm_child, o.kvm_timeout_ms);
         auto f = split(trim(out.output), ' ');
         if (out.kind == ChildOutcome::Kind::TimedOut) {
             r.kvm_timed_out = true;
@@ -678,9 +748,11 @@ void probe_kvm(HostReport& r, const ProbeOptions& o) {
             c.detail = trf("doctor.detail.kvm_ok", {f[1]});
         } else if (f.size() == 3 && f[0] == "fail") {
             c.detail = trf("doctor.detail.kvm_failed", {f[1] == "open" ? "open /dev/kvm" : f[1], errno_from_text(f[2])});
-            if (f[1] == "open" && std::atoi(f[2].c_str()) == EACCES) c.fix = "usermod -aG kvm $USER";
+            if (f[1] == "open" && std::atoi(f[2].c_str()) == EACCES) c.fix = kvm_access_fix();
         } else if (f.size() == 2 && f[0] == "api") {
             c.detail = trf("doctor.detail.kvm_api", {f[1]});
+        } else if (f.size() == 2 && f[0] == "exit") {
+            c.detail = trf("doctor.detail.kvm_bad_exit", {f[1]});
         } else {
             c.detail = trf("doctor.detail.probe_failed",
                            {out.error.empty() ? "signal " + std::to_string(out.code) : out.error});
@@ -720,7 +792,7 @@ void probe_display(HostReport& r) {
     }
     if (!c.available) {
         c.fallback_key = "doctor.fallback.display";
-        c.fix = "ssh -X root@<this machine> isolab";
+        c.fix = "ssh -X <this machine> isolab";
     }
     r.capabilities.push_back(std::move(c));
 }
@@ -862,10 +934,18 @@ ChildOutcome probe_with_timeout(const std::function<int()>& fn, int timeout_ms) 
     }
     if (pid == 0) {
         // The child. Does not return: _exit() skips the caller's atexit handlers and stdio buffers,
-        // which belong to the parent. It dies with the parent so a killed doctor leaves nothing.
+        // which belong to the parent. It dies with the parent so a killed doctor leaves nothing
+        // (PDEATHSIG follows the forking *thread*, which is blocked here until the child is gone).
+        // Only FN runs between fork and _exit; glibc keeps malloc usable in a forked child, so FN
+        // may build strings even when the caller has other threads (the GUI does).
         ::close(fds[0]);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(127);
+        // The caller's handlers (a crash reporter, a test framework's) must not run in the probe:
+        // a probe that crashes should simply die of its signal, which the parent reports.
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL/STOP
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -4,8 +4,9 @@
 // probe_host() never fails and never hangs. Every check that could block or that changes the
 // calling process (unshare, opening /dev/kvm, running qemu) runs in a forked child with a hard
 // timeout; the caller only reads files and waits with poll(). Nested KVM is the reason: on our
-// machines KVM_CREATE_VM / KVM_CREATE_VCPU can hang forever, so the KVM probe is killed with
-// SIGKILL when it does not answer in time and IsoLab falls back to QEMU's TCG.
+// machines KVM_CREATE_VM, KVM_CREATE_VCPU or the first KVM_RUN can hang forever, so the KVM probe
+// (which goes as far as running one guest instruction) is killed with SIGKILL when it does not
+// answer in time, and IsoLab falls back to QEMU's TCG.
 //
 // Texts in Capability::detail are already translated into the current i18n language; code that
 // decides something must use the typed fields of HostReport, never parse a detail.
@@ -24,7 +25,7 @@ namespace isolab::host {
 
 // One thing the machine offers or lacks, in the order doctor prints them.
 struct Capability {
-    std::string id;              // stable: "kvm", "cgroups", … (see probe_host for the list)
+    std::string id;              // stable: "kvm", "cgroups", … (probe_host lists them all)
     bool available = false;      // usable as IsoLab needs it
     bool degraded = false;       // usable, with a limit: detail says which, fallback_key its cost
     std::string detail;          // e.g. "cgroup v1 (hybrid): memory pids cpu cpuacct freezer"
@@ -58,6 +59,10 @@ struct ProbeOptions {
     int command_timeout_ms = 3000;    // `qemu-system-x86_64 --version`
     int namespace_timeout_ms = 2000;  // the unshare() children
     bool child_probes = true;         // false: read files only, fork nothing (fast, less certain)
+    // Tests only: runs in the KVM child instead of the real sequence (which needs /dev/kvm; its
+    // device checks are skipped too). It speaks the child's protocol: child_report("ok 12") and
+    // return 0 for a working KVM; anything else is a failure; hanging is a timeout.
+    std::function<int()> kvm_child_override;
 };
 
 struct HostReport {
@@ -85,7 +90,7 @@ struct HostReport {
 
     std::string qemu_path;     // "" when qemu-system-x86_64 is not on PATH
     std::string qemu_version;  // "7.2.19", "" when unknown
-    bool kvm = false;          // the child created a VM and a vCPU in time
+    bool kvm = false;          // the child created a VM and ran a test guest in time
     bool kvm_timed_out = false;
 
     bool display = false;
@@ -99,8 +104,10 @@ struct HostReport {
     const Capability* find(std::string_view id) const;  // nullptr when there is no such id
 };
 
-// Probes everything above. Takes a few milliseconds, plus up to the KVM timeout when nested KVM
-// hangs; never longer than the sum of the option timeouts plus one second.
+// Probes everything above. Capabilities, in this order: privileges user_namespaces namespaces
+// cgroups overlayfs seccomp qemu kvm display korean_font busybox_static runc bwrap iproute2
+// firewall. Takes tens of milliseconds, plus up to the KVM timeout when nested KVM hangs; never
+// longer than the sum of the option timeouts plus about two seconds.
 HostReport probe_host(const ProbeOptions& options = {});
 
 nlohmann::json to_json(const HostReport& report);
@@ -132,8 +139,8 @@ struct ChildOutcome {
 // SIGKILLed and reaped before this returns (see ChildOutcome::reaped for the one exception).
 // FN's return value is the child's exit code (& 0xff); FN must not return into the caller's stack
 // in any other way (exceptions are caught and turn into exit code 126). The child dies with the
-// caller (PR_SET_PDEATHSIG) and starts with all signals unblocked. Returns within about
-// TIMEOUT_MS + 1 s whatever FN does.
+// caller (PR_SET_PDEATHSIG) and starts with default signal dispositions, none blocked. Returns
+// within about TIMEOUT_MS + 0.5 s whatever FN does.
 ChildOutcome probe_with_timeout(const std::function<int()>& fn, int timeout_ms);
 
 // Inside FN only: the write end of the pipe the parent collects into ChildOutcome::output

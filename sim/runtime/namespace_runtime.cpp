@@ -83,7 +83,8 @@ public:
 
     Status prepare(const Store& store, ContainerRecord& rec) override {
         std::string dir = store.container_dir(rec.id);
-        for (const char* d : {"upper", "work", "merged", "empty"}) ISOLAB_TRY(make_dirs(dir + "/" + d, 0755));
+        for (const char* d : {"upper", "work", "merged"}) ISOLAB_TRY(make_dirs(dir + "/" + d, 0755));
+        if (rec.layers.empty()) ISOLAB_TRY(make_dirs(dir + "/empty", 0755));  // scratch's one empty layer
         ISOLAB_TRY(write_file(dir + "/hostname", rec.hostname + "\n"));
         ISOLAB_TRY(write_file(dir + "/hosts",
                               "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
