@@ -60,20 +60,49 @@ case "$mode" in
     if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
       echo "(the IsoLab window arrives with a later version; here is the terminal demo)"
     fi
-    show() { printf '\n$ %s\n' "$*"; "$@"; }
+    # The narration is for learners: English, then Korean.
+    say() { printf '\n# %s\n# %s\n' "$1" "$2"; }
+    show() {
+      printf '$'
+      for a in "$@"; do case "$a" in *[[:space:]\;\$\"]*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac; done
+      printf '\n'
+      "$@"
+    }
     name=isolab-demo
     isolab rm -f "$name" >/dev/null 2>&1 || true
+    backend=$(isolab version | sed -n 's/^Backend: //p')
+    if [ "$backend" = simulated ]; then
+      say "namespaces are not available here, so this demo runs on the SIMULATED backend (see: isolab doctor)" \
+          "이 컴퓨터에서는 네임스페이스를 쓸 수 없어서, 이 시연은 시뮬레이션으로 실행됩니다 (확인: isolab doctor)"
+    fi
+    say "create: the container exists, but no process runs yet" \
+        "create: 컨테이너가 만들어졌지만 아직 실행 중인 프로세스는 없습니다"
     show isolab create --name "$name" busybox sh -c 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 1; done'
+    show isolab ps -a
+    say "start: now its process runs (run = create + start)" \
+        "start: 이제 프로세스가 실행됩니다 (run = create + start)"
     show isolab start "$name"
-    show isolab exec "$name" sh -c 'echo "inside: hostname=$(hostname), my PID is $$, processes:"; ps'
+    sleep 2
+    if [ "$backend" != simulated ]; then
+    say "inside, the container's first process is PID 1 and it sees only its own processes" \
+        "컨테이너 안에서 첫 프로세스는 PID 1이고, 자기 프로세스만 보입니다"
+    show isolab exec "$name" sh -c 'echo "hostname=$(hostname)"; ps'
+    say "the kernel inside is the host's kernel: containers share the host's one kernel" \
+        "컨테이너 안의 커널은 호스트의 커널입니다: 컨테이너는 호스트의 커널 하나를 함께 씁니다"
     show isolab exec "$name" uname -r
-    echo "(same kernel as the host: $(uname -r) — a container shares the host's one kernel)"
+    printf 'host: %s\n' "$(uname -r)"
+    fi
+    say "pause freezes every process of the container (cgroup freezer)" \
+        "pause는 컨테이너의 모든 프로세스를 얼립니다 (cgroup freezer)"
     show isolab pause "$name"
     show isolab ps
     show isolab unpause "$name"
+    say "stop sends SIGTERM, waits, then SIGKILL; logs shows what the container printed" \
+        "stop은 SIGTERM을 보내고 기다린 뒤 SIGKILL을 보냅니다; logs는 컨테이너가 출력한 내용을 보여 줍니다"
     show isolab stop -t 1 "$name"
     show isolab logs --tail 3 "$name"
     show isolab rm "$name"
     printf '\nIsoLab is ready. Try: isolab run -it busybox sh    (help: isolab doctor)\n'
+    printf 'IsoLab 준비 완료. 해 보세요: isolab run -it busybox sh    (도움말: isolab doctor)\n'
     ;;
 esac

@@ -80,6 +80,13 @@ int64_t seconds_since(const std::string& rfc3339) {
     return (rfc3339_to_unix_ns(now_rfc3339()) - t) / 1000000000LL;
 }
 
+std::string status_text(const ContainerRecord& r);
+
+// Every place a learner sees a simulated container says so.
+std::string labeled_status(const ContainerRecord& r) {
+    return r.backend == "simulated" ? status_text(r) + " (simulated)" : status_text(r);
+}
+
 std::string status_text(const ContainerRecord& r) {
     switch (r.state) {
         case ContainerState::Created: return "Created";
@@ -177,7 +184,7 @@ int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
         std::string cmd = command_line(r.path_args);
         rows.push_back({c.no_trunc ? r.id : r.id.substr(0, 12), image_label(r),
                         "\"" + (c.no_trunc ? cmd : ellipsis(cmd, 20)) + "\"",
-                        human_duration(seconds_since(r.created)) + " ago", status_text(r), ports_text(r), r.name});
+                        human_duration(seconds_since(r.created)) + " ago", labeled_status(r), ports_text(r), r.name});
     }
     out << format_table(rows);
     return 0;

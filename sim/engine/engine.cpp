@@ -1,6 +1,8 @@
 #include "sim/engine/engine.hpp"
 
+#include <sched.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "sim/core/clock.hpp"
+#include "sim/host/probe.hpp"
 #include "sim/runtime/cgroup.hpp"
 
 namespace isolab {
@@ -32,14 +35,42 @@ bool kernel_at_least(int major, int minor) {
     return a > major || (a == major && b >= minor);
 }
 
-std::string choose_backend(const std::string& wanted) {
+// Whether a child can make the namespaces a container needs (with a user namespace when not
+// root). A forked child tries, so nothing changes in the caller.
+bool namespaces_work(bool rootless) {
+    pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+        if (rootless) flags |= CLONE_NEWUSER;
+        ::_exit(::unshare(flags) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// auto: namespaces as root, rootless (a user namespace) otherwise, simulated when the kernel
+// refuses either. The answer is kept in ROOT/backend.auto for this boot (keyed by boot_id), so
+// the probe costs one fork per boot, not one per command.
+std::string choose_backend(const std::string& wanted, const std::string& root) {
     std::string w = wanted;
     if (const char* e = std::getenv("ISOLAB_BACKEND"); e && *e && (w.empty() || w == "auto")) w = e;
     if (!w.empty() && w != "auto") return w;
-    if (::geteuid() == 0) return "namespaces";
-    auto max_userns = read_file("/proc/sys/user/max_user_namespaces");
-    if (max_userns && std::atoi(max_userns->c_str()) > 0) return "rootless";
-    return "simulated";
+    auto boot = read_file("/proc/sys/kernel/random/boot_id");
+    std::string key = (boot ? trim(*boot) : "") + " uid=" + std::to_string(::geteuid());
+    std::string cache = root + "/backend.auto";
+    if (auto cached = read_file(cache); cached) {
+        std::string text = trim(*cached);
+        size_t sp = text.rfind(' ');
+        if (sp != std::string::npos && text.substr(0, sp) == key) return text.substr(sp + 1);
+    }
+    const bool rootless = ::geteuid() != 0;
+    std::string backend = !host::in_chroot() && namespaces_work(rootless) ? (rootless ? "rootless" : "namespaces")
+                                                                          : "simulated";
+    (void)write_file_atomic(cache, key + " " + backend + "\n");
+    return backend;
 }
 
 }  // namespace
@@ -88,7 +119,7 @@ Engine::Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime,
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
     Store store(options.root.empty() ? default_state_root() : options.root);
     ISOLAB_TRY(store.ensure_layout());
-    std::string backend = choose_backend(options.backend);
+    std::string backend = choose_backend(options.backend, store.root());
     std::unique_ptr<Runtime> rt;
     if (backend == "namespaces") rt = make_namespace_runtime(false);
     else if (backend == "rootless") rt = make_namespace_runtime(true);
@@ -205,8 +236,12 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec) {
 
     if (rec.backend == "simulated") {
         rec.rootfs_mode = "none";
+        rec.warnings.push_back("namespaces are not available here: this container is simulated (no process runs; "
+                               "timings are modeled). Run `isolab doctor` to see why.");
     } else {
         bool overlay = overlay_available() && (rec.backend == "namespaces" || kernel_at_least(5, 11));
+        // ISOLAB_ROOTFS=copy forces the fallback, to try (and test) it on a machine with overlayfs.
+        if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy") overlay = false;
         rec.rootfs_mode = overlay ? "overlay" : "copy";
         if (!overlay) rec.warnings.push_back("overlayfs is not allowed here: the container gets a copied root file system");
         auto cg = cgroup_probe();

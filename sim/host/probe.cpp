@@ -539,6 +539,12 @@ void probe_namespaces(HostReport& r, const ProbeOptions& o) {
     else if (r.namespaces_created.empty()) detail = trf("doctor.detail.ns_none", {join(failures, ", ")});
     else detail = trf("doctor.detail.ns_some", {join(r.namespaces_created), join(failures, ", ")});
 
+    // In a chroot the kernel still makes namespaces, but pivot_root and private mount propagation
+    // need the real root of a mount namespace: the runtime cannot build a container's root there.
+    if (r.namespaces && in_chroot()) {
+        r.namespaces = false;
+        detail = tr("doctor.detail.ns_chroot");
+    }
     Capability c = make_cap("namespaces", r.namespaces, detail);
     if (!r.namespaces) {
         c.fallback_key = "doctor.fallback.simulated";
@@ -1062,6 +1068,12 @@ std::string find_on_path(std::string_view name) {
         if (runnable(p)) return p;
     }
     return {};
+}
+
+bool in_chroot() {
+    struct stat own, init;
+    if (::stat("/", &own) != 0 || ::stat("/proc/1/root/", &init) != 0) return false;  // unknowable: assume not
+    return own.st_dev != init.st_dev || own.st_ino != init.st_ino;
 }
 
 std::string korean_font_path() {

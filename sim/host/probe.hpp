@@ -112,6 +112,11 @@ HostReport probe_host(const ProbeOptions& options = {});
 
 nlohmann::json to_json(const HostReport& report);
 
+// True when this process's root is not the root of PID 1 (it runs in a chroot). The kernel then
+// refuses pivot_root and user namespaces, so the container runtime cannot work and IsoLab falls
+// back to the simulated backend. False when it cannot be told (no access to /proc/1/root).
+bool in_chroot();
+
 // The first Korean-capable font file on this machine ($ISOLAB_FONT first, then fonts-noto-cjk,
 // then fonts-nanum and a few others), or "" when there is none.
 std::string korean_font_path();

@@ -95,9 +95,21 @@ TempRoot::~TempRoot() {
 }
 
 CmdResult TempRoot::isolab(const std::vector<std::string>& args, int timeout_ms, const std::string& input) const {
-    std::vector<std::string> argv = {ISOLAB_BIN};
+    std::vector<std::string> argv = {bin};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, {"ISOLAB_ROOT=" + path_, "ISOLAB_LANG=en"}, timeout_ms, input, uid);
+}
+
+void TempRoot::use_private_binaries() {
+    std::filesystem::path src(ISOLAB_BIN);
+    std::string dir = path_ + "/bin";
+    std::filesystem::create_directories(dir);
+    std::error_code ec;
+    for (const char* name : {"isolab", "isolab-monitor"})
+        std::filesystem::copy_file(src.parent_path() / name, dir + "/" + name,
+                                   std::filesystem::copy_options::overwrite_existing, ec);
+    ::chmod(dir.c_str(), 0755);
+    bin = dir + "/isolab";
 }
 
 std::string TempRoot::id_of(const std::string& name) const {

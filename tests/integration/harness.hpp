@@ -24,6 +24,10 @@ public:
     CmdResult isolab(const std::vector<std::string>& args, int timeout_ms = 60000, const std::string& input = "") const;
     std::string id_of(const std::string& name) const;  // full id via inspect
     int uid = -1;  // run as this uid (rootless tests)
+    // Copies isolab and isolab-monitor into the root (0755), for a uid that cannot reach the build
+    // tree (a clone under /root is 0700).
+    void use_private_binaries();
+    std::string bin = ISOLAB_BIN;
 
 private:
     std::string path_;
