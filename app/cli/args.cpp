@@ -8,6 +8,8 @@
 // and the CLI report the same words before anything touches the kernel (STYLE §8).
 #include "app/cli/args.hpp"
 
+#include "sim/engine/engine.hpp"
+
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -45,12 +47,6 @@ constexpr int64_t kMinNanoCpus = 10'000'000;
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -1611,39 +1607,10 @@ Result<std::string> validate_container_name(std::string_view name) {
 }
 
 Result<int> parse_signal(std::string_view text) {
-    auto invalid = [&] { return make_error("invalid signal: " + std::string(text)); };
-    if (all_digits(text)) {
-        if (text.size() > 3) return invalid();
-        int n = std::stoi(std::string(text));
-        if (n < 1 || n > SIGRTMAX) return invalid();
-        return n;
-    }
-    std::string name = upper(text);
-    if (name.rfind("SIG", 0) == 0) name.erase(0, 3);
-    static const std::pair<const char*, int> kSignals[] = {
-        {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"BUS", SIGBUS},   {"CHLD", SIGCHLD}, {"CLD", SIGCHLD},
-        {"CONT", SIGCONT}, {"FPE", SIGFPE},   {"HUP", SIGHUP},   {"ILL", SIGILL},   {"INT", SIGINT},
-        {"IO", SIGIO},     {"IOT", SIGIOT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {"POLL", SIGPOLL},
-        {"PROF", SIGPROF}, {"PWR", SIGPWR},   {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"STKFLT", SIGSTKFLT},
-        {"STOP", SIGSTOP}, {"SYS", SIGSYS},   {"TERM", SIGTERM}, {"TRAP", SIGTRAP}, {"TSTP", SIGTSTP},
-        {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
-        {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
-    };
-    for (const auto& [n, value] : kSignals)
-        if (name == n) return value;
-    if (name == "RTMIN") return SIGRTMIN;
-    if (name == "RTMAX") return SIGRTMAX;
-    auto rt_offset = [&](std::string_view prefix, int& off) {
-        if (name.rfind(prefix, 0) != 0) return false;
-        std::string_view digits = std::string_view(name).substr(prefix.size());
-        if (!all_digits(digits) || digits.size() > 2) return false;
-        off = std::stoi(std::string(digits));
-        return true;
-    };
-    int off = 0;
-    if (rt_offset("RTMIN+", off) && SIGRTMIN + off <= SIGRTMAX) return SIGRTMIN + off;
-    if (rt_offset("RTMAX-", off) && SIGRTMAX - off >= SIGRTMIN) return SIGRTMAX - off;
-    return invalid();
+    // One signal table for the whole program: the engine's (glibc's sigabbrev_np names).
+    auto sig = isolab::parse_signal(std::string(text));
+    if (!sig) return make_error("invalid signal: " + std::string(text));
+    return sig;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
+#include <optional>
 #include <thread>
 
 #include "sim/core/clock.hpp"
@@ -75,20 +76,52 @@ std::string choose_backend(const std::string& wanted, const std::string& root) {
 
 }  // namespace
 
+namespace {
+bool all_digits(std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+}  // namespace
+
 Result<int> parse_signal(const std::string& raw) {
-    std::string s = raw;
-    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
-        int n = std::atoi(s.c_str());
-        if (n > 0 && n < NSIG) return n;
-    } else {
-        if (s.rfind("SIG", 0) == 0) s = s.substr(3);
-        for (int i = 1; i < NSIG; ++i) {
-            const char* abbrev = ::sigabbrev_np(i);
-            if (abbrev && s == abbrev) return i;
-        }
+    std::string_view text = raw;
+    auto invalid = [&] { return make_error("Invalid signal: " + std::string(text), 1); };
+    if (all_digits(text)) {
+        if (text.size() > 3) return invalid();
+        int n = std::stoi(std::string(text));
+        if (n < 1 || n > SIGRTMAX) return invalid();
+        return n;
     }
-    return make_error("Invalid signal: " + raw, 1);
+    std::string name = upper(text);
+    if (name.rfind("SIG", 0) == 0) name.erase(0, 3);
+    static const std::pair<const char*, int> kSignals[] = {
+        {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"BUS", SIGBUS},   {"CHLD", SIGCHLD}, {"CLD", SIGCHLD},
+        {"CONT", SIGCONT}, {"FPE", SIGFPE},   {"HUP", SIGHUP},   {"ILL", SIGILL},   {"INT", SIGINT},
+        {"IO", SIGIO},     {"IOT", SIGIOT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {"POLL", SIGPOLL},
+        {"PROF", SIGPROF}, {"PWR", SIGPWR},   {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"STKFLT", SIGSTKFLT},
+        {"STOP", SIGSTOP}, {"SYS", SIGSYS},   {"TERM", SIGTERM}, {"TRAP", SIGTRAP}, {"TSTP", SIGTSTP},
+        {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+        {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+    };
+    for (const auto& [n, value] : kSignals)
+        if (name == n) return value;
+    if (name == "RTMIN") return SIGRTMIN;
+    if (name == "RTMAX") return SIGRTMAX;
+    auto rt_offset = [&](std::string_view prefix, int& off) {
+        if (name.rfind(prefix, 0) != 0) return false;
+        std::string_view digits = std::string_view(name).substr(prefix.size());
+        if (!all_digits(digits) || digits.size() > 2) return false;
+        off = std::stoi(std::string(digits));
+        return true;
+    };
+    int off = 0;
+    if (rt_offset("RTMIN+", off) && SIGRTMIN + off <= SIGRTMAX) return SIGRTMIN + off;
+    if (rt_offset("RTMAX-", off) && SIGRTMAX - off >= SIGRTMIN) return SIGRTMAX - off;
+    return invalid();
 }
 
 bool valid_container_name(const std::string& name) {
@@ -156,6 +189,28 @@ void Engine::collect_garbage() {
         if (rec->spec.auto_remove) {
             (void)runtime_->destroy(store_, *rec);
             store_.release_name(rec->name, rec->id);
+        }
+    }
+    // Cgroups of this root whose container is gone or not running (a monitor killed before it
+    // could record them): remove them, killing what is left inside.
+    if (runtime_->name() == "namespaces") {
+        std::string prefix = container_cgroup_name(store_.root(), "");
+        for (const auto& parent : cgroup_probe().parents) {
+            std::error_code ec;
+            for (const auto& e : std::filesystem::directory_iterator(parent + "/" + prefix, ec)) {
+                if (!e.is_directory(ec)) continue;
+                std::string id = e.path().filename().string();
+                // A start in progress holds the container's lock while its record still says
+                // "created": wait for it, then judge the record it saved.
+                std::optional<FileLock> held;
+                if (path_exists(store_.container_dir(id))) {
+                    auto l = store_.lock_container(id);
+                    if (l) held.emplace(std::move(*l));
+                }
+                auto rec = store_.load(id);
+                if (rec && (container_has_process(rec->state) || rec->state == ContainerState::Restarting)) continue;
+                if (auto cg = Cgroup::open_paths({e.path().string()}); cg) (void)cg->destroy();
+            }
         }
     }
     // A directory without a record is a create that crashed half-way: nothing refers to it.

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -1071,9 +1072,18 @@ std::string find_on_path(std::string_view name) {
 }
 
 bool in_chroot() {
-    struct stat own, init;
-    if (::stat("/", &own) != 0 || ::stat("/proc/1/root/", &init) != 0) return false;  // unknowable: assume not
-    return own.st_dev != init.st_dev || own.st_ino != init.st_ino;
+    // In a chroot, /proc/self/mountinfo lists mount points relative to the process's root, and
+    // no mount sits at "/" (the chroot directory is not a mount point): exactly the condition
+    // under which pivot_root and MS_PRIVATE on "/" are refused.
+    std::ifstream in("/proc/self/mountinfo");
+    if (!in) return false;  // no /proc: cannot tell
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, devno, root, mount_point;
+        if (fields >> id >> parent >> devno >> root >> mount_point && mount_point == "/") return false;
+    }
+    return true;
 }
 
 std::string korean_font_path() {

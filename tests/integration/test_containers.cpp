@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -212,6 +213,19 @@ TEST_CASE("container: detached survives the CLI; kill -9 of the monitor leaves n
     CHECK_FALSE(process_alive(pid));
     for (const auto& p : j["IsoLab"]["CgroupPaths"]) CHECK_FALSE(std::filesystem::exists(p.get<std::string>()));
     CHECK_FALSE(mounts_mention(r.path()));
+
+    // A monitor killed before its cgroup was recorded: the sweep finds the cgroup by its name.
+    REQUIRE(r.isolab({"run", "-d", "--name", "d2", "-m", "64m", "busybox", "sleep", "300"}).code == 0);
+    json k = inspect(r, "d2");
+    std::string rec_path = r.path() + "/containers/" + k["Id"].get<std::string>() + "/container.json";
+    json rec = json::parse(read_text(rec_path));
+    rec["cgroup_paths"] = json::array();
+    { std::ofstream(rec_path) << rec.dump(); }
+    ::kill(k["IsoLab"]["MonitorPid"].get<int>(), SIGKILL);
+    sleep_ms(300);
+    CHECK(r.isolab({"ps", "-a"}).out.find("Exited (255)") != std::string::npos);
+    CHECK_FALSE(process_alive(k["State"]["Pid"].get<int>()));
+    for (const auto& p : k["IsoLab"]["CgroupPaths"]) CHECK_FALSE(std::filesystem::exists(p.get<std::string>()));
 }
 
 TEST_CASE("container: rm leaves no mount, cgroup or process") {
@@ -396,7 +410,19 @@ TEST_CASE("rootless: the same container as an unprivileged user, in a user names
     CHECK(trim_nl(host_uid.out) == "65534");  // root inside is nobody outside
     auto ex = r.isolab({"exec", "bg", "id", "-u"});
     CHECK(ex.out == "0\n");
-    CHECK(r.isolab({"rm", "-f", "bg"}).code == 0);
+    CHECK(j["IsoLab"]["CgroupNote"].get<std::string>().size() > 0);  // inspect says why there are no limits
+    auto pause = r.isolab({"pause", "bg"});
+    CHECK(pause.code == 1);
+    CHECK(pause.err.find("pause needs the cgroup freezer") != std::string::npos);
+    auto stop = r.isolab({"stop", "-t", "1", "bg"});
+    CHECK(stop.code == 0);
+    CHECK(inspect(r, "bg")["State"]["ExitCode"] == 137);
+    CHECK_FALSE(process_alive(j["State"]["Pid"].get<int>()));
+    auto logs = r.isolab({"run", "--name", "rl-logs", "busybox", "echo", "rootless hello"});
+    CHECK(logs.out == "rootless hello\n");
+    CHECK(r.isolab({"logs", "rl-logs"}).out == "rootless hello\n");
+    CHECK(r.isolab({"rm", "bg", "rl-logs"}).code == 0);
+    CHECK(r.isolab({"ps", "-aq"}).out.empty());
 }
 
 TEST_CASE("run -t: the terminal is the container's own (/dev/pts/0 of its devpts)") {
