@@ -238,12 +238,22 @@ int cmd_logs(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
 
 int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     const bool run = c.verb == "run";
+    // -D/--debug: where the time of `run` goes, phase by phase (the runtime's own steps are in
+    // `inspect`, IsoLab.SetupSteps).
+    double t_last = monotonic_ms();
+    auto phase = [&](const char* name) {
+        if (!c.debug) return;
+        double now = monotonic_ms();
+        err << "debug: " << name << " " << (now - t_last) << " ms\n";
+        t_last = now;
+    };
     const std::string help_footer = "\n\nRun 'isolab " + c.command_path + " --help' for more information";
     auto rec = e.create(c.spec);
     if (!rec) {
         err << "isolab: " << kDaemon << rec.error().message << help_footer << "\n";
         return rec.error().exit_code;
     }
+    phase("create");
     print_warnings(*rec, err);
     if (!run) {
         out << rec->id << "\n";
@@ -256,12 +266,14 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         if (c.spec.auto_remove) (void)e.remove(rec->id, true);
         return started.error().exit_code;
     }
+    phase(attach ? "start (PID 1 ready)" : "start (PID 1 running)");
     if (c.detach) {
         out << rec->id << "\n";
         return 0;
     }
     out.flush();
     auto code = attach_session(e.attach_socket(rec->id), c.spec.interactive, c.spec.tty);
+    phase("attach until exit");
     if (!code) return fail(err, code.error(), "isolab: ");
     return *code;
 }
@@ -389,8 +401,10 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
                "Try the terminal: `isolab run -it busybox sh`, or `isolab doctor`.\n";
         return 1;
     }
+    double t_open = monotonic_ms();
     auto engine = open_engine(c);
     if (!engine) return fail(err, engine.error(), "isolab: ");
+    if (c.debug) err << "debug: open engine + garbage collection " << (monotonic_ms() - t_open) << " ms\n";
     Engine& e = **engine;
     const std::string& v = c.verb;
     if (v == "run" || v == "create") return cmd_run(e, c, out, err);

@@ -23,6 +23,12 @@ namespace {
 
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
+// The host's cgroup layout does not change while a command runs: probe it once per process.
+const CgroupHostInfo& host_cgroups() {
+    static const CgroupHostInfo info = cgroup_probe();
+    return info;
+}
+
 bool overlay_available() {
     auto fs = read_file("/proc/filesystems");
     return fs && fs->find("\toverlay\n") != std::string::npos;
@@ -165,6 +171,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
 }
 
 void Engine::collect_garbage() {
+    bool reaped = false;
     for (const auto& id : store_.list_ids()) {
         // A container with a monitor has its attach socket; one without cannot have been
         // orphaned, and skipping it keeps every command O(running containers) in JSON parsing.
@@ -177,6 +184,7 @@ void Engine::collect_garbage() {
         if (!live_state || rec->backend == "simulated" || runtime_->alive(*rec)) continue;
         if (rec->backend != runtime_->name()) continue;  // another backend's container: not ours to judge
         runtime_->reap_orphan(store_, *rec);
+        reaped = true;
         rec->state = ContainerState::Exited;
         rec->exit_code = 255;
         rec->error = "monitor process " + std::to_string(rec->monitor_pid) +
@@ -192,10 +200,11 @@ void Engine::collect_garbage() {
         }
     }
     // Cgroups of this root whose container is gone or not running (a monitor killed before it
-    // could record them): remove them, killing what is left inside.
-    if (runtime_->name() == "namespaces") {
+    // could record them): remove them, killing what is left inside. Only worth the look when a
+    // dead monitor was just found, or when asked (a failed start).
+    if (runtime_->name() == "namespaces" && (reaped || sweep_cgroups_)) {
         std::string prefix = container_cgroup_name(store_.root(), "");
-        for (const auto& parent : cgroup_probe().parents) {
+        for (const auto& parent : host_cgroups().parents) {
             std::error_code ec;
             for (const auto& e : std::filesystem::directory_iterator(parent + "/" + prefix, ec)) {
                 if (!e.is_directory(ec)) continue;
@@ -299,7 +308,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec) {
         if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy") overlay = false;
         rec.rootfs_mode = overlay ? "overlay" : "copy";
         if (!overlay) rec.warnings.push_back("overlayfs is not allowed here: the container gets a copied root file system");
-        auto cg = cgroup_probe();
+        const auto& cg = host_cgroups();
         if (cg.writable) {
             rec.cgroup_name = container_cgroup_name(store_.root(), rec.id);
         } else {
@@ -339,6 +348,10 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
         rec->error = s.error().message;
         rec->exit_code = s.error().exit_code;
         (void)store_.save(*rec);
+        lock = Result<FileLock>(make_error("released"));  // the sweep takes the lock itself
+        sweep_cgroups_ = true;
+        collect_garbage();
+        sweep_cgroups_ = false;
         return s.error();
     }
     rec->state = t->to;

@@ -63,6 +63,7 @@ private:
     ImageStore images_;
     std::unique_ptr<Runtime> runtime_;
     std::string backend_;
+    bool sweep_cgroups_ = false;  // set by a failed start: its monitor may have left a cgroup
 };
 
 // "KILL", "SIGKILL", "9" → 9. Unknown → error naming it (exit 125? Docker: invalid signal, 1).

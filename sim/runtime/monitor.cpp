@@ -586,7 +586,9 @@ int Monitor::run() {
         bool restart = cur && should_restart(*cur, code);
         store_.append_event("die", {{"id", id_}, {"name", rec_.name}, {"exitCode", code}, {"oomKilled", oom}});
         if (!restart) {
-            broadcast(FrameType::Exit, std::to_string(code));
+            // Without --rm, an attached CLI may return at once; with --rm it returns only once the
+            // container is gone (as `docker run --rm` does): the Exit frame goes out below.
+            if (!rec_.spec.auto_remove) broadcast(FrameType::Exit, std::to_string(code));
             if (cgroup_) (void)cgroup_->destroy();
             (void)update([&](ContainerRecord& r) {
                 auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
@@ -623,7 +625,7 @@ int Monitor::run() {
         }
         delay_ms = std::min(delay_ms * 2, 60000);
         if (cancelled) {
-            broadcast(FrameType::Exit, std::to_string(code));
+            if (!rec_.spec.auto_remove) broadcast(FrameType::Exit, std::to_string(code));
             if (cgroup_) (void)cgroup_->destroy();
             (void)update([&](ContainerRecord& r) {
                 auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
@@ -640,14 +642,15 @@ int Monitor::run() {
         broadcast(FrameType::Exit, "127");
         if (cgroup_) (void)cgroup_->destroy();
     }
-    clients_.clear();
-    ::unlink(sock_path.c_str());
     if (code != -1 && rec_.spec.auto_remove) {
         auto lock = store_.lock_global();
         (void)remove_tree(store_.container_dir(id_));
         store_.release_name(rec_.name, id_);
         store_.append_event("destroy", {{"id", id_}, {"name", rec_.name}});
+        broadcast(FrameType::Exit, std::to_string(code));
     }
+    clients_.clear();
+    ::unlink(sock_path.c_str());
     return 0;
 }
 
