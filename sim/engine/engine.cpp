@@ -333,22 +333,30 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec) {
     return rec;
 }
 
-Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
+Result<Engine::Locked> Engine::lock_for(const std::string& ref, ContainerAction action) {
     auto found = store_.resolve(ref);
     if (!found) return found.error();
     auto lock = store_.lock_container(found->id);
     if (!lock) return lock.error();
     auto rec = store_.load(found->id);
     if (!rec) return rec.error();
-    auto t = container_transition(rec->state, ContainerAction::Start, {ref, rec->id});
+    auto t = container_transition(rec->state, action, {ref, rec->id});
     if (!t) return t.error();
+    return Locked{std::move(*lock), std::move(*rec), *t};
+}
+
+Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
+    auto locked = lock_for(ref, ContainerAction::Start);
+    if (!locked) return locked.error();
+    ContainerRecord* rec = &locked->rec;
+    const Transition* t = &locked->transition;
     if (t->noop) return *rec;
     rec->stopped_by_user = false;
     if (auto s = runtime_->start(store_, *rec, attach); !s) {
         rec->error = s.error().message;
         rec->exit_code = s.error().exit_code;
         (void)store_.save(*rec);
-        lock = Result<FileLock>(make_error("released"));  // the sweep takes the lock itself
+        locked->lock = FileLock();  // released: the sweep takes the lock itself
         sweep_cgroups_ = true;
         collect_garbage();
         sweep_cgroups_ = false;
@@ -383,18 +391,13 @@ bool Engine::wait_exit(const std::string& id, double timeout_ms) {
 }
 
 Result<ContainerRecord> Engine::stop(const std::string& ref, int timeout, const std::string& signal) {
-    auto found = store_.resolve(ref);
-    if (!found) return found.error();
     ContainerRecord rec;
     int sig = SIGTERM;
     {
-        auto lock = store_.lock_container(found->id);
-        if (!lock) return lock.error();
-        auto r = store_.load(found->id);
-        if (!r) return r.error();
-        auto t = container_transition(r->state, ContainerAction::Stop, {ref, r->id});
-        if (!t) return t.error();
-        if (t->noop) return *r;
+        auto locked = lock_for(ref, ContainerAction::Stop);
+        if (!locked) return locked.error();
+        ContainerRecord* r = &locked->rec;
+        if (locked->transition.noop) return *r;
         // Marked before the signal so the monitor does not apply the restart policy.
         r->stopped_by_user = true;
         ISOLAB_TRY(store_.save(*r));
@@ -424,16 +427,11 @@ Result<ContainerRecord> Engine::stop(const std::string& ref, int timeout, const 
 Result<ContainerRecord> Engine::kill(const std::string& ref, const std::string& signal) {
     auto sig = parse_signal(signal.empty() ? "KILL" : signal);
     if (!sig) return sig.error();
-    auto found = store_.resolve(ref);
-    if (!found) return found.error();
     ContainerRecord rec;
     {
-        auto lock = store_.lock_container(found->id);
-        if (!lock) return lock.error();
-        auto r = store_.load(found->id);
-        if (!r) return r.error();
-        auto t = container_transition(r->state, ContainerAction::Kill, {ref, r->id});
-        if (!t) return t.error();
+        auto locked = lock_for(ref, ContainerAction::Kill);
+        if (!locked) return locked.error();
+        ContainerRecord* r = &locked->rec;
         if (*sig == SIGKILL || *sig == SIGTERM || *sig == SIGINT) {
             r->stopped_by_user = true;
             ISOLAB_TRY(store_.save(*r));
@@ -449,14 +447,10 @@ Result<ContainerRecord> Engine::kill(const std::string& ref, const std::string& 
 }
 
 Result<ContainerRecord> Engine::pause(const std::string& ref) {
-    auto found = store_.resolve(ref);
-    if (!found) return found.error();
-    auto lock = store_.lock_container(found->id);
-    if (!lock) return lock.error();
-    auto rec = store_.load(found->id);
-    if (!rec) return rec.error();
-    auto t = container_transition(rec->state, ContainerAction::Pause, {ref, rec->id});
-    if (!t) return t.error();
+    auto locked = lock_for(ref, ContainerAction::Pause);
+    if (!locked) return locked.error();
+    ContainerRecord* rec = &locked->rec;
+    const Transition* t = &locked->transition;
     if (rec->backend != "simulated" && rec->cgroup_name.empty())
         return make_error("cannot pause container " + rec->id + ": pause needs the cgroup freezer, and this container has no cgroup (" +
                               rec->cgroup_note + ")",
@@ -469,14 +463,10 @@ Result<ContainerRecord> Engine::pause(const std::string& ref) {
 }
 
 Result<ContainerRecord> Engine::unpause(const std::string& ref) {
-    auto found = store_.resolve(ref);
-    if (!found) return found.error();
-    auto lock = store_.lock_container(found->id);
-    if (!lock) return lock.error();
-    auto rec = store_.load(found->id);
-    if (!rec) return rec.error();
-    auto t = container_transition(rec->state, ContainerAction::Unpause, {ref, rec->id});
-    if (!t) return t.error();
+    auto locked = lock_for(ref, ContainerAction::Unpause);
+    if (!locked) return locked.error();
+    ContainerRecord* rec = &locked->rec;
+    const Transition* t = &locked->transition;
     ISOLAB_TRY(runtime_->thaw(*rec));
     rec->state = t->to;
     ISOLAB_TRY(store_.save(*rec));
@@ -499,17 +489,11 @@ Result<ContainerRecord> Engine::restart(const std::string& ref, int timeout) {
 }
 
 Status Engine::remove(const std::string& ref, bool force) {
-    auto found = store_.resolve(ref);
-    if (!found) return found.error();
     ContainerRecord rec;
     {
-        auto lock = store_.lock_container(found->id);
-        if (!lock) return lock.error();
-        auto r = store_.load(found->id);
-        if (!r) return r.error();
-        auto t = container_transition(r->state, force ? ContainerAction::ForceRemove : ContainerAction::Remove,
-                                      {ref, r->id});
-        if (!t) return t.error();
+        auto locked = lock_for(ref, force ? ContainerAction::ForceRemove : ContainerAction::Remove);
+        if (!locked) return locked.error();
+        ContainerRecord* r = &locked->rec;
         rec = *r;
         if (container_has_process(r->state) || r->state == ContainerState::Restarting) {
             r->stopped_by_user = true;

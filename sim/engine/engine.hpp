@@ -55,6 +55,15 @@ public:
     std::string log_path(const std::string& id) const { return store_.container_dir(id) + "/container.log"; }
 
 private:
+    // The prologue of every state-changing action: find REF, take its lock, reload the record
+    // under the lock and ask the state machine whether ACTION is allowed.
+    struct Locked {
+        FileLock lock;
+        ContainerRecord rec;
+        Transition transition;
+    };
+    Result<Locked> lock_for(const std::string& ref, ContainerAction action);
+
     Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend);
     // Waits (polling the record) until PID 1's exit is recorded or `timeout_ms` passes.
     bool wait_exit(const std::string& id, double timeout_ms);
