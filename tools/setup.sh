@@ -26,7 +26,7 @@ cd "$here"
 
 # Every dependency is a Debian package (nothing third-party is vendored).
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
-          busybox-static iproute2 procps util-linux)
+          busybox-static iproute2 procps util-linux qemu-system-x86)
 if [ "$mode" = test ]; then
   packages+=(runc hyperfine)   # the peers the benchmark compares against, and its timer
 fi
@@ -50,6 +50,12 @@ ln -sf "$here/build/isolab" /usr/local/bin/isolab
 
 echo "==> base image busybox (from Debian's busybox-static)"
 build/isolab images >/dev/null
+
+echo "==> guest kernel and initramfs for the VM side (from Debian's cloud kernel package)"
+# Shared by every state root (vm_manager looks in /var/lib/isolab/guest last).
+if ! bash tools/guest/prepare.sh /var/lib/isolab; then
+  echo "setup.sh: could not prepare the guest kernel: the VM side will be modeled (see isolab doctor)" >&2
+fi
 
 case "$mode" in
   build) exit 0 ;;
@@ -112,7 +118,11 @@ case "$mode" in
     show isolab stop -t 1 "$name"
     show isolab logs --tail 3 "$name"
     show isolab rm "$name"
-    printf '\nIsoLab is ready. Try: isolab run -it busybox sh    (help: isolab doctor)\n'
-    printf 'IsoLab 준비 완료. 해 보세요: isolab run -it busybox sh    (도움말: isolab doctor)\n'
+    say "the boot race: a VM boots its own kernel, a container starts a process on the host's kernel" \
+        "부팅 경주: VM은 자기 커널을 부팅하고, 컨테이너는 호스트 커널 위에서 프로세스 하나를 시작합니다"
+    show isolab race
+    printf '\nIsoLab is ready. Try: isolab run -it busybox sh, isolab vm create demo && isolab vm start demo    (help: isolab doctor)\n'
+    printf 'IsoLab 준비 완료. 해 보세요: isolab run -it busybox sh, isolab vm create demo && isolab vm start demo    (도움말: isolab doctor)\n'
+    printf 'The IsoLab window (isolab gui) arrives with a later version. / IsoLab 창(isolab gui)은 다음 버전에서 제공됩니다.\n'
     ;;
 esac

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/doctor.hpp"
+#include "app/cli/vm_commands.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
@@ -457,7 +458,8 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         v == "save" || v == "load")
         return not_yet(c, err, 4);
     if (v == "network" || v == "port") return not_yet(c, err, 5);
-    if (v == "vm" || v == "race") return not_yet(c, err, 3);
+    if (v == "vm") return run_vm_command(c, out, err);
+    if (v == "race") return run_race_command(c, out, err);
     if (v == "lesson") return not_yet(c, err, 7);
     if (v == "runtime") return not_yet(c, err, 4);
     err << "isolab: '" << v << "' is not an isolab command.\nSee 'isolab --help'\n";

@@ -1,0 +1,63 @@
+// QEMU as the hypervisor of IsoLab's hosted side: building its command line, launching it, and
+// talking to it (QMP for pause/resume/quit, the serial console for the guest's own output and for
+// typing commands into the guest). Nothing here knows about VM records; vm_manager does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/files.hpp"
+#include "sim/core/result.hpp"
+
+namespace isolab::vm {
+
+struct QemuConfig {
+    std::string qemu = "qemu-system-x86_64";
+    std::string machine = "pc";  // pc | microvm
+    bool kvm = false;            // false: TCG (software emulation)
+    int memory_mib = 256;
+    int vcpus = 1;
+    std::string kernel, initrd;
+    std::string append = "console=ttyS0 panic=-1";
+    int host_port = 0;           // 127.0.0.1:host_port → guest :80 (user-mode networking)
+    std::string dir;             // serial.sock, qmp.sock, console.log, qemu.log live here
+    bool die_with_parent = false;  // PR_SET_PDEATHSIG: for a VM owned by one CLI call (race)
+};
+
+std::vector<std::string> qemu_argv(const QemuConfig& c);
+// The command line as one shell-quoted string, for the learner ("what IsoLab runs").
+std::string qemu_command_line(const QemuConfig& c);
+
+// Starts QEMU in its own session, stdout/stderr to DIR/qemu.log. Returns its pid.
+Result<pid_t> qemu_launch(const QemuConfig& c);
+
+// Connects to a unix socket, retrying while it does not exist yet (QEMU creates it at start).
+Result<UniqueFd> unix_connect(const std::string& path, int timeout_ms);
+
+// QMP: the machine protocol of QEMU's monitor.
+class Qmp {
+public:
+    static Result<Qmp> connect(const std::string& path, int timeout_ms = 3000);
+    Result<nlohmann::json> execute(const std::string& command, const nlohmann::json& args = nullptr);
+
+private:
+    Result<nlohmann::json> read_message();
+    UniqueFd fd_;
+    std::string buffer_;
+};
+
+// Resident memory of a process in KiB (VmRSS), 0 when gone.
+uint64_t process_rss_kib(pid_t pid);
+
+// One GET of http://127.0.0.1:PORT/ with a short timeout; true on an HTTP 200 whose body
+// contains NEEDLE. A readiness probe, not an HTTP client.
+bool http_get_ok(int port, const std::string& needle, int timeout_ms, std::string* body = nullptr);
+
+// A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
+int free_local_port();
+
+}  // namespace isolab::vm

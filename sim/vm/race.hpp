@@ -1,0 +1,48 @@
+// The boot race: one VM and one container serve the same page; who answers an HTTP request first?
+// The two sides run one after the other (the container first), so each has the machine to itself:
+// a fair race on two cores, where running them at once would let QEMU's emulation slow the
+// container down.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/result.hpp"
+
+namespace isolab {
+class Engine;
+}
+
+namespace isolab::vm {
+
+struct RaceSide {
+    std::string backend;  // vm: qemu-kvm | qemu-tcg | model; container: namespaces | rootless | simulated
+    double answered_ms = 0;
+    std::vector<std::pair<std::string, double>> stages;  // name, duration ms
+    double memory_mib = 0;
+    std::string detail;   // kernel release, how the page was reached
+};
+
+struct RaceResult {
+    RaceSide vm, container;
+    double ratio = 0;  // vm.answered_ms / container.answered_ms
+    int runs = 1;
+    std::string order = "sequential: container first, then the VM";
+};
+
+struct RaceOptions {
+    int runs = 1;
+    std::string machine = "pc";
+    int memory_mib = 256;
+    std::function<void(const std::string& side, const std::string& what)> progress;
+};
+
+Result<RaceResult> run_race(Engine& engine, const std::string& state_root, const RaceOptions& options);
+nlohmann::json to_json(const RaceResult& r);
+// A small table and the ratio line, for the terminal.
+std::string format_race(const RaceResult& r);
+
+}  // namespace isolab::vm
