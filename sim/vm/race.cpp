@@ -121,7 +121,9 @@ Result<RaceSide> race_vm(const std::string& root, const RaceOptions& o) {
     side.detail = "guest kernel " + booted->kernel_release + ", GET http://127.0.0.1:" +
                   std::to_string(booted->host_port) + "/ (QEMU user-mode port forward), " +
                   std::to_string(booted->memory_mib) + " MiB reserved";
-    if (booted->backend == "model") side.detail = "modeled (no QEMU here): " + side.detail;
+    if (booted->backend == "model")
+        side.detail = "modeled: no QEMU or no guest kernel here, the stage times come from assets/vm-model.json "
+                      "(isolab doctor says what is missing)";
     (void)vms.remove(name, true);
     return side;
 }

@@ -206,7 +206,7 @@ Result<VmRecord> VmManager::boot_model(VmRecord r, const BootOptions& o) {
         if (o.on_stage) o.on_stage(st.name, total);
     }
     r.answered_ms = total;
-    r.kernel_release = profile->kernel_release.empty() ? "6.1.0-cloud-amd64 (modeled)" : profile->kernel_release;
+    r.kernel_release = (profile->kernel_release.empty() ? "6.1.0-cloud-amd64" : profile->kernel_release) + " (modeled)";
     auto t = vm_transition(r.state, VmAction::BootCompleted, r.name);
     if (t) r.state = t->to;
     return r;
