@@ -25,7 +25,7 @@ public:
         // Modeled, not measured: magnitudes of the real runtime on a desktop machine.
         rec.steps = {{"clone", 0.9, "simulated"},      {"uts+cgroupns", 0.1, "simulated"},
                      {"overlay", 0.6, "simulated"},    {"mounts", 1.2, "simulated"},
-                     {"pivot_root", 0.3, "simulated"}, {"masked+readonly paths", 0.4, "simulated"},
+                     {"pivot_root", 0.3, "simulated"}, {"masked-paths", 0.4, "simulated"},
                      {"network", 0.1, "simulated"},    {"caps+seccomp", 0.5, "simulated"},
                      {"exec", 0.4, "simulated"}};
         rec.pid = 40000 + static_cast<pid_t>(std::stoul(rec.id.substr(0, 3), nullptr, 16));

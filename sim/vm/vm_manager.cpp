@@ -362,31 +362,22 @@ Result<VmRecord> VmManager::start(const std::string& name, const BootOptions& o)
     return booted;
 }
 
-Result<VmRecord> VmManager::pause(const std::string& name) {
+// pause and resume: one QMP command (`stop` freezes the vCPUs, `cont` lets them run again).
+Result<VmRecord> VmManager::qmp_transition(const std::string& name, VmAction action, const char* command) {
     auto r = load(name);
     if (!r) return r;
-    auto t = vm_transition(r->state, VmAction::Pause, name);
+    auto t = vm_transition(r->state, action, name);
     if (!t) return t.error();
     if (r->backend != "model") {
         auto q = Qmp::connect(dir_of(name) + "/qmp.sock");
         if (!q) return q.error();
-        ISOLAB_TRY(q->execute("stop"));
+        ISOLAB_TRY(q->execute(command));
     }
     return update(name, [&](VmRecord& x) { x.state = t->to; });
 }
 
-Result<VmRecord> VmManager::resume(const std::string& name) {
-    auto r = load(name);
-    if (!r) return r;
-    auto t = vm_transition(r->state, VmAction::Resume, name);
-    if (!t) return t.error();
-    if (r->backend != "model") {
-        auto q = Qmp::connect(dir_of(name) + "/qmp.sock");
-        if (!q) return q.error();
-        ISOLAB_TRY(q->execute("cont"));
-    }
-    return update(name, [&](VmRecord& x) { x.state = t->to; });
-}
+Result<VmRecord> VmManager::pause(const std::string& name) { return qmp_transition(name, VmAction::Pause, "stop"); }
+Result<VmRecord> VmManager::resume(const std::string& name) { return qmp_transition(name, VmAction::Resume, "cont"); }
 
 Result<VmRecord> VmManager::stop(const std::string& name, bool force, int timeout_s) {
     auto r = load(name);

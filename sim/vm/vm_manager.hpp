@@ -89,6 +89,7 @@ private:
     Status save(const VmRecord& r);
     Result<VmRecord> boot_model(VmRecord r, const BootOptions& o);
     Result<VmRecord> update(const std::string& name, const std::function<void(VmRecord&)>& fn);
+    Result<VmRecord> qmp_transition(const std::string& name, VmAction action, const char* command);
     bool kvm_known_broken() const;
     void remember_kvm_broken() const;
 

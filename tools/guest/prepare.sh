@@ -31,6 +31,11 @@ say() { echo "prepare: $*"; }
 die() { echo "prepare: error: $*" >&2; exit 1; }
 
 mkdir -p "$cache"
+# One preparation at a time per ROOT (e.g. parallel test runs).
+if command -v flock >/dev/null; then
+  exec 9>"$guest/.lock"
+  flock 9
+fi
 [ -r "$init_script" ] || die "missing $init_script"
 for tool in dpkg-deb apt-get apt-cache gzip sha256sum; do
   command -v "$tool" >/dev/null || die "'$tool' not found (this needs a Debian host)"
@@ -43,7 +48,10 @@ remembered() {   # remembered KEY: prints the value stored for KEY with the curr
   awk -v k="$lists_key $1" 'index($0, k " ") == 1 {print substr($0, length(k) + 2); exit}' \
     "$cache/apt-answers" 2>/dev/null || true
 }
-remember() { echo "$lists_key $1 $2" >>"$cache/apt-answers"; }
+remember() {
+  { tail -n 40 "$cache/apt-answers" 2>/dev/null || true; echo "$lists_key $1 $2"; } >"$cache/apt-answers.tmp"
+  mv "$cache/apt-answers.tmp" "$cache/apt-answers"
+}
 
 # fetch PACKAGE: sets $fetched to PACKAGE's candidate .deb in the cache, downloading it if needed.
 fetched=
