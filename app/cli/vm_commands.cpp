@@ -1,5 +1,10 @@
 #include "app/cli/vm_commands.hpp"
 
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -7,6 +12,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/store.hpp"
+#include "sim/vm/qemu.hpp"
 #include "sim/vm/race.hpp"
 #include "sim/vm/vm_manager.hpp"
 
@@ -24,7 +30,8 @@ constexpr const char* kVmUsage =
     "  pause NAME / resume NAME\n"
     "  rm [-f] NAME\n"
     "  ls                       NAME STATE KERNEL MEMORY VCPUS UPTIME\n"
-    "  console NAME COMMAND...  run COMMAND in the guest over its serial console\n"
+    "  console NAME [COMMAND...]  run COMMAND in the guest over its serial console, or attach\n"
+    "                           to the console (Ctrl-] leaves)\n"
     "  inspect NAME";
 
 std::string root_of(const Command& c) { return c.global_root.empty() ? default_state_root() : c.global_root; }
@@ -47,6 +54,53 @@ std::string uptime_text(const vm::VmRecord& r) {
     if (r.state != vm::VmState::Running && r.state != vm::VmState::Paused) return "-";
     int64_t s = (rfc3339_to_unix_ns(now_rfc3339()) - rfc3339_to_unix_ns(r.started_at)) / 1000000000LL;
     return human_duration(s);
+}
+
+// `vm console NAME`: the guest's serial console in this terminal, raw, until Ctrl-].
+int interactive_console(vm::VmManager& vms, const std::string& name, std::ostream& out, std::ostream& err) {
+    auto r = vms.get(name);
+    if (!r) return fail(err, r.error());
+    if (r->state != vm::VmState::Running) {
+        err << "Error: VM \"" << name << "\" is not running (state: " << vm::to_string(r->state) << ")\n";
+        return 1;
+    }
+    if (r->backend == "model") {
+        err << "Error: VM \"" << name << "\" is modeled: there is no guest console to attach to\n";
+        return 1;
+    }
+    auto sock = vm::unix_connect(vms.dir_of(name) + "/serial.sock", 3000);
+    if (!sock) return fail(err, sock.error());
+    out << "Connected to the serial console of " << name << " (guest kernel " << r->kernel_release
+        << "). Press Ctrl-] to leave.\n" << std::flush;
+    struct termios saved {};
+    bool raw = ::isatty(0) && ::tcgetattr(0, &saved) == 0;
+    if (raw) {
+        struct termios t = saved;
+        ::cfmakeraw(&t);
+        ::tcsetattr(0, TCSANOW, &t);
+    }
+    const char* nl = "\n";
+    ssize_t w = ::write(sock->get(), nl, 1);  // a fresh prompt
+    (void)w;
+    for (;;) {
+        struct pollfd fds[2] = {{sock->get(), POLLIN, 0}, {0, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) break;
+        char buf[4096];
+        if (fds[0].revents & (POLLIN | POLLHUP)) {
+            ssize_t n = ::read(sock->get(), buf, sizeof buf);
+            if (n <= 0) break;
+            w = ::write(1, buf, static_cast<size_t>(n));
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP)) {
+            ssize_t n = ::read(0, buf, sizeof buf);
+            if (n <= 0) break;
+            if (std::memchr(buf, 0x1d, static_cast<size_t>(n))) break;  // Ctrl-]
+            w = ::write(sock->get(), buf, static_cast<size_t>(n));
+        }
+    }
+    if (raw) ::tcsetattr(0, TCSANOW, &saved);
+    out << "\n";
+    return 0;
 }
 
 }  // namespace
@@ -175,10 +229,7 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         return 0;
     }
     if (sub == "console") {
-        if (pos.size() < 2) {
-            err << "usage: isolab vm console NAME COMMAND... (e.g. isolab vm console " << name << " uname -r)\n";
-            return 125;
-        }
+        if (pos.size() < 2) return interactive_console(vms, name, out, err);
         std::string cmd;
         for (size_t i = 1; i < pos.size(); ++i) cmd += (i > 1 ? " " : "") + pos[i];
         auto r = vms.console_run(name, cmd);
