@@ -21,11 +21,27 @@ namespace isolab::vm {
 
 using nlohmann::json;
 
+std::string default_kernel_append() {
+    // earlyprintk: the kernel's first line arrives at once, so the firmware stage ends where the
+    // kernel starts (not when the real console registers, 200-300 ms later). tsc_early_khz: under
+    // TCG the guest's TSC runs at the host's rate, and telling the kernel spares a calibration that
+    // sometimes never finishes on microvm (no HPET or PM timer to calibrate against).
+    std::string append = "console=ttyS0 earlyprintk=ttyS0 panic=-1";
+    if (auto info = read_file("/proc/cpuinfo"); info) {
+        size_t at = info->find("cpu MHz");
+        if (at != std::string::npos) {
+            size_t colon = info->find(':', at);
+            double mhz = colon == std::string::npos ? 0 : std::atof(info->c_str() + colon + 1);
+            if (mhz > 0) append += " tsc_early_khz=" + std::to_string(static_cast<long>(mhz * 1000));
+        }
+    }
+    return append;
+}
+
 std::vector<std::string> qemu_argv(const QemuConfig& c) {
     std::vector<std::string> a = {c.qemu};
     const bool micro = c.machine == "microvm";
     a.insert(a.end(), {"-machine", micro ? "microvm" : "pc", "-accel", c.kvm ? "kvm" : "tcg"});
-    if (c.kvm) a.insert(a.end(), {"-cpu", "host"});
     a.insert(a.end(), {"-m", std::to_string(c.memory_mib), "-smp", std::to_string(c.vcpus), "-nodefaults",
                        "-no-user-config", "-display", "none", "-no-reboot", "-kernel", c.kernel, "-initrd", c.initrd,
                        "-append", c.append});
@@ -36,7 +52,12 @@ std::vector<std::string> qemu_argv(const QemuConfig& c) {
                        "-serial", "chardev:ser0"});
     a.insert(a.end(), {"-qmp", "unix:" + c.dir + "/qmp.sock,server=on,wait=off"});
     std::string fwd = c.host_port ? ",hostfwd=tcp:127.0.0.1:" + std::to_string(c.host_port) + "-:80" : "";
-    a.insert(a.end(), {"-nic", std::string("user,model=") + (micro ? "virtio-net-device" : "virtio-net-pci") + fwd});
+    if (micro) {
+        // `-nic user,model=virtio-net-device` makes no card on microvm: the device must be named.
+        a.insert(a.end(), {"-netdev", "user,id=n0" + fwd, "-device", "virtio-net-device,netdev=n0"});
+    } else {
+        a.insert(a.end(), {"-nic", "user,model=virtio-net-pci" + fwd});
+    }
     return a;
 }
 

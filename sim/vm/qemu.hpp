@@ -15,6 +15,9 @@
 
 namespace isolab::vm {
 
+// The guest kernel's command line: serial console, early printk, panic → exit, the TSC rate.
+std::string default_kernel_append();
+
 struct QemuConfig {
     std::string qemu = "qemu-system-x86_64";
     std::string machine = "pc";  // pc | microvm
@@ -22,7 +25,7 @@ struct QemuConfig {
     int memory_mib = 256;
     int vcpus = 1;
     std::string kernel, initrd;
-    std::string append = "console=ttyS0 panic=-1";
+    std::string append = default_kernel_append();
     int host_port = 0;           // 127.0.0.1:host_port → guest :80 (user-mode networking)
     std::string dir;             // serial.sock, qmp.sock, console.log, qemu.log live here
     bool die_with_parent = false;  // PR_SET_PDEATHSIG: for a VM owned by one CLI call (race)

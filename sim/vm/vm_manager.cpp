@@ -459,20 +459,32 @@ Result<std::string> VmManager::console_run(const std::string& name, const std::s
         ssize_t n = ::read(s->get(), buf, sizeof buf);
         if (n <= 0) break;
         got.append(buf, static_cast<size_t>(n));
-        size_t end = got.find(marker);
-        if (end != std::string::npos) {
-            // The output is between the echoed command line and the marker.
-            std::string out = got.substr(0, end);
-            size_t echo = out.find(marker.substr(0, 8) + "''");
-            if (echo != std::string::npos) {
-                size_t nl = out.find('\n', echo);
-                out = nl == std::string::npos ? "" : out.substr(nl + 1);
+        // The answer is complete when a line is exactly the marker (the echo of the typed line
+        // has it split by '' and never matches). The output is the lines between the echoed
+        // command line and that line, with the shell's escape sequences removed.
+        std::vector<std::string> lines;
+        std::string cur;
+        for (char ch : got) {
+            if (ch == '\n') {
+                lines.push_back(clean_console_line(cur));
+                cur.clear();
+            } else {
+                cur += ch;
             }
-            std::string clean;
-            for (char ch : out)
-                if (ch != '\r') clean += ch;
-            return clean;
         }
+        size_t end = lines.size();
+        for (size_t i = 0; i < lines.size(); ++i)
+            if (lines[i] == marker) {
+                end = i;
+                break;
+            }
+        if (end == lines.size()) continue;
+        size_t begin = 0;
+        for (size_t i = 0; i < end; ++i)
+            if (lines[i].find(marker.substr(0, 8) + "''") != std::string::npos) begin = i + 1;
+        std::string out;
+        for (size_t i = begin; i < end; ++i) out += lines[i] + "\n";
+        return out;
     }
     return make_error("VM " + name + ": no answer on the serial console within " + std::to_string(timeout_ms / 1000) + " s", 1);
 }

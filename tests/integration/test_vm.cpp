@@ -145,3 +145,20 @@ TEST_CASE("race --json: both sides answer over HTTP, the container first") {
     CHECK(r.isolab({"vm", "ls"}).out.find("race-") == std::string::npos);
     CHECK(r.isolab({"ps", "-aq"}).out.empty());
 }
+
+TEST_CASE("vm: the microvm machine type boots to its web server too") {
+    TempRoot r;
+    if (!can_run_vm(r)) return;
+    REQUIRE(r.isolab({"vm", "create", "--machine", "microvm", "mv"}).code == 0);
+    auto start = r.isolab({"vm", "start", "mv"}, 240000);
+    INFO(start.err);
+    REQUIRE(start.code == 0);
+    json j = vm_inspect(r, "mv");
+    CHECK(j["machine"] == "microvm");
+    CHECK(j["command_line"].get<std::string>().find("-machine microvm") != std::string::npos);
+    auto page = run_process({"busybox", "wget", "-qO-", "http://127.0.0.1:" + std::to_string(j["host_port"].get<int>()) + "/"});
+    CHECK(page.out.find("Hello from IsoLab") != std::string::npos);
+    auto two = r.isolab({"vm", "console", "mv", "echo one; echo two"}, 30000);
+    CHECK(two.out == "one\ntwo\n");
+    CHECK(r.isolab({"vm", "rm", "-f", "mv"}, 60000).code == 0);
+}
