@@ -454,7 +454,13 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         return *code;
     }
     if (v == "images") return cmd_images(e, c, out);
-    if (v == "diff" || v == "commit" || v == "history" || v == "rmi" || v == "build" || v == "tag" ||
+    if (v == "diff") {
+        auto changes = e.diff(c.args.at(0));
+        if (!changes) return fail(err, changes.error());
+        for (const auto& ch : *changes) out << ch.kind << " " << ch.path << "\n";
+        return 0;
+    }
+    if (v == "commit" || v == "history" || v == "rmi" || v == "build" || v == "tag" ||
         v == "save" || v == "load")
         return not_yet(c, err, 4);
     if (v == "network" || v == "port") return not_yet(c, err, 5);

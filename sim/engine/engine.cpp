@@ -1,6 +1,7 @@
 #include "sim/engine/engine.hpp"
 
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <optional>
@@ -556,6 +558,51 @@ Result<std::vector<ProcessRow>> Engine::top(const std::string& ref) {
 }
 
 Result<ContainerRecord> Engine::inspect(const std::string& ref) { return store_.resolve(ref); }
+
+namespace {
+
+// An overlayfs whiteout: a character device 0/0 in the upper dir hides the lower file.
+bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == 0; }
+
+bool in_lower(const std::vector<std::string>& layers, const std::string& rel) {
+    struct stat st;
+    for (const auto& l : layers)
+        if (::lstat((l + rel).c_str(), &st) == 0) return true;
+    return false;
+}
+
+}  // namespace
+
+Result<std::vector<Engine::Change>> Engine::diff(const std::string& ref) {
+    auto rec = store_.resolve(ref);
+    if (!rec) return rec.error();
+    std::string upper = store_.container_dir(rec->id) + (rec->rootfs_mode == "copy" ? "/rootfs" : "/upper");
+    std::vector<Change> out;
+    if (rec->rootfs_mode == "copy") {
+        // A copied root has no whiteouts: compare it with the layers both ways.
+        std::error_code ec;
+        for (auto it = std::filesystem::recursive_directory_iterator(upper, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+            std::string rel = "/" + std::filesystem::relative(it->path(), upper).string();
+            if (!in_lower(rec->layers, rel)) out.push_back({'A', rel});
+        }
+        for (const auto& layer : rec->layers)
+            for (auto it = std::filesystem::recursive_directory_iterator(layer, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+                std::string rel = "/" + std::filesystem::relative(it->path(), layer).string();
+                if (!path_exists(upper + rel)) out.push_back({'D', rel});
+            }
+    } else {
+        std::error_code ec;
+        for (auto it = std::filesystem::recursive_directory_iterator(upper, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+            std::string rel = "/" + std::filesystem::relative(it->path(), upper).string();
+            struct stat st;
+            if (::lstat(it->path().c_str(), &st) != 0) continue;
+            if (is_whiteout(st)) out.push_back({'D', rel});
+            else out.push_back({in_lower(rec->layers, rel) ? 'C' : 'A', rel});
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const Change& a, const Change& b) { return a.path < b.path; });
+    return out;
+}
 
 std::vector<ContainerRecord> Engine::list(bool all) {
     auto recs = store_.list();

@@ -50,6 +50,13 @@ public:
     Result<int> exec(const std::string& ref, const ExecRequest& req);
     Result<std::vector<ProcessRow>> top(const std::string& ref);
     Result<ContainerRecord> inspect(const std::string& ref);
+    // `docker diff`: what the container changed against its image, from its writable layer.
+    // 'A' added, 'C' changed, 'D' deleted; sorted by path.
+    struct Change {
+        char kind;
+        std::string path;
+    };
+    Result<std::vector<Change>> diff(const std::string& ref);
     std::vector<ContainerRecord> list(bool all);
     std::string attach_socket(const std::string& id) const { return store_.container_dir(id) + "/attach.sock"; }
     std::string log_path(const std::string& id) const { return store_.container_dir(id) + "/container.log"; }

@@ -102,6 +102,11 @@ TEST_CASE("container: writes land in the upper dir, not in the image") {
         CHECK_FALSE(std::filesystem::exists(layer.get<std::string>() + "/newfile"));
         CHECK(std::filesystem::exists(layer.get<std::string>() + "/bin/vi"));
     }
+    // docker diff: A/C/D against the image, from the writable layer.
+    auto diff = r.isolab({"diff", "wr"});
+    CHECK(diff.code == 0);
+    CHECK(diff.out == "C /bin\nD /bin/vi\nA /newfile\n");
+    CHECK(r.isolab({"diff", "nosuch"}).err == "Error response from daemon: No such container: nosuch\n");
     // A second container from the same image sees the image, not w's changes.
     auto other = r.isolab({"run", "--rm", "busybox", "ls", "/newfile"});
     CHECK(other.code != 0);
