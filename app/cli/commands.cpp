@@ -460,7 +460,59 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         for (const auto& ch : *changes) out << ch.kind << " " << ch.path << "\n";
         return 0;
     }
-    if (v == "commit" || v == "history" || v == "rmi" || v == "build" || v == "tag" ||
+    if (v == "tag") {
+        if (auto st = e.images().tag(c.args.at(0), c.args.at(1)); !st) return fail(err, st.error());
+        return 0;
+    }
+    if (v == "history") {
+        auto rows = e.images().history(c.args.at(0));
+        if (!rows) return fail(err, rows.error());
+        auto img = e.images().resolve(c.args.at(0));
+        std::vector<std::vector<std::string>> t = {{"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
+        for (size_t i = 0; i < rows->size(); ++i) {
+            const auto& r = (*rows)[i];
+            if (c.quiet) {
+                out << (i == 0 ? img->id.substr(7, 12) : "<missing>") << "\n";
+                continue;
+            }
+            char size[32];
+            if (r.size >= 1000000) std::snprintf(size, sizeof size, "%.2fMB", static_cast<double>(r.size) / 1e6);
+            else if (r.size >= 1000) std::snprintf(size, sizeof size, "%.1fkB", static_cast<double>(r.size) / 1e3);
+            else std::snprintf(size, sizeof size, "%lldB", static_cast<long long>(r.size));
+            t.push_back({i == 0 ? img->id.substr(7, 12) : "<missing>", human_duration(seconds_since(r.created)) + " ago",
+                         c.no_trunc ? r.created_by : ellipsis(r.created_by, 45), size, r.comment});
+        }
+        if (!c.quiet) out << format_table(t);
+        return 0;
+    }
+    if (v == "rmi") {
+        int rc = 0;
+        for (const auto& ref : c.args) {
+            auto img = e.images().resolve(ref);
+            if (!img) {
+                rc = fail(err, make_error("No such image: " + ImageStore::normalize_ref(ref), 1));
+                continue;
+            }
+            std::string user;
+            for (const auto& rec : e.list(true))
+                if (rec.image_id == img->id) user = rec.id;
+            if (!user.empty() && !c.force) {
+                rc = fail(err, make_error("conflict: unable to remove repository reference \"" + ref +
+                                              "\" (must force) - container " + user.substr(0, 12) +
+                                              " is using its referenced image " + img->id.substr(7, 12),
+                                          1));
+                continue;
+            }
+            std::vector<std::string> report;
+            if (auto st = e.images().remove(ref, &report, !user.empty()); !st) {
+                rc = fail(err, st.error());
+                continue;
+            }
+            for (const auto& line : report) out << line << "\n";
+        }
+        return rc;
+    }
+    if (v == "commit" || v == "build" ||
         v == "save" || v == "load")
         return not_yet(c, err, 4);
     if (v == "network" || v == "port") return not_yet(c, err, 5);

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <regex>
 #include <sstream>
 
 #include "sim/core/clock.hpp"
@@ -225,6 +226,96 @@ std::vector<Image> ImageStore::list() const {
     return out;
 }
 
+namespace {
+
+bool valid_reference(const std::string& ref) {
+    static const std::regex re("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$");
+    return std::regex_match(ref, re);
+}
+
+}  // namespace
+
+int64_t ImageStore::layer_size(const std::string& dir) {
+    int64_t bytes = 0;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (!it->is_symlink(ec) && it->is_regular_file(ec)) bytes += static_cast<int64_t>(it->file_size(ec));
+    return bytes;
+}
+
+Status ImageStore::tag(const std::string& source, const std::string& target) {
+    if (!valid_reference(target))
+        return make_error("invalid reference format: repository name (" + target + ") must be lowercase", 125);
+    auto img = resolve(source);
+    if (!img) return make_error("No such image: " + normalize_ref(source), 1);
+    if (img->id == "scratch") return make_error("'scratch' is a reserved name and cannot be tagged", 1);
+    auto lock = FileLock::acquire(dir_ + "/lock");
+    if (!lock) return lock.error();
+    auto text = read_file(dir_ + "/repositories.json");
+    json repos = text ? json::parse(*text, nullptr, false) : json::object();
+    if (!repos.is_object()) repos = json::object();
+    repos[normalize_ref(target)] = img->id;
+    return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
+}
+
+Status ImageStore::remove(const std::string& ref, std::vector<std::string>* report, bool keep_content) {
+    auto img = resolve(ref);
+    if (!img) return make_error("No such image: " + normalize_ref(ref), 1);
+    auto lock = FileLock::acquire(dir_ + "/lock");
+    if (!lock) return lock.error();
+    auto text = read_file(dir_ + "/repositories.json");
+    json repos = text ? json::parse(*text, nullptr, false) : json::object();
+    if (!repos.is_object()) repos = json::object();
+    std::string name = normalize_ref(ref);
+    bool by_tag = repos.contains(name);
+    if (by_tag) {
+        repos.erase(name);
+        report->push_back("Untagged: " + name);
+    } else {
+        for (auto it = repos.begin(); it != repos.end();)
+            if (*it == img->id) {
+                report->push_back("Untagged: " + it.key());
+                it = repos.erase(it);
+            } else {
+                ++it;
+            }
+    }
+    ISOLAB_TRY(write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n"));
+    if (keep_content) return {};
+    for (const auto& [tag, id] : repos.items())
+        if (id == img->id) return {};  // other tags still name the image: only the tag goes
+    // The last name is gone: delete the config and the layers no other image uses.
+    std::vector<std::string> used;
+    for (const auto& other : list())
+        if (other.id != img->id) used.insert(used.end(), other.layer_dirs.begin(), other.layer_dirs.end());
+    ::unlink((dir_ + "/configs/" + img->id.substr(7) + ".json").c_str());
+    report->push_back("Deleted: " + img->id);
+    for (const auto& layer : img->layer_dirs) {
+        if (std::find(used.begin(), used.end(), layer) != used.end()) continue;
+        (void)remove_tree(layer);
+        report->push_back("Deleted: sha256:" + fs::path(layer).filename().string());
+    }
+    return {};
+}
+
+Result<std::vector<ImageStore::HistoryRow>> ImageStore::history(const std::string& ref) {
+    auto img = resolve(ref);
+    if (!img) return make_error("No such image: " + normalize_ref(ref), 1);
+    std::vector<HistoryRow> rows;
+    size_t layer = 0;
+    for (const auto& h : img->config.value("history", json::array())) {
+        HistoryRow row;
+        row.created = h.value("created", "");
+        row.created_by = h.value("created_by", "");
+        row.comment = h.value("comment", "");
+        row.empty_layer = h.value("empty_layer", false);
+        if (!row.empty_layer && layer < img->layer_dirs.size()) row.size = layer_size(img->layer_dirs[layer++]);
+        rows.push_back(row);
+    }
+    std::reverse(rows.begin(), rows.end());
+    return rows;
+}
+
 Status ImageStore::ensure_busybox() {
     ISOLAB_TRY(make_dirs(dir_ + "/configs"));
     ISOLAB_TRY(make_dirs(dir_ + "/layers"));
@@ -287,19 +378,29 @@ Status ImageStore::ensure_busybox() {
     }
     auto version = run_capture({busybox_path_});
     std::string first_line = version ? version->substr(0, version->find('\n')) : "BusyBox";
+    // The image's time is the busybox binary's: the same busybox always gives the same image id.
+    std::string created = now_rfc3339();
+    struct stat bst;
+    if (::stat(busybox_path_.c_str(), &bst) == 0) {
+        char buf[40];
+        struct tm tm;
+        ::gmtime_r(&bst.st_mtime, &tm);
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        created = buf;
+    }
     json config = {
         {"architecture", "amd64"},
         {"os", "linux"},
-        {"created", now_rfc3339()},
+        {"created", created},
         {"config",
          {{"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
           {"Cmd", {"sh"}},
           {"WorkingDir", ""},
           {"Labels", {{"org.isolab.source", "Debian busybox-static: " + first_line}}}}},
         {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + *digest}}}},
-        {"history", {{{"created", now_rfc3339()},
+        {"history", {{{"created", created},
                       {"created_by", "isolab: ADD busybox-static (" + busybox_path_ + ") in /"}},
-                     {{"created", now_rfc3339()},
+                     {{"created", created},
                       {"created_by", "isolab: CMD [\"sh\"]"},
                       {"empty_layer", true}}}},
     };

@@ -45,6 +45,25 @@ public:
 
     static std::string normalize_ref(const std::string& ref);  // "busybox" → "busybox:latest"
 
+    // `docker tag SOURCE TARGET`: TARGET names the same image as SOURCE.
+    Status tag(const std::string& source, const std::string& target);
+    // `docker rmi`: removes the tag REF; when it was the image's last tag (or REF is an id), the
+    // image's config and every layer no other image uses. Each removed name/object is appended to
+    // *report as Docker prints it ("Untagged: busybox:latest", "Deleted: sha256:...").
+    // KEEP_CONTENT: untag only, even when it was the last tag (`rmi -f` of an image a container uses).
+    Status remove(const std::string& ref, std::vector<std::string>* report, bool keep_content = false);
+
+    // One row of `docker history`, newest first.
+    struct HistoryRow {
+        std::string created;      // RFC 3339
+        std::string created_by;
+        int64_t size = 0;         // bytes of the layer this step made; 0 for an empty layer
+        std::string comment;
+        bool empty_layer = false;
+    };
+    Result<std::vector<HistoryRow>> history(const std::string& ref);
+    static int64_t layer_size(const std::string& dir);
+
 private:
     Result<Image> load(const std::string& config_hex) const;
     std::string dir_;
