@@ -512,7 +512,13 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         }
         return rc;
     }
-    if (v == "commit" || v == "build" ||
+    if (v == "commit") {
+        auto id = e.commit(c.args.at(0), c.args.size() > 1 ? c.args[1] : "", c.message, c.changes, c.pause);
+        if (!id) return fail(err, id.error());
+        out << *id << "\n";
+        return 0;
+    }
+    if (v == "build" ||
         v == "save" || v == "load")
         return not_yet(c, err, 4);
     if (v == "network" || v == "port") return not_yet(c, err, 5);

@@ -573,6 +573,63 @@ bool in_lower(const std::vector<std::string>& layers, const std::string& rel) {
 
 }  // namespace
 
+namespace {
+
+// `-c 'CMD ["sh","-c","x"]'` (exec form) or `-c 'CMD echo hi'` (shell form → sh -c). Only CMD is
+// understood so far; anything else is refused by name rather than ignored.
+Result<std::vector<std::string>> parse_cmd_change(const std::string& change) {
+    std::string c = change;
+    size_t sp = c.find_first_of(" \t");
+    std::string instr = c.substr(0, sp);
+    for (char& ch : instr) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    std::string rest = sp == std::string::npos ? "" : trim(c.substr(sp + 1));
+    if (instr != "CMD")
+        return make_error("commit --change: `" + instr + "` is not supported yet (only CMD)", 125);
+    if (!rest.empty() && rest[0] == '[') {
+        auto j = nlohmann::json::parse(rest, nullptr, false);
+        if (j.is_discarded() || !j.is_array()) return make_error("commit --change: CMD " + rest + ": not a JSON array", 125);
+        std::vector<std::string> out;
+        for (const auto& v : j) {
+            if (!v.is_string()) return make_error("commit --change: CMD " + rest + ": not a list of strings", 125);
+            out.push_back(v.get<std::string>());
+        }
+        return out;
+    }
+    if (rest.empty()) return make_error("commit --change: CMD needs a command", 125);
+    return std::vector<std::string>{"/bin/sh", "-c", rest};
+}
+
+}  // namespace
+
+Result<std::string> Engine::commit(const std::string& ref, const std::string& tag, const std::string& message,
+                                   const std::vector<std::string>& changes, bool pause) {
+    auto rec = store_.resolve(ref);
+    if (!rec) return rec.error();
+    std::vector<std::string> cmd;
+    for (const auto& ch : changes) {
+        auto parsed = parse_cmd_change(ch);
+        if (!parsed) return parsed.error();
+        cmd = *parsed;
+    }
+    auto parent = images_.resolve(rec->spec.image);
+    if (!parent || parent->id != rec->image_id) {
+        // The tag moved since the container was made: commit on the image it really runs.
+        parent = images_.resolve(rec->image_id);
+        if (!parent) return make_error("commit " + ref + ": its image " + rec->image_id + " is gone", 1);
+    }
+    bool paused_here = false;
+    if (pause && rec->state == ContainerState::Running && rec->backend != "simulated") {
+        auto p = this->pause(rec->id);
+        paused_here = p.ok();
+    }
+    std::string upper = store_.container_dir(rec->id) + (rec->rootfs_mode == "copy" ? "/rootfs" : "/upper");
+    std::string by = "isolab commit " + rec->name + " (" + command_line(rec->path_args) + ")";
+    auto id = images_.commit(*parent, upper, tag, by, message, cmd);
+    if (paused_here) (void)unpause(rec->id);
+    if (id) store_.append_event("commit", {{"id", rec->id}, {"name", rec->name}, {"image", *id}});
+    return id;
+}
+
 Result<std::vector<Engine::Change>> Engine::diff(const std::string& ref) {
     auto rec = store_.resolve(ref);
     if (!rec) return rec.error();

@@ -57,6 +57,10 @@ public:
         std::string path;
     };
     Result<std::vector<Change>> diff(const std::string& ref);
+    // `docker commit [-m MSG] [-c 'CMD ...'] CONTAINER [REPO[:TAG]]`: pauses a running container
+    // while its writable layer is copied (unless pause is false). Returns the new image id.
+    Result<std::string> commit(const std::string& ref, const std::string& tag, const std::string& message,
+                               const std::vector<std::string>& changes, bool pause = true);
     std::vector<ContainerRecord> list(bool all);
     std::string attach_socket(const std::string& id) const { return store_.container_dir(id) + "/attach.sock"; }
     std::string log_path(const std::string& id) const { return store_.container_dir(id) + "/container.log"; }

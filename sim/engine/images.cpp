@@ -298,6 +298,56 @@ Status ImageStore::remove(const std::string& ref, std::vector<std::string>* repo
     return {};
 }
 
+Result<std::string> ImageStore::commit(const Image& parent, const std::string& diff_dir, const std::string& tag,
+                                      const std::string& created_by, const std::string& comment,
+                                      const std::vector<std::string>& cmd) {
+    if (!tag.empty() && !valid_reference(tag))
+        return make_error("invalid reference format: repository name (" + tag + ") must be lowercase", 125);
+    ISOLAB_TRY(make_dirs(dir_ + "/layers"));
+    std::string tmp = dir_ + "/layers/.commit-" + random_hex(6);
+    ISOLAB_TRY(make_dirs(tmp));
+    // cp -a keeps what a layer must keep: whiteout devices, the opaque-directory xattr, modes,
+    // owners and symlinks.
+    auto copied = run_capture({"/bin/cp", "-a", diff_dir + "/.", tmp + "/"});
+    if (!copied) {
+        (void)remove_tree(tmp);
+        return copied.error().wrap("commit: copy the writable layer");
+    }
+    auto digest = tree_digest(tmp);
+    if (!digest) {
+        (void)remove_tree(tmp);
+        return digest.error();
+    }
+    std::string layer = dir_ + "/layers/" + *digest;
+    if (path_exists(layer)) (void)remove_tree(tmp);
+    else if (::rename(tmp.c_str(), layer.c_str()) != 0) return errno_error("commit: rename layer", errno);
+
+    json config = parent.config;
+    std::string now = now_rfc3339();
+    config["created"] = now;
+    if (!config.contains("config") || !config["config"].is_object()) config["config"] = json::object();
+    if (!cmd.empty()) config["config"]["Cmd"] = cmd;
+    if (!config.contains("rootfs")) config["rootfs"] = {{"type", "layers"}, {"diff_ids", json::array()}};
+    config["rootfs"]["diff_ids"].push_back("sha256:" + *digest);
+    json entry = {{"created", now}, {"created_by", created_by}};
+    if (!comment.empty()) entry["comment"] = comment;
+    if (!config.contains("history")) config["history"] = json::array();
+    config["history"].push_back(entry);
+    std::string text = config.dump(2) + "\n";
+    std::string hex = sha256_hex(text);
+    ISOLAB_TRY(write_file_atomic(dir_ + "/configs/" + hex + ".json", text));
+    if (!tag.empty()) {
+        auto lock = FileLock::acquire(dir_ + "/lock");
+        if (!lock) return lock.error();
+        auto rtext = read_file(dir_ + "/repositories.json");
+        json repos = rtext ? json::parse(*rtext, nullptr, false) : json::object();
+        if (!repos.is_object()) repos = json::object();
+        repos[normalize_ref(tag)] = "sha256:" + hex;
+        ISOLAB_TRY(write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n"));
+    }
+    return "sha256:" + hex;
+}
+
 Result<std::vector<ImageStore::HistoryRow>> ImageStore::history(const std::string& ref) {
     auto img = resolve(ref);
     if (!img) return make_error("No such image: " + normalize_ref(ref), 1);

@@ -53,6 +53,14 @@ public:
     // KEEP_CONTENT: untag only, even when it was the last tag (`rmi -f` of an image a container uses).
     Status remove(const std::string& ref, std::vector<std::string>* report, bool keep_content = false);
 
+    // `docker commit`: makes a new image from PARENT plus a layer copied from DIFF_DIR (a
+    // container's writable layer; overlayfs whiteouts are kept, they work in lower layers too).
+    // CMD, when not empty, replaces the parent's. Tags the result TAG ("" = untagged). Returns
+    // the new image id.
+    Result<std::string> commit(const Image& parent, const std::string& diff_dir, const std::string& tag,
+                               const std::string& created_by, const std::string& comment,
+                               const std::vector<std::string>& cmd);
+
     // One row of `docker history`, newest first.
     struct HistoryRow {
         std::string created;      // RFC 3339

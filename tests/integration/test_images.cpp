@@ -2,6 +2,8 @@
 // between tags of one image.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "harness.hpp"
@@ -37,4 +39,34 @@ TEST_CASE("images: history, tag, rmi (refused while a container uses the image),
     CHECK(r.isolab({"rmi", "nope"}).err == "Error response from daemon: No such image: nope:latest\n");
     // busybox is always there (BRIEF §4): made again from busybox-static, with the same id.
     CHECK(first_line(r.isolab({"images", "-q"}).out) == id);
+}
+
+TEST_CASE("commit: a container's writable layer becomes an image layer; deletions stay deleted") {
+    if (::geteuid() != 0) {
+        MESSAGE("SKIPPED: commit needs a real container (root)");
+        return;
+    }
+    TempRoot r;
+    auto base = r.isolab({"run", "--name", "base", "busybox", "sh", "-c", "echo '<h1>committed</h1>' > /var/www/index.html; rm /bin/vi"});
+    if (base.code != 0 && base.err.find("simulated") != std::string::npos) {
+        MESSAGE("SKIPPED: no real containers here (simulated backend)");
+        return;
+    }
+    REQUIRE(base.code == 0);
+    auto commit = r.isolab({"commit", "-m", "my page", "-c", "CMD [\"cat\", \"/var/www/index.html\"]", "base", "mypage:v1"});
+    REQUIRE(commit.code == 0);
+    CHECK(commit.out.rfind("sha256:", 0) == 0);
+    CHECK(r.isolab({"run", "--rm", "mypage:v1"}).out == "<h1>committed</h1>\n");  // the new CMD, the new file
+    CHECK(r.isolab({"run", "--rm", "mypage:v1", "ls", "/bin/vi"}).code != 0);    // the whiteout came along
+    CHECK(r.isolab({"run", "--rm", "busybox", "ls", "/bin/vi"}).code == 0);      // the base image is untouched
+    auto hist = r.isolab({"history", "mypage:v1"});
+    CHECK(hist.out.find("my page") != std::string::npos);
+    CHECK(hist.out.find("isolab commit base") != std::string::npos);
+    auto bad = r.isolab({"commit", "-c", "EXPOSE 80", "base", "x:y"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("`EXPOSE` is not supported yet") != std::string::npos);
+    // Two images share the busybox layer: removing the commit keeps it.
+    auto rm = r.isolab({"rmi", "mypage:v1"});
+    CHECK(rm.code == 0);
+    CHECK(r.isolab({"run", "--rm", "busybox", "true"}).code == 0);
 }
