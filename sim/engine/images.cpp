@@ -135,6 +135,16 @@ Result<std::string> tree_digest(const std::string& dir) {
     return h.hex();
 }
 
+json ImageStore::repositories() const {
+    auto text = read_file(dir_ + "/repositories.json");
+    json repos = text ? json::parse(*text, nullptr, false) : json::object();
+    return repos.is_object() ? repos : json::object();
+}
+
+Status ImageStore::save_repositories(const json& repos) const {
+    return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
+}
+
 std::vector<std::string> Image::cmd() const { return json_strings(config, "Cmd"); }
 std::vector<std::string> Image::entrypoint() const { return json_strings(config, "Entrypoint"); }
 std::vector<std::string> Image::env() const { return json_strings(config, "Env"); }
@@ -168,13 +178,8 @@ Result<Image> ImageStore::load(const std::string& hex) const {
             std::string id = d.get<std::string>();
             img.layer_dirs.push_back(dir_ + "/layers/" + id.substr(id.find(':') + 1));
         }
-    auto repos = read_file(dir_ + "/repositories.json");
-    if (repos) {
-        auto rj = json::parse(*repos, nullptr, false);
-        if (rj.is_object())
-            for (auto& [tag, id] : rj.items())
-                if (id == img.id) img.repo_tags.push_back(tag);
-    }
+    for (auto& [tag, id] : repositories().items())
+        if (id == img.id) img.repo_tags.push_back(tag);
     return img;
 }
 
@@ -189,13 +194,9 @@ Result<Image> ImageStore::resolve(const std::string& ref) {
                       {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}}};
         return img;
     }
-    auto repos = read_file(dir_ + "/repositories.json");
-    if (repos) {
-        auto rj = json::parse(*repos, nullptr, false);
-        if (rj.is_object() && rj.contains(full)) {
-            std::string id = rj[full].get<std::string>();
-            return load(id.substr(id.find(':') + 1));
-        }
+    if (json repos = repositories(); repos.contains(full)) {
+        std::string id = repos[full].get<std::string>();
+        return load(id.substr(id.find(':') + 1));
     }
     // An image id or a unique prefix of one.
     std::string want = ref.rfind("sha256:", 0) == 0 ? ref.substr(7) : ref;
@@ -251,11 +252,9 @@ Status ImageStore::tag(const std::string& source, const std::string& target) {
     if (img->id == "scratch") return make_error("'scratch' is a reserved name and cannot be tagged", 1);
     auto lock = FileLock::acquire(dir_ + "/lock");
     if (!lock) return lock.error();
-    auto text = read_file(dir_ + "/repositories.json");
-    json repos = text ? json::parse(*text, nullptr, false) : json::object();
-    if (!repos.is_object()) repos = json::object();
+    json repos = repositories();
     repos[normalize_ref(target)] = img->id;
-    return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
+    return save_repositories(repos);
 }
 
 Status ImageStore::remove(const std::string& ref, std::vector<std::string>* report, bool keep_content) {
@@ -263,9 +262,7 @@ Status ImageStore::remove(const std::string& ref, std::vector<std::string>* repo
     if (!img) return make_error("No such image: " + normalize_ref(ref), 1);
     auto lock = FileLock::acquire(dir_ + "/lock");
     if (!lock) return lock.error();
-    auto text = read_file(dir_ + "/repositories.json");
-    json repos = text ? json::parse(*text, nullptr, false) : json::object();
-    if (!repos.is_object()) repos = json::object();
+    json repos = repositories();
     std::string name = normalize_ref(ref);
     bool by_tag = repos.contains(name);
     if (by_tag) {
@@ -280,7 +277,7 @@ Status ImageStore::remove(const std::string& ref, std::vector<std::string>* repo
                 ++it;
             }
     }
-    ISOLAB_TRY(write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n"));
+    ISOLAB_TRY(save_repositories(repos));
     if (keep_content) return {};
     for (const auto& [tag, id] : repos.items())
         if (id == img->id) return {};  // other tags still name the image: only the tag goes
@@ -339,11 +336,9 @@ Result<std::string> ImageStore::commit(const Image& parent, const std::string& d
     if (!tag.empty()) {
         auto lock = FileLock::acquire(dir_ + "/lock");
         if (!lock) return lock.error();
-        auto rtext = read_file(dir_ + "/repositories.json");
-        json repos = rtext ? json::parse(*rtext, nullptr, false) : json::object();
-        if (!repos.is_object()) repos = json::object();
+        json repos = repositories();
         repos[normalize_ref(tag)] = "sha256:" + hex;
-        ISOLAB_TRY(write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n"));
+        ISOLAB_TRY(save_repositories(repos));
     }
     return "sha256:" + hex;
 }
@@ -371,9 +366,7 @@ Status ImageStore::ensure_busybox() {
     ISOLAB_TRY(make_dirs(dir_ + "/layers"));
     auto lock = FileLock::acquire(dir_ + "/lock");
     if (!lock) return lock.error();
-    auto repos_text = read_file(dir_ + "/repositories.json");
-    json repos = repos_text ? json::parse(*repos_text, nullptr, false) : json::object();
-    if (!repos.is_object()) repos = json::object();
+    json repos = repositories();
     if (repos.contains("busybox:latest")) {
         std::string id = repos["busybox:latest"].get<std::string>();
         if (path_exists(dir_ + "/configs/" + id.substr(7) + ".json")) return {};
@@ -458,7 +451,7 @@ Status ImageStore::ensure_busybox() {
     std::string hex = sha256_hex(text);
     ISOLAB_TRY(write_file_atomic(dir_ + "/configs/" + hex + ".json", text));
     repos["busybox:latest"] = "sha256:" + hex;
-    return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
+    return save_repositories(repos);
 }
 
 }  // namespace isolab

@@ -74,6 +74,9 @@ public:
 
 private:
     Result<Image> load(const std::string& config_hex) const;
+    // repositories.json: tag → image id. Writers hold the store's lock.
+    nlohmann::json repositories() const;
+    Status save_repositories(const nlohmann::json& repos) const;
     std::string dir_;
     std::string busybox_path_;
 };
