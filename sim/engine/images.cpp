@@ -178,7 +178,8 @@ Result<Image> ImageStore::load(const std::string& hex) const {
             std::string id = d.get<std::string>();
             img.layer_dirs.push_back(dir_ + "/layers/" + id.substr(id.find(':') + 1));
         }
-    for (auto& [tag, id] : repositories().items())
+    const json repos = repositories();  // named: items() must not outlive a temporary
+    for (auto& [tag, id] : repos.items())
         if (id == img.id) img.repo_tags.push_back(tag);
     return img;
 }
