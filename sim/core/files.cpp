@@ -1,5 +1,6 @@
 #include "sim/core/files.hpp"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/file.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 namespace isolab {
@@ -123,6 +125,34 @@ Status remove_tree(const std::string& path) {
     if (::nftw(path.c_str(), remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
         return errno_error("remove `" + path + "`", errno);
     return {};
+}
+
+namespace {
+template <class Ehdr, class Phdr>
+int scan_program_headers(int fd) {
+    Ehdr eh;
+    if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh)) return -1;
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Phdr ph;
+        if (::pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * eh.e_phentsize)) !=
+            static_cast<ssize_t>(sizeof ph))
+            return -1;
+        if (ph.p_type == PT_INTERP) return 0;
+    }
+    return 1;
+}
+}  // namespace
+
+int elf_is_static(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return -1;
+    unsigned char ident[EI_NIDENT];
+    if (::pread(fd.get(), ident, sizeof ident, 0) != static_cast<ssize_t>(sizeof ident) ||
+        std::memcmp(ident, ELFMAG, SELFMAG) != 0)
+        return -1;
+    if (ident[EI_CLASS] == ELFCLASS64) return scan_program_headers<Elf64_Ehdr, Elf64_Phdr>(fd.get());
+    if (ident[EI_CLASS] == ELFCLASS32) return scan_program_headers<Elf32_Ehdr, Elf32_Phdr>(fd.get());
+    return -1;
 }
 
 bool path_exists(const std::string& path) {

@@ -55,6 +55,10 @@ Status make_dirs(const std::string& path, mode_t mode = 0755);
 // rm -rf that never crosses into another file system (a forgotten mount is left, not emptied).
 Status remove_tree(const std::string& path);
 bool path_exists(const std::string& path);
+// 1 when PATH is an ELF executable without a PT_INTERP (statically linked: it needs no dynamic
+// loader, so it runs inside a container or a guest as it is), 0 when it has one, -1 when it is not
+// a readable ELF file of this machine's byte order.
+int elf_is_static(const std::string& path);
 std::string trim(std::string s);
 
 }  // namespace isolab

@@ -53,22 +53,6 @@ private:
     EVP_MD_CTX* ctx_;
 };
 
-// A busybox the container can run must not need the host's dynamic loader or libc.
-bool is_static_elf(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) return false;
-    Elf64_Ehdr eh;
-    if (::pread(fd.get(), &eh, sizeof eh, 0) != sizeof eh) return false;
-    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) return false;
-    for (int i = 0; i < eh.e_phnum; ++i) {
-        Elf64_Phdr ph;
-        if (::pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * eh.e_phentsize)) != sizeof ph)
-            return false;
-        if (ph.p_type == PT_INTERP) return false;
-    }
-    return true;
-}
-
 Result<std::string> run_capture(const std::vector<std::string>& argv) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return errno_error("pipe", errno);
@@ -372,7 +356,8 @@ Status ImageStore::ensure_busybox() {
         std::string id = repos["busybox:latest"].get<std::string>();
         if (path_exists(dir_ + "/configs/" + id.substr(7) + ".json")) return {};
     }
-    if (!is_static_elf(busybox_path_))
+    // A busybox the container can run must not need the host's dynamic loader or libc.
+    if (elf_is_static(busybox_path_) != 1)
         return make_error("base image busybox: `" + busybox_path_ +
                           "` is missing or not statically linked: apt-get install busybox-static");
 

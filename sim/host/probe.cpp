@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
 
 namespace isolab::host {
@@ -345,51 +346,6 @@ int kvm_child() {
 
 std::string errno_from_text(const std::string& number) {
     return errno_text(std::atoi(number.c_str()));
-}
-
-// 1 static, 0 dynamic (has PT_INTERP), -1 not a readable ELF file of this machine's byte order.
-int elf_is_static(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int result = -1;
-    Elf64_Ehdr eh;
-    if (::pread(fd, &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh) &&
-        std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0) {
-        if (eh.e_ident[EI_CLASS] == ELFCLASS64) {
-            result = 1;
-            for (unsigned i = 0; i < eh.e_phnum; ++i) {
-                Elf64_Phdr ph;
-                if (::pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * eh.e_phentsize)) !=
-                    static_cast<ssize_t>(sizeof ph)) {
-                    result = -1;
-                    break;
-                }
-                if (ph.p_type == PT_INTERP) {
-                    result = 0;
-                    break;
-                }
-            }
-        } else if (eh.e_ident[EI_CLASS] == ELFCLASS32) {
-            Elf32_Ehdr eh32;
-            if (::pread(fd, &eh32, sizeof eh32, 0) == static_cast<ssize_t>(sizeof eh32)) {
-                result = 1;
-                for (unsigned i = 0; i < eh32.e_phnum; ++i) {
-                    Elf32_Phdr ph;
-                    if (::pread(fd, &ph, sizeof ph, static_cast<off_t>(eh32.e_phoff + i * eh32.e_phentsize)) !=
-                        static_cast<ssize_t>(sizeof ph)) {
-                        result = -1;
-                        break;
-                    }
-                    if (ph.p_type == PT_INTERP) {
-                        result = 0;
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    ::close(fd);
-    return result;
 }
 
 bool kernel_at_least(const HostReport& r, int major, int minor) {
@@ -816,7 +772,7 @@ void probe_busybox(HostReport& r) {
     bool packaged = exists("/var/lib/dpkg/info/busybox-static.list") ||
                     exists("/var/lib/dpkg/info/busybox-static:" + std::string(r.arch == "x86_64" ? "amd64" : r.arch) + ".list");
     std::string path = exists("/bin/busybox") ? "/bin/busybox" : find_on_path("busybox");
-    int is_static = path.empty() ? -1 : elf_is_static(path);
+    int is_static = path.empty() ? -1 : isolab::elf_is_static(path);
     Capability c;
     c.id = "busybox_static";
     if (!path.empty() && (is_static == 1 || (packaged && is_static != 0))) {

@@ -9,6 +9,25 @@
 
 namespace isolab {
 
+namespace {
+
+// One byte of payload plus room for one descriptor (SCM_RIGHTS), for both directions.
+struct FdMessage {
+    char byte = 'p';
+    struct iovec iov;
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    FdMessage() {
+        iov = {&byte, 1};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf;
+        msg.msg_controllen = sizeof cbuf;
+    }
+};
+
+}  // namespace
+
 Result<int> console_create_and_send(int socket_fd) {
     int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) return errno_error("open /dev/ptmx", errno);
@@ -25,20 +44,13 @@ Result<int> console_create_and_send(int socket_fd) {
         ::close(master);
         return errno_error("open pty slave", err);
     }
-    char dummy = 'p';
-    struct iovec iov = {&dummy, 1};
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    FdMessage m;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-    ssize_t n = ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(socket_fd, &m.msg, MSG_NOSIGNAL);
     int err = errno;
     ::close(master);
     if (n != 1) {
@@ -49,19 +61,12 @@ Result<int> console_create_and_send(int socket_fd) {
 }
 
 Result<int> console_receive(int socket_fd) {
-    char dummy;
-    struct iovec iov = {&dummy, 1};
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
+    FdMessage m;
     ssize_t n;
-    do n = ::recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC);
+    do n = ::recvmsg(socket_fd, &m.msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n <= 0) return make_error("the container closed its console socket before sending a terminal");
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
     if (!c || c->cmsg_type != SCM_RIGHTS) return make_error("console socket: no terminal received");
     int fd;
     std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
