@@ -1290,7 +1290,8 @@ const std::vector<VerbDef>& verbs() {
         make_group("vm", "COMMAND", "Manage virtual machines"),
         make_group("network", "COMMAND", "Manage networks"),
         make_group("lesson", "COMMAND", "Check and list lessons"),
-        make_group("runtime", "COMMAND", "Show and choose the container runtime backend"),
+        make_group("runtime", "COMMAND", "Run OCI bundles: the OCI runtime command line (create, start, state, kill, delete)"),
+        make_group("bundle", "CONTAINER DIR", "Write a container's OCI runtime bundle (config.json + rootfs), what Docker hands to runc"),
         make_group("container", "COMMAND", "Manage containers"),
         make_group("image", "COMMAND", "Manage images"),
     };

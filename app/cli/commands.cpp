@@ -18,6 +18,9 @@
 #include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/runtime/attach.hpp"
+#include "app/cli/runtime_commands.hpp"
+#include "sim/engine/build.hpp"
+#include "sim/engine/image_archive.hpp"
 
 namespace isolab::cli {
 
@@ -341,31 +344,114 @@ int cmd_top(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     return 0;
 }
 
+// `docker images [REPOSITORY[:TAG]]`: newest first; an image without a name shows as
+// <none> <none> (what a rebuild leaves behind when its tag moved on).
 int cmd_images(Engine& e, const Command& c, std::ostream& out) {
     (void)e.images().ensure_busybox();
+    auto images = e.images().list();
+    std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) {
+        return a.config.value("created", "") > b.config.value("created", "");
+    });
+    std::string want = c.args.empty() ? "" : c.args[0];
+    auto matches = [&](const std::string& tag) {
+        if (want.empty()) return true;
+        if (want.find(':') == std::string::npos) return tag.substr(0, tag.rfind(':')) == want;
+        return tag == ImageStore::normalize_ref(want);
+    };
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
-    for (const auto& img : e.images().list()) {
-        std::string id = img.id.substr(7, 12);
+    for (const auto& img : images) {
+        std::string id = c.no_trunc ? img.id : img.id.substr(7, 12);
+        std::vector<std::string> tags = img.repo_tags;
+        std::sort(tags.begin(), tags.end());
+        if (tags.empty()) {
+            if (!want.empty()) continue;
+            tags.push_back("<none>:<none>");
+        }
+        std::erase_if(tags, [&](const std::string& t) { return !matches(t); });
+        if (tags.empty()) continue;
         if (c.quiet) {
             out << id << "\n";
             continue;
         }
         int64_t bytes = 0;
-        for (const auto& l : img.layer_dirs) {
-            std::error_code ec;
-            for (auto it = std::filesystem::recursive_directory_iterator(l, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-                if (it->is_regular_file(ec) && !it->is_symlink(ec)) bytes += static_cast<int64_t>(it->file_size(ec));
-        }
+        for (const auto& l : img.layer_dirs) bytes += ImageStore::layer_size(l);
         char size[32];
-        std::snprintf(size, sizeof size, "%.2fMB", static_cast<double>(bytes) / 1e6);
+        if (bytes >= 1000000) std::snprintf(size, sizeof size, "%.2fMB", static_cast<double>(bytes) / 1e6);
+        else std::snprintf(size, sizeof size, "%.1fkB", static_cast<double>(bytes) / 1e3);
         std::string created = human_duration(seconds_since(img.config.value("created", ""))) + " ago";
-        for (const auto& tag : img.repo_tags) {
+        for (const auto& tag : tags) {
             size_t colon = tag.rfind(':');
             rows.push_back({tag.substr(0, colon), tag.substr(colon + 1), id, created, size});
         }
     }
     if (!c.quiet) out << format_table(rows);
     return 0;
+}
+
+// `docker save -o FILE IMAGE...`: an OCI image layout archive that Docker, Podman and skopeo read.
+int cmd_save(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    if (c.output.empty() && ::isatty(1))
+        return fail(err, make_error("cowardly refusing to save to a terminal. Use the -o flag or redirect", 1), "");
+    std::vector<ArchiveImage> images;
+    for (const auto& ref : c.args) {
+        auto img = e.images().resolve(ref);
+        if (!img) return fail(err, make_error("No such image: " + ImageStore::normalize_ref(ref), 1));
+        auto bytes = e.images().config_bytes(*img);
+        if (!bytes) return fail(err, bytes.error());
+        // The name asked for is recorded; an id names no tag (Docker does the same).
+        std::vector<std::string> tags;
+        std::string full = ImageStore::normalize_ref(ref);
+        if (std::find(img->repo_tags.begin(), img->repo_tags.end(), full) != img->repo_tags.end()) tags.push_back(full);
+        auto same = std::find_if(images.begin(), images.end(), [&](const ArchiveImage& a) { return a.config_bytes == *bytes; });
+        if (same != images.end()) {
+            same->repo_tags.insert(same->repo_tags.end(), tags.begin(), tags.end());
+            continue;
+        }
+        images.push_back({*bytes, img->layer_dirs, tags, {}});
+    }
+    out.flush();
+    if (auto s = save_image_archive(images, c.output.empty() ? "-" : c.output); !s) return fail(err, s.error());
+    return 0;
+}
+
+// `docker load -i FILE`: reads an OCI layout or `docker save` archive; every digest is checked.
+int cmd_load(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    std::string input = c.input.empty() ? "-" : c.input;
+    if (input == "-" && ::isatty(0))
+        return fail(err, make_error("requested load from stdin, but stdin is empty", 1), "");
+    std::string staging = e.images().dir() + "/layers/.load-" + random_hex(6);
+    auto loaded = load_image_archive(input, staging);
+    if (!loaded) {
+        (void)remove_tree(staging);
+        return fail(err, loaded.error().exit_code == 125 ? make_error(loaded.error().message, 1) : loaded.error());
+    }
+    std::vector<std::string> added;
+    int rc = 0;
+    for (auto& img : *loaded) {
+        bool ok = true;
+        for (const auto& dir : img.layer_dirs) {
+            auto id = e.images().add_layer(dir, true);
+            if (!id) {
+                rc = fail(err, id.error());
+                ok = false;
+                break;
+            }
+            added.push_back(*id);
+        }
+        if (!ok) break;
+        auto id = e.images().store_config(img.config_bytes, img.repo_tags);
+        if (!id) {
+            rc = fail(err, id.error());
+            break;
+        }
+        if (!c.quiet) {
+            if (img.repo_tags.empty()) out << "Loaded image ID: " << *id << "\n";
+            for (const auto& t : img.repo_tags) out << "Loaded image: " << ImageStore::normalize_ref(t) << "\n";
+        }
+    }
+    if (rc != 0) e.images().remove_unused_layers(added);
+    (void)remove_tree(staging);
+    return rc;
 }
 
 int not_yet(const Command& c, std::ostream& err, int issue) {
@@ -397,6 +483,9 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         bool as_json = std::find(c.rest.begin(), c.rest.end(), "--json") != c.rest.end();
         return run_doctor(as_json, out);
     }
+    // The OCI runtime side has its own state (like runc's /run/runc) and needs no engine.
+    if (c.verb == "runtime") return run_runtime_command(c.rest);
+    if (c.verb == "bundle") return run_bundle_command(c.rest);
     if (c.verb == "gui") {
         err << "The IsoLab window is not built yet in this version (planned: issue 6).\n"
                "Try the terminal: `isolab run -it busybox sh`, or `isolab doctor`.\n";
@@ -518,14 +607,25 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         out << *id << "\n";
         return 0;
     }
-    if (v == "build" ||
-        v == "save" || v == "load")
-        return not_yet(c, err, 4);
+    if (v == "build") {
+        BuildOptions o;
+        o.context = c.args.at(0);
+        o.dockerfile = c.dockerfile;
+        o.tags = c.tags;
+        o.build_args = c.build_args;
+        o.no_cache = c.no_cache;
+        o.quiet = c.quiet;
+        auto id = build_image(e, o, out);
+        if (!id) return fail(err, id.error(), "");
+        if (c.quiet) out << *id << "\n";
+        return 0;
+    }
+    if (v == "save") return cmd_save(e, c, out, err);
+    if (v == "load") return cmd_load(e, c, out, err);
     if (v == "network" || v == "port") return not_yet(c, err, 5);
     if (v == "vm") return run_vm_command(c, out, err);
     if (v == "race") return run_race_command(c, out, err);
     if (v == "lesson") return not_yet(c, err, 7);
-    if (v == "runtime") return not_yet(c, err, 4);
     err << "isolab: '" << v << "' is not an isolab command.\nSee 'isolab --help'\n";
     return 1;
 }

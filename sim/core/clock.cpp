@@ -113,4 +113,10 @@ std::string human_duration(int64_t seconds) {
     return std::to_string(hours / 24 / 365) + " years";
 }
 
+void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 }  // namespace isolab

@@ -18,5 +18,6 @@ uint64_t process_start_time(pid_t pid);
 bool process_matches(pid_t pid, uint64_t start_time);
 // "3 seconds", "About a minute", "2 hours" as Docker's units.HumanDuration.
 std::string human_duration(int64_t seconds);
+void sleep_ms(int ms);
 
 }  // namespace isolab

@@ -6,24 +6,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <optional>
 #include <thread>
 
 #include "sim/core/clock.hpp"
+#include "sim/engine/build.hpp"
 #include "sim/host/probe.hpp"
 #include "sim/runtime/cgroup.hpp"
 
 namespace isolab {
 
 namespace {
-
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 // The host's cgroup layout does not change while a command runs: probe it once per process.
 const CgroupHostInfo& host_cgroups() {
@@ -234,7 +235,7 @@ void Engine::collect_garbage() {
     }
 }
 
-Result<ContainerRecord> Engine::create(ContainerSpec spec) {
+Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt) {
     if (!spec.name.empty()) {
         if (!valid_container_name(spec.name))
             return make_error("Invalid container name (" + spec.name +
@@ -244,7 +245,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec) {
     }
     if (spec.memory_bytes != 0 && spec.memory_bytes < 6 * 1024 * 1024)
         return make_error("Minimum memory limit allowed is 6MB", 125);
-    auto image = images_.resolve(spec.image);
+    Result<Image> image = prebuilt ? Result<Image>(*prebuilt) : images_.resolve(spec.image);
     if (!image) return image.error();
 
     ContainerRecord rec;
@@ -571,32 +572,19 @@ bool in_lower(const std::vector<std::string>& layers, const std::string& rel) {
     return false;
 }
 
-}  // namespace
+// The topmost layer's entry for REL (false when absent or deleted by a whiteout).
+bool lower_stat(const std::vector<std::string>& layers, const std::string& rel, struct stat* st) {
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it)
+        if (::lstat((*it + rel).c_str(), st) == 0) return !is_whiteout(*st);
+    return false;
+}
 
-namespace {
-
-// `-c 'CMD ["sh","-c","x"]'` (exec form) or `-c 'CMD echo hi'` (shell form → sh -c). Only CMD is
-// understood so far; anything else is refused by name rather than ignored.
-Result<std::vector<std::string>> parse_cmd_change(const std::string& change) {
-    std::string c = change;
-    size_t sp = c.find_first_of(" \t");
-    std::string instr = c.substr(0, sp);
-    for (char& ch : instr) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    std::string rest = sp == std::string::npos ? "" : trim(c.substr(sp + 1));
-    if (instr != "CMD")
-        return make_error("commit --change: `" + instr + "` is not supported yet (only CMD)", 125);
-    if (!rest.empty() && rest[0] == '[') {
-        auto j = nlohmann::json::parse(rest, nullptr, false);
-        if (j.is_discarded() || !j.is_array()) return make_error("commit --change: CMD " + rest + ": not a JSON array", 125);
-        std::vector<std::string> out;
-        for (const auto& v : j) {
-            if (!v.is_string()) return make_error("commit --change: CMD " + rest + ": not a list of strings", 125);
-            out.push_back(v.get<std::string>());
-        }
-        return out;
-    }
-    if (rest.empty()) return make_error("commit --change: CMD needs a command", 125);
-    return std::vector<std::string>{"/bin/sh", "-c", rest};
+// What Docker's archive.ChangesDirs compares: type and mode, owner, size and modification time
+// (directories: only type, mode and owner, since copying a tree changes their times).
+bool changed(const struct stat& a, const struct stat& b) {
+    if (a.st_mode != b.st_mode || a.st_uid != b.st_uid || a.st_gid != b.st_gid) return true;
+    if (S_ISDIR(a.st_mode)) return false;
+    return a.st_size != b.st_size || a.st_mtim.tv_sec != b.st_mtim.tv_sec;
 }
 
 }  // namespace
@@ -605,26 +593,34 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
                                    const std::vector<std::string>& changes, bool pause) {
     auto rec = store_.resolve(ref);
     if (!rec) return rec.error();
-    std::vector<std::string> cmd;
-    for (const auto& ch : changes) {
-        auto parsed = parse_cmd_change(ch);
-        if (!parsed) return parsed.error();
-        cmd = *parsed;
-    }
     auto parent = images_.resolve(rec->spec.image);
     if (!parent || parent->id != rec->image_id) {
         // The tag moved since the container was made: commit on the image it really runs.
         parent = images_.resolve(rec->image_id);
         if (!parent) return make_error("commit " + ref + ": its image " + rec->image_id + " is gone", 1);
     }
+    nlohmann::json settings = parent->config.value("config", nlohmann::json::object());
+    ISOLAB_TRY(apply_changes(settings, changes));
     bool paused_here = false;
     if (pause && rec->state == ContainerState::Running && rec->backend != "simulated") {
         auto p = this->pause(rec->id);
         paused_here = p.ok();
     }
-    std::string upper = store_.container_dir(rec->id) + (rec->rootfs_mode == "copy" ? "/rootfs" : "/upper");
+    std::string upper = store_.container_dir(rec->id) + "/upper";
+    std::string staged;
+    if (rec->rootfs_mode == "copy") {
+        // A copied root holds the whole file system: only its changes become the layer.
+        staged = images_.dir() + "/layers/.commit-" + random_hex(6);
+        if (auto s = export_changes(rec->id, staged); !s) {
+            (void)remove_tree(staged);
+            if (paused_here) (void)unpause(rec->id);
+            return s.error();
+        }
+        upper = staged;
+    }
     std::string by = "isolab commit " + rec->name + " (" + command_line(rec->path_args) + ")";
-    auto id = images_.commit(*parent, upper, tag, by, message, cmd);
+    auto id = images_.commit(*parent, upper, tag, by, message, settings);
+    if (!staged.empty()) (void)remove_tree(staged);
     if (paused_here) (void)unpause(rec->id);
     if (id) store_.append_event("commit", {{"id", rec->id}, {"name", rec->name}, {"image", *id}});
     return id;
@@ -636,16 +632,26 @@ Result<std::vector<Engine::Change>> Engine::diff(const std::string& ref) {
     std::string upper = store_.container_dir(rec->id) + (rec->rootfs_mode == "copy" ? "/rootfs" : "/upper");
     std::vector<Change> out;
     if (rec->rootfs_mode == "copy") {
-        // A copied root has no whiteouts: compare it with the layers both ways.
+        // A copied root has no whiteouts: compare it with the image's layers both ways.
         std::error_code ec;
-        for (auto it = std::filesystem::recursive_directory_iterator(upper, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-            std::string rel = "/" + std::filesystem::relative(it->path(), upper).string();
-            if (!in_lower(rec->layers, rel)) out.push_back({'A', rel});
+        namespace fs = std::filesystem;
+        for (auto it = fs::recursive_directory_iterator(upper, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            std::string rel = "/" + fs::relative(it->path(), upper).string();
+            struct stat now, was;
+            if (::lstat(it->path().c_str(), &now) != 0) continue;
+            if (!lower_stat(rec->layers, rel, &was)) out.push_back({'A', rel});
+            else if (changed(now, was)) out.push_back({'C', rel});
         }
+        std::set<std::string> seen;
         for (const auto& layer : rec->layers)
-            for (auto it = std::filesystem::recursive_directory_iterator(layer, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-                std::string rel = "/" + std::filesystem::relative(it->path(), layer).string();
-                if (!path_exists(upper + rel)) out.push_back({'D', rel});
+            for (auto it = fs::recursive_directory_iterator(layer, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+                std::string rel = "/" + fs::relative(it->path(), layer).string();
+                struct stat st;
+                if (::lstat(it->path().c_str(), &st) != 0 || is_whiteout(st)) continue;
+                if (!path_exists(upper + rel) && ::lstat((upper + rel).c_str(), &st) != 0) {
+                    if (seen.insert(rel).second) out.push_back({'D', rel});
+                    it.disable_recursion_pending();  // Docker names only the deleted directory
+                }
             }
     } else {
         std::error_code ec;
@@ -659,6 +665,41 @@ Result<std::vector<Engine::Change>> Engine::diff(const std::string& ref) {
     }
     std::sort(out.begin(), out.end(), [](const Change& a, const Change& b) { return a.path < b.path; });
     return out;
+}
+
+Status Engine::export_changes(const std::string& ref, const std::string& dest) {
+    auto rec = store_.resolve(ref);
+    if (!rec) return rec.error();
+    ISOLAB_TRY(make_dirs(dest));
+    std::string dir = store_.container_dir(rec->id);
+    if (rec->rootfs_mode != "copy") {
+        // cp -a keeps whiteout devices, the opaque xattr, owners, modes and times.
+        auto copied = run_capture({"/bin/cp", "-a", dir + "/upper/.", dest + "/"});
+        if (!copied) return copied.error().wrap("copy the writable layer of " + rec->name);
+        return {};
+    }
+    auto changes = diff(rec->id);
+    if (!changes) return changes.error();
+    for (const auto& ch : *changes) {
+        std::string target = dest + ch.path;
+        ISOLAB_TRY(make_dirs(std::filesystem::path(target).parent_path().string()));
+        if (ch.kind == 'D') {
+            // An overlayfs whiteout: a character device 0/0.
+            if (::mknod(target.c_str(), S_IFCHR | 0000, 0) != 0) return errno_error("whiteout `" + ch.path + "`", errno);
+            continue;
+        }
+        struct stat st;
+        std::string src = dir + "/rootfs" + ch.path;
+        if (::lstat(src.c_str(), &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            ::mkdir(target.c_str(), st.st_mode & 07777);
+            ::lchown(target.c_str(), st.st_uid, st.st_gid);
+        } else {
+            auto copied = run_capture({"/bin/cp", "-a", src, target});
+            if (!copied) return copied.error().wrap("copy `" + ch.path + "`");
+        }
+    }
+    return {};
 }
 
 std::vector<ContainerRecord> Engine::list(bool all) {

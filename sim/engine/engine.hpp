@@ -34,7 +34,9 @@ public:
     // is left of the container, removes its cgroup, records the exit. Runs before every command.
     void collect_garbage();
 
-    Result<ContainerRecord> create(ContainerSpec spec);
+    // IMAGE, when given, is used instead of resolving spec.image in the store: the builder runs
+    // each RUN step on the image made so far, which is not stored until the build ends.
+    Result<ContainerRecord> create(ContainerSpec spec, const Image* image = nullptr);
     // With `attach`, PID 1 waits for an attach client on ROOT/containers/ID/attach.sock.
     Result<ContainerRecord> start(const std::string& ref, bool attach = false);
     // SIGTERM (or the container's stop signal), wait `timeout` s (-1 = the container's, else 10),
@@ -61,6 +63,10 @@ public:
     // while its writable layer is copied (unless pause is false). Returns the new image id.
     Result<std::string> commit(const std::string& ref, const std::string& tag, const std::string& message,
                                const std::vector<std::string>& changes, bool pause = true);
+    // Writes what the container changed against its image into DEST (created here) as a layer
+    // directory: overlayfs whiteouts for deletions, the opaque xattr for replaced directories.
+    // Overlay root: a copy of the writable layer. Copied root: the changes `diff` finds.
+    Status export_changes(const std::string& ref, const std::string& dest);
     std::vector<ContainerRecord> list(bool all);
     std::string attach_socket(const std::string& id) const { return store_.container_dir(id) + "/attach.sock"; }
     std::string log_path(const std::string& id) const { return store_.container_dir(id) + "/container.log"; }

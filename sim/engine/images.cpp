@@ -18,6 +18,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/engine/layer_archive.hpp"
 
 namespace isolab {
 
@@ -53,6 +54,13 @@ private:
     EVP_MD_CTX* ctx_;
 };
 
+std::vector<std::string> json_strings(const json& j, const char* key) {
+    if (!j.contains("config") || !j["config"].contains(key) || !j["config"][key].is_array()) return {};
+    return j["config"][key].get<std::vector<std::string>>();
+}
+
+}  // namespace
+
 Result<std::string> run_capture(const std::vector<std::string>& argv) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return errno_error("pipe", errno);
@@ -78,13 +86,6 @@ Result<std::string> run_capture(const std::vector<std::string>& argv) {
         return make_error("`" + argv[0] + "` failed");
     return out;
 }
-
-std::vector<std::string> json_strings(const json& j, const char* key) {
-    if (!j.contains("config") || !j["config"].contains(key) || !j["config"][key].is_array()) return {};
-    return j["config"][key].get<std::vector<std::string>>();
-}
-
-}  // namespace
 
 std::string sha256_hex(const std::string& data) {
     Sha256 h;
@@ -212,14 +213,86 @@ std::vector<Image> ImageStore::list() const {
     return out;
 }
 
-namespace {
-
-bool valid_reference(const std::string& ref) {
+bool ImageStore::valid_reference(const std::string& ref) {
     static const std::regex re("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$");
     return std::regex_match(ref, re);
 }
 
-}  // namespace
+std::string ImageStore::layer_path(const std::string& diff_id) const {
+    return dir_ + "/layers/" + diff_id.substr(diff_id.find(':') + 1);
+}
+
+Result<std::string> ImageStore::add_layer(const std::string& src, bool move) {
+    ISOLAB_TRY(make_dirs(dir_ + "/layers"));
+    std::string tmp = dir_ + "/layers/.add-" + random_hex(6);
+    if (!move || ::rename(src.c_str(), tmp.c_str()) != 0) {
+        if (move && errno != EXDEV) return errno_error("move layer `" + src + "`", errno);
+        ISOLAB_TRY(make_dirs(tmp));
+        // cp -a keeps what a layer must keep: whiteout devices, the opaque-directory xattr, modes,
+        // owners, times and symlinks.
+        auto copied = run_capture({"/bin/cp", "-a", src + "/.", tmp + "/"});
+        if (!copied) {
+            (void)remove_tree(tmp);
+            return copied.error().wrap("copy layer `" + src + "`");
+        }
+        if (move) (void)remove_tree(src);
+    }
+    auto tar = write_layer_tar(tmp, "");
+    if (!tar) {
+        (void)remove_tree(tmp);
+        return tar.error();
+    }
+    std::string layer = layer_path(tar->diff_id);
+    if (path_exists(layer)) {
+        (void)remove_tree(tmp);
+    } else if (::rename(tmp.c_str(), layer.c_str()) != 0) {
+        int err = errno;
+        (void)remove_tree(tmp);
+        return errno_error("add layer `" + layer + "`", err);
+    }
+    return tar->diff_id;
+}
+
+Result<std::string> ImageStore::store_config(const std::string& bytes, const std::vector<std::string>& tags) {
+    auto j = json::parse(bytes, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return make_error("image config: not a JSON object");
+    if (j.contains("rootfs") && j["rootfs"].contains("diff_ids"))
+        for (const auto& d : j["rootfs"]["diff_ids"])
+            if (!d.is_string() || !path_exists(layer_path(d.get<std::string>())))
+                return make_error("image config names layer " + d.dump() + ", which is not in the store");
+    for (const auto& t : tags)
+        if (!valid_reference(t))
+            return make_error("invalid reference format: repository name (" + t + ") must be lowercase", 125);
+    ISOLAB_TRY(make_dirs(dir_ + "/configs"));
+    std::string hex = sha256_hex(bytes);
+    std::string path = dir_ + "/configs/" + hex + ".json";
+    if (!path_exists(path)) ISOLAB_TRY(write_file_atomic(path, bytes));
+    if (!tags.empty()) {
+        auto lock = FileLock::acquire(dir_ + "/lock");
+        if (!lock) return lock.error();
+        json repos = repositories();
+        for (const auto& t : tags) repos[normalize_ref(t)] = "sha256:" + hex;
+        ISOLAB_TRY(save_repositories(repos));
+    }
+    return "sha256:" + hex;
+}
+
+Result<std::string> ImageStore::config_bytes(const Image& image) const {
+    if (image.id == "scratch") return make_error("'scratch' is a reserved name: it has no content to save", 1);
+    return read_file(dir_ + "/configs/" + image.id.substr(image.id.find(':') + 1) + ".json");
+}
+
+int ImageStore::remove_unused_layers(const std::vector<std::string>& candidates) {
+    std::vector<std::string> used;
+    for (const auto& img : list()) used.insert(used.end(), img.layer_dirs.begin(), img.layer_dirs.end());
+    int removed = 0;
+    for (const auto& c : candidates) {
+        std::string path = c.rfind("sha256:", 0) == 0 ? layer_path(c) : c;
+        if (std::find(used.begin(), used.end(), path) != used.end() || !path_exists(path)) continue;
+        if (remove_tree(path)) ++removed;
+    }
+    return removed;
+}
 
 int64_t ImageStore::layer_size(const std::string& dir) {
     int64_t bytes = 0;
@@ -282,50 +355,24 @@ Status ImageStore::remove(const std::string& ref, std::vector<std::string>* repo
 
 Result<std::string> ImageStore::commit(const Image& parent, const std::string& diff_dir, const std::string& tag,
                                       const std::string& created_by, const std::string& comment,
-                                      const std::vector<std::string>& cmd) {
+                                      const json& settings) {
     if (!tag.empty() && !valid_reference(tag))
         return make_error("invalid reference format: repository name (" + tag + ") must be lowercase", 125);
-    ISOLAB_TRY(make_dirs(dir_ + "/layers"));
-    std::string tmp = dir_ + "/layers/.commit-" + random_hex(6);
-    ISOLAB_TRY(make_dirs(tmp));
-    // cp -a keeps what a layer must keep: whiteout devices, the opaque-directory xattr, modes,
-    // owners and symlinks.
-    auto copied = run_capture({"/bin/cp", "-a", diff_dir + "/.", tmp + "/"});
-    if (!copied) {
-        (void)remove_tree(tmp);
-        return copied.error().wrap("commit: copy the writable layer");
-    }
-    auto digest = tree_digest(tmp);
-    if (!digest) {
-        (void)remove_tree(tmp);
-        return digest.error();
-    }
-    std::string layer = dir_ + "/layers/" + *digest;
-    if (path_exists(layer)) (void)remove_tree(tmp);
-    else if (::rename(tmp.c_str(), layer.c_str()) != 0) return errno_error("commit: rename layer", errno);
-
+    auto diff_id = add_layer(diff_dir, false);
+    if (!diff_id) return diff_id.error().wrap("commit");
     json config = parent.config;
     std::string now = now_rfc3339();
     config["created"] = now;
-    if (!config.contains("config") || !config["config"].is_object()) config["config"] = json::object();
-    if (!cmd.empty()) config["config"]["Cmd"] = cmd;
+    config["config"] = settings.is_object() ? settings : json::object();
     if (!config.contains("rootfs")) config["rootfs"] = {{"type", "layers"}, {"diff_ids", json::array()}};
-    config["rootfs"]["diff_ids"].push_back("sha256:" + *digest);
+    config["rootfs"]["diff_ids"].push_back(*diff_id);
     json entry = {{"created", now}, {"created_by", created_by}};
     if (!comment.empty()) entry["comment"] = comment;
     if (!config.contains("history")) config["history"] = json::array();
     config["history"].push_back(entry);
-    std::string text = config.dump(2) + "\n";
-    std::string hex = sha256_hex(text);
-    ISOLAB_TRY(write_file_atomic(dir_ + "/configs/" + hex + ".json", text));
-    if (!tag.empty()) {
-        auto lock = FileLock::acquire(dir_ + "/lock");
-        if (!lock) return lock.error();
-        json repos = repositories();
-        repos[normalize_ref(tag)] = "sha256:" + hex;
-        ISOLAB_TRY(save_repositories(repos));
-    }
-    return "sha256:" + hex;
+    std::vector<std::string> tags;
+    if (!tag.empty()) tags.push_back(tag);
+    return store_config(config.dump(2) + "\n", tags);
 }
 
 Result<std::vector<ImageStore::HistoryRow>> ImageStore::history(const std::string& ref) {
@@ -352,7 +399,11 @@ Status ImageStore::ensure_busybox() {
     auto lock = FileLock::acquire(dir_ + "/lock");
     if (!lock) return lock.error();
     json repos = repositories();
-    if (repos.contains("busybox:latest")) {
+    // Layout 1 named layers by a tree digest; since layout 2 a layer's name is its OCI diff_id.
+    // An old busybox entry is rebuilt (its old layer stays for the containers that use it).
+    auto layout = read_file(dir_ + "/layout");
+    bool current_layout = layout && trim(*layout) == "2";
+    if (repos.contains("busybox:latest") && current_layout) {
         std::string id = repos["busybox:latest"].get<std::string>();
         if (path_exists(dir_ + "/configs/" + id.substr(7) + ".json")) return {};
     }
@@ -397,19 +448,25 @@ Status ImageStore::ensure_busybox() {
     ISOLAB_TRY(write_file(tmp + "/var/www/index.html",
                           "<h1>Hello from IsoLab</h1>\n<p>served by busybox httpd</p>\n"));
 
-    auto digest = tree_digest(tmp);
-    if (!digest) return fail(digest.error());
-    std::string layer = dir_ + "/layers/" + *digest;
-    if (path_exists(layer)) {
-        (void)remove_tree(tmp);
-    } else if (::rename(tmp.c_str(), layer.c_str()) != 0) {
-        return fail(errno_error("rename layer", errno));
+    // Every entry gets the busybox binary's time, so that the layer's tar, and with it the
+    // diff_id and the image id, are the same on every machine with the same busybox.
+    struct stat bst;
+    if (::stat(busybox_path_.c_str(), &bst) == 0) {
+        std::vector<std::string> paths;
+        std::error_code ec;
+        for (auto it = fs::recursive_directory_iterator(tmp, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            paths.push_back(it->path().string());
+        paths.push_back(tmp);
+        std::sort(paths.rbegin(), paths.rend());  // children before their directory
+        struct timespec times[2] = {bst.st_mtim, bst.st_mtim};
+        for (const auto& p : paths) ::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW);
     }
+    auto diff_id = add_layer(tmp, true);
+    if (!diff_id) return fail(diff_id.error());
     auto version = run_capture({busybox_path_});
     std::string first_line = version ? version->substr(0, version->find('\n')) : "BusyBox";
     // The image's time is the busybox binary's: the same busybox always gives the same image id.
     std::string created = now_rfc3339();
-    struct stat bst;
     if (::stat(busybox_path_.c_str(), &bst) == 0) {
         char buf[40];
         struct tm tm;
@@ -426,7 +483,7 @@ Status ImageStore::ensure_busybox() {
           {"Cmd", {"sh"}},
           {"WorkingDir", ""},
           {"Labels", {{"org.isolab.source", "Debian busybox-static: " + first_line}}}}},
-        {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + *digest}}}},
+        {"rootfs", {{"type", "layers"}, {"diff_ids", {*diff_id}}}},
         {"history", {{{"created", created},
                       {"created_by", "isolab: ADD busybox-static (" + busybox_path_ + ") in /"}},
                      {{"created", created},
@@ -437,7 +494,8 @@ Status ImageStore::ensure_busybox() {
     std::string hex = sha256_hex(text);
     ISOLAB_TRY(write_file_atomic(dir_ + "/configs/" + hex + ".json", text));
     repos["busybox:latest"] = "sha256:" + hex;
-    return save_repositories(repos);
+    ISOLAB_TRY(save_repositories(repos));
+    return write_file_atomic(dir_ + "/layout", "2\n");
 }
 
 }  // namespace isolab

@@ -3,10 +3,15 @@
 //
 //   repositories.json       {"busybox:latest": "sha256:<config digest>"}
 //   configs/<hex>.json      the image config in the OCI image-config shape
-//   layers/<hex>/           one directory per layer, named by its digest; shared between images
+//   layers/<hex>/           one directory per layer, named by its OCI diff_id (the sha256 of the
+//                           layer as an uncompressed tar, see layer_archive.hpp); shared between
+//                           images and used directly as an overlayfs lowerdir, so deletions in it
+//                           are overlayfs whiteouts (translated to OCI `.wh.` entries in tars)
+//   build-cache/<key>       the image config after one Dockerfile step (see build.hpp)
+//   layout                  "2": layers named by tar digests (version 1 used a tree digest)
 //
-// This first version knows the base image `busybox` (one layer built from Debian's busybox-static)
-// and `scratch`; builds, commits and OCI archives extend it (the images issue).
+// Images come from the base image `busybox` (one layer built from Debian's busybox-static),
+// `scratch`, `isolab build`, `isolab commit` and `isolab load`.
 #pragma once
 
 #include <string>
@@ -53,13 +58,31 @@ public:
     // KEEP_CONTENT: untag only, even when it was the last tag (`rmi -f` of an image a container uses).
     Status remove(const std::string& ref, std::vector<std::string>* report, bool keep_content = false);
 
+    // Adds the layer directory DIR to the store under its diff_id and returns "sha256:<hex>".
+    // MOVE renames DIR into the store (it must be on the same file system; falls back to a copy);
+    // otherwise DIR is copied with `cp -a` (whiteout devices, opaque xattrs, owners kept). A layer
+    // already present is kept and DIR discarded (when moved). Layer directories never change
+    // once added: their name is their content.
+    Result<std::string> add_layer(const std::string& dir, bool move);
+    std::string layer_path(const std::string& diff_id) const;
+    // Stores CONFIG_BYTES verbatim as an image config (the id is their sha256) after checking
+    // that every diff_id it names is in the store, then points each of TAGS at it.
+    Result<std::string> store_config(const std::string& config_bytes, const std::vector<std::string>& tags);
+    // The exact bytes of an image's config (what `save` writes; the id is their sha256).
+    Result<std::string> config_bytes(const Image& image) const;
+    // Removes layers that no image config names and that are not in KEEP (the layers a failed
+    // build made). Returns how many were removed.
+    int remove_unused_layers(const std::vector<std::string>& candidates);
+    const std::string& dir() const { return dir_; }
+    static bool valid_reference(const std::string& ref);
+
     // `docker commit`: makes a new image from PARENT plus a layer copied from DIFF_DIR (a
-    // container's writable layer; overlayfs whiteouts are kept, they work in lower layers too).
-    // CMD, when not empty, replaces the parent's. Tags the result TAG ("" = untagged). Returns
-    // the new image id.
+    // container's writable layer; overlayfs whiteouts are kept, they work in lower layers too),
+    // with SETTINGS as the new config's "config" object (Cmd, Env, ...; the caller applies
+    // `--change`s to the parent's). Tags the result TAG ("" = untagged). Returns the new image id.
     Result<std::string> commit(const Image& parent, const std::string& diff_dir, const std::string& tag,
                                const std::string& created_by, const std::string& comment,
-                               const std::vector<std::string>& cmd);
+                               const nlohmann::json& settings);
 
     // One row of `docker history`, newest first.
     struct HistoryRow {
@@ -84,7 +107,9 @@ private:
 // sha256 of a byte string, lowercase hex.
 std::string sha256_hex(const std::string& data);
 // A digest of a directory tree's content (paths, modes, link targets, file bytes), stable across
-// machines for the same content.
+// machines for the same content. Used for build-cache keys of COPY sources.
 Result<std::string> tree_digest(const std::string& dir);
+// Runs ARGV (argv[0] an absolute path) and returns its stdout; an error when it fails.
+Result<std::string> run_capture(const std::vector<std::string>& argv);
 
 }  // namespace isolab

@@ -27,8 +27,6 @@ using nlohmann::json;
 
 namespace {
 
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
 const char* kPage = "Hello from IsoLab";
 
 }  // namespace

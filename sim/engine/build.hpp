@@ -1,0 +1,48 @@
+// `isolab build`: a Dockerfile becomes an image, one step at a time, as Docker's classic builder
+// does it and prints it ("Step 2/5 : RUN ...").
+//
+// Each step starts from the image made so far (held in memory: the engine can run a container on
+// an image that is not stored yet) and makes either a new layer or only new settings:
+//   FROM        the base image's config and layers
+//   RUN         a real container on the runtime; its writable layer becomes the step's layer
+//   COPY, ADD   files from the build context staged into a new layer directory
+//   the rest    settings only (ENV, CMD, ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, ...)
+// The image is stored and tagged only when every step succeeded. A failed build removes the
+// layers it made and its containers: no partial image is ever visible.
+//
+// Build cache: the config after each step is kept under images/build-cache/<key>, where the key
+// is the sha256 of the parent config, the step's text and (COPY/ADD) the digest of the staged
+// files. A step whose key is known and whose layers are all still in the store is skipped
+// (" ---> Using cache"), so an unchanged rebuild gives the same image id.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/core/result.hpp"
+#include "sim/engine/engine.hpp"
+
+namespace isolab {
+
+struct BuildOptions {
+    std::string context;                  // the build context directory
+    std::string dockerfile;               // "" = CONTEXT/Dockerfile
+    std::vector<std::string> tags;        // -t NAME[:TAG], checked before anything is built
+    std::vector<std::string> build_args;  // --build-arg KEY=VALUE (or KEY: taken from our env)
+    bool no_cache = false;
+    bool quiet = false;                   // -q: print only the image id
+};
+
+// Builds, printing progress (and RUN output) to OUT. Returns the image id ("sha256:...").
+// Errors: exit 1 for Dockerfile and step failures ("Dockerfile:3: unknown instruction: RUNN",
+// "The command '/bin/sh -c false' returned a non-zero code: 1"), 125 for bad flags.
+Result<std::string> build_image(Engine& engine, const BuildOptions& options, std::ostream& out);
+
+// `commit --change` / `import --change`: applies Dockerfile instructions that change only
+// settings (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL) to CONFIG, an image
+// config's "config" object. Anything else is refused by name (Docker's list, less ONBUILD and
+// VOLUME, which IsoLab does not support).
+Status apply_changes(nlohmann::json& config, const std::vector<std::string>& changes);
+
+}  // namespace isolab

@@ -1,0 +1,275 @@
+// Images as templates, through the real binary: a Dockerfile build with RUN in a real container,
+// two containers from one image with their own changes, commit, the build cache, layer sharing,
+// and OCI archives that skopeo and podman accept.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace isolab::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const std::string& path, const std::string& text) {
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream(path) << text;
+}
+
+// Real containers are needed for RUN: root and the namespace backend.
+bool real_containers(const TempRoot& r) {
+    if (::geteuid() != 0) {
+        MESSAGE("SKIPPED: builds with RUN need real containers (root)");
+        return false;
+    }
+    auto v = r.isolab({"version"});
+    if (v.out.find("Backend: simulated") != std::string::npos) {
+        MESSAGE("SKIPPED: no real containers here (simulated backend): " << v.out);
+        return false;
+    }
+    return true;
+}
+
+int count_entries(const std::string& dir) {
+    int n = 0;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); ++it) ++n;
+    return n;
+}
+
+std::string trim_copy(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+bool tool_exists(const std::string& name) {
+    return run_process({"/bin/sh", "-c", "command -v " + name}).code == 0;
+}
+
+const char* kDockerfile =
+    "# a small app\n"
+    "FROM busybox\n"
+    "ARG VERSION=1\n"
+    "ENV APP=/app \\\n"
+    "    MODE=test\n"
+    "WORKDIR $APP\n"
+    "COPY hello.txt .\n"
+    "RUN echo \"built-$VERSION\" > built.txt && rm /bin/vi\n"
+    "EXPOSE 8080\n"
+    "LABEL org.example.purpose=lesson\n"
+    "CMD [\"cat\", \"built.txt\", \"hello.txt\"]\n";
+
+}  // namespace
+
+TEST_CASE("build: steps like Docker's, RUN in a real container, the image runs; diff, commit, cache, sharing") {
+    TempRoot r;
+    if (!real_containers(r)) return;
+    std::string ctx = r.path() + "/ctx";
+    write(ctx + "/Dockerfile", kDockerfile);
+    write(ctx + "/hello.txt", "hello from the build context\n");
+
+    auto b = r.isolab({"build", "-t", "app:v1", "--build-arg", "VERSION=2", ctx});
+    INFO(b.out << b.err);
+    REQUIRE(b.code == 0);
+    CHECK(b.out.find("Step 1/9 : FROM busybox\n") == 0);
+    CHECK(b.out.find("Step 6/9 : RUN echo \"built-$VERSION\" > built.txt && rm /bin/vi\n ---> Running in ") != std::string::npos);
+    CHECK(b.out.find("Removing intermediate container ") != std::string::npos);
+    CHECK(b.out.find("(new layer sha256:") != std::string::npos);
+    CHECK(b.out.find("Successfully tagged app:v1\n") != std::string::npos);
+    CHECK(r.isolab({"ps", "-aq"}).out.empty());  // the RUN container is gone
+
+    // The image runs its CMD in WORKDIR, with the file RUN made and the one COPY brought.
+    auto run = r.isolab({"run", "--rm", "app:v1"});
+    CHECK(run.code == 0);
+    CHECK(run.out == "built-2\nhello from the build context\n");
+    CHECK(r.isolab({"run", "--rm", "app:v1", "sh", "-c", "echo $APP $MODE; pwd; ls /bin/vi"}).out == "/app test\n/app\n");
+    auto hist = r.isolab({"history", "--no-trunc", "app:v1"});
+    CHECK(hist.out.find("RUN /bin/sh -c echo \"built-$VERSION\" > built.txt && rm /bin/vi") != std::string::npos);
+    CHECK(hist.out.find("COPY hello.txt /app/") != std::string::npos);
+
+    // Two containers from one image: each sees only its own changes.
+    REQUIRE(r.isolab({"run", "-d", "--name", "one", "app:v1", "sleep", "60"}).code == 0);
+    REQUIRE(r.isolab({"run", "-d", "--name", "two", "app:v1", "sleep", "60"}).code == 0);
+    CHECK(r.isolab({"exec", "one", "sh", "-c", "echo changed >> /app/hello.txt; rm /app/built.txt; touch /app/new"}).code == 0);
+    auto d1 = r.isolab({"diff", "one"});
+    CHECK(d1.out == "C /app\nD /app/built.txt\nC /app/hello.txt\nA /app/new\n");
+    CHECK(r.isolab({"diff", "two"}).out.empty());
+    CHECK(r.isolab({"exec", "two", "cat", "/app/hello.txt"}).out == "hello from the build context\n");
+
+    // Commit the changed one; the new image has the change, the old one does not.
+    auto c = r.isolab({"commit", "-c", "ENV MODE=committed", "-c", "CMD cat hello.txt; echo $MODE", "one", "app:v2"});
+    REQUIRE(c.code == 0);
+    CHECK(r.isolab({"run", "--rm", "app:v2"}).out == "hello from the build context\nchanged\ncommitted\n");
+    CHECK(r.isolab({"run", "--rm", "app:v1", "cat", "/app/hello.txt"}).out == "hello from the build context\n");
+    CHECK(r.isolab({"commit", "-c", "RUN true", "one", "x"}).err.find("RUN is not a valid change command") != std::string::npos);
+    CHECK(r.isolab({"rm", "-f", "one", "two"}).code == 0);
+
+    // An unchanged rebuild comes from the cache and gives the same image id.
+    std::string id1 = first_line(r.isolab({"images", "-q", "app:v1"}).out);
+    auto again = r.isolab({"build", "-t", "app:v1", "--build-arg", "VERSION=2", ctx});
+    CHECK(again.code == 0);
+    CHECK(again.out.find("Running in") == std::string::npos);
+    CHECK(again.out.find(" ---> Using cache") != std::string::npos);
+    CHECK(again.out.find("Successfully built " + id1) != std::string::npos);
+    // A changed build argument reruns RUN (it is part of the step's key).
+    auto v3 = r.isolab({"build", "-q", "-t", "app:v3", "--build-arg", "VERSION=3", ctx});
+    CHECK(v3.code == 0);
+    CHECK(v3.out.rfind("sha256:", 0) == 0);
+    CHECK(r.isolab({"run", "--rm", "app:v3", "cat", "built.txt"}).out == "built-3\n");
+
+    // Layers are shared: removing app:v1 keeps what app:v2 is built on.
+    int layers_before = count_entries(r.path() + "/images/layers");
+    auto rmi = r.isolab({"rmi", "app:v1"});
+    CHECK(rmi.code == 0);
+    CHECK(count_entries(r.path() + "/images/layers") == layers_before);  // every layer still used
+    CHECK(r.isolab({"run", "--rm", "app:v2", "cat", "/app/built.txt"}).code == 1);  // deleted in v2's layer
+    CHECK(r.isolab({"run", "--rm", "app:v2", "cat", "/app/new"}).code == 0);
+}
+
+TEST_CASE("build: a malformed Dockerfile or a failing RUN leaves no image, container or layer behind") {
+    TempRoot r;
+    if (!real_containers(r)) return;
+    std::string ctx = r.path() + "/ctx";
+    write(ctx + "/Dockerfile", "FROM busybox\n# comment\nRUN echo one \\\n    two\nRUNN echo typo\n");
+    REQUIRE(r.isolab({"images"}).code == 0);  // busybox is made
+    int configs = count_entries(r.path() + "/images/configs");
+    int layers = count_entries(r.path() + "/images/layers");
+
+    auto bad = r.isolab({"build", "-t", "bad", ctx});
+    CHECK(bad.code == 1);
+    CHECK(bad.err == "Dockerfile:5: unknown instruction: RUNN\n");
+    CHECK(bad.out.empty());
+
+    write(ctx + "/Dockerfile", "FROM busybox\nRUN echo layer > /f\nRUN echo output; exit 3\nCMD [\"true\"]\n");
+    auto fails = r.isolab({"build", "-t", "bad", ctx});
+    CHECK(fails.code == 1);
+    CHECK(fails.out.find("output\n") != std::string::npos);  // RUN's output is shown
+    CHECK(fails.err == "The command '/bin/sh -c echo output; exit 3' returned a non-zero code: 3\n");
+    CHECK(r.isolab({"ps", "-aq"}).out.empty());
+    CHECK(count_entries(r.path() + "/images/configs") == configs);
+    CHECK(count_entries(r.path() + "/images/layers") == layers);  // the first RUN's layer went too
+    CHECK(r.isolab({"images", "-q", "bad"}).out.empty());
+
+    write(ctx + "/Dockerfile", "FROM busybox\nADD https://example.com/x.tar.gz /\n");
+    auto url = r.isolab({"build", ctx});
+    CHECK(url.code == 1);
+    CHECK(url.err.find("Dockerfile:2: ADD https://example.com/x.tar.gz: downloading from a URL is not supported") == 0);
+    write(ctx + "/Dockerfile", "FROM busybox\nCOPY ../../etc/passwd /x\n");
+    CHECK(r.isolab({"build", ctx}).err.find("forbidden path outside the build context") != std::string::npos);
+    write(ctx + "/Dockerfile", "FROM busybox\nCOPY missing.txt /x\n");
+    CHECK(r.isolab({"build", ctx}).err.find("file not found in build context") != std::string::npos);
+    CHECK(r.isolab({"build", r.path() + "/nope"}).err == "unable to prepare context: path \"" + r.path() + "/nope\" not found\n");
+    CHECK(r.isolab({"build", "-t", "Bad:Name", ctx}).code == 125);
+    CHECK(count_entries(r.path() + "/images/layers") == layers);
+}
+
+TEST_CASE("build: ADD unpacks a local tar; COPY --chown, globs and .dockerignore; ENTRYPOINT with CMD") {
+    TempRoot r;
+    if (!real_containers(r)) return;
+    std::string ctx = r.path() + "/ctx";
+    write(ctx + "/data/a.txt", "a\n");
+    write(ctx + "/data/b.txt", "b\n");
+    write(ctx + "/data/secret.key", "do not ship\n");
+    write(ctx + "/.dockerignore", "# keys stay home\n**/*.key\n");
+    REQUIRE(run_process({"/bin/tar", "-C", ctx + "/data", "-czf", ctx + "/pack.tar.gz", "a.txt"}).code == 0);
+    write(ctx + "/Dockerfile",
+          "FROM busybox\n"
+          "ADD pack.tar.gz /unpacked/\n"
+          "COPY --chown=nobody:nogroup data/*.txt /txt/\n"
+          "COPY data /all/\n"
+          "ENTRYPOINT [\"ls\"]\n"
+          "CMD [\"-n\", \"/txt\"]\n");
+    auto b = r.isolab({"build", "-t", "files", ctx});
+    INFO(b.out << b.err);
+    REQUIRE(b.code == 0);
+    CHECK(r.isolab({"run", "--rm", "files", "/unpacked"}).out == "a.txt\n");
+    auto owners = r.isolab({"run", "--rm", "files"}).out;  // ENTRYPOINT ls + CMD -n /txt
+    CHECK(owners.find("65534") != std::string::npos);
+    CHECK(owners.find("a.txt") != std::string::npos);
+    CHECK(r.isolab({"run", "--rm", "files", "/all"}).out == "a.txt\nb.txt\n");  // the key was ignored
+}
+
+TEST_CASE("save/load: an OCI archive round trip keeps every digest; skopeo and podman read it") {
+    TempRoot r;
+    if (!real_containers(r)) return;
+    std::string ctx = r.path() + "/ctx";
+    write(ctx + "/Dockerfile", "FROM busybox\nRUN echo saved > /saved.txt && rm /bin/vi\nCMD [\"cat\", \"/saved.txt\"]\n");
+    REQUIRE(r.isolab({"build", "-q", "-t", "keep:v1", ctx}).code == 0);
+    std::string id = r.isolab({"images", "-q", "--no-trunc", "keep:v1"}).out;
+    REQUIRE(!id.empty());
+    std::string tar = r.path() + "/keep.tar";
+    auto save = r.isolab({"save", "-o", tar, "keep:v1"});
+    INFO(save.err);
+    REQUIRE(save.code == 0);
+    CHECK(fs::file_size(tar) > 1000000);  // busybox is in it
+
+    REQUIRE(r.isolab({"rmi", "keep:v1"}).code == 0);
+    CHECK(r.isolab({"images", "-q", "keep:v1"}).out.empty());
+    auto load = r.isolab({"load", "-i", tar});
+    INFO(load.err);
+    CHECK(load.code == 0);
+    CHECK(load.out == "Loaded image: keep:v1\n");
+    CHECK(r.isolab({"images", "-q", "--no-trunc", "keep:v1"}).out == id);  // same config bytes, same id
+    CHECK(r.isolab({"run", "--rm", "keep:v1"}).out == "saved\n");
+    CHECK(r.isolab({"run", "--rm", "keep:v1", "ls", "/bin/vi"}).code != 0);  // the whiteout survived
+
+    // A damaged archive is refused, naming what is wrong, and adds nothing.
+    CHECK(r.isolab({"load", "-i", r.path() + "/nope.tar"}).code == 1);
+
+    if (!tool_exists("skopeo")) {
+        MESSAGE("SKIPPED (part): skopeo is not installed (apt-get install skopeo)");
+    } else {
+        auto sk = run_process({"skopeo", "inspect", "oci-archive:" + tar});
+        INFO(sk.err);
+        CHECK(sk.code == 0);
+        CHECK(sk.out.find("\"Layers\"") != std::string::npos);
+    }
+    if (!tool_exists("podman")) {
+        MESSAGE("SKIPPED (part): podman is not installed (apt-get install podman)");
+    } else {
+        std::string store = r.path() + "/podman";
+        std::vector<std::string> pm = {"podman", "--root", store + "/root", "--runroot", store + "/run",
+                                       "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+                                       "--events-backend", "file"};
+        auto with = [&](std::vector<std::string> tail) {
+            auto v = pm;
+            v.insert(v.end(), tail.begin(), tail.end());
+            return v;
+        };
+        auto pl = run_process(with({"load", "-i", tar}), {}, 120000);
+        INFO(pl.out << pl.err);
+        CHECK(pl.code == 0);
+        auto pi = run_process(with({"image", "inspect", "--format", "{{.Id}}", "keep:v1"}));
+        CHECK(pi.code == 0);
+        CHECK("sha256:" + trim_copy(pi.out) + "\n" == id);
+        run_process({"/bin/sh", "-c", "umount -R " + store + "/root/vfs 2>/dev/null; true"});
+        fs::remove_all(store);
+    }
+}
+
+TEST_CASE("build: the teaching images of assets/images build and behave as their README says") {
+    TempRoot r;
+    if (!real_containers(r)) return;
+    std::string assets = std::string(ISOLAB_SOURCE_DIR) + "/assets/images";
+    for (const char* name : {"web", "hello", "layers"}) {
+        auto b = r.isolab({"build", "-q", "-t", std::string("isolab/") + name, assets + "/" + name});
+        INFO(name << ": " << b.err);
+        CHECK(b.code == 0);
+    }
+    auto hello = r.isolab({"run", "--rm", "isolab/hello"});
+    CHECK(hello.out.find("Hello, world! / 안녕하세요, world!") == 0);
+    CHECK(hello.out.find("user nobody") != std::string::npos);
+    CHECK(r.isolab({"run", "--rm", "isolab/hello", "스터디"}).out.find("안녕하세요, 스터디!") != std::string::npos);
+    auto layers = r.isolab({"run", "--rm", "isolab/layers"});
+    CHECK(layers.out.find("deleted.txt") == std::string::npos);
+    CHECK(layers.out.find("changed in layer 3") != std::string::npos);
+    auto hist = r.isolab({"history", "isolab/layers"});
+    CHECK(hist.out.find("COPY notes/ /notes/") != std::string::npos);
+    auto web = r.isolab({"run", "--rm", "isolab/web", "cat", "/var/www/index.html"});
+    CHECK(web.out.find("Hello from IsoLab") != std::string::npos);
+}
