@@ -25,10 +25,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 # Every dependency is a Debian package (nothing third-party is vendored).
+# libarchive and the compression libraries it was built with are linked statically into `isolab`.
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
+          libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev
           busybox-static iproute2 procps util-linux qemu-system-x86)
 if [ "$mode" = test ]; then
-  packages+=(runc hyperfine)   # the peers the benchmark compares against, and its timer
+  # runc: the peer the benchmark compares against and the OCI runtime the bundle tests run;
+  # skopeo and podman: real tools that must read the archives `isolab save` writes;
+  # clang with libFuzzer: the Dockerfile parser's fuzz target.
+  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -51,6 +56,14 @@ ln -sf "$here/build/isolab" /usr/local/bin/isolab
 echo "==> base image busybox (from Debian's busybox-static)"
 build/isolab images >/dev/null
 
+echo "==> teaching images (assets/images, built from busybox)"
+for dir in assets/images/*/; do
+  name="isolab/$(basename "$dir")"
+  if ! out=$(build/isolab build -q -t "$name" "$dir" 2>&1); then
+    echo "setup.sh: could not build $name: $out" >&2
+  fi
+done
+
 echo "==> guest kernel and initramfs for the VM side (from Debian's cloud kernel package)"
 # Shared by every state root (vm_manager looks in /var/lib/isolab/guest last).
 if ! bash tools/guest/prepare.sh /var/lib/isolab; then
@@ -70,6 +83,11 @@ case "$mode" in
     if [ $rc -ne 0 ]; then cat "$log"; fi
     grep -E "SKIPPED" "$log" | sed 's/^[0-9]*: //' || true
     grep -E "^[0-9]+: \[doctest\] (test cases|assertions)|tests passed|tests failed" "$log" | sed 's/^[0-9]*: //'
+    echo "==> fuzzing the Dockerfile parser for ${ISOLAB_FUZZ_SECONDS:-60} s (tests/fuzz/README.md)"
+    if ! bash tests/fuzz/run.sh "${ISOLAB_FUZZ_SECONDS:-60}"; then
+      echo "setup.sh: the fuzzer found a crash (see above)" >&2
+      rc=1
+    fi
     exit $rc
     ;;
   run)

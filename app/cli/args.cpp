@@ -708,6 +708,10 @@ const FlagDef kContainerFlags[] = {
          st.cmd.spec.auto_remove = on(v);
          return ok();
      }},
+    {"runtime", 0, FlagType::String, "Runtime to use for this container (isolab, or runc when installed)", FLAG_APPLY {
+         st.cmd.spec.runtime = v == "isolab" ? "" : v;
+         return ok();
+     }},
     {"stop-signal", 0, FlagType::String, "Signal to stop the container", FLAG_APPLY {
          st.cmd.spec.stop_signal = v;
          return ok();

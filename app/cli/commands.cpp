@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -314,17 +315,45 @@ int for_each_ref(const Command& c, std::ostream& out, std::ostream& err, Fn fn) 
     return rc;
 }
 
+// `docker image inspect`: Docker's shape, plus where IsoLab keeps each layer (for learners who
+// want to look at the directories).
+json image_inspect_json(const Image& img) {
+    const json& cfg = img.config;
+    int64_t bytes = 0;
+    for (const auto& l : img.layer_dirs) bytes += ImageStore::layer_size(l);
+    std::string comment;
+    for (const auto& h : cfg.value("history", json::array())) comment = h.value("comment", comment);
+    return {{"Id", img.id},
+            {"RepoTags", img.repo_tags},
+            {"RepoDigests", json::array()},
+            {"Parent", ""},
+            {"Comment", comment},
+            {"Created", cfg.value("created", "")},
+            {"Author", cfg.value("author", "")},
+            {"Config", cfg.value("config", json::object())},
+            {"Architecture", cfg.value("architecture", "amd64")},
+            {"Os", cfg.value("os", "linux")},
+            {"Size", bytes},
+            {"RootFS", {{"Type", "layers"}, {"Layers", cfg.contains("rootfs") ? cfg["rootfs"].value("diff_ids", json::array()) : json::array()}}},
+            {"IsoLab", {{"LayerDirs", img.layer_dirs}, {"History", cfg.value("history", json::array())}}}};
+}
+
 int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     json arr = json::array();
     int rc = 0;
     for (const auto& ref : c.args) {
-        auto rec = e.inspect(ref);
-        if (!rec) {
-            rc = 1;
-            err << "Error: No such object: " << ref << "\n";
-            continue;
-        }
-        arr.push_back(inspect_json(*rec));
+        if (c.inspect_type != "image")
+            if (auto rec = e.inspect(ref)) {
+                arr.push_back(inspect_json(*rec));
+                continue;
+            }
+        if (c.inspect_type != "container")
+            if (auto img = e.images().resolve(ref); img && img->id != "scratch") {
+                arr.push_back(image_inspect_json(*img));
+                continue;
+            }
+        rc = 1;
+        err << "Error: No such " << (c.inspect_type.empty() ? "object" : c.inspect_type) << ": " << ref << "\n";
     }
     if (!c.format.empty()) {
         for (const auto& o : arr) out << render_format(c.format, o) << "\n";
@@ -427,9 +456,11 @@ int cmd_load(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
     }
     std::vector<std::string> added;
     int rc = 0;
+    std::set<std::string> moved;  // a layer shared by two images is staged once
     for (auto& img : *loaded) {
         bool ok = true;
         for (const auto& dir : img.layer_dirs) {
+            if (!moved.insert(dir).second) continue;
             auto id = e.images().add_layer(dir, true);
             if (!id) {
                 rc = fail(err, id.error());

@@ -629,10 +629,14 @@ Status Builder::step(const Instruction& in) {
     if (in.kind == Kind::From) return step_from(in);
     if (in.kind == Kind::Arg && !have_stage_) {
         auto& [name, def] = in.pairs.at(0);
-        std::string value = def;
+        std::string value;
         if (auto it = build_args_.find(name); it != build_args_.end()) {
             value = it->second;
             used_args_.insert(name);
+        } else if (in.has_default) {
+            auto v = dockerfile::expand(def, global_args_, file_.escape);
+            if (!v) return step_error(in, name_, v.error().message);
+            value = *v;
         }
         global_args_[name] = value;
         say(" ---> (ARG " + name + " for FROM)");
@@ -756,7 +760,12 @@ Status apply_changes(json& settings, const std::vector<std::string>& changes) {
     for (const auto& change : changes) {
         // Each change is one Dockerfile line; line 2 after a FROM the parser requires.
         auto parsed = dockerfile::parse("FROM scratch\n" + change + "\n", "change");
-        if (!parsed) return make_error("dockerfile parse error in --change \"" + change + "\": " + parsed.error().message, 125);
+        if (!parsed) {
+            // "change:2: VOLUME is not supported by IsoLab" → the part after the line number.
+            std::string why = parsed.error().message;
+            if (why.rfind("change:", 0) == 0 && why.find(": ") != std::string::npos) why = why.substr(why.find(": ") + 2);
+            return make_error("dockerfile parse error in --change \"" + change + "\": " + why, 125);
+        }
         for (size_t i = 1; i < parsed->instructions.size(); ++i) {
             const auto& in = parsed->instructions[i];
             switch (in.kind) {

@@ -46,7 +46,8 @@ json to_json(const ContainerSpec& s) {
               {"publish_all", s.publish_all},
               {"labels", s.labels},
               {"stop_timeout", s.stop_timeout},
-              {"stop_signal", s.stop_signal}};
+              {"stop_signal", s.stop_signal},
+              {"runtime", s.runtime}};
     if (s.entrypoint) j["entrypoint"] = *s.entrypoint;
     return j;
 }
@@ -79,6 +80,7 @@ ContainerSpec spec_from_json(const json& j) {
     s.labels = j.value("labels", std::map<std::string, std::string>{});
     s.stop_timeout = j.value("stop_timeout", -1);
     s.stop_signal = j.value("stop_signal", "");
+    s.runtime = j.value("runtime", "");
     return s;
 }
 
@@ -216,6 +218,7 @@ json inspect_json(const ContainerRecord& r) {
           {"PidsLimit", r.spec.pids_limit > 0 ? json(r.spec.pids_limit) : json(nullptr)},
           {"NanoCpus", r.spec.nano_cpus},
           {"AutoRemove", r.spec.auto_remove},
+          {"Runtime", r.spec.runtime.empty() ? "isolab" : r.spec.runtime},
           {"NetworkMode", r.spec.network == "default" ? "bridge" : r.spec.network},
           {"RestartPolicy", {{"Name", restart_name(r.spec.restart.kind)},
                              {"MaximumRetryCount", r.spec.restart.max_retries}}}}},

@@ -245,6 +245,18 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     }
     if (spec.memory_bytes != 0 && spec.memory_bytes < 6 * 1024 * 1024)
         return make_error("Minimum memory limit allowed is 6MB", 125);
+    if (!spec.runtime.empty()) {
+        // Docker's wording for a runtime it does not know; then what runc needs here.
+        if (spec.runtime != "runc")
+            return make_error("unknown or invalid runtime name: " + spec.runtime + " (IsoLab knows `isolab` and `runc`)", 125);
+        if (runc_binary().empty())
+            return make_error("unknown or invalid runtime name: runc (it is not installed: apt-get install runc)", 125);
+        if (runtime_->name() != "namespaces")
+            return make_error("--runtime runc needs the root namespace backend; this one is " + runtime_->name(), 125);
+        if (spec.tty) return make_error("--runtime runc with -t is not supported by IsoLab yet: leave out -t", 125);
+        if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy")
+            return make_error("--runtime runc needs overlayfs (ISOLAB_ROOTFS=copy is set)", 125);
+    }
     Result<Image> image = prebuilt ? Result<Image>(*prebuilt) : images_.resolve(spec.image);
     if (!image) return image.error();
 

@@ -46,6 +46,7 @@ struct ContainerSpec {
     std::map<std::string, std::string> labels;
     int stop_timeout = -1;                   // --stop-timeout; -1 = 10 s
     std::string stop_signal;                 // "" = SIGTERM
+    std::string runtime;                     // "" = IsoLab's own; "runc" = Debian's runc (--runtime)
 };
 
 }  // namespace isolab

@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +32,8 @@
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/init.hpp"
+#include "sim/runtime/oci_spec.hpp"
+#include "sim/runtime/runtime.hpp"
 
 namespace isolab {
 
@@ -61,6 +66,10 @@ private:
     // One run of the container's PID 1, from clone to its exit. Returns false when it could not be
     // started (the error is reported to the CLI on the first run, logged on later ones).
     bool start_once(bool first);
+    // start_once for `--runtime runc`: Debian's runc runs the container from an OCI bundle
+    // (config.json made by make_oci_config, root = the overlay mounted here); runc create, then
+    // runc start when the container may run. The stdio ends are the container's.
+    bool start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, UniqueFd& child_err);
     int event_loop();  // returns the wait status of PID 1
     void handle_output(int fd, const char* stream);
     void flush_partial();
@@ -87,6 +96,7 @@ private:
     int64_t oom_before_ = 0;
     std::string partial_[2];
     double run_started_ms_ = 0;
+    bool runc_rootfs_mounted_ = false;
 };
 
 Result<ContainerRecord> Monitor::update(const std::function<void(ContainerRecord&)>& fn) {
@@ -247,6 +257,7 @@ bool Monitor::start_once(bool first) {
             child_err.reset(p[1]);
         }
     }
+    if (rec_.spec.runtime == "runc") return start_runc(first, child_in, child_out, child_err);
     int go[2], rep[2];
     if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(rep, O_CLOEXEC) != 0) {
         sync_report({{"status", "error"}, {"exit_code", 125}, {"message", "pipe: " + std::string(std::strerror(errno))}});
@@ -450,6 +461,190 @@ bool Monitor::start_once(bool first) {
     return true;
 }
 
+namespace {
+
+// Runs runc with the given stdio (-1 = /dev/null) and waits for it. Signals are reset in the
+// child: the monitor blocks SIGCHLD and ignores SIGTERM, which an exec would pass on to runc and
+// from it to the container's process.
+int run_runc(const std::vector<std::string>& argv, int in, int out, int err) {
+    pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        ::sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) ::signal(sig, SIG_DFL);
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(in >= 0 ? in : null, 0);
+        ::dup2(out >= 0 ? out : null, 1);
+        ::dup2(err >= 0 ? err : null, 2);
+        std::vector<char*> av;
+        for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+        av.push_back(nullptr);
+        ::execv(av[0], av.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The last error runc logged (--log-format json: one object per line, "msg" and "level").
+std::string runc_error(const std::string& log_path) {
+    auto text = read_file(log_path);
+    std::string msg;
+    if (!text) return "runc failed (no log)";
+    std::istringstream in(*text);
+    for (std::string line; std::getline(in, line);) {
+        auto j = json::parse(line, nullptr, false);
+        if (!j.is_discarded() && j.value("level", "") == "error") msg = j.value("msg", msg);
+    }
+    return msg.empty() ? "runc failed" : msg;
+}
+
+// Docker's exit codes for a process that cannot be started: 127 not found, 126 not executable.
+int runc_exit_code(const std::string& msg) {
+    if (msg.find("executable file not found") != std::string::npos ||
+        msg.find("no such file or directory") != std::string::npos)
+        return 127;
+    if (msg.find("permission denied") != std::string::npos) return 126;
+    return 125;
+}
+
+// The cgroup directories runc put PID in, read from /proc/PID/cgroup (v1: the hierarchies IsoLab
+// uses; v2: the one unified directory), so pause, OOM counting and cleanup work as for IsoLab's
+// own containers.
+std::vector<std::string> cgroup_dirs_of(pid_t pid) {
+    auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+    std::vector<std::string> v1, v2;
+    if (!text) return {};
+    std::istringstream in(*text);
+    for (std::string line; std::getline(in, line);) {
+        size_t a = line.find(':'), b = line.find(':', a + 1);
+        if (a == std::string::npos || b == std::string::npos) continue;
+        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+        if (controllers.empty()) {
+            v2.push_back("/sys/fs/cgroup" + (path == "/" ? "" : path));
+            continue;
+        }
+        std::istringstream cs(controllers);
+        for (std::string c; std::getline(cs, c, ',');)
+            if (c == "memory" || c == "pids" || c == "cpu" || c == "cpuacct" || c == "freezer")
+                v1.push_back("/sys/fs/cgroup/" + c + path);
+    }
+    return v1.empty() ? v2 : v1;
+}
+
+}  // namespace
+
+bool Monitor::start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, UniqueFd& child_err) {
+    const std::string dir = store_.container_dir(id_);
+    const std::string bundle = dir + "/bundle";
+    const std::string state = runc_state_dir(store_.root());
+    const std::string runc = runc_binary();
+    auto fail = [&](int code, const std::string& msg) {
+        if (first) sync_report({{"status", "error"}, {"exit_code", code}, {"message", msg}});
+        else log_line("stderr", msg + "\n");
+        return false;
+    };
+    if (runc.empty()) return fail(125, "runc is not installed (apt-get install runc)");
+    run_started_ms_ = monotonic_ms();
+    std::vector<RuntimeStep> steps;
+    double t = monotonic_ms();
+    if (!runc_rootfs_mounted_) {
+        std::string lower;
+        for (auto it = rec_.layers.rbegin(); it != rec_.layers.rend(); ++it) lower += (lower.empty() ? "" : ":") + *it;
+        if (lower.empty()) {
+            lower = dir + "/empty";
+            (void)make_dirs(lower);
+        }
+        std::string opts = "lowerdir=" + lower + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
+        if (::mount("overlay", (dir + "/merged").c_str(), "overlay", 0, opts.c_str()) != 0)
+            return fail(125, "mount overlay on `" + dir + "/merged`: " + std::strerror(errno));
+        runc_rootfs_mounted_ = true;
+    }
+    auto cfg = oci::make_oci_config(rec_, false, dir, dir + "/merged");
+    if (!cfg) return fail(125, cfg.error().message);
+    (*cfg)["root"] = {{"path", dir + "/merged"}, {"readonly", false}};
+    (*cfg)["linux"]["cgroupsPath"] = "/" + (rec_.cgroup_name.empty() ? "isolab-runc/" + id_ : rec_.cgroup_name);
+    if (auto st = make_dirs(bundle); !st) return fail(125, st.error().message);
+    if (auto st = write_file_atomic(bundle + "/config.json", cfg->dump(2) + "\n"); !st) return fail(125, st.error().message);
+    steps.push_back({"bundle", monotonic_ms() - t, "config.json + overlay root for runc"});
+
+    runc_delete(store_.root(), id_);  // what a previous run (a policy restart) left behind
+    const std::string pid_file = bundle + "/runc.pid", log = bundle + "/runc.log";
+    ::unlink(pid_file.c_str());
+    ::unlink(log.c_str());
+    t = monotonic_ms();
+    int rc = run_runc({runc, "--root", state, "--log", log, "--log-format", "json", "create", "--bundle", bundle,
+                       "--pid-file", pid_file, id_},
+                      child_in.get(), child_out.get(), child_err.get());
+    child_in.reset();
+    child_out.reset();
+    child_err.reset();
+    if (rc != 0) {
+        std::string msg = runc_error(log);
+        runc_delete(store_.root(), id_);
+        return fail(runc_exit_code(msg), "OCI runtime create failed: " + msg);
+    }
+    steps.push_back({"runc create", monotonic_ms() - t, "namespaces, mounts, cgroup, capabilities, seccomp (by runc)"});
+    auto pid_text = read_file(pid_file);
+    pid_t pid = pid_text ? static_cast<pid_t>(std::atoi(pid_text->c_str())) : 0;
+    if (pid <= 0) {
+        runc_delete(store_.root(), id_);
+        return fail(125, "runc create wrote no pid file");
+    }
+    std::vector<std::string> cg_paths = cgroup_dirs_of(pid);
+    auto jsteps = [&]() {
+        std::vector<json> j;
+        for (const auto& st : steps) j.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
+        return j;
+    };
+    auto start = [&]() -> bool {
+        double t0 = monotonic_ms();
+        int r = run_runc({runc, "--root", state, "--log", log, "--log-format", "json", "start", id_}, -1, -1, -1);
+        steps.push_back({"runc start", monotonic_ms() - t0, rec_.path_args.empty() ? "" : rec_.path_args[0]});
+        return r == 0;
+    };
+    if (attach_ && first) {
+        sync_report({{"status", "ready"}, {"pid", pid}, {"steps", jsteps()}, {"monitor_pid", ::getpid()},
+                     {"cgroup_paths", cg_paths}});
+        if (!wait_for_first_client(30000) || !start()) {
+            if (!clients_.empty()) broadcast(FrameType::Error, "OCI runtime start failed: " + runc_error(log));
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            runc_delete(store_.root(), id_);
+            return false;
+        }
+    } else {
+        if (!start()) {
+            std::string msg = runc_error(log);
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            runc_delete(store_.root(), id_);
+            return fail(runc_exit_code(msg), "OCI runtime start failed: " + msg);
+        }
+        if (first)
+            sync_report({{"status", "running"}, {"pid", pid}, {"steps", jsteps()}, {"monitor_pid", ::getpid()},
+                         {"cgroup_paths", cg_paths}});
+    }
+    child_ = pid;
+    if (!first) {
+        (void)update([&](ContainerRecord& r) {
+            auto tr = container_transition(r.state, ContainerAction::RestartFired, {r.name, r.id});
+            if (tr) r.state = tr->to;
+            r.pid = pid;
+            r.pid_start_time = process_start_time(pid);
+            r.started_at = now_rfc3339();
+            r.steps = steps;
+            r.cgroup_paths = cg_paths;
+        });
+        store_.append_event("start", {{"id", id_}, {"name", rec_.name}, {"restart", true}});
+    }
+    return true;
+}
+
 int Monitor::event_loop() {
     bool child_done = false;
     int status = 0;
@@ -550,7 +745,19 @@ int Monitor::run() {
     ::chmod(sock_path.c_str(), 0600);
     if (socket_dir_fd_ >= 0) ::close(socket_dir_fd_);
 
-    if (!rec_.cgroup_name.empty()) {
+    if (rec_.spec.runtime == "runc") {
+        // runc's container init is reparented to us when `runc create` exits: as a subreaper we
+        // can wait for it like for our own PID 1.
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        // The container's root (an overlay) is mounted in the monitor's own mount namespace: it
+        // goes away with the monitor, whatever happens to it, and never shows on the host.
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            sync_report({{"status", "error"}, {"exit_code", 125},
+                         {"message", std::string("monitor mount namespace: ") + std::strerror(errno)}});
+            ::unlink(sock_path.c_str());
+            return 1;
+        }
+    } else if (!rec_.cgroup_name.empty()) {
         CgroupLimits limits;
         limits.memory_bytes = rec_.spec.memory_bytes;
         limits.pids_limit = rec_.spec.pids_limit;
@@ -575,6 +782,9 @@ int Monitor::run() {
         first = false;
         int status = event_loop();
         code = exit_code_of(status);
+        // runc's state and cgroup go before the exit is recorded: whoever sees the container
+        // stopped sees nothing of runc's left.
+        if (rec_.spec.runtime == "runc") runc_delete(store_.root(), id_);
         double ran_ms = monotonic_ms() - run_started_ms_;
         bool oom = false;
         if (cgroup_) {
@@ -642,6 +852,7 @@ int Monitor::run() {
         broadcast(FrameType::Exit, "127");
         if (cgroup_) (void)cgroup_->destroy();
     }
+    if (runc_rootfs_mounted_) ::umount2((dir + "/merged").c_str(), MNT_DETACH);
     if (code != -1 && rec_.spec.auto_remove) {
         auto lock = store_.lock_global();
         (void)remove_tree(store_.container_dir(id_));

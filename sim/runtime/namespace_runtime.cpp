@@ -36,6 +36,29 @@ namespace isolab {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+std::string runc_binary() {
+    if (const char* r = std::getenv("ISOLAB_RUNC"); r && *r) return ::access(r, X_OK) == 0 ? r : "";
+    for (const char* p : {"/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"})
+        if (::access(p, X_OK) == 0) return p;
+    return "";
+}
+
+void runc_delete(const std::string& root, const std::string& id) {
+    std::string runc = runc_binary();
+    if (runc.empty() || !path_exists(runc_state_dir(root) + "/" + id)) return;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        std::string state = runc_state_dir(root);
+        ::execl(runc.c_str(), "runc", "--root", state.c_str(), "delete", "--force", id.c_str(), nullptr);
+        ::_exit(127);
+    }
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+}
+
 std::string monitor_binary() {
     if (const char* m = std::getenv("ISOLAB_MONITOR"); m && *m) return m;
     char buf[4096];
@@ -191,11 +214,13 @@ public:
             (void)cg->kill_all(SIGKILL);
             (void)cg->destroy();
         }
+        if (rec.spec.runtime == "runc") runc_delete(store.root(), rec.id);
         ::unlink((store.container_dir(rec.id) + "/attach.sock").c_str());
     }
 
     Status destroy(const Store& store, const ContainerRecord& rec) override {
         if (auto cg = cgroup_of(rec); cg) (void)cg->destroy();
+        if (rec.spec.runtime == "runc") runc_delete(store.root(), rec.id);
         return remove_tree(store.container_dir(rec.id));
     }
 

@@ -61,4 +61,13 @@ std::unique_ptr<Runtime> make_simulated_runtime(const std::string& state_root);
 // The path of the isolab-monitor binary: $ISOLAB_MONITOR, else next to /proc/self/exe.
 std::string monitor_binary();
 
+// Debian's runc, for containers made with `--runtime runc`: $ISOLAB_RUNC, else the first of
+// /usr/sbin/runc, /usr/bin/runc, /usr/local/sbin/runc, /usr/local/bin/runc; "" when none.
+std::string runc_binary();
+// runc keeps its state per IsoLab state root: ROOT/runc.
+inline std::string runc_state_dir(const std::string& root) { return root + "/runc"; }
+// `runc delete --force ID`: removes what runc still holds for the container (its state
+// directory, its cgroup); quiet, and harmless when runc has nothing.
+void runc_delete(const std::string& root, const std::string& id);
+
 }  // namespace isolab

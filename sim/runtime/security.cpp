@@ -148,7 +148,9 @@ Status set_sets(const std::vector<cap_value_t>& keep) {
     std::unique_ptr<std::remove_pointer_t<cap_t>, int (*)(void*)> caps(cap_init(), cap_free);
     if (!caps) return errno_error("capabilities: allocate a capability set", errno);
     if (!keep.empty()) {
-        for (cap_flag_t set : {CAP_PERMITTED, CAP_EFFECTIVE, CAP_INHERITABLE}) {
+        // The inheritable set stays empty, as in Docker since 20.10.14 and runc: a non-empty one
+        // lets a program with inheritable file capabilities gain them (CVE-2022-24769).
+        for (cap_flag_t set : {CAP_PERMITTED, CAP_EFFECTIVE}) {
             if (cap_set_flag(caps.get(), set, static_cast<int>(keep.size()), keep.data(), CAP_SET) != 0)
                 return errno_error("capabilities: build the capability set", errno);
         }

@@ -41,8 +41,9 @@ namespace isolab::security {
 const std::vector<std::string>& docker_default_capabilities();
 
 // Leaves the process with exactly `keep`: every other capability is dropped from the bounding
-// set (0..the kernel's last cap, from /proc/sys/kernel/cap_last_cap); permitted, effective and
-// inheritable become `keep`; the ambient set is cleared. Names are "CAP_" + the kernel's name in
+// set (0..the kernel's last cap, from /proc/sys/kernel/cap_last_cap); permitted and effective
+// become `keep`; inheritable and ambient are cleared (an inheritable set lets file capabilities
+// be gained: CVE-2022-24769, Docker leaves it empty too). Names are "CAP_" + the kernel's name in
 // capital letters. All names are checked before anything changes: an unknown name, or one this
 // kernel does not have, is an Error naming it and leaves the process untouched.
 // Requires CAP_SETPCAP (to drop bounding capabilities) and every capability in `keep` in the

@@ -273,3 +273,37 @@ TEST_CASE("build: the teaching images of assets/images build and behave as their
     auto web = r.isolab({"run", "--rm", "isolab/web", "cat", "/var/www/index.html"});
     CHECK(web.out.find("Hello from IsoLab") != std::string::npos);
 }
+
+TEST_CASE("--runtime runc: the engine hands Debian's runc a bundle; same container, same lifecycle") {
+    TempRoot r;
+    if (!real_containers(r)) return;
+    if (!tool_exists("runc")) {
+        MESSAGE("SKIPPED: runc is not installed (apt-get install runc)");
+        return;
+    }
+    const std::string probe = "id; ls /; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; cat /proc/1/cmdline; echo; mount | grep -c ' / '";
+    auto own = r.isolab({"run", "--rm", "busybox", "sh", "-c", probe});
+    auto runc = r.isolab({"run", "--rm", "--runtime", "runc", "busybox", "sh", "-c", probe});
+    INFO(runc.err);
+    REQUIRE(runc.code == 0);
+    CHECK(runc.out == own.out);  // same user, root, capabilities, no_new_privs, seccomp, PID 1
+    CHECK(r.isolab({"run", "--rm", "--runtime", "runc", "busybox", "sh", "-c", "exit 7"}).code == 7);
+    CHECK(r.isolab({"run", "--runtime", "nope", "busybox", "true"}).err.find("unknown or invalid runtime name: nope") != std::string::npos);
+    auto missing = r.isolab({"run", "--rm", "--runtime", "runc", "busybox", "nosuchcmd"});
+    CHECK(missing.code == 127);
+
+    REQUIRE(r.isolab({"run", "-d", "--name", "viarunc", "--runtime", "runc", "busybox", "sleep", "60"}).code == 0);
+    CHECK(r.isolab({"inspect", "-f", "{{.HostConfig.Runtime}}", "viarunc"}).out == "runc\n");
+    CHECK(r.isolab({"exec", "viarunc", "cat", "/proc/1/cmdline"}).out == std::string("sleep\0" "60\0", 9));
+    CHECK(r.isolab({"pause", "viarunc"}).code == 0);
+    CHECK(r.isolab({"ps", "--format", "{{.Status}}"}).out.find("Paused") != std::string::npos);
+    CHECK(r.isolab({"unpause", "viarunc"}).code == 0);
+    std::string id = r.id_of("viarunc");
+    CHECK(fs::exists(r.path() + "/runc/" + id));
+    auto stop = r.isolab({"stop", "-t", "1", "viarunc"});
+    CHECK(stop.code == 0);
+    CHECK(r.isolab({"inspect", "-f", "{{.State.ExitCode}}", "viarunc"}).out == "137\n");
+    CHECK(!fs::exists(r.path() + "/runc/" + id));  // runc's state went with the container's exit
+    CHECK(r.isolab({"rm", "viarunc"}).code == 0);
+    CHECK(!mounts_mention(id));
+}

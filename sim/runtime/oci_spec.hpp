@@ -1,0 +1,160 @@
+// OCI runtime-spec bundles (opencontainers/runtime-spec config.md, config-linux.md): the typed
+// subset of config.json that IsoLab's OCI runtime honours, a validating parser, and the reverse
+// direction — the config.json Docker's engine would hand runc for an IsoLab container.
+//
+// Parsing contract. Every field the spec marks REQUIRED on Linux is checked, each with a one-line
+// error naming it ("config.json: process.cwd must be an absolute path"). Fields IsoLab does not
+// implement (hooks, linux.intelRdt, an apparmorProfile or selinuxLabel that is set, a time
+// namespace, linux.personality, a seccomp listenerPath, ...) are errors naming the field and
+// saying it is not supported: a bundle is never run with part of its configuration silently
+// dropped. Keys the spec does not define are allowed, as config.md requires.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/result.hpp"
+#include "sim/engine/container.hpp"
+
+namespace isolab {
+
+class Store;
+
+namespace oci {
+
+struct Mount {
+    std::string destination;           // absolute, inside the container
+    std::string type;                  // "" for a bind mount given only by options
+    std::string source;                // relative sources are relative to the bundle (made absolute)
+    std::vector<std::string> options;  // fstab-style words: ro, nosuid, rbind, mode=755, ...
+};
+
+struct IdMapping {
+    uint32_t container_id = 0;
+    uint32_t host_id = 0;
+    uint32_t size = 0;
+};
+
+struct Rlimit {
+    std::string type;  // "RLIMIT_NOFILE"
+    int resource = 0;  // RLIMIT_NOFILE
+    uint64_t soft = 0, hard = 0;
+};
+
+struct Namespace {
+    std::string type;  // pid network mount ipc uts user cgroup
+    std::string path;  // "" = create a new one; else setns(2) into this file
+};
+
+struct DeviceRule {  // linux.resources.devices[]
+    bool allow = false;
+    std::string type = "a";  // a | c | b
+    int64_t major = -1, minor = -1;  // -1 = any (*)
+    std::string access = "rwm";
+};
+
+struct Device {  // linux.devices[]: nodes created in the container's /dev
+    std::string path;
+    char type = 'c';  // c | b | u | p
+    int64_t major = 0, minor = 0;
+    std::optional<uint32_t> file_mode;
+    std::optional<uint32_t> uid, gid;
+};
+
+struct Capabilities {
+    std::vector<std::string> bounding, effective, permitted, inheritable, ambient;
+};
+
+struct Process {
+    bool terminal = false;
+    uint32_t console_height = 0, console_width = 0;  // process.consoleSize, 0 = leave as is
+    uint32_t uid = 0, gid = 0;
+    std::optional<uint32_t> umask;
+    std::vector<uint32_t> additional_gids;
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string cwd = "/";
+    Capabilities capabilities;  // absent = all sets empty (the spec's default)
+    std::vector<Rlimit> rlimits;
+    bool no_new_privileges = false;
+    std::optional<int> oom_score_adj;
+};
+
+struct Resources {
+    std::optional<int64_t> memory_limit;  // bytes; -1 = unlimited
+    std::optional<int64_t> pids_limit;    // -1 or 0 = unlimited
+    std::optional<int64_t> cpu_quota;     // µs per period; -1 = unlimited
+    std::optional<uint64_t> cpu_period;   // µs
+    std::vector<DeviceRule> devices;
+};
+
+struct OciSpec {
+    std::string oci_version;
+    std::string bundle;     // absolute bundle directory
+    std::string root_path;  // absolute (root.path resolved against the bundle)
+    bool root_readonly = false;
+    bool has_process = false;
+    Process process;
+    std::string hostname;
+    std::string domainname;
+    std::vector<Mount> mounts;
+    std::vector<Namespace> namespaces;
+    std::vector<IdMapping> uid_mappings, gid_mappings;
+    Resources resources;
+    std::vector<Device> devices;
+    std::vector<std::string> masked_paths, readonly_paths;
+    nlohmann::json seccomp;  // null when absent; validated shape of linux.seccomp
+    std::map<std::string, std::string> sysctl;
+    std::string rootfs_propagation;  // "" | private | rprivate | slave | rslave | shared | ...
+    std::string cgroups_path;        // "" = the runtime picks one
+    std::map<std::string, std::string> annotations;
+
+    const Namespace* find_namespace(const std::string& type) const;
+    bool has_namespace(const std::string& type) const { return find_namespace(type) != nullptr; }
+};
+
+// Parses and validates config.json text. BUNDLE_DIR resolves a relative root.path and relative
+// bind sources; it need not exist (unit tests). Errors start with "config.json: " and have exit
+// code 1.
+Result<OciSpec> parse_oci_spec(const std::string& json_text, const std::string& bundle_dir);
+
+// The mount(2) flags and data string for an OCI mount's option words (fstab words, as runc's
+// parseMountOptions reads them). Propagation words (private, rslave, ...) go to `propagation`;
+// "bind"/"rbind" set MS_BIND (| MS_REC). Unknown words are passed on in `data` (file-system
+// specific, e.g. mode=755, size=65536k, newinstance).
+struct MountFlags {
+    unsigned long flags = 0;        // MS_RDONLY | MS_NOSUID | ...
+    unsigned long clear = 0;        // flags a word explicitly clears (rw, suid, dev, exec, ...)
+    std::vector<unsigned long> propagation;  // MS_PRIVATE | MS_REC, ...
+    std::string data;               // "mode=755,size=65536k"
+    bool bind = false;
+    bool recursive = false;
+};
+MountFlags parse_mount_options(const std::vector<std::string>& options);
+
+// "RLIMIT_NOFILE" → RLIMIT_NOFILE; -1 when unknown.
+int rlimit_from_name(const std::string& name);
+
+// The config.json Docker's engine would hand runc for REC (moby oci/defaults.go + the record's
+// spec). CONTAINER_DIR is ROOT/containers/ID (its hostname, hosts and resolv.conf become bind
+// mounts); ROOTFS is where the container's /etc/passwd and /etc/group are read to turn a user
+// name into numbers ("" = look through the container's writable layer and image layers).
+// A user that cannot be resolved is an error, as it would be at `docker start`.
+Result<nlohmann::json> make_oci_config(const ContainerRecord& rec, bool rootless,
+                                       const std::string& container_dir, const std::string& rootfs = "");
+
+// Writes DIR/config.json and DIR/rootfs (a copy of the container's merged file system: its image
+// layers with its writable layer on top, or its copied root). DIR must not exist or be empty; on
+// failure nothing is left behind. Needs mount privileges for overlay-mode containers (the copy is
+// taken through a read-only overlay mounted in a private mount namespace).
+Status write_bundle(const Store& store, const ContainerRecord& rec, const std::string& dir, bool rootless);
+
+}  // namespace oci
+}  // namespace isolab
