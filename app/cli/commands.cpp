@@ -516,7 +516,11 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     }
     // The OCI runtime side has its own state (like runc's /run/runc) and needs no engine.
     if (c.verb == "runtime") return run_runtime_command(c.rest);
-    if (c.verb == "bundle") return run_bundle_command(c.rest);
+    if (c.verb == "bundle") {
+        auto a = c.rest;  // the global --root names the state root the container lives in
+        if (!c.global_root.empty()) a.insert(a.begin(), {"--root", c.global_root});
+        return run_bundle_command(a);
+    }
     if (c.verb == "gui") {
         err << "The IsoLab window is not built yet in this version (planned: issue 6).\n"
                "Try the terminal: `isolab run -it busybox sh`, or `isolab doctor`.\n";
