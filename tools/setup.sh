@@ -27,7 +27,7 @@ cd "$here"
 # Every dependency is a Debian package (nothing third-party is vendored).
 # libarchive and the compression libraries it was built with are linked statically into `isolab`.
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
-          libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev
+          libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
           busybox-static iproute2 procps util-linux qemu-system-x86)
 if [ "$mode" = test ]; then
   # runc: the peer the benchmark compares against and the OCI runtime the bundle tests run;

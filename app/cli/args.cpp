@@ -1295,6 +1295,7 @@ const std::vector<VerbDef>& verbs() {
         make_group("network", "COMMAND", "Manage networks"),
         make_group("lesson", "COMMAND", "Check and list lessons"),
         make_group("runtime", "COMMAND", "Run OCI bundles: the OCI runtime command line (create, start, state, kill, delete)"),
+        make_group("system", "COMMAND", "Manage IsoLab itself (system reset: start over)"),
         make_group("bundle", "CONTAINER DIR", "Write a container's OCI runtime bundle (config.json + rootfs), what Docker hands to runc"),
         make_group("container", "COMMAND", "Manage containers"),
         make_group("image", "COMMAND", "Manage images"),
@@ -1390,7 +1391,7 @@ std::string top_level_usage() {
     const char* common[] = {"run", "exec", "ps", "build", "images", "gui", "race", "doctor"};
     for (const char* name : common) out += row(name, find_verb(name)->summary);
     out += "\nManagement Commands:\n";
-    const char* groups[] = {"container", "image", "lesson", "network", "runtime", "vm"};
+    const char* groups[] = {"container", "image", "lesson", "network", "runtime", "system", "vm"};
     for (const char* name : groups) out += row(name, find_verb(name)->summary);
     out += "\nCommands:\n";
     std::vector<const VerbDef*> rest;

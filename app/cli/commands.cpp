@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/runtime/attach.hpp"
+#include "app/cli/network_commands.hpp"
 #include "app/cli/runtime_commands.hpp"
 #include "sim/engine/build.hpp"
 #include "sim/engine/image_archive.hpp"
@@ -107,9 +109,19 @@ std::string status_text(const ContainerRecord& r) {
     return "";
 }
 
+// Docker's PORTS column: the bindings of a running container ("0.0.0.0:8080->80/tcp"), and
+// exposed ports that are not published ("80/tcp").
 std::string ports_text(const ContainerRecord& r) {
     std::string out;
-    for (const auto& p : r.spec.ports) {
+    for (const auto& e : r.exposed_ports) {
+        bool bound = std::any_of(r.published.begin(), r.published.end(), [&](const PortMapping& p) {
+            return std::to_string(p.container_port) + "/" + p.proto == e;
+        });
+        if (bound || !container_has_process(r.state)) continue;
+        if (!out.empty()) out += ", ";
+        out += e;
+    }
+    for (const auto& p : r.published) {
         if (!out.empty()) out += ", ";
         out += (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port) + "->" +
                std::to_string(p.container_port) + "/" + p.proto;
@@ -130,50 +142,6 @@ void print_warnings(const ContainerRecord& r, std::ostream& err) {
 }
 
 // A tiny subset of Go templates for `inspect -f`: {{.A.B}} and {{json .A}}.
-std::string render_format(const std::string& fmt, const json& obj) {
-    std::string out;
-    size_t pos = 0;
-    while (pos < fmt.size()) {
-        size_t open = fmt.find("{{", pos);
-        if (open == std::string::npos) {
-            out += fmt.substr(pos);
-            break;
-        }
-        out += fmt.substr(pos, open - pos);
-        size_t close = fmt.find("}}", open);
-        if (close == std::string::npos) {
-            out += fmt.substr(open);
-            break;
-        }
-        std::string expr = trim(fmt.substr(open + 2, close - open - 2));
-        bool as_json = false;
-        if (expr.rfind("json ", 0) == 0) {
-            as_json = true;
-            expr = trim(expr.substr(5));
-        }
-        const json* cur = &obj;
-        std::istringstream parts(expr.size() > 1 ? expr.substr(1) : "");
-        for (std::string key; std::getline(parts, key, '.');) {
-            if (key.empty()) continue;
-            if (cur->is_object() && cur->contains(key)) cur = &(*cur)[key];
-            else {
-                static const json null_value;
-                cur = &null_value;
-                break;
-            }
-        }
-        if (as_json) out += cur->dump();
-        else if (cur->is_string()) out += cur->get<std::string>();
-        else if (cur->is_null()) out += "<no value>";
-        else if (cur->is_array()) {
-            out += "[";
-            for (size_t i = 0; i < cur->size(); ++i) out += (i ? " " : "") + ((*cur)[i].is_string() ? (*cur)[i].get<std::string>() : (*cur)[i].dump());
-            out += "]";
-        } else out += cur->dump();
-        pos = close + 2;
-    }
-    return out;
-}
 
 int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
     auto recs = e.list(c.all || c.latest || c.last >= 0);
@@ -493,6 +461,109 @@ int not_yet(const Command& c, std::ostream& err, int issue) {
 
 }  // namespace
 
+namespace {
+
+// The value a Go template path names: "." is OBJ itself, ".A.B" walks objects. A missing key is
+// null, which prints as Go's "<no value>".
+const json& lookup(const json& obj, const std::string& path) {
+    static const json null_value;
+    const json* cur = &obj;
+    std::istringstream parts(path.size() > 1 ? path.substr(1) : "");
+    for (std::string key; std::getline(parts, key, '.');) {
+        if (key.empty()) continue;
+        if (cur->is_object() && cur->contains(key)) cur = &(*cur)[key];
+        else return null_value;
+    }
+    return *cur;
+}
+
+std::string print_value(const json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_null()) return "<no value>";
+    if (v.is_array()) {
+        std::string out = "[";
+        for (size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + print_value(v[i]);
+        return out + "]";
+    }
+    if (v.is_object()) {
+        std::string out = "map[";
+        bool first = true;
+        for (auto& [k, x] : v.items()) {
+            out += (first ? "" : " ") + k + ":" + print_value(x);
+            first = false;
+        }
+        return out + "]";
+    }
+    return v.dump();
+}
+
+// Renders FMT[from, to) with "." = OBJ. Understands what `docker ... --format` users type most:
+// {{.Path}}, {{json .Path}}, {{index .Path "key"}}, {{range .Path}}...{{end}}.
+std::string render_range(const std::string& fmt, size_t from, size_t to, const json& obj) {
+    std::string out;
+    size_t pos = from;
+    while (pos < to) {
+        size_t open = fmt.find("{{", pos);
+        if (open == std::string::npos || open >= to) {
+            out += fmt.substr(pos, to - pos);
+            break;
+        }
+        out += fmt.substr(pos, open - pos);
+        size_t close = fmt.find("}}", open);
+        if (close == std::string::npos || close >= to) {
+            out += fmt.substr(open, to - open);
+            break;
+        }
+        std::string expr = trim(fmt.substr(open + 2, close - open - 2));
+        pos = close + 2;
+        if (expr.rfind("range ", 0) == 0) {
+            // Find the matching {{end}}, counting nested ranges.
+            int depth = 1;
+            size_t scan = pos, body_end = to, after = to;
+            while (depth > 0) {
+                size_t o = fmt.find("{{", scan);
+                if (o == std::string::npos || o >= to) break;
+                size_t c = fmt.find("}}", o);
+                if (c == std::string::npos) break;
+                std::string inner = trim(fmt.substr(o + 2, c - o - 2));
+                if (inner.rfind("range ", 0) == 0) ++depth;
+                if (inner == "end" && --depth == 0) {
+                    body_end = o;
+                    after = c + 2;
+                }
+                scan = c + 2;
+            }
+            const json& over = lookup(obj, trim(expr.substr(6)));
+            if (over.is_array()) {
+                for (const auto& item : over) out += render_range(fmt, pos, body_end, item);
+            } else if (over.is_object()) {
+                for (auto& [k, item] : over.items()) out += render_range(fmt, pos, body_end, item);
+            }
+            pos = after;
+            continue;
+        }
+        if (expr.rfind("json ", 0) == 0) {
+            out += lookup(obj, trim(expr.substr(5))).dump();
+        } else if (expr.rfind("index ", 0) == 0) {
+            std::istringstream in(expr.substr(6));
+            std::string path, key;
+            in >> path;
+            std::getline(in, key);
+            key = trim(key);
+            if (key.size() >= 2 && key.front() == '"' && key.back() == '"') key = key.substr(1, key.size() - 2);
+            const json& base = lookup(obj, path);
+            out += base.is_object() && base.contains(key) ? print_value(base[key]) : "<no value>";
+        } else {
+            out += print_value(lookup(obj, expr));
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_format(const std::string& fmt, const json& obj) { return render_range(fmt, 0, fmt.size(), obj); }
+
 int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (!c.lang.empty()) i18n::set_language(c.lang == "ko" ? i18n::Lang::Ko : i18n::Lang::En);
     if (c.help || c.verb == "help") {
@@ -657,7 +728,9 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     }
     if (v == "save") return cmd_save(e, c, out, err);
     if (v == "load") return cmd_load(e, c, out, err);
-    if (v == "network" || v == "port") return not_yet(c, err, 5);
+    if (v == "network") return run_network_command(e, c, out, err);
+    if (v == "port") return run_port_command(e, c, out, err);
+    if (v == "system") return run_system_command(e, c, out, err);
     if (v == "vm") return run_vm_command(c, out, err);
     if (v == "race") return run_race_command(c, out, err);
     if (v == "lesson") return not_yet(c, err, 7);

@@ -4,6 +4,8 @@
 
 #include <iosfwd>
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "app/cli/args.hpp"
@@ -19,5 +21,8 @@ int cli_main(const std::vector<std::string>& argv);
 
 // Docker's table layout: columns padded to the widest cell plus 3 spaces.
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
+// A Go-template-like --format ("{{.Name}} {{.Config.Cmd}}", "{{json .}}") applied to OBJ.
+std::string render_format(const std::string& fmt, const nlohmann::json& obj);
 
 }  // namespace isolab::cli

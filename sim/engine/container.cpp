@@ -21,11 +21,25 @@ static RestartPolicyKind restart_kind(const std::string& s) {
     return RestartPolicyKind::No;
 }
 
-json to_json(const ContainerSpec& s) {
+json ports_to_json(const std::vector<PortMapping>& list) {
     json ports = json::array();
-    for (const auto& p : s.ports)
+    for (const auto& p : list)
         ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port},
                          {"container_port", p.container_port}, {"proto", p.proto}});
+    return ports;
+}
+
+std::vector<PortMapping> ports_from_json(const json& j) {
+    std::vector<PortMapping> out;
+    if (!j.is_array()) return out;
+    for (const auto& p : j)
+        out.push_back({p.value("host_ip", ""), p.value("host_port", 0), p.value("container_port", 0),
+                       p.value("proto", "tcp")});
+    return out;
+}
+
+json to_json(const ContainerSpec& s) {
+    json ports = ports_to_json(s.ports);
     json j = {{"name", s.name},
               {"image", s.image},
               {"cmd", s.cmd},
@@ -73,9 +87,7 @@ ContainerSpec spec_from_json(const json& j) {
         s.restart.max_retries = j["restart"].value("max_retries", 0);
     }
     s.network = j.value("network", "default");
-    for (const auto& p : j.value("ports", json::array()))
-        s.ports.push_back({p.value("host_ip", ""), p.value("host_port", 0),
-                           p.value("container_port", 0), p.value("proto", "tcp")});
+    s.ports = ports_from_json(j.value("ports", json::array()));
     s.publish_all = j.value("publish_all", false);
     s.labels = j.value("labels", std::map<std::string, std::string>{});
     s.stop_timeout = j.value("stop_timeout", -1);
@@ -85,6 +97,8 @@ ContainerSpec spec_from_json(const json& j) {
 }
 
 json to_json(const ContainerRecord& r) {
+    json endpoints = json::array();
+    for (const auto& e : r.endpoints) endpoints.push_back(net::to_json(e));
     json steps = json::array();
     for (const auto& st : r.steps) steps.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
     return {{"id", r.id},
@@ -115,7 +129,10 @@ json to_json(const ContainerRecord& r) {
             {"cgroup_paths", r.cgroup_paths},
             {"cgroup_note", r.cgroup_note},
             {"steps", steps},
-            {"warnings", r.warnings}};
+            {"warnings", r.warnings},
+            {"endpoints", endpoints},
+            {"exposed_ports", r.exposed_ports},
+            {"published", ports_to_json(r.published)}};
 }
 
 ContainerRecord record_from_json(const json& j) {
@@ -150,6 +167,9 @@ ContainerRecord record_from_json(const json& j) {
     for (const auto& st : j.value("steps", json::array()))
         r.steps.push_back({st.value("name", ""), st.value("ms", 0.0), st.value("detail", "")});
     r.warnings = j.value("warnings", std::vector<std::string>{});
+    for (const auto& e : j.value("endpoints", json::array())) r.endpoints.push_back(net::endpoint_from_json(e));
+    r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
+    r.published = ports_from_json(j.value("published", json::array()));
     return r;
 }
 
@@ -171,12 +191,26 @@ json inspect_json(const ContainerRecord& r) {
     json ns = json::object();
     for (const char* n : {"pid", "mnt", "uts", "ipc", "net", "cgroup", "user"})
         ns[n] = live && r.pid > 0 ? json(ns_path(r.pid, n)) : json(nullptr);
+    // Docker: every exposed or published port is a key; bindings only while running.
     json ports = json::object();
-    for (const auto& p : r.spec.ports) {
+    for (const auto& e : r.exposed_ports) ports[e] = nullptr;
+    for (const auto& p : r.spec.ports) ports[std::to_string(p.container_port) + "/" + p.proto] = nullptr;
+    for (const auto& p : r.published) {
         std::string key = std::to_string(p.container_port) + "/" + p.proto;
-        ports[key] = json::array({{{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
-                                   {"HostPort", std::to_string(p.host_port)}}});
+        if (!ports[key].is_array()) ports[key] = json::array();
+        ports[key].push_back({{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                              {"HostPort", std::to_string(p.host_port)}});
     }
+    json networks = json::object();
+    for (const auto& e : r.endpoints)
+        networks[e.network] = {{"NetworkID", e.network_id},
+                               {"IPAddress", e.ip},
+                               {"IPPrefixLen", e.prefix},
+                               {"Gateway", e.gateway},
+                               {"MacAddress", e.mac},
+                               {"Aliases", e.network == "bridge" ? json(nullptr) : json::array({r.name, r.id.substr(0, 12)})},
+                               {"IsoLab", {{"HostVeth", e.host_veth}, {"Bridge", e.bridge}, {"Interface", e.ifname}}}};
+    const net::Endpoint* first = r.endpoints.empty() ? nullptr : &r.endpoints.front();
     json cmd = r.spec.cmd.empty() ? json(nullptr) : json(r.spec.cmd);
     std::string path = r.path_args.empty() ? "" : r.path_args[0];
     std::vector<std::string> args(r.path_args.empty() ? r.path_args.begin() : r.path_args.begin() + 1,
@@ -222,7 +256,13 @@ json inspect_json(const ContainerRecord& r) {
           {"NetworkMode", r.spec.network == "default" ? "bridge" : r.spec.network},
           {"RestartPolicy", {{"Name", restart_name(r.spec.restart.kind)},
                              {"MaximumRetryCount", r.spec.restart.max_retries}}}}},
-        {"NetworkSettings", {{"Ports", ports}, {"SandboxKey", live && r.pid > 0 ? ns_path(r.pid, "net") : ""}}},
+        {"NetworkSettings", {{"Ports", ports},
+                             {"SandboxKey", live && r.pid > 0 ? ns_path(r.pid, "net") : ""},
+                             {"IPAddress", first ? first->ip : ""},
+                             {"IPPrefixLen", first ? first->prefix : 0},
+                             {"Gateway", first ? first->gateway : ""},
+                             {"MacAddress", first ? first->mac : ""},
+                             {"Networks", networks}}},
         {"IsoLab",
          {{"Backend", r.backend},
           {"RootfsMode", r.rootfs_mode},

@@ -14,6 +14,7 @@
 
 #include "sim/engine/lifecycle.hpp"
 #include "sim/engine/spec.hpp"
+#include "sim/net/networks.hpp"
 
 namespace isolab {
 
@@ -59,7 +60,16 @@ struct ContainerRecord {
     std::string cgroup_note;              // why limits are not applied, if they are not
     std::vector<RuntimeStep> steps;       // setup steps of the last start
     std::vector<std::string> warnings;
+
+    // Networking. An endpoint per network the container is on (its address is leased from create
+    // to rm); the published ports as resolved at the last start (host port 0 / -P picked).
+    std::vector<net::Endpoint> endpoints;
+    std::vector<std::string> exposed_ports;   // from the image config: "80/tcp"
+    std::vector<PortMapping> published;       // empty while not running
 };
+
+nlohmann::json ports_to_json(const std::vector<PortMapping>& ports);
+std::vector<PortMapping> ports_from_json(const nlohmann::json& j);
 
 nlohmann::json to_json(const ContainerSpec& s);
 ContainerSpec spec_from_json(const nlohmann::json& j);

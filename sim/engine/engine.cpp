@@ -19,6 +19,10 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/engine/build.hpp"
+#include "sim/net/attach.hpp"
+#include "sim/net/inspect.hpp"
+#include "sim/net/netlink.hpp"
+#include "sim/net/port_proxy.hpp"
 #include "sim/host/probe.hpp"
 #include "sim/runtime/cgroup.hpp"
 
@@ -155,7 +159,11 @@ std::string generate_name() {
 }
 
 Engine::Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend)
-    : store_(std::move(store)), images_(std::move(images)), runtime_(std::move(runtime)),
+    : store_(std::move(store)),
+      images_(std::move(images)),
+      networks_(store_.root(), store_.root() == "/var/lib/isolab"),
+      ipam_(networks_.leases_dir()),
+      runtime_(std::move(runtime)),
       backend_(std::move(backend)) {}
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
@@ -200,7 +208,22 @@ void Engine::collect_garbage() {
         if (rec->spec.auto_remove) {
             (void)runtime_->destroy(store_, *rec);
             store_.release_name(rec->name, rec->id);
+            release_addresses(*rec);
         }
+    }
+    // Addresses whose container is gone (removed by its monitor with --rm, or by a crash between
+    // lease and record): released, and the peers' hosts files forget them.
+    for (const auto& n : networks_.list()) {
+        if (n.driver != "bridge") continue;
+        int gone = ipam_.release_unless(n.name, [&](const std::string& owner) {
+            return path_exists(store_.container_dir(owner) + "/container.json") ||
+                   path_exists(store_.container_dir(owner));  // a create in progress
+        });
+        if (gone > 0)
+            for (const auto& [member, ep] : network_members(n.name)) {
+                refresh_hosts(member);
+                break;
+            }
     }
     // Cgroups of this root whose container is gone or not running (a monitor killed before it
     // could record them): remove them, killing what is left inside. Only worth the look when a
@@ -280,6 +303,39 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     if (rec.workdir[0] != '/')
         return make_error("the working directory '" + rec.workdir + "' is invalid, it needs to be an absolute path", 125);
     if (spec.user.empty()) rec.spec.user = image->user();
+    if (image->config.contains("config") && image->config["config"].contains("ExposedPorts") &&
+        image->config["config"]["ExposedPorts"].is_object())
+        for (auto& [port, v] : image->config["config"]["ExposedPorts"].items()) rec.exposed_ports.push_back(port);
+
+    // Networking: the network must exist and the ports asked for must be free before anything
+    // is made (a conflict leaves nothing behind).
+    std::string wanted = spec.network.empty() || spec.network == "default" ? "bridge" : spec.network;
+    auto network = networks_.get(wanted);
+    if (!network) return make_error("network " + wanted + " not found", 125);
+    rec.spec.network = network->name;
+    const bool bridged = network->driver == "bridge";
+    if (!bridged && (!spec.ports.empty() || spec.publish_all)) {
+        rec.warnings.push_back("Published ports are discarded when using " + network->name + " network mode");
+        rec.spec.ports.clear();
+        rec.spec.publish_all = false;
+    }
+    if (bridged && rec.backend == "rootless") {
+        rec.warnings.push_back("rootless containers get only the loopback interface here (a bridge needs root): "
+                               "run as root for networking");
+    }
+    if (bridged && rec.backend != "simulated")
+        for (const auto& p : rec.spec.ports)
+            if (p.host_port != 0)
+                if (auto st = net::check_port_free(p.proto, p.host_ip, p.host_port); !st)
+                    return make_error("driver failed programming external connectivity on endpoint " +
+                                          (spec.name.empty() ? std::string("(new container)") : spec.name) + ": " +
+                                          st.error().message,
+                                      125);
+    if (network->driver == "host" && spec.hostname.empty()) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        rec.spec.hostname = host;
+    }
 
     auto global = store_.lock_global();
     if (!global) return global.error();
@@ -303,7 +359,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
         }
     }
     rec.created = now_rfc3339();
-    rec.hostname = spec.hostname.empty() ? rec.id.substr(0, 12) : spec.hostname;
+    rec.hostname = rec.spec.hostname.empty() ? rec.id.substr(0, 12) : rec.spec.hostname;
     auto set_env = [&](const std::string& kv) {
         std::string key = kv.substr(0, kv.find('='));
         std::erase_if(rec.env, [&](const std::string& x) { return x.compare(0, key.size() + 1, key + "=") == 0; });
@@ -339,25 +395,64 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     auto undo = [&](const Error& e) {
         (void)remove_tree(dir);
         store_.release_name(rec.name, rec.id);
+        release_addresses(rec);
         return e;
     };
+    net::Endpoint ep;
+    ep.network = network->name;
+    ep.network_id = network->id;
+    if (bridged && rec.backend != "rootless") {
+        auto subnet = net::parse_subnet(network->subnet);
+        if (!subnet) return undo(subnet.error().wrap("network " + network->name));
+        auto ip = ipam_.allocate(network->name, *subnet, rec.id);
+        if (!ip) return undo(ip.error());
+        ep.ip = *ip;
+        ep.prefix = subnet->prefix;
+        ep.gateway = network->gateway;
+        ep.mac = net::docker_mac(*ip);
+        ep.bridge = network->bridge;
+        ep.host_veth = net::host_veth_name(rec.id, 0);
+        ep.ifname = "eth0";
+    }
+    rec.endpoints.push_back(ep);
     if (auto s = make_dirs(dir, 0711); !s) return undo(s.error());
     if (auto s = runtime_->prepare(store_, rec); !s) return undo(s.error().wrap("create " + rec.name));
+    if (rec.backend != "simulated") {
+        // The files name resolution reads: its own address, and (host network) the host's files.
+        if (network->driver == "host") {
+            auto hosts = read_file("/etc/hosts");
+            (void)write_file(dir + "/hosts", hosts ? *hosts : "127.0.0.1\tlocalhost\n");
+        } else {
+            (void)write_file(dir + "/hosts", net::hosts_file(rec.hostname, rec.endpoints, {}));
+        }
+        auto resolv = read_file("/etc/resolv.conf");
+        std::string conf = !resolv ? "" : network->driver == "host" ? *resolv : net::resolv_conf_for_container(*resolv);
+        if (network->driver == "null" || (bridged && rec.backend == "rootless"))
+            conf = "# IsoLab: this container has only the loopback interface\n";
+        (void)write_file(dir + "/resolv.conf", conf);
+    }
     if (auto s = store_.save(rec); !s) return undo(s.error());
+    refresh_hosts(rec);
     store_.append_event("create", {{"id", rec.id}, {"name", rec.name}, {"image", spec.image}});
     return rec;
 }
 
-Result<Engine::Locked> Engine::lock_for(const std::string& ref, ContainerAction action) {
+Result<Engine::LockedRecord> Engine::lock_record(const std::string& ref) {
     auto found = store_.resolve(ref);
     if (!found) return found.error();
     auto lock = store_.lock_container(found->id);
     if (!lock) return lock.error();
     auto rec = store_.load(found->id);
     if (!rec) return rec.error();
-    auto t = container_transition(rec->state, action, {ref, rec->id});
+    return LockedRecord{std::move(*lock), std::move(*rec)};
+}
+
+Result<Engine::Locked> Engine::lock_for(const std::string& ref, ContainerAction action) {
+    auto held = lock_record(ref);
+    if (!held) return held.error();
+    auto t = container_transition(held->rec.state, action, {ref, held->rec.id});
     if (!t) return t.error();
-    return Locked{std::move(*lock), std::move(*rec), *t};
+    return Locked{std::move(held->lock), std::move(held->rec), *t};
 }
 
 Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
@@ -367,6 +462,20 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
     const Transition* t = &locked->transition;
     if (t->noop) return *rec;
     rec->stopped_by_user = false;
+    // The networks' bridges and rules, and the published ports, before the monitor (which reads
+    // the record) plugs PID 1 in and starts the port proxies.
+    if (rec->backend == "namespaces")
+        for (const auto& ep : rec->endpoints) {
+            if (ep.ip.empty()) continue;
+            auto nw = networks_.get(ep.network);
+            if (!nw) return make_error("start " + rec->name + ": network " + ep.network + " not found", 1);
+            auto warning = net::prepare_network(*nw);
+            if (!warning) return warning.error().wrap("start " + rec->name);
+            if (!warning->empty() && std::find(rec->warnings.begin(), rec->warnings.end(), *warning) == rec->warnings.end())
+                rec->warnings.push_back(*warning);
+        }
+    ISOLAB_TRY(resolve_published(*rec));
+    ISOLAB_TRY(store_.save(*rec));
     if (auto s = runtime_->start(store_, *rec, attach); !s) {
         rec->error = s.error().message;
         rec->exit_code = s.error().exit_code;
@@ -532,6 +641,10 @@ Status Engine::remove(const std::string& ref, bool force) {
     (void)store_.save(*r);
     ISOLAB_TRY(runtime_->destroy(store_, *r));
     store_.release_name(r->name, r->id);
+    if (r->backend == "namespaces")
+        for (const auto& ep : r->endpoints) (void)net::detach_endpoint(ep);  // see the monitor: not left to the kernel's work queue
+    release_addresses(*r);
+    refresh_hosts(*r);  // *r is gone from the store: its peers forget it
     store_.append_event("destroy", {{"id", rec.id}, {"name", rec.name}});
     return {};
 }
@@ -711,6 +824,206 @@ Status Engine::export_changes(const std::string& ref, const std::string& dest) {
             if (!copied) return copied.error().wrap("copy `" + ch.path + "`");
         }
     }
+    return {};
+}
+
+Status Engine::resolve_published(ContainerRecord& rec) {
+    rec.published.clear();
+    bool bridged = std::any_of(rec.endpoints.begin(), rec.endpoints.end(), [](const net::Endpoint& e) { return !e.ip.empty(); });
+    if (!bridged) return {};
+    std::vector<PortMapping> want = rec.spec.ports;
+    if (rec.spec.publish_all)
+        for (const auto& e : rec.exposed_ports) {
+            PortMapping p;
+            p.container_port = std::atoi(e.c_str());
+            p.proto = e.find('/') == std::string::npos ? "tcp" : e.substr(e.find('/') + 1);
+            bool mapped = std::any_of(want.begin(), want.end(), [&](const PortMapping& w) {
+                return w.container_port == p.container_port && w.proto == p.proto;
+            });
+            if (!mapped && p.container_port > 0) want.push_back(p);
+        }
+    for (auto p : want) {
+        if (rec.backend != "simulated") {
+            if (p.host_port == 0) {
+                auto port = net::pick_free_port(p.proto, p.host_ip);
+                if (!port) return port.error();
+                p.host_port = *port;
+            } else if (auto st = net::check_port_free(p.proto, p.host_ip, p.host_port); !st) {
+                return make_error("driver failed programming external connectivity on endpoint " + rec.name + " (" +
+                                      rec.id + "): " + st.error().message,
+                                  125);
+            }
+        }
+        rec.published.push_back(p);
+    }
+    return {};
+}
+
+void Engine::release_addresses(const ContainerRecord& rec) {
+    for (const auto& ep : rec.endpoints)
+        if (!ep.ip.empty()) (void)ipam_.release(ep.network, rec.id);
+}
+
+std::vector<std::pair<ContainerRecord, net::Endpoint>> Engine::network_members(const std::string& network) {
+    std::vector<std::pair<ContainerRecord, net::Endpoint>> out;
+    for (const auto& r : store_.list())
+        for (const auto& ep : r.endpoints)
+            if (ep.network == network) out.push_back({r, ep});
+    return out;
+}
+
+void Engine::refresh_hosts(const ContainerRecord& changed) {
+    if (changed.backend == "simulated") return;
+    // Every container that shares a user-defined network with CHANGED (and CHANGED itself, if it
+    // still exists) gets its hosts file written again. The default bridge has no name resolution.
+    std::vector<ContainerRecord> all = store_.list();
+    auto user_networks = [&](const ContainerRecord& r) {
+        std::vector<std::string> out;
+        for (const auto& ep : r.endpoints)
+            if (!ep.ip.empty() && ep.network != "bridge") out.push_back(ep.network);
+        return out;
+    };
+    std::vector<std::string> touched = user_networks(changed);
+    for (const auto& r : all) {
+        auto mine = user_networks(r);
+        bool affected = r.id == changed.id ||
+                        std::any_of(mine.begin(), mine.end(), [&](const std::string& n) {
+                            return std::find(touched.begin(), touched.end(), n) != touched.end();
+                        });
+        if (!affected || r.spec.network == "host") continue;
+        std::vector<net::HostEntry> peers;
+        for (const auto& other : all) {
+            if (other.id == r.id) continue;
+            for (const auto& ep : other.endpoints)
+                if (!ep.ip.empty() && std::find(mine.begin(), mine.end(), ep.network) != mine.end())
+                    peers.push_back({ep.ip, other.name, other.id.substr(0, 12)});
+        }
+        (void)net::rewrite_in_place(store_.container_dir(r.id) + "/hosts", net::hosts_file(r.hostname, r.endpoints, peers));
+    }
+}
+
+Result<net::Network> Engine::create_network(const std::string& name, const std::string& subnet, bool internal,
+                                            const std::map<std::string, std::string>& labels) {
+    auto n = networks_.create(name, subnet, internal, labels);
+    if (n) store_.append_event("network_create", {{"name", n->name}, {"id", n->id}, {"subnet", n->subnet}});
+    return n;
+}
+
+Status Engine::remove_network(const std::string& ref) {
+    auto n = networks_.get(ref);
+    if (!n) return n.error();
+    if (n->builtin) return make_error(n->name + " is a pre-defined network and cannot be removed", 1);
+    if (!network_members(n->name).empty())
+        return make_error("error while removing network: network " + n->name + " id " + n->id + " has active endpoints", 1);
+    if (runtime_->name() == "namespaces") ISOLAB_TRY(net::teardown_network(*n));
+    (void)ipam_.remove_network(n->name);
+    ISOLAB_TRY(networks_.remove(n->name));
+    store_.append_event("network_destroy", {{"name", n->name}, {"id", n->id}});
+    return {};
+}
+
+Status Engine::connect(const std::string& network, const std::string& ref) {
+    auto n = networks_.get(network);
+    if (!n) return n.error();
+    auto held = lock_record(ref);
+    if (!held) return held.error();
+    ContainerRecord* rec = &held->rec;
+    if (n->driver != "bridge" || rec->spec.network == "host" || rec->spec.network == "none")
+        return make_error("container cannot be disconnected from host network or connected to host network", 1);
+    for (const auto& ep : rec->endpoints)
+        if (ep.network == n->name)
+            return make_error("endpoint with name " + rec->name + " already exists in network " + n->name, 1);
+    if (rec->backend == "rootless") return make_error("rootless containers have only the loopback interface here", 1);
+    auto subnet = net::parse_subnet(n->subnet);
+    if (!subnet) return subnet.error();
+    auto ip = ipam_.allocate(n->name, *subnet, rec->id);
+    if (!ip) return ip.error();
+    net::Endpoint ep;
+    ep.network = n->name;
+    ep.network_id = n->id;
+    ep.ip = *ip;
+    ep.prefix = subnet->prefix;
+    ep.gateway = n->gateway;
+    ep.mac = net::docker_mac(*ip);
+    ep.bridge = n->bridge;
+    int index = static_cast<int>(rec->endpoints.size());
+    ep.host_veth = net::host_veth_name(rec->id, index);
+    ep.ifname = "eth" + std::to_string(index);
+    bool first_bridge = std::none_of(rec->endpoints.begin(), rec->endpoints.end(), [](const net::Endpoint& e) { return !e.ip.empty(); });
+    if (container_has_process(rec->state) && rec->backend == "namespaces") {
+        auto warning = net::prepare_network(*n);
+        Status plugged = warning ? net::attach_endpoint(ep, rec->pid, first_bridge) : Status(warning.error());
+        if (!plugged) {
+            (void)ipam_.release(n->name, rec->id);
+            return plugged.error().wrap("connect " + rec->name + " to " + n->name);
+        }
+    }
+    rec->endpoints.push_back(ep);
+    ISOLAB_TRY(store_.save(*rec));
+    refresh_hosts(*rec);
+    store_.append_event("network_connect", {{"network", n->name}, {"id", rec->id}, {"name", rec->name}});
+    return {};
+}
+
+Status Engine::disconnect(const std::string& network, const std::string& ref, bool force) {
+    auto n = networks_.get(network);
+    if (!n && !force) return n.error();
+    std::string name = n ? n->name : network;
+    auto held = lock_record(ref);
+    if (!held) return held.error();
+    ContainerRecord* rec = &held->rec;
+    auto it = std::find_if(rec->endpoints.begin(), rec->endpoints.end(), [&](const net::Endpoint& e) { return e.network == name; });
+    if (it == rec->endpoints.end())
+        return make_error("container " + rec->id + " is not connected to network " + name, 1);
+    if (name == "host" || rec->spec.network == "host")
+        return make_error("container cannot be disconnected from host network or connected to host network", 1);
+    net::Endpoint gone = *it;
+    if (container_has_process(rec->state) && rec->backend == "namespaces") (void)net::detach_endpoint(gone);
+    rec->endpoints.erase(it);
+    if (!gone.ip.empty()) (void)ipam_.release(name, rec->id);
+    ISOLAB_TRY(store_.save(*rec));
+    ContainerRecord before = *rec;
+    before.endpoints.push_back(gone);
+    refresh_hosts(before);  // the peers of the network it left forget it
+    store_.append_event("network_disconnect", {{"network", name}, {"id", rec->id}, {"name", rec->name}});
+    return {};
+}
+
+Result<nlohmann::json> Engine::network_picture() {
+    nlohmann::json out;
+    auto host = net::inspect_netns(0);
+    if (!host) return host.error();
+    out["host"] = net::to_json(*host);
+    out["containers"] = nlohmann::json::array();
+    for (const auto& r : list(false)) {
+        nlohmann::json c = {{"id", r.id}, {"name", r.name}, {"network_mode", r.spec.network}};
+        nlohmann::json eps = nlohmann::json::array();
+        for (const auto& ep : r.endpoints) eps.push_back(net::to_json(ep));
+        c["endpoints"] = eps;
+        c["published"] = ports_to_json(r.published);
+        if (r.backend == "simulated" || r.pid <= 0) {
+            c["simulated"] = r.backend == "simulated";
+        } else if (r.spec.network == "host") {
+            c["shares_host_namespace"] = true;
+        } else if (auto p = net::inspect_netns(r.pid)) {
+            c["picture"] = net::to_json(*p);
+        } else {
+            c["error"] = p.error().message;
+        }
+        out["containers"].push_back(c);
+    }
+    out["networks"] = nlohmann::json::array();
+    for (const auto& n : networks_.list()) out["networks"].push_back(net::to_json(n));
+    return out;
+}
+
+Status Engine::reset() {
+    for (const auto& r : list(true)) (void)remove(r.id, true);
+    if (runtime_->name() == "namespaces")
+        for (const auto& n : networks_.list()) (void)net::teardown_network(n);
+    ISOLAB_TRY(networks_.remove_all());
+    ISOLAB_TRY(remove_tree(images_.dir()));
+    store_.append_event("reset", nlohmann::json::object());
     return {};
 }
 

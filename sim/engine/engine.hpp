@@ -11,6 +11,8 @@
 #include "sim/engine/container.hpp"
 #include "sim/engine/images.hpp"
 #include "sim/engine/store.hpp"
+#include "sim/net/ipam.hpp"
+#include "sim/net/networks.hpp"
 #include "sim/runtime/runtime.hpp"
 
 namespace isolab {
@@ -28,6 +30,7 @@ public:
     Store& store() { return store_; }
     ImageStore& images() { return images_; }
     Runtime& runtime() { return *runtime_; }
+    net::NetworkStore& networks() { return networks_; }
     const std::string& backend() const { return backend_; }
 
     // Finds containers whose monitor died (crash, kill -9) and cleans up after them: kills what
@@ -68,6 +71,24 @@ public:
     // Overlay root: a copy of the writable layer. Copied root: the changes `diff` finds.
     Status export_changes(const std::string& ref, const std::string& dest);
     std::vector<ContainerRecord> list(bool all);
+
+    // ---- Networks (`docker network ...`) ----
+    Result<net::Network> create_network(const std::string& name, const std::string& subnet, bool internal,
+                                        const std::map<std::string, std::string>& labels);
+    // Refuses a network a container is on (Docker's wording), removes its bridge, rules, leases.
+    Status remove_network(const std::string& ref);
+    // Connects a container (running or not) to a user-defined or the default bridge network: an
+    // address now, the veth now when it runs (else at its next start). Disconnect undoes it.
+    Status connect(const std::string& network, const std::string& ref);
+    Status disconnect(const std::string& network, const std::string& ref, bool force);
+    // The containers on NETWORK: id → endpoint.
+    std::vector<std::pair<ContainerRecord, net::Endpoint>> network_members(const std::string& network);
+    // What the GUI draws: the host's interfaces, routes and listeners, and each running
+    // container's, with which veth pairs with which ({"host": ..., "containers": [...]}).
+    Result<nlohmann::json> network_picture();
+    // `isolab system reset`: every container, every network (bridges and firewall rules included),
+    // every image and the build cache of this state root go.
+    Status reset();
     std::string attach_socket(const std::string& id) const { return store_.container_dir(id) + "/attach.sock"; }
     std::string log_path(const std::string& id) const { return store_.container_dir(id) + "/container.log"; }
 
@@ -80,13 +101,30 @@ private:
         Transition transition;
     };
     Result<Locked> lock_for(const std::string& ref, ContainerAction action);
+    // REF's record, reloaded under its lock (lock_for without the state machine's question).
+    struct LockedRecord {
+        FileLock lock;
+        ContainerRecord rec;
+    };
+    Result<LockedRecord> lock_record(const std::string& ref);
 
     Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend);
     // Waits (polling the record) until PID 1's exit is recorded or `timeout_ms` passes.
     bool wait_exit(const std::string& id, double timeout_ms);
 
+    // Rewrites /etc/hosts of every container on the user-defined networks of REC (names resolve
+    // between containers there), and REC's own.
+    void refresh_hosts(const ContainerRecord& rec);
+    // Releases REC's addresses (rm, and the garbage collector's --rm).
+    void release_addresses(const ContainerRecord& rec);
+    // Resolves the published ports for a start: host port 0 and -P get a free port; each is
+    // checked free now, so a busy one is an error before anything runs.
+    Status resolve_published(ContainerRecord& rec);
+
     Store store_;
     ImageStore images_;
+    net::NetworkStore networks_;
+    net::Ipam ipam_;
     std::unique_ptr<Runtime> runtime_;
     std::string backend_;
     bool sweep_cgroups_ = false;  // set by a failed start: its monitor may have left a cgroup

@@ -313,8 +313,10 @@ void container_init(const InitConfig& cfg) {
     if (auto s = security::apply_readonly_paths(""); !s) die(cfg, 125, s.error().message);
     steps.done("masked-paths", "/proc/kcore /proc/keys ... masked, /proc/sys read-only");
 
-    bring_up_loopback(cfg);
-    steps.done("network", "lo up (no other interface)");
+    if (cfg.own_network) {
+        bring_up_loopback(cfg);
+        steps.done("network", "lo up");
+    }
 
     // stdio becomes the container's before the user switch (the pty slave belongs to us).
     if (cfg.tty) {

@@ -19,6 +19,7 @@ struct InitConfig {
     std::string workdir = "/";
     std::string user;                    // "" | uid[:gid] | name[:group]
     bool rootless = false;
+    bool own_network = true;             // false with --network host (no CLONE_NEWNET)
     bool tty = false;
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // in the child; dup2'ed to 0 1 2
     // cgroup v1: `tasks` files the child writes "0" into to move itself. Moving the current

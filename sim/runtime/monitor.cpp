@@ -32,6 +32,9 @@
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/init.hpp"
+#include "sim/net/attach.hpp"
+#include "sim/net/ipam.hpp"
+#include "sim/net/port_proxy.hpp"
 #include "sim/runtime/oci_spec.hpp"
 #include "sim/runtime/runtime.hpp"
 
@@ -70,6 +73,12 @@ private:
     // (config.json made by make_oci_config, root = the overlay mounted here); runc create, then
     // runc start when the container may run. The stdio ends are the container's.
     bool start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, UniqueFd& child_err);
+    // Plugs PID 1 (PID) into the container's bridge networks: a veth pair each, eth0 with the
+    // default route. Returns an error message, "" on success; appends its step to STEPS.
+    std::string plug_networks(pid_t pid, std::vector<RuntimeStep>& steps);
+    // Starts one userland proxy per published port (Docker's docker-proxy), forwarding to the
+    // container's address on its first bridge network. Returns an error message, "" on success.
+    std::string start_proxies();
     int event_loop();  // returns the wait status of PID 1
     void handle_output(int fd, const char* stream);
     void flush_partial();
@@ -97,6 +106,7 @@ private:
     std::string partial_[2];
     double run_started_ms_ = 0;
     bool runc_rootfs_mounted_ = false;
+    std::vector<std::unique_ptr<net::PortProxy>> proxies_;  // live while PID 1 runs
 };
 
 Result<ContainerRecord> Monitor::update(const std::function<void(ContainerRecord&)>& fn) {
@@ -288,7 +298,10 @@ bool Monitor::start_once(bool first) {
     if (self_join)
         for (const auto& p : cgroup_->paths()) cfg.cgroup_self_join.push_back(p + "/tasks");
 
-    unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    // --network host: no network namespace, the container sees the host's interfaces.
+    cfg.own_network = rec_.spec.network != "host";
+    unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+    if (cfg.own_network) flags |= CLONE_NEWNET;
     if (rootless) flags |= CLONE_NEWUSER;
     cfg.clone_started_ms = monotonic_ms();
     run_started_ms_ = cfg.clone_started_ms;
@@ -333,6 +346,8 @@ bool Monitor::start_once(bool first) {
         auto oom = cgroup_->oom_kill_count();
         oom_before_ = oom ? *oom : 0;
     }
+    std::vector<RuntimeStep> net_steps;
+    if (setup_error.empty() && !rootless) setup_error = plug_networks(pid, net_steps);
     if (!setup_error.empty()) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
@@ -396,6 +411,12 @@ bool Monitor::start_once(bool first) {
         return fail_start(code, msg);
     }
 
+    // The monitor's own network step goes after the clone it followed.
+    steps.insert(steps.begin() + (steps.empty() ? 0 : 1), net_steps.begin(), net_steps.end());
+    if (std::string why = start_proxies(); !why.empty()) {
+        ::kill(pid, SIGKILL);
+        return fail_start(125, why);
+    }
     std::vector<json> jsteps;
     for (const auto& st : steps) jsteps.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
     auto release_and_check = [&]() -> std::string {
@@ -596,6 +617,14 @@ bool Monitor::start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, Un
         return fail(125, "runc create wrote no pid file");
     }
     std::vector<std::string> cg_paths = cgroup_dirs_of(pid);
+    std::string why = plug_networks(pid, steps);
+    if (why.empty()) why = start_proxies();
+    if (!why.empty()) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        runc_delete(store_.root(), id_);
+        return fail(125, why);
+    }
     auto jsteps = [&]() {
         std::vector<json> j;
         for (const auto& st : steps) j.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
@@ -643,6 +672,47 @@ bool Monitor::start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, Un
         store_.append_event("start", {{"id", id_}, {"name", rec_.name}, {"restart", true}});
     }
     return true;
+}
+
+std::string Monitor::plug_networks(pid_t pid, std::vector<RuntimeStep>& steps) {
+    double t = monotonic_ms();
+    std::string detail;
+    bool first_bridge = true;
+    for (const auto& ep : rec_.endpoints) {
+        if (ep.ip.empty()) continue;
+        if (auto st = net::attach_endpoint(ep, pid, first_bridge); !st) return st.error().message;
+        detail += (detail.empty() ? "" : ", ") + ep.ifname + " " + ep.ip + "/" + std::to_string(ep.prefix) + " on " + ep.bridge;
+        first_bridge = false;
+    }
+    if (!detail.empty()) steps.push_back({"veth", monotonic_ms() - t, detail});
+    return "";
+}
+
+std::string Monitor::start_proxies() {
+    proxies_.clear();
+    const net::Endpoint* target = nullptr;
+    for (const auto& ep : rec_.endpoints)
+        if (!ep.ip.empty()) {
+            target = &ep;
+            break;
+        }
+    if (!target) return "";
+    for (const auto& p : rec_.published) {
+        net::ProxySpec spec;
+        spec.proto = p.proto;
+        spec.host_ip = p.host_ip;
+        spec.host_port = p.host_port;
+        spec.target_ip = target->ip;
+        spec.target_port = p.container_port;
+        auto proxy = net::PortProxy::start(spec);
+        if (!proxy) {
+            proxies_.clear();
+            return "driver failed programming external connectivity on endpoint " + rec_.name + " (" + id_ + "): " +
+                   proxy.error().message;
+        }
+        proxies_.push_back(std::move(*proxy));
+    }
+    return "";
 }
 
 int Monitor::event_loop() {
@@ -781,6 +851,10 @@ int Monitor::run() {
         }
         first = false;
         int status = event_loop();
+        proxies_.clear();  // the published ports close with PID 1
+        // The kernel deletes a veth pair with its namespace, but later, from a work queue: delete
+        // the host ends now, so that whoever sees the container stopped sees no veth left.
+        for (const auto& ep : rec_.endpoints) (void)net::detach_endpoint(ep);
         code = exit_code_of(status);
         // runc's state and cgroup go before the exit is recorded: whoever sees the container
         // stopped sees nothing of runc's left.
@@ -809,6 +883,7 @@ int Monitor::run() {
                 r.pid_start_time = 0;
                 r.monitor_pid = 0;
                 r.finished_at = now_rfc3339();
+                r.published.clear();
             });
             break;
         }
@@ -857,6 +932,9 @@ int Monitor::run() {
         auto lock = store_.lock_global();
         (void)remove_tree(store_.container_dir(id_));
         store_.release_name(rec_.name, id_);
+        net::Ipam ipam(net::NetworkStore(store_.root(), false).leases_dir());
+        for (const auto& ep : rec_.endpoints)
+            if (!ep.ip.empty()) (void)ipam.release(ep.network, id_);
         store_.append_event("destroy", {{"id", id_}, {"name", rec_.name}});
         broadcast(FrameType::Exit, std::to_string(code));
     }

@@ -31,8 +31,7 @@ double median(std::vector<double> v) {
 }
 
 // Polls the container's web server from a thread that has joined the container's network
-// namespace: the container has only its own loopback until networking publishes ports, and this
-// is exactly where its server listens.
+// namespace: used when the container has no bridge (rootless), so only its own loopback.
 bool probe_in_netns(pid_t pid, double deadline_ms) {
     bool ok = false;
     std::thread t([&] {
@@ -50,6 +49,15 @@ bool probe_in_netns(pid_t pid, double deadline_ms) {
     return ok;
 }
 
+// Polls a published port from the host, as a browser on the host would reach the container.
+bool probe_host(int port, double deadline_ms) {
+    while (monotonic_ms() < deadline_ms) {
+        if (http_get_ok(port, kPage, 200)) return true;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return false;
+}
+
 double rss_mib(pid_t pid) { return static_cast<double>(process_rss_kib(pid)) / 1024.0; }
 
 Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
@@ -57,8 +65,18 @@ Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
     side.backend = engine.backend();
     ContainerSpec spec;
     spec.name = "race-" + random_hex(4);
-    spec.image = "busybox";
-    spec.cmd = {"httpd", "-f", "-p", "80", "-h", "/var/www"};
+    // The teaching image isolab/web when it is built (tools/setup.sh builds it), else the same
+    // server from busybox. Port 80 is published on the host's loopback, as the VM's is forwarded.
+    if (engine.images().resolve("isolab/web")) {
+        spec.image = "isolab/web";
+    } else {
+        spec.image = "busybox";
+        spec.cmd = {"httpd", "-f", "-p", "80", "-h", "/var/www"};
+    }
+    PortMapping http;
+    http.host_ip = "127.0.0.1";
+    http.container_port = 80;
+    spec.ports = {http};
     if (o.progress) o.progress("container", "create + start " + spec.name);
     double t0 = monotonic_ms();
     auto rec = engine.create(spec);
@@ -70,7 +88,10 @@ Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
         return started.error();
     }
     double t_started = monotonic_ms();
-    bool answered = engine.backend() == "simulated" ? true : probe_in_netns(started->pid, t_started + 10000);
+    int port = started->published.empty() ? 0 : started->published.front().host_port;
+    bool answered = engine.backend() == "simulated" ? true
+                    : port > 0 ? probe_host(port, t_started + 10000)
+                               : probe_in_netns(started->pid, t_started + 10000);
     double t_answer = monotonic_ms();
     side.stages.push_back({"create", t_create - t0});
     double steps_total = 0;
@@ -89,7 +110,9 @@ Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
         side.detail = "simulated: no process ran";
     } else {
         side.memory_mib = rss_mib(started->pid) + rss_mib(started->monitor_pid);
-        side.detail = "GET http://127.0.0.1:80/ in the container's network namespace";
+        side.detail = port > 0 ? "GET http://127.0.0.1:" + std::to_string(port) +
+                                     "/ (published port: IsoLab's userland proxy to the container's eth0)"
+                               : "GET http://127.0.0.1:80/ in the container's network namespace (no bridge here)";
     }
     (void)engine.remove(rec->id, true);
     if (!answered) return make_error("race: the container's web server did not answer within 10 s");

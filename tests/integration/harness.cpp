@@ -87,6 +87,9 @@ TempRoot::TempRoot() {
 }
 
 TempRoot::~TempRoot() {
+    // Everything the root made in the kernel goes too: containers, and the networks' bridges and
+    // firewall rules (which outlive containers, as docker0 does).
+    isolab({"system", "reset", "-f"});
     auto ids = isolab({"ps", "-aq"});
     std::istringstream in(ids.out);
     for (std::string id; in >> id;) isolab({"rm", "-f", id});

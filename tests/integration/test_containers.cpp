@@ -51,7 +51,7 @@ std::string trim_nl(std::string s) {
 
 }  // namespace
 
-TEST_CASE("container: PID 1, hostname, root file system, no host processes, only lo") {
+TEST_CASE("container: PID 1, hostname, root file system, no host processes, its own network") {
     if (!can_run_real()) return;
     TempRoot r;
     auto pid = r.isolab({"run", "--rm", "busybox", "sh", "-c", "echo $$"});
@@ -74,9 +74,12 @@ TEST_CASE("container: PID 1, hostname, root file system, no host processes, only
     for (std::string l; std::getline(in, l);) ++lines;
     CHECK(lines == 2);  // header + ps itself as PID 1: the host's processes are invisible
 
-    auto net = r.isolab({"run", "--rm", "busybox", "ls", "/sys/class/net"});
+    // Its own network namespace: only lo with --network none, lo and eth0 on the default bridge
+    // (test_network.cpp goes further).
+    auto net = r.isolab({"run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"});
     CHECK(trim_nl(net.out) == "lo");
-    auto lo = r.isolab({"run", "--rm", "busybox", "ip", "-o", "link"});
+    CHECK(r.isolab({"run", "--rm", "busybox", "ls", "/sys/class/net"}).out == "eth0\nlo\n");
+    auto lo = r.isolab({"run", "--rm", "--network", "none", "busybox", "ip", "-o", "link"});
     CHECK(lo.out.find("lo:") != std::string::npos);
     CHECK(lo.out.find("UP") != std::string::npos);
 

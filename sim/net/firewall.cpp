@@ -1,0 +1,425 @@
+#include "sim/net/firewall.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <sstream>
+
+#include "sim/core/files.hpp"
+#include "sim/net/ipam.hpp"
+
+namespace isolab::net {
+
+// ---- running the tools -------------------------------------------------------------------------
+
+std::string find_tool(const std::string& name) {
+    for (const char* dir : {"/usr/sbin/", "/sbin/"}) {
+        std::string p = dir + name;
+        if (::access(p.c_str(), X_OK) == 0) return p;
+    }
+    return "";
+}
+
+Result<CommandOutput> run_command(const std::vector<std::string>& argv) {
+    if (argv.empty()) return make_error("run_command: empty argv");
+    int out_pipe[2], err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return errno_error("pipe", errno);
+    UniqueFd out_r(out_pipe[0]), out_w(out_pipe[1]);
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return errno_error("pipe", errno);
+    UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]);
+
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    // A fixed environment: the tools' messages in English (we quote them), nothing inherited.
+    char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    char lc_env[] = "LC_ALL=C";
+    char* envp[] = {path_env, lc_env, nullptr};
+
+    // posix_spawn rather than fork: safe in a multi-threaded process, and the child starts in the
+    // calling thread's namespaces (clone copies the caller's, not the main thread's).
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);  // dup2 clears O_CLOEXEC on 1 and 2
+    posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
+    pid_t pid = -1;
+    int rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, args.data(), envp);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return errno_error("run `" + argv[0] + "`", rc);
+    out_w.reset();
+    err_w.reset();
+
+    CommandOutput res;
+    pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
+    std::string* sinks[2] = {&res.out, &res.err};
+    int open_count = 2;
+    char buf[8192];
+    while (open_count > 0) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                sinks[i]->append(buf, static_cast<size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                fds[i].fd = -1;
+                --open_count;
+            }
+        }
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return errno_error("wait for `" + argv[0] + "`", errno);
+    }
+    res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return res;
+}
+
+namespace {
+
+// Runs and turns a non-zero exit into an error quoting the tool's stderr.
+Result<CommandOutput> run_checked(const std::vector<std::string>& argv, const std::string& what) {
+    auto r = run_command(argv);
+    if (!r) return r.error().wrap(what);
+    if (r->exit_code != 0) {
+        std::string err = trim(r->err.empty() ? r->out : r->err);
+        return make_error(what + ": `" + argv[0] + "` exited with " + std::to_string(r->exit_code) +
+                          (err.empty() ? "" : ": " + err));
+    }
+    return r;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string l;
+    while (std::getline(in, l)) out.push_back(l);
+    return out;
+}
+
+// Names are spliced into nft scripts and iptables argv: keep them to characters that need no
+// quoting anywhere. Interface names are at most 15 bytes (IFNAMSIZ - 1).
+Status check_word(const std::string& s, const std::string& what, size_t max_len) {
+    bool ok = !s.empty() && s.size() <= max_len && std::isalnum(static_cast<unsigned char>(s[0]));
+    for (char c : s)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    if (!ok)
+        return make_error("invalid " + what + " `" + s + "`: use up to " + std::to_string(max_len) +
+                          " characters of [a-zA-Z0-9_.-]");
+    return {};
+}
+
+std::string tag(const std::string& network) { return "isolab:" + network; }
+
+// Serializes rule changes between concurrent CLI processes (list-then-replace is not atomic).
+// Without the lock (no writable /run) we still work, only without that guarantee.
+Result<FileLock> lock_firewall() { return FileLock::acquire("/run/isolab-firewall.lock"); }
+
+bool nft_usable(const std::string& nft) {
+    if (nft.empty()) return false;
+    auto r = run_command({nft, "list", "tables"});
+    return r && r->exit_code == 0;
+}
+
+bool iptables_usable(const std::string& ipt) {
+    if (ipt.empty()) return false;
+    auto r = run_command({ipt, "-w", "-S", "FORWARD"});
+    return r && r->exit_code == 0;
+}
+
+// ---- the rules, once, for both tools -----------------------------------------------------------
+
+struct ForwardRule {
+    std::string in, out;  // "" = any; "isolab*" style prefixes end in '*'
+    std::string verdict;  // "accept" | "drop"
+    bool established_only = false;
+};
+
+const char* const kBridgePatterns[] = {"isolab*", "br-il*"};
+
+// Order matters: the first match decides. Same-bridge traffic is accepted before the drops so
+// that a bridge whose own name matches a pattern still talks to itself.
+std::vector<ForwardRule> forward_rules(const std::string& bridge) {
+    std::vector<ForwardRule> r;
+    r.push_back({bridge, bridge, "accept"});
+    for (const char* p : kBridgePatterns) r.push_back({bridge, p, "drop"});
+    for (const char* p : kBridgePatterns) r.push_back({p, bridge, "drop"});
+    r.push_back({bridge, "", "accept"});
+    r.push_back({"", bridge, "accept", true});
+    return r;
+}
+
+std::string nft_rule(const ForwardRule& f, const std::string& network) {
+    std::string s;
+    if (!f.in.empty()) s += "iifname \"" + f.in + "\" ";
+    if (!f.out.empty()) s += "oifname \"" + f.out + "\" ";
+    if (f.established_only) s += "ct state established,related ";
+    return s + f.verdict + " comment \"" + tag(network) + "\"";
+}
+
+std::vector<std::string> iptables_rule(const ForwardRule& f, const std::string& network) {
+    auto iface = [](std::string n) {  // iptables spells the wildcard '+'
+        if (!n.empty() && n.back() == '*') n.back() = '+';
+        return n;
+    };
+    std::vector<std::string> a;
+    if (!f.in.empty()) a.insert(a.end(), {"-i", iface(f.in)});
+    if (!f.out.empty()) a.insert(a.end(), {"-o", iface(f.out)});
+    if (f.established_only) a.insert(a.end(), {"-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"});
+    a.insert(a.end(), {"-m", "comment", "--comment", tag(network), "-j", f.verdict == "accept" ? "ACCEPT" : "DROP"});
+    return a;
+}
+
+// ---- iptables ----------------------------------------------------------------------------------
+
+// `iptables -S CHAIN` lines whose comment is exactly TAG.
+std::vector<std::string> iptables_tagged(const std::string& ipt, const std::string& table,
+                                         const std::string& chain, const std::string& want_tag) {
+    std::vector<std::string> out;
+    auto r = run_command({ipt, "-w", "-t", table, "-S", chain});
+    if (!r || r->exit_code != 0) return out;
+    for (auto& l : lines_of(r->out)) {
+        std::istringstream in(l);
+        std::string tok, prev;
+        while (in >> tok) {
+            if (prev == "--comment") {
+                if (tok.size() >= 2 && tok.front() == '"') tok = tok.substr(1, tok.size() - 2);
+                bool match = want_tag.empty() ? tok.rfind("isolab:", 0) == 0 : tok == want_tag;
+                if (match) out.push_back(l);
+                break;
+            }
+            prev = tok;
+        }
+    }
+    return out;
+}
+
+Status iptables_delete_tagged(const std::string& ipt, const std::string& table,
+                              const std::string& chain, const std::string& network) {
+    for (auto& line : iptables_tagged(ipt, table, chain, tag(network))) {
+        std::vector<std::string> argv{ipt, "-w", "-t", table};
+        std::istringstream in(line);
+        std::string tok;
+        while (in >> tok) {
+            if (tok == "-A") tok = "-D";
+            if (tok.size() >= 2 && tok.front() == '"' && tok.back() == '"') tok = tok.substr(1, tok.size() - 2);
+            argv.push_back(tok);
+        }
+        ISOLAB_TRY(run_checked(argv, "remove firewall rule of network " + network));
+    }
+    return {};
+}
+
+// Replaces NETWORK's rules in filter FORWARD (at the top, in order). Skipped when the same number
+// of rules already names BRIDGE, so repeated calls leave running containers undisturbed.
+Status iptables_forward(const std::string& ipt, const std::string& network, const std::string& bridge) {
+    auto rules = forward_rules(bridge);
+    auto have = iptables_tagged(ipt, "filter", "FORWARD", tag(network));
+    bool current = have.size() == rules.size();
+    for (auto& l : have) current = current && (l.find(" " + bridge + " ") != std::string::npos);
+    if (current) return {};
+    ISOLAB_TRY(iptables_delete_tagged(ipt, "filter", "FORWARD", network));
+    // Inserting each at position 1 in reverse order leaves them on top in forward_rules' order,
+    // ahead of Docker's own chains and of a DROP policy.
+    for (auto it = rules.rbegin(); it != rules.rend(); ++it) {
+        std::vector<std::string> argv{ipt, "-w", "-t", "filter", "-I", "FORWARD", "1"};
+        auto a = iptables_rule(*it, network);
+        argv.insert(argv.end(), a.begin(), a.end());
+        ISOLAB_TRY(run_checked(argv, "add forwarding rule for network " + network));
+    }
+    return {};
+}
+
+Status iptables_nat(const std::string& ipt, const std::string& network, const std::string& cidr,
+                    const std::string& bridge) {
+    auto have = iptables_tagged(ipt, "nat", "POSTROUTING", tag(network));
+    if (have.size() == 1 && have[0].find(" " + cidr + " ") != std::string::npos &&
+        have[0].find(" " + bridge + " ") != std::string::npos)
+        return {};
+    ISOLAB_TRY(iptables_delete_tagged(ipt, "nat", "POSTROUTING", network));
+    ISOLAB_TRY(run_checked({ipt, "-w", "-t", "nat", "-A", "POSTROUTING", "-s", cidr, "!", "-o",
+                            bridge, "-m", "comment", "--comment", tag(network), "-j", "MASQUERADE"},
+                           "add masquerade rule for network " + network));
+    return {};
+}
+
+bool forward_policy_drop(const std::string& ipt) {
+    auto r = run_command({ipt, "-w", "-t", "filter", "-S", "FORWARD"});
+    if (!r || r->exit_code != 0) return false;
+    for (auto& l : lines_of(r->out))
+        if (trim(l) == "-P FORWARD DROP") return true;
+    return false;
+}
+
+// ---- nft ---------------------------------------------------------------------------------------
+
+struct NftRuleRef {
+    std::string chain, handle;
+};
+
+// NETWORK's rules in `table ip isolab` (all IsoLab rules when NETWORK is ""), and whether the
+// table exists and how many rules it holds in all.
+struct NftState {
+    bool table = false;
+    int total_rules = 0;
+    std::vector<NftRuleRef> mine;
+};
+
+NftState nft_state(const std::string& nft, const std::string& network) {
+    NftState st;
+    auto r = run_command({nft, "-a", "list", "table", "ip", "isolab"});
+    if (!r || r->exit_code != 0) return st;
+    st.table = true;
+    std::string chain;
+    const std::string want = "comment \"" + tag(network) + "\"";
+    for (auto& raw : lines_of(r->out)) {
+        std::string l = trim(raw);
+        if (l.rfind("chain ", 0) == 0) {
+            chain = l.substr(6, l.find(' ', 6) - 6);
+            continue;
+        }
+        auto h = l.find(" # handle ");
+        if (h == std::string::npos || l.rfind("table ", 0) == 0) continue;
+        ++st.total_rules;
+        if (l.find(want) != std::string::npos) st.mine.push_back({chain, l.substr(h + 10)});
+    }
+    return st;
+}
+
+Status nft_ensure(const std::string& nft, const std::string& network, const std::string& cidr,
+                  const std::string& bridge) {
+    NftState st = nft_state(nft, network);
+    // One transaction: old rules out and new ones in together, or nothing changes.
+    std::string s =
+        "add table ip isolab\n"
+        "add chain ip isolab forward { type filter hook forward priority filter; policy accept; }\n"
+        "add chain ip isolab postrouting { type nat hook postrouting priority srcnat; policy accept; }\n";
+    for (auto& m : st.mine) s += "delete rule ip isolab " + m.chain + " handle " + m.handle + "\n";
+    for (auto& f : forward_rules(bridge)) s += "add rule ip isolab forward " + nft_rule(f, network) + "\n";
+    s += "add rule ip isolab postrouting ip saddr " + cidr + " oifname != \"" + bridge +
+         "\" masquerade comment \"" + tag(network) + "\"\n";
+    auto r = run_checked({nft, s}, "network " + network + ": nft rules");
+    if (!r) return r.error();
+    return {};
+}
+
+Status nft_remove(const std::string& nft, const std::string& network) {
+    NftState st = nft_state(nft, network);
+    if (!st.table || (st.mine.empty() && st.total_rules > 0)) return {};
+    std::string s;
+    if (st.total_rules == static_cast<int>(st.mine.size())) {
+        s = "delete table ip isolab\n";  // the last network: leave nothing behind
+    } else {
+        for (auto& m : st.mine) s += "delete rule ip isolab " + m.chain + " handle " + m.handle + "\n";
+    }
+    auto r = run_checked({nft, s}, "network " + network + ": remove nft rules");
+    if (!r) return r.error();
+    return {};
+}
+
+// net.ipv4.ip_forward is per network namespace; /proc/sys/net resolves to the opening thread's.
+std::string enable_ip_forward() {
+    const std::string path = "/proc/sys/net/ipv4/ip_forward";
+    auto cur = read_file(path);
+    if (cur && trim(*cur) == "1") return "";
+    auto st = write_file(path, "1\n");
+    if (!st)
+        return "could not enable IPv4 forwarding (" + st.error().message +
+               "): containers cannot reach beyond the host; run `sysctl -w net.ipv4.ip_forward=1`";
+    return "";
+}
+
+void add_warning(std::string& to, const std::string& w) {
+    if (w.empty()) return;
+    if (!to.empty()) to += "; ";
+    to += w;
+}
+
+}  // namespace
+
+Result<FirewallReport> ensure_network_rules(const std::string& network, const std::string& subnet_cidr,
+                                            const std::string& bridge, FirewallTool tool) {
+    ISOLAB_TRY(check_word(network, "network name", 128));
+    ISOLAB_TRY(check_word(bridge, "bridge name", 15));
+    auto subnet = parse_subnet(subnet_cidr);
+    if (!subnet) return subnet.error().wrap("network " + network);
+    const std::string cidr = subnet->cidr();
+
+    auto lock = lock_firewall();
+    FirewallReport rep;
+    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
+    bool use_nft = tool != FirewallTool::Iptables && nft_usable(nft);
+    bool have_ipt = iptables_usable(ipt);
+    if (tool == FirewallTool::Nft && !use_nft)
+        return make_error("network " + network + ": nft is not usable (install nftables: apt-get install nftables)");
+    if (tool == FirewallTool::Iptables && !have_ipt)
+        return make_error("network " + network + ": iptables is not usable (install iptables: apt-get install iptables)");
+    if (!use_nft && !have_ipt) {
+        rep.warning = "neither nft nor iptables is usable: containers on network " + network +
+                      " cannot reach beyond the host (install nftables: apt-get install nftables)";
+        return rep;
+    }
+    add_warning(rep.warning, enable_ip_forward());
+
+    const std::string ctx = "network " + network;
+    if (use_nft) {
+        rep.tool = "nft";
+        ISOLAB_TRY(nft_ensure(nft, network, cidr, bridge));
+        // An accept in our table does not override a DROP policy in iptables' own filter table.
+        if (have_ipt) {
+            if (forward_policy_drop(ipt)) {
+                ISOLAB_TRY_CTX(iptables_forward(ipt, network, bridge), ctx);
+            } else {
+                ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "filter", "FORWARD", network), ctx);
+            }
+            // Rules a former iptables-only run left behind would duplicate ours.
+            ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "nat", "POSTROUTING", network), ctx);
+        }
+    } else {
+        rep.tool = "iptables";
+        ISOLAB_TRY_CTX(iptables_forward(ipt, network, bridge), ctx);
+        ISOLAB_TRY_CTX(iptables_nat(ipt, network, cidr, bridge), ctx);
+        if (nft_usable(nft)) ISOLAB_TRY(nft_remove(nft, network));
+    }
+    return rep;
+}
+
+Status remove_network_rules(const std::string& network, const std::string& bridge) {
+    ISOLAB_TRY(check_word(network, "network name", 128));
+    (void)bridge;
+    auto lock = lock_firewall();
+    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
+    if (nft_usable(nft)) ISOLAB_TRY(nft_remove(nft, network));
+    if (iptables_usable(ipt)) {
+        const std::string ctx = "network " + network;
+        ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "filter", "FORWARD", network), ctx);
+        ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "nat", "POSTROUTING", network), ctx);
+    }
+    return {};
+}
+
+std::vector<std::string> list_rules() {
+    std::vector<std::string> out;
+    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
+    if (!nft.empty()) {
+        auto r = run_command({nft, "list", "table", "ip", "isolab"});
+        if (r && r->exit_code == 0)
+            for (auto& l : lines_of(r->out))
+                if (std::string t = trim(l); !t.empty() && t != "}") out.push_back(t);
+    }
+    if (!ipt.empty()) {
+        for (auto& l : iptables_tagged(ipt, "filter", "FORWARD", "")) out.push_back(l);
+        for (auto& l : iptables_tagged(ipt, "nat", "POSTROUTING", "")) out.push_back(l);
+    }
+    return out;
+}
+
+}  // namespace isolab::net
