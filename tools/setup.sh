@@ -28,12 +28,14 @@ cd "$here"
 # libarchive and the compression libraries it was built with are linked statically into `isolab`.
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
           libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
+          libimgui-dev libglfw3-dev libepoxy-dev libpng-dev libfontconfig-dev fonts-nanum fonts-dejavu-core
           busybox-static iproute2 procps util-linux qemu-system-x86)
 if [ "$mode" = test ]; then
   # runc: the peer the benchmark compares against and the OCI runtime the bundle tests run;
   # skopeo and podman: real tools that must read the archives `isolab save` writes;
   # clang with libFuzzer: the Dockerfile parser's fuzz target.
-  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev)
+  # xvfb and Mesa's software renderer: the GUI smoke test draws every view without a display.
+  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth libgl1-mesa-dri)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -91,9 +93,6 @@ case "$mode" in
     exit $rc
     ;;
   run)
-    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-      echo "(the IsoLab window arrives with a later version; here is the terminal demo)"
-    fi
     # The narration is for learners: English, then Korean.
     say() { printf '\n# %s\n# %s\n' "$1" "$2"; }
     show() {
@@ -141,6 +140,12 @@ case "$mode" in
     show isolab race
     printf '\nIsoLab is ready. Try: isolab run -it busybox sh, isolab vm create demo && isolab vm start demo    (help: isolab doctor)\n'
     printf 'IsoLab 준비 완료. 해 보세요: isolab run -it busybox sh, isolab vm create demo && isolab vm start demo    (도움말: isolab doctor)\n'
-    printf 'The IsoLab window (isolab gui) arrives with a later version. / IsoLab 창(isolab gui)은 다음 버전에서 제공됩니다.\n'
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      say "the window: both worlds side by side, on the same engine (isolab gui)" \
+          "창: 두 세계를 나란히, 같은 엔진 위에서 (isolab gui)"
+      isolab gui &
+    else
+      printf 'The window: run `isolab gui` on a desktop (no display here). / 창: 데스크톱에서 `isolab gui`를 실행하세요 (여기에는 화면이 없습니다).\n'
+    fi
     ;;
 esac

@@ -1068,6 +1068,22 @@ const FlagDef kGuiFlags[] = {
          st.cmd.screenshot = v;
          return ok();
      }},
+    {"select", 0, FlagType::String, "Select a container (or vm:NAME) when the window opens", FLAG_APPLY {
+         st.cmd.gui_select = v;
+         return ok();
+     }},
+    {"size", 0, FlagType::String, "Window size WIDTHxHEIGHT (default 1600x900)", FLAG_APPLY {
+         st.cmd.gui_size = v;
+         return ok();
+     }},
+    {"fullscreen", 0, FlagType::Bool, "Open fullscreen (F11 toggles)", FLAG_APPLY {
+         st.cmd.fullscreen = on(v);
+         return ok();
+     }},
+    {"view", 0, FlagType::String, "Tab to show: race, lifecycle, isolation, images, network, terminal, resources", FLAG_APPLY {
+         st.cmd.gui_view = v;
+         return ok();
+     }},
 };
 
 // Flags before the verb (Docker's global options, IsoLab's own).

@@ -129,6 +129,10 @@ struct Command {
     std::string lesson;
     std::string screenshot;
     int frames = 0;  // 0 = not given
+    std::string gui_view;    // gui --view race|lifecycle|isolation|images|network|terminal|resources
+    std::string gui_select;  // gui --select CONTAINER|vm:NAME
+    std::string gui_size;    // gui --size WxH
+    bool fullscreen = false; // gui --fullscreen
 
     bool short_version = false;  // `isolab -v/--version`: one line, like `docker -v`
 

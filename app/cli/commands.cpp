@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -453,6 +454,41 @@ int cmd_load(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
     return rc;
 }
 
+// `isolab gui`: the window is its own binary (isolab-gui, dynamically linked for OpenGL), next to
+// this one. Replaces this process.
+int exec_gui(const Command& c, std::ostream& err) {
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : "";
+    dir = dir.substr(0, dir.rfind('/'));
+    std::string gui = dir + "/isolab-gui";
+    if (::access(gui.c_str(), X_OK) != 0) {
+        err << "isolab: the window is not installed here (`" << gui << "` is missing): run `sudo tools/setup.sh`, "
+               "or use the command line (isolab --help)\n";
+        return 1;
+    }
+    std::vector<std::string> args = {gui};
+    auto add = [&](const char* flag, const std::string& v) {
+        if (!v.empty()) args.insert(args.end(), {flag, v});
+    };
+    add("--root", c.global_root);
+    add("--lang", c.lang);
+    add("--view", c.gui_view);
+    add("--select", c.gui_select);
+    add("--size", c.gui_size);
+    add("--screenshot", c.screenshot);
+    if (c.frames > 0) add("--frames", std::to_string(c.frames));
+    if (c.present) args.push_back("--present");
+    if (c.fullscreen) args.push_back("--fullscreen");
+    std::vector<char*> av;
+    for (auto& a : args) av.push_back(a.data());
+    av.push_back(nullptr);
+    std::cout.flush();
+    ::execv(av[0], av.data());
+    err << "isolab: cannot start `" << gui << "`: " << std::strerror(errno) << "\n";
+    return 126;
+}
+
 int not_yet(const Command& c, std::ostream& err, int issue) {
     err << "isolab " << c.command_path << ": not available in this version yet (planned: issue " << issue
         << "). Run `isolab --help` for what works now.\n";
@@ -592,11 +628,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         if (!c.global_root.empty()) a.insert(a.begin(), {"--root", c.global_root});
         return run_bundle_command(a);
     }
-    if (c.verb == "gui") {
-        err << "The IsoLab window is not built yet in this version (planned: issue 6).\n"
-               "Try the terminal: `isolab run -it busybox sh`, or `isolab doctor`.\n";
-        return 1;
-    }
+    if (c.verb == "gui") return exec_gui(c, err);
     double t_open = monotonic_ms();
     auto engine = open_engine(c);
     if (!engine) return fail(err, engine.error(), "isolab: ");
@@ -746,8 +778,13 @@ int cli_main(const std::vector<std::string>& argv) {
         return cmd.error().exit_code;
     }
     if (cmd->verb == "gui" && argv.empty()) {
-        std::cout << usage("") << "\n";
-        return 0;
+        // `isolab` alone opens the window when there is a display to open it on.
+        const char* x = std::getenv("DISPLAY");
+        const char* wl = std::getenv("WAYLAND_DISPLAY");
+        if ((!x || !*x) && (!wl || !*wl)) {
+            std::cout << usage("") << "\n";
+            return 0;
+        }
     }
     return run_command(*cmd, std::cout, std::cerr);
 }

@@ -131,7 +131,9 @@ Result<RaceSide> race_vm(const std::string& root, const RaceOptions& o) {
     b.die_with_caller = true;
     b.on_stage = [&](const std::string& stage, double ms) {
         if (o.progress) o.progress("vm", stage + " done at " + std::to_string(static_cast<int>(ms)) + " ms");
+        if (o.vm_stage) o.vm_stage(stage, ms);
     };
+    b.on_console_line = o.vm_console_line;
     if (o.progress) o.progress("vm", "boot " + name + " (" + created->backend + ")");
     auto booted = vms.start(name, b);
     if (!booted) {
@@ -183,9 +185,11 @@ Result<RaceResult> run_race(Engine& engine, const std::string& state_root, const
         auto c = race_container(engine, o);
         if (!c) return c.error();
         cs.push_back(*c);
+        if (o.side_done) o.side_done("container", *c);
         auto v = race_vm(state_root, o);
         if (!v) return v.error();
         vs.push_back(*v);
+        if (o.side_done) o.side_done("vm", *v);
     }
     merge_runs(result.container, cs);
     merge_runs(result.vm, vs);

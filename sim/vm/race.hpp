@@ -38,6 +38,16 @@ struct RaceOptions {
     std::string machine = "pc";
     int memory_mib = 256;
     std::function<void(const std::string& side, const std::string& what)> progress;
+    // Live hooks for a window that animates the race (the CLI needs none). All are called on the
+    // thread running run_race(), so a GUI must hand what they carry over under its own lock.
+    // The guest's serial console, line by line; MS counts from QEMU's launch (0 for IsoLab's own
+    // notes, e.g. the fallback from KVM to TCG).
+    std::function<void(double ms, const std::string& line)> vm_console_line;
+    // A VM boot stage (sim/vm/boot_stages.hpp names) ended END_MS after QEMU's launch.
+    std::function<void(const std::string& stage, double end_ms)> vm_stage;
+    // One run of a side ("container" | "vm") finished with these numbers, before the other side
+    // starts (runs > 1: once per run; the final result holds the medians).
+    std::function<void(const std::string& side, const RaceSide& run)> side_done;
 };
 
 Result<RaceResult> run_race(Engine& engine, const std::string& state_root, const RaceOptions& options);

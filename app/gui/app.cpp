@@ -1,0 +1,486 @@
+#include "app/gui/app.hpp"
+
+#include <epoxy/gl.h>
+// GLFW after epoxy: epoxy provides the GL declarations GLFW would otherwise include.
+#include <GLFW/glfw3.h>
+#include <fontconfig/fontconfig.h>
+#include <png.h>
+
+#include <imgui.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "app/gui/view.hpp"
+#include "sim/core/clock.hpp"
+#include "sim/core/i18n.hpp"
+#include "sim/engine/store.hpp"
+
+namespace isolab::gui {
+
+namespace {
+
+// The file of the best font fontconfig has for PATTERN; when MUST_HAVE is non-zero, only a font
+// that has that character counts (Hangul for the Korean font). "" when none.
+std::string find_font(const char* pattern, FcChar32 must_have) {
+    FcPattern* pat = FcNameParse(reinterpret_cast<const FcChar8*>(pattern));
+    if (!pat) return "";
+    FcConfigSubstitute(nullptr, pat, FcMatchPattern);
+    FcDefaultSubstitute(pat);
+    FcResult result;
+    FcFontSet* set = FcFontSort(nullptr, pat, FcTrue, nullptr, &result);
+    std::string found;
+    for (int i = 0; set && i < set->nfont && found.empty(); ++i) {
+        FcChar8* file = nullptr;
+        FcCharSet* cs = nullptr;
+        if (FcPatternGetString(set->fonts[i], FC_FILE, 0, &file) != FcResultMatch) continue;
+        std::string path(reinterpret_cast<const char*>(file));
+        // Dear ImGui reads TrueType/OpenType outlines; skip bitmap and Type 1 files.
+        if (path.size() < 4) continue;
+        std::string ext = path.substr(path.size() - 4);
+        if (ext != ".ttf" && ext != ".otf" && ext != ".ttc") continue;
+        if (must_have && (FcPatternGetCharSet(set->fonts[i], FC_CHARSET, 0, &cs) != FcResultMatch ||
+                          !FcCharSetHasChar(cs, must_have)))
+            continue;
+        found = path;
+    }
+    if (set) FcFontSetDestroy(set);
+    FcPatternDestroy(pat);
+    return found;
+}
+
+void glfw_error(int code, const char* what) { std::fprintf(stderr, "isolab-gui: GLFW error %d: %s\n", code, what); }
+
+}  // namespace
+
+App::App(GuiOptions options) : opt_(std::move(options)) {
+    root_ = opt_.root.empty() ? default_state_root() : opt_.root;
+    presenter_ = opt_.present;
+    fullscreen_ = opt_.fullscreen;
+    i18n::set_language(i18n::detect_language(opt_.lang.empty() ? nullptr : opt_.lang.c_str()));
+    jobs_ = std::make_unique<Jobs>(root_, [this] { wake(); });
+    views_ = make_views();
+    active_view_ = opt_.view.empty() || opt_.view == "all" ? views_.front()->id() : opt_.view;
+    pending_view_ = active_view_;
+    if (opt_.select.rfind("vm:", 0) == 0) selected_vm = opt_.select.substr(3);
+    else selected_container = opt_.select;
+    FcInit();
+    korean_font_ = find_font(":lang=ko", 0xD55C);  // 한
+    latin_font_ = find_font("DejaVu Sans", 0);
+}
+
+App::~App() {
+    stop_ = true;
+    poll_cv_.notify_all();
+    if (poller_.joinable()) poller_.join();
+    jobs_.reset();
+    if (window_) {
+        ImGui_ImplOpenGL3_Shutdown();
+        ImGui_ImplGlfw_Shutdown();
+        ImGui::DestroyContext();
+        glfwDestroyWindow(window_);
+        glfwTerminate();
+    }
+}
+
+std::shared_ptr<const view::WorldSnapshot> App::world() const {
+    std::lock_guard<std::mutex> l(world_mu_);
+    return world_;
+}
+
+void App::wake() {
+    poll_cv_.notify_all();
+    glfwPostEmptyEvent();
+}
+
+void App::animate_for(double ms) { animate_until_ = std::max(animate_until_, monotonic_ms() + ms); }
+
+void App::poll_loop() {
+    EngineOptions eo;
+    eo.root = root_;
+    auto engine = Engine::open(eo);
+    vm::VmManager vms(root_);
+    view::HostInfo host = view::read_host_info(engine ? (*engine)->backend() : "unavailable");
+    {
+        vm::VmManager probe(root_);
+        host.hypervisor = probe.pick_backend();
+    }
+    std::string last;
+    uint64_t generation = 0;
+    while (!stop_) {
+        auto snap = std::make_shared<view::WorldSnapshot>();
+        if (engine) {
+            *snap = view::take_snapshot(**engine, vms, host);
+        } else {
+            snap->host = host;
+            snap->error = engine.error().message;
+        }
+        std::string f = view::fingerprint(*snap);
+        bool changed = f != last;
+        if (changed) ++generation;
+        snap->generation = generation;
+        {
+            std::lock_guard<std::mutex> l(world_mu_);
+            world_ = snap;
+        }
+        if (changed) glfwPostEmptyEvent();
+        last = f;
+        // Changes made in a terminal appear within half a second.
+        std::unique_lock<std::mutex> l(poll_mu_);
+        poll_cv_.wait_for(l, std::chrono::milliseconds(500), [this] { return stop_.load(); });
+    }
+}
+
+bool App::init_window() {
+    glfwSetErrorCallback(glfw_error);
+    if (!glfwInit()) {
+        std::fprintf(stderr,
+                     "isolab-gui: cannot open a window (no display: DISPLAY is %s). The command line works "
+                     "without one: isolab --help\n",
+                     std::getenv("DISPLAY") ? std::getenv("DISPLAY") : "not set");
+        return false;
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+    glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+    window_ = glfwCreateWindow(opt_.width, opt_.height, "IsoLab", nullptr, nullptr);
+    if (!window_) return false;
+    glfwMakeContextCurrent(window_);
+    glfwSwapInterval(1);
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // the layout is the app's, not a file's
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    ImGui_ImplGlfw_InitForOpenGL(window_, true);
+    ImGui_ImplOpenGL3_Init("#version 130");
+    if (fullscreen_) {
+        fullscreen_ = false;
+        GLFWmonitor* m = glfwGetPrimaryMonitor();
+        if (const GLFWvidmode* mode = m ? glfwGetVideoMode(m) : nullptr) {
+            glfwGetWindowPos(window_, &windowed_x_, &windowed_y_);
+            glfwGetWindowSize(window_, &windowed_w_, &windowed_h_);
+            glfwSetWindowMonitor(window_, m, 0, 0, mode->width, mode->height, mode->refreshRate);
+            fullscreen_ = true;
+        }
+    }
+    return true;
+}
+
+void App::build_fonts() {
+    float xs = 1, ys = 1;
+    glfwGetWindowContentScale(window_, &xs, &ys);
+    int w = 0, h = 0;
+    glfwGetWindowSize(window_, &w, &h);
+    // Readable from 1280×720 to 4K: the base size follows the window's height as well as DPI.
+    float fit = std::clamp(static_cast<float>(h) / 900.0f, 0.8f, 2.4f);
+    scale_ = std::max(xs, 1.0f) * fit * user_zoom_ * (presenter_ ? 1.35f : 1.0f);
+    float size = std::round(16.0f * scale_);
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    ImFontConfig cfg;
+    cfg.OversampleH = 2;
+    auto add = [&](float px, const char* latin) {
+        ImFont* f = nullptr;
+        if (latin && *latin) f = io.Fonts->AddFontFromFileTTF(latin, px, &cfg, io.Fonts->GetGlyphRangesDefault());
+        if (!f) {
+            ImFontConfig d;
+            d.SizePixels = px;
+            f = io.Fonts->AddFontDefault(&d);
+        }
+        if (!korean_font_.empty()) {
+            ImFontConfig merge;
+            merge.MergeMode = true;
+            merge.OversampleH = 1;
+            io.Fonts->AddFontFromFileTTF(korean_font_.c_str(), px, &merge, io.Fonts->GetGlyphRangesKorean());
+        }
+        return f;
+    };
+    add(size, latin_font_.c_str());
+    big_font_ = add(std::round(size * 1.5f), latin_font_.c_str());
+    std::string mono = find_font("DejaVu Sans Mono", 0);
+    mono_font_ = add(size, mono.c_str());
+    io.Fonts->Build();
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+    apply_theme();
+    fonts_dirty_ = false;
+}
+
+void App::apply_theme() {
+    ImGuiStyle style;
+    if (presenter_) {
+        // Projectors wash colors out: light background, black text, thick borders.
+        ImGui::StyleColorsLight(&style);
+        style.Colors[ImGuiCol_Text] = ImVec4(0, 0, 0, 1);
+        style.Colors[ImGuiCol_WindowBg] = ImVec4(1, 1, 1, 1);
+        style.Colors[ImGuiCol_ChildBg] = ImVec4(0.97f, 0.97f, 0.97f, 1);
+        style.Colors[ImGuiCol_Border] = ImVec4(0.1f, 0.1f, 0.1f, 1);
+        style.Colors[ImGuiCol_Button] = ImVec4(0.80f, 0.87f, 1.0f, 1);
+        style.Colors[ImGuiCol_Tab] = ImVec4(0.85f, 0.85f, 0.85f, 1);
+        style.Colors[ImGuiCol_TabActive] = ImVec4(0.55f, 0.70f, 1.0f, 1);
+        style.WindowBorderSize = 2;
+        style.ChildBorderSize = 2;
+        style.FrameBorderSize = 1.5f;
+    } else {
+        ImGui::StyleColorsDark(&style);
+        style.Colors[ImGuiCol_WindowBg] = ImVec4(0.10f, 0.11f, 0.13f, 1);
+        style.Colors[ImGuiCol_ChildBg] = ImVec4(0.13f, 0.14f, 0.17f, 1);
+        style.ChildBorderSize = 1;
+    }
+    style.FrameRounding = 4;
+    style.ChildRounding = 6;
+    style.TabRounding = 4;
+    style.ScaleAllSizes(scale_);
+    ImGui::GetStyle() = style;
+}
+
+// Dear ImGui 1.86 names only a few keys; the GLFW backend indexes io.KeysDown by GLFW key code.
+void App::handle_keys() {
+    ImGuiIO& io = ImGui::GetIO();
+    if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))) {
+        user_zoom_ = std::min(user_zoom_ * 1.1f, 3.0f);
+        fonts_dirty_ = true;
+    }
+    if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))) {
+        user_zoom_ = std::max(user_zoom_ / 1.1f, 0.5f);
+        fonts_dirty_ = true;
+    }
+    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_0)) {
+        user_zoom_ = 1.0f;
+        fonts_dirty_ = true;
+    }
+    if (ImGui::IsKeyPressed(GLFW_KEY_F11)) {
+        GLFWmonitor* m = glfwGetPrimaryMonitor();
+        if (!fullscreen_ && m) {
+            glfwGetWindowPos(window_, &windowed_x_, &windowed_y_);
+            glfwGetWindowSize(window_, &windowed_w_, &windowed_h_);
+            const GLFWvidmode* mode = glfwGetVideoMode(m);
+            glfwSetWindowMonitor(window_, m, 0, 0, mode->width, mode->height, mode->refreshRate);
+            fullscreen_ = true;
+        } else if (fullscreen_) {
+            glfwSetWindowMonitor(window_, nullptr, windowed_x_, windowed_y_, windowed_w_, windowed_h_, 0);
+            fullscreen_ = false;
+        }
+        fonts_dirty_ = true;
+    }
+    // Clicker keys (PageUp/PageDown, arrows) step through the tabs when no text field has focus;
+    // the lessons issue adds the demo's own steps.
+    if (!io.WantTextInput) {
+        int dir = 0;
+        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) || ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) dir = 1;
+        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP) || ImGui::IsKeyPressed(GLFW_KEY_LEFT)) dir = -1;
+        if (dir) {
+            int n = static_cast<int>(views_.size()), at = 0;
+            for (int i = 0; i < n; ++i)
+                if (active_view_ == views_[i]->id()) at = i;
+            pending_view_ = views_[(at + dir + n) % n]->id();
+        }
+    }
+}
+
+void App::draw_top_bar() {
+    auto w = world();
+    if (big_font_) ImGui::PushFont(big_font_);
+    ImGui::TextUnformatted("IsoLab");
+    if (big_font_) ImGui::PopFont();
+    ImGui::SameLine();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("%s", T("gui.tagline"));
+    // Right side: backends, language, presenter, zoom.
+    std::string backend = w ? w->host.backend : "...";
+    std::string hyper = w ? w->host.hypervisor : "...";
+    ImGui::SameLine();
+    ImGui::TextDisabled("|");
+    ImGui::SameLine();
+    ImGui::Text("%s %s", T("gui.backend.containers"), backend.c_str());
+    if (backend == "simulated") {
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(1, 0.6f, 0.1f, 1), "%s", T("gui.simulated_badge"));
+    }
+    ImGui::SameLine();
+    ImGui::Text("  %s %s", T("gui.backend.vms"), hyper.c_str());
+    if (hyper == "model") {
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(1, 0.6f, 0.1f, 1), "%s", T("gui.modeled_badge"));
+    }
+    float right = ImGui::GetWindowContentRegionMax().x;
+    float bw = ImGui::CalcTextSize("English 한국어 Presenter Ctrl+- Ctrl++ F11").x + 14 * ImGui::GetStyle().ItemSpacing.x;
+    ImGui::SameLine(std::max(right - bw, ImGui::GetCursorPosX() + 10));
+    bool ko = i18n::language() == i18n::Lang::Ko;
+    if (ImGui::RadioButton("English", !ko)) i18n::set_language(i18n::Lang::En);
+    ImGui::SameLine();
+    if (ImGui::RadioButton("한국어", ko)) i18n::set_language(i18n::Lang::Ko);
+    ImGui::SameLine();
+    if (ImGui::Checkbox(T("gui.presenter"), &presenter_)) fonts_dirty_ = true;
+    ImGui::SameLine();
+    if (ImGui::SmallButton(" - ")) {
+        user_zoom_ = std::max(user_zoom_ / 1.1f, 0.5f);
+        fonts_dirty_ = true;
+    }
+    ImGui::SameLine();
+    if (ImGui::SmallButton(" + ")) {
+        user_zoom_ = std::min(user_zoom_ * 1.1f, 3.0f);
+        fonts_dirty_ = true;
+    }
+}
+
+void App::draw_command_log() {
+    // The equivalent command of every button, newest last (lazydocker's command log).
+    auto jobs = jobs_->list();
+    ImGui::TextDisabled("%s", T("gui.command_log"));
+    size_t from = jobs.size() > 3 ? jobs.size() - 3 : 0;
+    for (size_t i = from; i < jobs.size(); ++i) {
+        const Job& j = jobs[i];
+        ImGui::PushID(j.id);
+        ImVec4 color = !j.done ? ImVec4(0.9f, 0.8f, 0.2f, 1) : j.exit_code == 0 ? ImVec4(0.3f, 0.8f, 0.4f, 1) : ImVec4(1, 0.4f, 0.4f, 1);
+        if (mono_font_) ImGui::PushFont(mono_font_);
+        ImGui::TextColored(color, "%s", !j.done ? "…" : j.exit_code == 0 ? "✓" : "✗");
+        ImGui::SameLine();
+        ImGui::Text("$ %s", j.command.c_str());
+        if (j.done && !j.output.empty()) {
+            std::string first = j.output.substr(0, j.output.find('\n'));
+            ImGui::SameLine();
+            ImGui::TextDisabled("→ %s", first.c_str());
+        }
+        if (mono_font_) ImGui::PopFont();
+        ImGui::PopID();
+    }
+}
+
+void App::frame() {
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    handle_keys();
+    const ImGuiViewport* vp = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(vp->WorkPos);
+    ImGui::SetNextWindowSize(vp->WorkSize);
+    ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
+                             ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+    ImGui::Begin("IsoLab", nullptr, flags);
+    draw_top_bar();
+    ImGui::Separator();
+    float log_h = ImGui::GetTextLineHeightWithSpacing() * 4.4f;
+    float body_h = ImGui::GetContentRegionAvail().y - log_h;
+    float left_w = ImGui::GetContentRegionAvail().x * 0.50f;
+    ImGui::BeginChild("stacks", ImVec2(left_w, body_h), true);
+    draw_stacks(*this);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("tabs", ImVec2(0, body_h), true);
+    if (ImGui::BeginTabBar("views")) {
+        for (auto& v : views_) {
+            ImGuiTabItemFlags tf = pending_view_ == v->id() ? ImGuiTabItemFlags_SetSelected : 0;
+            std::string label = std::string(T(v->title_key())) + "###" + v->id();
+            if (ImGui::BeginTabItem(label.c_str(), nullptr, tf)) {
+                active_view_ = v->id();
+                ImGui::BeginChild("content");
+                v->draw(*this);
+                ImGui::EndChild();
+                ImGui::EndTabItem();
+            }
+        }
+        pending_view_.clear();
+        ImGui::EndTabBar();
+    }
+    ImGui::EndChild();
+    draw_command_log();
+    ImGui::End();
+    ImGui::Render();
+    int fw, fh;
+    glfwGetFramebufferSize(window_, &fw, &fh);
+    glViewport(0, 0, fw, fh);
+    ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    glClearColor(bg.x, bg.y, bg.z, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+bool App::write_screenshot(const std::string& path) {
+    int w, h;
+    glfwGetFramebufferSize(window_, &w, &h);
+    std::vector<unsigned char> pixels(static_cast<size_t>(w) * h * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadBuffer(GL_BACK);
+    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) {
+        std::fprintf(stderr, "isolab-gui: cannot write `%s`: %s\n", path.c_str(), std::strerror(errno));
+        return false;
+    }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        std::fclose(f);
+        return false;
+    }
+    png_init_io(png, f);
+    png_set_IHDR(png, info, w, h, 8, PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = h - 1; y >= 0; --y) {  // OpenGL's rows start at the bottom
+        // Opaque: the framebuffer's alpha is whatever the last blend left.
+        unsigned char* row = pixels.data() + static_cast<size_t>(y) * w * 4;
+        for (int x = 0; x < w; ++x) row[x * 4 + 3] = 255;
+        png_write_row(png, row);
+    }
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    std::fclose(f);
+    return true;
+}
+
+int App::run() {
+    if (!opt_.view.empty() && opt_.view != "all" &&
+        std::none_of(views_.begin(), views_.end(), [&](const auto& v) { return opt_.view == v->id(); })) {
+        std::string ids;
+        for (const auto& v : views_) ids += std::string(ids.empty() ? "" : "|") + v->id();
+        std::fprintf(stderr, "isolab-gui: unknown view `%s`: use %s or all\n", opt_.view.c_str(), ids.c_str());
+        return 125;
+    }
+    if (!init_window()) return 1;
+    poller_ = std::thread([this] { poll_loop(); });
+    if (korean_font_.empty())
+        std::fprintf(stderr, "isolab-gui: no Korean font found through fontconfig: Korean text shows as '?'. "
+                             "Fix: apt-get install fonts-nanum\n");
+    const bool shooting = !opt_.screenshot.empty();
+    double first_world_deadline = monotonic_ms() + 10000;
+    while (!glfwWindowShouldClose(window_)) {
+        bool animating = monotonic_ms() < animate_until_ || jobs_->busy();
+        for (auto& v : views_)
+            if (v->animating()) animating = true;
+        if (shooting || animating) glfwPollEvents();
+        else glfwWaitEventsTimeout(1.0);  // idle: sleep until input, an engine change or 1 s
+        if (fonts_dirty_) build_fonts();
+        frame();
+        // In screenshot mode, frames count only once the first snapshot is there.
+        if (shooting && (world() || monotonic_ms() > first_world_deadline)) ++frame_count_;
+        if (shooting && frame_count_ >= opt_.frames) {
+            // --view all: one picture per tab, FILE's "{view}" replaced by the tab's id.
+            std::string path = opt_.screenshot;
+            if (size_t at = path.find("{view}"); at != std::string::npos) path.replace(at, 6, active_view_);
+            bool ok = write_screenshot(path);
+            glfwSwapBuffers(window_);
+            if (!ok) return 1;
+            if (opt_.view != "all") return 0;
+            size_t at = 0;
+            for (size_t i = 0; i < views_.size(); ++i)
+                if (views_[i]->id() == active_view_) at = i;
+            if (at + 1 >= views_.size()) return 0;
+            pending_view_ = views_[at + 1]->id();
+            frame_count_ = 0;
+            continue;
+        }
+        glfwSwapBuffers(window_);
+        if (shooting) glfwWaitEventsTimeout(0.016);
+    }
+    return 0;
+}
+
+}  // namespace isolab::gui

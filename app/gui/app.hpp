@@ -1,0 +1,104 @@
+// The IsoLab window: one Dear ImGui frame loop over views (STYLE §6: views keep only view state;
+// the world comes from a snapshot the poller thread takes of the real engine and VM state).
+//
+// Frame loop: glfwWaitEventsTimeout while nothing animates (the poller and the job workers wake
+// it with glfwPostEmptyEvent), a steady 60 Hz only while something moves (a boot, a race).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/gui/jobs.hpp"
+#include "sim/view/snapshot.hpp"
+
+struct GLFWwindow;
+struct ImFont;
+
+namespace isolab::gui {
+
+struct GuiOptions {
+    std::string root;            // state root ("" = the default one)
+    std::string lang;            // en | ko ("" = from the environment)
+    bool present = false;        // presenter mode: light high-contrast theme, large
+    std::string screenshot;      // write a PNG of the window after `frames` frames, then exit
+    int frames = 5;
+    std::string view;            // the tab to show: race | lifecycle | isolation | images | network | terminal | resources
+    std::string select;          // a container (or vm:NAME) to select
+    int width = 1600, height = 900;
+    bool fullscreen = false;
+};
+
+class View;
+
+class App {
+public:
+    explicit App(GuiOptions options);
+    ~App();
+    int run();
+
+    // ---- what views use ----
+    std::shared_ptr<const view::WorldSnapshot> world() const;
+    Jobs& jobs() { return *jobs_; }
+    // Runs an `isolab` command line for a button: logged with the equivalent command.
+    void command(const std::string& line) { jobs_->submit(line, "button"); }
+    const GuiOptions& options() const { return opt_; }
+    std::string selected_container;   // name
+    std::string selected_vm;          // name
+    bool presenter() const { return presenter_; }
+    float ui_scale() const { return scale_; }
+    // Asks for frames at 60 Hz for the next MS milliseconds (animations).
+    void animate_for(double ms);
+    // Wakes the frame loop from any thread.
+    void wake();
+    ImFont* big_font() const { return big_font_; }
+    ImFont* mono_font() const { return mono_font_; }
+    // Switch to tab ID ("race", ...) on the next frame (buttons that lead somewhere).
+    void show_view(const std::string& id) { pending_view_ = id; }
+    const std::string& state_root() const { return root_; }
+    std::string korean_font_path() const { return korean_font_; }
+
+private:
+    bool init_window();
+    void build_fonts();
+    void apply_theme();
+    void poll_loop();
+    void frame();
+    void draw_top_bar();
+    void draw_command_log();
+    bool write_screenshot(const std::string& path);
+    void handle_keys();
+
+    GuiOptions opt_;
+    std::string root_;
+    GLFWwindow* window_ = nullptr;
+    std::unique_ptr<Jobs> jobs_;
+    std::vector<std::unique_ptr<View>> views_;
+    std::string active_view_, pending_view_;
+
+    mutable std::mutex world_mu_;
+    std::shared_ptr<const view::WorldSnapshot> world_;
+    std::thread poller_;
+    std::atomic<bool> stop_{false};
+    std::mutex poll_mu_;
+    std::condition_variable poll_cv_;
+
+    bool presenter_ = false;
+    float scale_ = 1.0f;        // DPI × presenter × Ctrl +/-
+    float user_zoom_ = 1.0f;
+    bool fonts_dirty_ = true;
+    bool fullscreen_ = false;
+    int windowed_x_ = 0, windowed_y_ = 0, windowed_w_ = 0, windowed_h_ = 0;
+    double animate_until_ = 0;
+    ImFont* big_font_ = nullptr;
+    ImFont* mono_font_ = nullptr;
+    std::string korean_font_;
+    std::string latin_font_;
+    int frame_count_ = 0;
+};
+
+}  // namespace isolab::gui

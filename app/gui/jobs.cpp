@@ -1,0 +1,136 @@
+#include "app/gui/jobs.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "app/cli/args.hpp"
+#include "sim/core/clock.hpp"
+
+namespace isolab::gui {
+
+Jobs::Jobs(std::string state_root, std::function<void()> wake) : root_(std::move(state_root)), wake_(std::move(wake)) {}
+
+Jobs::~Jobs() {
+    for (;;) {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            if (running_ == 0) return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+int Jobs::submit(const std::string& line, const std::string& origin) {
+    std::string shown = line;
+    if (shown.rfind("isolab ", 0) != 0 && shown.rfind("docker ", 0) != 0) shown = "isolab " + shown;
+    int id;
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        id = next_++;
+        Job j;
+        j.id = id;
+        j.command = shown;
+        j.origin = origin;
+        j.started_ms = monotonic_ms();
+        jobs_.push_back(j);
+        if (jobs_.size() > 200) jobs_.erase(jobs_.begin());
+        ++running_;
+    }
+    std::thread([this, id, shown] { run(id, shown); }).detach();
+    return id;
+}
+
+// The `isolab` binary next to this one (or $ISOLAB_BIN): commands run as a child process with
+// its output in pipes, exactly as in a terminal (an attached `run` prints its container's output).
+static std::string isolab_binary() {
+    if (const char* b = std::getenv("ISOLAB_BIN"); b && *b) return b;
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        std::string dir(self);
+        dir = dir.substr(0, dir.rfind('/'));
+        if (::access((dir + "/isolab").c_str(), X_OK) == 0) return dir + "/isolab";
+    }
+    return "/usr/local/bin/isolab";
+}
+
+void Jobs::run(int id, std::string line) {
+    auto append = [&](const std::string& text) {
+        std::lock_guard<std::mutex> l(mu_);
+        for (auto& j : jobs_)
+            if (j.id == id) j.output += text;
+    };
+    int code = 0;
+    auto words = cli::split_command_line(line);
+    if (!words) {
+        append(words.error().message + "\n");
+        code = 2;
+    } else if (auto cmd = cli::parse_line(line); cmd && ((cmd->interactive && cmd->tty) || (cmd->spec.interactive && cmd->spec.tty))) {
+        append("this line cannot hold an interactive terminal: open the container's shell, or leave out -it\n");
+        code = 1;
+    } else {
+        std::vector<std::string> argv = cli::strip_docker_prefix(*words);
+        argv.insert(argv.begin(), isolab_binary());
+        int pipefd[2];
+        if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+            append(std::string("pipe: ") + std::strerror(errno) + "\n");
+            code = 1;
+        } else {
+            pid_t pid = ::fork();
+            if (pid == 0) {
+                ::dup2(pipefd[1], 1);
+                ::dup2(pipefd[1], 2);
+                int null = ::open("/dev/null", O_RDONLY);
+                ::dup2(null, 0);
+                if (!root_.empty()) ::setenv("ISOLAB_ROOT", root_.c_str(), 1);
+                std::vector<char*> av;
+                for (auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+                av.push_back(nullptr);
+                ::execv(av[0], av.data());
+                ::_exit(127);
+            }
+            ::close(pipefd[1]);
+            char buf[4096];
+            ssize_t n;
+            while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+                if (n > 0) {
+                    append(std::string(buf, static_cast<size_t>(n)));
+                    if (wake_) wake_();
+                }
+            ::close(pipefd[0]);
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+    }
+    {
+        std::lock_guard<std::mutex> l(mu_);
+        for (auto& j : jobs_)
+            if (j.id == id) {
+                j.exit_code = code;
+                j.done = true;
+                j.finished_ms = monotonic_ms();
+            }
+        --running_;
+    }
+    if (wake_) wake_();
+}
+
+std::vector<Job> Jobs::list() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return jobs_;
+}
+
+bool Jobs::busy() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return running_ > 0;
+}
+
+}  // namespace isolab::gui

@@ -1,0 +1,43 @@
+// Engine work off the frame: every button and every terminal line becomes an `isolab` command
+// line, run on a worker thread through the CLI's own parser and run_command (so a button does
+// exactly what the command does, and the command log can show it). The window never waits.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace isolab::gui {
+
+struct Job {
+    int id = 0;
+    std::string command;      // "isolab stop web": what the learner could type instead
+    std::string origin;       // "button" | "terminal" | "demo"
+    std::string output;       // stdout then stderr, as the command printed them
+    int exit_code = 0;
+    bool done = false;
+    double started_ms = 0, finished_ms = 0;
+};
+
+class Jobs {
+public:
+    // WAKE is called (from the worker) when a job finishes: the app posts an empty event.
+    explicit Jobs(std::string state_root, std::function<void()> wake);
+    ~Jobs();  // waits for running jobs
+    // Runs LINE ("stop web", with or without a leading "isolab"/"docker") and returns its id.
+    int submit(const std::string& line, const std::string& origin);
+    std::vector<Job> list() const;  // oldest first, the last 200
+    bool busy() const;
+
+private:
+    void run(int id, std::string line);
+    std::string root_;
+    std::function<void()> wake_;
+    mutable std::mutex mu_;
+    std::vector<Job> jobs_;
+    int next_ = 1;
+    int running_ = 0;
+};
+
+}  // namespace isolab::gui

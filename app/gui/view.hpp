@@ -1,0 +1,45 @@
+// A view: one tab of the window (STYLE §6, after ImHex's View base class and its single
+// registerViews()). A view draws from App::world() and App's selection; it owns only view state
+// (scroll positions, toggles) and changes the world only through App::command().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/gui/app.hpp"
+
+namespace isolab::gui {
+
+class View {
+public:
+    virtual ~View() = default;
+    // Stable id for --view and show_view(): "race", "lifecycle", "isolation", ...
+    virtual const char* id() const = 0;
+    // The i18n key of the tab's title ("gui.tab.race").
+    virtual const char* title_key() const = 0;
+    // Draws the tab's content into the current ImGui window region.
+    virtual void draw(App& app) = 0;
+    // True while the view animates (the app then renders at 60 Hz instead of sleeping).
+    virtual bool animating() const { return false; }
+};
+
+// Every tab, in order. The one place views are registered.
+std::vector<std::unique_ptr<View>> make_views();
+
+// The main area, always visible left of the tabs: the two stacks side by side.
+void draw_stacks(App& app);
+
+// Shared drawing helpers (widgets.cpp).
+// tr() as a const char* for ImGui; the text lives as long as the process.
+const char* T(const char* key);
+// A filled, rounded box with centered text; returns true when clicked.
+bool box(const char* id, const std::string& text, float w, float h, unsigned int fill, unsigned int text_color,
+         bool selected = false, const std::string& tooltip = "");
+// A colored state badge ("running", "paused", ...) in the theme's state colors.
+void state_badge(const std::string& state);
+unsigned int state_color(const std::string& state);
+// Help marker "(?)" with a wrapped tooltip.
+void help_marker(const char* text);
+
+}  // namespace isolab::gui

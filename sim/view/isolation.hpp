@@ -1,0 +1,107 @@
+// The Isolation tab's table (GUI-free): for one running container, one row per namespace with the
+// host's namespace id and the container's, whether they are shared, and what each side SEES —
+// read from the real /proc, not from a model — beside what a VM has instead (its own of
+// everything, from its VmRecord).
+//
+// Reading /proc for every process takes a few milliseconds: read_isolation() runs on a worker
+// thread; build_isolation_rows() is cheap and pure.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/net/inspect.hpp"
+#include "sim/vm/vm_manager.hpp"
+
+namespace isolab::view {
+
+// The namespaces the table shows, in order: pid mnt uts ipc net user cgroup.
+const std::vector<std::string>& namespace_kinds();
+
+// --- parsers of /proc text (pure, unit-tested) ---
+
+// The NSpid line of /proc/P/status ("NSpid:\t4242\t1"): the process's PID in each nested PID
+// namespace, outermost first; the last one is the PID it has in its own namespace. Empty when
+// there is no NSpid line (kernels before 4.1).
+std::vector<pid_t> parse_nspid(const std::string& status_text);
+
+struct IdMapLine {
+    uint64_t inside = 0, outside = 0, count = 0;
+};
+// /proc/P/uid_map or gid_map: "inside outside count" per line.
+std::vector<IdMapLine> parse_id_map(const std::string& text);
+// True for the initial user namespace's map, "0 0 4294967295": the same ids as the host.
+bool is_identity_map(const std::vector<IdMapLine>& map);
+// "0→0 ×4294967295 (the host's ids)" or "0→100000 ×65536" for display.
+std::string describe_id_map(const std::vector<IdMapLine>& map);
+
+struct MountSummary {
+    int count = 0;            // lines of mountinfo
+    std::string root_source;  // what is mounted on "/": "overlay (overlay)", "/dev/sda1 (ext4)"
+};
+MountSummary parse_mountinfo(const std::string& text);
+
+// The cgroup a process is in, from /proc/P/cgroup: the unified ("0::") path when it is not "/",
+// else the first controller line with a path other than "/" ("memory:/x"), else "/".
+std::string cgroup_summary(const std::string& text);
+
+// "pid:[4026531836]" → shared when both are known and equal.
+enum class Sharing { Shared, Isolated, Unknown };
+Sharing decide_sharing(const std::string& host_ns, const std::string& container_ns);
+
+// --- what read_isolation() finds ---
+
+struct ProcessSeen {
+    pid_t host_pid = 0;
+    pid_t inner_pid = 0;  // the PID in the container's namespace (last NSpid field)
+    std::string comm;
+};
+
+struct SideFacts {
+    std::vector<std::string> ns;  // readlink of /proc/P/ns/<kind>, in namespace_kinds() order
+    int process_count = 0;        // host: every process; container: those in its PID namespace
+    std::vector<ProcessSeen> processes;  // container: its processes, by inner PID
+    std::string hostname;
+    MountSummary mounts;
+    std::vector<IdMapLine> uid_map;
+    std::string cgroup;
+    std::string kernel;           // the kernel release this side sees
+    int shm_segments = -1;        // System V shared memory segments visible (host only; -1 unknown)
+    std::optional<net::NetPicture> net;
+    std::string net_error;
+};
+
+struct IsolationFacts {
+    pid_t pid = 0;                // the container's PID 1 on the host
+    SideFacts host, container;
+    std::string error;            // why the container side is missing (not running, gone, no access)
+    double read_ms = 0;
+};
+
+// Reads both sides from /proc. HOST_PID 0 = this process (the host as IsoLab sees it). With
+// WITH_NET the network pictures come from net::inspect_netns (netlink; needs the right to enter
+// the container's namespace). Never throws; missing pieces stay empty and `error` says why.
+IsolationFacts read_isolation(pid_t container_pid, pid_t host_pid, bool with_net);
+
+// Reads one side only (the unit tests compare the test process with itself).
+SideFacts read_side(pid_t pid, bool count_processes_in_pidns);
+
+// --- the rows the tab draws ---
+
+struct IsolationRow {
+    std::string kind;                 // "pid", "mnt", ..., "kernel" (no namespace: the punch line)
+    std::string host_ns, container_ns;
+    Sharing sharing = Sharing::Unknown;
+    std::string host_sees, container_sees, vm_has;  // one or two short lines each
+    std::string lesson;               // one sentence, in the current language
+    bool punch_line = false;          // the kernel row: the same for both, highlighted
+};
+
+// VM: the selected or first running VM (nullptr: "not running").
+std::vector<IsolationRow> build_isolation_rows(const IsolationFacts& f, const vm::VmRecord* vm);
+
+}  // namespace isolab::view

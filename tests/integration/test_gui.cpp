@@ -1,0 +1,128 @@
+// The GUI smoke test: the real window under Xvfb (Mesa's software renderer), every view, in
+// English, in Korean and in presenter mode, with live containers (running, paused, exited, on a
+// user network with a published port) and a VM. Each picture must be a picture: the right size,
+// many colors, mostly not background; and the app must exit cleanly without errors. No pixel is
+// compared to a reference.
+#include <doctest/doctest.h>
+
+#include <png.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <vector>
+
+#include "harness.hpp"
+
+using namespace isolab::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kViews[] = {"race", "lifecycle", "isolation", "images", "network", "terminal", "resources"};
+
+struct Picture {
+    int width = 0, height = 0;
+    size_t colors = 0;            // distinct RGB values (sampled)
+    double not_background = 0;    // share of pixels unlike the top-left corner
+    bool ok = false;
+};
+
+Picture read_png(const std::string& path) {
+    Picture p;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return p;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, nullptr);
+        std::fclose(f);
+        return p;
+    }
+    png_init_io(png, f);
+    png_read_info(png, info);
+    p.width = static_cast<int>(png_get_image_width(png, info));
+    p.height = static_cast<int>(png_get_image_height(png, info));
+    png_set_strip_16(png);
+    png_set_expand(png);
+    png_read_update_info(png, info);
+    size_t rowbytes = png_get_rowbytes(png, info);
+    int channels = png_get_channels(png, info);
+    std::vector<unsigned char> row(rowbytes);
+    std::set<unsigned int> colors;
+    size_t differ = 0, total = 0;
+    unsigned int background = 0;
+    for (int y = 0; y < p.height; ++y) {
+        png_read_row(png, row.data(), nullptr);
+        for (int x = 0; x < p.width; x += 3) {
+            const unsigned char* px = row.data() + x * channels;
+            unsigned int rgb = (px[0] << 16) | (px[1] << 8) | px[2];
+            if (y == 0 && x == 0) background = rgb;
+            colors.insert(rgb);
+            differ += rgb != background;
+            ++total;
+        }
+    }
+    png_destroy_read_struct(&png, &info, nullptr);
+    std::fclose(f);
+    p.colors = colors.size();
+    p.not_background = total ? static_cast<double>(differ) / static_cast<double>(total) : 0;
+    p.ok = true;
+    return p;
+}
+
+bool have(const std::string& tool) { return run_process({"/bin/sh", "-c", "command -v " + tool}).code == 0; }
+
+}  // namespace
+
+TEST_CASE("gui: every view renders in English, Korean and presenter mode, with live containers and a VM") {
+    if (::geteuid() != 0) {
+        MESSAGE("SKIPPED: the smoke test runs live containers (root)");
+        return;
+    }
+    if (!have("xvfb-run")) {
+        MESSAGE("SKIPPED: xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)");
+        return;
+    }
+    std::string gui = fs::path(ISOLAB_BIN).parent_path() / "isolab-gui";
+    REQUIRE(fs::exists(gui));
+    TempRoot r;
+    // A world worth drawing.
+    REQUIRE(r.isolab({"network", "create", "gui-net"}).code == 0);
+    REQUIRE(r.isolab({"run", "-d", "--name", "web", "--network", "gui-net", "-p", "18280:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/var/www"}).code == 0);
+    REQUIRE(r.isolab({"run", "-d", "--name", "frozen", "-m", "32m", "busybox", "sleep", "300"}).code == 0);
+    REQUIRE(r.isolab({"pause", "frozen"}).code == 0);
+    REQUIRE(r.isolab({"run", "--name", "done", "busybox", "true"}).code == 0);
+    REQUIRE(r.isolab({"vm", "create", "-m", "128m", "guest1"}).code == 0);
+    auto boot = r.isolab({"vm", "start", "guest1"}, 180000);
+    INFO("vm start: " << boot.err);
+    CHECK(boot.code == 0);
+
+    struct Run {
+        const char* lang;
+        bool present;
+    } runs[] = {{"en", false}, {"ko", false}, {"ko", true}};
+    for (const auto& run : runs) {
+        std::string dir = r.path() + "/shots-" + run.lang + (run.present ? "-present" : "");
+        fs::create_directories(dir);
+        std::vector<std::string> argv = {"xvfb-run", "-a", "-s", "-screen 0 1600x900x24", gui, "--root", r.path(),
+                                         "--lang", run.lang, "--size", "1600x900", "--view", "all", "--select", "web",
+                                         "--screenshot", dir + "/{view}.png", "--frames", "6"};
+        if (run.present) argv.push_back("--present");
+        auto res = run_process(argv, {}, 120000);
+        INFO(run.lang << (run.present ? " presenter" : "") << ": exit " << res.code << "\n" << res.err);
+        CHECK(res.code == 0);
+        CHECK(res.err.find("rror") == std::string::npos);  // no "Error"/"error" from the app
+        for (const char* view : kViews) {
+            Picture p = read_png(dir + "/" + view + ".png");
+            INFO(dir << "/" << view << ".png: " << p.colors << " colors, " << p.not_background << " not background");
+            CHECK(p.ok);
+            CHECK(p.width == 1600);
+            CHECK(p.height == 900);
+            CHECK(p.colors > 40);
+            CHECK(p.not_background > 0.05);
+        }
+    }
+    (void)r.isolab({"vm", "rm", "-f", "guest1"}, 60000);
+}
