@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "app/gui/view.hpp"
 #include "sim/core/clock.hpp"
@@ -74,6 +75,8 @@ App::App(GuiOptions options) : opt_(std::move(options)) {
 }
 
 App::~App() {
+    // Views first: their workers may still call wake(), which needs GLFW alive.
+    views_.clear();
     stop_ = true;
     poll_cv_.notify_all();
     if (poller_.joinable()) poller_.join();
@@ -186,7 +189,10 @@ void App::build_fonts() {
     cfg.OversampleH = 2;
     auto add = [&](float px, const char* latin) {
         ImFont* f = nullptr;
-        if (latin && *latin) f = io.Fonts->AddFontFromFileTTF(latin, px, &cfg, io.Fonts->GetGlyphRangesDefault());
+        // Latin-1 plus the punctuation, arrows, check marks and shapes the views draw (… → ✓ ✗ ■).
+        static const ImWchar ranges[] = {0x0020, 0x00FF, 0x2010, 0x205E, 0x2190, 0x21FF, 0x2200, 0x22FF,
+                                         0x2500, 0x257F, 0x25A0, 0x25FF, 0x2713, 0x2717, 0};
+        if (latin && *latin) f = io.Fonts->AddFontFromFileTTF(latin, px, &cfg, ranges);
         if (!f) {
             ImFontConfig d;
             d.SizePixels = px;
@@ -436,6 +442,34 @@ bool App::write_screenshot(const std::string& path) {
     return true;
 }
 
+// --bench-frames N: the frame-time benchmark (tools/bench-gui). Every tab gets N/tabs frames;
+// each frame's CPU time is the main thread's (CLOCK_THREAD_CPUTIME_ID), so waiting for the GPU or
+// the display does not count; the poller's work is measured separately by the idle test.
+int App::bench() {
+    double deadline = monotonic_ms() + 10000;
+    while (!world() && monotonic_ms() < deadline) glfwWaitEventsTimeout(0.05);
+    std::vector<double> ms;
+    int per_view = std::max(1, opt_.bench_frames / static_cast<int>(views_.size()));
+    for (int i = 0; i < opt_.bench_frames; ++i) {
+        if (i % per_view == 0) pending_view_ = views_[(i / per_view) % views_.size()]->id();
+        glfwPollEvents();
+        if (fonts_dirty_) build_fonts();
+        struct timespec a, b;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+        frame();
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+        glfwSwapBuffers(window_);
+        if (i >= static_cast<int>(views_.size())) ms.push_back((b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6);
+    }
+    std::sort(ms.begin(), ms.end());
+    double median = ms.empty() ? 0 : ms[ms.size() / 2];
+    double p99 = ms.empty() ? 0 : ms[std::min(ms.size() - 1, static_cast<size_t>(ms.size() * 0.99))];
+    auto w = world();
+    std::printf("frames %zu, containers %zu, vms %zu: CPU per frame median %.2f ms, p99 %.2f ms\n", ms.size(),
+                w ? w->containers.size() : 0, w ? w->vms.size() : 0, median, p99);
+    return 0;
+}
+
 int App::run() {
     if (!opt_.view.empty() && opt_.view != "all" &&
         std::none_of(views_.begin(), views_.end(), [&](const auto& v) { return opt_.view == v->id(); })) {
@@ -449,6 +483,7 @@ int App::run() {
     if (korean_font_.empty())
         std::fprintf(stderr, "isolab-gui: no Korean font found through fontconfig: Korean text shows as '?'. "
                              "Fix: apt-get install fonts-nanum\n");
+    if (opt_.bench_frames > 0) return bench();
     const bool shooting = !opt_.screenshot.empty();
     double first_world_deadline = monotonic_ms() + 10000;
     while (!glfwWindowShouldClose(window_)) {

@@ -31,6 +31,7 @@ struct GuiOptions {
     std::string select;          // a container (or vm:NAME) to select
     int width = 1600, height = 900;
     bool fullscreen = false;
+    int bench_frames = 0;        // render N frames through every tab, print CPU time per frame, exit
 };
 
 class View;
@@ -71,6 +72,7 @@ private:
     void draw_top_bar();
     void draw_command_log();
     bool write_screenshot(const std::string& path);
+    int bench();
     void handle_keys();
 
     GuiOptions opt_;

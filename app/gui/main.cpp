@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
         else if (a == "--select") o.select = value("--select");
         else if (a == "--screenshot") o.screenshot = value("--screenshot");
         else if (a == "--frames") o.frames = std::atoi(value("--frames").c_str());
+        else if (a == "--bench-frames") o.bench_frames = std::atoi(value("--bench-frames").c_str());
         else if (a == "--size") {
             std::string s = value("--size");
             if (std::sscanf(s.c_str(), "%dx%d", &o.width, &o.height) != 2 || o.width < 320 || o.height < 240) {

@@ -64,7 +64,7 @@ std::string describe_id_map(const std::vector<IdMapLine>& map) {
     std::string out;
     for (const auto& m : map) {
         if (!out.empty()) out += ", ";
-        out += std::to_string(m.inside) + "→" + std::to_string(m.outside) + " ×" + std::to_string(m.count);
+        out += std::to_string(m.inside) + "->" + std::to_string(m.outside) + " ×" + std::to_string(m.count);
     }
     return out;
 }
@@ -264,12 +264,12 @@ IsolationFacts read_isolation(pid_t container_pid, pid_t host_pid, bool with_net
 namespace {
 
 std::string interfaces_text(const SideFacts& s, size_t max_items) {
-    if (!s.net) return s.net_error.empty() ? "…" : s.net_error;
+    if (!s.net) return s.net_error.empty() ? "..." : s.net_error;
     std::string out;
     size_t shown = 0;
     for (const auto& i : s.net->interfaces) {
         if (shown == max_items) {
-            out += " …+" + std::to_string(s.net->interfaces.size() - shown);
+            out += " ...+" + std::to_string(s.net->interfaces.size() - shown);
             break;
         }
         if (!out.empty()) out += " · ";
@@ -289,13 +289,14 @@ std::string processes_text(const SideFacts& c) {
     size_t n = 0;
     for (const auto& p : c.processes) {
         if (n == 6) {
-            list += ", …";
+            list += ", ...";
             break;
         }
         if (!list.empty()) list += ", ";
-        list += std::to_string(p.inner_pid) + " " + p.comm;
+        list += "PID " + std::to_string(p.inner_pid) + " " + p.comm;
         ++n;
     }
+    if (c.process_count == 1) return trf("gui.isolation.pid.container_one", {list});
     return trf("gui.isolation.pid.container", {std::to_string(c.process_count), list});
 }
 

@@ -18,11 +18,24 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// CONFIG[KEY] when CONFIG is an object and the member has FALLBACK's type, else FALLBACK (an image read
+// from a damaged config must not take the window down: json::value() throws on null).
+const nlohmann::json& member(const nlohmann::json& config, const char* key, const nlohmann::json& fallback) {
+    if (!config.is_object()) return fallback;
+    auto it = config.find(key);
+    return it != config.end() && it->type() == fallback.type() ? *it : fallback;
+}
+
+std::string text_of(const nlohmann::json& o, const char* key) {
+    static const nlohmann::json empty = "";
+    return member(o, key, empty).get<std::string>();
+}
+
 // The diff_id of layer I: rootfs.diff_ids[I] when the config has it, else the directory's name
 // (layer directories are named by their diff_id's hex).
 std::string diff_id_of(const Image& image, size_t i) {
-    const auto& rootfs = image.config.value("rootfs", nlohmann::json::object());
-    const auto& ids = rootfs.value("diff_ids", nlohmann::json::array());
+    static const nlohmann::json no_object = nlohmann::json::object(), no_array = nlohmann::json::array();
+    const auto& ids = member(member(image.config, "rootfs", no_object), "diff_ids", no_array);
     if (i < ids.size() && ids[i].is_string()) return ids[i].get<std::string>();
     if (i < image.layer_dirs.size()) return "sha256:" + base_name(image.layer_dirs[i]);
     return "";
@@ -72,10 +85,10 @@ LayerStack build_layer_stack(const Image& image, const std::map<std::string, int
 
     // History is oldest first; each entry that is not empty_layer made the next layer.
     size_t next_layer = 0;
-    const auto& history = image.config.value("history", nlohmann::json::array());
-    for (const auto& h : history) {
+    static const nlohmann::json no_history = nlohmann::json::array(), no = false;
+    for (const auto& h : member(image.config, "history", no_history)) {
         if (!h.is_object()) continue;
-        bool empty = h.value("empty_layer", false);
+        bool empty = member(h, "empty_layer", no).get<bool>();
         Slab s;
         if (empty) {
             s.kind = SlabKind::Settings;
@@ -86,9 +99,9 @@ LayerStack build_layer_stack(const Image& image, const std::map<std::string, int
             s.kind = SlabKind::Layer;
             s.missing_layer = true;
         }
-        s.step = step_text(h.value("created_by", ""));
-        s.created = h.value("created", "");
-        s.comment = h.value("comment", "");
+        s.step = step_text(text_of(h, "created_by"));
+        s.created = text_of(h, "created");
+        s.comment = text_of(h, "comment");
         out.slabs.push_back(std::move(s));
     }
     // Layers no history entry names (a config without history, or a short one).
@@ -126,7 +139,7 @@ std::vector<ImageRow> image_rows(const WorldSnapshot& w, const std::map<std::str
         r.short_id = short_id(img.id);
         for (const auto& t : img.repo_tags) r.tags += (r.tags.empty() ? "" : ", ") + t;
         if (r.tags.empty()) r.tags = "<none>";
-        r.created = short_time(img.config.value("created", ""));
+        r.created = short_time(text_of(img.config, "created"));
         r.layers = static_cast<int>(img.layer_dirs.size());
         int64_t total = 0;
         bool known = true;

@@ -43,26 +43,27 @@ struct CEdge {
     bool automatic;
     const char* route;
     float offset;
+    float label_at;
 };
 
 // The drawn edges of the container machine. Automatic edges are the events the monitor sends
 // (RestartPending, RestartFired); the rest are commands.
 constexpr CEdge kContainerEdges[] = {
-    {"created", "running", "start", ContainerAction::Start, false, "", 0},
-    {"running", "running", "restart", ContainerAction::Restart, false, "loop", 0},
-    {"running", "paused", "pause", ContainerAction::Pause, false, "", 1},
-    {"paused", "running", "unpause", ContainerAction::Unpause, false, "", 1},
-    {"running", "exited", "stop", ContainerAction::Stop, false, "", 1},
-    {"running", "exited", "kill", ContainerAction::Kill, false, "", 1},
-    {"exited", "running", "start", ContainerAction::Start, false, "", 1},
-    {"exited", "running", "restart", ContainerAction::Restart, false, "", 1},
-    {"paused", "exited", "stop", ContainerAction::Stop, false, "", 0},
-    {"created", "removed", "rm", ContainerAction::Remove, false, "", 0},
-    {"exited", "removed", "rm", ContainerAction::Remove, false, "", 0},
-    {"running", "removed", "rm -f", ContainerAction::ForceRemove, false, "", 0},
-    {"paused", "removed", "rm -f", ContainerAction::ForceRemove, false, "under", 0},
-    {"running", "restarting", "", ContainerAction::RestartPending, true, "", 1},
-    {"restarting", "running", "", ContainerAction::RestartFired, true, "", 1},
+    {"created", "running", "start", ContainerAction::Start, false, "", 0, -1},
+    {"running", "running", "restart", ContainerAction::Restart, false, "loop", 0, -1},
+    {"running", "paused", "pause", ContainerAction::Pause, false, "", 1, -1},
+    {"paused", "running", "unpause", ContainerAction::Unpause, false, "", 1, -1},
+    {"running", "exited", "stop", ContainerAction::Stop, false, "", 1, -1},
+    {"running", "exited", "kill", ContainerAction::Kill, false, "", 1, -1},
+    {"exited", "running", "start", ContainerAction::Start, false, "", 1, -1},
+    {"exited", "running", "restart", ContainerAction::Restart, false, "", 1, -1},
+    {"paused", "exited", "stop", ContainerAction::Stop, false, "", 0, 0.62f},
+    {"created", "removed", "rm", ContainerAction::Remove, false, "", 0, -1},
+    {"exited", "removed", "rm", ContainerAction::Remove, false, "", 0, -1},
+    {"running", "removed", "rm -f", ContainerAction::ForceRemove, false, "", 0, -1},
+    {"paused", "removed", "rm -f", ContainerAction::ForceRemove, false, "under", 0, -1},
+    {"running", "restarting", "", ContainerAction::RestartPending, true, "", 1, 0.7f},
+    {"restarting", "running", "", ContainerAction::RestartFired, true, "", 1, 0.7f},
 };
 
 void decide_container(LifecycleEdge& e, ContainerAction act, std::optional<ContainerState> state, bool removed,
@@ -143,6 +144,7 @@ LifecycleDiagram container_diagram(std::optional<ContainerState> state, bool rem
         e.automatic = c.automatic;
         e.route = c.route;
         e.offset = c.offset;
+        e.label_at = c.label_at;
         if (!c.automatic) {
             e.command = std::string(c.action) + " " + name;
             e.docker = "docker " + std::string(c.action) + " " + name;
@@ -162,19 +164,20 @@ struct VEdge {
     vm::VmAction act;
     bool automatic;
     float offset;
+    float label_at;
 };
 
 constexpr VEdge kVmEdges[] = {
-    {"poweroff", "starting", "vm start -d", vm::VmAction::Start, false, 0},
-    {"aborted", "starting", "vm start -d", vm::VmAction::Start, false, 0},
-    {"starting", "running", "", vm::VmAction::BootCompleted, true, 0},
-    {"running", "paused", "vm pause", vm::VmAction::Pause, false, 1},
-    {"paused", "running", "vm resume", vm::VmAction::Resume, false, 1},
-    {"running", "stopping", "vm stop", vm::VmAction::Shutdown, false, 0},
-    {"paused", "stopping", "vm stop", vm::VmAction::Shutdown, false, 0},
-    {"stopping", "poweroff", "", vm::VmAction::ProcessExited, true, 0},
-    {"running", "aborted", "", vm::VmAction::ProcessCrashed, true, 0},
-    {"poweroff", "removed", "vm rm", vm::VmAction::Remove, false, 0},
+    {"poweroff", "starting", "vm start -d", vm::VmAction::Start, false, 0, -1},
+    {"aborted", "starting", "vm start -d", vm::VmAction::Start, false, 0, -1},
+    {"starting", "running", "", vm::VmAction::BootCompleted, true, 0, -1},
+    {"running", "paused", "vm pause", vm::VmAction::Pause, false, 1, -1},
+    {"paused", "running", "vm resume", vm::VmAction::Resume, false, 1, -1},
+    {"running", "stopping", "vm stop", vm::VmAction::Shutdown, false, 0, -1},
+    {"paused", "stopping", "vm stop", vm::VmAction::Shutdown, false, 0, 0.62f},
+    {"stopping", "poweroff", "", vm::VmAction::ProcessExited, true, 0, -1},
+    {"running", "aborted", "", vm::VmAction::ProcessCrashed, true, 0, -1},
+    {"poweroff", "removed", "vm rm", vm::VmAction::Remove, false, 0, -1},
 };
 
 const char* docker_word(vm::VmAction a) {
@@ -264,6 +267,7 @@ LifecycleDiagram vm_diagram(std::optional<vm::VmState> state, bool removed, cons
         e.action = v.automatic ? "" : v.action;
         e.automatic = v.automatic;
         e.offset = v.offset;
+        e.label_at = v.label_at;
         if (v.automatic) {
             e.block = EdgeBlock::Automatic;
             e.error = tr(v.act == vm::VmAction::BootCompleted   ? "gui.lifecycle.auto_boot"

@@ -39,6 +39,7 @@ struct LifecycleEdge {
     bool automatic = false;   // no button: the label names the event
     std::string route;        // drawing hint: "" straight, "loop" (self), "under" (below the diagram)
     float offset = 0;         // parallel lanes for two edges between the same nodes (-1, 0, +1)
+    float label_at = -1;      // where along the line its button or label sits (0..1; -1 = default)
     bool enabled = false;
     EdgeBlock block = EdgeBlock::NoSubject;
     std::string error;        // Forbidden: the command's exact error line; otherwise why not

@@ -116,14 +116,12 @@ NetworkModel build_network_model(const json& picture, std::vector<VmNat> vms) {
     for (const auto& i : host_ifaces) {
         if (i.kind == "loopback") {
             if (m.host_loopback.empty()) m.host_loopback = first_inet(i);
-        } else if (i.kind != "veth" && i.kind != "bridge" && i.master.empty()) {
-            // The host's own cards: eth0, ens3, wlan0 (docker0 and friends are bridges, left out).
+        } else if (i.kind != "veth" && i.kind != "bridge" && i.master.empty() && !i.inet.empty()) {
+            // The host's own cards with an IPv4 address: eth0, ens3, wlan0 (docker0 and friends
+            // are bridges; ifb0 and other address-less helpers say nothing to a learner).
             m.host_uplinks.push_back(i);
         }
     }
-    // Keep the uplinks that carry an address first (eth0 before an unused dummy).
-    std::stable_sort(m.host_uplinks.begin(), m.host_uplinks.end(),
-                     [](const NetIface& a, const NetIface& b) { return !a.inet.empty() && b.inet.empty(); });
 
     // Bridges: every network with the bridge driver.
     for (const auto& n : array_at(picture, "networks")) {
@@ -172,7 +170,9 @@ NetworkModel build_network_model(const json& picture, std::vector<VmNat> vms) {
         // peer has (in the other namespace), so both directions are checked.
         std::string first_ip;
         for (const auto& e : array_at(c, "endpoints")) {
-            if (node.mode == NetMode::Host) break;
+            // host and none are networks without a cable: no veth, no address.
+            if (node.mode == NetMode::Host || node.mode == NetMode::None) break;
+            if (str(e, "network") == "host" || str(e, "network") == "none") continue;
             VethLink l;
             l.container = ci;
             l.network = str(e, "network");

@@ -101,7 +101,7 @@ struct VmNat {
 
 struct NetworkModel {
     std::string host_netns;
-    std::vector<NetIface> host_uplinks;   // the host's real network cards (not lo, veth, bridge)
+    std::vector<NetIface> host_uplinks;   // the host's network cards with an IPv4 address (not lo, veth, bridge)
     std::string host_loopback;            // "127.0.0.1/8"
     std::vector<NetListener> host_listeners;
     std::vector<BridgeNode> bridges;      // default bridge first, then by name

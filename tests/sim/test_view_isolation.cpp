@@ -30,7 +30,7 @@ TEST_CASE("view: uid_map interpretation") {
     CHECK_FALSE(is_identity_map(rootless));
     CHECK(rootless[1].outside == 100000);
     CHECK(rootless[1].count == 65536);
-    CHECK(describe_id_map(rootless) == "0→1000 ×1, 1→100000 ×65536");
+    CHECK(describe_id_map(rootless) == "0->1000 ×1, 1->100000 ×65536");
     CHECK_FALSE(is_identity_map(parse_id_map("0 0 65536\n")));
     CHECK_FALSE(is_identity_map({}));
 }

@@ -175,4 +175,11 @@ TEST_CASE("view: layers: the image list and which image is shown first") {
     CHECK(pick_image(w, busybox.id, "site") == busybox.id);  // what the learner clicked wins
     CHECK(pick_image(w, "sha256:gone", "nobody") == busybox.id);
     CHECK(pick_image(WorldSnapshot{}, "", "") == "");
+
+    // busybox here has no config at all (null): its layer is still drawn, nothing throws.
+    LayerStack bs = build_layer_stack(busybox, {});
+    REQUIRE(bs.slabs.size() == 1);
+    CHECK(bs.slabs[0].no_history);
+    CHECK(bs.slabs[0].diff_id == kA);
+    CHECK(bs.title == "busybox:latest");
 }

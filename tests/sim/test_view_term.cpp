@@ -16,9 +16,9 @@ TEST_CASE("view: term text keeps plain lines and turns CRLF into lines") {
 
 TEST_CASE("view: term text drops color, cursor and title sequences") {
     CHECK(plain_terminal_text("\x1b[1;32mgreen\x1b[0m text") == "green text");
-    CHECK(plain_terminal_text("\x1b]0;title\x07after") == "after");
+    CHECK(plain_terminal_text("\x1b]0;title\x07" "after") == "after");
     CHECK(plain_terminal_text("\x1b]2;title\x1b\\after") == "after");
-    CHECK(plain_terminal_text("\x1b(Bx\x1b=y\x1b[?2004hz") == "xyz");
+    CHECK(plain_terminal_text("\x1b(Bx\x1b=y\x1b[?2004h" "z") == "xyz");
 }
 
 TEST_CASE("view: term text handles a sequence split across reads") {

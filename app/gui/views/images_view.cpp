@@ -75,7 +75,7 @@ std::string fit_text(const std::string& s, float width) {
     return "";
 }
 
-std::string size_text(int64_t bytes) { return bytes < 0 ? "…" : view::human_bytes(bytes); }
+std::string size_text(int64_t bytes) { return bytes < 0 ? "..." : view::human_bytes(bytes); }
 
 // What the worker found; read by the frame under the view's mutex.
 struct Findings {
@@ -141,7 +141,7 @@ public:
         ImGui::EndGroup();
         ImGui::SameLine(0, gap);
         ImGui::BeginGroup();
-        draw_diff(w.get(), sel, f, avail - stack_w - gap, same_image, *img);
+        draw_diff(app.presenter(), sel, f, avail - stack_w - gap, same_image, *img);
         ImGui::EndGroup();
 
         ImGui::Spacing();
@@ -274,10 +274,17 @@ private:
         float bracket_w = std::max(ImGui::CalcTextSize(ro.c_str()).x, ImGui::CalcTextSize(rw.c_str()).x) + line * 1.2f;
         bracket_w = std::min(bracket_w, width * 0.32f);
         float slab_w = width - bracket_w;
+        float depth = line * 0.35f;  // the slab's visible top face
+        float inner_w = slab_w - depth - pad * 4;
         auto height_of = [&](const view::Slab& sl) {
             switch (sl.kind) {
             case view::SlabKind::Settings: return line * 1.15f;
-            case view::SlabKind::Writable: return line * 2.1f;
+            case view::SlabKind::Writable: {
+                // Its title wraps: the lesson is in the words, they must be read whole.
+                std::string t = i18n::trf("gui.images.writable", {sl.step});
+                float th = ImGui::CalcTextSize(t.c_str(), nullptr, false, inner_w).y;
+                return th + line * 1.0f + depth + line * 0.5f;
+            }
             case view::SlabKind::Layer: break;
             }
             // Bigger layers are a little thicker (log scale: 1 KiB and 2 MiB both stay readable).
@@ -299,7 +306,6 @@ private:
         }
         float y = origin.y + total;  // bottom
         float ro_top = y, ro_bottom = y, rw_top = 0, rw_bottom = 0;
-        float depth = line * 0.35f;  // the slab's visible top face
         int n_layer = 0;
         for (size_t i = 0; i < s.slabs.size(); ++i) {
             const view::Slab& sl = s.slabs[i];
@@ -333,9 +339,11 @@ private:
                 if (hovered) dl->AddRect(fa, b, IM_COL32(255, 220, 0, 255), 0, 0, 2.0f);
                 float tx = fa.x + pad * 2, inner = b.x - tx - pad * 2;
                 float ty = fa.y + (b.y - fa.y - line * 2) * 0.5f;
+                bool wrap_first = false;
                 std::string first, second;
                 if (sl.kind == view::SlabKind::Writable) {
                     first = i18n::trf("gui.images.writable", {sl.step});
+                    wrap_first = true;
                     second = size_text(sl.size);
                     if (sl.changes >= 0) second += " · " + i18n::trf("gui.images.changes", {std::to_string(sl.changes)});
                     tip = i18n::trf("gui.images.writable_tip", {sl.step, sl.dir});
@@ -348,8 +356,15 @@ private:
                                                              size_text(sl.size), sl.dir});
                     if (!sl.comment.empty()) tip += "\n" + sl.comment;
                 }
-                dl->AddText(ImVec2(tx, ty), kWhite, fit_text(first, inner).c_str());
-                dl->AddText(ImVec2(tx, ty + line), IM_COL32(225, 232, 240, 255), fit_text(second, inner).c_str());
+                if (wrap_first) {
+                    float th = ImGui::CalcTextSize(first.c_str(), nullptr, false, inner).y;
+                    ty = fa.y + (b.y - fa.y - th - line) * 0.5f;
+                    dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(tx, ty), kWhite, first.c_str(), nullptr, inner);
+                    ty += th - line;
+                } else {
+                    dl->AddText(ImVec2(tx, ty), kWhite, fit_text(first, inner).c_str());
+                }
+                dl->AddText(ImVec2(tx, ty + line), IM_COL32(250, 240, 225, 255), fit_text(second, inner).c_str());
             }
             if (sl.kind == view::SlabKind::Writable) {
                 rw_top = a.y;
@@ -383,9 +398,8 @@ private:
                                                                  std::to_string(s.settings_count)}).c_str());
     }
 
-    void draw_diff(const view::WorldSnapshot* w, const view::ContainerView* sel, const Findings& f, float width,
-                   bool same_image, const Image& img) {
-        (void)w;
+    void draw_diff(bool light, const view::ContainerView* sel, const Findings& f, float width, bool same_image,
+                   const Image& img) {
         ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width);
         if (!sel) {
             ImGui::TextUnformatted(T("gui.images.diff_heading"));
@@ -418,9 +432,10 @@ private:
             while (clip.Step())
                 for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
                     const auto& c = f.diff[static_cast<size_t>(i)];
-                    ImVec4 col = c.kind == 'A' ? ImVec4(0.30f, 0.75f, 0.35f, 1)
-                                 : c.kind == 'D' ? ImVec4(0.92f, 0.33f, 0.30f, 1)
-                                                 : ImVec4(0.90f, 0.68f, 0.15f, 1);
+                    // Darker on the presenter's light theme.
+                    ImVec4 col = c.kind == 'A' ? (light ? ImVec4(0.08f, 0.50f, 0.15f, 1) : ImVec4(0.30f, 0.75f, 0.35f, 1))
+                                 : c.kind == 'D' ? (light ? ImVec4(0.75f, 0.10f, 0.10f, 1) : ImVec4(0.92f, 0.33f, 0.30f, 1))
+                                                 : (light ? ImVec4(0.62f, 0.40f, 0.00f, 1) : ImVec4(0.90f, 0.68f, 0.15f, 1));
                     ImGui::TextColored(col, "%c %s", c.kind, c.path.c_str());
                 }
             if (app_mono_) ImGui::PopFont();

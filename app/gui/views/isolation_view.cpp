@@ -66,7 +66,8 @@ public:
         }
         const view::ContainerView* sel = w->container(app.selected_container);
         draw_header(app, *w, sel);
-        const bool running = sel && sel->rec.state == ContainerState::Running && sel->rec.pid > 0;
+        // Paused counts: its frozen processes still hold the namespaces.
+        const bool running = sel && container_has_process(sel->rec.state) && sel->rec.pid > 0;
         if (!running) {
             ImGui::Spacing();
             ImGui::PushTextWrapPos(0);
@@ -98,6 +99,7 @@ public:
         }
         if (!facts->error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", facts->error.c_str());
         auto rows = view::build_isolation_rows(*facts, vm ? &vm->rec : nullptr);
+        draw_punch_line(app, rows.back(), vm);
         draw_table(app, *sel, vm, rows);
         ImGui::TextDisabled("%s", i18n::trf("gui.isolation.footer", {std::to_string(static_cast<int>(facts->read_ms + 0.5))}).c_str());
     }
@@ -107,13 +109,12 @@ private:
         ImGui::TextUnformatted(T("gui.isolation.title"));
         ImGui::SameLine();
         help_marker(T("gui.isolation.help"));
-        ImGui::SameLine();
         ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
         std::string preview = sel ? sel->rec.name : std::string(T("gui.isolation.pick"));
         if (ImGui::BeginCombo("##isopick", preview.c_str())) {
             bool any = false;
             for (const auto& c : w.containers) {
-                if (c.rec.state != ContainerState::Running) continue;
+                if (!container_has_process(c.rec.state)) continue;
                 any = true;
                 ImGui::PushID(c.rec.id.c_str());
                 if (ImGui::Selectable(c.rec.name.c_str(), sel && sel->rec.id == c.rec.id)) app.selected_container = c.rec.name;
@@ -152,6 +153,39 @@ private:
         });
     }
 
+    // The kernel, above the table: the one thing a container cannot have its own of.
+    void draw_punch_line(App& app, const view::IsolationRow& k, const view::VmView* vm) {
+        ImVec2 p = ImGui::GetCursorScreenPos();
+        float w = ImGui::GetContentRegionAvail().x;
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        dl->ChannelsSplit(2);
+        dl->ChannelsSetCurrent(1);
+        ImGui::Indent(ImGui::GetFontSize() * 0.5f);
+        ImGui::Dummy(ImVec2(0, ImGui::GetStyle().ItemSpacing.y));
+        if (app.big_font()) ImGui::PushFont(app.big_font());
+        const bool same = k.sharing == view::Sharing::Shared;
+        std::string line = same ? i18n::trf("gui.isolation.punch_same", {k.host_sees})
+                                : i18n::trf("gui.isolation.punch_differs", {k.host_sees, k.container_sees});
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+        ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + w - ImGui::GetFontSize());
+        ImGui::TextUnformatted(line.c_str());
+        ImGui::PopTextWrapPos();
+        if (app.big_font()) ImGui::PopFont();
+        std::string vm_line = vm ? i18n::trf("gui.isolation.punch_vm", {vm->rec.name, vm->rec.kernel_release.empty() ? "?" : vm->rec.kernel_release})
+                                 : std::string(T("gui.isolation.punch_no_vm"));
+        ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + w - ImGui::GetFontSize());
+        ImGui::TextUnformatted(vm_line.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::PopStyleColor();
+        ImGui::Dummy(ImVec2(0, ImGui::GetStyle().ItemSpacing.y * 0.5f));
+        ImGui::Unindent(ImGui::GetFontSize() * 0.5f);
+        dl->ChannelsSetCurrent(0);
+        ImVec2 q = ImGui::GetItemRectMax();
+        dl->AddRectFilled(p, ImVec2(p.x + w, q.y), same ? kShared : IM_COL32(110, 118, 129, 255), ImGui::GetFontSize() * 0.3f);
+        dl->ChannelsMerge();
+        ImGui::Spacing();
+    }
+
     void draw_table(App& app, const view::ContainerView& sel, const view::VmView* vm,
                     const std::vector<view::IsolationRow>& rows) {
         ImGuiTableFlags flags = ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_BordersOuter |
@@ -177,9 +211,7 @@ private:
             // What: the namespace and its verdict.
             ImGui::TableSetColumnIndex(0);
             std::string title_key = "gui.isolation.kind." + r.kind;
-            if (app.big_font() && r.punch_line) ImGui::PushFont(app.big_font());
-            ImGui::TextUnformatted(T(title_key.c_str()));
-            if (app.big_font() && r.punch_line) ImGui::PopFont();
+            wrapped(T(title_key.c_str()));
             if (r.sharing == view::Sharing::Shared)
                 small_badge(T(r.punch_line ? "gui.isolation.same_kernel" : "gui.isolation.shared"), kShared);
             else if (r.sharing == view::Sharing::Isolated)
@@ -222,8 +254,10 @@ private:
             ImGui::TableNextRow();
             ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, ImGui::GetColorU32(ImGuiCol_TableHeaderBg, 0.35f));
             ImGui::TableSetColumnIndex(0);
+            ImGui::Bullet();
+            ImGui::SameLine();
             ImGui::PushTextWrapPos(table_right);
-            ImGui::Text("→ %s", r.lesson.c_str());
+            ImGui::TextUnformatted(r.lesson.c_str());
             ImGui::PopTextWrapPos();
             ImGui::PopID();
         }

@@ -97,9 +97,13 @@ struct Cluster {
     ImVec2 outward;     // push the cluster off the line in this direction (zero: centred on it)
 };
 
+// The words on the button; the tooltip has the whole command line. In the VM diagram the
+// leading "vm " is left out (the diagram is the VM's), so the buttons fit between the boxes.
 std::string button_label(const LifecycleEdge& e) {
     if (e.composite) return std::string(T("gui.lifecycle.run_composite"));
-    return e.action;
+    std::string a = e.action.rfind("vm ", 0) == 0 ? e.action.substr(3) : e.action;
+    if (e.from == "any") a += " " + std::string(T("gui.lifecycle.from_any"));
+    return a;
 }
 
 ImVec2 cluster_size(const Cluster& c) {
@@ -147,7 +151,7 @@ const LifecycleEdge* draw_diagram(const char* id, const LifecycleDiagram& d, boo
     const float under = 0.55f;  // extra room below the grid for the "under" route
     g.cell_w = width / static_cast<float>(d.cols);
     g.cell_h = height / (static_cast<float>(d.rows) + under);
-    g.node_w = std::min(g.cell_w * (vm ? 0.66f : 0.56f), font * 9.0f);
+    g.node_w = std::min(g.cell_w * (vm ? 0.6f : 0.56f), font * 9.0f);
     g.node_h = std::min(g.cell_h * 0.46f, font * 2.3f);
     const float thick = std::max(1.5f, font / 9.0f);
     const float head = font * 0.55f;
@@ -159,6 +163,7 @@ const LifecycleEdge* draw_diagram(const char* id, const LifecycleDiagram& d, boo
     // ---- lines and the places for their buttons ----
     std::vector<Cluster> clusters;
     std::map<std::string, size_t> cluster_of;
+    std::vector<std::pair<const LifecycleEdge*, ImVec2>> auto_labels;
     for (const auto& e : d.edges) {
         const LifecycleNode* to = nodes[e.to];
         const LifecycleNode* from = e.from == "any" ? nullptr : nodes[e.from];
@@ -200,23 +205,15 @@ const LifecycleEdge* draw_diagram(const char* id, const LifecycleDiagram& d, boo
             if (e.automatic || e.composite) dashed(dl, a, sub(b, mul(dir, head * 0.5f)), col, thick, font * 0.35f);
             else dl->AddLine(a, sub(b, mul(dir, head * 0.5f)), col, thick);
             arrow_head(dl, b, dir, col, head);
-            anchor = from ? mul(add(a, b), 0.5f) : a;
+            // Buttons of a diagonal sit nearer its start, away from the crowd around the target.
+            const bool diagonal = std::fabs(dir.x) > 0.2f && std::fabs(dir.y) > 0.2f;
+            float t = e.label_at >= 0 ? e.label_at : diagonal && e.offset == 0 ? 0.4f : 0.5f;
+            anchor = from ? add(a, mul(sub(b, a), t)) : a;
             if (e.offset != 0) outward = mul(perp, e.offset);
             if (!from) outward = ImVec2(0, 0);
         }
         if (e.automatic) {
-            // A label, not a button: nobody types this.
-            std::string key = "gui.lifecycle.auto." + e.from + "." + e.to;
-            const char* label = T(key.c_str());
-            ImVec2 ts = ImGui::CalcTextSize(label);
-            ImVec2 at = sub(anchor, mul(ts, 0.5f));
-            if (outward.x != 0 || outward.y != 0)
-                at = add(at, mul(outward, std::fabs(outward.x) * ts.x * 0.5f + std::fabs(outward.y) * ts.y * 0.5f + 4));
-            ImGui::SetCursorScreenPos(at);
-            ImGui::PushID(key.c_str());
-            ImGui::TextDisabled("%s", label);
-            if (ImGui::IsItemHovered()) edge_tooltip(e, vm);
-            ImGui::PopID();
+            auto_labels.push_back({&e, anchor});  // drawn over the nodes, below
             continue;
         }
         std::string ck = e.from + ">" + e.to + ">" + e.route + ">" + std::to_string(e.offset);
@@ -236,7 +233,9 @@ const LifecycleEdge* draw_diagram(const char* id, const LifecycleDiagram& d, boo
         const bool current = n.id == d.current;
         const float r = font * 0.4f;
         ImU32 fill = node_fill(n.id);
-        if (!current && !d.current.empty()) fill = with_alpha(fill, 150);
+        // Other states step back; less so on the light presenter theme, where they would wash out.
+        const bool light = ImGui::GetStyle().Colors[ImGuiCol_WindowBg].x > 0.5f;
+        if (!current && !d.current.empty()) fill = with_alpha(fill, light ? 200 : 150);
         if (n.id == "none") {
             dl->AddRect(a, b, line_color(false), r, 0, thick);
         } else {
@@ -262,6 +261,29 @@ const LifecycleEdge* draw_diagram(const char* id, const LifecycleDiagram& d, boo
             ImGui::PopTextWrapPos();
             ImGui::EndTooltip();
         }
+        ImGui::PopID();
+    }
+
+    // ---- labels of the automatic edges: a label, not a button (nobody types these) ----
+    std::vector<std::pair<ImVec2, ImVec2>> placed;
+    for (const auto& [e, anchor] : auto_labels) {
+        std::string key = "gui.lifecycle.auto." + e->from + "." + e->to;
+        const char* label = T(key.c_str());
+        ImVec2 ts = ImGui::CalcTextSize(label);
+        ImVec2 at = sub(anchor, mul(ts, 0.5f));  // on its lane: the model's label_at keeps them apart
+        // Where two labels would overlap (a short diagonal, a large font) the second is left out:
+        // the node's own tooltip explains the event too.
+        ImVec2 end = add(at, ts);
+        bool overlaps = std::any_of(placed.begin(), placed.end(), [&](const auto& r) {
+            return at.x < r.second.x && end.x > r.first.x && at.y < r.second.y && end.y > r.first.y;
+        });
+        if (overlaps) continue;
+        placed.push_back({at, end});
+        dl->AddRectFilled(at, add(at, ts), ImGui::GetColorU32(ImGuiCol_ChildBg), font * 0.2f);
+        ImGui::SetCursorScreenPos(at);
+        ImGui::PushID(key.c_str());
+        ImGui::TextDisabled("%s", label);
+        if (ImGui::IsItemHovered()) edge_tooltip(*e, vm);
         ImGui::PopID();
     }
 
@@ -324,22 +346,38 @@ public:
         }
         ImVec2 avail = ImGui::GetContentRegionAvail();
         const float line = ImGui::GetTextLineHeightWithSpacing();
+        const float header = line * 3.6f, legend = line * 2.6f;
+        // A diagram is readable from about 3.6 lines per grid row (3 rows + the route below).
+        const float min_h = line * 3.6f * 3.55f;
         const bool side_by_side = avail.x > ImGui::GetFontSize() * 66;
-        const float header = line * 3.6f;
-        float dh;
-        if (side_by_side) dh = std::clamp(avail.y - header - line * 2.5f, line * 9, line * 20);
-        else dh = std::clamp((avail.y - header * 2 - line * 2.5f) * 0.5f, line * 9, line * 16);
-        const float gap = ImGui::GetStyle().ItemSpacing.x * 3;
-        const float col_w = side_by_side ? (avail.x - gap) * 0.5f : avail.x;
-
-        ImGui::BeginGroup();
-        draw_container_part(app, *w, col_w, dh);
-        ImGui::EndGroup();
-        if (side_by_side) ImGui::SameLine(0, gap);
-        else ImGui::Separator();
-        ImGui::BeginGroup();
-        draw_vm_part(app, *w, col_w, dh);
-        ImGui::EndGroup();
+        const bool both_fit = side_by_side || avail.y - legend - header * 2 >= min_h * 2;
+        if (!both_fit) {
+            // Not enough room for two readable diagrams (presenter mode, small windows): one at a
+            // time, chosen here.
+            if (!focus_chosen_) {
+                show_vm_ = app.selected_container.empty() && !app.selected_vm.empty();
+                focus_chosen_ = true;
+            }
+            if (ImGui::RadioButton(T("gui.lifecycle.show_container"), !show_vm_)) show_vm_ = false;
+            ImGui::SameLine();
+            if (ImGui::RadioButton(T("gui.lifecycle.show_vm"), show_vm_)) show_vm_ = true;
+            float dh = std::max(avail.y - legend - header - line * 1.2f, min_h * 0.8f);
+            if (show_vm_) draw_vm_part(app, *w, avail.x, dh);
+            else draw_container_part(app, *w, avail.x, dh);
+        } else {
+            float dh = side_by_side ? std::clamp(avail.y - header - legend, min_h, line * 22)
+                                    : std::clamp((avail.y - header * 2 - legend) * 0.5f, min_h, line * 18);
+            const float gap = ImGui::GetStyle().ItemSpacing.x * 3;
+            const float col_w = side_by_side ? (avail.x - gap) * 0.5f : avail.x;
+            ImGui::BeginGroup();
+            draw_container_part(app, *w, col_w, dh);
+            ImGui::EndGroup();
+            if (side_by_side) ImGui::SameLine(0, gap);
+            else ImGui::Separator();
+            ImGui::BeginGroup();
+            draw_vm_part(app, *w, col_w, dh);
+            ImGui::EndGroup();
+        }
         ImGui::Separator();
         ImGui::PushTextWrapPos(0);
         ImGui::TextDisabled("%s", T("gui.lifecycle.legend"));
@@ -366,13 +404,13 @@ private:
             if (w.containers.empty()) ImGui::TextDisabled("%s", T("gui.lifecycle.no_containers"));
             ImGui::EndCombo();
         }
-        ImGui::SameLine();
         if (sel) {
+            ImGui::SameLine();
             state_badge(std::string(to_string(sel->rec.state)));
         }
         bool removed = !sel && !app.selected_container.empty();
         ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width);
-        if (sel) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.container_now", {sel->rec.name, std::string(to_string(sel->rec.state))}).c_str());
+        if (sel) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.container_now", {sel->rec.name, T(("gui.state." + std::string(to_string(sel->rec.state))).c_str())}).c_str());
         else if (removed) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.container_gone", {app.selected_container}).c_str());
         else ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kHighlight), "%s", T("gui.lifecycle.select_hint"));
         ImGui::PopTextWrapPos();
@@ -411,11 +449,13 @@ private:
             if (w.vms.empty()) ImGui::TextDisabled("%s", T("gui.lifecycle.no_vms"));
             ImGui::EndCombo();
         }
-        ImGui::SameLine();
-        if (sel) state_badge(std::string(vm::to_string(sel->rec.state)));
+        if (sel) {
+            ImGui::SameLine();
+            state_badge(std::string(vm::to_string(sel->rec.state)));
+        }
         bool removed = !sel && !app.selected_vm.empty();
         ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width);
-        if (sel) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.vm_now", {sel->rec.name, std::string(vm::to_string(sel->rec.state))}).c_str());
+        if (sel) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.vm_now", {sel->rec.name, T(("gui.state." + std::string(vm::to_string(sel->rec.state))).c_str())}).c_str());
         else if (removed) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.vm_gone", {app.selected_vm}).c_str());
         else ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kHighlight), "%s", T("gui.lifecycle.select_vm_hint"));
         ImGui::PopTextWrapPos();
@@ -432,6 +472,9 @@ private:
         }
         ImGui::PopID();
     }
+
+    bool show_vm_ = false;       // one-diagram mode: which one
+    bool focus_chosen_ = false;
 };
 
 }  // namespace

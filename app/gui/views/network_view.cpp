@@ -234,7 +234,12 @@ private:
             if (!cols[k].vm) col_of_container[cols[k].index] = k;
 
         float avail = ImGui::GetContentRegionAvail().x;
-        float col_min = line * 11.5f;
+        // A column is as wide as its widest address chip needs (titles may shorten with "...").
+        float col_min = line * 7.5f;
+        for (const auto& l : m.links)
+            col_min = std::max(col_min, chip_width(l.container_end + " " + view::strip_prefix(l.ip)) + line * 1.2f + pad * 2);
+        for (const auto& p : m.ports)
+            col_min = std::max(col_min, chip_width(p.host_ip + ":" + std::to_string(p.host_port)) + line * 2.5f);
         size_t n = std::max<size_t>(cols.size(), 1);
         float cw = std::max(col_min, (avail - pad * 2) / static_cast<float>(n));
         float dw = std::max(avail, cw * static_cast<float>(n) + pad * 2);
@@ -252,7 +257,7 @@ private:
         float gap_below_host = line * 2.6f;
         size_t max_links = 1;
         for (const auto& c : m.containers) max_links = std::max(max_links, c.links.size());
-        float box_h = line * (3.6f + 1.3f * static_cast<float>(max_links));
+        float box_h = line * (4.6f + 1.3f * static_cast<float>(max_links));
         float diagram_h = host_h + gap_below_host + box_h + pad * 2;
 
         ImGui::BeginChild("diagram", ImVec2(0, diagram_h + ImGui::GetStyle().ScrollbarSize + pad), false,
@@ -262,7 +267,6 @@ private:
         ImDrawList* dl = ImGui::GetWindowDrawList();
         Hovers hov;
         ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
-        ImU32 dim = ImGui::GetColorU32(ImGuiCol_TextDisabled);
 
         auto col_left = [&](size_t k) { return o.x + pad + cw * static_cast<float>(k); };
         auto col_center = [&](size_t k) { return col_left(k) + cw * 0.5f; };
@@ -277,7 +281,6 @@ private:
         dl->AddText(ImVec2(ha.x + pad, ha.y + line * 0.15f), text, fit_text(host_title, hb.x - ha.x - pad * 2).c_str());
         hov.add(ha, ImVec2(hb.x, ha.y + host_title_h), T("gui.network.host_tip"));
         float x = ha.x + pad, y1 = ha.y + host_title_h;
-        ImVec2 host_lo_a, host_lo_b;
         for (const auto& u : m.host_uplinks) {
             std::string t = u.name + " " + (u.inet.empty() ? std::string(T("gui.network.no_address")) : u.inet.front());
             ImVec2 s = chip(dl, ImVec2(x, y1), t, kChip, kWhite);
@@ -288,9 +291,7 @@ private:
         {
             std::string t = "lo " + (m.host_loopback.empty() ? std::string("127.0.0.1/8") : m.host_loopback);
             ImVec2 s = chip(dl, ImVec2(x, y1), t, kLoopback, kDark);
-            host_lo_a = ImVec2(x, y1);
-            host_lo_b = ImVec2(x + s.x, y1 + s.y);
-            hov.add(host_lo_a, host_lo_b, T("gui.network.host_lo_tip"));
+            hov.add(ImVec2(x, y1), ImVec2(x + s.x, y1 + s.y), T("gui.network.host_lo_tip"));
             x += s.x + pad;
         }
         for (size_t ci : m.host_mode) {
@@ -390,10 +391,8 @@ private:
                 if (l.bridge == SIZE_MAX) continue;
                 float lx = col_left(k) + box_margin + line * (1.0f + 1.4f * static_cast<float>(j));
                 float top = bridge_y[l.bridge] + bridge_h;
-                float bottom = box_top + line * (1.4f + 1.3f * static_cast<float>(j)) + line * 0.6f;
                 float thick = std::max(2.0f, line * 0.14f);
                 dl->AddLine(ImVec2(lx, top), ImVec2(lx, box_top + line * 0.2f), kVeth, thick);
-                (void)bottom;
                 dl->AddCircleFilled(ImVec2(lx, top + line * 0.1f), thick * 1.6f, kVeth);
                 std::string tip = i18n::trf(l.verified ? "gui.network.veth_tip" : "gui.network.veth_tip_unverified",
                                             {l.host_end, std::to_string(l.host_index), l.container_end,
@@ -415,16 +414,9 @@ private:
             if (br.internal) tip += "\n" + std::string(T("gui.network.bridge_internal"));
             hov.add(a, z, tip);
         }
-        for (const auto& v : veth_labels) {
-            ImVec2 ts = ImGui::CalcTextSize(v.text.c_str());
-            dl->AddRectFilled(v.at, ImVec2(v.at.x + ts.x + 4, v.at.y + ts.y), ImGui::GetColorU32(ImGuiCol_WindowBg, 0.85f), 3);
-            dl->AddText(ImVec2(v.at.x + 2, v.at.y), kVeth, v.text.c_str());
-            hov.add(v.at, ImVec2(v.at.x + ts.x + 4, v.at.y + ts.y), v.tip);
-        }
 
         // ---- the bottom row: each container's own namespace, and the VMs ----
-        bool callout_drawn = false;
-        ImVec2 first_lo_a, first_lo_b;
+        bool callout_drawn = false;  // some container has a loopback of its own
         for (size_t k = 0; k < cols.size(); ++k) {
             ImGui::PushID(static_cast<int>(k));
             ImVec2 a(col_left(k) + box_margin, box_top), z(col_left(k) + cw - box_margin, box_top + box_h);
@@ -437,8 +429,10 @@ private:
                 float y = a.y + pad * 0.6f;
                 dl->AddText(ImVec2(a.x + pad, y), kWhite, fit_text(i18n::trf("gui.network.vm_title", {v.name}), inner).c_str());
                 y += line * 1.3f;
-                dl->AddText(ImVec2(a.x + pad, y), kWhite, fit_text(T("gui.network.vm_card"), inner).c_str());
-                y += line * 1.3f;
+                // Wrapped: "its own network card" is the point of the box.
+                const char* card = T("gui.network.vm_card");
+                dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(a.x + pad, y), kWhite, card, nullptr, inner);
+                y += ImGui::CalcTextSize(card, nullptr, false, inner).y + line * 0.3f;
                 dl->AddText(ImVec2(a.x + pad, y), IM_COL32(230, 220, 240, 255),
                             fit_text(i18n::trf("gui.network.vm_guest_port", {std::to_string(v.guest_port)}), inner).c_str());
                 hov.add(a, z, i18n::trf("gui.network.vm_tip", {v.name, std::to_string(v.host_port), std::to_string(v.guest_port)}));
@@ -462,14 +456,12 @@ private:
             y += line * 1.35f;
             for (size_t j = 0; j < c.links.size(); ++j) {
                 const auto& l = m.links[c.links[j]];
-                std::string t = l.container_end + " " + (l.ip.empty() ? std::string(T("gui.network.no_address")) : l.ip);
-                float cx = a.x + line * (1.0f + 1.4f * static_cast<float>(j)) - line * 0.3f;
-                cx = std::max(cx, a.x + pad * 0.5f);
+                // The prefix length is in the tooltip: the chip stays narrow.
+                std::string t = l.container_end + " " + (l.ip.empty() ? std::string(T("gui.network.no_address")) : view::strip_prefix(l.ip));
                 ImVec2 s = chip(dl, ImVec2(a.x + pad, y), t, kVeth, kWhite, inner);
                 hov.add(ImVec2(a.x + pad, y), ImVec2(a.x + pad + s.x, y + s.y),
                         i18n::trf("gui.network.eth_tip", {l.container_end, c.name, l.host_end, l.ip}));
                 y += line * 1.3f;
-                (void)cx;
             }
             if (c.mode == view::NetMode::Simulated || c.mode == view::NetMode::Unknown) {
                 std::string t = c.error.empty() ? std::string(T("gui.network.no_picture")) : c.error;
@@ -485,11 +477,7 @@ private:
                 std::string own = T("gui.network.own_lo");
                 if (at.x + s.x + pad + ImGui::CalcTextSize(own.c_str()).x < z.x)
                     dl->AddText(ImVec2(at.x + s.x + pad * 0.5f, at.y + line * 0.15f), kLoopback, own.c_str());
-                if (!callout_drawn) {
-                    first_lo_a = at;
-                    first_lo_b = ImVec2(at.x + s.x, at.y + s.y);
-                    callout_drawn = true;
-                }
+                callout_drawn = true;
                 y += line * 1.3f;
             }
             if (!c.listeners.empty()) {
@@ -522,11 +510,12 @@ private:
             hov.add(ImVec2(at.x - 3, at.y - 1), ImVec2(at.x + ts.x + 3, at.y + ts.y + 1),
                     d.vm ? T("gui.network.qemu_nat_tip") : T("gui.network.proxy_tip"));
         }
-        // The loopback callout: the host's lo and the first container's lo are different ones.
-        if (callout_drawn) {
-            ImVec2 from((host_lo_a.x + host_lo_b.x) * 0.5f, host_lo_b.y), to((first_lo_a.x + first_lo_b.x) * 0.5f, first_lo_a.y);
-            (void)from;
-            (void)to;
+        // The host ends' names last, on an opaque label: a port arrow may pass behind one.
+        for (const auto& v : veth_labels) {
+            ImVec2 ts = ImGui::CalcTextSize(v.text.c_str());
+            dl->AddRectFilled(v.at, ImVec2(v.at.x + ts.x + 4, v.at.y + ts.y), ImGui::GetColorU32(ImGuiCol_WindowBg), 3);
+            dl->AddText(ImVec2(v.at.x + 2, v.at.y), kVeth, v.text.c_str());
+            hov.add(v.at, ImVec2(v.at.x + ts.x + 4, v.at.y + ts.y), v.tip);
         }
         hov.show();
         ImGui::EndChild();
@@ -542,7 +531,6 @@ private:
             ImGui::TextUnformatted(T("gui.network.lo_callout"));
             ImGui::PopTextWrapPos();
         }
-        (void)dim;
     }
 
     void draw_stopped(const view::WorldSnapshot& w, const view::NetworkModel& m) {

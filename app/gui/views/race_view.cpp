@@ -8,7 +8,8 @@
 // it alive (shared_ptr), so closing the window mid-race neither blocks nor leaves a dangling view
 // (the VM dies with the process: the race boots it with die_with_caller).
 //
-// ISOLAB_GUI_AUTORACE=1 starts a race on the first frame (for screenshots of a race under Xvfb).
+// ISOLAB_GUI_AUTORACE=1 starts a race with the first world snapshot (for screenshots of a race
+// under Xvfb); ISOLAB_GUI_RACE_SCALE=log starts with the log scale.
 #include <imgui.h>
 
 #include <algorithm>
@@ -94,6 +95,8 @@ public:
     RaceView() : s_(std::make_shared<RaceShared>()) {
         const char* auto_race = std::getenv("ISOLAB_GUI_AUTORACE");
         autorace_ = auto_race && std::string(auto_race) == "1";
+        const char* scale = std::getenv("ISOLAB_GUI_RACE_SCALE");
+        log_ = scale && std::string(scale) == "log";
     }
     ~RaceView() override {
         std::lock_guard<std::mutex> lock(s_->mu);
@@ -111,7 +114,8 @@ public:
             std::lock_guard<std::mutex> lock(s_->mu);
             s_->app = &app;
         }
-        if (autorace_) {
+        // Screenshots count frames from the first world snapshot: start with them, not before.
+        if (autorace_ && app.world()) {
             autorace_ = false;
             start(app);
         }
@@ -135,7 +139,7 @@ private:
             ImGui::TextWrapped("%s", i18n::trf("gui.race.error", {s_->error}).c_str());
             ImGui::PopStyleColor();
         }
-        if (!s_->running) {
+        if (!s_->running && !s_->result) {
             ImGui::Spacing();
             ImGui::TextWrapped("%s", T("gui.race.intro1"));
             ImGui::TextWrapped("%s", T("gui.race.intro2"));
@@ -275,7 +279,13 @@ private:
         if (lanes[0].finished && lanes[0].answered_ms > 0) smallest = std::min(1.0, lanes[0].answered_ms);
         view::RaceAxis axis = view::race_axis(biggest, scale(), smallest);
         const char* names[2] = {T("gui.race.container"), T("gui.race.vm")};
-        Columns c = columns({names[0], names[1]});
+        std::string backends[2];
+        for (int i = 0; i < 2; ++i) {
+            backends[i] = lanes[i].backend;
+            std::string tag = view::race_backend_tag(lanes[i].backend);
+            if (!tag.empty()) backends[i] += " · " + tag;
+        }
+        Columns c = columns({names[0], names[1], backends[0], backends[1]});
         float line = ImGui::GetTextLineHeight();
         float lane_h = line * 2.2f;
         float top = ImGui::GetCursorScreenPos().y;
@@ -288,10 +298,8 @@ private:
             ImU32 base = i == 0 ? kContainerColor : kVmColor;
             // Title and backend.
             dl->AddText(ImVec2(p.x, p.y + lane_h * 0.5f - line), text_color(), names[i]);
-            std::string be = lane.backend;
             std::string tag = view::race_backend_tag(lane.backend);
-            if (!tag.empty()) be += " · " + tag;
-            dl->AddText(ImVec2(p.x, p.y + lane_h * 0.5f), ImGui::GetColorU32(ImGuiCol_TextDisabled), be.c_str());
+            dl->AddText(ImVec2(p.x, p.y + lane_h * 0.5f), ImGui::GetColorU32(ImGuiCol_TextDisabled), backends[i].c_str());
             // Track.
             ImVec2 a(c.bar_x, p.y + line * 0.2f), b(c.bar_x + c.bar_w, p.y + lane_h - line * 0.2f);
             dl->AddRectFilled(a, b, ImGui::GetColorU32(ImGuiCol_FrameBg), 3);
@@ -422,14 +430,16 @@ private:
         float h = std::max(ImGui::GetContentRegionAvail().y - line * 0.5f, line * 12);
         ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.05f, 0.06f, 0.07f, 1));
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.80f, 0.92f, 0.80f, 1));
-        ImGui::BeginChild("console", ImVec2(0, h), true, ImGuiWindowFlags_HorizontalScrollbar);
+        ImGui::BeginChild("console", ImVec2(0, h), true);
         if (app.mono_font()) ImGui::PushFont(app.mono_font());
         const auto& lines = s_->progress.console();
         if (lines.empty()) {
             std::string tag = view::race_backend_tag(vm_lane.backend);
             ImGui::TextUnformatted(tag.empty() ? T("gui.race.console_empty") : T("gui.race.console_modeled"));
         }
+        ImGui::PushTextWrapPos(0.0f);  // long kernel lines wrap in a narrow column
         for (const auto& l : lines) ImGui::TextUnformatted(l.c_str());
+        ImGui::PopTextWrapPos();
         // Follow the newest line unless the learner scrolled up to read.
         size_t count = lines.size();
         if (count != s_->console_seen) {
