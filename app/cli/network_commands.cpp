@@ -7,6 +7,7 @@
 
 #include "app/cli/commands.hpp"
 #include "sim/net/networks.hpp"
+#include "sim/vm/vm_manager.hpp"
 
 namespace isolab::cli {
 
@@ -242,16 +243,20 @@ int run_system_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     const auto& a = c.rest;
     if (a.empty() || a[0] != "reset") {
         err << "Usage:  isolab system reset [-f]\n\n"
-               "Start over: removes every container, network (bridges and firewall rules too), image and\n"
-               "the build cache of this state root. busybox comes back by itself.\n";
+               "Start over: removes every container, VM, network (bridges and firewall rules too), image\n"
+               "and the build cache of this state root. busybox comes back by itself.\n";
         return a.empty() || a[0] == "--help" ? 0 : 1;
     }
     bool force = a.size() > 1 && (a[1] == "-f" || a[1] == "--force");
     if (!force) {
-        err << "WARNING! This removes every container, network, image and the build cache of "
+        err << "WARNING! This removes every container, VM, network, image and the build cache of "
             << e.store().root() << ".\nRun `isolab system reset -f` to do it.\n";
         return 1;
     }
+    // VMs too: a reset leaves nothing of the state root running.
+    vm::VmManager vms(e.store().root());
+    for (const auto& v : vms.list())
+        if (auto st = vms.remove(v.name, true); !st) err << "Error: vm " << v.name << ": " << st.error().message << "\n";
     if (auto st = e.reset(); !st) {
         err << "Error: " << st.error().message << "\n";
         return st.error().exit_code;

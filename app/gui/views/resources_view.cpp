@@ -46,8 +46,6 @@ ImU32 track_color(const App& app) {
     return app.presenter() ? IM_COL32(225, 225, 225, 255) : IM_COL32(40, 44, 52, 255);
 }
 
-ImU32 text_on_track(const App& app) { return app.presenter() ? IM_COL32(0, 0, 0, 255) : kWhite; }
-
 // A sparkline of V (oldest first) in a W×H box at the cursor, newest sample at the right edge.
 // The vertical range is [lo, hi] of the values, at least MIN_SPAN wide, so noise stays flat.
 void sparkline(const App& app, const std::vector<double>& v, size_t capacity, float w, float h, ImU32 color,
@@ -94,7 +92,8 @@ void compare_bar(const App& app, const char* id, const std::string& label, doubl
         dl->AddRect(p, end, fill, 3, 0, std::max(1.0f, app.ui_scale() * 1.5f));
     } else {
         dl->AddRectFilled(p, end, fill, 3);
-        if (inner > 0) dl->AddRectFilled(p, ImVec2(p.x + bw * static_cast<float>(std::min(inner, 1.0)), p.y + h), kVmUsedColor, 3);
+        if (inner > 0)
+            dl->AddRectFilled(p, ImVec2(p.x + bw * static_cast<float>(std::min(inner, 1.0)), p.y + h), kVmUsedColor, 3);
     }
     ImVec2 ts = ImGui::CalcTextSize(label.c_str());
     float ty = p.y + (h - ts.y) * 0.5f;
@@ -135,7 +134,7 @@ public:
         ImGui::PushTextWrapPos(0);
         ImGui::TextDisabled("%s", T("gui.resources.intro"));
         ImGui::PopTextWrapPos();
-        draw_totals(app, totals);
+        draw_totals(totals);
         ImGui::Spacing();
         draw_density(app, *w);
         ImGui::Separator();
@@ -145,7 +144,7 @@ public:
     }
 
 private:
-    void draw_totals(const App& app, const view::ResourceTotals& t) {
+    void draw_totals(const view::ResourceTotals& t) {
         float line = ImGui::GetTextLineHeight();
         ImDrawList* dl = ImGui::GetWindowDrawList();
         auto swatch = [&](ImU32 c) {
@@ -155,7 +154,6 @@ private:
             ImGui::Dummy(ImVec2(s, line));
             ImGui::SameLine();
         };
-        (void)app;
         swatch(kContainerColor);
         ImGui::TextWrapped("%s", trf("gui.resources.containers_total",
                                      {std::to_string(t.containers_live), view::human_bytes(t.containers_mem),
@@ -229,8 +227,8 @@ private:
             std::snprintf(times, sizeof times, ratio >= 10 ? "%.0f" : "%.1f", ratio);
             if (app.big_font()) ImGui::PushFont(app.big_font());
             ImGui::PushTextWrapPos(0);
-            ImGui::TextUnformatted(trf("gui.resources.ratio", {view::human_bytes(vm_each), view::human_bytes(t.avg_container_mem), times})
-                                       .c_str());
+            std::string punch = trf("gui.resources.ratio", {view::human_bytes(vm_each), view::human_bytes(t.avg_container_mem), times});
+            ImGui::TextUnformatted(punch.c_str());
             ImGui::PopTextWrapPos();
             if (app.big_font()) ImGui::PopFont();
         }
@@ -296,14 +294,18 @@ private:
                 if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", T("gui.resources.mem_tip_container"));
             }
             ImGui::TableNextColumn();
-            sparkline(app, r.mem_history, history_, std::max(ImGui::GetContentRegionAvail().x, spark_w), spark_h, r.vm ? kVmUsedColor : kContainerColor, 256.0 * 1024, false);
+            const ImU32 ink = r.vm ? kVmUsedColor : kContainerColor;
+            // Memory: its own range (a quarter MiB at least); CPU: from zero (5 % at least).
+            sparkline(app, r.mem_history, history_, std::max(ImGui::GetContentRegionAvail().x, spark_w), spark_h, ink,
+                      256.0 * 1024, false);
             ImGui::TableNextColumn();
             if (!r.live) ImGui::TextDisabled("-");
             else if (r.cpu_pct < 0) ImGui::TextDisabled("...");
             else ImGui::TextUnformatted(percent(r.cpu_pct).c_str());
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", T("gui.resources.cpu_tip"));
             ImGui::TableNextColumn();
-            sparkline(app, r.cpu_history, history_, std::max(ImGui::GetContentRegionAvail().x, spark_w), spark_h, r.vm ? kVmUsedColor : kContainerColor, 5.0, true);
+            sparkline(app, r.cpu_history, history_, std::max(ImGui::GetContentRegionAvail().x, spark_w), spark_h, ink, 5.0,
+                      true);
             ImGui::PopID();
         }
         ImGui::EndTable();
