@@ -48,7 +48,7 @@ int Jobs::submit(const std::string& line, const std::string& origin) {
 
 // The `isolab` binary next to this one (or $ISOLAB_BIN): commands run as a child process with
 // its output in pipes, exactly as in a terminal (an attached `run` prints its container's output).
-static std::string isolab_binary() {
+std::string isolab_binary() {
     if (const char* b = std::getenv("ISOLAB_BIN"); b && *b) return b;
     char self[4096];
     ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
@@ -64,8 +64,17 @@ static std::string isolab_binary() {
 void Jobs::run(int id, std::string line) {
     auto append = [&](const std::string& text) {
         std::lock_guard<std::mutex> l(mu_);
+        // Only the tail is kept: list() copies every job for each frame.
+        constexpr size_t kKeep = 256 * 1024;
         for (auto& j : jobs_)
-            if (j.id == id) j.output += text;
+            if (j.id == id) {
+                j.output += text;
+                if (j.output.size() > kKeep) {
+                    size_t cut = j.output.size() - kKeep;
+                    j.output.erase(0, cut);
+                    j.dropped += cut;
+                }
+            }
     };
     int code = 0;
     auto words = cli::split_command_line(line);

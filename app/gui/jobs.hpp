@@ -14,11 +14,15 @@ struct Job {
     int id = 0;
     std::string command;      // "isolab stop web": what the learner could type instead
     std::string origin;       // "button" | "terminal" | "demo"
-    std::string output;       // stdout then stderr, as the command printed them
+    std::string output;       // stdout and stderr as the command printed them; the last 256 KiB
+    size_t dropped = 0;       // bytes of older output no longer kept
     int exit_code = 0;
     bool done = false;
     double started_ms = 0, finished_ms = 0;
 };
+
+// The `isolab` binary next to this one (or $ISOLAB_BIN; else /usr/local/bin/isolab).
+std::string isolab_binary();
 
 class Jobs {
 public:

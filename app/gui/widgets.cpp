@@ -1,5 +1,7 @@
 #include <imgui.h>
 
+#include <algorithm>
+
 #include "app/gui/view.hpp"
 #include "sim/core/i18n.hpp"
 
@@ -21,7 +23,11 @@ bool box(const char* id, const std::string& text, float w, float h, unsigned int
     // Centered, wrapped to the box.
     ImVec2 ts = ImGui::CalcTextSize(text.c_str(), nullptr, false, w - 8);
     ImVec2 at(p.x + (w - ts.x) * 0.5f, p.y + (h - ts.y) * 0.5f);
-    dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), at, text_color, text.c_str(), nullptr, w - 8);
+    // Clipped to the box: a word longer than the box is cut, never drawn over its neighbour.
+    dl->PushClipRect(p, ImVec2(p.x + w, p.y + h), true);
+    dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(std::max(at.x, p.x + 4), std::max(at.y, p.y + 2)), text_color,
+                text.c_str(), nullptr, w - 8);
+    dl->PopClipRect();
     if (hovered && !tooltip.empty()) {
         ImGui::BeginTooltip();
         ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);

@@ -5,6 +5,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <vector>
 #include <cstdio>
 
 #include "app/gui/view.hpp"
@@ -25,6 +26,15 @@ constexpr ImU32 kApp = IM_COL32(45, 125, 70, 255);
 constexpr ImU32 kLibs = IM_COL32(70, 110, 90, 255);
 constexpr ImU32 kGuestOs = IM_COL32(95, 75, 140, 255);
 constexpr ImU32 kWhite = IM_COL32(255, 255, 255, 255);
+
+// SameLine() when the next button (LABEL) still fits within the column starting at LEFT of
+// WIDTH; otherwise the button goes to a new line (presenter mode makes buttons wide).
+void flow(const char* label, float left, float width) {
+    const ImGuiStyle& st = ImGui::GetStyle();
+    float next = ImGui::CalcTextSize(label).x + st.FramePadding.x * 2;
+    float x = ImGui::GetItemRectMax().x + st.ItemSpacing.x;
+    if (x + next <= left + width) ImGui::SameLine();
+}
 
 // The height a box needs for TEXT wrapped to WIDTH, with padding; at least MIN_LINES lines.
 float fit(const std::string& text, float width, float min_lines) {
@@ -75,7 +85,7 @@ void draw_vm_side(App& app, const view::WorldSnapshot& w, const view::StackModel
         h_gos = std::max(h_gos, fit(v.guest_os, col, 1.0f));
         h_ker = std::max(h_ker, fit(v.kernel, col, 1.2f));
     }
-    float used = ImGui::GetCursorPosY() + h_hyp + h_os + h_hw + line * 3.2f + gap * 8 + h_app + h_gos + h_ker + line;
+    float used = ImGui::GetCursorPosY() + h_hyp + h_os + h_hw + line * 4.4f + gap * 8 + h_app + h_gos + h_ker + line;
     float slack = std::max(0.0f, height - used);
     h_app += slack * 0.3f;
     h_gos += slack * 0.3f;
@@ -94,9 +104,9 @@ void draw_vm_side(App& app, const view::WorldSnapshot& w, const view::StackModel
             if (box("os", v.guest_os, col, h_gos, kGuestOs, kWhite, sel)) app.selected_vm = v.name;
             if (box("kernel", v.kernel, col, h_ker, kKernelGuest, kWhite, sel, T("gui.stack.own_kernel_tip")))
                 app.selected_vm = v.name;
-            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(state_color(v.state)));
-            ImGui::TextUnformatted((v.name + " · " + std::string(T(("gui.state." + v.state).c_str()))).c_str());
-            ImGui::PopStyleColor();
+            std::string label = v.name + " · " + std::string(T(("gui.state." + v.state).c_str()));
+            std::string shown_label = ImGui::CalcTextSize(label.c_str()).x < col - 8 ? label : v.name;
+            if (box("name", shown_label, col, line * 1.1f, state_color(v.state), kWhite, sel, label)) app.selected_vm = v.name;
             ImGui::PopID();
             ImGui::EndGroup();
         }
@@ -108,18 +118,19 @@ void draw_vm_side(App& app, const view::WorldSnapshot& w, const view::StackModel
     // Actions on VMs: each is the `isolab vm` command the log shows.
     if (ImGui::Button(T("gui.action.add_vm"))) app.command("vm create " + view::next_vm_name(w));
     const view::VmView* sel = w.vm(app.selected_vm);
-    ImGui::SameLine();
+    float left = ImGui::GetItemRectMin().x;
+    flow(T("gui.action.boot"), left, width);
     ImGui::BeginDisabled(!sel || sel->rec.state != vm::VmState::PoweredOff);
     if (ImGui::Button(T("gui.action.boot")) && sel) {
         app.command("vm start -d " + sel->rec.name);
         app.animate_for(20000);
     }
     ImGui::EndDisabled();
-    ImGui::SameLine();
+    flow(T("gui.action.stop_vm"), left, width);
     ImGui::BeginDisabled(!sel || sel->rec.state != vm::VmState::Running);
     if (ImGui::Button(T("gui.action.stop_vm")) && sel) app.command("vm stop " + sel->rec.name);
     ImGui::EndDisabled();
-    ImGui::SameLine();
+    flow(T("gui.action.remove_vm"), left, width);
     ImGui::BeginDisabled(!sel);
     if (ImGui::Button(T("gui.action.remove_vm")) && sel) {
         app.command("vm rm -f " + sel->rec.name);
@@ -137,18 +148,28 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
     ImGui::PopTextWrapPos();
     float line = ImGui::GetTextLineHeightWithSpacing();
     float gap = ImGui::GetStyle().ItemSpacing.x;
-    size_t shown = std::min<size_t>(m.containers.size(), static_cast<size_t>(std::max(1.0f, width / (line * 5.5f))));
+    // Which containers get a column: those with a process first, the selected one always.
+    std::vector<const view::ContainerBox*> order;
+    for (const auto& c : m.containers)
+        if (c.state == "running" || c.state == "paused" || c.state == "restarting") order.push_back(&c);
+    for (const auto& c : m.containers)
+        if (!(c.state == "running" || c.state == "paused" || c.state == "restarting")) order.push_back(&c);
+    size_t fits = static_cast<size_t>(std::max(1.0f, (width + gap) / (line * 4.5f + gap)));
+    if (order.size() > fits) fits = std::max<size_t>(fits - 1, 1);  // room for the "+N" column
+    for (size_t i = fits; i < order.size(); ++i)
+        if (order[i]->name == app.selected_container) std::swap(order[i], order[fits - 1]);
+    size_t shown = std::min(order.size(), fits);
     size_t n = std::max<size_t>(shown + (m.containers.size() > shown ? 1 : 0), 1);
     float col = (width - gap * static_cast<float>(n - 1)) / static_cast<float>(n);
     float h_eng = fit(m.engine, width, 1.2f), h_ker = fit(m.shared_kernel, width, 1.3f);
     float h_os = fit(m.host_os, width, 1.2f), h_hw = fit(m.hardware, width, 1.1f);
     float h_app = line * 1.3f, h_libs = line * 1.3f, h_pid = line * 1.4f;
     for (size_t i = 0; i < shown; ++i) {
-        h_app = std::max(h_app, fit(m.containers[i].app, col, 1.0f));
-        h_libs = std::max(h_libs, fit(m.containers[i].libs, col, 1.0f));
-        h_pid = std::max(h_pid, fit(m.containers[i].pids, col, 1.2f));
+        h_app = std::max(h_app, fit(order[i]->app, col, 1.0f));
+        h_libs = std::max(h_libs, fit(order[i]->libs, col, 1.0f));
+        h_pid = std::max(h_pid, fit(order[i]->pids, col, 1.2f));
     }
-    float used = ImGui::GetCursorPosY() + h_eng + h_ker + h_os + h_hw + line * 3.2f + gap * 8 + h_app + h_libs + h_pid + line;
+    float used = ImGui::GetCursorPosY() + h_eng + h_ker + h_os + h_hw + line * 4.4f + gap * 8 + h_app + h_libs + h_pid + line;
     float slack = std::max(0.0f, height - used);
     h_app += slack * 0.3f;
     h_libs += slack * 0.3f;
@@ -157,7 +178,7 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
         box("noc", T("gui.stack.no_container"), width, h_app + h_libs + h_pid + line + gap * 3, IM_COL32(60, 60, 70, 255), kWhite);
     } else {
         for (size_t i = 0; i < shown; ++i) {
-            const auto& c = m.containers[i];
+            const auto& c = *order[i];
             if (i) ImGui::SameLine();
             ImGui::BeginGroup();
             ImGui::PushID(c.id.c_str());
@@ -166,9 +187,11 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
             if (box("libs", c.libs, col, h_libs, kLibs, kWhite, sel, c.libs_tip)) app.selected_container = c.name;
             if (box("pid", c.pids, col, h_pid, IM_COL32(50, 60, 75, 255), kWhite, sel, T("gui.stack.pid_tip")))
                 app.selected_container = c.name;
-            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(state_color(c.state)));
-            ImGui::TextUnformatted((c.name + " · " + std::string(T(("gui.state." + c.state).c_str()))).c_str());
-            ImGui::PopStyleColor();
+            // Name and state on the state's color, cut to the column (no text runs into the next).
+            // The name on the state's color (the state in words in the tooltip): one line, never wrapped.
+            std::string label = c.name + " · " + std::string(T(("gui.state." + c.state).c_str()));
+            std::string shown_label = ImGui::CalcTextSize(label.c_str()).x < col - 8 ? label : c.name;
+            if (box("name", shown_label, col, line * 1.1f, state_color(c.state), kWhite, sel, label)) app.selected_container = c.name;
             ImGui::PopID();
             ImGui::EndGroup();
         }
@@ -176,7 +199,9 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
             ImGui::SameLine();
             char more[64];
             std::snprintf(more, sizeof more, "+%zu", m.containers.size() - shown);
-            box("more", more, col, h_app + h_libs + h_pid + gap * 2, IM_COL32(60, 60, 70, 255), kWhite);
+            std::string rest;
+            for (size_t i = shown; i < order.size(); ++i) rest += (rest.empty() ? "" : "\n") + order[i]->name + " · " + order[i]->state;
+            box("more", more, col, h_app + h_libs + h_pid + line * 1.1f + gap * 3, IM_COL32(60, 60, 70, 255), kWhite, false, rest);
         }
     }
     bar("engine", m.engine, width, h_eng, kEngine, T("gui.stack.engine_tip"));
@@ -189,19 +214,20 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
     if (ImGui::Button(T("gui.action.run_container"))) app.command(view::run_web_command(w));
     const view::ContainerView* sel = w.container(app.selected_container);
     std::string state = sel ? std::string(to_string(sel->rec.state)) : "";
-    ImGui::SameLine();
+    float left = ImGui::GetItemRectMin().x;
+    flow(T("gui.action.pause"), left, width);
     ImGui::BeginDisabled(!sel || state != "running");
     if (ImGui::Button(T("gui.action.pause")) && sel) app.command("pause " + sel->rec.name);
     ImGui::EndDisabled();
-    ImGui::SameLine();
+    flow(T("gui.action.unpause"), left, width);
     ImGui::BeginDisabled(!sel || state != "paused");
     if (ImGui::Button(T("gui.action.unpause")) && sel) app.command("unpause " + sel->rec.name);
     ImGui::EndDisabled();
-    ImGui::SameLine();
+    flow(T("gui.action.stop"), left, width);
     ImGui::BeginDisabled(!sel || (state != "running" && state != "paused"));
     if (ImGui::Button(T("gui.action.stop")) && sel) app.command("stop -t 2 " + sel->rec.name);
     ImGui::EndDisabled();
-    ImGui::SameLine();
+    flow(T("gui.action.remove"), left, width);
     ImGui::BeginDisabled(!sel);
     if (ImGui::Button(T("gui.action.remove")) && sel) {
         app.command("rm -f " + sel->rec.name);
@@ -227,9 +253,15 @@ void draw_stacks(App& app) {
     float lesson_h = ImGui::CalcTextSize(m.lesson_line.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y +
                      ImGui::GetTextLineHeightWithSpacing();
     float height = ImGui::GetCursorPosY() + ImGui::GetContentRegionAvail().y - lesson_h;
-    draw_vm_side(app, *w, m, half, height);
+    // Each side in its own child of exactly half the width: nothing of one side can push the other.
+    float child_h = height - ImGui::GetCursorPosY();
+    ImGui::BeginChild("vm_side", ImVec2(half, child_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    draw_vm_side(app, *w, m, half, child_h);
+    ImGui::EndChild();
     ImGui::SameLine(0, gap);
-    draw_container_side(app, *w, m, half, height);
+    ImGui::BeginChild("container_side", ImVec2(half, child_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    draw_container_side(app, *w, m, half, child_h);
+    ImGui::EndChild();
     ImGui::Spacing();
     ImGui::Separator();
     ImGui::PushTextWrapPos(0);

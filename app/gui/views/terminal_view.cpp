@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/gui/jobs.hpp"
 #include "app/gui/views/views.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/i18n.hpp"
@@ -50,20 +51,6 @@ namespace {
 constexpr size_t kOutputTailBytes = 64 * 1024;   // per command: older output is summarized
 constexpr size_t kScrollbackEntries = 100;       // commands kept in the scrollback
 constexpr size_t kShellTextBytes = 128 * 1024;   // what the shell box keeps
-
-// The `isolab` binary next to this one (or $ISOLAB_BIN), as Jobs finds it.
-std::string isolab_binary() {
-    if (const char* b = std::getenv("ISOLAB_BIN"); b && *b) return b;
-    char self[4096];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        std::string dir(self);
-        dir = dir.substr(0, dir.rfind('/'));
-        if (::access((dir + "/isolab").c_str(), X_OK) == 0) return dir + "/isolab";
-    }
-    return "/usr/local/bin/isolab";
-}
 
 struct Palette {
     ImVec4 ok, fail, busy, prompt;
