@@ -86,8 +86,7 @@ private:
     std::shared_ptr<const view::WorldSnapshot> world_;
     std::thread poller_;
     std::atomic<bool> stop_{false};
-    std::mutex poll_mu_;
-    std::condition_variable poll_cv_;
+    int wake_fd_ = -1;        // eventfd: wake() makes the poller take a snapshot now
 
     bool presenter_ = false;
     float scale_ = 1.0f;        // DPI × presenter × Ctrl +/-

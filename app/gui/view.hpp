@@ -22,6 +22,9 @@ public:
     virtual void draw(App& app) = 0;
     // True while the view animates (the app then renders at 60 Hz instead of sleeping).
     virtual bool animating() const { return false; }
+    // While this tab is shown, redraw at least this often (seconds; 0 = only on changes). Views
+    // with clocks or sparklines ask for it; an idle window otherwise draws nothing at all.
+    virtual double refresh_seconds() const { return 0; }
 };
 
 // Every tab, in order. The one place views are registered.

@@ -139,11 +139,11 @@ std::string fingerprint(const WorldSnapshot& w) {
     f << w.host.kernel << '|' << w.images.size() << '|' << w.networks.size() << '\n';
     for (const auto& c : w.containers)
         f << c.rec.id << ' ' << to_string(c.rec.state) << ' ' << c.rec.pid << ' ' << c.rec.exit_code << ' '
-          << c.rec.endpoints.size() << ' ' << c.rec.published.size() << ' ' << (c.mem_current >> 16) << ' '
-          << static_cast<int64_t>(c.cpu_seconds * 10) << '\n';
+          << c.rec.endpoints.size() << ' ' << c.rec.published.size() << ' ' << (c.mem_current >> 20) << ' '
+          << static_cast<int64_t>(c.cpu_seconds) << '\n';
     for (const auto& v : w.vms)
-        f << v.rec.name << ' ' << vm::to_string(v.rec.state) << ' ' << v.rec.stages.size() << ' ' << (v.rss_bytes >> 20) << ' '
-          << static_cast<int64_t>(v.cpu_seconds * 10) << '\n';
+        f << v.rec.name << ' ' << vm::to_string(v.rec.state) << ' ' << v.rec.stages.size() << ' ' << (v.rss_bytes >> 22) << ' '
+          << static_cast<int64_t>(v.cpu_seconds / 5) << '\n';
     for (const auto& i : w.images) f << i.id << i.repo_tags.size() << '\n';
     return f.str();
 }

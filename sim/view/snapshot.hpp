@@ -64,8 +64,8 @@ HostInfo read_host_info(const std::string& backend);
 // named in `error`.
 WorldSnapshot take_snapshot(Engine& engine, vm::VmManager& vms, const HostInfo& host);
 
-// A digest of what views show (states, names, pids, figures rounded), to decide whether to wake
-// the window: equal fingerprints mean nothing visible changed.
+// A digest of what views show (states, names, pids; memory to the MiB, CPU to the second), to
+// decide whether to wake the window: equal fingerprints mean nothing visible changed.
 std::string fingerprint(const WorldSnapshot& w);
 
 // "12.3 MiB", "1.0 GiB"

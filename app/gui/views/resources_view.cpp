@@ -107,6 +107,7 @@ class ResourcesView final : public View {
 public:
     const char* id() const override { return "resources"; }
     const char* title_key() const override { return "gui.tab.resources"; }
+    double refresh_seconds() const override { return 1.0; }
 
     void draw(App& app) override {
         auto w = app.world();
