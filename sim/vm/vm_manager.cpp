@@ -239,8 +239,9 @@ Result<VmRecord> VmManager::start(const std::string& name, const BootOptions& o)
     lock = Result<FileLock>(make_error("released"));
     BootStageTracker tracker;
     double t0 = 0;
-    // One boot attempt. With KVM, a watchdog: no console output within a few seconds means KVM
-    // hangs here (nested KVM does); QEMU is killed and the caller retries with TCG.
+    // One boot attempt. With KVM, a watchdog: no console output within a few seconds, or no
+    // firmware stage within six, means KVM hangs or crawls here (nested KVM does); QEMU is killed
+    // and the caller retries with TCG.
     enum class Outcome { Answered, Detached, KvmBroken };
     auto attempt = [&](bool kvm) -> Result<Outcome> {
         c.kvm = kvm;
@@ -278,7 +279,12 @@ Result<VmRecord> VmManager::start(const std::string& name, const BootOptions& o)
         for (;;) {
             double now = monotonic_ms();
             bool alive = process_matches(*pid, r.qemu_start_time);
-            if (kvm && !any_output && (now - t0 > 4000 || !alive)) {
+            // KVM that does not work here either stays silent or crawls (nested KVM on a busy host
+            // printed its first line and needed 94 s for the firmware stage, which TCG finishes in
+            // under a second): no output in 4 s, or the firmware stage not done in 6 s, means TCG.
+            auto st = tracker.stages();
+            bool firmware_done = !st.empty() && st.front().done;
+            if (kvm && ((!any_output && (now - t0 > 4000 || !alive)) || (!firmware_done && now - t0 > 6000))) {
                 ::kill(*pid, SIGKILL);
                 ::waitpid(*pid, nullptr, 0);
                 return Outcome::KvmBroken;
