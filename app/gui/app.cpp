@@ -343,6 +343,11 @@ void App::draw_top_bar() {
         ImGui::SameLine();
         ImGui::TextColored(ImVec4(1, 0.6f, 0.1f, 1), "%s", T("gui.modeled_badge"));
     }
+    if (korean_font_.empty()) {
+        // Korean text would show as '?': say so in words every font can draw.
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(1, 0.5f, 0.2f, 1), "No Korean font found: apt-get install fonts-nanum");
+    }
     float right = ImGui::GetWindowContentRegionMax().x;
     float bw = ImGui::CalcTextSize("English 한국어 Presenter Ctrl+- Ctrl++ F11").x + 14 * ImGui::GetStyle().ItemSpacing.x;
     ImGui::SameLine(std::max(right - bw, ImGui::GetCursorPosX() + 10));
