@@ -42,6 +42,8 @@ bool box(const char* id, const std::string& text, float w, float h, unsigned int
 // A colored state badge ("running", "paused", ...) in the theme's state colors.
 void state_badge(const std::string& state);
 unsigned int state_color(const std::string& state);
+// S cut to WIDTH pixels of the current font, "..." at the end when cut (UTF-8 safe).
+std::string fit_text(const std::string& s, float width);
 // Help marker "(?)" with a wrapped tooltip.
 void help_marker(const char* text);
 

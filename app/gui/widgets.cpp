@@ -59,6 +59,19 @@ void state_badge(const std::string& s) {
     ImGui::PopStyleColor(4);
 }
 
+std::string fit_text(const std::string& s, float width) {
+    if (ImGui::CalcTextSize(s.c_str()).x <= width) return s;
+    std::string out = s;
+    while (!out.empty()) {
+        // Drop one UTF-8 character (its continuation bytes first).
+        size_t cut = out.size() - 1;
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+        out.erase(cut);
+        if (ImGui::CalcTextSize((out + "...").c_str()).x <= width) return out + "...";
+    }
+    return "";
+}
+
 void help_marker(const char* text) {
     ImGui::TextDisabled("(?)");
     if (ImGui::IsItemHovered()) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "app/gui/refresher.hpp"
 #include "app/gui/views/views.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/clock.hpp"
@@ -34,46 +35,6 @@ constexpr ImU32 kLayerAlt = IM_COL32(44, 88, 145, 255);
 constexpr ImU32 kWritable = IM_COL32(214, 122, 20, 255);
 constexpr ImU32 kMissing = IM_COL32(110, 118, 129, 255);
 constexpr ImU32 kWhite = IM_COL32(255, 255, 255, 255);
-
-// One job at a time on its own thread, started at most every PERIOD seconds while the tab is
-// drawn. The destructor waits for a running job.
-class Refresher {
-public:
-    ~Refresher() {
-        if (thread_.joinable()) thread_.join();
-    }
-    bool busy() const { return busy_; }
-    void start_if_due(double period_ms, bool force, std::function<void()> job) {
-        double now = monotonic_ms();
-        if (busy_ || (!force && now - last_ < period_ms)) return;
-        if (thread_.joinable()) thread_.join();
-        busy_ = true;
-        last_ = now;
-        thread_ = std::thread([this, job = std::move(job)] {
-            job();
-            busy_ = false;
-        });
-    }
-
-private:
-    std::thread thread_;
-    std::atomic<bool> busy_{false};
-    double last_ = -1e12;
-};
-
-// "…" shortening to fit WIDTH pixels with the current font.
-std::string fit_text(const std::string& s, float width) {
-    if (ImGui::CalcTextSize(s.c_str()).x <= width) return s;
-    std::string out = s;
-    while (!out.empty()) {
-        // Drop one UTF-8 character.
-        size_t cut = out.size() - 1;
-        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-        out.erase(cut);
-        if (ImGui::CalcTextSize((out + "...").c_str()).x <= width) return out + "...";
-    }
-    return "";
-}
 
 std::string size_text(int64_t bytes) { return bytes < 0 ? "..." : view::human_bytes(bytes); }
 

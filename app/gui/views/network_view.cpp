@@ -23,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "app/gui/refresher.hpp"
 #include "app/gui/views/views.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/i18n.hpp"
@@ -44,42 +45,6 @@ constexpr ImU32 kPort = IM_COL32(230, 110, 20, 255);
 constexpr ImU32 kVm = IM_COL32(130, 70, 160, 255);
 constexpr ImU32 kWhite = IM_COL32(255, 255, 255, 255);
 constexpr ImU32 kDark = IM_COL32(20, 20, 20, 255);
-
-class Refresher {
-public:
-    ~Refresher() {
-        if (thread_.joinable()) thread_.join();
-    }
-    bool busy() const { return busy_; }
-    void start_if_due(double period_ms, std::function<void()> job) {
-        double now = monotonic_ms();
-        if (busy_ || now - last_ < period_ms) return;
-        if (thread_.joinable()) thread_.join();
-        busy_ = true;
-        last_ = now;
-        thread_ = std::thread([this, job = std::move(job)] {
-            job();
-            busy_ = false;
-        });
-    }
-
-private:
-    std::thread thread_;
-    std::atomic<bool> busy_{false};
-    double last_ = -1e12;
-};
-
-std::string fit_text(const std::string& s, float width) {
-    if (ImGui::CalcTextSize(s.c_str()).x <= width) return s;
-    std::string out = s;
-    while (!out.empty()) {
-        size_t cut = out.size() - 1;
-        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-        out.erase(cut);
-        if (ImGui::CalcTextSize((out + "...").c_str()).x <= width) return out + "...";
-    }
-    return "";
-}
 
 void arrow_head(ImDrawList* dl, ImVec2 tip, ImVec2 from, ImU32 col, float size) {
     float dx = tip.x - from.x, dy = tip.y - from.y;
