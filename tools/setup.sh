@@ -29,13 +29,14 @@ cd "$here"
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
           libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
           libimgui-dev libglfw3-dev libepoxy-dev libpng-dev libfontconfig-dev fonts-nanum fonts-dejavu-core
-          busybox-static iproute2 procps util-linux qemu-system-x86)
+          busybox-static iproute2 nftables procps util-linux qemu-system-x86)
 if [ "$mode" = test ]; then
   # runc: the peer the benchmark compares against and the OCI runtime the bundle tests run;
   # skopeo and podman: real tools that must read the archives `isolab save` writes;
   # clang with libFuzzer: the Dockerfile parser's fuzz target.
   # xvfb and Mesa's software renderer: the GUI smoke test draws every view without a display.
-  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth libgl1-mesa-dri)
+  # iptables: the firewall code's second path (nftables is the first) is tested too.
+  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth libgl1-mesa-dri iptables)
 fi
 missing=()
 for p in "${packages[@]}"; do

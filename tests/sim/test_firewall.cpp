@@ -54,7 +54,7 @@ bool can_run(const char* tool) {
         return false;
     }
     if (find_tool(tool).empty()) {
-        MESSAGE("SKIPPED: `" << tool << "` is not installed in /usr/sbin or /sbin");
+        MESSAGE("SKIPPED: `" << std::string(tool) << "` is not installed in /usr/sbin or /sbin (apt-get install nftables iptables)");
         return false;
     }
     return true;
