@@ -245,6 +245,17 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         out << rec->id << "\n";
         return 0;
     }
+    if (started->backend == "simulated") {
+        // No process runs, so there is nothing to attach to: say so instead of failing.
+        if (c.spec.auto_remove) {
+            err << "(simulated: no process ran here, so there is no output)\n";
+            (void)e.remove(rec->id, true);
+        } else {
+            err << "(simulated: no process runs here, so there is no output; the container stays up until `isolab stop "
+                << rec->name << "`)\n";
+        }
+        return 0;
+    }
     out.flush();
     auto code = attach_session(e.attach_socket(rec->id), c.spec.interactive, c.spec.tty);
     phase("attach until exit");
