@@ -47,11 +47,11 @@ TEST_CASE("commit: a container's writable layer becomes an image layer; deletion
         return;
     }
     TempRoot r;
-    auto base = r.isolab({"run", "--name", "base", "busybox", "sh", "-c", "echo '<h1>committed</h1>' > /var/www/index.html; rm /bin/vi"});
-    if (base.code != 0 && base.err.find("simulated") != std::string::npos) {
+    if (r.isolab({"version"}).out.find("Backend: simulated") != std::string::npos) {
         MESSAGE("SKIPPED: no real containers here (simulated backend)");
         return;
     }
+    auto base = r.isolab({"run", "--name", "base", "busybox", "sh", "-c", "echo '<h1>committed</h1>' > /var/www/index.html; rm /bin/vi"});
     REQUIRE(base.code == 0);
     auto commit = r.isolab({"commit", "-m", "my page", "-c", "CMD [\"cat\", \"/var/www/index.html\"]", "base", "mypage:v1"});
     REQUIRE(commit.code == 0);
