@@ -36,7 +36,7 @@ if [ "$mode" = test ]; then
   # clang with libFuzzer: the Dockerfile parser's fuzz target.
   # xvfb and Mesa's software renderer: the GUI smoke test draws every view without a display.
   # iptables: the firewall code's second path (nftables is the first) is tested too.
-  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth libgl1-mesa-dri iptables)
+  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -76,6 +76,8 @@ fi
 case "$mode" in
   build) exit 0 ;;
   test)
+    echo "==> lesson files (isolab lesson check, lessons/SCHEMA.md)"
+    build/isolab lesson check || { echo "setup.sh: a lesson file is invalid (see above)" >&2; exit 1; }
     echo "==> tests"
     # ctest -V keeps each test's own output, so skipped cases are reported even when all pass.
     log=build/ctest.log
@@ -86,7 +88,7 @@ case "$mode" in
     if [ $rc -ne 0 ]; then cat "$log"; fi
     grep -E "SKIPPED" "$log" | sed 's/^[0-9]*: //' || true
     grep -E "^[0-9]+: \[doctest\] (test cases|assertions)|tests passed|tests failed" "$log" | sed 's/^[0-9]*: //'
-    echo "==> fuzzing the Dockerfile parser for ${ISOLAB_FUZZ_SECONDS:-60} s (tests/fuzz/README.md)"
+    echo "==> fuzzing the Dockerfile parser and the lesson loader, ${ISOLAB_FUZZ_SECONDS:-60} s each (tests/fuzz/README.md)"
     if ! bash tests/fuzz/run.sh "${ISOLAB_FUZZ_SECONDS:-60}"; then
       echo "setup.sh: the fuzzer found a crash (see above)" >&2
       rc=1

@@ -21,6 +21,7 @@
 #include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/runtime/attach.hpp"
+#include "app/cli/lesson_commands.hpp"
 #include "app/cli/network_commands.hpp"
 #include "app/cli/runtime_commands.hpp"
 #include "sim/engine/build.hpp"
@@ -488,6 +489,7 @@ int exec_gui(const Command& c, std::ostream& err) {
     add("--select", c.gui_select);
     add("--size", c.gui_size);
     add("--screenshot", c.screenshot);
+    add("--lesson", c.lesson);
     if (c.frames > 0) add("--frames", std::to_string(c.frames));
     if (c.present) args.push_back("--present");
     if (c.fullscreen) args.push_back("--fullscreen");
@@ -500,11 +502,6 @@ int exec_gui(const Command& c, std::ostream& err) {
     return 126;
 }
 
-int not_yet(const Command& c, std::ostream& err, int issue) {
-    err << "isolab " << c.command_path << ": not available in this version yet (planned: issue " << issue
-        << "). Run `isolab --help` for what works now.\n";
-    return 1;
-}
 
 }  // namespace
 
@@ -640,6 +637,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         return run_bundle_command(a);
     }
     if (c.verb == "gui") return exec_gui(c, err);
+    if (c.verb == "lesson") return run_lesson_command(c, out, err);
     double t_open = monotonic_ms();
     auto engine = open_engine(c);
     if (!engine) return fail(err, engine.error(), "isolab: ");
@@ -776,7 +774,6 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (v == "system") return run_system_command(e, c, out, err);
     if (v == "vm") return run_vm_command(c, out, err);
     if (v == "race") return run_race_command(c, out, err);
-    if (v == "lesson") return not_yet(c, err, 7);
     err << "isolab: '" << v << "' is not an isolab command.\nSee 'isolab --help'\n";
     return 1;
 }

@@ -182,6 +182,7 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         if (!r) return fail(err, r.error());
         if (r->backend == "model")
             err << "WARNING: QEMU or the guest kernel is missing here: this VM is modeled (see isolab doctor)\n";
+        append_event_to(root_of(c), "vm_create", {{"name", name}, {"backend", r->backend}});
         out << name << "\n";
         return 0;
     }
@@ -193,6 +194,7 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         };
         auto r = vms.start(name, o);
         if (!r) return fail(err, r.error());
+        append_event_to(root_of(c), "vm_start", {{"name", name}, {"backend", r->backend}, {"state", std::string(vm::to_string(r->state))}});
         if (detach) {
             out << name << "\n";
             return 0;
@@ -205,6 +207,7 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (sub == "stop") {
         auto r = vms.stop(name, force);
         if (!r) return fail(err, r.error());
+        append_event_to(root_of(c), "vm_stop", {{"name", name}});
         out << name << "\n";
         return 0;
     }
@@ -218,7 +221,10 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         int rc = 0;
         for (const auto& n : pos) {
             if (auto s = vms.remove(n, force); !s) rc = fail(err, s.error());
-            else out << n << "\n";
+            else {
+                append_event_to(root_of(c), "vm_destroy", {{"name", n}});
+                out << n << "\n";
+            }
         }
         return rc;
     }
@@ -234,6 +240,7 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         for (size_t i = 1; i < pos.size(); ++i) cmd += (i > 1 ? " " : "") + pos[i];
         auto r = vms.console_run(name, cmd);
         if (!r) return fail(err, r.error());
+        append_event_to(root_of(c), "vm_exec", {{"name", name}, {"cmd", std::vector<std::string>(pos.begin() + 1, pos.end())}});
         out << *r;
         return 0;
     }

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "app/gui/lesson_panel.hpp"
 #include "app/gui/view.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
@@ -78,11 +79,17 @@ App::App(GuiOptions options) : opt_(std::move(options)) {
     else selected_container = opt_.select;
     FcInit();
     korean_font_ = find_font(":lang=ko", 0xD55C);  // 한
+    if (!opt_.notes) {
+        lessons_ = std::make_unique<LessonPanel>(*this);
+        lesson_mode_ = opt_.lessons || !opt_.lesson.empty();
+        if (!opt_.lesson.empty()) lessons_->open(opt_.lesson);
+    }
     latin_font_ = find_font("DejaVu Sans", 0);
 }
 
 App::~App() {
-    // Views first: their workers may still call wake(), which needs GLFW alive.
+    // Views and the lesson panel first: their workers may still call wake(), which needs GLFW alive.
+    lessons_.reset();
     views_.clear();
     stop_ = true;
     wake();
@@ -179,7 +186,7 @@ bool App::init_window() {
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
     glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
-    window_ = glfwCreateWindow(opt_.width, opt_.height, "IsoLab", nullptr, nullptr);
+    window_ = glfwCreateWindow(opt_.width, opt_.height, opt_.notes ? "IsoLab — speaker notes" : "IsoLab", nullptr, nullptr);
     if (!window_) return false;
     glfwMakeContextCurrent(window_);
     glfwSwapInterval(1);
@@ -303,9 +310,18 @@ void App::handle_keys() {
         }
         fonts_dirty_ = true;
     }
-    // Clicker keys (PageUp/PageDown, arrows) step through the tabs when no text field has focus;
-    // the lessons issue adds the demo's own steps.
-    if (!io.WantTextInput) {
+    // Clicker keys. In a lesson on the projector they play the lesson: PageDown / Right / Space
+    // perform the next step, PageUp / Left go back, Ctrl+R resets the stage, S shows the narrative,
+    // N opens the speaker notes. Otherwise PageUp/PageDown and the arrows step through the tabs.
+    bool demo = lesson_mode_ && presenter_ && lessons_ && lessons_->active();
+    if (demo && !io.WantTextInput) {
+        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) || ImGui::IsKeyPressed(GLFW_KEY_RIGHT) || ImGui::IsKeyPressed(GLFW_KEY_SPACE))
+            lessons_->click(*this);
+        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP) || ImGui::IsKeyPressed(GLFW_KEY_LEFT)) lessons_->back(*this);
+        if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_R)) lessons_->reset_stage(*this);
+        if (!io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_S)) lessons_->show_notes_inline = !lessons_->show_notes_inline;
+        if (!io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_N)) open_notes_window();
+    } else if (!io.WantTextInput) {
         int dir = 0;
         if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) || ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) dir = 1;
         if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP) || ImGui::IsKeyPressed(GLFW_KEY_LEFT)) dir = -1;
@@ -349,9 +365,20 @@ void App::draw_top_bar() {
         ImGui::TextColored(ImVec4(1, 0.5f, 0.2f, 1), "No Korean font found: apt-get install fonts-nanum");
     }
     float right = ImGui::GetWindowContentRegionMax().x;
-    float bw = ImGui::CalcTextSize("English 한국어 Presenter Ctrl+- Ctrl++ F11").x + 14 * ImGui::GetStyle().ItemSpacing.x;
-    ImGui::SameLine(std::max(right - bw, ImGui::GetCursorPosX() + 10));
+    // Where the last item ended (GetCursorPosX() is already on the next line here).
+    float used = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;
+    float bw = ImGui::CalcTextSize("English 한국어 Presenter Ctrl+- Ctrl++ F11").x + 14 * ImGui::GetStyle().ItemSpacing.x +
+               (lessons_ ? ImGui::CalcTextSize(T("gui.lesson.mode_explore")).x + 4 * ImGui::GetStyle().ItemSpacing.x : 0);
+    ImGui::SameLine(std::max(right - bw, used + 10));
     bool ko = i18n::language() == i18n::Lang::Ko;
+    if (lessons_) {
+        ImGui::PushStyleColor(ImGuiCol_Button, lesson_mode_ ? ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive)
+                                                            : ImGui::GetStyleColorVec4(ImGuiCol_Button));
+        if (ImGui::SmallButton(T(lesson_mode_ ? "gui.lesson.mode_explore" : "gui.lesson.mode_lessons")))
+            lesson_mode_ = !lesson_mode_;
+        ImGui::PopStyleColor();
+        ImGui::SameLine();
+    }
     if (ImGui::RadioButton("English", !ko)) i18n::set_language(i18n::Lang::En);
     ImGui::SameLine();
     if (ImGui::RadioButton("한국어", ko)) i18n::set_language(i18n::Lang::Ko);
@@ -403,16 +430,40 @@ void App::frame() {
     ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                              ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
     ImGui::Begin("IsoLab", nullptr, flags);
+    if (opt_.notes) {
+        draw_speaker_notes(*this);
+        ImGui::End();
+        render();
+        return;
+    }
+    if (lesson_mode_ && lessons_) lessons_->update(*this);
+    else highlight_target.clear();
     draw_top_bar();
     ImGui::Separator();
+    bool demo = lesson_mode_ && presenter_ && lessons_ && lessons_->active();
+    if (demo) lessons_->draw_banner(*this);
     float log_h = ImGui::GetTextLineHeightWithSpacing() * 4.4f;
     float body_h = ImGui::GetContentRegionAvail().y - log_h;
-    float left_w = ImGui::GetContentRegionAvail().x * 0.50f;
-    ImGui::BeginChild("stacks", ImVec2(left_w, body_h), true);
-    draw_stacks(*this);
-    ImGui::EndChild();
-    ImGui::SameLine();
-    ImGui::BeginChild("tabs", ImVec2(0, body_h), true);
+    bool side_panel = lesson_mode_ && lessons_ && !demo;
+    float tabs_h = body_h;
+    if (side_panel) {
+        // Lessons: the panel on the right; the stacks above the tabs on the left (the wireframe's
+        // arrangement), so both keep their width.
+        float panel_w = std::max(ImGui::GetContentRegionAvail().x * 0.30f, ImGui::GetFontSize() * 24);
+        ImGui::BeginChild("lesson_left", ImVec2(ImGui::GetContentRegionAvail().x - panel_w - ImGui::GetStyle().ItemSpacing.x, body_h));
+        float stacks_h = body_h * 0.46f;
+        ImGui::BeginChild("stacks", ImVec2(0, stacks_h), true);
+        draw_stacks(*this);
+        ImGui::EndChild();
+        tabs_h = body_h - stacks_h - ImGui::GetStyle().ItemSpacing.y;
+    } else {
+        float left_w = ImGui::GetContentRegionAvail().x * 0.50f;
+        ImGui::BeginChild("stacks", ImVec2(left_w, body_h), true);
+        draw_stacks(*this);
+        ImGui::EndChild();
+        ImGui::SameLine();
+    }
+    ImGui::BeginChild("tabs", ImVec2(0, tabs_h), true);
     if (ImGui::BeginTabBar("views")) {
         for (auto& v : views_) {
             ImGuiTabItemFlags tf = pending_view_ == v->id() ? ImGuiTabItemFlags_SetSelected : 0;
@@ -429,8 +480,19 @@ void App::frame() {
         ImGui::EndTabBar();
     }
     ImGui::EndChild();
+    if (side_panel) {
+        ImGui::EndChild();  // lesson_left
+        ImGui::SameLine();
+        ImGui::BeginChild("lesson_panel", ImVec2(0, body_h), true);
+        lessons_->draw(*this);
+        ImGui::EndChild();
+    }
     draw_command_log();
     ImGui::End();
+    render();
+}
+
+void App::render() {
     ImGui::Render();
     int fw, fh;
     glfwGetFramebufferSize(window_, &fw, &fh);
@@ -439,6 +501,38 @@ void App::frame() {
     glClearColor(bg.x, bg.y, bg.z, 1);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+void App::outline_last_item(const char* target) {
+    if (!highlighted(target)) return;
+    ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    float pulse = 0.5f + 0.5f * std::sin(static_cast<float>(ImGui::GetTime()) * 4.0f);
+    float grow = 2.0f + 2.0f * pulse;
+    ImGui::GetWindowDrawList()->PushClipRectFullScreen();
+    ImGui::GetWindowDrawList()->AddRect(ImVec2(a.x - grow, a.y - grow), ImVec2(b.x + grow, b.y + grow),
+                                        IM_COL32(255, 160, 0, 140 + static_cast<int>(115 * pulse)), 8, 0, 4.0f);
+    ImGui::GetWindowDrawList()->PopClipRect();
+    animate_for(100);
+}
+
+// N in the clicker demo: the speaker notes in a window of their own (for the laptop's screen while
+// the projector shows the stage). It follows ROOT/lesson-presenter.json.
+void App::open_notes_window() {
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return;
+    std::string exe(self, static_cast<size_t>(n));
+    std::string lang = i18n::language_code(i18n::language());
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();
+        std::vector<std::string> args = {exe, "--notes", "--root", root_, "--lang", lang, "--size", "900x800"};
+        std::vector<char*> av;
+        for (auto& a : args) av.push_back(a.data());
+        av.push_back(nullptr);
+        ::execv(av[0], av.data());
+        ::_exit(127);
+    }
 }
 
 bool App::write_screenshot(const std::string& path) {
@@ -527,6 +621,10 @@ int App::run() {
         double refresh = 0;
         for (auto& v : views_)
             if (active_view_ == v->id()) refresh = v->refresh_seconds();
+        // A lesson waiting for its check (or a study group's timer), the speaker notes following
+        // the presenter: about once a second.
+        if (opt_.notes || (lesson_mode_ && lessons_ && lessons_->wants_refresh()))
+            refresh = refresh > 0 ? std::min(refresh, opt_.notes ? 0.4 : 1.0) : (opt_.notes ? 0.4 : 1.0);
         if (shooting || animating) glfwPollEvents();
         // Idle: sleep until input or an engine change (the poller posts an empty event); a tab
         // with live figures asks for a redraw now and then. Rendering a 1080p frame in software

@@ -32,9 +32,13 @@ struct GuiOptions {
     int width = 1600, height = 900;
     bool fullscreen = false;
     int bench_frames = 0;        // render N frames through every tab, print CPU time per frame, exit
+    std::string lesson;          // open this lesson at start (with --present: the clicker demo)
+    bool lessons = false;        // start in the Lessons mode (the lesson list)
+    bool notes = false;          // the speaker-notes window: follows the presenter's lesson
 };
 
 class View;
+class LessonPanel;
 
 class App {
 public:
@@ -61,6 +65,23 @@ public:
     // Switch to tab ID ("race", ...) on the next frame (buttons that lead somewhere).
     void show_view(const std::string& id) { pending_view_ = id; }
     const std::string& state_root() const { return root_; }
+    // Lessons: what the current step outlines ("host-kernel", "ns-pid", ...; "" = nothing).
+    std::string highlight_target;
+    bool highlighted(const char* target) const { return !highlight_target.empty() && highlight_target == target; }
+    // Draws a pulsing outline around the last item when TARGET is highlighted.
+    void outline_last_item(const char* target);
+    // A lesson's race action: the race view starts a race on its next frame and counts finished ones.
+    void request_race() {
+        race_requested_ = true;
+        pending_view_ = "race";
+    }
+    bool take_race_request() {
+        bool r = race_requested_;
+        race_requested_ = false;
+        return r;
+    }
+    void race_finished() { ++races_finished_; }
+    int races_finished() const { return races_finished_.load(); }
     std::string korean_font_path() const { return korean_font_; }
 
 private:
@@ -69,11 +90,13 @@ private:
     void apply_theme();
     void poll_loop();
     void frame();
+    void render();
     void draw_top_bar();
     void draw_command_log();
     bool write_screenshot(const std::string& path);
     int bench();
     void handle_keys();
+    void open_notes_window();
 
     GuiOptions opt_;
     std::string root_;
@@ -100,6 +123,10 @@ private:
     std::string korean_font_;
     std::string latin_font_;
     int frame_count_ = 0;
+    std::unique_ptr<LessonPanel> lessons_;
+    bool lesson_mode_ = false;
+    bool race_requested_ = false;
+    std::atomic<int> races_finished_{0};
 };
 
 }  // namespace isolab::gui

@@ -26,24 +26,43 @@ Jobs::~Jobs() {
     }
 }
 
+int Jobs::add_job(const std::string& line, const std::string& origin, std::string* shown) {
+    *shown = line;
+    if (shown->rfind("isolab ", 0) != 0 && shown->rfind("docker ", 0) != 0) *shown = "isolab " + *shown;
+    std::lock_guard<std::mutex> l(mu_);
+    int id = next_++;
+    Job j;
+    j.id = id;
+    j.command = *shown;
+    j.origin = origin;
+    j.started_ms = monotonic_ms();
+    jobs_.push_back(j);
+    if (jobs_.size() > 200) jobs_.erase(jobs_.begin());
+    ++running_;
+    return id;
+}
+
 int Jobs::submit(const std::string& line, const std::string& origin) {
-    std::string shown = line;
-    if (shown.rfind("isolab ", 0) != 0 && shown.rfind("docker ", 0) != 0) shown = "isolab " + shown;
-    int id;
-    {
-        std::lock_guard<std::mutex> l(mu_);
-        id = next_++;
-        Job j;
-        j.id = id;
-        j.command = shown;
-        j.origin = origin;
-        j.started_ms = monotonic_ms();
-        jobs_.push_back(j);
-        if (jobs_.size() > 200) jobs_.erase(jobs_.begin());
-        ++running_;
-    }
+    std::string shown;
+    int id = add_job(line, origin, &shown);
     std::thread([this, id, shown] { run(id, shown); }).detach();
     return id;
+}
+
+std::vector<int> Jobs::submit_sequence(const std::vector<std::string>& lines, const std::string& origin,
+                                       const std::string& cwd) {
+    std::vector<std::pair<int, std::string>> todo;
+    std::vector<int> ids;
+    for (const auto& line : lines) {
+        std::string shown;
+        int id = add_job(line, origin, &shown);
+        todo.emplace_back(id, shown);
+        ids.push_back(id);
+    }
+    std::thread([this, todo, cwd] {
+        for (const auto& [id, shown] : todo) run(id, shown, cwd);
+    }).detach();
+    return ids;
 }
 
 // The `isolab` binary next to this one (or $ISOLAB_BIN): commands run as a child process with
@@ -61,7 +80,7 @@ std::string isolab_binary() {
     return "/usr/local/bin/isolab";
 }
 
-void Jobs::run(int id, std::string line) {
+void Jobs::run(int id, std::string line, const std::string& cwd) {
     auto append = [&](const std::string& text) {
         std::lock_guard<std::mutex> l(mu_);
         // Only the tail is kept: list() copies every job for each frame.
@@ -99,6 +118,7 @@ void Jobs::run(int id, std::string line) {
                 int null = ::open("/dev/null", O_RDONLY);
                 ::dup2(null, 0);
                 if (!root_.empty()) ::setenv("ISOLAB_ROOT", root_.c_str(), 1);
+                if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
                 std::vector<char*> av;
                 for (auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
                 av.push_back(nullptr);

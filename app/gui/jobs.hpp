@@ -31,11 +31,17 @@ public:
     ~Jobs();  // waits for running jobs
     // Runs LINE ("stop web", with or without a leading "isolab"/"docker") and returns its id.
     int submit(const std::string& line, const std::string& origin);
+    // Runs LINES one after another on one worker (a lesson's action, a stage reset), in CWD when
+    // given (lessons run in IsoLab's tree, so `build ... assets/images/web` works). Each line is a
+    // job of its own in the log; returns their ids, in order.
+    std::vector<int> submit_sequence(const std::vector<std::string>& lines, const std::string& origin,
+                                     const std::string& cwd = "");
     std::vector<Job> list() const;  // oldest first, the last 200
     bool busy() const;
 
 private:
-    void run(int id, std::string line);
+    void run(int id, std::string line, const std::string& cwd = "");
+    int add_job(const std::string& line, const std::string& origin, std::string* shown);
     std::string root_;
     std::function<void()> wake_;
     mutable std::mutex mu_;

@@ -4,6 +4,7 @@
 //   isolab-gui [--root DIR] [--lang en|ko] [--present] [--fullscreen] [--size WxH]
 //              [--view race|lifecycle|isolation|images|network|terminal|resources]
 //              [--select CONTAINER|vm:NAME] [--screenshot FILE.png [--frames N]]
+//              [--lessons] [--lesson ID] [--notes]
 //
 // --view all --screenshot 'DIR/{view}.png' writes one picture per tab (the GUI smoke test).
 #include <cstdio>
@@ -30,6 +31,9 @@ int main(int argc, char** argv) {
         else if (a == "--fullscreen") o.fullscreen = true;
         else if (a == "--view") o.view = value("--view");
         else if (a == "--select") o.select = value("--select");
+        else if (a == "--lesson") o.lesson = value("--lesson");
+        else if (a == "--lessons") o.lessons = true;
+        else if (a == "--notes") o.notes = true;
         else if (a == "--screenshot") o.screenshot = value("--screenshot");
         else if (a == "--frames") o.frames = std::atoi(value("--frames").c_str());
         else if (a == "--bench-frames") o.bench_frames = std::atoi(value("--bench-frames").c_str());
@@ -43,9 +47,13 @@ int main(int argc, char** argv) {
             std::printf("Usage:  isolab gui [--root DIR] [--lang en|ko] [--present] [--fullscreen] [--size WxH]\n"
                         "                  [--view race|lifecycle|isolation|images|network|terminal|resources]\n"
                         "                  [--select CONTAINER|vm:NAME] [--screenshot FILE.png [--frames N]]\n"
+                        "                  [--lessons] [--lesson ID] [--notes]\n"
+                        "       --present --lesson ID: the clicker demo of a lesson; --notes: its speaker notes\n"
                         "       --view all --screenshot 'DIR/{view}.png': one picture per tab\n\n"
                         "The IsoLab window: VMs and containers side by side, on the real engine.\n"
-                        "Keys: Ctrl + / Ctrl - zoom, F11 fullscreen, PageUp/PageDown next/previous tab.\n");
+                        "Keys: Ctrl + / Ctrl - zoom, F11 fullscreen, PageUp/PageDown next/previous tab.\n"
+                        "Clicker demo: PageDown/Right/Space next, PageUp/Left back, Ctrl+R reset the stage,\n"
+                        "S show the narrative, N open the speaker notes.\n");
             return 0;
         } else {
             std::fprintf(stderr, "isolab-gui: unknown flag: %s\nSee 'isolab gui --help'.\n", a.c_str());

@@ -672,7 +672,9 @@ Result<int> Engine::exec(const std::string& ref, const ExecRequest& req) {
     if (!t) return t.error();
     store_.append_event("exec_start", {{"id", rec->id}, {"name", rec->name}, {"cmd", req.cmd}});
     auto code = runtime_->exec(store_, *rec, req);
-    if (code) store_.append_event("exec_die", {{"id", rec->id}, {"name", rec->name}, {"cmd", req.cmd}, {"exitCode", *code}});
+    // A command that could not be run (not found: 127, not executable: 126) ended too.
+    int exit_code = code ? *code : code.error().exit_code;
+    store_.append_event("exec_die", {{"id", rec->id}, {"name", rec->name}, {"cmd", req.cmd}, {"exitCode", exit_code}});
     return code;
 }
 

@@ -123,10 +123,14 @@ void Store::release_name(const std::string& name, const std::string& id) const {
 }
 
 void Store::append_event(const std::string& type, nlohmann::json attrs) const {
+    append_event_to(root_, type, std::move(attrs));
+}
+
+void append_event_to(const std::string& root, const std::string& type, nlohmann::json attrs) {
     attrs["time"] = now_rfc3339();
     attrs["type"] = type;
     std::string line = attrs.dump() + "\n";
-    int fd = ::open((root_ + "/events.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = ::open((root + "/events.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return;
     // One write(2) with O_APPEND keeps concurrent writers' lines whole.
     ssize_t n = ::write(fd, line.data(), line.size());

@@ -26,6 +26,9 @@ namespace isolab {
 
 // $ISOLAB_ROOT, else /var/lib/isolab for root, else ${XDG_DATA_HOME:-~/.local/share}/isolab.
 std::string default_state_root();
+// Appends {"time":..., "type":..., ...} to ROOT/events.jsonl (what Store::append_event does, for
+// the parts that have no Store: the VM manager, the race). Best effort.
+void append_event_to(const std::string& root, const std::string& type, nlohmann::json attrs);
 
 class Store {
 public:

@@ -194,6 +194,11 @@ Result<RaceResult> run_race(Engine& engine, const std::string& state_root, const
     merge_runs(result.container, cs);
     merge_runs(result.vm, vs);
     result.ratio = result.container.answered_ms > 0 ? result.vm.answered_ms / result.container.answered_ms : 0;
+    engine.store().append_event("race", {{"ratio", result.ratio},
+                                         {"vm_ms", result.vm.answered_ms},
+                                         {"container_ms", result.container.answered_ms},
+                                         {"vm_backend", result.vm.backend},
+                                         {"container_backend", result.container.backend}});
     return result;
 }
 

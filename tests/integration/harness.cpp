@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <png.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -139,5 +142,49 @@ std::string read_text(const std::string& path) {
     ss << f.rdbuf();
     return ss.str();
 }
+
+Picture read_png(const std::string& path) {
+    Picture p;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return p;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, nullptr);
+        std::fclose(f);
+        return p;
+    }
+    png_init_io(png, f);
+    png_read_info(png, info);
+    p.width = static_cast<int>(png_get_image_width(png, info));
+    p.height = static_cast<int>(png_get_image_height(png, info));
+    png_set_strip_16(png);
+    png_set_expand(png);
+    png_read_update_info(png, info);
+    size_t rowbytes = png_get_rowbytes(png, info);
+    int channels = png_get_channels(png, info);
+    std::vector<unsigned char> row(rowbytes);
+    std::set<unsigned int> colors;
+    size_t differ = 0, total = 0;
+    unsigned int background = 0;
+    for (int y = 0; y < p.height; ++y) {
+        png_read_row(png, row.data(), nullptr);
+        for (int x = 0; x < p.width; x += 3) {
+            const unsigned char* px = row.data() + x * channels;
+            unsigned int rgb = (px[0] << 16) | (px[1] << 8) | px[2];
+            if (y == 0 && x == 0) background = rgb;
+            colors.insert(rgb);
+            differ += rgb != background;
+            ++total;
+        }
+    }
+    png_destroy_read_struct(&png, &info, nullptr);
+    std::fclose(f);
+    p.colors = colors.size();
+    p.not_background = total ? static_cast<double>(differ) / static_cast<double>(total) : 0;
+    p.ok = true;
+    return p;
+}
+
 
 }  // namespace isolab::test

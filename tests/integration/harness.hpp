@@ -38,4 +38,13 @@ bool mounts_mention(const std::string& needle);  // /proc/self/mountinfo contain
 bool process_alive(int pid);
 std::string read_text(const std::string& path);
 
+// What a screenshot test can say about a PNG without a reference picture.
+struct Picture {
+    int width = 0, height = 0;
+    size_t colors = 0;            // distinct RGB values (sampled)
+    double not_background = 0;    // share of pixels unlike the top-left corner
+    bool ok = false;
+};
+Picture read_png(const std::string& path);
+
 }  // namespace isolab::test

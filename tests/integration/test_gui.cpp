@@ -5,7 +5,6 @@
 // compared to a reference.
 #include <doctest/doctest.h>
 
-#include <png.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,56 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kViews[] = {"race", "lifecycle", "isolation", "images", "network", "terminal", "resources"};
-
-struct Picture {
-    int width = 0, height = 0;
-    size_t colors = 0;            // distinct RGB values (sampled)
-    double not_background = 0;    // share of pixels unlike the top-left corner
-    bool ok = false;
-};
-
-Picture read_png(const std::string& path) {
-    Picture p;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return p;
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-    png_infop info = png_create_info_struct(png);
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, nullptr);
-        std::fclose(f);
-        return p;
-    }
-    png_init_io(png, f);
-    png_read_info(png, info);
-    p.width = static_cast<int>(png_get_image_width(png, info));
-    p.height = static_cast<int>(png_get_image_height(png, info));
-    png_set_strip_16(png);
-    png_set_expand(png);
-    png_read_update_info(png, info);
-    size_t rowbytes = png_get_rowbytes(png, info);
-    int channels = png_get_channels(png, info);
-    std::vector<unsigned char> row(rowbytes);
-    std::set<unsigned int> colors;
-    size_t differ = 0, total = 0;
-    unsigned int background = 0;
-    for (int y = 0; y < p.height; ++y) {
-        png_read_row(png, row.data(), nullptr);
-        for (int x = 0; x < p.width; x += 3) {
-            const unsigned char* px = row.data() + x * channels;
-            unsigned int rgb = (px[0] << 16) | (px[1] << 8) | px[2];
-            if (y == 0 && x == 0) background = rgb;
-            colors.insert(rgb);
-            differ += rgb != background;
-            ++total;
-        }
-    }
-    png_destroy_read_struct(&png, &info, nullptr);
-    std::fclose(f);
-    p.colors = colors.size();
-    p.not_background = total ? static_cast<double>(differ) / static_cast<double>(total) : 0;
-    p.ok = true;
-    return p;
-}
 
 bool have(const std::string& tool) { return run_process({"/bin/sh", "-c", "command -v " + tool}).code == 0; }
 

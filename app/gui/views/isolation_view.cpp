@@ -8,6 +8,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -208,6 +209,13 @@ private:
             ImGui::PushID(static_cast<int>(i));
             ImGui::TableNextRow();
             if (r.punch_line) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, (kShared & 0x00FFFFFF) | 0x50000000);
+            // A lesson's step points at this row ("ns-pid", "kernel").
+            std::string target = r.punch_line ? "kernel" : "ns-" + r.kind;
+            if (app.highlighted(target.c_str())) {
+                float pulse = 0.55f + 0.45f * std::sin(static_cast<float>(ImGui::GetTime()) * 4.0f);
+                ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(255, 170, 0, static_cast<int>(90 * pulse)));
+                app.animate_for(100);
+            }
             // What: the namespace and its verdict.
             ImGui::TableSetColumnIndex(0);
             std::string title_key = "gui.isolation.kind." + r.kind;

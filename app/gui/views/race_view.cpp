@@ -119,6 +119,7 @@ public:
             autorace_ = false;
             start(app);
         }
+        if (app.take_race_request()) start(app);  // a lesson's race action
         draw_locked(app);
         if (start_requested_) {
             start_requested_ = false;
@@ -205,6 +206,7 @@ private:
             if (r) s->result = *r;
             else s->error = r.error().message;
             s->running = false;
+            if (s->app) s->app->race_finished();
             s->wake_locked();
         }).detach();
     }

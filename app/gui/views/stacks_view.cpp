@@ -102,7 +102,9 @@ void draw_vm_side(App& app, const view::WorldSnapshot& w, const view::StackModel
             bool sel = app.selected_vm == v.name;
             if (box("app", v.app, col, h_app, kApp, kWhite, sel)) app.selected_vm = v.name;
             if (box("os", v.guest_os, col, h_gos, kGuestOs, kWhite, sel)) app.selected_vm = v.name;
-            if (box("kernel", v.kernel, col, h_ker, kKernelGuest, kWhite, sel, T("gui.stack.own_kernel_tip")))
+            bool kernel_clicked = box("kernel", v.kernel, col, h_ker, kKernelGuest, kWhite, sel, T("gui.stack.own_kernel_tip"));
+            app.outline_last_item("guest-kernel");
+            if (kernel_clicked)
                 app.selected_vm = v.name;
             std::string label = v.name + " · " + std::string(T(("gui.state." + v.state).c_str()));
             std::string shown_label = ImGui::CalcTextSize(label.c_str()).x < col - 8 ? label : v.name;
@@ -112,6 +114,7 @@ void draw_vm_side(App& app, const view::WorldSnapshot& w, const view::StackModel
         }
     }
     bar("hyp", m.hypervisor, width, h_hyp, kHypervisor, T("gui.stack.hypervisor_tip"));
+    app.outline_last_item("hypervisor");
     bar("hostos_l", m.host_os, width, h_os, kHostOs);
     bar("hw_l", m.hardware, width, h_hw, kHardware);
     draw_ram_bar(m, width, line * 0.9f);
@@ -205,8 +208,10 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
         }
     }
     bar("engine", m.engine, width, h_eng, kEngine, T("gui.stack.engine_tip"));
+    app.outline_last_item("engine");
     // The punch line: ONE kernel under every container, the host's own.
     bar("kernel", m.shared_kernel, width, h_ker, kKernelShared, T("gui.stack.shared_kernel_tip"));
+    app.outline_last_item("host-kernel");
     bar("hostos_r", m.host_os, width, h_os, kHostOs);
     bar("hw_r", m.hardware, width, h_hw, kHardware);
     draw_ram_bar(m, width, line * 0.9f);
@@ -258,10 +263,12 @@ void draw_stacks(App& app) {
     ImGui::BeginChild("vm_side", ImVec2(half, child_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     draw_vm_side(app, *w, m, half, child_h);
     ImGui::EndChild();
+    app.outline_last_item("hosted-stack");
     ImGui::SameLine(0, gap);
     ImGui::BeginChild("container_side", ImVec2(half, child_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     draw_container_side(app, *w, m, half, child_h);
     ImGui::EndChild();
+    app.outline_last_item("container-stack");
     ImGui::Spacing();
     ImGui::Separator();
     ImGui::PushTextWrapPos(0);

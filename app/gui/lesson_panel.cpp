@@ -1,0 +1,982 @@
+#include "app/gui/lesson_panel.hpp"
+
+#include <imgui.h>
+#include <GLFW/glfw3.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "app/gui/app.hpp"
+#include "app/gui/view.hpp"
+#include "sim/core/clock.hpp"
+#include "sim/core/files.hpp"
+#include "sim/core/i18n.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/lesson/checks.hpp"
+#include "sim/lesson/lesson.hpp"
+#include "sim/lesson/player.hpp"
+#include "sim/lesson/progress.hpp"
+#include "sim/lesson/stage.hpp"
+#include "sim/vm/vm_manager.hpp"
+
+namespace isolab::gui {
+
+using namespace isolab::lesson;
+
+namespace {
+
+bool korean() { return i18n::language() == i18n::Lang::Ko; }
+
+bool light_theme() {
+    ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);
+    return bg.x + bg.y + bg.z > 1.5f;
+}
+ImVec4 accent() { return light_theme() ? ImVec4(0.05f, 0.25f, 0.65f, 1) : ImVec4(1.0f, 0.85f, 0.45f, 1); }
+ImVec4 code_color() { return light_theme() ? ImVec4(0.55f, 0.10f, 0.35f, 1) : ImVec4(0.55f, 0.85f, 1.0f, 1); }
+ImVec4 green() { return light_theme() ? ImVec4(0.05f, 0.50f, 0.15f, 1) : ImVec4(0.35f, 0.85f, 0.45f, 1); }
+ImVec4 red() { return light_theme() ? ImVec4(0.75f, 0.10f, 0.10f, 1) : ImVec4(1.0f, 0.45f, 0.45f, 1); }
+ImVec4 muted() { return ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled); }
+
+std::string trs(const char* key) { return i18n::tr(key); }
+
+// A framed box of text (prediction, discussion, explanation) with a colored left edge. Cards may
+// nest (a quiz inside the presenter's banner): each has its own draw-list splitter.
+std::vector<std::unique_ptr<ImDrawListSplitter>>& card_splitters() {
+    static std::vector<std::unique_ptr<ImDrawListSplitter>> s;
+    return s;
+}
+void begin_card(ImU32 edge) {
+    auto& stack = card_splitters();
+    stack.push_back(std::make_unique<ImDrawListSplitter>());
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    stack.back()->Split(dl, 2);
+    stack.back()->SetCurrentChannel(dl, 1);
+    ImGui::BeginGroup();
+    ImGui::Dummy(ImVec2(0, ImGui::GetStyle().ItemSpacing.y * 0.5f));
+    ImGui::Indent(ImGui::GetFontSize() * 0.7f);
+    ImGui::PushID(static_cast<int>(edge));
+}
+void end_card(ImU32 edge, float width) {
+    ImGui::PopID();
+    ImGui::Unindent(ImGui::GetFontSize() * 0.7f);
+    ImGui::Dummy(ImVec2(0, ImGui::GetStyle().ItemSpacing.y * 0.5f));
+    ImGui::EndGroup();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    auto& stack = card_splitters();
+    stack.back()->SetCurrentChannel(dl, 0);
+    ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    b.x = a.x + width;
+    ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_FrameBg);
+    dl->AddRectFilled(a, b, ImGui::ColorConvertFloat4ToU32(bg), 4);
+    dl->AddRectFilled(a, ImVec2(a.x + 4, b.y), edge, 2);
+    stack.back()->Merge(dl);
+    stack.pop_back();
+}
+
+struct Segment {
+    enum Kind { Plain, Bold, Code } kind;
+    std::string text;
+};
+
+// Splits one line of markup into segments.
+std::vector<Segment> segments(const std::string& line) {
+    std::vector<Segment> out;
+    Segment cur{Segment::Plain, ""};
+    for (size_t i = 0; i < line.size(); ++i) {
+        if (cur.kind != Segment::Code && line.compare(i, 2, "**") == 0) {
+            if (!cur.text.empty()) out.push_back(cur);
+            cur = {cur.kind == Segment::Bold ? Segment::Plain : Segment::Bold, ""};
+            ++i;
+        } else if (line[i] == '`') {
+            if (!cur.text.empty()) out.push_back(cur);
+            cur = {cur.kind == Segment::Code ? Segment::Plain : Segment::Code, ""};
+        } else {
+            cur.text += line[i];
+        }
+    }
+    if (!cur.text.empty()) out.push_back(cur);
+    return out;
+}
+
+// Draws one line's segments word by word, wrapping at RIGHT (screen x).
+void draw_wrapped_line(const std::vector<Segment>& segs, ImFont* mono, float left, float right) {
+    bool first = true;
+    for (const auto& s : segs) {
+        ImFont* font = s.kind == Segment::Code && mono ? mono : nullptr;
+        if (font) ImGui::PushFont(font);
+        ImVec4 color = s.kind == Segment::Bold ? accent() : s.kind == Segment::Code ? code_color()
+                                                                                      : ImGui::GetStyleColorVec4(ImGuiCol_Text);
+        // Words keep their trailing space; code is kept whole when it fits on a line.
+        std::vector<std::string> words;
+        if (s.kind == Segment::Code && ImGui::CalcTextSize(s.text.c_str()).x < right - left) {
+            words.push_back(s.text);
+        } else {
+            std::string w;
+            for (char c : s.text) {
+                w += c;
+                if (c == ' ') {
+                    words.push_back(w);
+                    w.clear();
+                }
+            }
+            if (!w.empty()) words.push_back(w);
+        }
+        for (const auto& w : words) {
+            float width = ImGui::CalcTextSize(w.c_str()).x;
+            if (!first) {
+                ImGui::SameLine(0, 0);
+                if (ImGui::GetCursorScreenPos().x + width > right && ImGui::GetCursorScreenPos().x > left + 1) {
+                    ImGui::NewLine();
+                    if (w == " ") continue;
+                }
+            }
+            ImGui::TextColored(color, "%s", w.c_str());
+            first = false;
+        }
+        if (font) ImGui::PopFont();
+    }
+    if (first) ImGui::NewLine();
+}
+
+}  // namespace
+
+void draw_markup(const std::string& text, ImFont* mono, float width) {
+    float left = ImGui::GetCursorScreenPos().x;
+    float right = left + (width > 0 ? width : ImGui::GetContentRegionAvail().x);
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        if (line.empty()) {
+            ImGui::Dummy(ImVec2(0, ImGui::GetTextLineHeight() * 0.35f));
+        } else if (line.rfind("- ", 0) == 0) {
+            float bullet = ImGui::GetFontSize() * 1.1f;
+            ImGui::TextUnformatted("•");
+            ImGui::SameLine(0, 0);
+            ImGui::SetCursorScreenPos(ImVec2(left + bullet, ImGui::GetCursorScreenPos().y));
+            ImGui::BeginGroup();
+            draw_wrapped_line(segments(line.substr(2)), mono, left + bullet, right);
+            ImGui::EndGroup();
+        } else {
+            draw_wrapped_line(segments(line), mono, left, right);
+        }
+        if (end >= text.size()) break;
+        start = end + 1;
+    }
+}
+
+// ---- the check worker: one thread with its own engine, evaluating the current step's check.
+
+class CheckWorker {
+public:
+    CheckWorker(std::string root, std::function<void()> wake) : root_(std::move(root)), wake_(std::move(wake)) {
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~CheckWorker() {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    // Asks for an evaluation (ignored while one is running).
+    void request(const nlohmann::json& check, uint64_t events_from, int tag) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (busy_) return;
+        check_ = check;
+        from_ = events_from;
+        tag_ = tag;
+        busy_ = true;
+        cv_.notify_all();
+    }
+    // The newest result for TAG, once.
+    std::optional<CheckResult> take(int tag) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!result_ || result_tag_ != tag) return std::nullopt;
+        auto r = result_;
+        result_.reset();
+        return r;
+    }
+    bool busy() const {
+        std::lock_guard<std::mutex> l(mu_);
+        return busy_;
+    }
+
+private:
+    void loop() {
+        EngineOptions eo;
+        eo.root = root_;
+        auto engine = Engine::open(eo);
+        vm::VmManager vms(root_);
+        std::unique_lock<std::mutex> l(mu_);
+        while (!stop_) {
+            cv_.wait(l, [&] { return stop_ || busy_; });
+            if (stop_) break;
+            nlohmann::json check = check_;
+            uint64_t from = from_;
+            int tag = tag_;
+            l.unlock();
+            CheckResult r;
+            if (!engine) r = {false, engine.error().message};
+            else r = evaluate(check, CheckContext{engine->get(), &vms, root_, from});
+            l.lock();
+            result_ = r;
+            result_tag_ = tag;
+            busy_ = false;
+            if (wake_) wake_();
+        }
+    }
+    std::string root_;
+    std::function<void()> wake_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::thread thread_;
+    bool stop_ = false, busy_ = false;
+    nlohmann::json check_;
+    uint64_t from_ = 0;
+    int tag_ = 0, result_tag_ = -1;
+    std::optional<CheckResult> result_;
+};
+
+class LessonPanelImpl {
+public:
+    explicit LessonPanelImpl(App& app)
+        : app_(app), checks_(app.state_root(), [&app] { app.wake(); }) {
+        catalog_ = load_catalog(lessons_dir());
+        if (!progress_.load_note().empty()) notice_ = progress_.load_note();
+    }
+
+    App& app_;
+    Catalog catalog_;
+    ProgressStore progress_;
+    CheckWorker checks_;
+    std::unique_ptr<Player> player_;
+    std::string notice_;
+    Baseline baseline_;
+    bool summary_ = false;
+    int shown_index_ = -1;
+    int check_tag_ = 0;
+    double last_check_ms_ = 0;
+    std::vector<int> action_jobs_;
+    bool race_action_ = false;
+    int race_seen_ = 0;
+    std::vector<bool> quiz_pick_;
+    bool quiz_answered_ = false;
+    std::string presenter_digest_;
+    std::vector<int> stage_jobs_;
+
+    Mode wanted_mode() const { return app_.presenter() ? Mode::Presenter : group_ ? Mode::StudyGroup : Mode::SelfPaced; }
+    bool group_ = false;
+
+    bool open(const std::string& id) {
+        catalog_ = load_catalog(lessons_dir());
+        const Lesson* l = catalog_.find(id);
+        if (!l) {
+            notice_ = i18n::trf("gui.lesson.no_such", {id});
+            for (auto& f : catalog_.files)
+                if (f.id_hint == id && !f.errors.empty()) notice_ = i18n::trf("gui.lesson.broken_one", {id, f.errors.front().format()});
+            return false;
+        }
+        progress_.reload();
+        player_ = std::make_unique<Player>(*l, wanted_mode(), &progress_, app_.state_root());
+        summary_ = false;
+        shown_index_ = -1;
+        notice_.clear();
+        // A fresh start clears the stage; continuing keeps what the earlier steps made.
+        set_stage(*l, false, player_->index() == 0 && player_->steps_done() == 0);
+        return true;
+    }
+
+    // Removes the lesson's staged objects (and, for a reset, everything made since it opened), then
+    // builds the teaching images it needs. Runs as commands, shown in the command log.
+    void set_stage(const Lesson& l, bool since_open, bool remove = true) {
+        EngineOptions eo;
+        eo.root = app_.state_root();
+        auto engine = Engine::open(eo);
+        if (!engine) {
+            notice_ = engine.error().message;
+            return;
+        }
+        vm::VmManager vms(app_.state_root());
+        std::vector<std::string> lines;
+        if (remove) lines = stage_commands(l, **engine, vms, since_open ? &baseline_ : nullptr);
+        for (auto& line : needs_commands(l, **engine)) lines.push_back(line);
+        if (!since_open) {
+            // What exists before the lesson's own commands run: the reset key keeps it.
+            baseline_ = take_baseline(**engine, vms);
+            for (auto& n : l.stage.containers) baseline_.containers.erase(n);
+            for (auto& n : l.stage.vms) baseline_.vms.erase(n);
+            for (auto& n : l.stage.networks) baseline_.networks.erase(n);
+        }
+        if (!lines.empty()) stage_jobs_ = app_.jobs().submit_sequence(lines, "lesson", tree_dir());
+    }
+
+    bool stage_busy() const {
+        if (stage_jobs_.empty()) return false;
+        for (const auto& j : app_.jobs().list())
+            if (j.id == stage_jobs_.back()) return !j.done;
+        return false;
+    }
+
+    void apply_highlight() {
+        const auto& h = player_->step().highlight;
+        app_.highlight_target = h.target;
+        if (!h.view.empty()) app_.show_view(h.view);
+        if (!h.container.empty()) app_.selected_container = h.container;
+        if (!h.vm.empty()) app_.selected_vm = h.vm;
+    }
+
+    void run_action() {
+        if (!player_ || !player_->may_run_action() || stage_busy()) return;
+        const auto& a = player_->step().action;
+        player_->action_started();
+        if (a.race) {
+            race_action_ = true;
+            race_seen_ = app_.races_finished();
+            app_.request_race();
+        } else {
+            action_jobs_ = app_.jobs().submit_sequence(a.run, "lesson", tree_dir());
+        }
+        last_check_ms_ = 0;
+    }
+
+    void update() {
+        if (!player_) return;
+        player_->set_mode(wanted_mode());
+        if (shown_index_ != player_->index()) {
+            shown_index_ = player_->index();
+            apply_highlight();
+            quiz_pick_.assign(player_->step().quiz.choices.size(), false);
+            quiz_answered_ = false;
+            action_jobs_.clear();
+            race_action_ = false;
+            ++check_tag_;
+            last_check_ms_ = 0;
+        }
+        // The action's jobs.
+        if (!action_jobs_.empty()) {
+            for (const auto& j : app_.jobs().list())
+                if (j.id == action_jobs_.back() && j.done) {
+                    player_->action_finished(j.exit_code);
+                    action_jobs_.clear();
+                    last_check_ms_ = 0;
+                }
+        }
+        if (race_action_ && app_.races_finished() != race_seen_) {
+            race_action_ = false;
+            player_->action_finished(0);
+            last_check_ms_ = 0;
+        }
+        // The check: evaluated about once a second while not green, on the worker.
+        const auto& s = player_->step();
+        if (auto r = checks_.take(check_tag_)) player_->check_result(r->ok, r->detail);
+        if (!s.check.empty() && !player_->state().check_ok && monotonic_ms() - last_check_ms_ > 1000 && !checks_.busy()) {
+            last_check_ms_ = monotonic_ms();
+            checks_.request(s.check.spec, player_->events_from(), check_tag_);
+        }
+        if (app_.presenter()) write_presenter_file();
+    }
+
+    bool wants_refresh() const {
+        if (!player_) return false;
+        return (!player_->step().check.empty() && !player_->state().check_ok) || player_->state().action_running ||
+               player_->mode() == Mode::StudyGroup;
+    }
+
+    // ---- presenter ----
+    void click() {
+        if (!player_) return;
+        if (summary_) return;
+        auto c = player_->next_click();
+        if (c == Player::Click::RunAction) {
+            run_action();
+            return;
+        }
+        if (c == Player::Click::Nothing) return;
+        c = player_->click();
+        if (c == Player::Click::Finished) summary_ = true;
+    }
+    void back() {
+        if (!player_) return;
+        if (summary_) {
+            summary_ = false;
+            return;
+        }
+        player_->prev();
+    }
+    void reset_stage() {
+        if (!player_) return;
+        set_stage(player_->lesson(), true);
+        player_->reset();
+        summary_ = false;
+        shown_index_ = -1;
+    }
+
+    std::string click_text() const {
+        if (!player_) return "";
+        if (summary_) return trs("gui.lesson.click.done");
+        const auto& s = player_->step();
+        switch (player_->next_click()) {
+            case Player::Click::RunAction:
+                return i18n::trf("gui.lesson.click.run", {s.action.race ? "isolab race" : s.action.run.front()});
+            case Player::Click::Nothing: return trs("gui.lesson.click.wait");
+            case Player::Click::ShowResult: return trs("gui.lesson.click.result");
+            case Player::Click::NextStep: return trs("gui.lesson.click.next");
+            case Player::Click::Finished: return trs("gui.lesson.click.finish");
+        }
+        return "";
+    }
+
+    void write_presenter_file() {
+        nlohmann::json j = {{"lesson", player_->lesson().id},
+                            {"step", player_->index()},
+                            {"summary", summary_},
+                            {"next_click", click_text()},
+                            {"result_shown", player_->presenter_result_shown() || player_->state().action_ran},
+                            {"check_ok", player_->state().check_ok},
+                            {"lang", i18n::language_code(i18n::language())},
+                            {"started_ms", player_->state().started_ms}};
+        std::string d = j.dump();
+        if (d == presenter_digest_) return;
+        presenter_digest_ = d;
+        (void)write_file_atomic(app_.state_root() + "/lesson-presenter.json", d + "\n");
+    }
+
+    // ---- drawing ----
+    void draw_list() {
+        bool ko = korean();
+        if (app_.big_font()) ImGui::PushFont(app_.big_font());
+        ImGui::TextUnformatted(trs("gui.lesson.list_title").c_str());
+        if (app_.big_font()) ImGui::PopFont();
+        ImGui::TextWrapped("%s", trs("gui.lesson.list_intro").c_str());
+        if (!notice_.empty()) ImGui::TextColored(red(), "%s", notice_.c_str());
+        ImGui::Checkbox(trs("gui.lesson.group_mode").c_str(), &group_);
+        ImGui::SameLine();
+        help_marker(T("gui.lesson.group_mode_tip"));
+        ImGui::Separator();
+        progress_.reload();
+        for (auto& f : catalog_.files) {
+            ImGui::PushID(f.path.c_str());
+            if (!f.lesson) {
+                ImGui::TextColored(red(), "✗ %s — %s", f.id_hint.c_str(), trs("gui.lesson.broken").c_str());
+                ImGui::PushTextWrapPos(0);
+                ImGui::TextDisabled("%s", f.errors.empty() ? "" : f.errors.front().format().c_str());
+                ImGui::PopTextWrapPos();
+                ImGui::Separator();
+                ImGui::PopID();
+                continue;
+            }
+            const auto& l = *f.lesson;
+            auto p = progress_.get(l.id);
+            int done = 0;
+            for (auto& s : l.steps) done += p.done.count(s.id) > 0;
+            bool finished = !p.finished_at.empty();
+            ImGui::TextColored(finished ? green() : accent(), "%d.", l.order);
+            ImGui::SameLine();
+            ImGui::TextWrapped("%s%s", l.title.get(ko).c_str(), finished ? "  ✓" : "");
+            ImGui::PushStyleColor(ImGuiCol_Text, muted());
+            draw_markup(l.summary.get(ko), app_.mono_font());
+            ImGui::PopStyleColor();
+            std::string prog = i18n::trf("gui.lesson.progress", {std::to_string(done), std::to_string(l.steps.size()),
+                                                                 std::to_string(l.minutes)});
+            ImGui::ProgressBar(l.steps.empty() ? 0 : static_cast<float>(done) / l.steps.size(),
+                               ImVec2(ImGui::GetContentRegionAvail().x * 0.45f, 0), prog.c_str());
+            ImGui::SameLine();
+            const char* label = done == 0 ? T("gui.lesson.start") : finished ? T("gui.lesson.again") : T("gui.lesson.continue");
+            if (ImGui::Button(label)) {
+                if (finished) (void)progress_.reset(l.id);
+                open(l.id);
+            }
+            if (done > 0 && !finished) {
+                ImGui::SameLine();
+                if (ImGui::SmallButton(T("gui.lesson.reset_progress"))) (void)progress_.reset(l.id);
+            }
+            for (auto& pre : l.prerequisites) {
+                auto pp = progress_.get(pre);
+                if (pp.finished_at.empty()) {
+                    const Lesson* pl = catalog_.find(pre);
+                    ImGui::TextDisabled("%s", i18n::trf("gui.lesson.prereq", {pl ? pl->title.get(ko) : pre}).c_str());
+                }
+            }
+            ImGui::Separator();
+            ImGui::PopID();
+        }
+    }
+
+    void draw_step_dots() {
+        float r = ImGui::GetFontSize() * 0.45f;
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        for (int i = 0; i < player_->count(); ++i) {
+            ImGui::PushID(i);
+            ImVec2 p = ImGui::GetCursorScreenPos();
+            if (ImGui::InvisibleButton("dot", ImVec2(r * 2.4f, r * 2.4f)) && !app_.presenter()) player_->go(i);
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("%d. %s", i + 1, player_->lesson().steps[static_cast<size_t>(i)].title.get(korean()).c_str());
+            ImVec2 c(p.x + r * 1.2f, p.y + r * 1.2f);
+            bool done = player_->step_done(i), cur = i == player_->index();
+            ImVec4 undone = muted();
+            undone.w = 0.45f;
+            ImU32 col = ImGui::ColorConvertFloat4ToU32(done ? green() : undone);
+            dl->AddCircleFilled(c, r, col);
+            if (cur) dl->AddCircle(c, r + 2, ImGui::ColorConvertFloat4ToU32(accent()), 0, 2.5f);
+            ImGui::SameLine(0, r * 0.3f);
+            ImGui::PopID();
+        }
+        ImGui::NewLine();
+    }
+
+    void draw_prediction(float width) {
+        const auto& s = player_->step();
+        if (!s.predict) return;
+        const auto& st = player_->state();
+        bool ko = korean();
+        begin_card(IM_COL32(120, 90, 220, 255));
+        ImGui::TextColored(accent(), "%s", T("gui.lesson.predict"));
+        draw_markup(s.predict->question.get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 1.5f);
+        bool locked = player_->mode() == Mode::StudyGroup && st.revealed;
+        for (size_t i = 0; i < s.predict->choices.size(); ++i) {
+            ImGui::PushID(static_cast<int>(i));
+            bool picked = st.prediction == static_cast<int>(i);
+            ImGui::BeginDisabled(locked && !picked);
+            if (ImGui::RadioButton("##p", picked) && !locked) player_->predict(static_cast<int>(i));
+            ImGui::EndDisabled();
+            ImGui::SameLine();
+            draw_markup(s.predict->choices[i].get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 3);
+            ImGui::PopID();
+        }
+        if (player_->mode() == Mode::StudyGroup && !st.revealed) {
+            ImGui::BeginDisabled(st.prediction < 0);
+            if (ImGui::Button(T("gui.lesson.reveal"))) player_->reveal();
+            ImGui::EndDisabled();
+            ImGui::SameLine();
+            ImGui::TextDisabled("%s", T("gui.lesson.reveal_tip"));
+        }
+        // After the observation: did the prediction hold?
+        if (s.predict->answer >= 0 && st.prediction >= 0 && st.check_ok && player_->results_visible()) {
+            bool held = st.prediction == s.predict->answer;
+            ImGui::TextColored(held ? green() : red(), "%s", T(held ? "gui.lesson.predict_held" : "gui.lesson.predict_missed"));
+            if (!held) {
+                ImGui::SameLine();
+                ImGui::TextWrapped("%s", s.predict->choices[static_cast<size_t>(s.predict->answer)].get(ko).c_str());
+            }
+        }
+        end_card(IM_COL32(120, 90, 220, 255), width);
+        if (player_->mode() == Mode::StudyGroup && st.revealed && !s.discuss.empty()) {
+            begin_card(IM_COL32(230, 170, 30, 255));
+            ImGui::TextColored(accent(), "%s", T("gui.lesson.discuss"));
+            draw_markup(s.discuss.get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 1.5f);
+            end_card(IM_COL32(230, 170, 30, 255), width);
+        }
+    }
+
+    void draw_action(float width) {
+        const auto& s = player_->step();
+        if (s.action.empty()) return;
+        const auto& st = player_->state();
+        begin_card(IM_COL32(40, 140, 220, 255));
+        ImGui::TextColored(accent(), "%s", T(s.action.race ? "gui.lesson.action_race" : "gui.lesson.action"));
+        if (app_.mono_font()) ImGui::PushFont(app_.mono_font());
+        if (s.action.race) ImGui::TextUnformatted("$ isolab race");
+        for (const auto& line : s.action.run) {
+            ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width - ImGui::GetFontSize() * 1.5f);
+            ImGui::TextWrapped("$ %s", line.c_str());
+            ImGui::PopTextWrapPos();
+        }
+        if (app_.mono_font()) ImGui::PopFont();
+        bool can = player_->may_run_action() && !stage_busy();
+        ImGui::BeginDisabled(!can);
+        const char* label = st.action_running ? T("gui.lesson.running") : st.action_ran ? T("gui.lesson.run_again") : T("gui.lesson.run");
+        if (ImGui::Button(label)) run_action();
+        ImGui::EndDisabled();
+        ImGui::SameLine();
+        if (stage_busy()) ImGui::TextDisabled("%s", T("gui.lesson.stage_busy"));
+        else if (player_->prediction_needed()) ImGui::TextDisabled("%s", T("gui.lesson.predict_first"));
+        else if (player_->mode() == Mode::StudyGroup && s.predict && !st.revealed) ImGui::TextDisabled("%s", T("gui.lesson.reveal_first"));
+        else if (!s.action.race) ImGui::TextDisabled("%s", T("gui.lesson.or_type"));
+        if (st.action_ran && st.action_exit != s.action.expect_exit && s.check.empty())
+            ImGui::TextColored(red(), "%s", i18n::trf("gui.lesson.exit_code", {std::to_string(st.action_exit)}).c_str());
+        end_card(IM_COL32(40, 140, 220, 255), width);
+    }
+
+    void draw_check_and_after(float width) {
+        const auto& s = player_->step();
+        const auto& st = player_->state();
+        bool ko = korean();
+        if (!player_->results_visible()) return;
+        if (!s.check.empty()) {
+            bool ok = st.check_ok || player_->step_done(player_->index());
+            ImVec4 c = ok ? green() : muted();
+            ImGui::TextColored(c, "%s %s", ok ? "●" : "○", T(ok ? "gui.lesson.check_ok" : "gui.lesson.check_wait"));
+            if (!ok && !st.check_detail.empty()) {
+                ImGui::SameLine();
+                ImGui::TextDisabled("(%s)", st.check_detail.c_str());
+            }
+        }
+        bool observed = s.check.empty() ? (s.action.empty() || st.action_ran) : st.check_ok;
+        if (observed && !s.explain.empty()) {
+            begin_card(IM_COL32(40, 170, 90, 255));
+            ImGui::TextColored(accent(), "%s", T("gui.lesson.explain"));
+            draw_markup(s.explain.get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 1.5f);
+            end_card(IM_COL32(40, 170, 90, 255), width);
+        }
+        if (observed && !s.quiz.empty()) draw_quiz(width, false);
+    }
+
+    void draw_quiz(float width, bool reveal_answers) {
+        const auto& q = player_->step().quiz;
+        const auto& st = player_->state();
+        bool ko = korean();
+        begin_card(IM_COL32(200, 80, 120, 255));
+        ImGui::TextColored(accent(), "%s%s", T("gui.lesson.quiz"), q.multiple ? T("gui.lesson.quiz_multiple") : "");
+        draw_markup(q.question.get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 1.5f);
+        if (quiz_pick_.size() != q.choices.size()) quiz_pick_.assign(q.choices.size(), false);
+        for (size_t i = 0; i < q.choices.size(); ++i) {
+            ImGui::PushID(static_cast<int>(i));
+            bool picked = quiz_pick_[i];
+            if (reveal_answers) {
+                ImGui::TextColored(q.choices[i].correct ? green() : muted(), "%s", q.choices[i].correct ? "✓" : "·");
+            } else if (q.multiple) {
+                if (ImGui::Checkbox("##q", &picked)) quiz_pick_[i] = picked, quiz_answered_ = false;
+            } else if (ImGui::RadioButton("##q", picked)) {
+                std::fill(quiz_pick_.begin(), quiz_pick_.end(), false);
+                quiz_pick_[i] = true;
+                quiz_answered_ = false;
+            }
+            ImGui::SameLine();
+            draw_markup(q.choices[i].text.get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 3);
+            bool show_why = reveal_answers ? q.choices[i].correct : (quiz_answered_ && quiz_pick_[i]);
+            if (show_why) {
+                ImGui::Indent(ImGui::GetFontSize() * 1.8f);
+                ImGui::PushStyleColor(ImGuiCol_Text, q.choices[i].correct ? green() : red());
+                draw_markup(q.choices[i].why.get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 4);
+                ImGui::PopStyleColor();
+                ImGui::Unindent(ImGui::GetFontSize() * 1.8f);
+            }
+            ImGui::PopID();
+        }
+        if (!reveal_answers) {
+            bool any = std::find(quiz_pick_.begin(), quiz_pick_.end(), true) != quiz_pick_.end();
+            ImGui::BeginDisabled(!any);
+            if (ImGui::Button(T("gui.lesson.answer"))) {
+                std::vector<int> picked;
+                for (size_t i = 0; i < quiz_pick_.size(); ++i)
+                    if (quiz_pick_[i]) picked.push_back(static_cast<int>(i));
+                player_->answer_quiz(picked);
+                quiz_answered_ = true;
+            }
+            ImGui::EndDisabled();
+            if (quiz_answered_ || st.quiz_ok) {
+                ImGui::SameLine();
+                ImGui::TextColored(st.quiz_ok ? green() : red(), "%s", T(st.quiz_ok ? "gui.lesson.quiz_right" : "gui.lesson.quiz_wrong"));
+            }
+        }
+        end_card(IM_COL32(200, 80, 120, 255), width);
+    }
+
+    void draw_summary() {
+        bool ko = korean();
+        const auto& l = player_->lesson();
+        if (app_.big_font()) ImGui::PushFont(app_.big_font());
+        ImGui::TextColored(green(), "✓ %s", T("gui.lesson.complete"));
+        if (app_.big_font()) ImGui::PopFont();
+        ImGui::TextWrapped("%s", l.title.get(ko).c_str());
+        ImGui::Spacing();
+        ImGui::TextColored(accent(), "%s", T("gui.lesson.learned"));
+        for (const auto& t : l.learned) {
+            ImGui::TextUnformatted("✓");
+            ImGui::SameLine();
+            ImGui::BeginGroup();
+            draw_markup(t.get(ko), app_.mono_font());
+            ImGui::EndGroup();
+        }
+        ImGui::Spacing();
+        if (ImGui::Button(T("gui.lesson.back_to_list"))) close();
+        auto all = catalog_.lessons();
+        for (size_t i = 0; i + 1 < all.size(); ++i)
+            if (all[i]->id == l.id) {
+                ImGui::SameLine();
+                std::string label = i18n::trf("gui.lesson.next_lesson", {all[i + 1]->title.get(ko)});
+                if (ImGui::Button(label.c_str())) open(all[i + 1]->id);
+            }
+    }
+
+    void close() {
+        player_.reset();
+        summary_ = false;
+        app_.highlight_target.clear();
+        catalog_ = load_catalog(lessons_dir());
+    }
+
+    void draw_lesson() {
+        bool ko = korean();
+        const auto& l = player_->lesson();
+        if (ImGui::SmallButton(T("gui.lesson.back_to_list"))) {
+            close();
+            return;
+        }
+        ImGui::SameLine();
+        ImGui::TextDisabled("%s", l.title.get(ko).c_str());
+        if (summary_) {
+            draw_summary();
+            return;
+        }
+        if (!app_.presenter()) {
+            if (ImGui::Checkbox(T("gui.lesson.group_mode"), &group_)) player_->set_mode(wanted_mode());
+            if (player_->mode() == Mode::StudyGroup) {
+                ImGui::SameLine();
+                int secs = static_cast<int>(player_->step_seconds(monotonic_ms()));
+                ImGui::TextColored(accent(), "⏱ %02d:%02d", secs / 60, secs % 60);
+                ImGui::SameLine();
+                help_marker(T("gui.lesson.timer_tip"));
+            }
+        }
+        draw_step_dots();
+        const auto& s = player_->step();
+        if (app_.big_font()) ImGui::PushFont(app_.big_font());
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextWrapped("%d/%d  %s", player_->index() + 1, player_->count(), s.title.get(ko).c_str());
+        ImGui::PopTextWrapPos();
+        if (app_.big_font()) ImGui::PopFont();
+        ImGui::BeginChild("step", ImVec2(0, -ImGui::GetFrameHeightWithSpacing() * 1.3f), false);
+        float inner = ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ScrollbarSize;
+        draw_markup(s.text.get(ko), app_.mono_font(), inner);
+        if (!s.highlight.view.empty()) {
+            std::string key = "gui.tab." + s.highlight.view;
+            std::string label = i18n::trf("gui.lesson.look_at", {T(key.c_str())});
+            if (ImGui::SmallButton(label.c_str())) apply_highlight();
+        }
+        ImGui::Spacing();
+        draw_prediction(inner);
+        draw_action(inner);
+        draw_check_and_after(inner);
+        if (!s.hints.empty() && !player_->step_complete()) {
+            int shown = player_->state().hints_shown;
+            for (int i = 0; i < shown; ++i) {
+                ImGui::TextColored(accent(), "%s", T("gui.lesson.hint"));
+                ImGui::SameLine();
+                ImGui::BeginGroup();
+                draw_markup(s.hints[static_cast<size_t>(i)].get(ko), app_.mono_font(), inner - ImGui::GetFontSize() * 4);
+                ImGui::EndGroup();
+            }
+            if (shown < static_cast<int>(s.hints.size())) {
+                std::string label = i18n::trf("gui.lesson.show_hint", {std::to_string(shown + 1), std::to_string(s.hints.size())});
+                if (ImGui::SmallButton(label.c_str())) player_->show_hint();
+            }
+        }
+        ImGui::EndChild();
+        // Footer: previous / next.
+        ImGui::BeginDisabled(player_->index() == 0);
+        if (ImGui::Button(T("gui.lesson.prev"))) player_->prev();
+        ImGui::EndDisabled();
+        ImGui::SameLine();
+        bool last = player_->index() + 1 >= player_->count();
+        ImGui::BeginDisabled(!player_->may_advance());
+        if (ImGui::Button(T(last ? "gui.lesson.finish" : "gui.lesson.next"))) {
+            if (last) {
+                player_->next();
+                summary_ = true;
+            } else {
+                player_->next();
+            }
+        }
+        ImGui::EndDisabled();
+        if (!player_->may_advance()) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("%s", T(!s.quiz.empty() && player_->state().check_ok ? "gui.lesson.answer_first" : "gui.lesson.do_first"));
+        }
+    }
+
+    void draw_banner() {
+        if (!player_) return;
+        bool ko = korean();
+        const auto& l = player_->lesson();
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        float width = ImGui::GetContentRegionAvail().x;
+        ImDrawListSplitter splitter;
+        splitter.Split(dl, 2);
+        splitter.SetCurrentChannel(dl, 1);
+        ImGui::BeginGroup();
+        if (summary_) {
+            if (app_.big_font()) ImGui::PushFont(app_.big_font());
+            ImGui::TextColored(green(), "✓ %s — %s", l.title.get(ko).c_str(), T("gui.lesson.complete"));
+            if (app_.big_font()) ImGui::PopFont();
+            for (const auto& t : l.learned) {
+                ImGui::TextUnformatted("✓");
+                ImGui::SameLine();
+                ImGui::BeginGroup();
+                draw_markup(t.get(ko), app_.mono_font(), width * 0.9f);
+                ImGui::EndGroup();
+            }
+        } else {
+            const auto& s = player_->step();
+            ImGui::TextDisabled("%s · %d/%d", l.title.get(ko).c_str(), player_->index() + 1, player_->count());
+            ImGui::SameLine();
+            draw_step_dots();
+            if (app_.big_font()) ImGui::PushFont(app_.big_font());
+            ImGui::TextUnformatted(s.title.get(ko).c_str());
+            if (app_.big_font()) ImGui::PopFont();
+            if (show_notes_inline_) draw_markup(s.text.get(ko), app_.mono_font(), width * 0.95f);
+            if (s.predict) {
+                ImGui::TextColored(accent(), "%s", T("gui.lesson.predict"));
+                ImGui::SameLine();
+                ImGui::BeginGroup();
+                draw_markup(s.predict->question.get(ko), app_.mono_font(), width * 0.8f);
+                for (size_t i = 0; i < s.predict->choices.size(); ++i) {
+                    bool right = player_->results_visible() && player_->state().check_ok &&
+                                 s.predict->answer == static_cast<int>(i);
+                    ImGui::TextColored(right ? green() : ImGui::GetStyleColorVec4(ImGuiCol_Text), "%c)", static_cast<char>('A' + i));
+                    ImGui::SameLine();
+                    ImGui::BeginGroup();
+                    draw_markup(s.predict->choices[i].get(ko), app_.mono_font(), width * 0.75f);
+                    ImGui::EndGroup();
+                }
+                ImGui::EndGroup();
+            }
+            if (!s.action.empty()) {
+                if (app_.mono_font()) ImGui::PushFont(app_.mono_font());
+                const auto& st = player_->state();
+                ImVec4 c = st.action_running ? accent() : st.action_ran ? green() : muted();
+                std::string line = s.action.race ? "isolab race" : s.action.run.back();
+                ImGui::TextColored(c, "%s $ %s", st.action_running ? "…" : st.action_ran ? "✓" : "▶", line.c_str());
+                if (app_.mono_font()) ImGui::PopFont();
+            }
+            if (player_->presenter_result_shown() || (player_->state().check_ok && s.quiz.empty())) {
+                if (!s.explain.empty() && (player_->presenter_result_shown() || player_->state().action_ran)) {
+                    ImGui::TextColored(green(), "%s", T("gui.lesson.explain"));
+                    ImGui::SameLine();
+                    ImGui::BeginGroup();
+                    draw_markup(s.explain.get(ko), app_.mono_font(), width * 0.85f);
+                    ImGui::EndGroup();
+                }
+            }
+            if (player_->presenter_result_shown() && !s.quiz.empty()) draw_quiz(width * 0.9f, true);
+        }
+        ImGui::TextDisabled("%s   %s", click_text().c_str(), T("gui.lesson.keys"));
+        ImGui::EndGroup();
+        splitter.SetCurrentChannel(dl, 0);
+        ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+        a.x -= 6;
+        b.x = a.x + width + 6;
+        b.y += 4;
+        ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_FrameBg);
+        dl->AddRectFilled(a, b, ImGui::ColorConvertFloat4ToU32(bg), 6);
+        dl->AddRectFilled(a, ImVec2(a.x + 6, b.y), ImGui::ColorConvertFloat4ToU32(accent()), 3);
+        splitter.Merge(dl);
+        ImGui::Dummy(ImVec2(0, 4));
+    }
+    bool show_notes_inline_ = false;
+};
+
+}  // namespace isolab::gui
+
+namespace isolab::gui {
+
+LessonPanel::LessonPanel(App& app) : impl_(std::make_unique<LessonPanelImpl>(app)) {}
+LessonPanel::~LessonPanel() = default;
+bool LessonPanel::open(const std::string& id) { return impl_->open(id); }
+bool LessonPanel::active() const { return impl_->player_ != nullptr; }
+void LessonPanel::update(App&) {
+    impl_->show_notes_inline_ = show_notes_inline;
+    impl_->update();
+}
+void LessonPanel::draw(App&) {
+    if (impl_->player_) impl_->draw_lesson();
+    else impl_->draw_list();
+}
+void LessonPanel::draw_banner(App&) { impl_->draw_banner(); }
+void LessonPanel::click(App&) { impl_->click(); }
+void LessonPanel::back(App&) { impl_->back(); }
+void LessonPanel::reset_stage(App&) { impl_->reset_stage(); }
+bool LessonPanel::wants_refresh() const { return impl_->wants_refresh(); }
+
+// ---- the speaker-notes window ----
+
+void draw_speaker_notes(App& app) {
+    static std::string last_text;
+    static nlohmann::json state;
+    static Catalog catalog;
+    static double last_read = 0;
+    if (monotonic_ms() - last_read > 300) {
+        last_read = monotonic_ms();
+        auto text = read_file(app.state_root() + "/lesson-presenter.json");
+        if (text && *text != last_text) {
+            last_text = *text;
+            auto j = nlohmann::json::parse(*text, nullptr, false);
+            if (!j.is_discarded()) {
+                if (!state.is_object() || state.value("lesson", "") != j.value("lesson", "")) catalog = load_catalog(lessons_dir());
+                state = j;
+                std::string lang = j.value("lang", "en");
+                i18n::set_language(lang == "ko" ? i18n::Lang::Ko : i18n::Lang::En);
+            }
+        }
+    }
+    bool ko = korean();
+    if (!state.is_object()) {
+        ImGui::TextWrapped("%s", T("gui.notes.waiting"));
+        return;
+    }
+    const Lesson* l = catalog.find(state.value("lesson", ""));
+    if (!l) {
+        ImGui::TextWrapped("%s", T("gui.notes.waiting"));
+        return;
+    }
+    int i = std::clamp(state.value("step", 0), 0, static_cast<int>(l->steps.size()) - 1);
+    const auto& s = l->steps[static_cast<size_t>(i)];
+    ImGui::TextDisabled("%s — %s · %d/%zu", T("gui.notes.title"), l->title.get(ko).c_str(), i + 1, l->steps.size());
+    if (app.big_font()) ImGui::PushFont(app.big_font());
+    ImGui::TextWrapped("%s", s.title.get(ko).c_str());
+    if (app.big_font()) ImGui::PopFont();
+    ImGui::TextColored(accent(), "▶ %s", state.value("next_click", "").c_str());
+    ImGui::Separator();
+    draw_markup(s.text.get(ko), app.mono_font());
+    if (s.predict) {
+        ImGui::Spacing();
+        ImGui::TextColored(accent(), "%s", T("gui.lesson.predict"));
+        draw_markup(s.predict->question.get(ko), app.mono_font());
+        if (s.predict->answer >= 0) {
+            ImGui::TextColored(green(), "→ %s", s.predict->choices[static_cast<size_t>(s.predict->answer)].get(ko).c_str());
+        }
+    }
+    if (!s.discuss.empty()) {
+        ImGui::TextColored(accent(), "%s", T("gui.lesson.discuss"));
+        draw_markup(s.discuss.get(ko), app.mono_font());
+    }
+    for (auto& line : s.action.run) ImGui::TextColored(code_color(), "$ %s", line.c_str());
+    if (s.action.race) ImGui::TextColored(code_color(), "$ isolab race");
+    if (!s.explain.empty()) {
+        ImGui::TextColored(green(), "%s", T("gui.lesson.explain"));
+        draw_markup(s.explain.get(ko), app.mono_font());
+    }
+    for (const auto& h : s.hints) {
+        ImGui::TextColored(accent(), "%s", T("gui.lesson.hint"));
+        ImGui::SameLine();
+        ImGui::BeginGroup();
+        draw_markup(h.get(ko), app.mono_font());
+        ImGui::EndGroup();
+    }
+    if (!s.quiz.empty()) {
+        ImGui::TextColored(accent(), "%s", T("gui.lesson.quiz"));
+        draw_markup(s.quiz.question.get(ko), app.mono_font());
+        for (const auto& c : s.quiz.choices)
+            ImGui::TextColored(c.correct ? green() : muted(), "%s %s", c.correct ? "✓" : "·", c.text.get(ko).c_str());
+    }
+    if (i + 1 < static_cast<int>(l->steps.size())) {
+        ImGui::Separator();
+        ImGui::TextDisabled("%s %s", T("gui.notes.next_step"), l->steps[static_cast<size_t>(i) + 1].title.get(ko).c_str());
+    }
+}
+
+}  // namespace isolab::gui
