@@ -1056,8 +1056,12 @@ const FlagDef kGuiFlags[] = {
          return ok();
      }},
     {"lang", 0, FlagType::String, "Language of the window: ko or en", apply_lang},
-    {"lesson", 0, FlagType::String, "Open the lesson with this ID", FLAG_APPLY {
+    {"lesson", 0, FlagType::String, "Open the lesson with this ID (with --present: the clicker demo)", FLAG_APPLY {
          st.cmd.lesson = v;
+         return ok();
+     }},
+    {"lessons", 0, FlagType::Bool, "Start in the Lessons mode (the lesson list)", FLAG_APPLY {
+         st.cmd.lessons = on(v);
          return ok();
      }},
     {"present", 0, FlagType::Bool, "Projector mode: larger text and widgets", FLAG_APPLY {
@@ -1309,7 +1313,7 @@ const std::vector<VerbDef>& verbs() {
         make_group("race", "[OPTIONS]", "Boot a VM and start a container running the same web server, and time both"),
         make_group("vm", "COMMAND", "Manage virtual machines"),
         make_group("network", "COMMAND", "Manage networks"),
-        make_group("lesson", "COMMAND", "Check and list lessons"),
+        make_group("lesson", "COMMAND", "Take, list and check the lessons"),
         make_group("runtime", "COMMAND", "Run OCI bundles: the OCI runtime command line (create, start, state, kill, delete)"),
         make_group("system", "COMMAND", "Manage IsoLab itself (system reset: start over)"),
         make_group("bundle", "CONTAINER DIR", "Write a container's OCI runtime bundle (config.json + rootfs), what Docker hands to runc"),

@@ -366,7 +366,7 @@ int cmd_reset(const std::vector<std::string>& args, std::ostream& out, std::ostr
 }  // namespace
 
 int run_lesson_command(const Command& c, std::ostream& out, std::ostream& err) {
-    if (c.rest.empty()) {
+    if (c.rest.empty() || c.rest[0] == "--help" || c.rest[0] == "-h" || c.rest[0] == "help") {
         out << "Usage:  isolab lesson COMMAND\n\n"
                "Lessons (lessons/*.json; the GUI's Lessons mode plays them too)\n\n"
                "Commands:\n"
@@ -374,7 +374,8 @@ int run_lesson_command(const Command& c, std::ostream& out, std::ostream& err) {
                "  check [FILE...]      validate every lesson file (exit 1 with FILE:LINE: message on errors)\n"
                "  show ID              print a lesson's steps and commands\n"
                "  play ID [--auto]     take a lesson in the terminal (--auto: run every step and check it)\n"
-               "  reset ID|--all       forget your progress\n";
+               "  reset ID|--all       forget your progress\n\n"
+               "The window: isolab gui --lessons, or isolab gui --present --lesson ID for the clicker demo.\n";
         return 0;
     }
     const std::string& sub = c.rest[0];
