@@ -1064,6 +1064,10 @@ const FlagDef kGuiFlags[] = {
          st.cmd.lessons = on(v);
          return ok();
      }},
+    {"study-group", 0, FlagType::Bool, "Lessons for a group at one screen: a timer, discussion prompts, reveal", FLAG_APPLY {
+         st.cmd.study_group = on(v);
+         return ok();
+     }},
     {"present", 0, FlagType::Bool, "Projector mode: larger text and widgets", FLAG_APPLY {
          st.cmd.present = on(v);
          return ok();

@@ -127,7 +127,8 @@ struct Command {
     // gui --present --lesson ID --screenshot FILE --frames N (--lang goes to `lang`)
     bool present = false;
     std::string lesson;
-    bool lessons = false;  // gui --lessons
+    bool lessons = false;      // gui --lessons
+    bool study_group = false;  // gui --study-group
     std::string screenshot;
     int frames = 0;  // 0 = not given
     std::string gui_view;    // gui --view race|lifecycle|isolation|images|network|terminal|resources

@@ -493,6 +493,7 @@ int exec_gui(const Command& c, std::ostream& err) {
     if (c.frames > 0) add("--frames", std::to_string(c.frames));
     if (c.present) args.push_back("--present");
     if (c.lessons) args.push_back("--lessons");
+    if (c.study_group) args.push_back("--study-group");
     if (c.fullscreen) args.push_back("--fullscreen");
     std::vector<char*> av;
     for (auto& a : args) av.push_back(a.data());

@@ -510,7 +510,7 @@ void App::outline_last_item(const char* target) {
     float grow = 2.0f + 2.0f * pulse;
     ImGui::GetWindowDrawList()->PushClipRectFullScreen();
     ImGui::GetWindowDrawList()->AddRect(ImVec2(a.x - grow, a.y - grow), ImVec2(b.x + grow, b.y + grow),
-                                        IM_COL32(255, 160, 0, 140 + static_cast<int>(115 * pulse)), 8, 0, 4.0f);
+                                        IM_COL32(230, 40, 200, 140 + static_cast<int>(115 * pulse)), 8, 0, 4.0f);
     ImGui::GetWindowDrawList()->PopClipRect();
     animate_for(100);
 }

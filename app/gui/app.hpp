@@ -35,6 +35,7 @@ struct GuiOptions {
     std::string lesson;          // open this lesson at start (with --present: the clicker demo)
     bool lessons = false;        // start in the Lessons mode (the lesson list)
     bool notes = false;          // the speaker-notes window: follows the presenter's lesson
+    bool study_group = false;    // lessons start in the study-group mode (timer, discussion, reveal)
 };
 
 class View;
@@ -70,6 +71,13 @@ public:
     bool highlighted(const char* target) const { return !highlight_target.empty() && highlight_target == target; }
     // Draws a pulsing outline around the last item when TARGET is highlighted.
     void outline_last_item(const char* target);
+    // True once per highlight: the view showing TARGET scrolls it into view then.
+    bool take_scroll_to(const char* target) {
+        if (!highlighted(target) || scrolled_to_ == highlight_target) return false;
+        scrolled_to_ = highlight_target;
+        return true;
+    }
+    std::string scrolled_to_;
     // A lesson's race action: the race view starts a race on its next frame and counts finished ones.
     void request_race() {
         race_requested_ = true;

@@ -50,6 +50,13 @@ ImVec4 muted() { return ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled); }
 
 std::string trs(const char* key) { return i18n::tr(key); }
 
+// "02:13"
+std::string clock_text(int secs) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", secs / 60, secs % 60);
+    return buf;
+}
+
 // A framed box of text (prediction, discussion, explanation) with a colored left edge. Cards may
 // nest (a quiz inside the presenter's banner): each has its own draw-list splitter.
 std::vector<std::unique_ptr<ImDrawListSplitter>>& card_splitters() {
@@ -254,7 +261,7 @@ private:
 class LessonPanelImpl {
 public:
     explicit LessonPanelImpl(App& app)
-        : app_(app), checks_(app.state_root(), [&app] { app.wake(); }) {
+        : app_(app), checks_(app.state_root(), [&app] { app.wake(); }), group_(app.options().study_group) {
         catalog_ = load_catalog(lessons_dir());
         if (!progress_.load_note().empty()) notice_ = progress_.load_note();
     }
@@ -263,6 +270,7 @@ public:
     Catalog catalog_;
     ProgressStore progress_;
     CheckWorker checks_;
+    bool group_ = false;
     std::unique_ptr<Player> player_;
     std::string notice_;
     Baseline baseline_;
@@ -279,7 +287,6 @@ public:
     std::vector<int> stage_jobs_;
 
     Mode wanted_mode() const { return app_.presenter() ? Mode::Presenter : group_ ? Mode::StudyGroup : Mode::SelfPaced; }
-    bool group_ = false;
 
     bool open(const std::string& id) {
         catalog_ = load_catalog(lessons_dir());
@@ -574,10 +581,12 @@ public:
             }
         }
         end_card(IM_COL32(120, 90, 220, 255), width);
-        if (player_->mode() == Mode::StudyGroup && st.revealed && !s.discuss.empty()) {
+        if (player_->mode() == Mode::StudyGroup && st.revealed) {
+            // Every prediction gets a discussion: the lesson's own prompt, else a general one.
             begin_card(IM_COL32(230, 170, 30, 255));
             ImGui::TextColored(accent(), "%s", T("gui.lesson.discuss"));
-            draw_markup(s.discuss.get(ko), app_.mono_font(), width - ImGui::GetFontSize() * 1.5f);
+            draw_markup(s.discuss.empty() ? trs("gui.lesson.discuss_default") : s.discuss.get(ko), app_.mono_font(),
+                        width - ImGui::GetFontSize() * 1.5f);
             end_card(IM_COL32(230, 170, 30, 255), width);
         }
     }
@@ -621,8 +630,9 @@ public:
             ImVec4 c = ok ? green() : muted();
             ImGui::TextColored(c, "%s %s", ok ? "●" : "○", T(ok ? "gui.lesson.check_ok" : "gui.lesson.check_wait"));
             if (!ok && !st.check_detail.empty()) {
+                // What the check saw, in the engine's words: for the curious, not in the way.
                 ImGui::SameLine();
-                ImGui::TextDisabled("(%s)", st.check_detail.c_str());
+                help_marker(st.check_detail.c_str());
             }
         }
         bool observed = s.check.empty() ? (s.action.empty() || st.action_ran) : st.check_ok;
@@ -686,6 +696,32 @@ public:
         end_card(IM_COL32(200, 80, 120, 255), width);
     }
 
+    // The projector's quiz: question and lettered choices for the room; the press that shows the
+    // result marks the right ones and shows why.
+    void draw_audience_quiz(float width, bool reveal) {
+        const auto& q = player_->step().quiz;
+        bool ko = korean();
+        ImGui::TextColored(accent(), "%s%s", T("gui.lesson.quiz"), q.multiple ? T("gui.lesson.quiz_multiple") : "");
+        ImGui::SameLine();
+        ImGui::BeginGroup();
+        draw_markup(q.question.get(ko), app_.mono_font(), width * 0.85f);
+        for (size_t i = 0; i < q.choices.size(); ++i) {
+            bool right = reveal && q.choices[i].correct;
+            ImGui::TextColored(right ? green() : ImGui::GetStyleColorVec4(ImGuiCol_Text), "%s%c)", right ? "✓ " : "",
+                               static_cast<char>('A' + i));
+            ImGui::SameLine();
+            ImGui::BeginGroup();
+            draw_markup(q.choices[i].text.get(ko), app_.mono_font(), width * 0.8f);
+            if (right) {
+                ImGui::PushStyleColor(ImGuiCol_Text, green());
+                draw_markup(q.choices[i].why.get(ko), app_.mono_font(), width * 0.8f);
+                ImGui::PopStyleColor();
+            }
+            ImGui::EndGroup();
+        }
+        ImGui::EndGroup();
+    }
+
     void draw_summary() {
         bool ko = korean();
         const auto& l = player_->lesson();
@@ -738,7 +774,7 @@ public:
             if (player_->mode() == Mode::StudyGroup) {
                 ImGui::SameLine();
                 int secs = static_cast<int>(player_->step_seconds(monotonic_ms()));
-                ImGui::TextColored(accent(), "⏱ %02d:%02d", secs / 60, secs % 60);
+                ImGui::TextColored(accent(), "%s", i18n::trf("gui.lesson.timer", {clock_text(secs)}).c_str());
                 ImGui::SameLine();
                 help_marker(T("gui.lesson.timer_tip"));
             }
@@ -795,7 +831,9 @@ public:
         ImGui::EndDisabled();
         if (!player_->may_advance()) {
             ImGui::SameLine();
-            ImGui::TextDisabled("%s", T(!s.quiz.empty() && player_->state().check_ok ? "gui.lesson.answer_first" : "gui.lesson.do_first"));
+            const auto& st = player_->state();
+            bool observed = s.check.empty() ? (s.action.empty() || st.action_ran) : st.check_ok;
+            ImGui::TextDisabled("%s", T(!s.quiz.empty() && observed ? "gui.lesson.answer_first" : "gui.lesson.do_first"));
         }
     }
 
@@ -862,7 +900,7 @@ public:
                     ImGui::EndGroup();
                 }
             }
-            if (player_->presenter_result_shown() && !s.quiz.empty()) draw_quiz(width * 0.9f, true);
+            if (!s.quiz.empty()) draw_audience_quiz(width * 0.9f, player_->presenter_result_shown());
         }
         ImGui::TextDisabled("%s   %s", click_text().c_str(), T("gui.lesson.keys"));
         ImGui::EndGroup();
@@ -940,6 +978,12 @@ void draw_speaker_notes(App& app) {
     ImGui::TextWrapped("%s", s.title.get(ko).c_str());
     if (app.big_font()) ImGui::PopFont();
     ImGui::TextColored(accent(), "▶ %s", state.value("next_click", "").c_str());
+    // The presenter's monotonic clock is this machine's too: time spent on the step.
+    int secs = static_cast<int>((monotonic_ms() - state.value("started_ms", monotonic_ms())) / 1000);
+    if (secs >= 0) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("   %s", i18n::trf("gui.lesson.timer", {clock_text(secs)}).c_str());
+    }
     ImGui::Separator();
     draw_markup(s.text.get(ko), app.mono_font());
     if (s.predict) {

@@ -4,7 +4,7 @@
 //   isolab-gui [--root DIR] [--lang en|ko] [--present] [--fullscreen] [--size WxH]
 //              [--view race|lifecycle|isolation|images|network|terminal|resources]
 //              [--select CONTAINER|vm:NAME] [--screenshot FILE.png [--frames N]]
-//              [--lessons] [--lesson ID] [--notes]
+//              [--lessons] [--lesson ID] [--study-group] [--notes]
 //
 // --view all --screenshot 'DIR/{view}.png' writes one picture per tab (the GUI smoke test).
 #include <cstdio>
@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
         else if (a == "--lesson") o.lesson = value("--lesson");
         else if (a == "--lessons") o.lessons = true;
         else if (a == "--notes") o.notes = true;
+        else if (a == "--study-group") o.study_group = o.lessons = true;
         else if (a == "--screenshot") o.screenshot = value("--screenshot");
         else if (a == "--frames") o.frames = std::atoi(value("--frames").c_str());
         else if (a == "--bench-frames") o.bench_frames = std::atoi(value("--bench-frames").c_str());
@@ -47,7 +48,7 @@ int main(int argc, char** argv) {
             std::printf("Usage:  isolab gui [--root DIR] [--lang en|ko] [--present] [--fullscreen] [--size WxH]\n"
                         "                  [--view race|lifecycle|isolation|images|network|terminal|resources]\n"
                         "                  [--select CONTAINER|vm:NAME] [--screenshot FILE.png [--frames N]]\n"
-                        "                  [--lessons] [--lesson ID] [--notes]\n"
+                        "                  [--lessons] [--lesson ID] [--study-group] [--notes]\n"
                         "       --present --lesson ID: the clicker demo of a lesson; --notes: its speaker notes\n"
                         "       --view all --screenshot 'DIR/{view}.png': one picture per tab\n\n"
                         "The IsoLab window: VMs and containers side by side, on the real engine.\n"

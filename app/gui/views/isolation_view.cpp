@@ -213,8 +213,9 @@ private:
             std::string target = r.punch_line ? "kernel" : "ns-" + r.kind;
             if (app.highlighted(target.c_str())) {
                 float pulse = 0.55f + 0.45f * std::sin(static_cast<float>(ImGui::GetTime()) * 4.0f);
-                ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(255, 170, 0, static_cast<int>(90 * pulse)));
+                ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(230, 40, 200, static_cast<int>(80 * pulse)));
                 app.animate_for(100);
+                if (app.take_scroll_to(target.c_str())) ImGui::SetScrollHereY(0.25f);
             }
             // What: the namespace and its verdict.
             ImGui::TableSetColumnIndex(0);

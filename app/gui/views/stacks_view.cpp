@@ -260,12 +260,14 @@ void draw_stacks(App& app) {
     float height = ImGui::GetCursorPosY() + ImGui::GetContentRegionAvail().y - lesson_h;
     // Each side in its own child of exactly half the width: nothing of one side can push the other.
     float child_h = height - ImGui::GetCursorPosY();
-    ImGui::BeginChild("vm_side", ImVec2(half, child_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    // When the window is short (a lesson's banner, 1280x720 on a projector) a side may not fit:
+    // it scrolls rather than cut its lowest rows off.
+    ImGui::BeginChild("vm_side", ImVec2(half, child_h), false);
     draw_vm_side(app, *w, m, half, child_h);
     ImGui::EndChild();
     app.outline_last_item("hosted-stack");
     ImGui::SameLine(0, gap);
-    ImGui::BeginChild("container_side", ImVec2(half, child_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    ImGui::BeginChild("container_side", ImVec2(half, child_h), false);
     draw_container_side(app, *w, m, half, child_h);
     ImGui::EndChild();
     app.outline_last_item("container-stack");
