@@ -267,6 +267,16 @@ int cmd_play(const Command& c, const std::vector<std::string>& args, std::ostrea
                 std::string ans;
                 if (!std::getline(std::cin, ans)) return 0;
             }
+            // An honest step: its check must not be green before its action ran (else a learner
+            // would pass it by doing nothing).
+            if (autoplay && !s.check.empty()) {
+                auto before = evaluate(s.check.spec, CheckContext{&e, &vms, root, p.events_from()});
+                if (before.ok) {
+                    err << "FAIL " << l->id << "/" << s.id << ": the check is already green before the action ("
+                        << before.detail << ")\n";
+                    ++failures;
+                }
+            }
             p.action_started();
             int rc = 0;
             for (auto& line : lines) {
