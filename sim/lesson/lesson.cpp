@@ -519,11 +519,35 @@ int line_at(const std::string& text, size_t offset) {
 
 }  // namespace
 
+namespace {
+LessonFile parse_lesson_unchecked(const std::string& path, const std::string& text);
+}  // namespace
+
 LessonFile parse_lesson(const std::string& path, const std::string& text) {
+    // Never throws: whatever nlohmann or the validator throws becomes the file's error.
+    try {
+        return parse_lesson_unchecked(path, text);
+    } catch (const std::exception& e) {
+        LessonFile f;
+        f.path = path;
+        f.id_hint = fs::path(path).stem().string();
+        f.errors.push_back({path, 0, std::string("cannot read this lesson: ") + e.what()});
+        return f;
+    }
+}
+
+namespace {
+
+LessonFile parse_lesson_unchecked(const std::string& path, const std::string& text) {
     LessonFile f;
     f.path = path;
     f.id_hint = fs::path(path).stem().string();
-    json doc = json::parse(text, nullptr, false);
+    json doc;
+    try {
+        doc = json::parse(text, nullptr, false);
+    } catch (const json::exception&) {
+        doc = json(json::value_t::discarded);
+    }
     if (doc.is_discarded()) {
         // Parse again with exceptions for the position and nlohmann's own description.
         try {
@@ -535,6 +559,14 @@ LessonFile parse_lesson(const std::string& path, const std::string& text) {
             f.errors.push_back({path, line_at(text, e.byte > 0 ? e.byte - 1 : 0),
                                 "invalid JSON: " + (cut == std::string::npos ? what : what.substr(cut)) +
                                     " — check the commas, quotes and brackets near this line"});
+        } catch (const json::exception& e) {
+            // A number too large for a double (406) and the like: nlohmann names the token, not
+            // where it is; its first place in the file gives the line.
+            std::string what = e.what();
+            int line = 0;
+            if (auto a = what.find('\''), b = what.rfind('\''); a != std::string::npos && b > a)
+                if (auto at = text.find(what.substr(a + 1, b - a - 1)); at != std::string::npos) line = line_at(text, at);
+            f.errors.push_back({path, line, "invalid JSON: " + what + " — write a smaller number"});
         }
         if (f.errors.empty()) f.errors.push_back({path, 0, "invalid JSON"});
         return f;
@@ -553,6 +585,8 @@ LessonFile parse_lesson(const std::string& path, const std::string& text) {
     }
     return f;
 }
+
+}  // namespace
 
 LessonFile load_lesson(const std::string& path) {
     auto text = read_file(path);

@@ -232,6 +232,17 @@ TEST_CASE("lesson loader: invalid JSON gives the line of the error") {
     }
 }
 
+TEST_CASE("lesson loader: a number too large for a double is an error with its line, not an exception") {
+    // Found by the fuzzer: nlohmann throws out_of_range (406) even when asked not to throw.
+    std::string text = "{\n  \"id\": \"x\",\n  \"order\": 1e999\n}\n";
+    LessonFile f;
+    CHECK_NOTHROW(f = parse_lesson("big.json", text));
+    REQUIRE(f.errors.size() == 1);
+    CHECK_FALSE(f.lesson.has_value());
+    CHECK(f.errors[0].line == 3);
+    CHECK(contains(f.errors[0].message, "number overflow"));
+}
+
 TEST_CASE("lesson loader: an unknown key names its line and the keys allowed") {
     std::string text = edit(kValid, "\"check\": {", "\"chek\": {");
     auto e = one_error(text);
