@@ -1,5 +1,7 @@
 #include "sim/vm/race.hpp"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
@@ -194,11 +196,14 @@ Result<RaceResult> run_race(Engine& engine, const std::string& state_root, const
     merge_runs(result.container, cs);
     merge_runs(result.vm, vs);
     result.ratio = result.container.answered_ms > 0 ? result.vm.answered_ms / result.container.answered_ms : 0;
+    // The whole result rides along: a window opened later (a lesson resumed the next day) shows
+    // the last race instead of an empty track.
     engine.store().append_event("race", {{"ratio", result.ratio},
                                          {"vm_ms", result.vm.answered_ms},
                                          {"container_ms", result.container.answered_ms},
                                          {"vm_backend", result.vm.backend},
-                                         {"container_backend", result.container.backend}});
+                                         {"container_backend", result.container.backend},
+                                         {"result", to_json(result)}});
     return result;
 }
 
@@ -217,6 +222,40 @@ json to_json(const RaceResult& r) {
             {"ratio", std::round(r.ratio * 10) / 10},
             {"runs", r.runs},
             {"order", r.order}};
+}
+
+std::optional<RaceResult> race_from_json(const json& j) {
+    try {
+        auto side = [](const json& s) {
+            RaceSide r;
+            r.backend = s.at("backend").get<std::string>();
+            r.answered_ms = s.at("answered_ms").get<double>();
+            for (const auto& st : s.at("stages")) r.stages.emplace_back(st.at("name").get<std::string>(), st.at("ms").get<double>());
+            r.memory_mib = s.value("memory_mib", 0.0);
+            r.detail = s.value("detail", "");
+            return r;
+        };
+        RaceResult r;
+        r.vm = side(j.at("vm"));
+        r.container = side(j.at("container"));
+        r.ratio = j.at("ratio").get<double>();
+        r.runs = j.value("runs", 1);
+        r.order = j.value("order", r.order);
+        return r;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<RaceResult> last_race(const std::string& state_root) {
+    std::ifstream in(state_root + "/events.jsonl", std::ios::binary);
+    std::string line, last;
+    while (std::getline(in, line))
+        if (line.find("\"type\":\"race\"") != std::string::npos) last = line;
+    if (last.empty()) return std::nullopt;
+    auto j = json::parse(last, nullptr, false);
+    if (j.is_discarded() || !j.contains("result")) return std::nullopt;
+    return race_from_json(j.at("result"));
 }
 
 std::string format_race(const RaceResult& r) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct RaceOptions {
 
 Result<RaceResult> run_race(Engine& engine, const std::string& state_root, const RaceOptions& options);
 nlohmann::json to_json(const RaceResult& r);
+std::optional<RaceResult> race_from_json(const nlohmann::json& j);
+// The last race of STATE_ROOT, from its `race` event (nullopt when none has finished there).
+std::optional<RaceResult> last_race(const std::string& state_root);
 // A small table and the ratio line, for the terminal.
 std::string format_race(const RaceResult& r);
 

@@ -40,7 +40,7 @@ struct RaceShared {
     App* app = nullptr;  // null once the view is gone
     bool running = false;
     view::RaceProgress progress;
-    std::optional<vm::RaceResult> result;  // the last finished race (kept in memory only)
+    std::optional<vm::RaceResult> result;  // the last finished race (at start: the root's last one)
     std::string error;
     size_t console_seen = 0;  // console lines counted when the view last scrolled
 
@@ -120,6 +120,12 @@ public:
             start(app);
         }
         if (app.take_race_request()) start(app);  // a lesson's race action
+        if (!loaded_last_) {
+            // The last race of this state root, until a new one runs.
+            loaded_last_ = true;
+            std::lock_guard<std::mutex> lock(s_->mu);
+            if (!s_->result && !s_->running) s_->result = vm::last_race(app.state_root());
+        }
         draw_locked(app);
         if (start_requested_) {
             start_requested_ = false;
@@ -515,6 +521,7 @@ private:
     std::shared_ptr<RaceShared> s_;
     bool log_ = false;
     bool autorace_ = false;
+    bool loaded_last_ = false;
     bool start_requested_ = false;
 };
 
