@@ -161,6 +161,9 @@ void draw_wrapped_line(const std::vector<Segment>& segs, ImFont* mono, float lef
 void draw_markup(const std::string& text, ImFont* mono, float width) {
     float left = ImGui::GetCursorScreenPos().x;
     float right = left + (width > 0 ? width : ImGui::GetContentRegionAvail().x);
+    // A group: wrapped lines start under the first word (after a radio button, say), not at the
+    // window's edge.
+    ImGui::BeginGroup();
     size_t start = 0;
     while (start <= text.size()) {
         size_t end = text.find('\n', start);
@@ -182,6 +185,7 @@ void draw_markup(const std::string& text, ImFont* mono, float width) {
         if (end >= text.size()) break;
         start = end + 1;
     }
+    ImGui::EndGroup();
 }
 
 // ---- the check worker: one thread with its own engine, evaluating the current step's check.

@@ -197,13 +197,15 @@ private:
         if (!ImGui::BeginTable("iso", 4, flags, size)) return;
         std::string vm_head = vm ? i18n::trf("gui.isolation.col_vm", {vm->rec.name}) : std::string(T("gui.isolation.col_vm_none"));
         std::string c_head = i18n::trf("gui.isolation.col_container", {sel.rec.name});
-        ImGui::TableSetupScrollFreeze(0, 1);
+        // No frozen header row: with NoClip (the lesson lines span the row), a frozen row makes
+        // the other columns vanish once the table is scrolled (Dear ImGui 1.86).
         ImGui::TableSetupColumn(T("gui.isolation.col_what"), ImGuiTableColumnFlags_WidthStretch, 0.8f);
         ImGui::TableSetupColumn(T("gui.isolation.col_host"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
         ImGui::TableSetupColumn(c_head.c_str(), ImGuiTableColumnFlags_WidthStretch, 1.15f);
         ImGui::TableSetupColumn(vm_head.c_str(), ImGuiTableColumnFlags_WidthStretch, 1.0f);
         ImGui::TableHeadersRow();
         const float table_right = ImGui::GetWindowContentRegionMax().x;
+        float scroll_to = -1;  // the outlined row's y, scrolled to once the table is drawn
         for (size_t i = 0; i < rows.size(); ++i) {
             const auto& r = rows[i];
             ImGui::PushID(static_cast<int>(i));
@@ -215,7 +217,7 @@ private:
                 float pulse = 0.55f + 0.45f * std::sin(static_cast<float>(ImGui::GetTime()) * 4.0f);
                 ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(230, 40, 200, static_cast<int>(80 * pulse)));
                 app.animate_for(100);
-                if (app.take_scroll_to(target.c_str())) ImGui::SetScrollHereY(0.25f);
+                if (app.take_scroll_to(target.c_str())) scroll_to = ImGui::GetCursorPosY();
             }
             // What: the namespace and its verdict.
             ImGui::TableSetColumnIndex(0);
@@ -270,6 +272,7 @@ private:
             ImGui::PopTextWrapPos();
             ImGui::PopID();
         }
+        if (scroll_to >= 0) ImGui::SetScrollY(std::max(0.0f, scroll_to - ImGui::GetWindowHeight() * 0.25f));
         ImGui::EndTable();
     }
 
