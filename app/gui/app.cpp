@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -482,6 +483,20 @@ void App::frame() {
     ImGui::EndChild();
     if (side_panel) {
         ImGui::EndChild();  // lesson_left
+        if (lessons_->covers_stage()) {
+            // Predict before you look: the live picture may already show the answer.
+            ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+            ImDrawList* fg = ImGui::GetForegroundDrawList();
+            ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);
+            bg.w = 1.0f;  // opaque: a see-through cover still shows the answer
+            fg->AddRectFilled(a, b, ImGui::ColorConvertFloat4ToU32(bg), 6);
+            const char* text = T("gui.lesson.cover");
+            ImFont* font = big_font_ ? big_font_ : ImGui::GetFont();
+            float size = font->FontSize;
+            ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, (b.x - a.x) * 0.8f, text);
+            fg->AddText(font, size, ImVec2(a.x + (b.x - a.x - ts.x) * 0.5f, a.y + (b.y - a.y - ts.y) * 0.5f),
+                        ImGui::GetColorU32(ImGuiCol_Text), text, nullptr, (b.x - a.x) * 0.8f);
+        }
         ImGui::SameLine();
         ImGui::BeginChild("lesson_panel", ImVec2(0, body_h), true);
         lessons_->draw(*this);

@@ -943,6 +943,11 @@ void LessonPanel::click(App&) { impl_->click(); }
 void LessonPanel::back(App&) { impl_->back(); }
 void LessonPanel::reset_stage(App&) { impl_->reset_stage(); }
 bool LessonPanel::wants_refresh() const { return impl_->wants_refresh(); }
+bool LessonPanel::covers_stage() const {
+    const auto& p = impl_->player_;
+    if (!p || impl_->summary_ || p->mode() == Mode::Presenter || !p->step().predict) return false;
+    return p->prediction_needed() || (p->mode() == Mode::StudyGroup && !p->state().revealed);
+}
 
 // ---- the speaker-notes window ----
 

@@ -37,6 +37,9 @@ public:
     void back(App& app);
     void reset_stage(App& app);
     bool wants_refresh() const;    // waiting for a check or an action: redraw about once a second
+    // Self-paced and study group: the step asks for a prediction not made (or not revealed) yet,
+    // so the live picture, which may show the answer, is covered until then.
+    bool covers_stage() const;
     bool show_notes_inline = false;
 
 private:

@@ -132,7 +132,7 @@ TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode"
     {
         std::ofstream p(state + "/isolab/progress.json");
         p << json{{"version", 1},
-                  {"lessons", {{"isolation", {{"step", 1}, {"done", {"start"}}, {"root", r.path()}}}}}}
+                  {"lessons", {{"isolation", {{"step", 1}, {"done", {"start"}}, {"predictions", {{"pid", 1}}}, {"root", r.path()}}}}}}
                  .dump();
     }
     struct Shot {
