@@ -283,6 +283,7 @@ public:
     int check_tag_ = 0;
     double last_check_ms_ = 0;
     std::vector<int> action_jobs_;
+    std::vector<int> shown_jobs_;  // the step's last action: its output is shown under it
     bool race_action_ = false;
     int race_seen_ = 0;
     std::vector<bool> quiz_pick_;
@@ -360,6 +361,7 @@ public:
             app_.request_race();
         } else {
             action_jobs_ = app_.jobs().submit_sequence(a.run, "lesson", tree_dir());
+            shown_jobs_ = action_jobs_;
         }
         last_check_ms_ = 0;
     }
@@ -373,6 +375,7 @@ public:
             quiz_pick_.assign(player_->step().quiz.choices.size(), false);
             quiz_answered_ = false;
             action_jobs_.clear();
+            shown_jobs_.clear();
             race_action_ = false;
             ++check_tag_;
             last_check_ms_ = 0;
@@ -595,6 +598,33 @@ public:
         }
     }
 
+    // What the action printed (observe!): each command and the last lines of its output.
+    void draw_action_output(float width, size_t max_lines) {
+        if (shown_jobs_.empty()) return;
+        auto jobs = app_.jobs().list();
+        if (app_.mono_font()) ImGui::PushFont(app_.mono_font());
+        ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width);
+        for (int id : shown_jobs_)
+            for (const auto& j : jobs) {
+                if (j.id != id) continue;
+                ImVec4 c = !j.done ? accent() : j.exit_code == 0 ? green() : red();
+                ImGui::TextColored(c, "%s $ %s", !j.done ? "…" : j.exit_code == 0 ? "✓" : "✗", j.command.c_str());
+                std::vector<std::string> lines;
+                size_t start = 0;
+                while (start < j.output.size()) {
+                    size_t end = j.output.find('\n', start);
+                    if (end == std::string::npos) end = j.output.size();
+                    lines.push_back(j.output.substr(start, end - start));
+                    start = end + 1;
+                }
+                size_t from = lines.size() > max_lines ? lines.size() - max_lines : 0;
+                if (from > 0) ImGui::TextDisabled("  … %zu", from);
+                for (size_t i = from; i < lines.size(); ++i) ImGui::TextWrapped("  %s", lines[i].c_str());
+            }
+        ImGui::PopTextWrapPos();
+        if (app_.mono_font()) ImGui::PopFont();
+    }
+
     void draw_action(float width) {
         const auto& s = player_->step();
         if (s.action.empty()) return;
@@ -621,6 +651,7 @@ public:
         else if (!s.action.race) ImGui::TextDisabled("%s", T("gui.lesson.or_type"));
         if (st.action_ran && st.action_exit != s.action.expect_exit && s.check.empty())
             ImGui::TextColored(red(), "%s", i18n::trf("gui.lesson.exit_code", {std::to_string(st.action_exit)}).c_str());
+        draw_action_output(width - ImGui::GetFontSize() * 1.5f, 14);
         end_card(IM_COL32(40, 140, 220, 255), width);
     }
 
@@ -890,10 +921,14 @@ public:
             if (!s.action.empty()) {
                 if (app_.mono_font()) ImGui::PushFont(app_.mono_font());
                 const auto& st = player_->state();
-                ImVec4 c = st.action_running ? accent() : st.action_ran ? green() : muted();
+                bool as_expected = st.action_exit == s.action.expect_exit;
+                ImVec4 c = st.action_running ? accent() : !st.action_ran ? muted() : as_expected ? green() : red();
                 std::string line = s.action.race ? "isolab race" : s.action.run.back();
-                ImGui::TextColored(c, "%s $ %s", st.action_running ? "…" : st.action_ran ? "✓" : "▶", line.c_str());
+                if (!st.action_ran && !st.action_running)
+                    ImGui::TextColored(c, "▶ $ %s", line.c_str());
                 if (app_.mono_font()) ImGui::PopFont();
+                // The room sees what the command printed (a few lines), as in a terminal.
+                if (st.action_ran || st.action_running) draw_action_output(width * 0.95f, 6);
             }
             if (player_->presenter_result_shown() || (player_->state().check_ok && s.quiz.empty())) {
                 if (!s.explain.empty() && (player_->presenter_result_shown() || player_->state().action_ran)) {
