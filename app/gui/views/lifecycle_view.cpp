@@ -349,14 +349,24 @@ public:
         const float header = line * 3.6f, legend = line * 2.6f;
         // A diagram is readable from about 3.6 lines per grid row (3 rows + the route below).
         const float min_h = line * 3.6f * 3.55f;
-        const bool side_by_side = avail.x > ImGui::GetFontSize() * 66;
+        // Side by side only when each diagram keeps room for its labels (a lesson's wide tab
+        // area shows one at a time instead of two cramped ones).
+        const bool side_by_side = avail.x > ImGui::GetFontSize() * 84;
         const bool both_fit = side_by_side || avail.y - legend - header * 2 >= min_h * 2;
         if (!both_fit) {
             // Not enough room for two readable diagrams (presenter mode, small windows): one at a
             // time, chosen here.
-            if (!focus_chosen_) {
-                show_vm_ = app.selected_container.empty() && !app.selected_vm.empty();
+            // The diagram follows the selection when it changes (a lesson selecting its VM).
+            std::string sel = app.selected_container + "|" + app.selected_vm;
+            if (!focus_chosen_ || sel != last_selection_) {
+                if (!app.selected_vm.empty() && sel != last_selection_ && focus_chosen_)
+                    show_vm_ = last_selection_.substr(last_selection_.find('|') + 1) != app.selected_vm;
+                else show_vm_ = app.selected_container.empty() && !app.selected_vm.empty();
+                if (app.selected_container != last_selection_.substr(0, last_selection_.find('|')) &&
+                    !app.selected_container.empty())
+                    show_vm_ = false;
                 focus_chosen_ = true;
+                last_selection_ = sel;
             }
             if (ImGui::RadioButton(T("gui.lifecycle.show_container"), !show_vm_)) show_vm_ = false;
             ImGui::SameLine();
@@ -475,6 +485,7 @@ private:
 
     bool show_vm_ = false;       // one-diagram mode: which one
     bool focus_chosen_ = false;
+    std::string last_selection_;  // "container|vm" when the focus was last chosen
 };
 
 }  // namespace
