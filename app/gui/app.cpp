@@ -484,18 +484,28 @@ void App::frame() {
     if (side_panel) {
         ImGui::EndChild();  // lesson_left
         if (lessons_->covers_stage()) {
-            // Predict before you look: the live picture may already show the answer.
+            // Predict before you look: the live picture may already show the answer. A window of
+            // its own over the stacks and tabs, so it also takes the clicks meant for them.
             ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-            ImDrawList* fg = ImGui::GetForegroundDrawList();
+            ImGui::SetNextWindowPos(a);
+            ImGui::SetNextWindowSize(ImVec2(b.x - a.x, b.y - a.y));
             ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);
             bg.w = 1.0f;  // opaque: a see-through cover still shows the answer
-            fg->AddRectFilled(a, b, ImGui::ColorConvertFloat4ToU32(bg), 6);
+            ImGui::PushStyleColor(ImGuiCol_WindowBg, bg);
+            ImGui::Begin("##prediction-cover", nullptr,
+                         ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                             ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
             const char* text = T("gui.lesson.cover");
-            ImFont* font = big_font_ ? big_font_ : ImGui::GetFont();
-            float size = font->FontSize;
-            ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, (b.x - a.x) * 0.8f, text);
-            fg->AddText(font, size, ImVec2(a.x + (b.x - a.x - ts.x) * 0.5f, a.y + (b.y - a.y - ts.y) * 0.5f),
-                        ImGui::GetColorU32(ImGuiCol_Text), text, nullptr, (b.x - a.x) * 0.8f);
+            if (big_font_) ImGui::PushFont(big_font_);
+            float wrap = (b.x - a.x) * 0.8f;
+            ImVec2 ts = ImGui::CalcTextSize(text, nullptr, false, wrap);
+            ImGui::SetCursorPos(ImVec2((b.x - a.x - ts.x) * 0.5f, (b.y - a.y - ts.y) * 0.5f));
+            ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
+            ImGui::TextUnformatted(text);
+            ImGui::PopTextWrapPos();
+            if (big_font_) ImGui::PopFont();
+            ImGui::End();
+            ImGui::PopStyleColor();
         }
         ImGui::SameLine();
         ImGui::BeginChild("lesson_panel", ImVec2(0, body_h), true);
