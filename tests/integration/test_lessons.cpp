@@ -156,6 +156,18 @@ TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode"
         CHECK(p.colors > 40);
         CHECK(p.not_background > 0.05);
     }
+    // The speaker notes follow the presenter's file (the last presenter run wrote it).
+    REQUIRE(fs::exists(r.path() + "/lesson-presenter.json"));
+    std::string notes = r.path() + "/notes.png";
+    auto nres = run_process({"xvfb-run", "-a", "-s", "-screen 0 1600x900x24", gui, "--root", r.path(), "--notes",
+                             "--size", "900x800", "--screenshot", notes, "--frames", "5"},
+                            {}, 120000);
+    INFO("notes: " << nres.err);
+    CHECK(nres.code == 0);
+    Picture np = read_png(notes);
+    CHECK(np.width == 900);
+    CHECK(np.colors > 20);
+    CHECK(np.not_background > 0.02);
     // The panel kept the learner at step 2 (it read the saved progress and did not clear the stage).
     CHECK(r.isolab({"inspect", "web"}).code == 0);
 }
