@@ -13,6 +13,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/vm/qemu.hpp"
 #include "sim/vm/vm_manager.hpp"
@@ -259,30 +260,33 @@ std::optional<RaceResult> last_race(const std::string& state_root) {
 }
 
 std::string format_race(const RaceResult& r) {
+    // For a terminal, in the learner's language (the JSON stays English: it is for programs).
     std::string out;
-    auto side = [&](const char* title, const RaceSide& s) {
-        out += std::string(title) + " (" + s.backend + ")";
-        if (s.backend == "model") out += "  [modeled]";
-        if (s.backend == "simulated") out += "  [simulated]";
+    auto side = [&](const std::string& title, const RaceSide& s) {
+        out += title + " (" + s.backend + ")";
+        if (s.backend == "model") out += "  [" + i18n::tr("race.modeled") + "]";
+        if (s.backend == "simulated") out += "  [" + i18n::tr("race.simulated") + "]";
         out += "\n";
         for (const auto& [n, ms] : s.stages) {
             char line[128];
             std::snprintf(line, sizeof line, "  %-24s %12s\n", n.c_str(), fmt_ms(ms).c_str());
             out += line;
         }
-        char total[160];
-        std::snprintf(total, sizeof total, "  %-24s %12s   memory %.1f MiB\n", "page answered after", fmt_ms(s.answered_ms).c_str(),
-                      s.memory_mib);
-        out += total;
+        char total[64];
+        std::snprintf(total, sizeof total, "%12s", fmt_ms(s.answered_ms).c_str());
+        char mem[32];
+        std::snprintf(mem, sizeof mem, "%.1f MiB", s.memory_mib);
+        out += "  " + i18n::trf("race.answered_after", {total, mem}) + "\n";
         out += "  (" + s.detail + ")\n\n";
     };
     side("VM", r.vm);
-    side("Container", r.container);
-    char ratio[200];
-    std::snprintf(ratio, sizeof ratio, "The container answered %.0fx sooner (%s vs %s; %s; median of %d run%s).\n", r.ratio,
-                  fmt_ms(r.container.answered_ms).c_str(), fmt_ms(r.vm.answered_ms).c_str(), r.order.c_str(), r.runs,
-                  r.runs == 1 ? "" : "s");
-    out += ratio;
+    side(i18n::tr("race.container"), r.container);
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.0f", r.ratio);
+    std::string order = r.order == RaceResult{}.order ? i18n::tr("race.order") : r.order;
+    out += i18n::trf("race.ratio", {ratio, fmt_ms(r.container.answered_ms), fmt_ms(r.vm.answered_ms), order,
+                                    std::to_string(r.runs)}) +
+           "\n";
     return out;
 }
 
