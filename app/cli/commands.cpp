@@ -145,12 +145,62 @@ void print_warnings(const ContainerRecord& r, std::ostream& err) {
 
 // A tiny subset of Go templates for `inspect -f`: {{.A.B}} and {{json .A}}.
 
+// `--format` for the listing commands (ps, images), as Docker's formatter: a Go template per
+// row; a "table " prefix adds a header row (each field's column title) and aligns the columns at
+// the tabs; `\t` and `\n` typed in the template are a tab and a newline.
+void print_formatted(std::string fmt, const std::vector<json>& rows, const json& titles, std::ostream& out) {
+    bool table = fmt.rfind("table", 0) == 0;
+    if (table) fmt = fmt.substr(5);
+    fmt.erase(0, fmt.find_first_not_of(' '));
+    for (auto [from, to] : {std::pair<const char*, const char*>{"\\t", "\t"}, {"\\n", "\n"}})
+        for (size_t at = 0; (at = fmt.find(from, at)) != std::string::npos; at += 1) fmt.replace(at, 2, to);
+    if (!table) {
+        for (const auto& r : rows) out << render_format(fmt, r) << "\n";
+        return;
+    }
+    std::vector<std::vector<std::string>> cells;
+    auto split = [](const std::string& line) {
+        std::vector<std::string> v;
+        size_t start = 0;
+        for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1) v.push_back(line.substr(start, tab - start));
+        v.push_back(line.substr(start));
+        return v;
+    };
+    cells.push_back(split(render_format(fmt, titles)));
+    for (const auto& r : rows) cells.push_back(split(render_format(fmt, r)));
+    out << format_table(cells);
+}
+
 int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
     auto recs = e.list(c.all || c.latest || c.last >= 0);
     if (c.latest && recs.size() > 1) recs.resize(1);
     if (c.last >= 0 && recs.size() > static_cast<size_t>(c.last)) recs.resize(static_cast<size_t>(c.last));
     if (c.quiet) {
         for (const auto& r : recs) out << (c.no_trunc ? r.id : r.id.substr(0, 12)) << "\n";
+        return 0;
+    }
+    if (!c.format.empty()) {
+        std::vector<json> rows;
+        for (const auto& r : recs) {
+            std::string cmd = command_line(r.path_args);
+            std::string nets;
+            for (const auto& ep : r.endpoints) nets += (nets.empty() ? "" : ",") + ep.network;
+            rows.push_back({{"ID", c.no_trunc ? r.id : r.id.substr(0, 12)},
+                            {"Image", image_label(r)},
+                            {"Command", "\"" + (c.no_trunc ? cmd : ellipsis(cmd, 20)) + "\""},
+                            {"CreatedAt", r.created},
+                            {"RunningFor", human_duration(seconds_since(r.created)) + " ago"},
+                            {"Status", labeled_status(r)},
+                            {"State", std::string(to_string(r.state))},
+                            {"Ports", ports_text(r)},
+                            {"Names", r.name},
+                            {"Networks", nets}});
+        }
+        print_formatted(c.format, rows,
+                        {{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"},
+                         {"RunningFor", "CREATED"}, {"Status", "STATUS"}, {"State", "STATE"}, {"Ports", "PORTS"},
+                         {"Names", "NAMES"}, {"Networks", "NETWORKS"}},
+                        out);
         return 0;
     }
     std::vector<std::vector<std::string>> rows = {
@@ -369,6 +419,7 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out) {
         return tag == ImageStore::normalize_ref(want);
     };
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+    std::vector<json> formatted;  // the same rows for --format
     for (const auto& img : images) {
         std::string id = c.no_trunc ? img.id : img.id.substr(7, 12);
         std::vector<std::string> tags = img.repo_tags;
@@ -392,9 +443,21 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out) {
         for (const auto& tag : tags) {
             size_t colon = tag.rfind(':');
             rows.push_back({tag.substr(0, colon), tag.substr(colon + 1), id, created, size});
+            formatted.push_back({{"Repository", tag.substr(0, colon)},
+                                 {"Tag", tag.substr(colon + 1)},
+                                 {"ID", id},
+                                 {"CreatedSince", created},
+                                 {"CreatedAt", img.config.value("created", "")},
+                                 {"Size", size}});
         }
     }
-    if (!c.quiet) out << format_table(rows);
+    if (c.quiet) return 0;
+    if (!c.format.empty())
+        print_formatted(c.format, formatted,
+                        {{"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"},
+                         {"CreatedAt", "CREATED AT"}, {"Size", "SIZE"}},
+                        out);
+    else out << format_table(rows);
     return 0;
 }
 

@@ -525,3 +525,25 @@ TEST_CASE("copied root file system: the fallback where overlayfs is not allowed"
     CHECK(read_text(r.path() + "/containers/" + j["Id"].get<std::string>() + "/rootfs/made-here") == "x\n");
     for (const auto& layer : j["IsoLab"]["Layers"]) CHECK_FALSE(std::filesystem::exists(layer.get<std::string>() + "/made-here"));
 }
+
+TEST_CASE("container: ps and images --format, with Docker's table prefix and escapes") {
+    if (!can_run_real()) return;
+    TempRoot r;
+    REQUIRE(r.isolab({"run", "-d", "--name", "web", "busybox", "sleep", "300"}).code == 0);
+    REQUIRE(r.isolab({"run", "--name", "done", "busybox", "true"}).code == 0);
+    auto names = r.isolab({"ps", "-a", "--format", "{{.Names}}"});
+    CHECK(names.code == 0);
+    CHECK(names.out == "done\nweb\n");
+    auto table = r.isolab({"ps", "-a", "--format", "table {{.Names}}\\t{{.State}}"});
+    INFO(table.out);
+    CHECK(table.out.rfind("NAMES   STATE\n", 0) == 0);
+    CHECK(table.out.find("done    exited\n") != std::string::npos);
+    CHECK(table.out.find("web     running\n") != std::string::npos);
+    auto one = r.isolab({"ps", "--format", "{{json .}}"});
+    auto j = json::parse(one.out, nullptr, false);
+    REQUIRE(j.is_object());
+    CHECK(j.value("Names", "") == "web");
+    CHECK(j.value("State", "") == "running");
+    auto images = r.isolab({"images", "--format", "{{.Repository}}:{{.Tag}}"});
+    CHECK(images.out == "busybox:latest\n");
+}
