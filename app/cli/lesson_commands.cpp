@@ -12,6 +12,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/i18n.hpp"
+#include "sim/core/process.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/lesson/checks.hpp"
 #include "sim/lesson/lesson.hpp"
@@ -68,23 +69,19 @@ int run_line(const std::string& line, const std::string& root, std::ostream& err
     ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return 127;
     argv.insert(argv.begin(), std::string(self, static_cast<size_t>(n)));
+    Argv child(std::move(argv));
+    std::string dir = tree_dir();
     std::cout.flush();
     pid_t pid = ::fork();
+    if (pid < 0) return 126;
     if (pid == 0) {
-        if (::chdir(tree_dir().c_str()) != 0) ::_exit(126);
+        if (::chdir(dir.c_str()) != 0) ::_exit(126);
         if (!root.empty()) ::setenv("ISOLAB_ROOT", root.c_str(), 1);
         int null = ::open("/dev/null", O_RDONLY);
         if (null >= 0) ::dup2(null, 0);
-        std::vector<char*> av;
-        for (auto& a : argv) av.push_back(a.data());
-        av.push_back(nullptr);
-        ::execv(av[0], av.data());
-        ::_exit(127);
+        child.exec();
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return wait_exit_code(pid);
 }
 
 int cmd_list(const std::vector<std::string>& args, std::ostream& out) {

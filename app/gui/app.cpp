@@ -27,6 +27,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
+#include "sim/core/process.hpp"
 #include "sim/engine/store.hpp"
 
 namespace isolab::gui {
@@ -546,18 +547,16 @@ void App::open_notes_window() {
     char self[4096];
     ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return;
-    std::string exe(self, static_cast<size_t>(n));
-    std::string lang = i18n::language_code(i18n::language());
+    Argv notes({std::string(self, static_cast<size_t>(n)), "--notes", "--root", root_, "--lang",
+                i18n::language_code(i18n::language()), "--size", "900x800"});
+    // Forked twice: the notes window outlives no one's wait, and leaves no zombie behind.
     pid_t pid = ::fork();
     if (pid == 0) {
         ::setsid();
-        std::vector<std::string> args = {exe, "--notes", "--root", root_, "--lang", lang, "--size", "900x800"};
-        std::vector<char*> av;
-        for (auto& a : args) av.push_back(a.data());
-        av.push_back(nullptr);
-        ::execv(av[0], av.data());
-        ::_exit(127);
+        if (::fork() == 0) notes.exec();
+        ::_exit(0);
     }
+    if (pid > 0) (void)wait_exit_code(pid);
 }
 
 bool App::write_screenshot(const std::string& path) {

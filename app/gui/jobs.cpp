@@ -11,10 +11,15 @@
 
 #include "app/cli/args.hpp"
 #include "sim/core/clock.hpp"
+#include "sim/core/process.hpp"
 
 namespace isolab::gui {
 
-Jobs::Jobs(std::string state_root, std::function<void()> wake) : root_(std::move(state_root)), wake_(std::move(wake)) {}
+Jobs::Jobs(std::string state_root, std::function<void()> wake) : root_(std::move(state_root)), wake_(std::move(wake)) {
+    // Every job's `isolab` works on the window's state root. Set here, before any thread runs:
+    // a forked child of a multithreaded process must not call setenv (it allocates).
+    if (!root_.empty()) ::setenv("ISOLAB_ROOT", root_.c_str(), 1);
+}
 
 Jobs::~Jobs() {
     for (;;) {
@@ -104,8 +109,9 @@ void Jobs::run(int id, std::string line, const std::string& cwd) {
         append("this line cannot hold an interactive terminal: open the container's shell, or leave out -it\n");
         code = 1;
     } else {
-        std::vector<std::string> argv = cli::strip_docker_prefix(*words);
-        argv.insert(argv.begin(), isolab_binary());
+        std::vector<std::string> words_only = cli::strip_docker_prefix(*words);
+        words_only.insert(words_only.begin(), isolab_binary());
+        Argv child(std::move(words_only));
         int pipefd[2];
         if (::pipe2(pipefd, O_CLOEXEC) != 0) {
             append(std::string("pipe: ") + std::strerror(errno) + "\n");
@@ -117,13 +123,8 @@ void Jobs::run(int id, std::string line, const std::string& cwd) {
                 ::dup2(pipefd[1], 2);
                 int null = ::open("/dev/null", O_RDONLY);
                 ::dup2(null, 0);
-                if (!root_.empty()) ::setenv("ISOLAB_ROOT", root_.c_str(), 1);
                 if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
-                std::vector<char*> av;
-                for (auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
-                av.push_back(nullptr);
-                ::execv(av[0], av.data());
-                ::_exit(127);
+                child.exec();  // nothing allocated after fork: the window has other threads
             }
             ::close(pipefd[1]);
             char buf[4096];
@@ -134,9 +135,7 @@ void Jobs::run(int id, std::string line, const std::string& cwd) {
                     if (wake_) wake_();
                 }
             ::close(pipefd[0]);
-            int status = 0;
-            ::waitpid(pid, &status, 0);
-            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            code = wait_exit_code(pid);
         }
     }
     {

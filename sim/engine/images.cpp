@@ -18,6 +18,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/process.hpp"
 #include "sim/engine/layer_archive.hpp"
 
 namespace isolab {
@@ -64,15 +65,12 @@ std::vector<std::string> json_strings(const json& j, const char* key) {
 Result<std::string> run_capture(const std::vector<std::string>& argv) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return errno_error("pipe", errno);
+    Argv child(argv);
     pid_t pid = ::fork();
     if (pid < 0) return errno_error("fork", errno);
     if (pid == 0) {
         ::dup2(pipefd[1], 1);
-        std::vector<char*> av;
-        for (auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
-        av.push_back(nullptr);
-        ::execv(av[0], av.data());
-        ::_exit(127);
+        child.exec();
     }
     ::close(pipefd[1]);
     std::string out;
@@ -80,10 +78,7 @@ Result<std::string> run_capture(const std::vector<std::string>& argv) {
     ssize_t n;
     while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
     ::close(pipefd[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return make_error("`" + argv[0] + "` failed");
+    if (wait_exit_code(pid) != 0) return make_error("`" + argv[0] + "` failed");
     return out;
 }
 

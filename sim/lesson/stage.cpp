@@ -1,5 +1,6 @@
 #include "sim/lesson/stage.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "sim/engine/engine.hpp"
@@ -18,34 +19,28 @@ Baseline take_baseline(Engine& engine, vm::VmManager& vms) {
 std::vector<std::string> stage_commands(const Lesson& lesson, Engine& engine, vm::VmManager& vms, const Baseline* since) {
     std::vector<std::string> out;
     std::set<std::string> seen;
-    auto add = [&](const std::string& line) {
-        if (seen.insert(line).second) out.push_back(line);
+    // For one kind of object: remove the lesson's staged names that exist, and (for a reset) every
+    // one made since the lesson opened. EXISTING and NAMED are names; COMMAND is "isolab rm -f ".
+    auto remove = [&](const std::vector<std::string>& existing, const std::vector<std::string>& named,
+                      const std::set<std::string>* before, const std::string& command) {
+        for (const auto& name : existing) {
+            bool staged = std::find(named.begin(), named.end(), name) != named.end();
+            bool made_since = before && !before->count(name);
+            if ((staged || made_since) && seen.insert(command + name).second) out.push_back(command + name);
+        }
     };
-    std::vector<std::string> containers;
+    std::vector<std::string> containers, vm_names, nets;
     for (auto& c : engine.list(true)) containers.push_back(c.name);
-    for (auto& name : lesson.stage.containers)
-        if (std::find(containers.begin(), containers.end(), name) != containers.end()) add("isolab rm -f " + name);
-    if (since)
-        for (auto& name : containers)
-            if (!since->containers.count(name)) add("isolab rm -f " + name);
-    std::vector<std::string> vm_names;
     for (auto& v : vms.list())
         if (!v.ephemeral) vm_names.push_back(v.name);
-    for (auto& name : lesson.stage.vms)
-        if (std::find(vm_names.begin(), vm_names.end(), name) != vm_names.end()) add("isolab vm rm -f " + name);
-    if (since)
-        for (auto& name : vm_names)
-            if (!since->vms.count(name)) add("isolab vm rm -f " + name);
-    std::vector<std::string> nets;
     for (auto& n : engine.networks().list())
         if (n.name != "bridge" && n.name != "host" && n.name != "none") nets.push_back(n.name);
-    for (auto& name : lesson.stage.networks)
-        if (std::find(nets.begin(), nets.end(), name) != nets.end()) add("isolab network rm " + name);
-    if (since)
-        for (auto& name : nets)
-            if (!since->networks.count(name)) add("isolab network rm " + name);
+    // Containers first, then VMs, then networks (a network in use cannot go), then images.
+    remove(containers, lesson.stage.containers, since ? &since->containers : nullptr, "isolab rm -f ");
+    remove(vm_names, lesson.stage.vms, since ? &since->vms : nullptr, "isolab vm rm -f ");
+    remove(nets, lesson.stage.networks, since ? &since->networks : nullptr, "isolab network rm ");
     for (auto& name : lesson.stage.images)
-        if (engine.images().resolve(name)) add("isolab rmi -f " + name);
+        if (engine.images().resolve(name)) out.push_back("isolab rmi -f " + name);
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "sim/core/files.hpp"
+#include "sim/core/process.hpp"
 #include "sim/net/ipam.hpp"
 
 namespace isolab::net {
@@ -79,7 +80,7 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv) {
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) return errno_error("wait for `" + argv[0] + "`", errno);
     }
-    res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    res.exit_code = exit_code_of(status);
     return res;
 }
 

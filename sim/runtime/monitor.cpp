@@ -27,6 +27,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/process.hpp"
 #include "sim/engine/store.hpp"
 #include "sim/runtime/attach.hpp"
 #include "sim/runtime/cgroup.hpp"
@@ -488,6 +489,7 @@ namespace {
 // child: the monitor blocks SIGCHLD and ignores SIGTERM, which an exec would pass on to runc and
 // from it to the container's process.
 int run_runc(const std::vector<std::string>& argv, int in, int out, int err) {
+    Argv child(argv);
     pid_t pid = ::fork();
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -499,16 +501,9 @@ int run_runc(const std::vector<std::string>& argv, int in, int out, int err) {
         ::dup2(in >= 0 ? in : null, 0);
         ::dup2(out >= 0 ? out : null, 1);
         ::dup2(err >= 0 ? err : null, 2);
-        std::vector<char*> av;
-        for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
-        av.push_back(nullptr);
-        ::execv(av[0], av.data());
-        ::_exit(127);
+        child.exec();
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return wait_exit_code(pid);
 }
 
 // The last error runc logged (--log-format json: one object per line, "msg" and "level").

@@ -24,6 +24,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/process.hpp"
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/init.hpp"
@@ -355,7 +356,7 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
             ::close(rep[1]);
             while (::waitpid(inner, &status, 0) < 0 && errno == EINTR) {
             }
-            ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            ::_exit(exit_code_of(status));
         }
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (req.tty) {
@@ -450,7 +451,7 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
     }
     char ebuf[1024];
     ssize_t n = ::read(rep_r.get(), ebuf, sizeof ebuf - 1);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int code = exit_code_of(status);
     if (n > 0) {
         ebuf[n] = '\0';
         std::string msg = ebuf;

@@ -39,6 +39,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/process.hpp"
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/init.hpp"
@@ -1138,7 +1139,7 @@ Result<int> OciRuntime::wait(const std::string& id) {
         if (r < 0 && errno == EINTR) continue;
         return errno_error("container \"" + id + "\": wait for " + std::to_string(s->pid), errno, 1);
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_code_of(status);
 }
 
 }  // namespace isolab::oci

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "sim/core/files.hpp"
+#include "sim/core/process.hpp"
 #include "sim/engine/store.hpp"
 #include "sim/runtime/security.hpp"
 
@@ -612,21 +613,13 @@ json mount_entry(const std::string& dest, const std::string& type, const std::st
 
 // Runs ARGV (argv[0] an absolute path) and waits; "" on exit 0, else what went wrong.
 std::string run_and_wait(const std::vector<std::string>& argv) {
+    Argv child(argv);
     pid_t pid = ::fork();
     if (pid < 0) return std::string("fork: ") + std::strerror(errno);
-    if (pid == 0) {
-        std::vector<char*> a;
-        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-    return argv[0] + " exited with status " +
-           std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (pid == 0) child.exec();
+    int code = wait_exit_code(pid);
+    if (code == 0) return "";
+    return argv[0] + " exited with status " + std::to_string(code);
 }
 
 bool dir_is_empty(const std::string& dir) {

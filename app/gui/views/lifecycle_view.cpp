@@ -356,18 +356,16 @@ public:
         if (!both_fit) {
             // Not enough room for two readable diagrams (presenter mode, small windows): one at a
             // time, chosen here.
-            // The diagram follows the selection when it changes (a lesson selecting its VM).
-            std::string sel = app.selected_container + "|" + app.selected_vm;
-            if (!focus_chosen_ || sel != last_selection_) {
-                if (!app.selected_vm.empty() && sel != last_selection_ && focus_chosen_)
-                    show_vm_ = last_selection_.substr(last_selection_.find('|') + 1) != app.selected_vm;
-                else show_vm_ = app.selected_container.empty() && !app.selected_vm.empty();
-                if (app.selected_container != last_selection_.substr(0, last_selection_.find('|')) &&
-                    !app.selected_container.empty())
-                    show_vm_ = false;
-                focus_chosen_ = true;
-                last_selection_ = sel;
-            }
+            // The diagram follows the selection: a newly selected container or VM (a lesson
+            // selecting its VM) brings its own diagram.
+            const std::string& c = app.selected_container;
+            const std::string& v = app.selected_vm;
+            if (!focus_chosen_) show_vm_ = c.empty() && !v.empty();
+            else if (!c.empty() && c != last_container_) show_vm_ = false;
+            else if (!v.empty() && v != last_vm_) show_vm_ = true;
+            focus_chosen_ = true;
+            last_container_ = c;
+            last_vm_ = v;
             if (ImGui::RadioButton(T("gui.lifecycle.show_container"), !show_vm_)) show_vm_ = false;
             ImGui::SameLine();
             if (ImGui::RadioButton(T("gui.lifecycle.show_vm"), show_vm_)) show_vm_ = true;
@@ -485,7 +483,7 @@ private:
 
     bool show_vm_ = false;       // one-diagram mode: which one
     bool focus_chosen_ = false;
-    std::string last_selection_;  // "container|vm" when the focus was last chosen
+    std::string last_container_, last_vm_;  // the selection the focus last followed
 };
 
 }  // namespace

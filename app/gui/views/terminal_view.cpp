@@ -39,6 +39,7 @@
 #include "app/gui/views/views.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/i18n.hpp"
+#include "sim/core/process.hpp"
 #include "sim/engine/lifecycle.hpp"
 #include "sim/view/term_text.hpp"
 
@@ -213,7 +214,7 @@ private:
                 int status = 0;
                 if (::waitpid(pid_, &status, WNOHANG) == pid_) {
                     reaped_ = true;
-                    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                    exit_code_ = exit_code_of(status);
                 } else if (closing_ && monotonic_ms() > close_at_ + 2000) {
                     ::kill(-pid_, SIGKILL);
                     ::kill(pid_, SIGKILL);
