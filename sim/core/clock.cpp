@@ -83,6 +83,16 @@ uint64_t process_start_time(pid_t pid) {
     return std::strtoull(p, nullptr, 10);
 }
 
+pid_t process_parent(pid_t pid) {
+    if (pid <= 0) return 0;
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return 0;
+    size_t close = stat->rfind(')');
+    if (close == std::string::npos || close + 4 >= stat->size()) return 0;
+    // ") S PPID ...": the state, then the parent.
+    return static_cast<pid_t>(std::strtol(stat->c_str() + close + 4, nullptr, 10));
+}
+
 bool process_matches(pid_t pid, uint64_t start_time) {
     if (pid <= 0) return false;
     uint64_t now = process_start_time(pid);

@@ -16,6 +16,8 @@ std::string random_hex(size_t bytes);       // getrandom(2)
 uint64_t process_start_time(pid_t pid);
 // The process exists and is the one we recorded (not a recycled pid).
 bool process_matches(pid_t pid, uint64_t start_time);
+// Field 4 of /proc/PID/stat (the parent's pid); 0 if the process is gone.
+pid_t process_parent(pid_t pid);
 // "3 seconds", "About a minute", "2 hours" as Docker's units.HumanDuration.
 std::string human_duration(int64_t seconds);
 void sleep_ms(int ms);

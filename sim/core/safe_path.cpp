@@ -177,22 +177,39 @@ Result<UniqueFd> Root::open(const std::string& path, int flags, mode_t mode) con
 }
 
 Result<UniqueFd> Root::make_dirs(const std::string& path, mode_t mode) const {
+    return make_dirs_following(path, mode, 0);
+}
+
+// mkdir -p, where a component that is a dangling symlink gets its target made (inside the tree),
+// as `mkdir -p` through a link would: an image's `/etc -> /nowhere` becomes a real `/nowhere`.
+Result<UniqueFd> Root::make_dirs_following(const std::string& path, mode_t mode, int depth) const {
+    if (depth > kMaxSymlinks) return errno_error("create directory `" + path + "` inside `" + path_ + "`", ELOOP);
     int top = ::dup(fd_.get());
     if (top < 0) return errno_error("dup", errno);
     UniqueFd cur(top);
     std::string prefix;
     for (const auto& c : split(path)) {
+        std::string parent = prefix.empty() ? "/" : prefix;
         prefix += "/" + c;
         int fd = open_in_root(fd_.get(), prefix, O_PATH | O_DIRECTORY, 0);
         if (fd == -ENOENT && c != "." && c != "..") {
-            if (::mkdirat(cur.get(), c.c_str(), mode) != 0 && errno != EEXIST)
+            if (::mkdirat(cur.get(), c.c_str(), mode) == 0) {
+                // The umask may have taken bits away; chmod through a descriptor of the directory
+                // itself (never by name: the name could be a symlink by now).
+                int d = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (d >= 0) {
+                    ::fchmod(d, mode);
+                    ::close(d);
+                }
+            } else if (errno == EEXIST && is_symlink_at(cur.get(), c)) {
+                // A dangling symlink: make its target, resolved like any path in the tree.
+                auto target = read_link_at(cur.get(), c);
+                if (!target) return target.error();
+                std::string where = (*target)[0] == '/' ? *target : parent + "/" + *target;
+                auto made = make_dirs_following(where, mode, depth + 1);
+                if (!made) return made.error();
+            } else if (errno != EEXIST) {
                 return errno_error("create directory `" + prefix + "` inside `" + path_ + "`", errno);
-            // The umask may have taken bits away; chmod through a descriptor of the directory
-            // itself (never by name: the name could be a symlink by now).
-            int d = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (d >= 0) {
-                ::fchmod(d, mode);
-                ::close(d);
             }
             fd = open_in_root(fd_.get(), prefix, O_PATH | O_DIRECTORY, 0);
         }

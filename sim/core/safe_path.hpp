@@ -38,7 +38,8 @@ public:
     // FLAGS; O_CLOEXEC is always added. With O_NOFOLLOW, a symlink as the last component is not
     // followed (ELOOP, or the link itself with O_PATH). O_CREAT creates inside the tree.
     Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0) const;
-    // mkdir -p inside the tree; returns the last directory (O_PATH | O_DIRECTORY).
+    // mkdir -p inside the tree; returns the last directory (O_PATH | O_DIRECTORY). A component
+    // that is a dangling symlink has its target made, inside the tree.
     Result<UniqueFd> make_dirs(const std::string& path, mode_t mode = 0755) const;
     // Where PATH really is inside the tree ("/a/b"), every symlink resolved inside it. The last
     // component must exist unless MAY_BE_MISSING, in which case only its parent is resolved.
@@ -54,6 +55,7 @@ public:
     Result<Parent> open_parent(const std::string& path, bool create_parents, mode_t mode = 0755) const;
 
 private:
+    Result<UniqueFd> make_dirs_following(const std::string& path, mode_t mode, int depth) const;
     UniqueFd fd_;
     std::string path_;
 };

@@ -1,5 +1,6 @@
 #include "sim/engine/engine.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "sim/core/clock.hpp"
+#include "sim/core/safe_path.hpp"
 #include "sim/engine/build.hpp"
 #include "sim/net/attach.hpp"
 #include "sim/net/inspect.hpp"
@@ -689,20 +691,40 @@ Result<ContainerRecord> Engine::inspect(const std::string& ref) { return store_.
 
 namespace {
 
+// "/a/b" for TOP/a/b, lexically. Never std::filesystem::relative: it canonicalises, which follows
+// the container's own symlinks on the host (a link to /etc in the writable layer would make diff
+// stat the host's /etc).
+std::string below(const std::filesystem::path& p, const std::string& top) { return p.string().substr(top.size()); }
+
 // An overlayfs whiteout: a character device 0/0 in the upper dir hides the lower file.
 bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == 0; }
 
-bool in_lower(const std::vector<std::string>& layers, const std::string& rel) {
+// The image's layers (lowest first) and the copied root, opened once: each path is looked up
+// inside its own tree (safe_path.hpp), so a symlink in one layer never sends the lookup of another
+// layer's path to the host.
+std::vector<safe::Root> open_roots(const std::vector<std::string>& dirs) {
+    std::vector<safe::Root> out;
+    for (const auto& d : dirs)
+        if (auto r = safe::Root::open(d)) out.push_back(std::move(*r));
+    return out;
+}
+
+bool stat_in(const safe::Root& root, const std::string& rel, struct stat* st) {
+    auto fd = root.open(rel, O_PATH | O_NOFOLLOW);
+    return fd && ::fstat(fd->get(), st) == 0;
+}
+
+bool in_lower(const std::vector<safe::Root>& layers, const std::string& rel) {
     struct stat st;
     for (const auto& l : layers)
-        if (::lstat((l + rel).c_str(), &st) == 0) return true;
+        if (stat_in(l, rel, &st)) return true;
     return false;
 }
 
 // The topmost layer's entry for REL (false when absent or deleted by a whiteout).
-bool lower_stat(const std::vector<std::string>& layers, const std::string& rel, struct stat* st) {
+bool lower_stat(const std::vector<safe::Root>& layers, const std::string& rel, struct stat* st) {
     for (auto it = layers.rbegin(); it != layers.rend(); ++it)
-        if (::lstat((*it + rel).c_str(), st) == 0) return !is_whiteout(*st);
+        if (stat_in(*it, rel, st)) return !is_whiteout(*st);
     return false;
 }
 
@@ -758,24 +780,27 @@ Result<std::vector<Engine::Change>> Engine::diff(const std::string& ref) {
     if (!rec) return rec.error();
     std::string upper = store_.container_dir(rec->id) + (rec->rootfs_mode == "copy" ? "/rootfs" : "/upper");
     std::vector<Change> out;
+    const std::vector<safe::Root> layers = open_roots(rec->layers);
     if (rec->rootfs_mode == "copy") {
         // A copied root has no whiteouts: compare it with the image's layers both ways.
         std::error_code ec;
         namespace fs = std::filesystem;
         for (auto it = fs::recursive_directory_iterator(upper, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            std::string rel = "/" + fs::relative(it->path(), upper).string();
+            std::string rel = below(it->path(), upper);
             struct stat now, was;
             if (::lstat(it->path().c_str(), &now) != 0) continue;
-            if (!lower_stat(rec->layers, rel, &was)) out.push_back({'A', rel});
+            if (!lower_stat(layers, rel, &was)) out.push_back({'A', rel});
             else if (changed(now, was)) out.push_back({'C', rel});
         }
         std::set<std::string> seen;
+        auto copied = safe::Root::open(upper);
+        if (!copied) return copied.error();
         for (const auto& layer : rec->layers)
             for (auto it = fs::recursive_directory_iterator(layer, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                std::string rel = "/" + fs::relative(it->path(), layer).string();
+                std::string rel = below(it->path(), layer);
                 struct stat st;
                 if (::lstat(it->path().c_str(), &st) != 0 || is_whiteout(st)) continue;
-                if (!path_exists(upper + rel) && ::lstat((upper + rel).c_str(), &st) != 0) {
+                if (!stat_in(*copied, rel, &st)) {
                     if (seen.insert(rel).second) out.push_back({'D', rel});
                     it.disable_recursion_pending();  // Docker names only the deleted directory
                 }
@@ -783,11 +808,11 @@ Result<std::vector<Engine::Change>> Engine::diff(const std::string& ref) {
     } else {
         std::error_code ec;
         for (auto it = std::filesystem::recursive_directory_iterator(upper, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-            std::string rel = "/" + std::filesystem::relative(it->path(), upper).string();
+            std::string rel = below(it->path(), upper);
             struct stat st;
             if (::lstat(it->path().c_str(), &st) != 0) continue;
             if (is_whiteout(st)) out.push_back({'D', rel});
-            else out.push_back({in_lower(rec->layers, rel) ? 'C' : 'A', rel});
+            else out.push_back({in_lower(layers, rel) ? 'C' : 'A', rel});
         }
     }
     std::sort(out.begin(), out.end(), [](const Change& a, const Change& b) { return a.path < b.path; });

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/safe_path.hpp"
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/security.hpp"
 
@@ -84,16 +86,53 @@ std::string env_value(const std::vector<std::string>& env, const std::string& ke
     return "";
 }
 
+// A directory of the container's tree to mount on, resolved inside the tree: an image's /dev,
+// /proc, /sys or /etc may be a symlink to anywhere (an absolute `/etc -> /host/dir` used to make
+// IsoLab write the host; CVE-2021-30465 was a mount target raced into a symlink). The mount is
+// made on the descriptor (/proc/self/fd/N), as runc does, never on a path joined as text.
+UniqueFd mount_point_dir(const InitConfig& cfg, const safe::Root& rfs, const std::string& path) {
+    auto fd = rfs.make_dirs(path, 0755);
+    if (!fd) die(cfg, 125, "mount point `" + path + "`: " + fd.error().message);
+    return std::move(*fd);
+}
+
+UniqueFd mount_point_file(const InitConfig& cfg, const safe::Root& rfs, const std::string& path) {
+    auto fd = rfs.open(path, O_PATH);
+    if (!fd) {
+        auto made = rfs.open(path, O_WRONLY | O_CREAT, 0644);
+        if (!made) die(cfg, 125, "mount point `" + path + "`: " + made.error().message);
+        fd = rfs.open(path, O_PATH);
+        if (!fd) die(cfg, 125, "mount point `" + path + "`: " + fd.error().message);
+    }
+    return std::move(*fd);
+}
+
+void mount_on(const InitConfig& cfg, const char* src, const UniqueFd& target, const std::string& what,
+              const char* type, unsigned long flags, const char* data) {
+    if (::mount(src, safe::fd_path(target.get()).c_str(), type, flags, data) != 0)
+        die_errno(cfg, std::string("mount ") + (type ? type : "bind") + " on `" + what + "`");
+}
+
+// PATH again after a mount on it: the descriptor now names the new file system's top.
+UniqueFd reopen_dir(const InitConfig& cfg, const safe::Root& rfs, const std::string& path) {
+    auto fd = rfs.open(path, O_PATH | O_DIRECTORY);
+    if (!fd) die(cfg, 125, fd.error().message);
+    return std::move(*fd);
+}
+
 // /dev as Docker builds it: a tmpfs with the few safe device nodes. Nodes are bind mounts of the
 // host's (what rootless runtimes must do anyway: a user namespace cannot mknod), so one path
-// serves root and rootless.
-void setup_dev(const InitConfig& cfg, const std::string& root) {
-    std::string dev = root + "/dev";
-    mount_or_die(cfg, "tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+// serves root and rootless. Below the fresh tmpfs, nothing but this function has written: paths
+// under its descriptor are safe to join.
+void setup_dev(const InitConfig& cfg, const safe::Root& rfs) {
+    mount_on(cfg, "tmpfs", mount_point_dir(cfg, rfs, "/dev"), "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+             "mode=755,size=65536k");
+    UniqueFd top = reopen_dir(cfg, rfs, "/dev");
+    std::string dev = safe::fd_path(top.get());
     for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
         std::string target = dev + "/" + node;
         int fd = ::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-        if (fd < 0) die_errno(cfg, "create `" + target + "`");
+        if (fd < 0) die_errno(cfg, std::string("create `/dev/") + node + "`");
         ::close(fd);
         mount_or_die(cfg, (std::string("/dev/") + node).c_str(), target, nullptr, MS_BIND, nullptr);
     }
@@ -114,16 +153,31 @@ void setup_dev(const InitConfig& cfg, const std::string& root) {
     ::symlink("/proc/kcore", (dev + "/core").c_str());
 }
 
-void setup_sys(const InitConfig& cfg, const std::string& root) {
-    std::string sys = root + "/sys";
-    ::mkdir(sys.c_str(), 0555);
+void setup_sys(const InitConfig& cfg, const safe::Root& rfs) {
+    UniqueFd target = mount_point_dir(cfg, rfs, "/sys");
     unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV;
-    if (::mount("sysfs", sys.c_str(), "sysfs", flags, nullptr) == 0) return;
+    if (::mount("sysfs", safe::fd_path(target.get()).c_str(), "sysfs", flags, nullptr) == 0) return;
     // Rootless: sysfs may be refused; a read-only recursive bind of the host's is what rootless
     // Podman does too.
-    mount_or_die(cfg, "/sys", sys, nullptr, MS_BIND | MS_REC, nullptr);
-    ::mount(nullptr, sys.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV,
-            nullptr);
+    mount_on(cfg, "/sys", target, "/sys", nullptr, MS_BIND | MS_REC, nullptr);
+    UniqueFd top = reopen_dir(cfg, rfs, "/sys");
+    ::mount(nullptr, safe::fd_path(top.get()).c_str(), nullptr,
+            MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr);
+}
+
+// Every descriptor but the ones the setup needs is closed before anything else happens: the
+// monitor's own (its report socket to the CLI, the attach socket, the log) must never be within
+// reach of the container's code, whatever flags they carry.
+void close_other_fds(const InitConfig& cfg) {
+    std::vector<int> keep = {cfg.stdin_fd, cfg.stdout_fd, cfg.stderr_fd, cfg.console_fd, cfg.go_fd, cfg.report_fd};
+    std::erase_if(keep, [](int fd) { return fd < 3; });
+    std::sort(keep.begin(), keep.end());
+    unsigned from = 3;
+    for (int fd : keep) {
+        if (static_cast<unsigned>(fd) > from) ::close_range(from, static_cast<unsigned>(fd) - 1, 0);
+        from = std::max(from, static_cast<unsigned>(fd) + 1);
+    }
+    ::close_range(from, ~0U, 0);
 }
 
 void bring_up_loopback(const InitConfig& cfg) {
@@ -164,31 +218,32 @@ bool all_digits(const std::string& s) {
     return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-void switch_user(const InitConfig& cfg) {
-    if (cfg.user.empty() || cfg.user == "root" || cfg.user == "0" || cfg.user == "0:0") return;
-    std::string u = cfg.user, g;
+}  // namespace
+
+Status switch_to_user(const std::string& user, bool rootless) {
+    if (user.empty() || user == "root" || user == "0" || user == "0:0") return {};
+    std::string u = user, g;
     if (size_t c = u.find(':'); c != std::string::npos) {
         g = u.substr(c + 1);
         u = u.substr(0, c);
     }
     unsigned uid = 0, gid = 0;
     if (all_digits(u)) {
-        uid = static_cast<unsigned>(std::stoul(u));
+        uid = static_cast<unsigned>(std::strtoul(u.c_str(), nullptr, 10));
         lookup_id("/etc/passwd", u, &uid, &gid);  // keeps gid 0 if the uid has no entry
     } else if (!lookup_id("/etc/passwd", u, &uid, &gid)) {
-        die(cfg, 125, "unable to find user " + u + ": no matching entries in passwd file");
+        return make_error("unable to find user " + u + ": no matching entries in passwd file", 126);
     }
     if (!g.empty()) {
-        if (all_digits(g)) gid = static_cast<unsigned>(std::stoul(g));
+        if (all_digits(g)) gid = static_cast<unsigned>(std::strtoul(g.c_str(), nullptr, 10));
         else if (!lookup_id("/etc/group", g, &gid, nullptr))
-            die(cfg, 125, "unable to find group " + g + ": no matching entries in group file");
+            return make_error("unable to find group " + g + ": no matching entries in group file", 126);
     }
-    if (::setgroups(0, nullptr) != 0 && !cfg.rootless) die_errno(cfg, "setgroups");
-    if (::setresgid(gid, gid, gid) != 0) die_errno(cfg, "setgid " + std::to_string(gid));
-    if (::setresuid(uid, uid, uid) != 0) die_errno(cfg, "setuid " + std::to_string(uid));
+    if (::setgroups(0, nullptr) != 0 && !rootless) return errno_error("setgroups", errno);
+    if (::setresgid(gid, gid, gid) != 0) return errno_error("setgid " + std::to_string(gid), errno);
+    if (::setresuid(uid, uid, uid) != 0) return errno_error("setuid " + std::to_string(uid), errno);
+    return {};
 }
-
-}  // namespace
 
 std::string resolve_command(const std::string& root, const std::string& cmd,
                             const std::vector<std::string>& env, int* code, std::string* message) {
@@ -243,6 +298,11 @@ void container_init(const InitConfig& cfg) {
     // If the monitor dies, so does the container (a kill -9 of the monitor must not leave an
     // orphaned PID 1 behind); the garbage collector removes the rest.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Until the user's execve this process is IsoLab's binary: a container process (of a
+    // restarted PID 1's predecessor's children, or an exec) must not reach its memory or
+    // /proc/1/exe. execve makes the user's program dumpable again, as it should be.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    close_other_fds(cfg);
     ::signal(SIGPIPE, SIG_DFL);
     StepTimer steps(cfg);
     {
@@ -285,19 +345,18 @@ void container_init(const InitConfig& cfg) {
         steps.done("overlay", std::to_string(cfg.layers.size()) + " lower layer(s) + upper");
     }
 
-    for (const char* d : {"proc", "dev", "sys", "etc"}) ::mkdir((root + "/" + d).c_str(), 0755);
-    mount_or_die(cfg, "proc", root + "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr);
-    setup_dev(cfg, root);
-    setup_sys(cfg, root);
+    // From here on the tree under ROOT is the image's: every path in it is resolved inside it.
+    auto rfs = safe::Root::open(root);
+    if (!rfs) die(cfg, 125, rfs.error().message);
+    mount_on(cfg, "proc", mount_point_dir(cfg, *rfs, "/proc"), "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr);
+    setup_dev(cfg, *rfs);
+    setup_sys(cfg, *rfs);
     // Files the engine writes for the container (Docker bind-mounts the same three).
+    (void)mount_point_dir(cfg, *rfs, "/etc");
     for (const char* f : {"hostname", "hosts", "resolv.conf"}) {
-        std::string target = root + "/etc/" + f;
-        if (!path_exists(target)) {
-            int fd = ::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-            if (fd >= 0) ::close(fd);
-        }
         std::string src = cfg.container_dir + "/" + f;
-        mount_or_die(cfg, src.c_str(), target, nullptr, MS_BIND, nullptr);
+        mount_on(cfg, src.c_str(), mount_point_file(cfg, *rfs, std::string("/etc/") + f), std::string("/etc/") + f,
+                 nullptr, MS_BIND, nullptr);
     }
     steps.done("mounts", "/proc /dev /dev/pts /dev/shm /sys(ro) /etc/{hostname,hosts,resolv.conf}");
 
@@ -347,7 +406,7 @@ void container_init(const InitConfig& cfg) {
     // forbids some of the calls above.
     if (auto s = security::apply_capabilities(security::docker_default_capabilities()); !s)
         die(cfg, 125, s.error().message);
-    switch_user(cfg);
+    if (auto s = switch_to_user(cfg.user, cfg.rootless); !s) die(cfg, 125, s.error().message);
     if (auto s = security::set_no_new_privs(); !s) die(cfg, 125, s.error().message);
     if (auto s = security::apply_seccomp_default(); !s) die(cfg, 125, s.error().message);
     steps.done("caps+seccomp", "14 capabilities, no_new_privs, seccomp filter");
@@ -355,6 +414,9 @@ void container_init(const InitConfig& cfg) {
     report(cfg.report_fd, "READY");
     wait_byte(cfg);  // the monitor says go: an attach client is there, or none is needed
 
+    // Nothing but stdio crosses the execve (the report pipe, CLOEXEC already, closes with it and
+    // tells the monitor the execve succeeded).
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) die_errno(cfg, "close_range");
     std::vector<char*> argv;
     for (const auto& a : cfg.args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

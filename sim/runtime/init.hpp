@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/result.hpp"
+
 namespace isolab {
 
 struct InitConfig {
@@ -40,5 +42,11 @@ struct InitConfig {
 // PATH. Returns "" and sets *code/*message (126/127, Docker's wording) when it cannot be invoked.
 std::string resolve_command(const std::string& root, const std::string& cmd,
                             const std::vector<std::string>& env, int* code, std::string* message);
+
+// Becomes USER ("" | uid[:gid] | name[:group]), names looked up in the container's own
+// /etc/passwd and /etc/group (the caller already stands in the container's root, never the
+// host's). Errors in Docker's wording ("unable to find user X: no matching entries in passwd
+// file", exit 126).
+Status switch_to_user(const std::string& user, bool rootless);
 
 }  // namespace isolab

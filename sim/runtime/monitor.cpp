@@ -32,6 +32,7 @@
 #include "sim/runtime/attach.hpp"
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
+#include "sim/runtime/exec_helper.hpp"
 #include "sim/runtime/init.hpp"
 #include "sim/net/attach.hpp"
 #include "sim/net/ipam.hpp"
@@ -791,7 +792,11 @@ int Monitor::run() {
     signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) ::signal(s, SIG_IGN);
 
-    log_fd_.reset(::open((dir + "/container.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+    // Who runs this container, for the garbage collector when the record cannot say (a crash
+    // between this monitor's start and the CLI's save, or a garbled record): pid and start time.
+    (void)write_file_atomic(dir + "/monitor.pid",
+                            std::to_string(::getpid()) + " " + std::to_string(process_start_time(::getpid())) + "\n", 0600);
+    log_fd_.reset(::open((dir + "/container.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
 
     // The attach socket exists before PID 1 does, so an attaching CLI never misses output.
     std::string sock_path = dir + "/attach.sock";
@@ -941,6 +946,7 @@ int Monitor::run() {
 }  // namespace
 
 int monitor_main(int argc, char** argv) {
+    if (argc >= 2 && std::string(argv[1]) == "--exec") return exec_helper_main();
     std::string root, id;
     int sync_fd = -1;
     bool attach = false;
@@ -955,6 +961,9 @@ int monitor_main(int argc, char** argv) {
         std::fprintf(stderr, "usage: isolab-monitor --root ROOT --id ID --sync-fd N [--attach]\n");
         return 2;
     }
+    // The report socket reached us without FD_CLOEXEC (dup2 clears it): set it again at once, so
+    // no program this monitor starts (runc, or a container's PID 1) can inherit it.
+    if (sync_fd >= 0) ::fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
     Monitor m(Store(root), id, sync_fd, attach);
     return m.run();
 }

@@ -30,7 +30,9 @@
 #include "sim/runtime/init.hpp"
 #include "sim/runtime/monitor.hpp"
 #include "sim/runtime/runtime.hpp"
+#include "sim/runtime/sealed_exec.hpp"
 #include "sim/runtime/security.hpp"
+#include "sim/runtime/exec_helper.hpp"
 
 namespace isolab {
 
@@ -122,45 +124,85 @@ public:
     }
 
     Status start(const Store& store, ContainerRecord& rec, bool attach) override {
-        int sync[2];
-        if (::pipe2(sync, O_CLOEXEC) != 0) return errno_error("start: pipe", errno);
-        UniqueFd sync_r(sync[0]), sync_w(sync[1]);
+        // The report channel. The monitor's first message says whether PID 1 runs and which pid it
+        // is; every later `exec`, `kill` and `rm` trusts that pid. So the channel is authenticated
+        // by the process tree, not by its content: a SEQPACKET pair whose receiving end asks the
+        // kernel for each message's sender (SO_PASSCRED), the monitor's pid learned from the
+        // process that forked it, and the reported PID 1 checked to be the monitor's child. The
+        // monitor's end is CLOEXEC in the monitor and closed by PID 1 before any of the
+        // container's code runs; were it ever leaked, a line written from inside still would not
+        // come from the monitor's pid.
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return errno_error("start: socketpair", errno);
+        UniqueFd sync_r(sv[0]), sync_w(sv[1]);
+        int on = 1;
+        if (::setsockopt(sync_r.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0)
+            return errno_error("start: SO_PASSCRED", errno);
+        int pp[2];
+        if (::pipe2(pp, O_CLOEXEC) != 0) return errno_error("start: pipe", errno);
+        UniqueFd pid_r(pp[0]), pid_w(pp[1]);
         std::string monitor = monitor_binary();
         std::string dir = store.container_dir(rec.id);
+        std::string log_path = dir + "/monitor.log";
+        std::vector<std::string> args = {monitor, "--root", store.root(), "--id", rec.id, "--sync-fd", "3"};
+        if (attach) args.push_back("--attach");
+        ReadOnlyExec program(args);  // prepared before fork: the child allocates nothing
         pid_t pid = ::fork();
         if (pid < 0) return errno_error("start: fork", errno);
         if (pid == 0) {
             // Double fork + setsid: the monitor belongs to no terminal and no CLI process, so it
-            // survives the CLI's exit (a detached container keeps running).
+            // survives the CLI's exit (a detached container keeps running). The middle process
+            // tells the CLI the monitor's pid: that is what authenticates its report.
             ::setsid();
-            if (::fork() != 0) ::_exit(0);
-            int devnull = ::open("/dev/null", O_RDWR);
-            int log = ::open((dir + "/monitor.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
+            pid_t m = ::fork();
+            if (m != 0) {
+                ssize_t w = ::write(pid_w.get(), &m, sizeof m);
+                (void)w;
+                ::_exit(m > 0 ? 0 : 1);
+            }
+            int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+            int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
             ::dup2(devnull, 0);
             ::dup2(devnull, 1);
             ::dup2(log >= 0 ? log : devnull, 2);
-            ::dup2(sync_w.get(), 3);  // dup2 clears FD_CLOEXEC on the copy
+            ::dup2(sync_w.get(), 3);  // dup2 clears FD_CLOEXEC on the copy; the monitor sets it again
             ::close_range(4, ~0U, 0);
-            std::string root = store.root();
-            std::vector<const char*> argv = {monitor.c_str(), "--root", root.c_str(), "--id",
-                                             rec.id.c_str(), "--sync-fd", "3"};
-            if (attach) argv.push_back("--attach");
-            argv.push_back(nullptr);
-            ::execv(monitor.c_str(), const_cast<char* const*>(argv.data()));
-            ::_exit(127);
+            program.exec();
         }
         sync_w.reset();
+        pid_w.reset();
+        pid_t monitor_pid = 0;
+        ssize_t got = ::read(pid_r.get(), &monitor_pid, sizeof monitor_pid);
         ::waitpid(pid, nullptr, 0);
+        if (got != static_cast<ssize_t>(sizeof monitor_pid) || monitor_pid <= 0)
+            return make_error("start " + rec.name + ": could not start the monitor `" + monitor + "`");
         std::string line;
-        char buf[8192];
+        double deadline = monotonic_ms() + 60000;
         for (;;) {
             struct pollfd p = {sync_r.get(), POLLIN, 0};
-            int n = ::poll(&p, 1, 60000);
-            if (n <= 0) return make_error("start " + rec.name + ": the monitor did not answer within 60 s");
-            ssize_t r = ::read(sync_r.get(), buf, sizeof buf);
-            if (r <= 0) break;
-            line.append(buf, static_cast<size_t>(r));
-            if (line.find('\n') != std::string::npos) break;
+            int left = static_cast<int>(deadline - monotonic_ms());
+            if (left <= 0 || ::poll(&p, 1, left) <= 0) {
+                ::kill(monitor_pid, SIGKILL);
+                return make_error("start " + rec.name + ": the monitor did not answer within 60 s");
+            }
+            char buf[65536];
+            alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred))];
+            struct iovec iov = {buf, sizeof buf};
+            struct msghdr msg = {};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            ssize_t r = ::recvmsg(sync_r.get(), &msg, MSG_CMSG_CLOEXEC);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;  // EOF: the monitor exited without a report
+            struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+            struct ucred cred = {};
+            if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+                std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            if (cred.pid != monitor_pid) continue;  // not from the monitor: never read
+            line.assign(buf, static_cast<size_t>(r));
+            break;
         }
         auto j = json::parse(line, nullptr, false);
         if (line.empty() || j.is_discarded()) {
@@ -175,9 +217,16 @@ public:
                 msg = "failed to create task for container: unable to start container process: " + msg + ": unknown";
             return make_error(msg, code);
         }
-        rec.pid = j.value("pid", 0);
+        pid_t pid1 = j.value("pid", 0);
+        if (j.value("monitor_pid", 0) != monitor_pid || pid1 <= 0 || process_parent(pid1) != monitor_pid ||
+            ns_inode(pid1, "pid") == ns_inode(::getpid(), "pid")) {
+            ::kill(monitor_pid, SIGKILL);
+            return make_error("start " + rec.name + ": the monitor's report names process " + std::to_string(pid1) +
+                              ", which is not its container's PID 1: refused");
+        }
+        rec.pid = pid1;
         rec.pid_start_time = process_start_time(rec.pid);
-        rec.monitor_pid = j.value("monitor_pid", 0);
+        rec.monitor_pid = monitor_pid;
         rec.monitor_start_time = process_start_time(rec.monitor_pid);
         rec.cgroup_paths = j.value("cgroup_paths", std::vector<std::string>{});
         rec.steps.clear();
@@ -292,114 +341,112 @@ Result<std::vector<ProcessRow>> NamespaceRuntime::top(const ContainerRecord& rec
     return rows;
 }
 
-// `exec`: a new process joins the running container's namespaces (setns), its cgroup, and gets
-// the same capabilities, no_new_privs and seccomp filter as PID 1.
+// `exec`: the process is started by `isolab-monitor --exec` (exec_helper.hpp says why a program
+// of its own and in which order it hardens itself); this side makes its stdio, hands it the plan
+// and relays its input and output. It never hands over the caller's terminal or descriptors.
 Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& rec, const ExecRequest& req) {
     (void)store;
     if (!process_matches(rec.pid, rec.pid_start_time))
         return make_error("container " + rec.id + " is not running", 1);
     if (req.cmd.empty()) return make_error("exec: no command specified", 125);
 
-    // Open every namespace before joining any: after joining the mount namespace, /proc/PID of
-    // the host is no longer reachable.
-    std::vector<std::pair<int, UniqueFd>> nss;
-    std::vector<std::pair<const char*, int>> order = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-                                                      {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID},
-                                                      {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
-    if (rootless_) order.insert(order.begin(), {"user", CLONE_NEWUSER});
-    for (auto& [n, flag] : order) {
-        std::string p = "/proc/" + std::to_string(rec.pid) + "/ns/" + n;
-        int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return errno_error("exec: open `" + p + "`", errno);
-        nss.emplace_back(flag, UniqueFd(fd));
-    }
-    std::vector<std::string> env = rec.env;
+    ExecPlan plan;
+    plan.pid = rec.pid;
+    plan.pid_start_time = rec.pid_start_time;
+    plan.monitor_pid = rec.monitor_pid;
+    plan.rootless = rootless_;
+    plan.cgroup_paths = rec.cgroup_paths;
+    plan.cmd = req.cmd;
+    plan.env = rec.env;
     for (const auto& e : req.env) {
         std::string key = e.substr(0, e.find('='));
-        std::erase_if(env, [&](const std::string& x) { return x.compare(0, key.size() + 1, key + "=") == 0; });
-        env.push_back(e);
+        std::erase_if(plan.env, [&](const std::string& x) { return x.compare(0, key.size() + 1, key + "=") == 0; });
+        plan.env.push_back(e);
     }
-    std::string workdir = req.workdir.empty() ? rec.workdir : req.workdir;
-    if (workdir.empty()) workdir = "/";
+    plan.workdir = req.workdir.empty() ? rec.workdir : req.workdir;
+    if (plan.workdir.empty()) plan.workdir = "/";
+    plan.user = req.user;
+    plan.tty = req.tty && !req.detach;
+    const std::string plan_text = exec_plan_to_json(plan).dump();
 
-    // With -t the terminal is made inside the container (its devpts) and the master comes back
-    // over a console socket.
-    int console[2] = {-1, -1};
-    if (req.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) != 0)
-        return errno_error("exec: console socket", errno);
-    int rep[2];
-    if (::pipe2(rep, O_CLOEXEC) != 0) return errno_error("exec: pipe", errno);
-    UniqueFd rep_r(rep[0]);
+    // The child's ends, then the CLI's. Every one CLOEXEC: the child places its own with dup2.
+    auto pipe_pair = [](UniqueFd& r, UniqueFd& w) -> Status {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) return errno_error("exec: pipe", errno);
+        r.reset(p[0]);
+        w.reset(p[1]);
+        return {};
+    };
+    UniqueFd plan_r, plan_w, rep_r, rep_w, in_r, in_w, out_r, out_w, err_r, err_w, con_cli, con_child;
+    ISOLAB_TRY(pipe_pair(plan_r, plan_w));
+    ISOLAB_TRY(pipe_pair(rep_r, rep_w));
+    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (plan.tty) {
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return errno_error("exec: console socket", errno);
+        con_cli.reset(sv[0]);
+        con_child.reset(sv[1]);
+    } else if (!req.detach) {
+        if (req.interactive) ISOLAB_TRY(pipe_pair(in_r, in_w));
+        ISOLAB_TRY(pipe_pair(out_r, out_w));
+        ISOLAB_TRY(pipe_pair(err_r, err_w));
+    }
+    // Where each of the child's descriptors comes from, by target number.
+    const int sources[6] = {in_r.valid() ? in_r.get() : devnull.get(), out_w.valid() ? out_w.get() : devnull.get(),
+                            err_w.valid() ? err_w.get() : devnull.get(), plan_r.get(),
+                            con_child.valid() ? con_child.get() : devnull.get(), rep_w.get()};
+    ReadOnlyExec helper({monitor_binary(), "--exec"});
 
     pid_t child = ::fork();
     if (child < 0) return errno_error("exec: fork", errno);
     if (child == 0) {
-        auto die = [&](int code, const std::string& msg) {
-            std::string l = std::to_string(code) + " " + msg;
-            ssize_t n = ::write(rep[1], l.data(), l.size());
-            (void)n;
-            ::_exit(code);
-        };
-        if (req.detach) ::setsid();
-        // Join the cgroup first: the limits (pids, memory) apply to exec'd processes too.
-        // v1: "0" into `tasks` moves only this single thread and skips the global threadgroup
-        // lock (see InitConfig::cgroup_self_join); v2 has no `tasks`.
-        for (const auto& p : rec.cgroup_paths)
-            (void)write_file(p + (path_exists(p + "/tasks") ? "/tasks" : "/cgroup.procs"), "0");
-        for (auto& [flag, fd] : nss)
-            if (::setns(fd.get(), flag) != 0) die(125, std::string("exec: setns: ") + std::strerror(errno));
-        // setns(CLONE_NEWPID) only applies to children: fork once more to be inside.
-        pid_t inner = ::fork();
-        if (inner < 0) die(125, "exec: fork");
-        if (inner > 0) {
-            int status = 0;
-            ::close(rep[1]);
-            while (::waitpid(inner, &status, 0) < 0 && errno == EINTR) {
-            }
-            ::_exit(exit_code_of(status));
-        }
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (req.tty) {
-            auto slave = console_create_and_send(console[1]);
-            if (!slave) die(125, "exec: " + slave.error().message);
-            ::setsid();
-            ::ioctl(*slave, TIOCSCTTY, 0);
-            ::dup2(*slave, 0);
-            ::dup2(*slave, 1);
-            ::dup2(*slave, 2);
-        } else if (!req.interactive) {
-            int devnull = ::open("/dev/null", O_RDONLY);
-            ::dup2(devnull, 0);
-        }
-        if (::chdir(workdir.c_str()) != 0) die(126, "exec: chdir `" + workdir + "`: " + std::strerror(errno));
-        int code = 0;
-        std::string message;
-        std::string path = resolve_command("", req.cmd[0], env, &code, &message);
-        if (path.empty()) die(code, message);
-        if (auto s = security::apply_capabilities(security::docker_default_capabilities()); !s)
-            die(125, s.error().message);
-        if (!req.user.empty() && req.user != "root" && req.user != "0") {
-            unsigned uid = static_cast<unsigned>(std::strtoul(req.user.c_str(), nullptr, 10));
-            ::setgroups(0, nullptr);
-            if (::setresgid(uid, uid, uid) != 0 || ::setresuid(uid, uid, uid) != 0)
-                die(126, "exec: switch to user " + req.user + ": " + std::strerror(errno));
-        }
-        if (auto s = security::set_no_new_privs(); !s) die(125, s.error().message);
-        if (auto s = security::apply_seccomp_default(); !s) die(125, s.error().message);
-        std::vector<char*> argv, envp;
-        for (const auto& a : req.cmd) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-        envp.push_back(nullptr);
-        ::execve(path.c_str(), argv.data(), envp.data());
-        die(errno == ENOENT ? 127 : 126, "exec: \"" + req.cmd[0] + "\": " + std::strerror(errno));
+        // A session of its own: never the caller's controlling terminal (TIOCSTI).
+        ::setsid();
+        ::signal(SIGPIPE, SIG_DFL);
+        // Move every source above the targets first, so that no dup2 overwrites a source.
+        int moved[6];
+        for (int i = 0; i < 6; ++i) moved[i] = ::fcntl(sources[i], F_DUPFD_CLOEXEC, 16);
+        for (int i = 0; i < 6; ++i)
+            if (moved[i] < 0 || ::dup2(moved[i], i) < 0) ::_exit(125);
+        ::close_range(6, ~0U, 0);  // nothing else of the caller's goes on
+        helper.exec();
     }
-    ::close(rep[1]);
+    plan_r.reset();
+    rep_w.reset();
+    in_r.reset();
+    out_w.reset();
+    err_w.reset();
+    con_child.reset();
+    {
+        size_t off = 0;
+        while (off < plan_text.size()) {
+            ssize_t w = ::write(plan_w.get(), plan_text.data() + off, plan_text.size() - off);
+            if (w <= 0 && errno != EINTR) break;
+            if (w > 0) off += static_cast<size_t>(w);
+        }
+        plan_w.reset();
+    }
+    auto report = [&]() -> std::string {
+        std::string msg;
+        char buf[1024];
+        ssize_t n;
+        while ((n = ::read(rep_r.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+            if (n > 0) msg.append(buf, static_cast<size_t>(n));
+        return msg;
+    };
+    auto as_error = [](const std::string& msg) -> Error {
+        size_t sp = msg.find(' ');
+        int code = std::atoi(msg.substr(0, sp).c_str());
+        std::string text = sp == std::string::npos ? msg : msg.substr(sp + 1);
+        if (code == 126 && text.rfind("unable to find ", 0) == 0) return make_error(text, 126);
+        return make_error("OCI runtime exec failed: exec failed: unable to start container process: " + text + ": unknown",
+                          code ? code : 125);
+    };
+
     int master = -1;
-    if (req.tty) {
-        ::close(console[1]);
-        auto m = console_receive(console[0]);
-        ::close(console[0]);
+    if (plan.tty) {
+        auto m = console_receive(con_cli.get());
+        con_cli.reset();
         if (m) {
             master = *m;
             struct winsize ws;
@@ -407,59 +454,76 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
         }
     }
     if (req.detach) {
-        if (master >= 0) ::close(master);
+        // Docker's `exec -d`: returns once the command started (or could not start).
+        std::string msg = report();
+        if (!msg.empty()) {
+            ::waitpid(child, nullptr, 0);
+            return as_error(msg);
+        }
         return 0;
     }
-    if (master >= 0) {
-        // Copy between the local terminal and the pty until the process ends.
-        struct termios saved;
-        bool raw = ::isatty(0) && ::tcgetattr(0, &saved) == 0;
-        if (raw) {
-            struct termios t = saved;
-            ::cfmakeraw(&t);
-            ::tcsetattr(0, TCSANOW, &t);
+
+    // Relay until the command ends: stdin → the process (with -i), its output → ours. Output
+    // still buffered when it exits is drained; a background child holding the pipes open does
+    // not keep `exec` waiting (as Docker's exec returns when the process exits).
+    UniqueFd done(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+    struct termios saved;
+    bool raw = master >= 0 && ::isatty(0) && ::tcgetattr(0, &saved) == 0;
+    if (raw) {
+        struct termios t = saved;
+        ::cfmakeraw(&t);
+        ::tcsetattr(0, TCSANOW, &t);
+    }
+    int out_fd = master >= 0 ? master : out_r.get();
+    int err_fd = err_r.get();
+    bool in_open = req.interactive;
+    auto copy = [](int from, int to) -> bool {
+        char buf[16384];
+        ssize_t n = ::read(from, buf, sizeof buf);
+        if (n <= 0) return n < 0 && errno == EINTR;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+            if (w <= 0) break;
+            off += w;
         }
-        bool in_open = req.interactive;
-        for (;;) {
-            struct pollfd fds[2] = {{master, POLLIN, 0}, {0, static_cast<short>(in_open ? POLLIN : 0), 0}};
-            if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
-            if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-                char buf[8192];
-                ssize_t n = ::read(master, buf, sizeof buf);
-                if (n <= 0) break;
-                ssize_t w = ::write(1, buf, static_cast<size_t>(n));
-                (void)w;
-            }
-            if (in_open && (fds[1].revents & (POLLIN | POLLHUP))) {
-                char buf[4096];
-                ssize_t n = ::read(0, buf, sizeof buf);
-                if (n <= 0) {
-                    in_open = false;
+        return true;
+    };
+    bool exited = false;
+    while (out_fd >= 0 || err_fd >= 0) {
+        struct pollfd fds[4] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0},
+                                {in_open ? 0 : -1, POLLIN, 0}, {exited ? -1 : done.get(), POLLIN, 0}};
+        int n = ::poll(fds, 4, exited ? 100 : -1);
+        if (n < 0 && errno != EINTR) break;
+        if (n == 0) break;  // exited, and nothing more came within 100 ms
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
+            if (!copy(out_fd, 1)) out_fd = -1;
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+            if (!copy(err_fd, 2)) err_fd = -1;
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int to = master >= 0 ? master : in_w.get();
+            char buf[4096];
+            ssize_t r = ::read(0, buf, sizeof buf);
+            if (r <= 0) {
+                in_open = false;
+                if (master >= 0) {
                     ssize_t w = ::write(master, "\x04", 1);
                     (void)w;
                 } else {
-                    ssize_t w = ::write(master, buf, static_cast<size_t>(n));
-                    (void)w;
+                    in_w.reset();
                 }
+            } else {
+                ssize_t w = ::write(to, buf, static_cast<size_t>(r));
+                (void)w;
             }
         }
-        if (raw) ::tcsetattr(0, TCSANOW, &saved);
-        ::close(master);
+        if (fds[3].revents & POLLIN) exited = true;
     }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    char ebuf[1024];
-    ssize_t n = ::read(rep_r.get(), ebuf, sizeof ebuf - 1);
-    int code = exit_code_of(status);
-    if (n > 0) {
-        ebuf[n] = '\0';
-        std::string msg = ebuf;
-        size_t sp = msg.find(' ');
-        return make_error("OCI runtime exec failed: exec failed: unable to start container process: " +
-                              msg.substr(sp + 1) + ": unknown",
-                          std::atoi(msg.substr(0, sp).c_str()));
-    }
+    if (raw) ::tcsetattr(0, TCSANOW, &saved);
+    if (master >= 0) ::close(master);
+    in_w.reset();
+    int code = wait_exit_code(child);
+    std::string msg = report();
+    if (!msg.empty()) return as_error(msg);
     return code;
 }
 

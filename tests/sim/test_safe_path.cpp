@@ -83,6 +83,9 @@ TEST_CASE("safe path: creating through a dangling symlink creates inside the tre
         t.link(t.outside, "/etcdir");                     // an image whose /etc is a host directory
         auto root = safe::Root::open(t.root);
         REQUIRE(root.ok());
+        // The link's target directory exists in the tree too (the kernel creates only the last
+        // component, inside or out).
+        REQUIRE(root->make_dirs(t.outside).ok());
         auto fd = root->open("/etc/hosts", O_WRONLY | O_CREAT, 0644);
         REQUIRE(fd.ok());
         CHECK_FALSE(path_exists(t.outside + "/created"));
@@ -91,6 +94,13 @@ TEST_CASE("safe path: creating through a dangling symlink creates inside the tre
         REQUIRE(dir.ok());
         CHECK_FALSE(path_exists(t.outside + "/sub"));
         CHECK(path_exists(t.root + t.outside + "/sub"));
+        t.link("/nowhere/deep", "/dangling");           // dangling: mkdir -p makes its target
+        t.link("../rel/target", "/etc/dangling-rel");
+        REQUIRE(root->make_dirs("/dangling/x").ok());
+        CHECK(path_exists(t.root + "/nowhere/deep/x"));
+        REQUIRE(root->make_dirs("/etc/dangling-rel").ok());
+        CHECK(path_exists(t.root + "/rel/target"));
+        CHECK_FALSE(path_exists("/nowhere"));
         auto parent = root->open_parent("/etcdir/x/y/file", true);
         REQUIRE(parent.ok());
         CHECK(parent->name == "file");
