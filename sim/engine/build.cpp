@@ -96,7 +96,6 @@ struct Stage {
 // relative to the context; `*` does not cross `/` (Go's filepath.Match), `**` does.
 class IgnoreRules {
 public:
-    IgnoreRules() = default;
     // TEXT: the file's content ("" when there is none).
     explicit IgnoreRules(const std::string& text) {
         std::istringstream in(text);
@@ -218,6 +217,38 @@ Status copy_bytes(int in, int out, const std::string& what) {
     }
 }
 
+// mkdir -p of PATH inside the layer, following the layer's symlinks as BuildKit does, a dangling
+// one too: its target is created, inside the layer (`escape -> /tmp/x` makes the image's `/tmp/x`).
+// Every lookup goes through safe::Root, so no link can lead out of the layer. Returns the
+// directory (O_PATH).
+Result<UniqueFd> make_dirs_in_layer(const safe::Root& layer, const std::string& path, int links = 0) {
+    auto made = layer.make_dirs(path);
+    if (made || links >= 40) return made;
+    // make_dirs stops at a symlink whose target is missing: resolve it here, then go on.
+    std::vector<std::string> parts;
+    for (const auto& p : fs::path(safe::clean_in_root(path)))
+        if (p != "/") parts.push_back(p.string());
+    std::string real = "/";  // the deepest directory reached, every symlink resolved
+    for (size_t i = 0; i < parts.size(); ++i) {
+        auto dir = layer.open(real, O_PATH | O_DIRECTORY);
+        if (!dir) return made;
+        struct stat st;
+        if (::fstatat(dir->get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return made;
+        if (S_ISLNK(st.st_mode)) {
+            char buf[4096];
+            ssize_t n = ::readlinkat(dir->get(), parts[i].c_str(), buf, sizeof buf);
+            if (n <= 0 || static_cast<size_t>(n) == sizeof buf) return made;
+            std::string target(buf, static_cast<size_t>(n));
+            std::string next = target[0] == '/' ? target : real + "/" + target;
+            for (size_t j = i + 1; j < parts.size(); ++j) next += "/" + parts[j];
+            return make_dirs_in_layer(layer, safe::clean_in_root(next), links + 1);
+        }
+        if (!S_ISDIR(st.st_mode)) return made;
+        real = join_in_root(real, parts[i]);
+    }
+    return made;
+}
+
 // Copies entries, each held by a descriptor, into the staged layer at paths resolved inside it.
 class LayerWriter {
 public:
@@ -249,7 +280,7 @@ public:
 
 private:
     Status copy_dir(int entry, const struct stat& st, const std::string& rel, const std::string& dest) {
-        auto made = layer_.make_dirs(dest, 0755);
+        auto made = make_dirs_in_layer(layer_, dest);
         if (!made) return made.error();
         UniqueFd out(::openat(made->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!out.valid()) return errno_error("open `" + dest + "` in the new layer", errno);
@@ -275,10 +306,15 @@ private:
         if (S_ISSOCK(st.st_mode) && opt_.from_archive) return {};  // a tar cannot hold one anyway
         if (!is_reg && !is_link && !(is_node && opt_.from_archive))
             return make_error("COPY `" + rel + "`: only files, directories and symlinks can be copied", 1);
-        auto parent = layer_.open_parent(dest, true);
+        // DEST is clean ("/a/b": safe::clean_in_root, then names from readdir).
+        const size_t slash = dest.rfind('/');
+        const std::string leaf = slash == std::string::npos ? dest : dest.substr(slash + 1);
+        if (leaf.empty() || leaf == "." || leaf == "..")
+            return make_error("cannot copy `" + rel + "` to `" + dest + "`: not a file name", 1);
+        auto parent = make_dirs_in_layer(layer_, slash == std::string::npos || slash == 0 ? "/" : dest.substr(0, slash));
         if (!parent) return parent.error();
-        const int dir = parent->dir.get();
-        const char* name = parent->name.c_str();
+        const int dir = parent->get();
+        const char* name = leaf.c_str();
         struct stat old;
         if (::fstatat(dir, name, &old, AT_SYMLINK_NOFOLLOW) == 0) {
             if (S_ISDIR(old.st_mode))
@@ -1166,6 +1202,8 @@ Result<std::string> Builder::run() {
         say("Step " + std::to_string(i + 1) + "/" + std::to_string(n) + " : " + in.text);
         if (auto s = step(in); !s) {
             cleanup();
+            // A signal can also surface as the failure it caused (a poll cut short): say which.
+            if (auto i = check_interrupted(); !i) return i.error();
             return s.error();
         }
     }
