@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <thread>
 
@@ -37,6 +38,8 @@ struct BackgroundBuild {
         err_path = out_path + ".err";
         pid = ::fork();
         if (pid == 0) {
+            // doctest's handlers came with the fork: a signal before exec must act as on isolab.
+            for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
             ::setpgid(0, 0);
             int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
             int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -80,12 +83,22 @@ struct BackgroundBuild {
     std::string err() const { return read_text(err_path); }
 };
 
-// The record of the one running RUN container, once its monitor has reported (up to 30 s).
-nlohmann::json running_build_container(const TempRoot& r) {
+std::set<std::string> container_ids(const TempRoot& r) {
+    std::set<std::string> ids;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(r.path() + "/containers", ec); !ec && it != fs::directory_iterator(); ++it)
+        ids.insert(it->path().filename().string());
+    return ids;
+}
+
+// The record of the RUN container a build started (one not in BEFORE), once its monitor has
+// reported (up to 30 s).
+nlohmann::json running_build_container(const TempRoot& r, const std::set<std::string>& before) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
         std::error_code ec;
         for (auto it = fs::directory_iterator(r.path() + "/containers", ec); !ec && it != fs::directory_iterator(); ++it) {
+            if (before.count(it->path().filename().string())) continue;
             auto j = nlohmann::json::parse(read_text(it->path().string() + "/container.json"), nullptr, false);
             if (j.is_discarded() || !j.is_object()) continue;
             if (j.value("monitor_pid", 0) > 0 && j.value("pid", 0) > 0) return j;
@@ -137,8 +150,9 @@ TEST_CASE("security build crash: kill -9 of `isolab build` during RUN; the next 
     REQUIRE(r.isolab({"images"}).code == 0);  // busybox made
     const int layers_before = count_layers(r);
     std::string ctx = make_context(r);
+    auto before = container_ids(r);
     BackgroundBuild b(r, ctx);
-    auto rec = running_build_container(r);
+    auto rec = running_build_container(r, before);
     INFO(b.out() << b.err());
     REQUIRE(rec.is_object());
     const int init_pid = rec.value("pid", 0), monitor_pid = rec.value("monitor_pid", 0);
@@ -170,8 +184,9 @@ TEST_CASE("security build crash: the RUN container's monitor killed; the build f
     if (!real_runtime(r)) return;
     REQUIRE(r.isolab({"images"}).code == 0);
     const int layers_before = count_layers(r);
+    auto before = container_ids(r);
     BackgroundBuild b(r, make_context(r));
-    auto rec = running_build_container(r);
+    auto rec = running_build_container(r, before);
     INFO(b.out() << b.err());
     REQUIRE(rec.is_object());
     const int init_pid = rec.value("pid", 0), monitor_pid = rec.value("monitor_pid", 0);
@@ -196,8 +211,9 @@ TEST_CASE("security build crash: SIGINT and SIGTERM end a build in RUN cleanly, 
     const int layers_before = count_layers(r);
     for (int sig : {SIGINT, SIGTERM}) {
         CAPTURE(sig);
+        auto before = container_ids(r);
         BackgroundBuild b(r, make_context(r));
-        auto rec = running_build_container(r);
+        auto rec = running_build_container(r, before);
         INFO(b.out() << b.err());
         REQUIRE(rec.is_object());
         const int init_pid = rec.value("pid", 0);
