@@ -1,6 +1,7 @@
 #include "app/cli/commands.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -827,6 +828,16 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         o.build_args = c.build_args;
         o.no_cache = c.no_cache;
         o.quiet = c.quiet;
+        // SIGINT (Ctrl-C), SIGTERM and SIGHUP end the build cleanly: the builder sees the flag,
+        // removes its intermediate container and staged layers, and fails with 128 + the signal.
+        // SA_RESETHAND: a second signal kills at once; the next build collects what that leaves.
+        static volatile std::sig_atomic_t interrupted = 0;
+        struct sigaction sa = {};
+        sa.sa_handler = [](int sig) { interrupted = sig; };
+        sa.sa_flags = SA_RESETHAND | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+        o.interrupted = &interrupted;
         auto id = build_image(e, o, out);
         if (!id) return fail(err, id.error(), "");
         if (c.quiet) out << *id << "\n";

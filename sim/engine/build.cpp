@@ -1,22 +1,29 @@
 #include "sim/engine/build.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <glob.h>
-#include <pwd.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <sstream>
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
+#include "sim/core/safe_path.hpp"
 #include "sim/engine/dockerfile.hpp"
 #include "sim/engine/layer_archive.hpp"
 
@@ -89,8 +96,9 @@ struct Stage {
 // relative to the context; `*` does not cross `/` (Go's filepath.Match), `**` does.
 class IgnoreRules {
 public:
-    explicit IgnoreRules(const std::string& context) {
-        std::ifstream in(context + "/.dockerignore");
+    // TEXT: the file's content ("" when there is none).
+    explicit IgnoreRules(const std::string& text) {
+        std::istringstream in(text);
         for (std::string line; std::getline(in, line);) {
             line = trim(line);
             if (line.empty() || line[0] == '#') continue;
@@ -102,7 +110,9 @@ public:
             rules_.push_back({line, exclude});
         }
     }
+    // REL: a path relative to the context ("data/a.txt"); "." is the context itself.
     bool excluded(const std::string& rel) const {
+        if (rel.empty() || rel == ".") return false;
         bool out = false;
         for (const auto& r : rules_)
             if (matches(r.pattern, rel)) out = r.exclude;
@@ -129,52 +139,340 @@ private:
     std::vector<Rule> rules_;
 };
 
-// A path inside the context, lexically: "../x" and absolute paths outside it are refused.
-Result<std::string> context_path(const std::string& context, const std::string& src) {
-    fs::path rel = fs::path(src).lexically_normal();
-    if (rel.is_absolute()) rel = rel.lexically_relative("/");
-    std::string r = rel.string();
-    if (r == ".." || r.rfind("../", 0) == 0)
-        return make_error("forbidden path outside the build context: " + src, 1);
-    if (r == "." || r.empty()) return context;
-    return context + "/" + r;
+// ---- The build context (read) and the staged layer (written): trees the Dockerfile controls ----
+//
+// Every path in either tree goes through safe::Root, and every entry is held by a descriptor
+// opened with O_NOFOLLOW from its parent's descriptor: a symlink in the context (`hd ->
+// /host/dir`) resolves inside the context as Docker resolves it, a symlink in the staged layer
+// (one an earlier source of the same COPY made, or an ADD tar's `etc -> /tmp`) resolves inside the
+// layer, and a link swapped in while a tree is being copied is copied as a link, never followed.
+// The same class of bug as CVE-2018-15664 (docker cp) and CVE-2019-14271.
+
+std::string join_rel(const std::string& dir, const std::string& name) {
+    return dir.empty() || dir == "." ? name : dir + "/" + name;
 }
 
-// Copies SRC (a file, symlink or directory tree from the context) to DEST, owned by uid:gid,
-// keeping modes and modification times (as Docker's COPY does); directories are merged.
-Status copy_entry(const std::string& src, const std::string& dest, uid_t uid, gid_t gid, int chmod_mode,
-                  const std::string& context, const IgnoreRules& ignore) {
-    struct stat st;
-    if (::lstat(src.c_str(), &st) != 0) return errno_error("stat `" + src + "`", errno);
-    std::string rel = fs::path(src).lexically_relative(context).string();
-    if (rel != "." && ignore.excluded(rel)) return {};
-    if (S_ISDIR(st.st_mode)) {
-        if (::mkdir(dest.c_str(), st.st_mode & 07777) != 0 && errno != EEXIST)
-            return errno_error("mkdir `" + dest + "`", errno);
-        std::vector<std::string> names;
-        std::error_code ec;
-        for (const auto& e : fs::directory_iterator(src, ec)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        for (const auto& n : names) ISOLAB_TRY(copy_entry(src + "/" + n, dest + "/" + n, uid, gid, chmod_mode, context, ignore));
-        ::chmod(dest.c_str(), chmod_mode >= 0 ? static_cast<mode_t>(chmod_mode) : st.st_mode & 07777);
-    } else if (S_ISLNK(st.st_mode)) {
-        std::error_code ec;
-        auto target = fs::read_symlink(src, ec);
-        if (ec) return make_error("readlink `" + src + "`: " + ec.message());
-        ::unlink(dest.c_str());
-        if (::symlink(target.c_str(), dest.c_str()) != 0) return errno_error("symlink `" + dest + "`", errno);
-    } else if (S_ISREG(st.st_mode)) {
-        std::error_code ec;
-        fs::copy_file(src, dest, fs::copy_options::overwrite_existing, ec);
-        if (ec) return make_error("copy `" + src + "`: " + ec.message());
-        ::chmod(dest.c_str(), chmod_mode >= 0 ? static_cast<mode_t>(chmod_mode) : st.st_mode & 07777);
-    } else {
-        return make_error("COPY `" + rel + "`: only files, directories and symlinks can be copied", 1);
+std::string join_in_root(const std::string& dir, const std::string& name) {
+    return dir == "/" || dir.empty() ? "/" + name : dir + "/" + name;
+}
+
+// The names in the directory DIR (any descriptor of it, O_PATH included), sorted bytewise.
+Result<std::vector<std::string>> list_dir(int dir, const std::string& what) {
+    int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno_error("read directory `" + what + "`", errno);
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        int err = errno;
+        ::close(fd);
+        return errno_error("read directory `" + what + "`", err);
     }
-    if (::lchown(dest.c_str(), uid, gid) != 0 && geteuid() == 0) return errno_error("chown `" + dest + "`", errno);
-    struct timespec times[2] = {st.st_mtim, st.st_mtim};
-    ::utimensat(AT_FDCWD, dest.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(std::move(n));
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) return errno_error("read directory `" + what + "`", err);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// What the symlink held by LINK (O_PATH | O_NOFOLLOW) points to.
+Result<std::string> read_link_fd(int link, const std::string& what) {
+    char buf[4096];
+    ssize_t n = ::readlinkat(link, "", buf, sizeof buf);
+    if (n < 0) return errno_error("readlink `" + what + "`", errno);
+    if (static_cast<size_t>(n) == sizeof buf) return errno_error("readlink `" + what + "`", ENAMETOOLONG);
+    return std::string(buf, static_cast<size_t>(n));
+}
+
+Status copy_bytes(int in, int out, const std::string& what) {
+    for (;;) {
+        ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 20, 0);
+        if (n == 0) return {};
+        if (n > 0) continue;
+        if (errno == EINTR) continue;
+        if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+            return errno_error("copy `" + what + "`", errno);
+        break;  // a file system without copy_file_range: copy through a buffer
+    }
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+        ssize_t n = ::read(in, buf.data(), buf.size());
+        if (n == 0) return {};
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("copy `" + what + "`", errno);
+        }
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                return errno_error("copy `" + what + "`", errno);
+            }
+            off += w;
+        }
+    }
+}
+
+// mkdir -p of PATH inside the layer, following the layer's symlinks as BuildKit does, a dangling
+// one too: its target is created, inside the layer (`escape -> /tmp/x` makes the image's `/tmp/x`).
+// Every lookup goes through safe::Root, so no link can lead out of the layer. Returns the
+// directory (O_PATH).
+Result<UniqueFd> make_dirs_in_layer(const safe::Root& layer, const std::string& path, int links = 0) {
+    auto made = layer.make_dirs(path);
+    if (made || links >= 40) return made;
+    // make_dirs stops at a symlink whose target is missing: resolve it here, then go on.
+    std::vector<std::string> parts;
+    for (const auto& p : fs::path(safe::clean_in_root(path)))
+        if (p != "/") parts.push_back(p.string());
+    std::string real = "/";  // the deepest directory reached, every symlink resolved
+    for (size_t i = 0; i < parts.size(); ++i) {
+        auto dir = layer.open(real, O_PATH | O_DIRECTORY);
+        if (!dir) return made;
+        struct stat st;
+        if (::fstatat(dir->get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return made;
+        if (S_ISLNK(st.st_mode)) {
+            char buf[4096];
+            ssize_t n = ::readlinkat(dir->get(), parts[i].c_str(), buf, sizeof buf);
+            if (n <= 0 || static_cast<size_t>(n) == sizeof buf) return made;
+            std::string target(buf, static_cast<size_t>(n));
+            std::string next = target[0] == '/' ? target : real + "/" + target;
+            for (size_t j = i + 1; j < parts.size(); ++j) next += "/" + parts[j];
+            return make_dirs_in_layer(layer, safe::clean_in_root(next), links + 1);
+        }
+        if (!S_ISDIR(st.st_mode)) return made;
+        real = join_in_root(real, parts[i]);
+    }
+    return made;
+}
+
+// Copies entries, each held by a descriptor, into the staged layer at paths resolved inside it.
+class LayerWriter {
+public:
+    struct Options {
+        // An unpacked ADD tar (already checked by extract_layer_tar): its owners, device nodes
+        // (overlay whiteouts), hard links and xattrs are kept. Otherwise the build context: owned
+        // by UID:GID, --chmod applied, .dockerignore honoured, nothing but files, directories and
+        // symlinks, and no xattrs (a context must not plant `trusted.overlay.*` in a layer).
+        bool from_archive = false;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        int chmod_mode = -1;
+        const IgnoreRules* ignore = nullptr;
+    };
+    LayerWriter(const safe::Root& layer, Options options, std::function<Status()> check_interrupted)
+        : layer_(layer), opt_(options), check_interrupted_(std::move(check_interrupted)) {}
+
+    // Copies the entry held by ENTRY (O_PATH | O_NOFOLLOW) to DEST inside the layer. REL is the
+    // entry's path in its own tree ("." for its top), for .dockerignore and messages. A directory
+    // is merged into DEST; anything else replaces a non-directory at DEST.
+    Status copy(int entry, const std::string& rel, const std::string& dest) {
+        ISOLAB_TRY(check_interrupted_());
+        struct stat st;
+        if (::fstat(entry, &st) != 0) return errno_error("stat `" + rel + "`", errno);
+        if (opt_.ignore && opt_.ignore->excluded(rel)) return {};
+        if (S_ISDIR(st.st_mode)) return copy_dir(entry, st, rel, dest);
+        return copy_leaf(entry, st, rel, dest);
+    }
+
+private:
+    Status copy_dir(int entry, const struct stat& st, const std::string& rel, const std::string& dest) {
+        auto made = make_dirs_in_layer(layer_, dest);
+        if (!made) return made.error();
+        UniqueFd out(::openat(made->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!out.valid()) return errno_error("open `" + dest + "` in the new layer", errno);
+        UniqueFd in(::openat(entry, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!in.valid()) return errno_error("open `" + rel + "`", errno);
+        auto names = list_dir(in.get(), rel);
+        if (!names) return names.error();
+        for (const auto& n : *names) {
+            UniqueFd child(::openat(in.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+            if (!child.valid()) {
+                if (errno == ENOENT) continue;  // removed while we copy: as if it never was
+                return errno_error("open `" + join_rel(rel, n) + "`", errno);
+            }
+            ISOLAB_TRY(copy(child.get(), join_rel(rel, n), join_in_root(dest, n)));
+        }
+        // Times last: creating the children changed the directory's mtime.
+        return set_metadata(out.get(), in.get(), st, dest);
+    }
+
+    Status copy_leaf(int entry, const struct stat& st, const std::string& rel, const std::string& dest) {
+        const bool is_reg = S_ISREG(st.st_mode), is_link = S_ISLNK(st.st_mode);
+        const bool is_node = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode);
+        if (S_ISSOCK(st.st_mode) && opt_.from_archive) return {};  // a tar cannot hold one anyway
+        if (!is_reg && !is_link && !(is_node && opt_.from_archive))
+            return make_error("COPY `" + rel + "`: only files, directories and symlinks can be copied", 1);
+        // DEST is clean ("/a/b": safe::clean_in_root, then names from readdir).
+        const size_t slash = dest.rfind('/');
+        const std::string leaf = slash == std::string::npos ? dest : dest.substr(slash + 1);
+        if (leaf.empty() || leaf == "." || leaf == "..")
+            return make_error("cannot copy `" + rel + "` to `" + dest + "`: not a file name", 1);
+        auto parent = make_dirs_in_layer(layer_, slash == std::string::npos || slash == 0 ? "/" : dest.substr(0, slash));
+        if (!parent) return parent.error();
+        const int dir = parent->get();
+        const char* name = leaf.c_str();
+        struct stat old;
+        if (::fstatat(dir, name, &old, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (S_ISDIR(old.st_mode))
+                return make_error("cannot copy `" + rel + "` to `" + dest + "`: a directory is there", 1);
+            if (::unlinkat(dir, name, 0) != 0) return errno_error("replace `" + dest + "` in the new layer", errno);
+        }
+        if (opt_.from_archive && st.st_nlink > 1) {
+            // A hard link of the tar: the second name links to the first copy, as in the tar.
+            auto key = std::make_pair(st.st_dev, st.st_ino);
+            if (auto it = links_.find(key); it != links_.end()) {
+                auto first = layer_.open_parent(it->second, false);
+                if (!first) return first.error();
+                if (::linkat(first->dir.get(), first->name.c_str(), dir, name, 0) != 0)
+                    return errno_error("link `" + dest + "` to `" + it->second + "`", errno);
+                return {};
+            }
+            links_[key] = dest;
+        }
+        const uid_t uid = opt_.from_archive ? st.st_uid : opt_.uid;
+        const gid_t gid = opt_.from_archive ? st.st_gid : opt_.gid;
+        struct timespec times[2] = {st.st_mtim, st.st_mtim};
+        if (is_reg) {
+            // Reopened through the descriptor, not by name: the entry cannot have been swapped.
+            UniqueFd in(::open(safe::fd_path(entry).c_str(), O_RDONLY | O_CLOEXEC));
+            if (!in.valid()) return errno_error("open `" + rel + "`", errno);
+            UniqueFd out(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!out.valid()) return errno_error("create `" + dest + "` in the new layer", errno);
+            ISOLAB_TRY(copy_bytes(in.get(), out.get(), rel));
+            return set_metadata(out.get(), in.get(), st, dest);
+        }
+        if (is_link) {
+            auto target = read_link_fd(entry, rel);
+            if (!target) return target.error();
+            if (::symlinkat(target->c_str(), dir, name) != 0) return errno_error("symlink `" + dest + "`", errno);
+        } else {
+            if (::mknodat(dir, name, st.st_mode & (S_IFMT | 07777), st.st_rdev) != 0)
+                return errno_error("create `" + dest + "` in the new layer", errno);
+            // The umask took bits away; AT_SYMLINK_NOFOLLOW: the name was just made, never follow it.
+            (void)::fchmodat(dir, name, st.st_mode & 07777, AT_SYMLINK_NOFOLLOW);
+        }
+        if (::fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && ::geteuid() == 0)
+            return errno_error("chown `" + dest + "`", errno);
+        ::utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW);
+        return {};
+    }
+
+    // Owner, mode, xattrs (from an archive only) and mtime of a file or directory just written,
+    // in that order: chown clears the set-id bits, and every change moves the ctime only.
+    Status set_metadata(int out, int in, const struct stat& st, const std::string& dest) {
+        const uid_t uid = opt_.from_archive ? st.st_uid : opt_.uid;
+        const gid_t gid = opt_.from_archive ? st.st_gid : opt_.gid;
+        if (::fchown(out, uid, gid) != 0 && ::geteuid() == 0) return errno_error("chown `" + dest + "`", errno);
+        mode_t mode = !opt_.from_archive && opt_.chmod_mode >= 0 ? static_cast<mode_t>(opt_.chmod_mode)
+                                                                 : st.st_mode & 07777;
+        if (::fchmod(out, mode) != 0) return errno_error("chmod `" + dest + "`", errno);
+        if (opt_.from_archive) ISOLAB_TRY(copy_xattrs(in, out, dest));
+        struct timespec times[2] = {st.st_mtim, st.st_mtim};
+        ::futimens(out, times);
+        return {};
+    }
+
+    // extract_layer_tar kept only `security.capability` and the overlay opaque marker.
+    static Status copy_xattrs(int in, int out, const std::string& dest) {
+        ssize_t n = ::flistxattr(in, nullptr, 0);
+        if (n <= 0) return {};
+        std::string names(static_cast<size_t>(n), '\0');
+        n = ::flistxattr(in, names.data(), names.size());
+        if (n <= 0) return {};
+        for (size_t i = 0; i < static_cast<size_t>(n);) {
+            std::string key = names.c_str() + i;
+            i += key.size() + 1;
+            ssize_t len = ::fgetxattr(in, key.c_str(), nullptr, 0);
+            if (len < 0) continue;
+            std::string value(static_cast<size_t>(len), '\0');
+            len = ::fgetxattr(in, key.c_str(), value.data(), value.size());
+            if (len < 0) continue;
+            if (::fsetxattr(out, key.c_str(), value.data(), static_cast<size_t>(len), 0) != 0)
+                return errno_error("set xattr `" + key + "` on `" + dest + "`", errno);
+        }
+        return {};
+    }
+
+    const safe::Root& layer_;
+    Options opt_;
+    std::function<Status()> check_interrupted_;
+    std::map<std::pair<dev_t, ino_t>, std::string> links_;  // archive hard links: first copy's path
+};
+
+// One COPY/ADD source, resolved inside the context.
+struct Source {
+    std::string name;  // its last component as the Dockerfile (or the wildcard) named it
+    std::string real;  // where it really is inside the context ("/a/b"), every symlink resolved
+};
+
+Error not_in_context(const std::string& verb, const std::string& word) {
+    return make_error(verb + " failed: file not found in build context or excluded by .dockerignore: stat " + word +
+                          ": file does not exist",
+                      1);
+}
+
+// Docker matches a wildcard source against the paths it sees while walking the context without
+// following symlinks (Go's filepath.Match, where `*` never crosses `/`): nothing below a symlink
+// is a candidate, so `h*/s.txt` cannot reach through `hd -> /host/dir`. PARTS: the pattern's
+// components; DIR: the directory at depth DEPTH, PREFIX its path relative to the context.
+Status glob_context(int dir, const std::vector<std::string>& parts, size_t depth, const std::string& prefix,
+                    std::vector<std::string>& out) {
+    auto names = list_dir(dir, prefix.empty() ? "." : prefix);
+    if (!names) return names.error();
+    for (const auto& n : *names) {
+        if (::fnmatch(parts[depth].c_str(), n.c_str(), 0) != 0) continue;
+        std::string rel = join_rel(prefix, n);
+        if (depth + 1 == parts.size()) {
+            out.push_back(rel);
+            continue;
+        }
+        UniqueFd sub(::openat(dir, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (sub.valid()) ISOLAB_TRY(glob_context(sub.get(), parts, depth + 1, rel, out));
+    }
     return {};
+}
+
+// The sources WORD names in the context CTX: the path itself or, with wildcards, every match.
+// Each is resolved inside the context; what is missing there (a symlink to a host path usually
+// is) or excluded by .dockerignore is Docker's "file not found in build context".
+Result<std::vector<Source>> context_sources(const safe::Root& ctx, const std::string& word, const std::string& verb,
+                                            const IgnoreRules& ignore) {
+    fs::path lexical = fs::path(word).lexically_normal();
+    if (lexical.is_absolute()) lexical = lexical.lexically_relative("/");
+    std::string rel = lexical.string();
+    while (!rel.empty() && rel.back() == '/') rel.pop_back();
+    if (rel == ".." || rel.rfind("../", 0) == 0)
+        return make_error(verb + " failed: forbidden path outside the build context: " + word, 1);
+    if (rel.empty()) rel = ".";
+    std::vector<std::string> rels;
+    if (word.find_first_of("*?[") != std::string::npos) {
+        std::vector<std::string> parts;
+        for (const auto& p : fs::path(rel)) {
+            std::string c = p.string();
+            if (!c.empty() && c != ".") parts.push_back(c);
+        }
+        if (!parts.empty()) ISOLAB_TRY(glob_context(ctx.fd(), parts, 0, "", rels));
+        std::erase_if(rels, [&](const std::string& r) { return ignore.excluded(r); });
+        if (rels.empty())
+            return make_error(verb + " failed: no source files were specified (nothing in the build context matches " +
+                                  word + ")",
+                              1);
+    } else {
+        if (ignore.excluded(rel)) return not_in_context(verb, word);
+        rels.push_back(rel);
+    }
+    std::vector<Source> out;
+    for (const auto& r : rels) {
+        auto real = ctx.resolve(r);
+        if (!real) return not_in_context(verb, r == rel ? word : r);
+        if (ignore.excluded(real->substr(1))) return not_in_context(verb, r == rel ? word : r);
+        out.push_back({fs::path(r).filename().string(), *real});
+    }
+    return out;
 }
 
 bool is_url(const std::string& s) {
@@ -197,7 +495,13 @@ Result<std::pair<uid_t, gid_t>> resolve_chown(const std::string& spec, const std
         if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos)
             return std::pair<unsigned, unsigned>{static_cast<unsigned>(std::stoul(name)), ~0u};
         for (auto it = layer_dirs.rbegin(); it != layer_dirs.rend(); ++it) {
-            auto text = read_file(*it + "/" + file);
+            // Inside the layer: an `/etc` that is a symlink must not read the host's passwd.
+            auto layer = safe::Root::open(*it);
+            if (!layer) continue;
+            auto fd = layer->open(file, O_PATH);
+            struct stat st;
+            if (!fd || ::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // a FIFO would block
+            auto text = read_file(safe::fd_path(fd->get()));
             if (!text) continue;
             std::istringstream in(*text);
             for (std::string line; std::getline(in, line);) {
@@ -314,10 +618,117 @@ Status apply_setting(Stage& stage, const Instruction& in, const std::map<std::st
     return {};
 }
 
+// ---- Crash consistency: who owns a build's leftovers ----
+
+// This process as a build owner: "PID" and its start time (/proc/PID/stat field 22), which tell
+// a live owner from a recycled pid.
+struct Owner {
+    pid_t pid = 0;
+    uint64_t start = 0;
+    static Owner self() { return {::getpid(), process_start_time(::getpid())}; }
+    bool alive() const { return process_matches(pid, start); }
+};
+
+// "PID<SEP>START" → an owner; nothing when TEXT is not one.
+std::optional<Owner> parse_owner(const std::string& text, char sep) {
+    size_t at = text.find(sep);
+    if (at == 0 || at == std::string::npos || at + 1 == text.size()) return std::nullopt;
+    std::string pid = text.substr(0, at), start = text.substr(at + 1);
+    if (pid.size() > 9 || start.size() > 19 || pid.find_first_not_of("0123456789") != std::string::npos ||
+        start.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    Owner o{static_cast<pid_t>(std::stol(pid)), std::stoull(start)};
+    if (o.pid <= 0 || o.start == 0) return std::nullopt;
+    return o;
+}
+
+constexpr const char* kWorkPrefix = ".build-";
+constexpr const char* kLayersJournal = "layers-made";
+
+// The build's work folder ROOT/images/layers/.build-PID-START-RAND (see build.hpp): staged layers
+// and unpacked tars live here, on the layers' file system (a staged layer is renamed into the
+// store), and the list of layers the build added is kept here for collect_build_leftovers. Made
+// on first use; removed with the object, on every path out of the builder.
+class WorkDir {
+public:
+    explicit WorkDir(std::string layers_dir) : layers_dir_(std::move(layers_dir)) {}
+    WorkDir(const WorkDir&) = delete;
+    WorkDir& operator=(const WorkDir&) = delete;
+    ~WorkDir() {
+        if (!path_.empty()) (void)remove_tree(path_);
+    }
+
+    // A fresh path in the folder for KIND ("run", "copy", "add"); not created.
+    Result<std::string> staging(const std::string& kind) {
+        if (path_.empty()) {
+            Owner me = Owner::self();
+            std::string p = layers_dir_ + "/" + kWorkPrefix + std::to_string(me.pid) + "-" + std::to_string(me.start) +
+                            "-" + random_hex(4);
+            ISOLAB_TRY(make_dirs(layers_dir_));
+            if (::mkdir(p.c_str(), 0700) != 0) return errno_error("create the build's work folder `" + p + "`", errno);
+            path_ = p;
+        }
+        return path_ + "/" + kind + "-" + std::to_string(++count_);
+    }
+
+    // Records that the build added layer DIFF_ID to the store: a build killed before it stores
+    // its image leaves layers no image names, and this list is how the next build finds them.
+    void note_layer(const std::string& diff_id) {
+        layers_ += diff_id + "\n";
+        if (!path_.empty()) (void)write_file_atomic(path_ + "/" + kLayersJournal, layers_, 0600);
+    }
+
+private:
+    std::string layers_dir_, path_, layers_;
+    int count_ = 0;
+};
+
+// The end of a process this one did not start, as an event: a pidfd (Linux 5.3+) polls readable
+// once the process has exited. The start time is checked after pidfd_open, so the descriptor is
+// known to be the process that was recorded, not one that reused its pid. Without pidfd_open (an
+// old kernel, a seccomp filter) the watch polls /proc.
+class ProcessWatch {
+public:
+    ProcessWatch(pid_t pid, uint64_t start_time) : pid_(pid), start_(start_time) {
+        if (pid <= 0) {
+            ended_ = true;
+            return;
+        }
+        long fd = ::syscall(SYS_pidfd_open, pid, 0);  // always close-on-exec
+        if (fd >= 0) fd_.reset(static_cast<int>(fd));
+        if (!process_matches(pid, start_time)) ended_ = true;
+    }
+    // Waits at most MS milliseconds (less when a signal arrives); true once the process ended.
+    bool wait_ended(int ms) {
+        if (ended_) return true;
+        if (fd_.valid()) {
+            struct pollfd p = {fd_.get(), POLLIN, 0};
+            if (::poll(&p, 1, ms) > 0) ended_ = true;
+            return ended_;
+        }
+        sleep_ms(ms);
+        ended_ = !process_matches(pid_, start_);
+        return ended_;
+    }
+
+private:
+    pid_t pid_;
+    uint64_t start_;
+    UniqueFd fd_;
+    bool ended_ = false;
+};
+
 class Builder {
 public:
     Builder(Engine& engine, const BuildOptions& options, std::ostream& out)
-        : engine_(engine), opt_(options), out_(options.quiet ? null_ : out) {}
+        : engine_(engine), opt_(options), out_(options.quiet ? null_ : out), work_(engine.images().dir() + "/layers") {}
+    Builder(const Builder&) = delete;
+    Builder& operator=(const Builder&) = delete;
+    // Whatever way run() was left (an error, an interrupt, an exception), a build that did not
+    // store its image removes its intermediate container and its layers; work_ goes after.
+    ~Builder() {
+        if (!stored_) cleanup();
+    }
 
     Result<std::string> run();
 
@@ -332,6 +743,11 @@ private:
     bool try_cache(const std::string& key);
     std::map<std::string, std::string> vars() const;  // ENV of the stage + ARGs in scope
     Result<std::string> expand(const Instruction& in, const std::string& word) const;
+    // An error once the front end's handler saw SIGINT or SIGTERM (BuildOptions::interrupted).
+    Status check_interrupted() const;
+    // A layer staged in DIR joins the store; the build remembers it (and so does its work folder).
+    Result<std::string> add_layer(const std::string& dir);
+    // Removes the RUN container in flight and the layers this build added that no image names.
     void cleanup();
 
     Engine& engine_;
@@ -350,6 +766,9 @@ private:
     std::vector<std::string> new_layers_;                    // made by this build
     std::string live_container_;                             // a RUN container to remove on failure
     int layers_made_ = 0, cached_ = 0;
+    bool stored_ = false;                                    // the image is in the store
+    safe::Root context_;                                     // the build context, opened once
+    WorkDir work_;                                           // declared last: removed first
 };
 
 std::map<std::string, std::string> Builder::vars() const {
@@ -372,6 +791,25 @@ void Builder::cleanup() {
     if (!live_container_.empty()) (void)engine_.remove(live_container_, true);
     live_container_.clear();
     engine_.images().remove_unused_layers(new_layers_);
+    new_layers_.clear();
+}
+
+Status Builder::check_interrupted() const {
+    if (!opt_.interrupted || *opt_.interrupted == 0) return {};
+    int sig = *opt_.interrupted;
+    const char* abbrev = ::sigabbrev_np(sig);
+    return make_error(std::string("the build was interrupted by SIG") + (abbrev ? abbrev : std::to_string(sig).c_str()) +
+                          ": its intermediate container and staged layers were removed",
+                      128 + sig);
+}
+
+Result<std::string> Builder::add_layer(const std::string& dir) {
+    auto diff_id = engine_.images().add_layer(dir, true);
+    if (!diff_id) return diff_id.error();
+    new_layers_.push_back(*diff_id);
+    work_.note_layer(*diff_id);
+    ++layers_made_;
+    return diff_id;
 }
 
 bool Builder::try_cache(const std::string& key) {
@@ -448,12 +886,19 @@ Status Builder::step_run(const Instruction& in) {
     spec.env = arg_env;
     spec.workdir = stage_.workdir();
     spec.labels["org.isolab.build.step"] = std::to_string(in.line);
+    // Whose container this is: if this process dies without removing it, the next build does.
+    Owner me = Owner::self();
+    spec.labels[kBuildOwnerLabel] = std::to_string(me.pid) + ":" + std::to_string(me.start);
     auto rec = engine_.create(spec, &img);
     if (!rec) return step_error(in, name_, rec.error().message);
     live_container_ = rec->id;
     say(" ---> Running in " + rec->id.substr(0, 12));
     auto started = engine_.start(rec->id, false);
     if (!started) return step_error(in, name_, started.error().message);
+    // The monitor records PID 1's exit; if it dies first (kill -9, the OOM killer), the record
+    // would say "running" forever and this loop would never end.
+    ProcessWatch monitor(started->monitor_pid, started->monitor_start_time);
+    bool monitor_ended = false;
 
     // Follow the container's log while it runs: the learner sees RUN's output as it comes.
     std::ifstream log;
@@ -471,7 +916,18 @@ Status Builder::step_run(const Instruction& in) {
         drain();
         auto r = engine_.store().load(rec->id);
         if (!r || !(container_has_process(r->state) || r->state == ContainerState::Restarting)) break;
-        sleep_ms(20);
+        if (monitor_ended) {
+            // The record was read after the monitor ended and still says running: the exit
+            // will never be recorded by it. The garbage collector stops what is left and
+            // records exit 255; the container itself goes with the failed build.
+            engine_.collect_garbage();
+            return make_error("The command '" + command_line(args) + "' did not finish: the monitor of its container (pid " +
+                                  std::to_string(started->monitor_pid) +
+                                  ") died unexpectedly; IsoLab stopped the container and cleaned up",
+                              1);
+        }
+        ISOLAB_TRY(check_interrupted());
+        monitor_ended = monitor.wait_ended(20);
     }
     auto code = engine_.wait(rec->id);
     drain();
@@ -479,18 +935,21 @@ Status Builder::step_run(const Instruction& in) {
     if (*code != 0)
         return make_error("The command '" + command_line(args) + "' returned a non-zero code: " + std::to_string(*code), 1);
 
-    std::string staged = engine_.images().dir() + "/layers/.run-" + random_hex(6);
-    if (auto s = engine_.export_changes(rec->id, staged); !s) {
-        (void)remove_tree(staged);
+    auto staged = work_.staging("run");
+    if (!staged) return step_error(in, name_, staged.error().message);
+    if (auto s = engine_.export_changes(rec->id, *staged); !s) {
+        (void)remove_tree(*staged);
         return step_error(in, name_, s.error().message);
     }
     say("Removing intermediate container " + rec->id.substr(0, 12));
     (void)engine_.remove(rec->id, true);
     live_container_.clear();
-    auto diff_id = engine_.images().add_layer(staged, true);
-    if (!diff_id) return step_error(in, name_, diff_id.error().message);
-    new_layers_.push_back(*diff_id);
-    ++layers_made_;
+    ISOLAB_TRY(check_interrupted());
+    auto diff_id = add_layer(*staged);
+    if (!diff_id) {
+        (void)remove_tree(*staged);
+        return step_error(in, name_, diff_id.error().message);
+    }
     stage_.config["created"] = now_rfc3339();
     stage_.config["rootfs"]["diff_ids"].push_back(*diff_id);
     stage_.add_history("RUN " + command_line(args), false);
@@ -541,81 +1000,92 @@ Status Builder::step_copy(const Instruction& in) {
         dest = (wd.back() == '/' ? wd : wd + "/") + (dest == "." ? "" : dest);
         if (dest.back() == '/' || words.size() > 1) dest_is_dir = true;
     }
-    // Sources: context paths, with glob patterns.
-    IgnoreRules ignore(opt_.context);
-    std::vector<std::string> sources;
-    for (const auto& w : words) {
-        auto p = context_path(opt_.context, w);
-        if (!p) return make_error(verb + " failed: " + p.error().message, 1);
-        if (w.find_first_of("*?[") != std::string::npos) {
-            glob_t g = {};
-            int rc = ::glob(p->c_str(), GLOB_NOSORT, nullptr, &g);
-            std::vector<std::string> found;
-            for (size_t i = 0; rc == 0 && i < g.gl_pathc; ++i) found.push_back(g.gl_pathv[i]);
-            ::globfree(&g);
-            std::sort(found.begin(), found.end());
-            std::erase_if(found, [&](const std::string& f) { return ignore.excluded(fs::path(f).lexically_relative(opt_.context).string()); });
-            if (found.empty())
-                return make_error(verb + " failed: no source files were specified (nothing in the build context matches " + w + ")", 1);
-            sources.insert(sources.end(), found.begin(), found.end());
-        } else {
-            std::string rel = fs::path(*p).lexically_relative(opt_.context).string();
-            if (!path_exists(*p) || (rel != "." && ignore.excluded(rel)))
-                return make_error(verb + " failed: file not found in build context or excluded by .dockerignore: stat " + w +
-                                      ": file does not exist",
-                                  1);
-            sources.push_back(*p);
+    // Sources, resolved inside the context (see "The build context" above).
+    std::string ignore_text;
+    if (auto f = context_.open(".dockerignore", O_PATH); f) {
+        struct stat st;
+        if (::fstat(f->get(), &st) == 0 && S_ISREG(st.st_mode)) {
+            auto text = read_file(safe::fd_path(f->get()));
+            if (text) ignore_text = *text;
         }
+    }
+    IgnoreRules ignore(ignore_text);
+    std::vector<Source> sources;
+    for (const auto& w : words) {
+        auto found = context_sources(context_, w, verb, ignore);
+        if (!found) return found.error();
+        sources.insert(sources.end(), found->begin(), found->end());
     }
     if (sources.size() > 1 && !dest_is_dir)
         return step_error(in, name_, "When using " + verb + " with more than one source file, the destination must be a "
                                      "directory and end with a /");
 
-    // Stage the files in a new layer directory: the destination's parents are created as root,
-    // 0755, as Docker does.
-    std::string staged = engine_.images().dir() + "/layers/.copy-" + random_hex(6);
+    // The destination is a path inside the image: `/../../x` is `/x`, as in Docker. The layer is
+    // staged in a new directory; the destination's parents are created as root, 0755, as Docker
+    // does.
+    const std::string target = safe::clean_in_root(dest);
+    if (target == "/") dest_is_dir = true;
+    auto staged = work_.staging("copy");
+    if (!staged) return staged.error();
     auto fail = [&](Error e) {
-        (void)remove_tree(staged);
+        (void)remove_tree(*staged);
         return e;
     };
-    if (auto s = make_dirs(staged); !s) return fail(s.error());
+    if (::mkdir(staged->c_str(), 0755) != 0) return fail(errno_error("create `" + *staged + "`", errno));
+    auto layer = safe::Root::open(*staged);
+    if (!layer) return fail(layer.error());
+    auto interrupted = [this] { return check_interrupted(); };
+    LayerWriter::Options from_context;
+    from_context.uid = uid;
+    from_context.gid = gid;
+    from_context.chmod_mode = chmod_mode;
+    from_context.ignore = &ignore;
     for (const auto& src : sources) {
+        auto entry = context_.open(src.real, O_PATH | O_NOFOLLOW);
+        if (!entry) return fail(not_in_context(verb, src.name));
         struct stat st;
-        if (::lstat(src.c_str(), &st) != 0) return fail(errno_error("stat `" + src + "`", errno));
-        std::string target = staged + dest;
+        if (::fstat(entry->get(), &st) != 0) return fail(errno_error("stat `" + src.real + "`", errno));
+        const std::string rel = src.real == "/" ? "." : src.real.substr(1);
         if (S_ISDIR(st.st_mode)) {
             // A directory's contents are copied, not the directory itself.
-            if (auto s = make_dirs(target); !s) return fail(s.error());
-            if (auto s = copy_entry(src, target, uid, gid, chmod_mode, opt_.context, ignore); !s) return fail(s.error());
-        } else if (add && S_ISREG(st.st_mode) && looks_like_tar(src)) {
-            // ADD unpacks a local tar archive into the destination directory.
-            std::string tmp = staged + ".tar-" + random_hex(4);
-            auto x = extract_layer_tar(src, tmp);
+            LayerWriter w(*layer, from_context, interrupted);
+            if (auto s = w.copy(entry->get(), rel, target); !s) return fail(s.error());
+        } else if (add && S_ISREG(st.st_mode) && looks_like_tar(src.real)) {
+            // ADD unpacks a local tar archive into the destination directory: first into a
+            // folder of its own (extract_layer_tar refuses `..`, absolute names and writes
+            // through symlinks), then merged into the layer like any tree.
+            auto tmp = work_.staging("add");
+            if (!tmp) return fail(tmp.error());
+            auto x = extract_layer_tar(safe::fd_path(entry->get()), *tmp);
             if (!x) {
-                (void)remove_tree(tmp);
-                return fail(step_error(in, name_, "ADD " + fs::path(src).filename().string() + ": " + x.error().message));
+                (void)remove_tree(*tmp);
+                return fail(step_error(in, name_, "ADD " + src.name + ": " + x.error().message));
             }
-            if (auto s = make_dirs(target); !s) return fail(s.error());
-            auto copied = run_capture({"/bin/cp", "-a", tmp + "/.", target + "/"});
-            (void)remove_tree(tmp);
-            if (!copied) return fail(copied.error());
+            Status merged = [&]() -> Status {
+                UniqueFd top(::open(tmp->c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+                if (!top.valid()) return errno_error("open `" + *tmp + "`", errno);
+                LayerWriter::Options from_archive;
+                from_archive.from_archive = true;
+                LayerWriter w(*layer, from_archive, interrupted);
+                return w.copy(top.get(), ".", target);
+            }();
+            (void)remove_tree(*tmp);
+            if (!merged) return fail(step_error(in, name_, "ADD " + src.name + ": " + merged.error().message));
         } else {
-            if (dest_is_dir) target += (target.back() == '/' ? "" : "/") + fs::path(src).filename().string();
-            if (auto s = make_dirs(fs::path(target).parent_path().string()); !s) return fail(s.error());
-            if (auto s = copy_entry(src, target, uid, gid, chmod_mode, opt_.context, ignore); !s) return fail(s.error());
+            std::string to = dest_is_dir ? join_in_root(target, src.name) : target;
+            LayerWriter w(*layer, from_context, interrupted);
+            if (auto s = w.copy(entry->get(), rel, to); !s) return fail(s.error());
         }
     }
-    auto content = tree_digest(staged);
+    auto content = tree_digest(*staged);
     if (!content) return fail(content.error());
     std::string key = sha256_hex(stage_.id() + "\n" + in.text + "\n" + *content);
     if (try_cache(key)) {
-        (void)remove_tree(staged);
+        (void)remove_tree(*staged);
         return {};
     }
-    auto diff_id = engine_.images().add_layer(staged, true);
+    auto diff_id = add_layer(*staged);
     if (!diff_id) return fail(diff_id.error());
-    new_layers_.push_back(*diff_id);
-    ++layers_made_;
     stage_.config["created"] = now_rfc3339();
     stage_.config["rootfs"]["diff_ids"].push_back(*diff_id);
     std::string shown;
@@ -687,10 +1157,16 @@ Status Builder::step(const Instruction& in) {
 }
 
 Result<std::string> Builder::run() {
+    // What builds killed before they could clean up left behind (their process is gone).
+    (void)collect_build_leftovers(engine_);
+
     // Everything that can be checked is checked before the first step runs.
     struct stat st;
     if (opt_.context.empty() || ::stat(opt_.context.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         return make_error("unable to prepare context: path \"" + opt_.context + "\" not found", 1);
+    auto context = safe::Root::open(opt_.context);
+    if (!context) return make_error("unable to prepare context: " + context.error().message, 1);
+    context_ = std::move(*context);
     for (const auto& t : opt_.tags)
         if (!ImageStore::valid_reference(t))
             return make_error("invalid argument \"" + t + "\" for \"-t, --tag\" flag: invalid reference format", 125);
@@ -722,18 +1198,23 @@ Result<std::string> Builder::run() {
     const size_t n = file_.instructions.size();
     for (size_t i = 0; i < n; ++i) {
         const auto& in = file_.instructions[i];
+        ISOLAB_TRY(check_interrupted());
         say("Step " + std::to_string(i + 1) + "/" + std::to_string(n) + " : " + in.text);
         if (auto s = step(in); !s) {
             cleanup();
+            // A signal can also surface as the failure it caused (a poll cut short): say which.
+            if (auto i = check_interrupted(); !i) return i.error();
             return s.error();
         }
     }
     if (!have_stage_) return make_error(name_ + ": no FROM instruction: nothing to build", 1);
+    ISOLAB_TRY(check_interrupted());
     auto id = engine_.images().store_config(stage_.text(), opt_.tags);
     if (!id) {
         cleanup();
         return id.error();
     }
+    stored_ = true;
     std::vector<std::string> unused;
     for (const auto& [k, v] : build_args_)
         if (!used_args_.count(k)) unused.push_back(k);
@@ -786,6 +1267,44 @@ Status apply_changes(json& settings, const std::vector<std::string>& changes) {
     }
     settings = stage.config["config"];
     return {};
+}
+
+int collect_build_leftovers(Engine& engine) {
+    int removed = 0;
+    // Intermediate containers first: one may still run a RUN step of the dead build.
+    for (const auto& rec : engine.list(true)) {
+        auto label = rec.spec.labels.find(kBuildOwnerLabel);
+        if (label == rec.spec.labels.end()) continue;
+        auto owner = parse_owner(label->second, ':');
+        if (!owner || owner->alive()) continue;
+        if (engine.remove(rec.id, true)) ++removed;
+    }
+    const std::string layers = engine.images().dir() + "/layers";
+    auto top = safe::Root::open(layers);
+    if (!top) return removed;  // no layers yet: nothing was ever staged
+    auto names = list_dir(top->fd(), layers);
+    if (!names) return removed;
+    for (const auto& n : *names) {
+        if (n.rfind(kWorkPrefix, 0) != 0) continue;
+        // ".build-PID-START-RAND"
+        std::string rest = n.substr(std::string(kWorkPrefix).size());
+        size_t last = rest.rfind('-');
+        if (last == std::string::npos) continue;
+        auto owner = parse_owner(rest.substr(0, last), '-');
+        if (!owner || owner->alive()) continue;
+        // The layers it added that no image names went with the build that never stored one.
+        if (auto journal = read_file(layers + "/" + n + "/" + kLayersJournal); journal) {
+            std::vector<std::string> made;
+            std::istringstream in(*journal);
+            for (std::string line; std::getline(in, line);)
+                if (line.rfind("sha256:", 0) == 0 && line.size() == 71 &&
+                    line.find_first_not_of("0123456789abcdef", 7) == std::string::npos)
+                    made.push_back(line);
+            removed += engine.images().remove_unused_layers(made);
+        }
+        if (remove_tree(layers + "/" + n)) ++removed;
+    }
+    return removed;
 }
 
 Result<std::string> build_image(Engine& engine, const BuildOptions& options, std::ostream& out) {

@@ -14,8 +14,21 @@
 // is the sha256 of the parent config, the step's text and (COPY/ADD) the digest of the staged
 // files. A step whose key is known and whose layers are all still in the store is skipped
 // (" ---> Using cache"), so an unchanged rebuild gives the same image id.
+//
+// The build context and the image are trees the Dockerfile's author controls: every source is
+// resolved inside the context (a symlink `hd -> /host/dir` means `<context>/host/dir`, as in
+// Docker) and every destination inside the layer being staged (`COPY f /../../x` means `/x`), both
+// through safe::Root, and files are copied descriptor by descriptor, never by a path the kernel
+// would follow out of either tree.
+//
+// Crash consistency: a build keeps its staged layers in one work folder named after its process
+// (ROOT/images/layers/.build-PID-START-RAND) and labels its intermediate containers
+// `org.isolab.build.owner=PID:START`. Both go when the build ends, on every path (an error, SIGINT
+// or SIGTERM through BuildOptions::interrupted); what a `kill -9` left is collected by
+// collect_build_leftovers at the start of the next build.
 #pragma once
 
+#include <csignal>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -32,12 +45,27 @@ struct BuildOptions {
     std::vector<std::string> build_args;  // --build-arg KEY=VALUE (or KEY: taken from our env)
     bool no_cache = false;
     bool quiet = false;                   // -q: print only the image id
+    // Set to a signal number by the front end's SIGINT/SIGTERM handler: the build stops at the
+    // next check (between steps, every 20 ms of a RUN, every copied file), removes what it made
+    // and fails with exit code 128 + the signal. Null: never interrupted.
+    const volatile std::sig_atomic_t* interrupted = nullptr;
 };
+
+// The label every intermediate container of a build carries: "PID:START" of the building process
+// (START is /proc/PID/stat field 22, so a recycled pid is not mistaken for the owner).
+inline constexpr const char* kBuildOwnerLabel = "org.isolab.build.owner";
 
 // Builds, printing progress (and RUN output) to OUT. Returns the image id ("sha256:...").
 // Errors: exit 1 for Dockerfile and step failures ("Dockerfile:3: unknown instruction: RUNN",
 // "The command '/bin/sh -c false' returned a non-zero code: 1"), 125 for bad flags.
 Result<std::string> build_image(Engine& engine, const BuildOptions& options, std::ostream& out);
+
+// Removes what builds whose process is gone left behind: their work folders (staged layers,
+// unpacked tars), the layers they added that no image names, and their intermediate containers
+// (running or not: nobody will read them). A build that is still running is never touched.
+// Called at the start of every build; `system reset` removes everything anyway. Never fails: a
+// leftover that cannot be removed now is tried again next time. Returns how many were removed.
+int collect_build_leftovers(Engine& engine);
 
 // `commit --change` / `import --change`: applies Dockerfile instructions that change only
 // settings (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL) to CONFIG, an image
