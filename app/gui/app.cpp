@@ -566,7 +566,7 @@ bool App::write_screenshot(const std::string& path) {
     glPixelStorei(GL_PACK_ALIGNMENT, 1);
     glReadBuffer(GL_BACK);
     glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
-    FILE* f = std::fopen(path.c_str(), "wb");
+    FILE* f = std::fopen(path.c_str(), "wbe");
     if (!f) {
         std::fprintf(stderr, "isolab-gui: cannot write `%s`: %s\n", path.c_str(), std::strerror(errno));
         return false;

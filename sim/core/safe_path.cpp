@@ -184,7 +184,7 @@ Result<UniqueFd> Root::make_dirs(const std::string& path, mode_t mode) const {
 // as `mkdir -p` through a link would: an image's `/etc -> /nowhere` becomes a real `/nowhere`.
 Result<UniqueFd> Root::make_dirs_following(const std::string& path, mode_t mode, int depth) const {
     if (depth > kMaxSymlinks) return errno_error("create directory `" + path + "` inside `" + path_ + "`", ELOOP);
-    int top = ::dup(fd_.get());
+    int top = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 3);
     if (top < 0) return errno_error("dup", errno);
     UniqueFd cur(top);
     std::string prefix;

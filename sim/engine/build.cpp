@@ -217,38 +217,6 @@ Status copy_bytes(int in, int out, const std::string& what) {
     }
 }
 
-// mkdir -p of PATH inside the layer, following the layer's symlinks as BuildKit does, a dangling
-// one too: its target is created, inside the layer (`escape -> /tmp/x` makes the image's `/tmp/x`).
-// Every lookup goes through safe::Root, so no link can lead out of the layer. Returns the
-// directory (O_PATH).
-Result<UniqueFd> make_dirs_in_layer(const safe::Root& layer, const std::string& path, int links = 0) {
-    auto made = layer.make_dirs(path);
-    if (made || links >= 40) return made;
-    // make_dirs stops at a symlink whose target is missing: resolve it here, then go on.
-    std::vector<std::string> parts;
-    for (const auto& p : fs::path(safe::clean_in_root(path)))
-        if (p != "/") parts.push_back(p.string());
-    std::string real = "/";  // the deepest directory reached, every symlink resolved
-    for (size_t i = 0; i < parts.size(); ++i) {
-        auto dir = layer.open(real, O_PATH | O_DIRECTORY);
-        if (!dir) return made;
-        struct stat st;
-        if (::fstatat(dir->get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return made;
-        if (S_ISLNK(st.st_mode)) {
-            char buf[4096];
-            ssize_t n = ::readlinkat(dir->get(), parts[i].c_str(), buf, sizeof buf);
-            if (n <= 0 || static_cast<size_t>(n) == sizeof buf) return made;
-            std::string target(buf, static_cast<size_t>(n));
-            std::string next = target[0] == '/' ? target : real + "/" + target;
-            for (size_t j = i + 1; j < parts.size(); ++j) next += "/" + parts[j];
-            return make_dirs_in_layer(layer, safe::clean_in_root(next), links + 1);
-        }
-        if (!S_ISDIR(st.st_mode)) return made;
-        real = join_in_root(real, parts[i]);
-    }
-    return made;
-}
-
 // Copies entries, each held by a descriptor, into the staged layer at paths resolved inside it.
 class LayerWriter {
 public:
@@ -280,7 +248,7 @@ public:
 
 private:
     Status copy_dir(int entry, const struct stat& st, const std::string& rel, const std::string& dest) {
-        auto made = make_dirs_in_layer(layer_, dest);
+        auto made = layer_.make_dirs(dest);  // a dangling link on the way gets its target, inside the layer
         if (!made) return made.error();
         UniqueFd out(::openat(made->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!out.valid()) return errno_error("open `" + dest + "` in the new layer", errno);
@@ -311,7 +279,7 @@ private:
         const std::string leaf = slash == std::string::npos ? dest : dest.substr(slash + 1);
         if (leaf.empty() || leaf == "." || leaf == "..")
             return make_error("cannot copy `" + rel + "` to `" + dest + "`: not a file name", 1);
-        auto parent = make_dirs_in_layer(layer_, slash == std::string::npos || slash == 0 ? "/" : dest.substr(0, slash));
+        auto parent = layer_.make_dirs(slash == std::string::npos || slash == 0 ? "/" : dest.substr(0, slash));
         if (!parent) return parent.error();
         const int dir = parent->get();
         const char* name = leaf.c_str();

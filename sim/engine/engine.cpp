@@ -21,6 +21,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/safe_path.hpp"
 #include "sim/engine/build.hpp"
+#include "sim/engine/intent.hpp"
 #include "sim/net/attach.hpp"
 #include "sim/net/inspect.hpp"
 #include "sim/net/netlink.hpp"
@@ -183,8 +184,89 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
     return engine;
 }
 
+namespace {
+// The monitor recorded in DIR/monitor.pid, if it still runs (pid and start time both match).
+pid_t live_monitor_of(const std::string& dir) {
+    auto text = read_file(dir + "/monitor.pid");
+    if (!text) return 0;
+    long long pid = 0;
+    unsigned long long start = 0;
+    if (std::sscanf(text->c_str(), "%lld %llu", &pid, &start) != 2 || pid <= 0) return 0;
+    return process_matches(static_cast<pid_t>(pid), start) ? static_cast<pid_t>(pid) : 0;
+}
+}  // namespace
+
+void Engine::stop_leftovers(ContainerRecord& rec) {
+    if (rec.backend == "simulated") return;
+    std::string dir = store_.container_dir(rec.id);
+    // The monitor first: it would otherwise restart PID 1 or record an exit over ours.
+    if (pid_t m = live_monitor_of(dir); m > 0) {
+        ::kill(m, SIGKILL);
+        for (int i = 0; i < 200 && process_matches(m, 0); ++i) sleep_ms(5);
+    }
+    runtime_->reap_orphan(store_, rec);
+    if (rec.backend == "namespaces")
+        for (const auto& ep : rec.endpoints) (void)net::detach_endpoint(ep);
+    ::unlink((dir + "/monitor.pid").c_str());
+}
+
+bool Engine::roll_intent(const std::string& id) {
+    const std::string dir = store_.container_dir(id);
+    auto intent = read_intent(dir);
+    if (!intent || intent_owner_alive(*intent)) return false;
+    switch (intent->op) {
+        case IntentOp::Create: {
+            // Finished when its record exists (saved atomically, last); otherwise never visible:
+            // its directory and name go.
+            if (path_exists(dir + "/container.json")) break;
+            (void)remove_tree(dir);
+            store_.release_names_of(id);
+            return true;
+        }
+        case IntentOp::Start: {
+            auto lock = store_.lock_container(id);
+            auto rec = store_.load(id);
+            if (!lock || !rec) break;
+            bool live = container_has_process(rec->state) || rec->state == ContainerState::Restarting;
+            if (live && runtime_->alive(*rec)) break;  // the start was recorded: it completed
+            // Rolled back: whatever the start had begun (a monitor, PID 1, its cgroup, veths) is
+            // stopped; the container is as it was before, with the reason in its error.
+            stop_leftovers(*rec);
+            if (live) rec->state = ContainerState::Exited;
+            rec->pid = 0;
+            rec->monitor_pid = 0;
+            rec->error = "the start was interrupted (the isolab process running it was killed); IsoLab stopped what it had begun";
+            (void)store_.save(*rec);
+            store_.append_event("die", {{"id", id}, {"name", rec->name}, {"exitCode", rec->exit_code}, {"gc", true}});
+            break;
+        }
+        case IntentOp::Remove:
+            clear_intent(dir);
+            (void)finish_removal(id);
+            return true;
+        case IntentOp::Commit: {
+            auto lock = store_.lock_container(id);
+            auto rec = store_.load(id);
+            // The commit froze the container for its copy: thaw it, unless the user had paused it.
+            if (intent->froze && rec && rec->state != ContainerState::Paused) (void)runtime_->thaw(*rec);
+            if (!intent->staged.empty() && intent->staged.rfind(images_.dir() + "/", 0) == 0) (void)remove_tree(intent->staged);
+            break;
+        }
+    }
+    clear_intent(dir);
+    return true;
+}
+
 void Engine::collect_garbage() {
     bool reaped = false;
+    // Operations whose process was killed half-way (intent.hpp): rolled forward or back first.
+    {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
+            std::string id = e.path().filename().string();
+            if (id.size() == 64 && path_exists(e.path().string() + "/intent.json") && roll_intent(id)) reaped = true;
+        }
+    }
     for (const auto& id : store_.list_ids()) {
         // A container with a monitor has its attach socket; one without cannot have been
         // orphaned, and skipping it keeps every command O(running containers) in JSON parsing.
@@ -230,7 +312,7 @@ void Engine::collect_garbage() {
     // Cgroups of this root whose container is gone or not running (a monitor killed before it
     // could record them): remove them, killing what is left inside. Only worth the look when a
     // dead monitor was just found, or when asked (a failed start).
-    if (runtime_->name() == "namespaces" && (reaped || sweep_cgroups_)) {
+    if (runtime_->name() == "namespaces") {
         std::string prefix = container_cgroup_name(store_.root(), "");
         for (const auto& parent : host_cgroups().parents) {
             std::error_code ec;
@@ -244,11 +326,26 @@ void Engine::collect_garbage() {
                     auto l = store_.lock_container(id);
                     if (l) held.emplace(std::move(*l));
                 }
+                if (auto in = read_intent(store_.container_dir(id)); in && intent_owner_alive(*in)) continue;
                 auto rec = store_.load(id);
                 if (rec && (container_has_process(rec->state) || rec->state == ContainerState::Restarting)) continue;
-                if (auto cg = Cgroup::open_paths({e.path().string()}); cg) (void)cg->destroy();
+                if (auto cg = Cgroup::open_paths({e.path().string()}); cg) {
+                    (void)cg->thaw();
+                    (void)cg->kill_all(SIGKILL);
+                    (void)cg->destroy();
+                }
             }
         }
+    }
+    // A build killed half-way left its work folder (ROOT/images/layers/.build-PID-START-*) and
+    // perhaps intermediate containers: collected once its owner is gone (build.hpp).
+    {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(images_.dir() + "/layers", ec))
+            if (e.path().filename().string().rfind(".build-", 0) == 0) {
+                (void)collect_build_leftovers(*this);
+                break;
+            }
     }
     // A directory without a record is a create that crashed half-way: nothing refers to it.
     std::error_code ec;
@@ -417,7 +514,9 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
         ep.ifname = "eth0";
     }
     rec.endpoints.push_back(ep);
-    if (auto s = make_dirs(dir, 0711); !s) return undo(s.error());
+    if (auto s = make_dirs(dir, 0700); !s) return undo(s.error());
+    auto intent = IntentGuard::begin(dir, {IntentOp::Create});
+    if (!intent) return undo(intent.error());
     if (auto s = runtime_->prepare(store_, rec); !s) return undo(s.error().wrap("create " + rec.name));
     if (rec.backend != "simulated") {
         // The files name resolution reads: its own address, and (host network) the host's files.
@@ -463,6 +562,8 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
     ContainerRecord* rec = &locked->rec;
     const Transition* t = &locked->transition;
     if (t->noop) return *rec;
+    auto intent = IntentGuard::begin(store_.container_dir(rec->id), {IntentOp::Start});
+    if (!intent) return intent.error().wrap("start " + rec->name);
     rec->stopped_by_user = false;
     // The networks' bridges and rules, and the published ports, before the monitor (which reads
     // the record) plugs PID 1 in and starts the port proxies.
@@ -483,9 +584,7 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
         rec->exit_code = s.error().exit_code;
         (void)store_.save(*rec);
         locked->lock = FileLock();  // released: the sweep takes the lock itself
-        sweep_cgroups_ = true;
         collect_garbage();
-        sweep_cgroups_ = false;
         return s.error();
     }
     rec->state = t->to;
@@ -583,7 +682,11 @@ Result<ContainerRecord> Engine::pause(const std::string& ref) {
                           1);
     ISOLAB_TRY(runtime_->freeze(*rec));
     rec->state = t->to;
-    ISOLAB_TRY(store_.save(*rec));
+    if (auto saved = store_.save(*rec); !saved) {
+        // Never a frozen container whose record says it runs (a full disk): exec would hang in it.
+        (void)runtime_->thaw(*rec);
+        return saved.error().wrap("pause " + rec->name);
+    }
     store_.append_event("pause", {{"id", rec->id}, {"name", rec->name}});
     return *rec;
 }
@@ -615,12 +718,21 @@ Result<ContainerRecord> Engine::restart(const std::string& ref, int timeout) {
 }
 
 Status Engine::remove(const std::string& ref, bool force) {
+    // A removal whose process was killed ("Removal In Progress" with no live owner) resumes here.
+    if (auto found = store_.resolve(ref); found && found->state == ContainerState::Removing) {
+        auto in = read_intent(store_.container_dir(found->id));
+        if (!in || !intent_owner_alive(*in)) return finish_removal(found->id);
+    }
     ContainerRecord rec;
+    IntentGuard intent;
     {
         auto locked = lock_for(ref, force ? ContainerAction::ForceRemove : ContainerAction::Remove);
         if (!locked) return locked.error();
         ContainerRecord* r = &locked->rec;
         rec = *r;
+        auto begun = IntentGuard::begin(store_.container_dir(rec.id), {IntentOp::Remove});
+        if (!begun) return begun.error().wrap("remove " + rec.name);
+        intent = std::move(*begun);
         if (container_has_process(r->state) || r->state == ContainerState::Restarting) {
             r->stopped_by_user = true;
             r->spec.auto_remove = false;  // we remove it ourselves, below
@@ -635,19 +747,24 @@ Status Engine::remove(const std::string& ref, bool force) {
         if (!wait_exit(rec.id, 10000))
             return make_error("cannot remove container \"" + ref + "\": could not kill it", 1);
     }
+    return finish_removal(rec.id);
+}
+
+Status Engine::finish_removal(const std::string& id) {
     auto global = store_.lock_global();
-    auto lock = store_.lock_container(rec.id);
-    auto r = store_.load(rec.id);
+    auto lock = store_.lock_container(id);
+    auto r = store_.load(id);
     if (!r) return {};  // --rm got there first
     r->state = ContainerState::Removing;
     (void)store_.save(*r);
+    // Whatever still runs (a removal resumed after a kill, a monitor that outlived its record's
+    // state) is stopped before anything is deleted.
+    stop_leftovers(*r);
     ISOLAB_TRY(runtime_->destroy(store_, *r));
     store_.release_name(r->name, r->id);
-    if (r->backend == "namespaces")
-        for (const auto& ep : r->endpoints) (void)net::detach_endpoint(ep);  // see the monitor: not left to the kernel's work queue
     release_addresses(*r);
     refresh_hosts(*r);  // *r is gone from the store: its peers forget it
-    store_.append_event("destroy", {{"id", rec.id}, {"name", rec.name}});
+    store_.append_event("destroy", {{"id", r->id}, {"name", r->name}});
     return {};
 }
 
@@ -750,27 +867,42 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
     }
     nlohmann::json settings = parent->config.value("config", nlohmann::json::object());
     ISOLAB_TRY(apply_changes(settings, changes));
-    bool paused_here = false;
-    if (pause && rec->state == ContainerState::Running && rec->backend != "simulated") {
-        auto p = this->pause(rec->id);
-        paused_here = p.ok();
-    }
-    std::string upper = store_.container_dir(rec->id) + "/upper";
-    std::string staged;
-    if (rec->rootfs_mode == "copy") {
-        // A copied root holds the whole file system: only its changes become the layer.
-        staged = images_.dir() + "/layers/.commit-" + random_hex(6);
-        if (auto s = export_changes(rec->id, staged); !s) {
-            (void)remove_tree(staged);
-            if (paused_here) (void)unpause(rec->id);
-            return s.error();
+    // The container is frozen while its layer is copied (Docker's default): directly through the
+    // cgroup, with the intent saying so, and thawed on every path — an error, a full disk, or the
+    // next command's garbage collector after a kill -9.
+    const std::string cdir = store_.container_dir(rec->id);
+    Intent what{IntentOp::Commit};
+    if (rec->rootfs_mode == "copy") what.staged = images_.dir() + "/layers/.commit-" + random_hex(6);
+    auto intent = IntentGuard::begin(cdir, what);
+    if (!intent) return intent.error().wrap("commit " + rec->name);
+    struct Thaw {
+        Runtime* rt = nullptr;
+        const ContainerRecord* rec = nullptr;
+        ~Thaw() {
+            if (rt) (void)rt->thaw(*rec);
         }
+    } thaw;
+    if (pause && rec->state == ContainerState::Running && rec->backend != "simulated" && !rec->cgroup_name.empty()) {
+        what.froze = true;
+        ISOLAB_TRY(intent->update(what));
+        thaw.rec = &*rec;
+        if (runtime_->freeze(*rec)) thaw.rt = runtime_.get();
+    }
+    std::string upper = cdir + "/upper";
+    std::string staged = what.staged;
+    struct Unstage {
+        std::string path;
+        ~Unstage() {
+            if (!path.empty()) (void)remove_tree(path);
+        }
+    } unstage{staged};
+    if (!staged.empty()) {
+        // A copied root holds the whole file system: only its changes become the layer.
+        ISOLAB_TRY(export_changes(rec->id, staged));
         upper = staged;
     }
     std::string by = "isolab commit " + rec->name + " (" + command_line(rec->path_args) + ")";
     auto id = images_.commit(*parent, upper, tag, by, message, settings);
-    if (!staged.empty()) (void)remove_tree(staged);
-    if (paused_here) (void)unpause(rec->id);
     if (id) store_.append_event("commit", {{"id", rec->id}, {"name", rec->name}, {"image", *id}});
     return id;
 }

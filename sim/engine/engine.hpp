@@ -109,6 +109,14 @@ private:
     Result<LockedRecord> lock_record(const std::string& ref);
 
     Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend);
+    // The end of `rm`, also resumed by the garbage collector and by `rm -f` after a killed rm:
+    // stops what still runs, removes the container's kernel objects, files, name and addresses.
+    Status finish_removal(const std::string& id);
+    // Kills a container's monitor (from its pidfile), PID 1 and its cgroup, and removes its veths.
+    void stop_leftovers(ContainerRecord& rec);
+    // Rolls the intent of container ID forward or back when its owner is gone (intent.hpp).
+    // True when it acted.
+    bool roll_intent(const std::string& id);
     // Waits (polling the record) until PID 1's exit is recorded or `timeout_ms` passes.
     bool wait_exit(const std::string& id, double timeout_ms);
 
@@ -127,7 +135,6 @@ private:
     net::Ipam ipam_;
     std::unique_ptr<Runtime> runtime_;
     std::string backend_;
-    bool sweep_cgroups_ = false;  // set by a failed start: its monitor may have left a cgroup
 };
 
 // "KILL", "SIGKILL", "9" → 9. Unknown → error naming it (exit 125? Docker: invalid signal, 1).

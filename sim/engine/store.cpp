@@ -122,6 +122,16 @@ void Store::release_name(const std::string& name, const std::string& id) const {
     if (n > 0 && std::string(buf, static_cast<size_t>(n)) == id) ::unlink(link.c_str());
 }
 
+void Store::release_names_of(const std::string& id) const {
+    DIR* d = ::opendir((root_ + "/names").c_str());
+    if (!d) return;
+    while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") release_name(n, id);
+    }
+    ::closedir(d);
+}
+
 void Store::append_event(const std::string& type, nlohmann::json attrs) const {
     append_event_to(root_, type, std::move(attrs));
 }

@@ -55,6 +55,9 @@ public:
     // Reserves NAME for ID; false (and the owner) when another container holds it.
     Result<bool> reserve_name(const std::string& name, const std::string& id, std::string* owner_id) const;
     void release_name(const std::string& name, const std::string& id) const;
+    // Every name reserved for ID (a create killed before its record was saved has no record to
+    // say which).
+    void release_names_of(const std::string& id) const;
 
     // Appends {"time":..., "type":..., ...} to events.jsonl. Best effort: never fails a command.
     void append_event(const std::string& type, nlohmann::json attrs) const;

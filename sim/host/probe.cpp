@@ -994,7 +994,7 @@ ChildOutcome run_with_timeout(const std::vector<std::string>& argv, int timeout_
     return probe_with_timeout(
         [&args] {
             int fd = child_output_fd();
-            int null_fd = ::open("/dev/null", O_RDONLY);
+            int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
             if (null_fd >= 0) ::dup2(null_fd, 0);
             ::dup2(fd, 1);  // dup2 clears close-on-exec on the copies, so the program keeps them
             ::dup2(fd, 2);

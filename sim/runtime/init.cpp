@@ -298,16 +298,17 @@ void container_init(const InitConfig& cfg) {
     // If the monitor dies, so does the container (a kill -9 of the monitor must not leave an
     // orphaned PID 1 behind); the garbage collector removes the rest.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // Until the user's execve this process is IsoLab's binary: a container process (of a
-    // restarted PID 1's predecessor's children, or an exec) must not reach its memory or
-    // /proc/1/exe. execve makes the user's program dumpable again, as it should be.
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     close_other_fds(cfg);
     ::signal(SIGPIPE, SIG_DFL);
     StepTimer steps(cfg);
     {
         // The monitor writes our uid/gid maps and puts us in the cgroup before the first byte.
         wait_byte(cfg);
+        // Until the user's execve this process is IsoLab's binary: nothing in the container (an
+        // exec) may reach its memory or /proc/1/exe. Not before the monitor has written our uid
+        // map (rootless): /proc/PID of a non-dumpable process belongs to root. execve makes the
+        // user's program dumpable again, as it should be.
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.3f", monotonic_ms() - cfg.clone_started_ms);
         report(cfg.report_fd, std::string("STEP clone ") + buf +

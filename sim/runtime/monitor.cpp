@@ -369,7 +369,7 @@ bool Monitor::start_once(bool first) {
     std::vector<RuntimeStep> steps;
     std::string buf, error_line;
     bool ready = false;
-    FILE* rf = ::fdopen(::dup(report_r_.get()), "r");
+    FILE* rf = ::fdopen(::fcntl(report_r_.get(), F_DUPFD_CLOEXEC, 3), "r");
     char line[4096];
     while (rf && std::fgets(line, sizeof line, rf)) {
         std::string l = line;
@@ -498,7 +498,7 @@ int run_runc(const std::vector<std::string>& argv, int in, int out, int err) {
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) ::signal(sig, SIG_DFL);
-        int null = ::open("/dev/null", O_RDWR);
+        int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         ::dup2(in >= 0 ? in : null, 0);
         ::dup2(out >= 0 ? out : null, 1);
         ::dup2(err >= 0 ? err : null, 2);

@@ -51,7 +51,7 @@ void runc_delete(const std::string& root, const std::string& id) {
     if (runc.empty() || !path_exists(runc_state_dir(root) + "/" + id)) return;
     pid_t pid = ::fork();
     if (pid == 0) {
-        int null = ::open("/dev/null", O_RDWR);
+        int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         ::dup2(null, 0);
         ::dup2(null, 1);
         ::dup2(null, 2);

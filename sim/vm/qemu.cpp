@@ -83,8 +83,8 @@ Result<pid_t> qemu_launch(const QemuConfig& c) {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (::getppid() != parent) ::_exit(1);  // the parent died before the line above
         }
-        int devnull = ::open("/dev/null", O_RDWR);
-        int log = ::open((c.dir + "/qemu.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        int log = ::open((c.dir + "/qemu.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         ::dup2(devnull, 0);
         ::dup2(log >= 0 ? log : devnull, 1);
         ::dup2(log >= 0 ? log : devnull, 2);

@@ -67,6 +67,7 @@ CmdResult run_process(const std::vector<std::string>& argv, const std::vector<st
             ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
             if (n <= 0) {
                 (i == 0 ? open_out : open_err) = false;
+                ::close(fds[i].fd);  // the read end is done: closed here (it used to leak two per call)
                 fds[i].fd = -1;
             } else {
                 (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
