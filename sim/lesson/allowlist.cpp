@@ -40,9 +40,10 @@ namespace {
 enum class Value {
     None,     // a switch: -d, --rm (pflag also takes --rm=false)
     Text,     // a value that names nothing on the host: a name, a port, a size, a template
-    FileIn,   // a host file IsoLab reads (load -i, build -f, --env-file): inside the lesson's folder
+    FileIn,   // a host file IsoLab reads (load -i, build -f): inside the lesson's folder
     FileOut,  // a host file IsoLab writes (save -o): inside the lesson's folder
     Network,  // --network: a network of the state root, but not `host`
+    Setting,  // NAME=VALUE (-e, --build-arg): a bare NAME would copy the learner's own environment
 };
 
 struct FlagRule {
@@ -74,6 +75,9 @@ const FlagRule kRuntimeFlag{"runtime", 0, Value::Text, "lesson.refuse.runtime_fl
 // not mount anything, whatever the source, and says so before the engine is asked.
 const FlagRule kVolume{"volume", 'v', Value::Text, "lesson.refuse.bind"};
 const FlagRule kMount{"mount", 0, Value::Text, "lesson.refuse.bind"};
+// A bare NAME line in the file copies the learner's environment, as a bare `-e NAME` does; the
+// file's lines are not checked here, so the flag is refused.
+const FlagRule kEnvFile{"env-file", 0, Value::Text, "lesson.refuse.env_copy"};
 
 std::vector<FlagRule> container_flags(bool run) {
     std::vector<FlagRule> f = {
@@ -84,7 +88,7 @@ std::vector<FlagRule> container_flags(bool run) {
         {"pids-limit", 0, Value::Text},
         {"rm", 0, Value::None},
         {"network", 0, Value::Network},
-        {"env", 'e', Value::Text},
+        {"env", 'e', Value::Setting},
         // Harmless: they shape the container inside its own namespaces and cgroup.
         {"attach", 'a', Value::Text},
         {"cap-drop", 0, Value::Text},
@@ -105,9 +109,7 @@ std::vector<FlagRule> container_flags(bool run) {
         {"tty", 't', Value::None},
         {"user", 'u', Value::Text},
         {"workdir", 'w', Value::Text},
-        // A host file read into the container's environment.
-        {"env-file", 0, Value::FileIn},
-        kPrivileged, kCapAdd, kRuntimeFlag, kVolume, kMount,
+        kPrivileged, kCapAdd, kRuntimeFlag, kVolume, kMount, kEnvFile,
     };
     if (run) {
         f.push_back({"detach", 'd', Value::None});
@@ -124,13 +126,13 @@ const std::vector<CommandRule>& rules() {
         {"exec",
          {{"detach", 'd', Value::None},
           {"detach-keys", 0, Value::Text},
-          {"env", 'e', Value::Text},
-          {"env-file", 0, Value::FileIn},
+          {"env", 'e', Value::Setting},
           {"interactive", 'i', Value::None},
           {"tty", 't', Value::None},
           {"user", 'u', Value::Text},
           {"workdir", 'w', Value::Text},
-          kPrivileged},
+          kPrivileged,
+          kEnvFile},
          Operands::Command},
         {"start", {{"attach", 'a', Value::None}, {"detach-keys", 0, Value::Text}, {"interactive", 'i', Value::None}},
          Operands::Refs},
@@ -163,7 +165,7 @@ const std::vector<CommandRule>& rules() {
          {{"tag", 't', Value::Text},
           {"quiet", 'q', Value::None},
           {"no-cache", 0, Value::None},
-          {"build-arg", 0, Value::Text},
+          {"build-arg", 0, Value::Setting},
           {"file", 'f', Value::FileIn}},
          Operands::Context},
         // An image archive: written and read inside the lesson's folder only.
@@ -393,6 +395,11 @@ private:
                 std::string lower = v;
                 for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
                 if (lower == "host") return refuse("lesson.refuse.network_host", {shown + " " + v, cmd()});
+                return std::nullopt;
+            }
+            case Value::Setting: {
+                size_t eq = v.find('=');
+                if (eq == std::string::npos || eq == 0) return refuse("lesson.refuse.env_copy", {shown + " " + v, cmd()});
                 return std::nullopt;
             }
             case Value::FileIn:

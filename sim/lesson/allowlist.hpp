@@ -15,12 +15,14 @@
 //     played in, never on another one (`--root OTHER system reset -f`);
 //   - `system` (reset, prune), `runtime` (OCI bundles, whose config can bind-mount the host's `/`),
 //     `bundle` (writes to any host folder), `lesson`, `gui`, `doctor`, and every command not listed;
-//   - host paths outside the lesson's own folder: `save -o`, `load -i`, `build` contexts and `-f`,
-//     `--env-file`. Such a path is resolved inside the folder with safe::Root, so neither `..` nor a
+//   - host paths outside the lesson's own folder: `save -o`, `load -i`, `build` contexts and `-f`.
+//     Such a path is resolved inside the folder with safe::Root, so neither `..` nor a
 //     symlink can leave it, and it is refused when its literal words would mean anything else. The
 //     vetted command line carries the resolved host path, not the lesson's words;
 //   - bind mounts (`-v`, `--volume`, `--mount`), `--privileged`, `--cap-add`, `--runtime` and
-//     `--network host`: each hands the container a piece of the host.
+//     `--network host`: each hands the container a piece of the host;
+//   - `-e NAME` and `--build-arg NAME` without `=VALUE`, and `--env-file`: each copies the
+//     learner's own environment (tokens, passwords) into a container a lesson controls.
 //
 // Nothing here prints: a Refusal is a strings key and its arguments (assets/strings/{en,ko}.json),
 // written in English for a lesson file's author and in the learner's language by the players.

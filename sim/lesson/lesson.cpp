@@ -508,18 +508,17 @@ public:
                 l.stage.images = strings(s, "/stage", "images");
                 // The player turns these into command lines (`isolab rm -f NAME`, stage.hpp):
                 // a name must be one word that no command reads as a flag or a path.
-                auto names = [&](const std::vector<std::string>& v, const char* key, bool image) {
+                auto names = [&](const std::vector<std::string>& v, const char* key, const char* what, bool image) {
                     for (size_t i = 0; i < v.size(); ++i)
                         if (!valid_stage_name(v[i], image))
                             error(std::string("/stage/") + key + "/" + std::to_string(i),
-                                  "the name `" + v[i] + "` in `stage` is not a name of a" +
-                                      (image ? "n image" : std::string(" ") + key) +
-                                      " — use [a-zA-Z0-9][a-zA-Z0-9_.-]*" + (image ? " (and / : for images)" : ""));
+                                  "`" + v[i] + "` in `stage` is not " + what + " — use [a-zA-Z0-9][a-zA-Z0-9_.-]*" +
+                                      (image ? ", with / and : (`isolab/web`, `myweb:v2`)" : ""));
                 };
-                names(l.stage.containers, "containers", false);
-                names(l.stage.vms, "vms", false);
-                names(l.stage.networks, "networks", false);
-                names(l.stage.images, "images", true);
+                names(l.stage.containers, "containers", "a container name", false);
+                names(l.stage.vms, "vms", "a VM name", false);
+                names(l.stage.networks, "networks", "a network name", false);
+                names(l.stage.images, "images", "an image name", true);
             }
         }
         if (doc.contains("learned")) {

@@ -254,7 +254,10 @@ TEST_CASE("lesson allow-list: flags that hand the container a piece of the host 
                    Case{"isolab run --runtime runc busybox", "lesson.refuse.runtime_flag", "`--runtime`"},
                    Case{"isolab run --network host busybox", "lesson.refuse.network_host", "`--network host`"},
                    Case{"isolab run --net=host busybox", "lesson.refuse.network_host", "`--net host`"},
-                   Case{"isolab run --env-file /etc/shadow busybox env", "lesson.refuse.path_outside", "`--env-file /etc/shadow`"}}) {
+                   Case{"isolab run --env-file /etc/shadow busybox env", "lesson.refuse.env_copy", "`--env-file`"},
+                   Case{"isolab run -e AWS_SECRET_ACCESS_KEY busybox env", "lesson.refuse.env_copy", "`-e AWS_SECRET_ACCESS_KEY`"},
+                   Case{"isolab exec --env=HOME web env", "lesson.refuse.env_copy", "`--env HOME`"},
+                   Case{"isolab build --build-arg GITHUB_TOKEN -t x .", "lesson.refuse.env_copy", "`--build-arg GITHUB_TOKEN`"}}) {
         CAPTURE(c.line);
         auto e = refused_line(f, c.line);
         CHECK(e.refusal->key == c.key);
