@@ -317,7 +317,7 @@ private:
     }
     const FlagRule* find_short(char c) const {
         for (const auto& f : rule_->flags)
-            if (f.shorthand == c) return &f;
+            if (f.shorthand == c && c != 0) return &f;
         return nullptr;
     }
 
@@ -525,6 +525,12 @@ std::vector<std::string> allowed_commands() {
 
 VettedCommand vet_command(const std::string& line, const LessonPlace& place) {
     VettedCommand v;
+    // exec(2) would cut a word at a NUL (JSON can hold "\u0000"): the words checked here would not
+    // be the words that run.
+    if (line.find('\0') != std::string::npos) {
+        v.refusal = Refusal{"lesson.refuse.syntax", {line.substr(0, line.find('\0')), "a NUL character"}};
+        return v;
+    }
     auto words = split_command_line(line);
     if (!words) {
         v.refusal = Refusal{"lesson.refuse.syntax", {line, words.error().message}};

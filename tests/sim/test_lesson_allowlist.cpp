@@ -152,6 +152,10 @@ TEST_CASE("lesson allow-list: system, runtime, bundle, lesson, gui, doctor and u
         CHECK(e.refusal->key == c.key);
         CHECK(contains(e.message, c.named));
     }
+    // A NUL (JSON's "\u0000") would cut the word where exec(2) reads it.
+    auto nul = refused_line(f, std::string("isolab ps\0 --root /x", 20));
+    CHECK(nul.refusal->key == "lesson.refuse.syntax");
+    CHECK(contains(nul.message, "NUL"));
     // The unknown-command message lists what a lesson may run.
     auto e = refused_line(f, "isolab cp web:/etc/passwd /tmp/x");
     CHECK(contains(e.message, "build"));
