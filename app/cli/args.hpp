@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/core/command_line.hpp"
 #include "sim/core/result.hpp"
 #include "sim/engine/spec.hpp"
 
@@ -157,16 +158,10 @@ Result<Command> parse_args(const std::vector<std::string>& argv);
 // "" or an unknown verb gives the top-level help). Ends without a newline.
 std::string usage(std::string_view verb);
 
-// Splits one terminal line into words like a POSIX shell, without expansions: whitespace
-// separates words; '...' is literal; "..." is literal except that backslash escapes $ ` " \ and
-// newline; a backslash outside quotes escapes the next character (backslash-newline joins lines);
-// '#' at the start of a word starts a comment; adjacent pieces join ("a"'b'c -> abc); "" and ''
-// make an empty word. | ; & < > are ordinary characters here. An unterminated quote is an error
-// (exit code 2, as a shell syntax error): "unterminated double quote (opened at column 12)".
-Result<std::vector<std::string>> split_command_line(std::string_view line);
-
-// Drops one leading "docker" or "isolab" word: learners type `docker ps` in the GUI terminal.
-std::vector<std::string> strip_docker_prefix(std::vector<std::string> words);
+// One splitter for every command line (sim/core/command_line.hpp): the lesson checker reads a
+// lesson's lines with the same words the CLI and the GUI run.
+using ::isolab::split_command_line;
+using ::isolab::strip_docker_prefix;
 
 // The GUI terminal's entry point: split_command_line, strip_docker_prefix, parse_args.
 // A blank line gives verb "" (nothing to do); a lone "docker"/"isolab" gives verb "help".

@@ -56,15 +56,9 @@ std::string indent(const std::string& s, const std::string& pad) {
     return out;
 }
 
-// Runs one `isolab` command line as a child of this binary, in IsoLab's tree, with its output
-// going to ours. Returns its exit code.
-int run_line(const std::string& line, const std::string& root, std::ostream& err) {
-    auto words = split_command_line(line);
-    if (!words) {
-        err << "isolab lesson: cannot read the command `" << line << "`: " << words.error().message << "\n";
-        return 2;
-    }
-    auto argv = strip_docker_prefix(*words);
+// Runs ARGV (the words after `isolab`) as a child of this binary, in IsoLab's tree, with its
+// output going to ours. Returns its exit code.
+int run_argv(std::vector<std::string> argv, const std::string& root) {
     char self[4096];
     ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return 127;
@@ -84,6 +78,32 @@ int run_line(const std::string& line, const std::string& root, std::ostream& err
     return wait_exit_code(pid);
 }
 
+// One of IsoLab's own lines (stage.hpp: the stage's removals, the teaching images' builds), made
+// from names the loader validated.
+int run_own_line(const std::string& line, const std::string& root, std::ostream& err) {
+    auto words = split_command_line(line);
+    if (!words) {
+        err << "isolab lesson: cannot read the command `" << line << "`: " << words.error().message << "\n";
+        return 2;
+    }
+    return run_argv(strip_docker_prefix(*words), root);
+}
+
+// What run_lesson_line returns for a line the allow-list refused (not an exit code a command has).
+constexpr int kRefused = -1;
+
+// One line of the lesson's own: held against the allow-list again right before it runs (the
+// folder may have changed since the lesson was loaded), and run as the vetted words, whose paths
+// are the host paths resolved inside the lesson's folder.
+int run_lesson_line(const std::string& line, const LessonPlace& place, const std::string& root, std::ostream& err) {
+    auto vetted = vet_command(line, place);
+    if (!vetted.ok()) {
+        err << "isolab lesson: " << i18n::trf("lesson.refused", {vetted.refusal->translated()}) << "\n";
+        return kRefused;
+    }
+    return run_argv(std::move(vetted.argv), root);
+}
+
 int cmd_list(const std::vector<std::string>& args, std::ostream& out) {
     bool as_json = std::find(args.begin(), args.end(), "--json") != args.end();
     auto cat = load_catalog(lessons_dir());
@@ -94,9 +114,12 @@ int cmd_list(const std::vector<std::string>& args, std::ostream& out) {
             << std::setw(10) << tr("lesson.col.progress") << tr("lesson.col.title") << "\n";
     for (auto& f : cat.files) {
         if (!f.lesson) {
-            std::string msg = f.errors.empty() ? "" : f.errors.front().format();
-            if (as_json) j.push_back({{"id", f.id_hint}, {"file", f.path}, {"broken", msg}});
-            else out << std::setw(5) << "-" << std::setw(16) << f.id_hint << tr("lesson.broken") << ": " << msg << "\n";
+            if (as_json) {
+                j.push_back({{"id", f.id_hint}, {"file", f.path}, {"broken", f.errors.empty() ? "" : f.errors.front().format()}});
+            } else {
+                std::string msg = f.errors.empty() ? "" : f.errors.front().format_for_learner();
+                out << std::setw(5) << "-" << std::setw(16) << f.id_hint << tr("lesson.broken") << ": " << msg << "\n";
+            }
             continue;
         }
         const auto& l = *f.lesson;
@@ -149,8 +172,8 @@ const Lesson* find_or_fail(const Catalog& cat, const std::string& id, std::ostre
     if (l) return l;
     for (auto& f : cat.files)
         if (f.id_hint == id && !f.errors.empty()) {
-            err << "isolab lesson: the lesson `" << id << "` is broken: " << f.errors.front().format()
-                << " (run `isolab lesson check`)\n";
+            // A refused command is shown in the learner's language: the lesson will not be played.
+            err << "isolab lesson: " << i18n::trf("lesson.broken_one", {id, f.errors.front().format_for_learner()}) << "\n";
             return nullptr;
         }
     err << "isolab lesson: no lesson `" << id << "` — `isolab lesson list` shows the ids\n";
@@ -220,6 +243,7 @@ int cmd_play(const Command& c, const std::vector<std::string>& args, std::ostrea
     }
     Engine& e = **engine;
     std::string root = e.store().root();
+    const LessonPlace place = place_of(l->file);
     vm::VmManager vms(root);
     bool tty = ::isatty(1) && !autoplay;
     bool ko = korean();
@@ -227,11 +251,11 @@ int cmd_play(const Command& c, const std::vector<std::string>& args, std::ostrea
     // Set the stage: remove what an earlier run left, build the images the lesson runs.
     for (auto& line : stage_commands(*l, e, vms)) {
         out << "$ " << line << "\n";
-        run_line(line, root, err);
+        run_own_line(line, root, err);
     }
     for (auto& line : needs_commands(*l, e)) {
         out << "$ " << line << "\n";
-        if (int rc = run_line(line, root, err); rc != 0) {
+        if (int rc = run_own_line(line, root, err); rc != 0) {
             err << "isolab lesson: could not build a teaching image (exit " << rc << "); run `sudo tools/setup.sh`\n";
             return 1;
         }
@@ -278,7 +302,9 @@ int cmd_play(const Command& c, const std::vector<std::string>& args, std::ostrea
             int rc = 0;
             for (auto& line : lines) {
                 out << "$ " << line << "\n";
-                rc = run_line(line, root, err);
+                rc = run_lesson_line(line, place, root, err);
+                // A refused line ends the lesson: what follows it may depend on it.
+                if (rc == kRefused) return 1;
             }
             p.action_finished(rc);
             if (autoplay && rc != s.action.expect_exit) {

@@ -85,59 +85,37 @@ std::string isolab_binary() {
     return "/usr/local/bin/isolab";
 }
 
-void Jobs::run(int id, std::string line, const std::string& cwd) {
-    auto append = [&](const std::string& text) {
-        std::lock_guard<std::mutex> l(mu_);
-        // Only the tail is kept: list() copies every job for each frame.
-        constexpr size_t kKeep = 256 * 1024;
-        for (auto& j : jobs_)
-            if (j.id == id) {
-                j.output += text;
-                if (j.output.size() > kKeep) {
-                    size_t cut = j.output.size() - kKeep;
-                    j.output.erase(0, cut);
-                    j.dropped += cut;
-                }
-            }
-    };
-    int code = 0;
-    auto words = cli::split_command_line(line);
-    if (!words) {
-        append(words.error().message + "\n");
-        code = 2;
-    } else if (auto cmd = cli::parse_line(line); cmd && ((cmd->interactive && cmd->tty) || (cmd->spec.interactive && cmd->spec.tty))) {
-        append("this line cannot hold an interactive terminal: open the container's shell, or leave out -it\n");
-        code = 1;
-    } else {
-        std::vector<std::string> words_only = cli::strip_docker_prefix(*words);
-        words_only.insert(words_only.begin(), isolab_binary());
-        Argv child(std::move(words_only));
-        int pipefd[2];
-        if (::pipe2(pipefd, O_CLOEXEC) != 0) {
-            append(std::string("pipe: ") + std::strerror(errno) + "\n");
-            code = 1;
-        } else {
-            pid_t pid = ::fork();
-            if (pid == 0) {
-                ::dup2(pipefd[1], 1);
-                ::dup2(pipefd[1], 2);
-                int null = ::open("/dev/null", O_RDONLY);
-                ::dup2(null, 0);
-                if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
-                child.exec();  // nothing allocated after fork: the window has other threads
-            }
-            ::close(pipefd[1]);
-            char buf[4096];
-            ssize_t n;
-            while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-                if (n > 0) {
-                    append(std::string(buf, static_cast<size_t>(n)));
-                    if (wake_) wake_();
-                }
-            ::close(pipefd[0]);
-            code = wait_exit_code(pid);
-        }
+std::vector<int> Jobs::submit_words(const std::vector<JobLine>& lines, const std::string& origin, const std::string& cwd) {
+    std::vector<std::pair<int, std::vector<std::string>>> todo;
+    std::vector<int> ids;
+    for (const auto& l : lines) {
+        std::string shown;
+        int id = add_job(l.shown, origin, &shown);
+        todo.emplace_back(id, l.argv);
+        ids.push_back(id);
     }
+    std::thread([this, todo, cwd] {
+        for (const auto& [id, argv] : todo) run_words(id, argv, cwd);
+    }).detach();
+    return ids;
+}
+
+void Jobs::append(int id, const std::string& text) {
+    std::lock_guard<std::mutex> l(mu_);
+    // Only the tail is kept: list() copies every job for each frame.
+    constexpr size_t kKeep = 256 * 1024;
+    for (auto& j : jobs_)
+        if (j.id == id) {
+            j.output += text;
+            if (j.output.size() > kKeep) {
+                size_t cut = j.output.size() - kKeep;
+                j.output.erase(0, cut);
+                j.dropped += cut;
+            }
+        }
+}
+
+void Jobs::finish(int id, int code) {
     {
         std::lock_guard<std::mutex> l(mu_);
         for (auto& j : jobs_)
@@ -149,6 +127,51 @@ void Jobs::run(int id, std::string line, const std::string& cwd) {
         --running_;
     }
     if (wake_) wake_();
+}
+
+void Jobs::run(int id, std::string line, const std::string& cwd) {
+    auto words = cli::split_command_line(line);
+    if (!words) {
+        append(id, words.error().message + "\n");
+        finish(id, 2);
+        return;
+    }
+    run_words(id, cli::strip_docker_prefix(*words), cwd);
+}
+
+void Jobs::run_words(int id, std::vector<std::string> words, const std::string& cwd) {
+    if (auto cmd = cli::parse_args(words); !words.empty() && cmd && ((cmd->interactive && cmd->tty) || (cmd->spec.interactive && cmd->spec.tty))) {
+        append(id, "this line cannot hold an interactive terminal: open the container's shell, or leave out -it\n");
+        finish(id, 1);
+        return;
+    }
+    words.insert(words.begin(), isolab_binary());
+    Argv child(std::move(words));
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+        append(id, std::string("pipe: ") + std::strerror(errno) + "\n");
+        finish(id, 1);
+        return;
+    }
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(pipefd[1], 1);
+        ::dup2(pipefd[1], 2);
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+        child.exec();  // nothing allocated after fork: the window has other threads
+    }
+    ::close(pipefd[1]);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) {
+            append(id, std::string(buf, static_cast<size_t>(n)));
+            if (wake_) wake_();
+        }
+    ::close(pipefd[0]);
+    finish(id, wait_exit_code(pid));
 }
 
 std::vector<Job> Jobs::list() const {

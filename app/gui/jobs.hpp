@@ -24,6 +24,14 @@ struct Job {
 // The `isolab` binary next to this one (or $ISOLAB_BIN; else /usr/local/bin/isolab).
 std::string isolab_binary();
 
+// A line whose words are already known: SHOWN is what the command log displays (a lesson's own
+// line), ARGV the words after `isolab` that run (the lesson's vetted words, sim/lesson/allowlist.hpp,
+// whose paths are resolved inside the lesson's folder).
+struct JobLine {
+    std::string shown;
+    std::vector<std::string> argv;
+};
+
 class Jobs {
 public:
     // WAKE is called (from the worker) when a job finishes: the app posts an empty event.
@@ -36,11 +44,17 @@ public:
     // job of its own in the log; returns their ids, in order.
     std::vector<int> submit_sequence(const std::vector<std::string>& lines, const std::string& origin,
                                      const std::string& cwd = "");
+    // As submit_sequence, for lines already split (and vetted): ARGV runs as given, not re-split.
+    std::vector<int> submit_words(const std::vector<JobLine>& lines, const std::string& origin,
+                                  const std::string& cwd = "");
     std::vector<Job> list() const;  // oldest first, the last 200
     bool busy() const;
 
 private:
     void run(int id, std::string line, const std::string& cwd = "");
+    void run_words(int id, std::vector<std::string> words, const std::string& cwd);
+    void append(int id, const std::string& text);
+    void finish(int id, int code);  // the job is done: its exit code, the count, the wake-up
     int add_job(const std::string& line, const std::string& origin, std::string* shown);
     std::string root_;
     std::function<void()> wake_;

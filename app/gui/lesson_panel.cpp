@@ -277,6 +277,7 @@ public:
     bool group_ = false;
     std::unique_ptr<Player> player_;
     std::string notice_;
+    std::string refusal_;  // the step's action was refused (allowlist.hpp): why, in the learner's language
     Baseline baseline_;
     bool summary_ = false;
     int shown_index_ = -1;
@@ -299,7 +300,7 @@ public:
         if (!l) {
             notice_ = i18n::trf("gui.lesson.no_such", {id});
             for (auto& f : catalog_.files)
-                if (f.id_hint == id && !f.errors.empty()) notice_ = i18n::trf("gui.lesson.broken_one", {id, f.errors.front().format()});
+                if (f.id_hint == id && !f.errors.empty()) notice_ = i18n::trf("gui.lesson.broken_one", {id, f.errors.front().format_for_learner()});
             return false;
         }
         progress_.reload();
@@ -354,13 +355,27 @@ public:
     void run_action() {
         if (!player_ || !player_->may_run_action() || stage_busy()) return;
         const auto& a = player_->step().action;
+        // The lesson's lines against the allow-list again, right before they run (its folder may
+        // have changed since it was loaded); the vetted words run, not the file's text. One
+        // refused line and nothing of the action runs.
+        std::vector<JobLine> lines;
+        const LessonPlace place = place_of(player_->lesson().file);
+        for (const auto& line : a.run) {
+            auto vetted = vet_command(line, place);
+            if (!vetted.ok()) {
+                refusal_ = i18n::trf("lesson.refused", {vetted.refusal->translated()});
+                return;
+            }
+            lines.push_back({line, std::move(vetted.argv)});
+        }
+        refusal_.clear();
         player_->action_started();
         if (a.race) {
             race_action_ = true;
             race_seen_ = app_.races_finished();
             app_.request_race();
         } else {
-            action_jobs_ = app_.jobs().submit_sequence(a.run, "lesson", tree_dir());
+            action_jobs_ = app_.jobs().submit_words(lines, "lesson", tree_dir());
             shown_jobs_ = action_jobs_;
         }
         last_check_ms_ = 0;
@@ -376,6 +391,7 @@ public:
             quiz_answered_ = false;
             action_jobs_.clear();
             shown_jobs_.clear();
+            refusal_.clear();
             race_action_ = false;
             ++check_tag_;
             last_check_ms_ = 0;
@@ -487,7 +503,7 @@ public:
             if (!f.lesson) {
                 ImGui::TextColored(red(), "✗ %s — %s", f.id_hint.c_str(), trs("gui.lesson.broken").c_str());
                 ImGui::PushTextWrapPos(0);
-                ImGui::TextDisabled("%s", f.errors.empty() ? "" : f.errors.front().format().c_str());
+                ImGui::TextDisabled("%s", f.errors.empty() ? "" : f.errors.front().format_for_learner().c_str());
                 ImGui::PopTextWrapPos();
                 ImGui::Separator();
                 ImGui::PopID();
@@ -651,6 +667,11 @@ public:
         else if (!s.action.race) ImGui::TextDisabled("%s", T("gui.lesson.or_type"));
         if (st.action_ran && st.action_exit != s.action.expect_exit && s.check.empty())
             ImGui::TextColored(red(), "%s", i18n::trf("gui.lesson.exit_code", {std::to_string(st.action_exit)}).c_str());
+        if (!refusal_.empty()) {
+            ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width - ImGui::GetFontSize() * 1.5f);
+            ImGui::TextColored(red(), "%s", refusal_.c_str());
+            ImGui::PopTextWrapPos();
+        }
         draw_action_output(width - ImGui::GetFontSize() * 1.5f, 14);
         end_card(IM_COL32(40, 140, 220, 255), width);
     }

@@ -168,9 +168,12 @@ Lang detect_language(const char* flag) {
     return Lang::En;
 }
 
-const std::string& tr(std::string_view key) {
+namespace {
+
+// The text of KEY in LANG → English → KEY itself.
+const std::string& text_in(Lang lang, std::string_view key) {
     if (const Tables* t = tables()) {
-        if (language() == Lang::Ko) {
+        if (lang == Lang::Ko) {
             if (const std::string* s = find_text(t->ko, key)) return *s;
         }
         if (const std::string* s = find_text(t->en, key)) return *s;
@@ -181,10 +184,8 @@ const std::string& tr(std::string_view key) {
     return *it;
 }
 
-std::string trf(std::string_view key, std::initializer_list<std::string> args) {
-    const std::string& text = tr(key);
-    const std::string* argv = args.begin();
-    size_t argc = args.size();
+// TEXT with {0}, {1}, … replaced by the ARGC strings at ARGV.
+std::string fill(const std::string& text, const std::string* argv, size_t argc) {
     std::string out;
     out.reserve(text.size() + 16 * argc);
     for (size_t i = 0; i < text.size();) {
@@ -204,6 +205,18 @@ std::string trf(std::string_view key, std::initializer_list<std::string> args) {
         out += text[i++];
     }
     return out;
+}
+
+}  // namespace
+
+const std::string& tr(std::string_view key) { return text_in(language(), key); }
+
+std::string trf(std::string_view key, std::initializer_list<std::string> args) {
+    return fill(tr(key), args.begin(), args.size());
+}
+
+std::string trf_in(Lang lang, std::string_view key, const std::vector<std::string>& args) {
+    return fill(text_in(lang, key), args.data(), args.size());
 }
 
 Status load_strings(const std::string& dir) {

@@ -43,6 +43,11 @@ const std::string& tr(std::string_view key);
 // as written, so a mistake is visible rather than silent.
 std::string trf(std::string_view key, std::initializer_list<std::string> args);
 
+// trf in LANG rather than the current language, with the arguments in a vector: one table entry
+// gives both a message written for a file (English, `isolab lesson check`) and the same message
+// shown to a learner in their language.
+std::string trf_in(Lang lang, std::string_view key, const std::vector<std::string>& args);
+
 // Loads DIR/en.json and DIR/ko.json and makes them the current tables. Both files must exist and
 // hold one flat object of strings; on any error nothing changes and the error names the file.
 Status load_strings(const std::string& dir);

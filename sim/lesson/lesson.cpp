@@ -16,12 +16,22 @@ namespace isolab::lesson {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string LessonError::format() const {
+namespace {
+
+std::string one_line(const std::string& file, int line, const std::string& message) {
     std::string s = line > 0 ? file + ":" + std::to_string(line) + ": " + message : file + ": " + message;
     // One line, whatever a key or a value in the file held.
     for (char& c : s)
         if (static_cast<unsigned char>(c) < 0x20) c = ' ';
     return s;
+}
+
+}  // namespace
+
+std::string LessonError::format() const { return one_line(file, line, message); }
+
+std::string LessonError::format_for_learner() const {
+    return one_line(file, line, refusal ? refusal->translated() : message);
 }
 
 const std::vector<std::string>& known_events() {
@@ -160,11 +170,22 @@ private:
     std::vector<Level> stack_;
 };
 
+// Container, VM and network names as Docker allows them ([a-zA-Z0-9][a-zA-Z0-9_.-]*); image
+// references may also hold `/` and `:` (`isolab/web`, `myweb:v2`), never a `..` part.
+bool valid_stage_name(const std::string& s, bool image) {
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    if (s.empty() || !alnum(s[0])) return false;
+    for (char c : s)
+        if (!alnum(c) && c != '_' && c != '.' && c != '-' && !(image && (c == '/' || c == ':'))) return false;
+    return ("/" + s + "/").find("/../") == std::string::npos;
+}
+
 // ---- the validator: walks the document, collects every error with its line.
 
 class Validator {
 public:
-    Validator(std::string file, std::map<std::string, int> lines) : file_(std::move(file)), lines_(std::move(lines)) {}
+    Validator(std::string file, std::map<std::string, int> lines)
+        : file_(std::move(file)), lines_(std::move(lines)), place_(place_of(file_)) {}
     std::vector<LessonError> errors;
 
     void error(const std::string& ptr, const std::string& msg) {
@@ -410,10 +431,13 @@ public:
                     if (r.is_string() && !r.get<std::string>().empty()) st.action.run.push_back(r.get<std::string>());
                     else if (r.is_array() && !r.empty()) st.action.run = strings(a, ap, "run");
                     else error(ap + "/run", "`run` must be a command line or an array of them");
-                    for (auto& line : st.action.run) {
-                        auto first = line.substr(0, line.find(' '));
-                        if (first != "isolab" && first != "docker")
-                            error(ap + "/run", "the command `" + line + "` must start with `isolab` (or `docker`)");
+                    // Every line against the allow-list (allowlist.hpp): a lesson is data from
+                    // anyone, and its commands run with the learner's privileges.
+                    for (size_t i = 0; i < st.action.run.size(); ++i) {
+                        auto vetted = vet_command(st.action.run[i], place_);
+                        if (vetted.ok()) continue;
+                        std::string at = r.is_array() ? ap + "/run/" + std::to_string(i) : ap + "/run";
+                        errors.push_back({file_, line_of(at), vetted.refusal->english(), vetted.refusal});
                     }
                 }
                 if (auto r = boolean(a, ap, "race")) st.action.race = *r;
@@ -482,6 +506,19 @@ public:
                 l.stage.vms = strings(s, "/stage", "vms");
                 l.stage.networks = strings(s, "/stage", "networks");
                 l.stage.images = strings(s, "/stage", "images");
+                // The player turns these into command lines (`isolab rm -f NAME`, stage.hpp):
+                // a name must be one word that no command reads as a flag or a path.
+                auto names = [&](const std::vector<std::string>& v, const char* key, const char* what, bool image) {
+                    for (size_t i = 0; i < v.size(); ++i)
+                        if (!valid_stage_name(v[i], image))
+                            error(std::string("/stage/") + key + "/" + std::to_string(i),
+                                  "`" + v[i] + "` in `stage` is not " + what + " — use [a-zA-Z0-9][a-zA-Z0-9_.-]*" +
+                                      (image ? ", with / and : (`isolab/web`, `myweb:v2`)" : ""));
+                };
+                names(l.stage.containers, "containers", "a container name", false);
+                names(l.stage.vms, "vms", "a VM name", false);
+                names(l.stage.networks, "networks", "a network name", false);
+                names(l.stage.images, "images", "an image name", true);
             }
         }
         if (doc.contains("learned")) {
@@ -510,6 +547,7 @@ public:
 private:
     std::string file_;
     std::map<std::string, int> lines_;
+    LessonPlace place_;
 };
 
 int line_at(const std::string& text, size_t offset) {

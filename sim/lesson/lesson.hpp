@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/lesson/allowlist.hpp"
+
 namespace isolab::lesson {
 
 // A text a learner reads, in both languages.
@@ -39,7 +41,9 @@ struct Prediction {
 };
 
 struct Action {
-    std::vector<std::string> run;  // isolab command lines, in order
+    // isolab command lines, in order. Each passed vet_command (allowlist.hpp) when the file was
+    // loaded; a player vets it again right before running it and runs the vetted words.
+    std::vector<std::string> run;
     bool race = false;             // the boot race, shown live
     int expect_exit = 0;
     bool empty() const { return run.empty() && !race; }
@@ -95,7 +99,11 @@ struct LessonError {
     std::string file;
     int line = 0;          // 0 = the whole file
     std::string message;   // "unknown key `chek` — the keys of a step are: ..."
+    std::optional<Refusal> refusal = std::nullopt;  // a command the allow-list refuses: MESSAGE is its English
     std::string format() const;  // "FILE:LINE: message"
+    // As format(), with a refused command in the learner's language: what a player shows for a
+    // lesson it will not play (the other errors are for the file's author, in English).
+    std::string format_for_learner() const;
 };
 
 struct LessonFile {
