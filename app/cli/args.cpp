@@ -1140,12 +1140,12 @@ Status apply_log_options(const std::string& driver, const std::vector<std::strin
         const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
         if (key == "max-size") {
             auto n = parse_log_max_size(value);
-            if (!n.ok()) return n.error().wrap("failed to initialize logging driver");
+            if (!n.ok()) return n.error().wrap("failed to initialize logging driver: log opt '" + key + "'");
             log.max_size = *n;
             log.max_size_text = value;
         } else if (key == "max-file") {
             auto n = parse_log_max_file(value);
-            if (!n.ok()) return n.error().wrap("failed to initialize logging driver");
+            if (!n.ok()) return n.error().wrap("failed to initialize logging driver: log opt '" + key + "'");
             log.max_file = *n;
         } else if (key == "compress" || key == "labels" || key == "labels-regex" || key == "env" ||
                    key == "env-regex" || key == "tag") {  // Docker's json-file knows these

@@ -17,7 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/cli/args.hpp"
 #include "sim/core/files.hpp"
+#include "sim/engine/container.hpp"
 #include "sim/runtime/json_log.hpp"
 
 using namespace isolab;
@@ -342,4 +344,58 @@ TEST_CASE("json log: --since and --until values, as Docker's client reads them")
     CHECK(parse_log_time("foo", now).error().message == "failed to parse value as time or duration: \"foo\"");
     CHECK_FALSE(parse_log_time("2013-13-02", now).ok());
     CHECK(parse_log_time("10", now).value() == 10LL * 1'000'000'000);  // plain seconds: a Unix time
+}
+
+TEST_CASE("json log: the container record keeps the log options; records from before them get 10m x 3") {
+    ContainerRecord r;
+    r.id = std::string(64, 'a');
+    r.spec.log.max_size = 1'000'000;
+    r.spec.log.max_size_text = "1m";
+    r.spec.log.max_file = 2;
+    ContainerRecord back = record_from_json(to_json(r));
+    CHECK(back.spec.log.max_size == 1'000'000);
+    CHECK(back.spec.log.max_size_text == "1m");
+    CHECK(back.spec.log.max_file == 2);
+    CHECK(inspect_json(back)["HostConfig"]["LogConfig"] ==
+          json({{"Type", "json-file"}, {"Config", {{"max-size", "1m"}, {"max-file", "2"}}}}));
+
+    json old = to_json(r);
+    old["spec"].erase("log_config");
+    ContainerRecord legacy = record_from_json(old);
+    CHECK(legacy.spec.log.max_size == 10'000'000);
+    CHECK(legacy.spec.log.max_size_text == "10m");
+    CHECK(legacy.spec.log.max_file == 3);
+    CHECK(inspect_json(legacy)["HostConfig"]["LogConfig"]["Config"] == json({{"max-size", "10m"}, {"max-file", "3"}}));
+}
+
+TEST_CASE("json log: run and create take --log-driver json-file and --log-opt max-size/max-file, and refuse the rest") {
+    using isolab::cli::parse_args;
+    auto c = parse_args({"create", "--log-driver", "json-file", "--log-opt", "max-size=100k", "--log-opt=max-file=5",
+                         "busybox"});
+    REQUIRE(c.ok());
+    CHECK(c->spec.log.max_size == 100'000);
+    CHECK(c->spec.log.max_size_text == "100k");
+    CHECK(c->spec.log.max_file == 5);
+    auto d = parse_args({"run", "busybox"});
+    REQUIRE(d.ok());
+    CHECK(d->spec.log.max_size == 10'000'000);
+    CHECK(d->spec.log.max_file == 3);
+    for (std::vector<std::string> bad : {std::vector<std::string>{"--log-opt", "foo=bar"},
+                                         {"--log-opt", "tag=x"},
+                                         {"--log-driver", "syslog"},
+                                         {"--log-driver", "local"},
+                                         {"--log-opt", "max-size=1x"},
+                                         {"--log-opt", "max-file=zero"}}) {
+        for (const char* verb : {"run", "create"}) {
+            std::vector<std::string> argv{verb};
+            argv.insert(argv.end(), bad.begin(), bad.end());
+            argv.push_back("busybox");
+            auto r = parse_args(argv);
+            CAPTURE(bad.back());
+            REQUIRE_FALSE(r.ok());
+            CHECK(r.error().exit_code == 125);
+            const std::string key = bad.back().substr(0, bad.back().find('='));
+            CHECK(r.error().message.find(bad[0] == "--log-driver" ? "\"" + key + "\"" : key) != std::string::npos);
+        }
+    }
 }
