@@ -91,9 +91,9 @@ public:
     // it up once the writer creates it.
     static Result<JsonLogReader> open(std::string path);
 
-    // Moves the read position to the start of the last N complete lines of the snapshot (fewer if
-    // it holds fewer), reading the files backwards from their end: the cost is that of the lines
-    // skipped over, not of the files.
+    // Moves the read position to the start of the last N complete lines of the snapshot (all of
+    // them if it holds fewer), reading the files backwards from their end: the cost is that of the
+    // N lines, not of the files. Precondition: nothing has been read yet.
     Status seek_tail(size_t n);
 
     // Hands FN every complete line from the read position to the end of the snapshot, in order
