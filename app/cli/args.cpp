@@ -9,6 +9,7 @@
 #include "app/cli/args.hpp"
 
 #include "sim/engine/engine.hpp"
+#include "sim/runtime/json_log.hpp"
 
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -348,6 +349,8 @@ struct ParseState {
     std::vector<std::string> publish;    // -p, as typed
     std::vector<std::string> volumes;    // -v, as typed (refused in finish)
     std::string restart;                 // --restart as typed ("" = not given)
+    std::string log_driver;              // --log-driver as typed ("" = not given)
+    std::vector<std::string> log_opts;   // --log-opt KEY=VALUE, as typed
     bool memory_swap_given = false;
 };
 
@@ -639,6 +642,14 @@ const FlagDef kContainerFlags[] = {
          key = b == std::string::npos ? "" : key.substr(b, e - b + 1);
          if (key.empty()) return make_error("invalid label '" + v + "': empty name");
          st.cmd.spec.labels[key] = eq == std::string::npos ? "" : v.substr(eq + 1);
+         return ok();
+     }},
+    {"log-driver", 0, FlagType::String, "Logging driver for the container", FLAG_APPLY {
+         st.log_driver = v;
+         return ok();
+     }},
+    {"log-opt", 0, FlagType::List, "Log driver options", FLAG_APPLY {
+         st.log_opts.push_back(v);
          return ok();
      }},
     {"memory", 'm', FlagType::Bytes, "Memory limit", FLAG_APPLY {
@@ -1114,6 +1125,39 @@ const FlagDef kGlobalFlags[] = {
 // ---------------------------------------------------------------------------------------------
 // Per-verb finishing: positionals into the Command, then Docker's post-parse checks.
 
+// --log-driver and --log-opt. IsoLab has one driver, Docker's json-file, and of its options the
+// two that bound its size; everything else is refused, naming what IsoLab takes, rather than
+// accepted and ignored. The json-file words are Docker's (its ValidateLogOpt and New).
+Status apply_log_options(const std::string& driver, const std::vector<std::string>& opts, LogConfig& log) {
+    if (!driver.empty() && driver != "json-file")
+        return make_error("log driver \"" + driver +
+                          "\" is not supported: IsoLab logs only with json-file (leave out --log-driver, or use "
+                          "--log-driver json-file with --log-opt max-size=SIZE and --log-opt max-file=N)");
+    for (const std::string& kv : opts) {
+        size_t eq = kv.find('=');
+        const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+        if (key == "max-size") {
+            auto n = parse_log_max_size(value);
+            if (!n.ok()) return n.error().wrap("failed to initialize logging driver: log opt '" + key + "'");
+            log.max_size = *n;
+            log.max_size_text = value;
+        } else if (key == "max-file") {
+            auto n = parse_log_max_file(value);
+            if (!n.ok()) return n.error().wrap("failed to initialize logging driver: log opt '" + key + "'");
+            log.max_file = *n;
+        } else if (key == "compress" || key == "labels" || key == "labels-regex" || key == "env" ||
+                   key == "env-regex" || key == "tag") {  // Docker's json-file knows these
+            return make_error("log opt '" + key +
+                              "' is not supported by IsoLab's json-file log driver (IsoLab supports max-size and "
+                              "max-file)");
+        } else {
+            return make_error("unknown log opt '" + key +
+                              "' for json-file log driver (IsoLab supports max-size and max-file)");
+        }
+    }
+    return {};
+}
+
 // Precondition (checked by check_arg_count): pos.size() >= 1.
 Status finish_container(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
     Command& c = st.cmd;
@@ -1182,6 +1226,8 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
         if (!policy.ok()) return daemon_error(path, policy.error().message);
         s.restart = *policy;
     }
+    if (Status log = apply_log_options(st.log_driver, st.log_opts, s.log); !log)
+        return daemon_error(path, log.error().message);
     if (!s.name.empty()) {
         auto name = validate_container_name(s.name);
         if (!name.ok()) return daemon_error(path, name.error().message);

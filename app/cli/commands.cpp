@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,7 @@
 #include "app/cli/runtime_commands.hpp"
 #include "sim/engine/build.hpp"
 #include "sim/engine/image_archive.hpp"
+#include "sim/runtime/json_log.hpp"
 
 namespace isolab::cli {
 
@@ -216,49 +218,62 @@ int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
     return 0;
 }
 
+// `logs` reads through JsonLogReader: the last N lines are found by reading the files backwards,
+// so the memory and time it needs are those of the lines shown, not of the log (issue 12: `--tail
+// 1` on a 1 GiB log took 1.1 GB and 10 s). The order of Docker's daemon: the tail first, then
+// --since and --until on what it holds; -f goes on from there across rotations.
 int cmd_logs(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     auto rec = e.inspect(c.args.at(0));
     if (!rec) return fail(err, rec.error());
-    std::ifstream in(e.log_path(rec->id));
-    std::vector<json> lines;
-    auto emit = [&](const json& j) {
-        std::string text = j.value("log", "");
-        if (c.timestamps) text = j.value("time", "") + " " + text;
-        if (j.value("stream", "") == "stderr") err << text << std::flush;
-        else out << text << std::flush;
-    };
-    std::string line;
-    while (std::getline(in, line)) {
-        auto j = json::parse(line, nullptr, false);
-        if (!j.is_discarded()) lines.push_back(j);
+    // Docker's client turns --since and --until into times before it asks for the logs.
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    int64_t since = 0, until = 0;
+    for (auto [value, bound, name] : {std::tuple{&c.since, &since, "since"}, std::tuple{&c.until, &until, "until"}}) {
+        if (value->empty()) continue;
+        auto t = parse_log_time(*value, now);
+        if (!t) return fail(err, make_error(t.error().wrap(std::string("invalid value for \"") + name + "\"").message, 1), "");
+        *bound = *t;
     }
-    size_t from = 0;
-    if (c.tail != "all") {
-        long n = std::strtol(c.tail.c_str(), nullptr, 10);
-        if (n >= 0 && static_cast<size_t>(n) < lines.size()) from = lines.size() - static_cast<size_t>(n);
-    }
-    for (size_t i = from; i < lines.size(); ++i) emit(lines[i]);
-    if (!c.follow) return 0;
-    in.clear();
-    for (;;) {
-        bool got = false;
-        while (std::getline(in, line)) {
-            auto j = json::parse(line, nullptr, false);
-            if (!j.is_discarded()) emit(j);
-            got = true;
-        }
-        in.clear();
-        if (!got) {
-            auto r = e.store().load(rec->id);
-            if (!r || (!container_has_process(r->state) && r->state != ContainerState::Restarting)) {
-                while (std::getline(in, line)) {
-                    auto j = json::parse(line, nullptr, false);
-                    if (!j.is_discarded()) emit(j);
-                }
-                return 0;
+    auto reader = JsonLogReader::open(e.log_path(rec->id));
+    if (!reader) return fail(err, reader.error());
+    // Docker's daemon: a --tail that is not a number (or is negative) means all.
+    char* end = nullptr;
+    long tail = std::strtol(c.tail.c_str(), &end, 10);
+    if (!c.tail.empty() && *end == '\0' && tail >= 0)
+        if (auto s = reader->seek_tail(static_cast<size_t>(tail)); !s) return fail(err, s.error());
+    bool past_until = false;
+    auto emit = [&](std::string_view line) {
+        if (past_until) return;
+        auto j = json::parse(line.begin(), line.end(), nullptr, false);
+        if (j.is_discarded() || !j.is_object()) return;
+        if (since != 0 || until != 0) {
+            int64_t t = rfc3339_to_unix_ns(j.value("time", ""));
+            if (since != 0 && t < since) return;
+            if (until != 0 && t > until) {
+                past_until = true;
+                return;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        std::string text = j.value("log", "");
+        if (c.details) text = " " + text;  // Docker: the entry's attributes, then a space; IsoLab logs none
+        if (c.timestamps) text = j.value("time", "") + " " + text;
+        (j.value("stream", "") == "stderr" ? err : out) << text;
+    };
+    if (auto s = reader->read_snapshot(emit); !s) return fail(err, s.error());
+    out << std::flush;
+    err << std::flush;
+    if (!c.follow) return 0;
+    for (;;) {
+        // The state is read before the poll, so the last poll sees everything the container
+        // wrote before it stopped.
+        auto r = e.store().load(rec->id);
+        const bool live = r && (container_has_process(r->state) || r->state == ContainerState::Restarting);
+        if (auto s = reader->poll(emit); !s) return fail(err, s.error());
+        out << std::flush;
+        err << std::flush;
+        if (!live || past_until) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
 

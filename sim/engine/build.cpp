@@ -26,6 +26,7 @@
 #include "sim/core/safe_path.hpp"
 #include "sim/engine/dockerfile.hpp"
 #include "sim/engine/layer_archive.hpp"
+#include "sim/runtime/json_log.hpp"
 
 namespace isolab {
 
@@ -869,16 +870,16 @@ Status Builder::step_run(const Instruction& in) {
     bool monitor_ended = false;
 
     // Follow the container's log while it runs: the learner sees RUN's output as it comes.
-    std::ifstream log;
-    std::string line;
+    // Through JsonLogReader, which follows the log across rotations (a RUN printing more than
+    // the log keeps is shown whole as long as the builder keeps up).
+    auto log = JsonLogReader::open(engine_.log_path(rec->id));
     auto drain = [&]() {
-        if (!log.is_open()) log.open(engine_.log_path(rec->id));
-        if (!log.is_open()) return;
-        while (std::getline(log, line)) {
-            auto j = json::parse(line, nullptr, false);
-            if (!j.is_discarded()) out_ << j.value("log", "") << std::flush;
-        }
-        log.clear();
+        if (!log) return;
+        (void)log->poll([&](std::string_view line) {
+            auto j = json::parse(line.begin(), line.end(), nullptr, false);
+            if (!j.is_discarded() && j.is_object()) out_ << j.value("log", "");
+        });
+        out_ << std::flush;
     };
     for (;;) {
         drain();

@@ -61,7 +61,11 @@ json to_json(const ContainerSpec& s) {
               {"labels", s.labels},
               {"stop_timeout", s.stop_timeout},
               {"stop_signal", s.stop_signal},
-              {"runtime", s.runtime}};
+              {"runtime", s.runtime},
+              {"log_config", {{"type", "json-file"},
+                              {"max_size", s.log.max_size},
+                              {"max_size_text", s.log.max_size_text},
+                              {"max_file", s.log.max_file}}}};
     if (s.entrypoint) j["entrypoint"] = *s.entrypoint;
     return j;
 }
@@ -93,6 +97,14 @@ ContainerSpec spec_from_json(const json& j) {
     s.stop_timeout = j.value("stop_timeout", -1);
     s.stop_signal = j.value("stop_signal", "");
     s.runtime = j.value("runtime", "");
+    // Records written before logs were capped have no log_config: they get the defaults.
+    if (const auto it = j.find("log_config"); it != j.end() && it->is_object()) {
+        const LogConfig d;
+        s.log.max_size = it->value("max_size", d.max_size);
+        s.log.max_size_text = it->value("max_size_text", d.max_size_text);
+        s.log.max_file = it->value("max_file", d.max_file);
+        if (s.log.max_size <= 0 || s.log.max_file < 1) s.log = d;
+    }
     return s;
 }
 
@@ -255,7 +267,10 @@ json inspect_json(const ContainerRecord& r) {
           {"Runtime", r.spec.runtime.empty() ? "isolab" : r.spec.runtime},
           {"NetworkMode", r.spec.network == "default" ? "bridge" : r.spec.network},
           {"RestartPolicy", {{"Name", restart_name(r.spec.restart.kind)},
-                             {"MaximumRetryCount", r.spec.restart.max_retries}}}}},
+                             {"MaximumRetryCount", r.spec.restart.max_retries}}},
+          {"LogConfig", {{"Type", "json-file"},
+                         {"Config", {{"max-size", r.spec.log.max_size_text},
+                                     {"max-file", std::to_string(r.spec.log.max_file)}}}}}}},
         {"NetworkSettings", {{"Ports", ports},
                              {"SandboxKey", live && r.pid > 0 ? ns_path(r.pid, "net") : ""},
                              {"IPAddress", first ? first->ip : ""},

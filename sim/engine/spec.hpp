@@ -24,6 +24,17 @@ struct PortMapping {          // -p [IP:]HOST:CONTAINER[/proto] (served by the n
     std::string proto = "tcp";
 };
 
+// Docker's json-file log driver with its two size options (--log-opt max-size=SIZE,
+// --log-opt max-file=N); sim/runtime/json_log.hpp writes and reads it. Docker's own default is
+// no limit at all (one file that grows while the container prints); IsoLab always caps the log,
+// by default at 10m x 3 (the example in Docker's json-file documentation) (issue 12: a container printing
+// without end filled the host's disk). "10m" is Docker's decimal reading: 10,000,000 bytes.
+struct LogConfig {
+    int64_t max_size = 10'000'000;      // bytes a file reaches before it is rotated
+    std::string max_size_text = "10m";  // as typed, which `inspect` shows
+    int max_file = 3;                   // files kept, the current one included
+};
+
 struct ContainerSpec {
     std::string name;                        // "" = engine picks one
     std::string image = "busybox";
@@ -47,6 +58,7 @@ struct ContainerSpec {
     int stop_timeout = -1;                   // --stop-timeout; -1 = 10 s
     std::string stop_signal;                 // "" = SIGTERM
     std::string runtime;                     // "" = IsoLab's own; "runc" = Debian's runc (--runtime)
+    LogConfig log;                           // --log-driver json-file, --log-opt
 };
 
 }  // namespace isolab

@@ -34,6 +34,7 @@
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/exec_helper.hpp"
 #include "sim/runtime/init.hpp"
+#include "sim/runtime/json_log.hpp"
 #include "sim/net/attach.hpp"
 #include "sim/net/ipam.hpp"
 #include "sim/net/port_proxy.hpp"
@@ -98,7 +99,8 @@ private:
     bool attach_;
     ContainerRecord rec_;
     std::optional<Cgroup> cgroup_;
-    UniqueFd listen_fd_, log_fd_, signal_fd_;
+    UniqueFd listen_fd_, signal_fd_;
+    std::optional<JsonLogWriter> log_;  // container.log, capped by the container's --log-opt
     UniqueFd stdin_w_, stdout_r_, stderr_r_, pty_master_;
     UniqueFd go_w_, report_r_;
     int socket_dir_fd_ = -1;
@@ -132,11 +134,8 @@ void Monitor::sync_report(const json& j) {
 }
 
 void Monitor::log_line(const char* stream, const std::string& text) {
-    if (!log_fd_.valid()) return;
-    json j = {{"log", text}, {"stream", stream}, {"time", now_rfc3339()}};
-    std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-    ssize_t n = ::write(log_fd_.get(), line.data(), line.size());
-    (void)n;
+    // A failed write drops the entry (the container's output is never held back for its log).
+    if (log_) (void)log_->write(stream, text, now_rfc3339());
 }
 
 void Monitor::broadcast(FrameType type, const std::string& data) {
@@ -796,7 +795,8 @@ int Monitor::run() {
     // between this monitor's start and the CLI's save, or a garbled record): pid and start time.
     (void)write_file_atomic(dir + "/monitor.pid",
                             std::to_string(::getpid()) + " " + std::to_string(process_start_time(::getpid())) + "\n", 0600);
-    log_fd_.reset(::open((dir + "/container.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (auto log = JsonLogWriter::open(dir + "/container.log", rec_.spec.log.max_size, rec_.spec.log.max_file))
+        log_ = std::move(*log);
 
     // The attach socket exists before PID 1 does, so an attaching CLI never misses output.
     std::string sock_path = dir + "/attach.sock";
