@@ -254,7 +254,7 @@ void Engine::collect_garbage() {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
         std::string dir = e.path().string();
-        if (path_exists(dir + "/container.json")) continue;
+        if (store_.has_record(e.path().filename().string())) continue;  // a lost record too
         auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(e.path(), ec);
         if (!ec && age > std::chrono::seconds(30)) (void)remove_tree(dir);
     }
@@ -313,7 +313,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     // is made (a conflict leaves nothing behind).
     std::string wanted = spec.network.empty() || spec.network == "default" ? "bridge" : spec.network;
     auto network = networks_.get(wanted);
-    if (!network) return make_error("network " + wanted + " not found", 125);
+    if (!network) return make_error(network.error().message, 125);  // not found, or a corrupt network file
     rec.spec.network = network->name;
     const bool bridged = network->driver == "bridge";
     if (!bridged && (!spec.ports.empty() || spec.publish_all)) {
@@ -470,7 +470,7 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
         for (const auto& ep : rec->endpoints) {
             if (ep.ip.empty()) continue;
             auto nw = networks_.get(ep.network);
-            if (!nw) return make_error("start " + rec->name + ": network " + ep.network + " not found", 1);
+            if (!nw) return nw.error().wrap("start " + rec->name);
             auto warning = net::prepare_network(*nw);
             if (!warning) return warning.error().wrap("start " + rec->name);
             if (!warning->empty() && std::find(rec->warnings.begin(), rec->warnings.end(), *warning) == rec->warnings.end())
@@ -641,6 +641,8 @@ Status Engine::remove(const std::string& ref, bool force) {
     if (!r) return {};  // --rm got there first
     r->state = ContainerState::Removing;
     (void)store_.save(*r);
+    if (store_.record_lost(r->id))  // its monitor and PID 1 are not known any more: found and killed here
+        ISOLAB_TRY(store_.stop_lost_container(r->id, container_cgroup_name(store_.root(), r->id)));
     ISOLAB_TRY(runtime_->destroy(store_, *r));
     store_.release_name(r->name, r->id);
     if (r->backend == "namespaces")
