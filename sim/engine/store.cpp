@@ -174,8 +174,12 @@ Store::Store(std::string root) : root_(std::move(root)), warnings_(std::make_sha
 
 Status Store::ensure_layout() const {
     ISOLAB_TRY_CTX(make_dirs(root_, 0711), "state root");
-    // 0711, not 0700: other users reach ROOT/guest through it (see the header).
-    tighten(root_, 0711);
+    // 0711, not 0700: other users reach ROOT/guest through it (see the header). A directory the
+    // user pointed ISOLAB_ROOT at that is shared on purpose (sticky, like /tmp) or is not theirs
+    // keeps its mode: what IsoLab keeps in it is private below it anyway.
+    struct stat root_st;
+    if (::stat(root_.c_str(), &root_st) == 0 && root_st.st_uid == ::geteuid() && !(root_st.st_mode & S_ISVTX))
+        tighten(root_, 0711);
     bool old_modes = false;
     for (const std::string& d : {containers_dir(), images_dir(), root_ + "/names", root_ + "/networks"}) {
         ISOLAB_TRY_CTX(make_dirs(d, 0700), "state root");
