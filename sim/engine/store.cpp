@@ -352,8 +352,12 @@ Status Store::stop_lost_container(const std::string& id, const std::string& cgro
     // container that is being removed.
     std::set<pid_t> monitors;
     if (auto text = read_file(dir + "/" + kMonitorPidFile); text) {
-        pid_t p = static_cast<pid_t>(std::atoi(trim(*text).c_str()));
-        if (is_monitor_of(p, root_, id)) monitors.insert(p);
+        // "PID START": the start time guards against a recycled pid.
+        std::istringstream in(*text);
+        pid_t p = 0;
+        uint64_t start = 0;
+        in >> p >> start;
+        if ((start == 0 || process_matches(p, start)) && is_monitor_of(p, root_, id)) monitors.insert(p);
     }
     if (pid_t p = socket_listener(dir + "/attach.sock"); is_monitor_of(p, root_, id)) monitors.insert(p);
     std::vector<std::pair<pid_t, uint64_t>> children;

@@ -109,7 +109,7 @@ private:
     std::shared_ptr<Warnings> warnings_;  // shared by copies: one queue per opened root
 };
 
-// The name of the pid file a container's monitor may keep in its directory.
+// The pid file a container's monitor keeps in its directory: "PID START_TIME\n" (monitor.cpp).
 inline constexpr const char* kMonitorPidFile = "monitor.pid";
 
 }  // namespace isolab
