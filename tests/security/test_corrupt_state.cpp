@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +42,17 @@ int count_lines_with(const std::string& text, const std::string& needle) {
     for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
     return n;
 }
+
+// A scratch directory next to a TempRoot, removed on every exit (a failed REQUIRE included).
+struct Scratch {
+    std::string path;
+    explicit Scratch(std::string p) : path(std::move(p)) { std::filesystem::create_directories(path); }
+    ~Scratch() {
+        run_process({"umount", "-R", path + "/root"});  // podman's store, if it mounted anything
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
 
 bool have(const char* tool) { return run_process({"sh", "-c", std::string("command -v ") + tool}).code == 0; }
 
@@ -179,7 +191,8 @@ TEST_CASE("corrupt state: an image podman saved loads with every diff_id unchang
         return;
     }
     TempRoot r;
-    const std::string work = r.path() + "-podman";
+    Scratch scratch(r.path() + "-podman");
+    const std::string& work = scratch.path;
     std::filesystem::create_directories(work + "/rootfs/bin");
     std::filesystem::copy_file("/bin/busybox", work + "/rootfs/bin/busybox");
     std::filesystem::create_symlink("busybox", work + "/rootfs/bin/sh");
@@ -222,7 +235,6 @@ TEST_CASE("corrupt state: an image podman saved loads with every diff_id unchang
     REQUIRE(r.isolab({"save", "-o", work + "/again.tar", "foreign:1"}).code == 0);
     auto listing = run_process({"tar", "-tf", work + "/again.tar"});
     for (const auto& d : ids) CHECK(listing.out.find("blobs/sha256/" + d.substr(7) + "\n") != std::string::npos);
-    std::filesystem::remove_all(work);
 }
 
 TEST_CASE("corrupt state: an isolab archive that skopeo re-archived loads with the same image id and runs") {
@@ -232,8 +244,8 @@ TEST_CASE("corrupt state: an isolab archive that skopeo re-archived loads with t
         return;
     }
     TempRoot a, b;
-    const std::string work = a.path() + "-skopeo";
-    std::filesystem::create_directories(work);
+    Scratch scratch(a.path() + "-skopeo");
+    const std::string& work = scratch.path;
     auto made = a.isolab({"run", "--name", "src", "busybox", "sh", "-c", "echo layered > /marker"});
     REQUIRE_MESSAGE(made.code == 0, made.err);
     REQUIRE(a.isolab({"commit", "src", "mine:1"}).code == 0);
@@ -249,5 +261,4 @@ TEST_CASE("corrupt state: an isolab archive that skopeo re-archived loads with t
     CHECK_FALSE(id_a.out.empty());
     CHECK(id_a.out == id_b.out);
     CHECK(b.isolab({"run", "--rm", "mine:1", "cat", "/marker"}).out == "layered\n");
-    std::filesystem::remove_all(work);
 }

@@ -183,7 +183,8 @@ TEST_CASE("modes: nothing under the state root is readable by others, except the
         ::close(fd);
     }
     auto built = r.isolab({"build", "-t", "modes:3", ctx}, 120000);
-    std::filesystem::remove_all(ctx);
+    std::error_code ec;
+    std::filesystem::remove_all(ctx, ec);
     REQUIRE_MESSAGE(built.code == 0, built.err);
 
     auto readable = readable_by_nobody(r.path());
