@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -496,7 +497,7 @@ int cmd_save(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
             same->repo_tags.insert(same->repo_tags.end(), tags.begin(), tags.end());
             continue;
         }
-        images.push_back({*bytes, img->layer_dirs, tags, {}});
+        images.push_back({*bytes, img->layer_dirs, tags, {}, {}});
     }
     out.flush();
     if (auto s = save_image_archive(images, c.output.empty() ? "-" : c.output); !s) return fail(err, s.error());
@@ -519,9 +520,11 @@ int cmd_load(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
     std::set<std::string> moved;  // a layer shared by two images is staged once
     for (auto& img : *loaded) {
         bool ok = true;
-        for (const auto& dir : img.layer_dirs) {
+        for (size_t i = 0; i < img.layer_dirs.size(); ++i) {
+            const std::string& dir = img.layer_dirs[i];
             if (!moved.insert(dir).second) continue;
-            auto id = e.images().add_layer(dir, true);
+            // With the tar it came in: the layer keeps that tar's digest (its diff_id).
+            auto id = e.images().add_layer(dir, true, img.layer_tars.at(i));
             if (!id) {
                 rc = fail(err, id.error());
                 ok = false;
@@ -724,6 +727,17 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (!engine) return fail(err, engine.error(), "isolab: ");
     if (c.debug) err << "debug: open engine + garbage collection " << (monotonic_ms() - t_open) << " ms\n";
     Engine& e = **engine;
+    // What the state root had to set right (a record moved aside), once after the garbage
+    // collection of open() and once after the command.
+    auto print_state_warnings = [&] {
+        for (const auto& w : e.store().take_warnings()) err << "WARNING: " << w << "\n";
+        for (const auto& w : e.images().take_warnings()) err << "WARNING: " << w << "\n";
+    };
+    print_state_warnings();
+    struct AtExit {
+        std::function<void()> fn;
+        ~AtExit() { fn(); }
+    } warn_after{print_state_warnings};
     const std::string& v = c.verb;
     if (v == "run" || v == "create") return cmd_run(e, c, out, err);
     if (v == "start") return cmd_start(e, c, out, err);

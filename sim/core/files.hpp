@@ -48,8 +48,10 @@ private:
 
 Result<std::string> read_file(const std::string& path);
 // Readers never see a half-written file: the content goes to PATH.tmp.PID, then is renamed over
-// PATH.
-Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0644);
+// PATH. Records are private by default (0600): container records hold `-e` secrets, and the state
+// root is shared with every local user of the machine (issue 12). A file meant for others (a
+// marker in /run read by other users' IsoLab) passes its mode.
+Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0600);
 Status write_file(const std::string& path, const std::string& content);  // plain write (sysfs, procfs)
 Status make_dirs(const std::string& path, mode_t mode = 0755);
 // rm -rf that never crosses into another file system (a forgotten mount is left, not emptied).

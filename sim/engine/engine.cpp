@@ -351,7 +351,7 @@ void Engine::collect_garbage() {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
         std::string dir = e.path().string();
-        if (path_exists(dir + "/container.json")) continue;
+        if (store_.has_record(e.path().filename().string())) continue;  // a lost record too
         auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(e.path(), ec);
         if (!ec && age > std::chrono::seconds(30)) (void)remove_tree(dir);
     }
@@ -410,7 +410,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     // is made (a conflict leaves nothing behind).
     std::string wanted = spec.network.empty() || spec.network == "default" ? "bridge" : spec.network;
     auto network = networks_.get(wanted);
-    if (!network) return make_error("network " + wanted + " not found", 125);
+    if (!network) return make_error(network.error().message, 125);  // not found, or a corrupt network file
     rec.spec.network = network->name;
     const bool bridged = network->driver == "bridge";
     if (!bridged && (!spec.ports.empty() || spec.publish_all)) {
@@ -571,7 +571,7 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
         for (const auto& ep : rec->endpoints) {
             if (ep.ip.empty()) continue;
             auto nw = networks_.get(ep.network);
-            if (!nw) return make_error("start " + rec->name + ": network " + ep.network + " not found", 1);
+            if (!nw) return nw.error().wrap("start " + rec->name);
             auto warning = net::prepare_network(*nw);
             if (!warning) return warning.error().wrap("start " + rec->name);
             if (!warning->empty() && std::find(rec->warnings.begin(), rec->warnings.end(), *warning) == rec->warnings.end())
@@ -758,8 +758,12 @@ Status Engine::finish_removal(const std::string& id) {
     r->state = ContainerState::Removing;
     (void)store_.save(*r);
     // Whatever still runs (a removal resumed after a kill, a monitor that outlived its record's
-    // state) is stopped before anything is deleted.
-    stop_leftovers(*r);
+    // state) is stopped before anything is deleted; a lost record's monitor and PID 1 are found
+    // by its pidfile, its attach socket and its cgroup.
+    if (store_.record_lost(r->id))
+        ISOLAB_TRY(store_.stop_lost_container(r->id, container_cgroup_name(store_.root(), r->id)));
+    else
+        stop_leftovers(*r);
     ISOLAB_TRY(runtime_->destroy(store_, *r));
     store_.release_name(r->name, r->id);
     release_addresses(*r);

@@ -336,21 +336,22 @@ public:
     }
 
 private:
+    struct Extracted {
+        std::string dir;
+        std::string tar;  // the uncompressed tar DIR was extracted from
+        std::string diff_id;
+    };
     // The stored bytes of a blob named by DESC (a descriptor), size and digest checked.
     Result<const StoredFile*> blob(const json& desc, const std::string& what);
     Status add_image(const std::string& config_bytes, const std::vector<std::string>& layer_names,
                      const std::vector<std::string>& tags, const std::string& what);
-    Result<std::string> layer_dir(const std::string& name, const std::string& expected_diff_id, const std::string& what);
+    Result<const Extracted*> layer_dir(const std::string& name, const std::string& expected_diff_id, const std::string& what);
     void add_tags(ArchiveImage* img, const std::vector<std::string>& tags);
 
     std::string staging_;
     ArchiveFiles files_;
     std::map<std::string, ArchiveImage> images_;  // config hex → image
     std::vector<std::string> order_;
-    struct Extracted {
-        std::string dir;
-        std::string diff_id;
-    };
     std::map<std::string, Extracted> extracted_;  // archive file (resolved) → its extraction
     int next_layer_ = 0;
 };
@@ -377,20 +378,22 @@ void Loader::add_tags(ArchiveImage* img, const std::vector<std::string>& tags) {
     }
 }
 
-Result<std::string> Loader::layer_dir(const std::string& name, const std::string& expected, const std::string& what) {
+Result<const Loader::Extracted*> Loader::layer_dir(const std::string& name, const std::string& expected,
+                                                   const std::string& what) {
     const StoredFile* f = files_.find(name);
     if (!f) return make_error(what + ": `" + name + "` is missing from the archive");
     auto it = extracted_.find(f->file);
     if (it == extracted_.end()) {
         std::string dir = staging_ + "/" + std::to_string(next_layer_++);
-        auto r = extract_layer_tar(f->file, dir);
+        // The uncompressed bytes are kept: they are the layer whose digest the config names.
+        auto r = extract_layer_tar(f->file, dir, dir + ".tar");
         if (!r.ok()) return r.error().wrap(what + " (`" + name + "`)");
-        it = extracted_.emplace(f->file, Extracted{dir, r->diff_id}).first;
+        it = extracted_.emplace(f->file, Extracted{dir, dir + ".tar", r->diff_id}).first;
     }
     if (it->second.diff_id != expected)
         return make_error(what + ": `" + name + "` has diff_id " + it->second.diff_id + " but the config expects " +
                           expected + ": the archive is damaged");
-    return it->second.dir;
+    return &it->second;
 }
 
 Status Loader::add_image(const std::string& config_bytes, const std::vector<std::string>& layer_names,
@@ -410,9 +413,10 @@ Status Loader::add_image(const std::string& config_bytes, const std::vector<std:
     img.config_bytes = config_bytes;
     img.diff_ids = *ids;
     for (size_t i = 0; i < layer_names.size(); ++i) {
-        auto dir = layer_dir(layer_names[i], (*ids)[i], what + ", layer " + std::to_string(i + 1));
-        ISOLAB_TRY(dir);
-        img.layer_dirs.push_back(*dir);
+        auto layer = layer_dir(layer_names[i], (*ids)[i], what + ", layer " + std::to_string(i + 1));
+        ISOLAB_TRY(layer);
+        img.layer_dirs.push_back((*layer)->dir);
+        img.layer_tars.push_back((*layer)->tar);
     }
     add_tags(&img, tags);
     images_.emplace(hex, std::move(img));
@@ -583,12 +587,25 @@ Status save_image_archive(const std::vector<ArchiveImage>& images, const std::st
             const std::string& dir = img.layer_dirs[i];
             auto cached = layer_cache.find(dir);
             if (cached == layer_cache.end()) {
-                std::string file = work + "/" + std::to_string(n_tar++) + ".tar";
-                auto tar = write_layer_tar(dir, file);
-                if (!tar.ok()) return tar.error().wrap(ctx);
-                cached = layer_cache.emplace(dir, *tar).first;
-                std::string hex = tar->diff_id.substr(7);
-                if (!blobs.count(hex)) blobs[hex] = Blob{hex, tar->size, file, ""};
+                LayerTar tar;
+                std::string file;
+                if (std::string kept = original_layer_tar(dir); !kept.empty()) {
+                    // The exact bytes it was loaded with (its digest is checked below like any other).
+                    auto digest = file_diff_id(kept);
+                    if (!digest.ok()) return digest.error().wrap(ctx);
+                    struct stat st;
+                    if (::stat(kept.c_str(), &st) != 0) return errno_error(ctx + ": `" + kept + "`", errno);
+                    tar = LayerTar{*digest, static_cast<int64_t>(st.st_size)};
+                    file = kept;
+                } else {
+                    file = work + "/" + std::to_string(n_tar++) + ".tar";
+                    auto made = write_layer_tar(dir, file);
+                    if (!made.ok()) return made.error().wrap(ctx);
+                    tar = *made;
+                }
+                cached = layer_cache.emplace(dir, tar).first;
+                std::string hex = tar.diff_id.substr(7);
+                if (!blobs.count(hex)) blobs[hex] = Blob{hex, tar.size, file, ""};
             }
             const LayerTar& tar = cached->second;
             if (tar.diff_id != (*ids)[i])

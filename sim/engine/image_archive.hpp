@@ -18,11 +18,15 @@ struct ArchiveImage {
     std::vector<std::string> layer_dirs;  // save: layer directories, lowest first; load: staging dirs
     std::vector<std::string> repo_tags;   // "hello:latest" (save: names to record; load: found)
     std::vector<std::string> diff_ids;    // load: from the config, verified against the layers
+    std::vector<std::string> layer_tars;  // load: the uncompressed tar of each layer dir (same order),
+                                          // the bytes its diff_id is the digest of
 };
 
 // `isolab save -o FILE IMAGE...`. Each image's config must list in rootfs.diff_ids exactly its
-// layer_dirs, in order; every layer is re-archived with write_layer_tar and must still give that
-// diff_id, else the error names the layer directory ("the store is damaged"). A layer shared by
+// layer_dirs, in order; a layer is written from the tar the store kept for it
+// (original_layer_tar: a layer loaded from another tool's archive), else re-archived with
+// write_layer_tar; either must still give that diff_id, else the error names the layer
+// ("the store is damaged"). A layer shared by
 // several images is written once. index.json has one manifest per tag, annotated with
 // `io.containerd.image.name` (the full name, "docker.io/library/hello:latest", as Docker 25+
 // writes it) and `org.opencontainers.image.ref.name` (the same full name, as `podman save` writes
@@ -41,7 +45,8 @@ Status save_image_archive(const std::vector<ArchiveImage>& images, const std::st
 // or 25+), optionally gzip/zstd/xz-compressed as a whole. Blobs stream to temp files under
 // STAGING_DIR/.archive/ (removed before returning); each `blobs/sha256/<hex>` is checked against
 // its name and every descriptor against its size and digest. Each distinct layer is extracted with
-// extract_layer_tar into STAGING_DIR/<n>/ and its diff_id compared with the config's. Images are
+// extract_layer_tar into STAGING_DIR/<n>/, its uncompressed tar kept as STAGING_DIR/<n>.tar
+// (layer_tars), and its diff_id (the sha256 of that tar) compared with the config's. Images are
 // returned once per config (tags from all index entries and manifest.json rows merged); tags are
 // familiar names ("docker.io/library/x:tag" and "localhost/x:tag" → "x:tag"; a bare ref.name such
 // as "latest" names no repository and gives no tag). A layer shared by two images appears as the

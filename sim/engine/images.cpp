@@ -11,10 +11,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <regex>
 #include <sstream>
+#include <utility>
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
@@ -54,6 +56,15 @@ public:
 private:
     EVP_MD_CTX* ctx_;
 };
+
+constexpr const char* kNotFound = "Unable to find image '";
+
+// The error of `docker tag/rmi/history` for REF: "No such image" when resolve() found nothing,
+// else resolve()'s own error (a tags file that could not be read is not a missing image).
+Error no_such_image(const Error& resolved, const std::string& full_ref) {
+    if (resolved.message.rfind(kNotFound, 0) == 0) return make_error("No such image: " + full_ref, 1);
+    return resolved;
+}
 
 std::vector<std::string> json_strings(const json& j, const char* key) {
     if (!j.contains("config") || !j["config"].contains(key) || !j["config"][key].is_array()) return {};
@@ -115,14 +126,56 @@ Result<std::string> tree_digest(const std::string& dir) {
     return h.hex();
 }
 
-json ImageStore::repositories() const {
-    auto text = read_file(dir_ + "/repositories.json");
-    json repos = text ? json::parse(*text, nullptr, false) : json::object();
-    return repos.is_object() ? repos : json::object();
+Result<json> ImageStore::repositories() const {
+    const std::string path = dir_ + "/repositories.json";
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        if (errno == ENOENT) return json::object();  // no tag yet (or the last file was moved aside)
+        return errno_error("image tags: read `" + path + "`", errno);
+    }
+    auto text = read_file("/proc/self/fd/" + std::to_string(fd.get()));
+    if (!text) return text.error().wrap("image tags");
+    json repos = json::parse(*text, nullptr, false);
+    std::string why;
+    if (repos.is_discarded()) why = text->empty() ? "the file is empty" : "not valid JSON";
+    else if (!repos.is_object()) why = "not a JSON object";
+    for (auto it = repos.begin(); why.empty() && it != repos.end(); ++it)
+        if (!it->is_string() || it->get<std::string>().rfind("sha256:", 0) != 0)
+            why = "the tag `" + it.key() + "` does not name an image id";
+    if (why.empty()) return repos;
+    // Moved aside only while it is still the file that was read (a writer may have replaced it).
+    // Moved aside only while it is still the file that was read (a writer may have replaced it);
+    // the warning is queued here, where it happens once, whatever the caller does with the error.
+    struct stat read_st, now_st;
+    const std::string bad = path + ".bad";
+    if (::fstat(fd.get(), &read_st) == 0 && ::stat(path.c_str(), &now_st) == 0 &&
+        (read_st.st_ino != now_st.st_ino || read_st.st_dev != now_st.st_dev))
+        return make_error("image tags `" + path + "` changed while they were read: nothing was changed, run the command again", 1);
+    if (::rename(path.c_str(), bad.c_str()) != 0)
+        return make_error("image tags `" + path + "` are corrupt (" + why + ") and could not be moved aside (" +
+                              std::strerror(errno) + "): move the file away; the images stay, untagged",
+                          1);
+    {
+        std::lock_guard<std::mutex> g(warnings_->mu);
+        warnings_->items.push_back("the image tags `" + path + "` were corrupt (" + why + "); they were moved to `" + bad +
+                                   "`: the images are kept, untagged (`isolab tag IMAGE-ID NAME` names one again)");
+    }
+    return make_error("image tags `" + path + "` were corrupt: nothing was changed; run the command again", 1);
 }
 
 Status ImageStore::save_repositories(const json& repos) const {
     return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
+}
+
+std::vector<std::string> ImageStore::take_warnings() {
+    std::lock_guard<std::mutex> g(warnings_->mu);
+    return std::exchange(warnings_->items, {});
+}
+
+Status ImageStore::remove_layer_dir(const std::string& path) {
+    if (std::string tar = original_layer_tar(path); !tar.empty() && ::unlink(tar.c_str()) != 0 && errno != ENOENT)
+        return errno_error("remove `" + tar + "`", errno);
+    return remove_tree(path);
 }
 
 std::vector<std::string> Image::cmd() const { return json_strings(config, "Cmd"); }
@@ -158,9 +211,12 @@ Result<Image> ImageStore::load(const std::string& hex) const {
             std::string id = d.get<std::string>();
             img.layer_dirs.push_back(dir_ + "/layers/" + id.substr(id.find(':') + 1));
         }
-    const json repos = repositories();  // named: items() must not outlive a temporary
-    for (auto& [tag, id] : repos.items())
-        if (id == img.id) img.repo_tags.push_back(tag);
+    // Read-only: a tags file that cannot be read leaves the image untagged here (the failed read
+    // moved it aside and queued the warning); writers stop at the error.
+    auto repos = repositories();
+    if (repos)
+        for (auto& [tag, id] : repos->items())
+            if (id == img.id) img.repo_tags.push_back(tag);
     return img;
 }
 
@@ -175,8 +231,10 @@ Result<Image> ImageStore::resolve(const std::string& ref) {
                       {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}}};
         return img;
     }
-    if (json repos = repositories(); repos.contains(full)) {
-        std::string id = repos[full].get<std::string>();
+    auto repos = repositories();
+    if (!repos) return repos.error();
+    if (repos->contains(full)) {
+        std::string id = (*repos)[full].get<std::string>();
         return load(id.substr(id.find(':') + 1));
     }
     // An image id or a unique prefix of one.
@@ -193,7 +251,7 @@ Result<Image> ImageStore::resolve(const std::string& ref) {
         }
         if (!found.empty()) return load(found);
     }
-    return make_error("Unable to find image '" + full + "' locally (IsoLab works offline: build it "
+    return make_error(kNotFound + full + "' locally (IsoLab works offline: build it "
                       "with `isolab build -t " + full + " DIR`, or use `busybox`)", 125);
 }
 
@@ -217,8 +275,14 @@ std::string ImageStore::layer_path(const std::string& diff_id) const {
     return dir_ + "/layers/" + diff_id.substr(diff_id.find(':') + 1);
 }
 
-Result<std::string> ImageStore::add_layer(const std::string& src, bool move) {
+Result<std::string> ImageStore::add_layer(const std::string& src, bool move, const std::string& original_tar) {
     ISOLAB_TRY(make_dirs(dir_ + "/layers"));
+    std::string claimed;  // the diff_id of ORIGINAL_TAR
+    if (!original_tar.empty()) {
+        auto digest = file_diff_id(original_tar);
+        if (!digest) return digest.error().wrap("add layer `" + src + "`");
+        claimed = *digest;
+    }
     std::string tmp = dir_ + "/layers/.add-" + random_hex(6);
     if (!move || ::rename(src.c_str(), tmp.c_str()) != 0) {
         if (move && errno != EXDEV) return errno_error("move layer `" + src + "`", errno);
@@ -237,7 +301,31 @@ Result<std::string> ImageStore::add_layer(const std::string& src, bool move) {
         (void)remove_tree(tmp);
         return tar.error();
     }
-    std::string layer = layer_path(tar->diff_id);
+    const std::string diff_id = claimed.empty() ? tar->diff_id : claimed;
+    std::string layer = layer_path(diff_id);
+    // A layer whose own tar is not the one it came with keeps that one: its digest is the layer's
+    // name in every config that uses it. The tar goes in first: a crash then leaves a spare tar,
+    // never a layer that `save` could not write with its digest.
+    if (diff_id != tar->diff_id && original_layer_tar(layer).empty()) {
+        std::string kept = layer + ".tar", part = kept + ".tmp." + std::to_string(::getpid());
+        bool moved = move && ::rename(original_tar.c_str(), part.c_str()) == 0;
+        if (!moved) {
+            std::error_code ec;
+            fs::copy_file(original_tar, part, fs::copy_options::overwrite_existing, ec);
+            if (ec) {
+                (void)remove_tree(tmp);
+                ::unlink(part.c_str());
+                return make_error("add layer `" + layer + "`: copy `" + original_tar + "`: " + ec.message());
+            }
+        }
+        ::chmod(part.c_str(), 0600);
+        if (::rename(part.c_str(), kept.c_str()) != 0) {
+            int err = errno;
+            (void)remove_tree(tmp);
+            ::unlink(part.c_str());
+            return errno_error("add layer `" + kept + "`", err);
+        }
+    }
     if (path_exists(layer)) {
         (void)remove_tree(tmp);
     } else if (::rename(tmp.c_str(), layer.c_str()) != 0) {
@@ -245,7 +333,7 @@ Result<std::string> ImageStore::add_layer(const std::string& src, bool move) {
         (void)remove_tree(tmp);
         return errno_error("add layer `" + layer + "`", err);
     }
-    return tar->diff_id;
+    return diff_id;
 }
 
 Result<std::string> ImageStore::store_config(const std::string& bytes, const std::vector<std::string>& tags) {
@@ -265,9 +353,10 @@ Result<std::string> ImageStore::store_config(const std::string& bytes, const std
     if (!tags.empty()) {
         auto lock = FileLock::acquire(dir_ + "/lock");
         if (!lock) return lock.error();
-        json repos = repositories();
-        for (const auto& t : tags) repos[normalize_ref(t)] = "sha256:" + hex;
-        ISOLAB_TRY(save_repositories(repos));
+        auto repos = repositories();
+        if (!repos) return repos.error();
+        for (const auto& t : tags) (*repos)[normalize_ref(t)] = "sha256:" + hex;
+        ISOLAB_TRY(save_repositories(*repos));
     }
     return "sha256:" + hex;
 }
@@ -284,7 +373,7 @@ int ImageStore::remove_unused_layers(const std::vector<std::string>& candidates)
     for (const auto& c : candidates) {
         std::string path = c.rfind("sha256:", 0) == 0 ? layer_path(c) : c;
         if (std::find(used.begin(), used.end(), path) != used.end() || !path_exists(path)) continue;
-        if (remove_tree(path)) ++removed;
+        if (remove_layer_dir(path)) ++removed;
     }
     return removed;
 }
@@ -301,21 +390,24 @@ Status ImageStore::tag(const std::string& source, const std::string& target) {
     if (!valid_reference(target))
         return make_error("invalid reference format: repository name (" + target + ") must be lowercase", 125);
     auto img = resolve(source);
-    if (!img) return make_error("No such image: " + normalize_ref(source), 1);
+    if (!img) return no_such_image(img.error(), normalize_ref(source));
     if (img->id == "scratch") return make_error("'scratch' is a reserved name and cannot be tagged", 1);
     auto lock = FileLock::acquire(dir_ + "/lock");
     if (!lock) return lock.error();
-    json repos = repositories();
-    repos[normalize_ref(target)] = img->id;
-    return save_repositories(repos);
+    auto repos = repositories();
+    if (!repos) return repos.error();
+    (*repos)[normalize_ref(target)] = img->id;
+    return save_repositories(*repos);
 }
 
 Status ImageStore::remove(const std::string& ref, std::vector<std::string>* report, bool keep_content) {
     auto img = resolve(ref);
-    if (!img) return make_error("No such image: " + normalize_ref(ref), 1);
+    if (!img) return no_such_image(img.error(), normalize_ref(ref));
     auto lock = FileLock::acquire(dir_ + "/lock");
     if (!lock) return lock.error();
-    json repos = repositories();
+    auto read = repositories();
+    if (!read) return read.error();
+    json& repos = *read;
     std::string name = normalize_ref(ref);
     bool by_tag = repos.contains(name);
     if (by_tag) {
@@ -342,7 +434,7 @@ Status ImageStore::remove(const std::string& ref, std::vector<std::string>* repo
     report->push_back("Deleted: " + img->id);
     for (const auto& layer : img->layer_dirs) {
         if (std::find(used.begin(), used.end(), layer) != used.end()) continue;
-        (void)remove_tree(layer);
+        (void)remove_layer_dir(layer);
         report->push_back("Deleted: sha256:" + fs::path(layer).filename().string());
     }
     return {};
@@ -372,7 +464,7 @@ Result<std::string> ImageStore::commit(const Image& parent, const std::string& d
 
 Result<std::vector<ImageStore::HistoryRow>> ImageStore::history(const std::string& ref) {
     auto img = resolve(ref);
-    if (!img) return make_error("No such image: " + normalize_ref(ref), 1);
+    if (!img) return no_such_image(img.error(), normalize_ref(ref));
     std::vector<HistoryRow> rows;
     size_t layer = 0;
     for (const auto& h : img->config.value("history", json::array())) {
@@ -393,7 +485,9 @@ Status ImageStore::ensure_busybox() {
     ISOLAB_TRY(make_dirs(dir_ + "/layers"));
     auto lock = FileLock::acquire(dir_ + "/lock");
     if (!lock) return lock.error();
-    json repos = repositories();
+    auto read = repositories();
+    if (!read) return read.error();
+    json& repos = *read;
     // Layout 1 named layers by a tree digest; since layout 2 a layer's name is its OCI diff_id.
     // An old busybox entry is rebuilt (its old layer stays for the containers that use it).
     auto layout = read_file(dir_ + "/layout");

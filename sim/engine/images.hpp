@@ -1,12 +1,16 @@
 // The image store: images are templates (a file system in layers + settings), containers are
 // those templates running. Layout under ROOT/images:
 //
-//   repositories.json       {"busybox:latest": "sha256:<config digest>"}
+//   repositories.json       {"busybox:latest": "sha256:<config digest>"}; a file that cannot be
+//                           read is moved aside as repositories.json.bad (see repositories())
 //   configs/<hex>.json      the image config in the OCI image-config shape
 //   layers/<hex>/           one directory per layer, named by its OCI diff_id (the sha256 of the
 //                           layer as an uncompressed tar, see layer_archive.hpp); shared between
 //                           images and used directly as an overlayfs lowerdir, so deletions in it
 //                           are overlayfs whiteouts (translated to OCI `.wh.` entries in tars)
+//   layers/<hex>.tar        for a layer loaded from another tool's archive whose tar IsoLab would
+//                           write differently: the exact uncompressed tar (sha256 = <hex>), which
+//                           `save` writes again so that the digests survive a round trip
 //   build-cache/<key>       the image config after one Dockerfile step (see build.hpp)
 //   layout                  "2": layers named by tar digests (version 1 used a tree digest)
 //
@@ -14,6 +18,8 @@
 // `scratch`, `isolab build`, `isolab commit` and `isolab load`.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -63,7 +69,10 @@ public:
     // otherwise DIR is copied with `cp -a` (whiteout devices, opaque xattrs, owners kept). A layer
     // already present is kept and DIR discarded (when moved). Layer directories never change
     // once added: their name is their content.
-    Result<std::string> add_layer(const std::string& dir, bool move);
+    // ORIGINAL_TAR (load): the uncompressed tar DIR was extracted from. Its sha256 is then the
+    // diff_id, whatever write_layer_tar would make of DIR; when the two differ the tar is kept as
+    // layers/<hex>.tar (moved when MOVE). Without it the diff_id is write_layer_tar's.
+    Result<std::string> add_layer(const std::string& dir, bool move, const std::string& original_tar = "");
     std::string layer_path(const std::string& diff_id) const;
     // Stores CONFIG_BYTES verbatim as an image config (the id is their sha256) after checking
     // that every diff_id it names is in the store, then points each of TAGS at it.
@@ -75,6 +84,9 @@ public:
     int remove_unused_layers(const std::vector<std::string>& candidates);
     const std::string& dir() const { return dir_; }
     static bool valid_reference(const std::string& ref);
+    // Warnings for the user (a tags file moved aside), oldest first, each returned once; the front
+    // end prints them.
+    std::vector<std::string> take_warnings();
 
     // `docker commit`: makes a new image from PARENT plus a layer copied from DIFF_DIR (a
     // container's writable layer; overlayfs whiteouts are kept, they work in lower layers too),
@@ -97,11 +109,24 @@ public:
 
 private:
     Result<Image> load(const std::string& config_hex) const;
-    // repositories.json: tag → image id. Writers hold the store's lock.
-    nlohmann::json repositories() const;
+    // repositories.json: tag → image id; an empty object when the file does not exist. Writers
+    // hold the store's lock and write only what they read successfully: a file that is not a JSON
+    // object of "name": "sha256:<hex>" strings is moved aside as repositories.json.bad (with a
+    // warning, take_warnings) and the read FAILS, so that no command rewrites the tags from
+    // nothing and loses every other one; a reader that can do without tags (load) goes on. The tags cannot be rebuilt honestly: image configs do not carry names
+    // (only `isolab tag ID NAME` gives the images their names back). Later reads find no file:
+    // the images are there, untagged.
+    Result<nlohmann::json> repositories() const;
     Status save_repositories(const nlohmann::json& repos) const;
+    // Removes layer directory PATH and the tar kept with it, if any.
+    static Status remove_layer_dir(const std::string& path);
     std::string dir_;
     std::string busybox_path_;
+    struct Warnings {
+        std::mutex mu;
+        std::vector<std::string> items;
+    };
+    std::shared_ptr<Warnings> warnings_ = std::make_shared<Warnings>();
 };
 
 // sha256 of a byte string, lowercase hex.

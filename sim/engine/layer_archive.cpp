@@ -288,6 +288,7 @@ struct PlainStream {
     int64_t size = 0;
     std::vector<char> buf = std::vector<char>(1 << 16);
     std::string error;
+    int copy_fd = -1;  // the uncompressed stream is also written here, when >= 0
 };
 
 la_ssize_t plain_read(struct archive* inner, void* client, const void** out) {
@@ -300,6 +301,16 @@ la_ssize_t plain_read(struct archive* inner, void* client, const void** out) {
     }
     s->hash.update(s->buf.data(), static_cast<size_t>(n));
     s->size += n;
+    for (size_t off = 0; s->copy_fd >= 0 && off < static_cast<size_t>(n);) {
+        ssize_t w = ::write(s->copy_fd, s->buf.data() + off, static_cast<size_t>(n) - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+            s->error = std::string("write the layer's tar: ") + std::strerror(errno);
+            archive_set_error(inner, EIO, "%s", s->error.c_str());
+            return -1;
+        }
+        off += static_cast<size_t>(w);
+    }
     *out = s->buf.data();
     return n;
 }
@@ -455,7 +466,27 @@ Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_
     return LayerTar{"sha256:" + sink.hash.hex(), sink.size};
 }
 
-Result<LayerTar> extract_layer_tar(const std::string& tar_path, const std::string& dest) {
+std::string original_layer_tar(const std::string& dir) {
+    std::string tar = dir + ".tar";
+    return path_exists(tar) ? tar : "";
+}
+
+Result<std::string> file_diff_id(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return errno_error("read `" + path + "`", errno);
+    Sha256Stream h;
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno_error("read `" + path + "`", errno);
+        if (n == 0) break;
+        h.update(buf.data(), static_cast<size_t>(n));
+    }
+    return "sha256:" + h.hex();
+}
+
+Result<LayerTar> extract_layer_tar(const std::string& tar_path, const std::string& dest, const std::string& plain_copy) {
     const std::string ctx = "extract layer `" + tar_path + "` into `" + dest + "`";
     ISOLAB_TRY_CTX(make_dirs(dest), ctx);
     {
@@ -490,6 +521,12 @@ Result<LayerTar> extract_layer_tar(const std::string& tar_path, const std::strin
 
     PlainStream plain;
     plain.outer = outer.get();
+    UniqueFd copy;
+    if (!plain_copy.empty()) {
+        copy.reset(::open(plain_copy.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!copy.valid()) return errno_error(ctx + ": create `" + plain_copy + "`", errno);
+        plain.copy_fd = copy.get();
+    }
     archive_read_support_format_tar(inner.get());
     if (archive_read_open(inner.get(), &plain, nullptr, plain_read, nullptr) != ARCHIVE_OK)
         return make_error(ctx + ": " + (plain.error.empty() ? archive_message(inner.get()) : plain.error));
@@ -513,6 +550,12 @@ Result<LayerTar> extract_layer_tar(const std::string& tar_path, const std::strin
             return make_error(ctx + ": " + (plain.error.empty() ? archive_message(inner.get()) : plain.error));
         const char* raw_name = archive_entry_pathname(e);
         std::string name = strip_dot_slash(raw_name ? raw_name : "");
+        if (raw_name && *raw_name && (name.empty() || name == "." || name == "./")) {
+            // "./" or ".": the layer root itself (tar -C DIR . writes it first; so do podman and
+            // Go's archive/tar users); its metadata is not the layer's to set.
+            archive_read_data_skip(inner.get());
+            continue;
+        }
         ISOLAB_TRY_CTX(check_entry_name(name, "entry"), ctx);
         const char* hardlink = archive_entry_hardlink(e);
         std::string link_target;

@@ -49,9 +49,21 @@ Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_
 // hard-link outside DEST are refused, naming the entry. Keeps modes, owners (when root), mtimes,
 // symlinks, hard links and `security.capability`; every other xattr in the tar is dropped (a
 // layer must not be able to plant `trusted.overlay.*` redirects). Returns the diff_id of the
-// UNCOMPRESSED stream, so a gzip layer gives the same diff_id as its plain tar. On error DEST may
-// hold part of the layer; the caller removes it.
-Result<LayerTar> extract_layer_tar(const std::string& tar_path, const std::string& dest);
+// UNCOMPRESSED stream, so a gzip layer gives the same diff_id as its plain tar. When PLAIN_COPY is
+// not empty, that uncompressed stream is also written there (created 0600, the exact bytes the
+// diff_id is the digest of). On error DEST (and PLAIN_COPY) may hold part of the layer; the caller
+// removes them.
+Result<LayerTar> extract_layer_tar(const std::string& tar_path, const std::string& dest,
+                                   const std::string& plain_copy = "");
+
+// The tar a layer directory was loaded from, when the store keeps it: DIR + ".tar" (images.hpp).
+// A tar made by another tool (podman, skopeo, Go's archive/tar) orders and spells its headers
+// differently from write_layer_tar, so re-archiving its extraction gives another digest; the
+// layer's diff_id is the digest of the bytes the archive carried, and those bytes are kept to be
+// written again by `save`. "" when DIR has none (its own write_layer_tar gives its diff_id).
+std::string original_layer_tar(const std::string& dir);
+// sha256 of a file's bytes, "sha256:<hex>".
+Result<std::string> file_diff_id(const std::string& path);
 
 // Incremental sha256 (OpenSSL EVP) for streams too big to hold in memory; shared with the image
 // archive code.

@@ -2,14 +2,163 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <sstream>
 
 #include "sim/core/clock.hpp"
+#include "sim/runtime/cgroup.hpp"
 
 namespace isolab {
+
+struct Store::Warnings {
+    std::mutex mu;
+    std::vector<std::string> items;
+};
+
+namespace {
+
+// Removes every group and other bit that PRIVATE_MODE does not have (0700 dirs, 0600 files).
+// Returns whether the mode had to change. Another owner's file (a root the caller does not own)
+// is left alone: what is below it is the owner's to fix.
+bool tighten(const std::string& path, mode_t private_mode) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return false;
+    mode_t want = (st.st_mode & 07777) & ~(077 & ~private_mode);
+    if (want == (st.st_mode & 07777)) return false;
+    return ::chmod(path.c_str(), want) == 0;
+}
+
+// Every regular file directly in DIR: its records (never a layer's content: layers are image
+// content, their modes are what the image says).
+void tighten_files_in(const std::string& dir) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (e.is_regular_file(ec)) tighten(e.path().string(), 0600);
+}
+
+std::vector<std::string> cmdline_of(pid_t pid) {
+    std::vector<std::string> argv;
+    auto text = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    if (!text) return argv;
+    std::string cur;
+    for (char c : *text) {
+        if (c == '\0') {
+            argv.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) argv.push_back(cur);
+    return argv;
+}
+
+// PID is the monitor of container ID in ROOT: its argv says `--root ROOT --id ID` (what
+// namespace_runtime.cpp starts it with). A recycled pid, or any other process, is not.
+bool is_monitor_of(pid_t pid, const std::string& root, const std::string& id) {
+    if (pid <= 1) return false;
+    auto argv = cmdline_of(pid);
+    bool root_ok = false, id_ok = false;
+    for (size_t i = 1; i + 1 < argv.size(); ++i) {
+        if (argv[i] == "--root" && argv[i + 1] == root) root_ok = true;
+        if (argv[i] == "--id" && argv[i + 1] == id) id_ok = true;
+    }
+    return root_ok && id_ok;
+}
+
+// The process listening on the unix socket SOCK: the kernel hands a connecting client the
+// listener's credentials (SO_PEERCRED, set at listen(2)). 0 when nobody listens.
+pid_t socket_listener(const std::string& sock) {
+    UniqueFd dir(::open(std::filesystem::path(sock).parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) return 0;
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd.valid()) return 0;
+    // Through /proc/self/fd: a root's path may be longer than sun_path.
+    std::string path = "/proc/self/fd/" + std::to_string(dir.get()) + "/" + std::filesystem::path(sock).filename().string();
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return 0;
+    std::strcpy(addr.sun_path, path.c_str());
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 0;
+    struct ucred cred = {};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
+    return cred.pid;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+    std::vector<pid_t> out;
+    std::error_code ec;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        auto text = read_file(t.path().string() + "/children");
+        if (!text) continue;
+        std::istringstream in(*text);
+        for (pid_t c; in >> c;) out.push_back(c);
+    }
+    return out;
+}
+
+std::vector<pid_t> all_pids() {
+    std::vector<pid_t> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+        std::string n = e.path().filename().string();
+        if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) out.push_back(std::stoi(n));
+    }
+    return out;
+}
+
+// PID's /proc/PID/cgroup names the group NAME or one below it, in any hierarchy.
+bool in_cgroup(pid_t pid, const std::string& name) {
+    auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+    if (!text) return false;
+    std::istringstream in(*text);
+    for (std::string line; std::getline(in, line);) {
+        size_t at = line.find("/" + name);
+        if (at == std::string::npos) continue;
+        size_t end = at + 1 + name.size();
+        if (end == line.size() || line[end] == '/') return true;
+    }
+    return false;
+}
+
+bool is_zombie(pid_t pid) {
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    size_t close = stat ? stat->rfind(')') : std::string::npos;
+    return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] == 'Z';
+}
+
+// SIGKILLs PID when it is still the process that started at START, and waits (up to 5 s) until it
+// is gone or a zombie: a monitor must not act after this returns.
+void kill_and_wait(pid_t pid, uint64_t start) {
+    if (!process_matches(pid, start)) return;
+    ::kill(pid, SIGKILL);
+    for (int i = 0; i < 500 && process_matches(pid, start); ++i) sleep_ms(10);  // a zombie does not match
+}
+
+std::string rfc3339_of(const struct timespec& ts) {
+    struct tm tm;
+    ::gmtime_r(&ts.tv_sec, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char ns[16];
+    std::snprintf(ns, sizeof ns, ".%09ldZ", static_cast<long>(ts.tv_nsec));
+    return std::string(buf) + ns;
+}
+
+}  // namespace
 
 std::string default_state_root() {
     if (const char* r = std::getenv("ISOLAB_ROOT"); r && *r) return r;
@@ -19,16 +168,58 @@ std::string default_state_root() {
     return std::string(home && *home ? home : "/tmp") + "/.local/share/isolab";
 }
 
-Store::Store(std::string root) : root_(std::move(root)) {
+Store::Store(std::string root) : root_(std::move(root)), warnings_(std::make_shared<Warnings>()) {
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
 Status Store::ensure_layout() const {
     ISOLAB_TRY_CTX(make_dirs(root_, 0711), "state root");
-    ISOLAB_TRY(make_dirs(containers_dir(), 0711));
-    ISOLAB_TRY(make_dirs(images_dir(), 0755));
-    ISOLAB_TRY(make_dirs(root_ + "/names", 0711));
+    // 0711, not 0700: other users reach ROOT/guest through it (see the header). A directory the
+    // user pointed ISOLAB_ROOT at that is shared on purpose (sticky, like /tmp) or is not theirs
+    // keeps its mode: what IsoLab keeps in it is private below it anyway.
+    struct stat root_st;
+    if (::stat(root_.c_str(), &root_st) == 0 && root_st.st_uid == ::geteuid() && !(root_st.st_mode & S_ISVTX))
+        tighten(root_, 0711);
+    bool old_modes = false;
+    for (const std::string& d : {containers_dir(), images_dir(), root_ + "/names", root_ + "/networks"}) {
+        ISOLAB_TRY_CTX(make_dirs(d, 0700), "state root");
+        old_modes = tighten(d, 0700) || old_modes;
+    }
+    for (const std::string& d : {root_ + "/vms", root_ + "/runc"}) old_modes = tighten(d, 0700) || old_modes;
+    for (const char* f : {"events.jsonl", "backend.auto", "lock", "lesson-presenter.json"}) tighten(root_ + "/" + f, 0600);
+    // A root made by an older IsoLab (its directories were 0711/0755): its records were written
+    // 0644. Once the directories are private nobody else can reach them, but the files are made
+    // private too, once, so that a later mode mistake on a directory exposes nothing.
+    if (old_modes) {
+        for (const auto& id : list_ids()) {
+            tighten(record_path(id), 0600);
+            tighten(lost_record_path(id), 0600);
+        }
+        for (const std::string& d : {images_dir(), images_dir() + "/configs", images_dir() + "/build-cache",
+                                     root_ + "/networks", root_ + "/networks/leases"})
+            tighten_files_in(d);
+        tighten(root_ + "/networks/leases", 0700);
+        tighten(images_dir() + "/build-cache", 0700);
+    }
     return {};
+}
+
+bool Store::has_record(const std::string& id) const {
+    return path_exists(record_path(id)) || path_exists(lost_record_path(id));
+}
+
+bool Store::record_lost(const std::string& id) const {
+    return !path_exists(record_path(id)) && path_exists(lost_record_path(id));
+}
+
+void Store::warn(std::string text) const {
+    std::lock_guard<std::mutex> g(warnings_->mu);
+    warnings_->items.push_back(std::move(text));
+}
+
+std::vector<std::string> Store::take_warnings() const {
+    std::lock_guard<std::mutex> g(warnings_->mu);
+    return std::exchange(warnings_->items, {});
 }
 
 Result<FileLock> Store::lock_global() const { return FileLock::acquire(root_ + "/lock"); }
@@ -37,16 +228,100 @@ Result<FileLock> Store::lock_container(const std::string& id) const {
     return FileLock::acquire(container_dir(id) + "/lock");
 }
 
+namespace {
+
+// The record in TEXT, or why it is not one (for the directory of container ID).
+Result<ContainerRecord> parse_record(const std::string& text, const std::string& id) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) return make_error(text.empty() ? "the file is empty" : "not valid JSON");
+    if (!j.is_object()) return make_error("not a JSON object");
+    ContainerRecord r;
+    try {
+        r = record_from_json(j);
+    } catch (const nlohmann::json::exception& e) {
+        return make_error(std::string("a field has the wrong type (") + e.what() + ")");
+    }
+    // A record copied from another container would make this one act on that one's processes.
+    if (r.id != id) return make_error("it names container `" + r.id + "`, not this directory's");
+    return r;
+}
+
+}  // namespace
+
 Result<ContainerRecord> Store::load(const std::string& id) const {
-    auto text = read_file(container_dir(id) + "/container.json");
+    const std::string path = record_path(id);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        int err = errno;
+        if (err == ENOENT && path_exists(lost_record_path(id))) return lost_record(id);
+        return errno_error("read `" + path + "`", err);
+    }
+    auto text = read_file("/proc/self/fd/" + std::to_string(fd.get()));
     if (!text) return text.error();
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded()) return make_error("container " + id + ": corrupt `container.json`");
-    return record_from_json(j);
+    auto rec = parse_record(*text, id);
+    if (rec) return rec;
+    // Only a record that is still the one we read goes aside: a writer may have replaced it
+    // (rename over it) since, and then the new one is read instead.
+    struct stat read_st, now_st;
+    if (::fstat(fd.get(), &read_st) != 0 || ::stat(path.c_str(), &now_st) != 0 || read_st.st_ino != now_st.st_ino ||
+        read_st.st_dev != now_st.st_dev) {
+        auto again = read_file(path);
+        if (again) {
+            auto second = parse_record(*again, id);
+            if (second) return second;
+        }
+    }
+    return quarantine(id, rec.error().message);
+}
+
+Result<ContainerRecord> Store::quarantine(const std::string& id, const std::string& why) const {
+    const std::string path = record_path(id), bad = lost_record_path(id);
+    if (::rename(path.c_str(), bad.c_str()) != 0 && errno != ENOENT)
+        return errno_error("container " + id + ": the record `" + path + "` is corrupt (" + why + ") and cannot be moved aside",
+                           errno);
+    warn("the record of container " + id.substr(0, 12) + " was corrupt (" + why + "); it was moved to `" + bad +
+         "`: the container is shown as Dead, `isolab rm -f " + id.substr(0, 12) + "` removes it");
+    append_event("record_corrupt", {{"id", id}, {"kept_as", bad}, {"reason", why}});
+    return lost_record(id);
+}
+
+ContainerRecord Store::lost_record(const std::string& id) const {
+    ContainerRecord r;
+    r.id = id;
+    r.state = ContainerState::Dead;
+    // Nothing may restart it: the monitor reads this flag before a policy restart.
+    r.stopped_by_user = true;
+    r.exit_code = 255;
+    r.spec.image = "";  // unknown: not the spec's default
+    r.error = "the record of this container was corrupt and was moved to `" + lost_record_path(id) +
+              "`; what it said is unknown (the name comes from `" + root_ + "/names`). `isolab rm -f " + id.substr(0, 12) +
+              "` stops whatever still runs in it and removes it";
+    // The name: the reservation symlinks that point at this id.
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(root_ + "/names", ec)) {
+        if (!e.is_symlink(ec)) continue;
+        if (std::filesystem::read_symlink(e.path(), ec).string() == id) names.push_back(e.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    if (!names.empty()) r.name = names.front();
+    // Created: the container's lock file is made at create and never written again.
+    struct stat st;
+    if (::stat((container_dir(id) + "/lock").c_str(), &st) == 0 || ::stat(container_dir(id).c_str(), &st) == 0)
+        r.created = rfc3339_of(st.st_mtim);
+    // runc keeps its own state per container (runtime.hpp's runc_state_dir): its presence says
+    // which runtime the container had, and destroy() then asks runc to delete it.
+    if (path_exists(root_ + "/runc/" + id)) r.spec.runtime = "runc";
+    return r;
 }
 
 Status Store::save(const ContainerRecord& r) const {
-    return write_file_atomic(container_dir(r.id) + "/container.json", to_json(r).dump(2) + "\n");
+    // A lost record is never rewritten from what load() made up: the .bad file stays the user's
+    // to restore, and a monitor still running cannot bring the container back half-known.
+    if (record_lost(r.id))
+        return make_error("container " + r.id + ": its record was lost (kept as `" + lost_record_path(r.id) +
+                          "`); only `isolab rm -f` applies to it", 1);
+    return write_file_atomic(record_path(r.id), to_json(r).dump(2) + "\n");
 }
 
 std::vector<std::string> Store::list_ids() const {
@@ -55,7 +330,7 @@ std::vector<std::string> Store::list_ids() const {
     if (!d) return ids;
     while (struct dirent* e = ::readdir(d)) {
         std::string n = e->d_name;
-        if (n.size() == 64 && path_exists(container_dir(n) + "/container.json")) ids.push_back(n);
+        if (n.size() == 64 && has_record(n)) ids.push_back(n);
     }
     ::closedir(d);
     std::sort(ids.begin(), ids.end());
@@ -71,12 +346,61 @@ std::vector<ContainerRecord> Store::list() const {
     return out;
 }
 
+Status Store::stop_lost_container(const std::string& id, const std::string& cgroup_name) const {
+    const std::string dir = container_dir(id);
+    // 1. The monitor, first: alive, it would restart PID 1 (a restart policy) or act on a
+    // container that is being removed.
+    std::set<pid_t> monitors;
+    if (auto text = read_file(dir + "/" + kMonitorPidFile); text) {
+        // "PID START": the start time guards against a recycled pid.
+        std::istringstream in(*text);
+        pid_t p = 0;
+        uint64_t start = 0;
+        in >> p >> start;
+        if ((start == 0 || process_matches(p, start)) && is_monitor_of(p, root_, id)) monitors.insert(p);
+    }
+    if (pid_t p = socket_listener(dir + "/attach.sock"); is_monitor_of(p, root_, id)) monitors.insert(p);
+    std::vector<std::pair<pid_t, uint64_t>> children;
+    for (pid_t m : monitors)
+        for (pid_t c : children_of(m)) children.push_back({c, process_start_time(c)});
+    for (pid_t m : monitors) kill_and_wait(m, process_start_time(m));
+    // 2. Its children: PID 1 (killing it ends the container's PID namespace), proxies.
+    for (const auto& [pid, start] : children) kill_and_wait(pid, start);
+    // 3. Whatever else is in the container's cgroup (its PID 1 on a host without the monitor's
+    // help, an exec'd process), until none is left.
+    std::vector<pid_t> left;
+    for (int round = 0; round < 50; ++round) {
+        left.clear();
+        if (cgroup_name.empty()) break;
+        for (pid_t p : all_pids())
+            if (p != ::getpid() && in_cgroup(p, cgroup_name) && !is_zombie(p)) left.push_back(p);
+        if (left.empty()) break;
+        for (pid_t p : left) kill_and_wait(p, process_start_time(p));
+    }
+    std::vector<std::string> dirs;
+    if (!cgroup_name.empty())
+        for (const auto& parent : cgroup_probe().parents)
+            if (path_exists(parent + "/" + cgroup_name)) dirs.push_back(parent + "/" + cgroup_name);
+    if (!dirs.empty()) {
+        auto cg = Cgroup::open_paths(dirs);
+        if (cg) {
+            (void)cg->thaw();
+            if (auto s = cg->destroy(); !s) return s.error().wrap("container " + id + ": remove its cgroup");
+        }
+    }
+    if (!left.empty())
+        return make_error("container " + id + ": " + std::to_string(left.size()) + " processes of its cgroup `" +
+                          cgroup_name + "` could not be killed");
+    ::unlink((dir + "/attach.sock").c_str());
+    return {};
+}
+
 Result<ContainerRecord> Store::resolve(const std::string& raw_ref) const {
     std::string ref = raw_ref;
     if (!ref.empty() && ref[0] == '/') ref.erase(0, 1);
     auto not_found = make_error("No such container: " + raw_ref, 1);
     if (ref.empty()) return not_found;
-    if (ref.size() == 64 && path_exists(container_dir(ref) + "/container.json")) return load(ref);
+    if (ref.size() == 64 && has_record(ref)) return load(ref);
     std::string owner;
     if (name_in_use(ref, &owner)) {
         auto r = load(owner);
@@ -99,7 +423,7 @@ bool Store::name_in_use(const std::string& name, std::string* owner_id) const {
     ssize_t n = ::readlink((root_ + "/names/" + name).c_str(), buf, sizeof buf - 1);
     if (n <= 0) return false;
     buf[n] = '\0';
-    if (!path_exists(container_dir(buf) + "/container.json")) return false;  // a stale reservation
+    if (!has_record(buf)) return false;  // a stale reservation (a lost record still holds its name)
     if (owner_id) *owner_id = buf;
     return true;
 }
@@ -140,7 +464,8 @@ void append_event_to(const std::string& root, const std::string& type, nlohmann:
     attrs["time"] = now_rfc3339();
     attrs["type"] = type;
     std::string line = attrs.dump() + "\n";
-    int fd = ::open((root + "/events.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    // 0600: the events name every container, its image and its ids (a map to its writable layer).
+    int fd = ::open((root + "/events.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return;
     // One write(2) with O_APPEND keeps concurrent writers' lines whole.
     ssize_t n = ::write(fd, line.data(), line.size());

@@ -11,8 +11,20 @@
 //   ROOT/containers/ID/upper work merged   the writable layer and overlayfs' scratch dirs
 //   ROOT/containers/ID/container.log       stdout/stderr as Docker's json-file lines
 //   ROOT/containers/ID/attach.sock         the monitor's attach socket
+//   ROOT/containers/ID/container.json.bad  a record that could not be read, kept for the user
+//
+// Who may read what (issue 12: a setuid file in a writable layer, or a record with `-e` secrets,
+// must not be reachable by other local users). ROOT is 0711: others may pass through it to
+// ROOT/guest (the VM guest kernel and initramfs, which /var/lib/isolab/guest shares with non-root
+// users, see vm_manager.cpp), never list it. Every directory below it that IsoLab makes is 0700
+// (containers, images, names, networks; vms and runc when they exist) and every record 0600 (the
+// default of write_file_atomic). The rootless case keeps its state in the user's home and owns
+// all of it. A root made by an older IsoLab is tightened by ensure_layout.
 #pragma once
 
+#include <sys/types.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,14 +51,42 @@ public:
     std::string container_dir(const std::string& id) const { return containers_dir() + "/" + id; }
     std::string images_dir() const { return root_ + "/images"; }
 
+    // Makes the layout, and tightens the modes of a root made by an older IsoLab (its private
+    // directories and records lose every group and other bit). Cheap when nothing is to be done:
+    // a stat per top-level entry.
     Status ensure_layout() const;
     Result<FileLock> lock_global() const;
     Result<FileLock> lock_container(const std::string& id) const;
 
+    // A record that cannot be read (not JSON, not a record's shape, another container's id) is
+    // moved aside as container.json.bad, once, with a warning (take_warnings) and a
+    // `record_corrupt` event. From then on the container is "lost": load() returns what can still
+    // be known of it (the id from its directory, the name from ROOT/names, state Dead, the error
+    // saying where the record went) so that `ps -a`, `inspect` and `rm -f` still see it; save()
+    // refuses to write it (a monitor still running must not recreate a record from nothing);
+    // stop_lost_container() kills what still runs. Only errors reading the file otherwise (EACCES,
+    // EIO) are returned as errors.
     Result<ContainerRecord> load(const std::string& id) const;
     Status save(const ContainerRecord& r) const;
-    std::vector<std::string> list_ids() const;
-    std::vector<ContainerRecord> list() const;  // skips unreadable records
+    std::vector<std::string> list_ids() const;  // every container with a record, lost ones too
+    std::vector<ContainerRecord> list() const;  // lost records as Dead; skips unreadable files
+    std::string record_path(const std::string& id) const { return container_dir(id) + "/container.json"; }
+    std::string lost_record_path(const std::string& id) const { return record_path(id) + ".bad"; }
+    bool has_record(const std::string& id) const;   // container.json or container.json.bad
+    bool record_lost(const std::string& id) const;  // only container.json.bad
+
+    // For `rm` of a lost container (the engine calls it before removing the directory): its
+    // monitor pid and PID 1 are not known any more. Finds the monitor by ROOT/containers/ID/
+    // monitor.pid (when the monitor writes one) and by the peer of its attach.sock, each accepted
+    // only when /proc/PID/cmdline names this root and this id; SIGKILLs it first (so that it can
+    // neither restart PID 1 nor record anything), then its children (PID 1 among them), then every
+    // process whose /proc/PID/cgroup names CGROUP_NAME (the engine's container_cgroup_name), and
+    // removes that cgroup where cgroup_probe() places it. Best effort: an error says what is left.
+    Status stop_lost_container(const std::string& id, const std::string& cgroup_name) const;
+
+    // Warnings for the user that this Store produced (a record moved aside), oldest first; each
+    // is returned once. The front end prints them ("WARNING: ..."); nothing in sim/ does.
+    std::vector<std::string> take_warnings() const;
 
     // Docker's lookup order: full id, exact name, unique id prefix. Unknown → exit 1 with
     // "No such container: REF" (the front end adds "Error response from daemon: ").
@@ -63,7 +103,16 @@ public:
     void append_event(const std::string& type, nlohmann::json attrs) const;
 
 private:
+    Result<ContainerRecord> quarantine(const std::string& id, const std::string& why) const;
+    ContainerRecord lost_record(const std::string& id) const;
+    void warn(std::string text) const;
+
     std::string root_;
+    struct Warnings;
+    std::shared_ptr<Warnings> warnings_;  // shared by copies: one queue per opened root
 };
+
+// The pid file a container's monitor keeps in its directory: "PID START_TIME\n" (monitor.cpp).
+inline constexpr const char* kMonitorPidFile = "monitor.pid";
 
 }  // namespace isolab

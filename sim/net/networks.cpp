@@ -83,12 +83,31 @@ NetworkStore::NetworkStore(std::string root, bool system_root) : dir_(root + "/n
     }
 }
 
+// A file that exists but is not a network record is reported as what it is, never as "network
+// not found": that would send the user looking for a network they can see on disk.
 Result<Network> NetworkStore::load(const std::string& name) const {
-    auto text = read_file(dir_ + "/" + name + ".json");
-    if (!text) return make_error("network " + name + " not found", 1);
+    const std::string path = dir_ + "/" + name + ".json";
+    auto text = read_file(path);
+    if (!text) {
+        if (!path_exists(path)) return make_error("network " + name + " not found", 1);
+        return text.error();  // EACCES, EIO: the file is there
+    }
+    auto corrupt = [&](const std::string& why) {
+        return make_error("network file `" + path + "` is corrupt: " + why +
+                              "; move it aside (a pre-defined network is made again) or run `isolab system reset`",
+                          1);
+    };
     auto j = json::parse(*text, nullptr, false);
-    if (j.is_discarded()) return make_error("network " + name + ": damaged record `" + dir_ + "/" + name + ".json`", 1);
-    return network_from_json(j);
+    if (j.is_discarded()) return corrupt(text->empty() ? "it is empty" : "not valid JSON");
+    if (!j.is_object()) return corrupt("not a JSON object");
+    Network n;
+    try {
+        n = network_from_json(j);
+    } catch (const json::exception& e) {
+        return corrupt(std::string("a field has the wrong type (") + e.what() + ")");
+    }
+    if (n.name != name) return corrupt("it names network `" + n.name + "`");
+    return n;
 }
 
 Status NetworkStore::save(const Network& n) const {

@@ -293,7 +293,7 @@ Result<JsonLogWriter> JsonLogWriter::open(std::string path, int64_t max_size, in
     w.path_ = std::move(path);
     w.max_size_ = max_size > 0 ? max_size : 1;
     w.max_file_ = max_file >= 1 ? max_file : 1;
-    w.fd_.reset(::open(w.path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640));
+    w.fd_.reset(::open(w.path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!w.fd_.valid()) return errno_error("open log `" + w.path_ + "`", errno);
     struct stat st;
     if (::fstat(w.fd_.get(), &st) != 0) return errno_error("stat log `" + w.path_ + "`", errno);
@@ -325,7 +325,7 @@ Status JsonLogWriter::write(std::string_view stream, std::string_view text, std:
 // open still reads all of it; the writer never writes to it again.
 Status JsonLogWriter::rotate() {
     const std::string fresh = path_ + ".new";
-    UniqueFd fd(::open(fresh.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640));
+    UniqueFd fd(::open(fresh.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid()) return errno_error("rotate log: create `" + fresh + "`", errno);
     if (max_file_ >= 2) {
         int last = 0;  // the highest PATH.i that exists (they are contiguous from .1)

@@ -1040,8 +1040,8 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
     state["cgroup_paths"] = cgroup->paths();
     state.erase("creating");
     if (auto s = write_file_atomic(dir + "/state.json", state.dump()); !s) return fail(s.error());
-    if (!o.pid_file.empty())
-        if (auto s = write_file_atomic(o.pid_file, std::to_string(init_pid)); !s) return fail(s.error().wrap("--pid-file"));
+    if (!o.pid_file.empty())  // readable by others, as runc writes it (containerd reads it)
+        if (auto s = write_file_atomic(o.pid_file, std::to_string(init_pid), 0644); !s) return fail(s.error().wrap("--pid-file"));
     auto loaded = load(id);
     if (loaded) loaded->warnings = std::move(warnings);
     return loaded;

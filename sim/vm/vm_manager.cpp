@@ -103,7 +103,8 @@ bool VmManager::kvm_known_broken() const {
 
 void VmManager::remember_kvm_broken() const {
     (void)write_file_atomic(root_ + "/vms/kvm-broken", boot_id() + "\n");
-    if (make_dirs("/run/isolab", 0755)) (void)write_file_atomic("/run/isolab/kvm-broken", boot_id() + "\n");
+    // Readable by everyone: other users' IsoLab reads it too.
+    if (make_dirs("/run/isolab", 0755)) (void)write_file_atomic("/run/isolab/kvm-broken", boot_id() + "\n", 0644);
 }
 
 VmManager::VmManager(std::string state_root) : root_(std::move(state_root)) {
