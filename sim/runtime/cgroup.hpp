@@ -43,8 +43,9 @@ struct CgroupLimits {
     int64_t pids_limit = 0;
     int64_t nano_cpus = 0;
     // Device access (device_filter.hpp), applied on top of "deny everything": Docker's default list
-    // unless replaced. nullopt leaves device access as the parent group has it (--privileged).
-    // Ignored where device_rules_enforced_here() says the kernel already refuses device nodes.
+    // unless replaced. nullopt leaves device access as the parent group has it (what Docker does for
+    // --privileged). Not applied where device_rules_enforced_here() is false: there the kernel
+    // already refuses device nodes to the container's user namespace.
     std::optional<std::vector<DeviceRule>> devices = docker_default_device_rules();
 
     bool any() const { return memory_bytes != 0 || pids_limit != 0 || nano_cpus != 0; }
