@@ -30,8 +30,9 @@ constexpr int64_t kCfsPeriodUs = 100000;
 constexpr int64_t kMinCfsQuotaUs = 1000;  // the kernel rejects smaller quotas
 
 // v1 hierarchies a container joins. cpuset is left alone: joining it would require copying
-// cpuset.cpus and cpuset.mems into every new directory first.
-const std::vector<std::string> kV1Used = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+// cpuset.cpus and cpuset.mems into every new directory first. devices holds the device rules
+// (device_filter.hpp).
+const std::vector<std::string> kV1Used = {"memory", "pids", "cpu", "cpuacct", "freezer", "devices"};
 // v2 controllers enabled on the way down, in this order, when the parent offers them.
 const std::vector<std::string> kV2Used = {"memory", "pids", "cpu"};
 // Controller names a v1 mount may carry in its super options; everything else there (rw,
@@ -413,7 +414,7 @@ Layout detect_layout(const CgroupSource& source) {
     }
     L.controllers.assign(all.begin(), all.end());
     if (L.hierarchies.empty()) {
-        L.reason = "no cgroup v1 hierarchy with memory, pids, cpu or freezer is mounted under " +
+        L.reason = "no cgroup v1 hierarchy with memory, pids, cpu, freezer or devices is mounted under " +
                    q(L.root) + ": mount them (mount -t cgroup -o memory cgroup " + L.root + "/memory)";
         return L;
     }
@@ -461,6 +462,16 @@ std::vector<std::string> required_controllers(const CgroupLimits& l) {
     if (l.pids_limit) out.push_back("pids");
     if (l.nano_cpus) out.push_back("cpu");
     return out;
+}
+
+// One line into a v1 devices file. cgroupfs parses each write(2) as one rule; a plain tree (unit
+// tests) keeps every line, in order, so that a test can read the whole sequence back.
+int write_device_line(const std::string& dir, const std::string& file, const std::string& line, bool plain) {
+    if (!plain) return write_small(dir + "/" + file, line, false);
+    Fd f(::open((dir + "/" + file).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (f.fd < 0) return errno;
+    std::string text = line + "\n";
+    return ::write(f.fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : errno;
 }
 
 // mkdir; an existing directory is fine (mkdir -p).
@@ -643,11 +654,20 @@ Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limit
                               const CgroupSource& source) {
     ISOLAB_TRY(validate_name(name));
     ISOLAB_TRY(validate_limits(limits));
+    std::optional<DevicePolicy> devices;
+    if (limits.devices && device_rules_enforced_here()) {
+        auto p = device_policy(*limits.devices);
+        if (!p) return p.error();
+        devices = std::move(*p);
+    }
     Layout L = detect_layout(source);
     std::vector<std::string> required = required_controllers(limits);
     if (!L.writable) {
         if (!required.empty())
             return make_error("cannot apply the " + join(required, ", ") + " limit: " + L.reason);
+        if (devices)
+            return make_error("cannot keep the container off the host's devices (the cgroup device rules "
+                              "need a writable cgroup): " + L.reason);
         return disabled(L.reason);
     }
 
@@ -664,6 +684,13 @@ Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limit
                                       ": mount it (mount -t cgroup -o " + c + " cgroup " + L.root +
                                       "/" + c + ")");
             }
+            bool devices_mounted = std::any_of(L.hierarchies.begin(), L.hierarchies.end(), [](const Hierarchy& h) {
+                return contains(h.controllers, "devices");
+            });
+            if (devices && !devices_mounted)
+                return make_error("the device rules that keep a container off the host's devices need the cgroup "
+                                  "v1 devices controller, which is not mounted under " + q(L.root) +
+                                  ": mount it (mount -t cgroup -o devices cgroup " + L.root + "/devices)");
             for (const auto& h : L.hierarchies) {
                 Status s = create_v1_path(h, name);
                 if (!s) {
@@ -713,6 +740,12 @@ Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limit
     if (Status s = cg.apply_limits(limits); !s) {
         (void)cg.destroy();
         return s.error();
+    }
+    if (devices) {
+        if (Status s = cg.restrict_devices(*devices); !s) {
+            (void)cg.destroy();
+            return s.error();
+        }
     }
     return cg;
 }
@@ -835,6 +868,35 @@ Status Cgroup::apply_limits(const CgroupLimits& l) {
             else if (exists(d.path + "/cpu.max"))
                 ISOLAB_TRY(set_control(d.path, "cpu.max", "max " + std::to_string(kCfsPeriodUs), d.plain));
             return {};
+        }
+        case CgroupVersion::None:
+            return {};
+    }
+    return {};
+}
+
+Status Cgroup::restrict_devices(const DevicePolicy& policy) {
+    switch (version_) {
+        case CgroupVersion::V1: {
+            const Dir* d = dir_with("devices");
+            if (!d) return make_error("cgroup " + q(dirs_.front().path) + " is in no cgroup v1 devices hierarchy");
+            for (const auto& w : device_v1_writes(policy)) {
+                int err = write_device_line(d->path, w.file, w.line, d->plain);
+                // A parent group that denies a device refuses to let a child allow it (EPERM):
+                // the container then gets less than Docker's list, never more. This happens when
+                // IsoLab itself runs in a device-restricted group, e.g. inside another container.
+                if (err == EPERM && w.file == "devices.allow" && w.line != "a") continue;
+                if (err != 0)
+                    return errno_error("cgroup " + q(d->path) + ": write " + q(w.line) + " to " + w.file, err);
+            }
+            return {};
+        }
+        case CgroupVersion::V2: {
+            const Dir& d = dirs_.front();
+            // A plain tree (unit tests) cannot hold a BPF program; the real cgroup2 mount is
+            // tested in tests/sim/test_device_filter.cpp.
+            if (d.plain) return {};
+            return attach_device_filter(d.path, policy);
         }
         case CgroupVersion::None:
             return {};

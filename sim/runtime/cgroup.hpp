@@ -24,10 +24,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/core/result.hpp"
+#include "sim/runtime/device_filter.hpp"
 
 namespace isolab {
 
@@ -40,6 +42,11 @@ struct CgroupLimits {
     int64_t memory_bytes = 0;
     int64_t pids_limit = 0;
     int64_t nano_cpus = 0;
+    // Device access (device_filter.hpp), applied on top of "deny everything": Docker's default list
+    // unless replaced. nullopt leaves device access as the parent group has it (what Docker does for
+    // --privileged). Not applied where device_rules_enforced_here() is false: there the kernel
+    // already refuses device nodes to the container's user namespace.
+    std::optional<std::vector<DeviceRule>> devices = docker_default_device_rules();
 
     bool any() const { return memory_bytes != 0 || pids_limit != 0 || nano_cpus != 0; }
 };
@@ -64,16 +71,19 @@ struct CgroupHostInfo {
 // Never fails: a host without usable cgroups is reported as version None or writable == false.
 CgroupHostInfo cgroup_probe(const CgroupSource& source = {});
 
-// One container's cgroup: a directory in each v1 hierarchy that holds memory, pids, cpu, cpuacct
-// or freezer (other v1 hierarchies such as cpuset, devices and blkio are left alone), or one v2
+// One container's cgroup: a directory in each v1 hierarchy that holds memory, pids, cpu, cpuacct,
+// freezer or devices (other v1 hierarchies such as cpuset and blkio are left alone), or one v2
 // directory. Copies refer to the same directories; destroy() through any copy removes them.
 class Cgroup {
 public:
     // Creates NAME (mkdir -p semantics; a leftover empty group of that name is reused) and applies
     // every limit, zero ones as "unlimited". On v2, enables memory, pids and cpu (those the parent
     // offers) in cgroup.subtree_control of the parent and of every directory on the way down.
+    // Device rules are in force when this returns, before any process can join: v1 writes them to
+    // the group's devices.deny and devices.allow, v2 attaches a BPF device program to the group.
     // When the host cannot create groups, returns a disabled Cgroup carrying the reason if no limit
-    // is requested, and an error naming the reason if one is: limits are never dropped silently.
+    // and no enforceable device rule is requested, and an error naming the reason otherwise:
+    // limits and device rules are never dropped silently.
     static Result<Cgroup> create(const std::string& name, const CgroupLimits& limits,
                                  const CgroupSource& source = {});
     // Reopens NAME as created by a process in the same cgroup as the caller.
@@ -131,6 +141,7 @@ private:
     Status check_enabled(const char* what) const;       // fails when disabled, naming WHAT
     Result<const Dir*> require(const char* controller, const char* what) const;
     Status apply_limits(const CgroupLimits& limits);
+    Status restrict_devices(const DevicePolicy& policy);
     Status set_frozen(bool frozen, std::chrono::milliseconds timeout);
 
     CgroupVersion version_ = CgroupVersion::None;

@@ -914,6 +914,10 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
         uint64_t period = spec.resources.cpu_period.value_or(100000);
         if (period > 0) limits.nano_cpus = *spec.resources.cpu_quota * 1000000000LL / static_cast<int64_t>(period);
     }
+    // As runc: the bundle's device rules in order on top of "deny everything", then runc's built-in
+    // list appended, which a bundle cannot turn off (runc's AllowedDevices).
+    limits.devices = spec.resources.devices;
+    for (const auto& r : runc_default_device_rules()) limits.devices->push_back(r);
     std::string cg_name = spec.cgroups_path.empty() ? "isolab-runtime/" + id : spec.cgroups_path;
     while (!cg_name.empty() && cg_name[0] == '/') cg_name.erase(0, 1);
     {

@@ -290,17 +290,20 @@ void parse_resources(const json& r, Resources& out) {
             DeviceRule rule;
             rule.allow = need_bool(required(dev, "allow", fd + ".allow"), fd + ".allow");
             if (const json* t = member(dev, "type")) {
-                rule.type = need_string(*t, fd + ".type");
-                if (rule.type != "a" && rule.type != "c" && rule.type != "b")
-                    fail(fd + ".type", "must be a, c or b");
+                std::string type = need_string(*t, fd + ".type");
+                if (type != "a" && type != "c" && type != "b") fail(fd + ".type", "must be a, c or b");
+                rule.type = type[0];
             }
             if (const json* m = member(dev, "major")) rule.major = need_int(*m, fd + ".major");
             if (const json* m = member(dev, "minor")) rule.minor = need_int(*m, fd + ".minor");
             if (const json* a = member(dev, "access")) {
                 rule.access = need_string(*a, fd + ".access");
-                if (rule.access.find_first_not_of("rwm") != std::string::npos)
+                if (rule.access.empty() || rule.access.find_first_not_of("rwm") != std::string::npos)
                     fail(fd + ".access", "must be made of r, w and m");
             }
+            // The same checks the cgroup applies (a type-a rule with a major, numbers out of range),
+            // so that a bundle is refused before anything is created.
+            if (Status v = validate_device_rule(rule, "config.json: " + fd); !v) throw SpecError{v.error().message};
             out.devices.push_back(rule);
         }
     }
@@ -694,6 +697,17 @@ Status copy_merged(const ContainerRecord& rec, const std::string& upper, const s
     return {};
 }
 
+// One linux.resources.devices[] entry; type, major and minor are left out where they mean "any",
+// as dockerd writes them.
+json device_rule_json(const DeviceRule& r) {
+    json j = {{"allow", r.allow}};
+    if (r.type != 'a') j["type"] = std::string(1, r.type);
+    if (r.major >= 0) j["major"] = r.major;
+    if (r.minor >= 0) j["minor"] = r.minor;
+    j["access"] = r.access;
+    return j;
+}
+
 }  // namespace
 
 int rlimit_from_name(const std::string& name) {
@@ -803,14 +817,11 @@ Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const st
     json namespaces = json::array();
     for (const char* t : {"pid", "network", "ipc", "uts", "mount", "cgroup"}) namespaces.push_back({{"type", t}});
 
-    // Docker's device cgroup rules: deny everything, then allow mknod of any node and use of the
-    // few nodes every container gets.
-    json devices = json::array({{{"allow", false}, {"access", "rwm"}}});
-    devices.push_back({{"allow", true}, {"type", "c"}, {"access", "m"}});
-    devices.push_back({{"allow", true}, {"type", "b"}, {"access", "m"}});
-    for (auto [major, minor] : std::vector<std::pair<int, int>>{{1, 3}, {1, 8}, {1, 7}, {5, 0}, {1, 5}, {1, 9}, {5, 1}, {5, 2}})
-        devices.push_back({{"allow", true}, {"type", "c"}, {"major", major}, {"minor", minor}, {"access", "rwm"}});
-    devices.push_back({{"allow", true}, {"type", "c"}, {"major", 136}, {"access", "rwm"}});
+    // Docker's device cgroup rules as dockerd writes them (deny everything, then the few nodes every
+    // container opens); runc appends its own list (mknod of anything, /dev/full, ptys, /dev/net/tun),
+    // and so does IsoLab's runtime: device_filter.hpp lists both.
+    json devices = json::array();
+    for (const auto& r : moby_default_device_rules()) devices.push_back(device_rule_json(r));
 
     json resources = {{"devices", devices}};
     if (rec.spec.memory_bytes > 0) resources["memory"] = {{"limit", rec.spec.memory_bytes}};

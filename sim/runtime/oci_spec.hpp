@@ -22,6 +22,7 @@
 
 #include "sim/core/result.hpp"
 #include "sim/engine/container.hpp"
+#include "sim/runtime/device_filter.hpp"
 
 namespace isolab {
 
@@ -53,12 +54,7 @@ struct Namespace {
     std::string path;  // "" = create a new one; else setns(2) into this file
 };
 
-struct DeviceRule {  // linux.resources.devices[]
-    bool allow = false;
-    std::string type = "a";  // a | c | b
-    int64_t major = -1, minor = -1;  // -1 = any (*)
-    std::string access = "rwm";
-};
+using DeviceRule = isolab::DeviceRule;  // linux.resources.devices[]
 
 struct Device {  // linux.devices[]: nodes created in the container's /dev
     std::string path;
@@ -92,7 +88,7 @@ struct Resources {
     std::optional<int64_t> pids_limit;    // -1 or 0 = unlimited
     std::optional<int64_t> cpu_quota;     // µs per period; -1 = unlimited
     std::optional<uint64_t> cpu_period;   // µs
-    std::vector<DeviceRule> devices;
+    std::vector<DeviceRule> devices;  // in order; the runtime appends runc_default_device_rules()
 };
 
 struct OciSpec {

@@ -154,7 +154,18 @@ TEST_CASE("a host without cgroups yields a disabled group, or an error when limi
     CHECK(with_limit.error().message.find("cannot apply the memory limit") != std::string::npos);
     CHECK(with_limit.error().message.find("no cgroup file system") != std::string::npos);
 
-    auto without = Cgroup::create("isolab/c", {}, src);
+    // Device rules are requirements too, where this process can enforce them (root): a container
+    // is never started with the host's devices open to it for want of a cgroup.
+    auto with_devices = Cgroup::create("isolab/c", {}, src);
+    if (device_rules_enforced_here()) {
+        REQUIRE_FALSE(with_devices.ok());
+        CHECK(with_devices.error().message.find("cannot keep the container off the host's devices") != std::string::npos);
+        CHECK(with_devices.error().message.find("no cgroup file system") != std::string::npos);
+    } else {
+        CHECK(with_devices.ok());
+    }
+
+    auto without = Cgroup::create("isolab/c", CgroupLimits{.devices = std::nullopt}, src);
     REQUIRE(without.ok());
     CHECK(without->version() == CgroupVersion::None);
     CHECK(without->disabled_reason() == info.reason);
@@ -380,7 +391,7 @@ TEST_CASE("v1 fake tree: layout from mountinfo and /proc/self/cgroup") {
     CHECK(info.hybrid);
     CHECK(info.controllers == std::vector<std::string>{"cpu", "cpuacct", "devices", "freezer", "memory", "pids"});
     CHECK(info.parents == std::vector<std::string>{h.R + "/cpu,cpuacct", h.R + "/memory/user.slice",
-                                                   h.R + "/freezer",
+                                                   h.R + "/devices", h.R + "/freezer",
                                                    h.R + "/pids/user.slice/user-1000.slice"});
     CHECK(info.writable);
 }
@@ -412,26 +423,36 @@ TEST_CASE("v1 fake tree: create, limits, freeze, statistics, destroy") {
     auto cg = Cgroup::create("isolab/x/c1", kLimits, h.src);
     REQUIRE_MESSAGE(cg.ok(), (cg.ok() ? "" : cg.error().message));
     CHECK(cg->version() == CgroupVersion::V1);
+    // The devices hierarchy is joined like the others, so PID 1's self-join (tasks files from
+    // paths()), kill_all and destroy cover it.
     std::vector<std::string> want = {h.R + "/cpu,cpuacct/isolab/x/c1", h.R + "/memory/user.slice/isolab/x/c1",
-                                     h.R + "/freezer/isolab/x/c1",
+                                     h.R + "/devices/isolab/x/c1", h.R + "/freezer/isolab/x/c1",
                                      h.R + "/pids/user.slice/user-1000.slice/isolab/x/c1"};
     CHECK(cg->paths() == want);
-    CHECK_FALSE(h.t.exists("sys fs/cgroup/devices/isolab"));
     CHECK_FALSE(h.t.exists("sys fs/cgroup/systemd/isolab"));
 
     auto rd = [&](const std::string& dir, const char* file) { return TempTree::read_path(dir + "/" + file); };
     CHECK(rd(want[1], "memory.limit_in_bytes") == "33554432");
     CHECK(rd(want[1], "memory.memsw.limit_in_bytes") == "67108864");
-    CHECK(rd(want[3], "pids.max") == "16");
+    CHECK(rd(want[4], "pids.max") == "16");
     CHECK(rd(want[0], "cpu.cfs_period_us") == "100000");
     CHECK(rd(want[0], "cpu.cfs_quota_us") == "50000");
+    if (device_rules_enforced_here()) {
+        // "deny all" first, then Docker's exceptions, one write each (the plain tree keeps them all).
+        CHECK(rd(want[2], "devices.deny") == "a\n");
+        CHECK(rd(want[2], "devices.allow") ==
+              "c 1:5 rwm\nc 1:3 rwm\nc 1:9 rwm\nc 1:8 rwm\nc 5:0 rwm\nc 5:1 rwm\nc *:* m\nb *:* m\n"
+              "c 1:7 rwm\nc 136:* rwm\nc 5:2 rwm\nc 10:200 rwm\n");
+    } else {
+        CHECK_FALSE(fs::exists(want[2] + "/devices.deny"));
+    }
 
     REQUIRE(cg->add_process(4242).ok());
     for (const auto& p : want) CHECK(rd(p, "cgroup.procs") == "4242");
     CHECK(cg->pids() == std::vector<pid_t>{4242});
 
     REQUIRE(cg->freeze().ok());  // a plain freezer.state reads back FROZEN at once
-    CHECK(rd(want[2], "freezer.state") == "FROZEN");
+    CHECK(rd(want[3], "freezer.state") == "FROZEN");
     CHECK(cg->is_frozen());
     REQUIRE(cg->thaw().ok());
     CHECK_FALSE(cg->is_frozen());
@@ -449,6 +470,37 @@ TEST_CASE("v1 fake tree: create, limits, freeze, statistics, destroy") {
     for (const auto& p : want) CHECK_FALSE(fs::exists(p));
     CHECK(h.t.exists("sys fs/cgroup/memory/user.slice/isolab/x"));
     CHECK(cg->destroy().ok());
+}
+
+TEST_CASE("v1 fake tree: device rules need the devices hierarchy, and bad rules touch nothing") {
+    TempTree t;
+    std::string R = t.path("cg");
+    t.mkdir("cg/memory");
+    t.write("mountinfo", "35 31 0:32 / " + R + "/memory rw - cgroup cgroup rw,memory\n");
+    t.write("self", "4:memory:/\n");
+    CgroupSource src{R, t.path("mountinfo"), t.path("self")};
+
+    CgroupLimits bad;
+    bad.devices->push_back({true, 'a', 1, 3, "rwm"});
+    auto refused = Cgroup::create("isolab/d", bad, src);
+    if (device_rules_enforced_here()) {
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().message.find("type a stands for every device") != std::string::npos);
+        CHECK_FALSE(t.exists("cg/memory/isolab"));
+
+        auto no_devices = Cgroup::create("isolab/d", {}, src);
+        REQUIRE_FALSE(no_devices.ok());
+        CHECK(no_devices.error().message.find("cgroup v1 devices controller, which is not mounted") != std::string::npos);
+        CHECK(no_devices.error().message.find("mount -t cgroup -o devices cgroup " + R + "/devices") != std::string::npos);
+        CHECK_FALSE(t.exists("cg/memory/isolab"));
+    } else {
+        MESSAGE("not root: device rules are left to the user namespace; only the unenforced path is checked");
+        CHECK(refused.ok());
+    }
+    // Without device rules (--privileged's nullopt) the memory hierarchy alone is enough.
+    auto open_devices = Cgroup::create("isolab/d", CgroupLimits{.devices = std::nullopt}, src);
+    REQUIRE_MESSAGE(open_devices.ok(), (open_devices.ok() ? "" : open_devices.error().message));
+    CHECK(open_devices->paths() == std::vector<std::string>{R + "/memory/isolab/d"});
 }
 
 // --- integration: this host's cgroups ----------------------------------------------------------

@@ -286,6 +286,13 @@ TEST_CASE("oci spec: each REQUIRED field, missing or wrong, gives its own error"
          "config.json: linux.uidMappings needs a user namespace"},
         {"device rule without allow", [](json& j) { j["linux"]["resources"]["devices"][0].erase("allow"); },
          "config.json: linux.resources.devices[0].allow is required"},
+        {"device rule with empty access", [](json& j) { j["linux"]["resources"]["devices"][0]["access"] = ""; },
+         "config.json: linux.resources.devices[0].access must be made of r, w and m"},
+        {"device rule of type a with a major", [](json& j) { j["linux"]["resources"]["devices"][0]["major"] = 1; },
+         "config.json: linux.resources.devices[0]: type a stands for every device and takes no major or minor"},
+        {"device rule with a major out of range", [](json& j) {
+             j["linux"]["resources"]["devices"].push_back({{"allow", true}, {"type", "c"}, {"major", 5000}, {"access", "r"}});
+         }, "config.json: linux.resources.devices[1]: major 5000 is out of range"},
         {"pids without limit", [](json& j) { j["linux"]["resources"]["pids"] = json::object(); }, "config.json: linux.resources.pids.limit is required"},
         {"device without path", [](json& j) { j["linux"]["devices"] = {{{"type", "c"}, {"major", 1}, {"minor", 3}}}; }, "config.json: linux.devices[0].path is required"},
         {"seccomp without defaultAction", [](json& j) { j["linux"]["seccomp"] = json::object(); }, "config.json: linux.seccomp.defaultAction is required"},
@@ -434,6 +441,15 @@ TEST_CASE("oci spec: make_oci_config is Docker's config for a container and pars
     CHECK(s.resources.pids_limit == int64_t{32});
     CHECK(s.resources.cpu_quota == int64_t{150000});
     CHECK(s.resources.cpu_period == uint64_t{100000});
+    // dockerd's device rules, exactly; runc (and IsoLab's runtime) append their own list, and the
+    // two together are what the monitor applies to a container it runs itself.
+    CHECK(s.resources.devices == moby_default_device_rules());
+    CHECK((*cfg)["linux"]["resources"]["devices"][0] == json({{"allow", false}, {"access", "rwm"}}));
+    CHECK((*cfg)["linux"]["resources"]["devices"][1] ==
+          json({{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 5}, {"access", "rwm"}}));
+    std::vector<DeviceRule> runtime_rules = s.resources.devices;
+    for (const auto& r : runc_default_device_rules()) runtime_rules.push_back(r);
+    CHECK(runtime_rules == docker_default_device_rules());
     CHECK(s.uid_mappings.empty());
 
     // A user name is resolved from the container's own /etc/passwd; a non-root user keeps the
