@@ -509,7 +509,7 @@ int cmd_load(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
     std::string input = c.input.empty() ? "-" : c.input;
     if (input == "-" && ::isatty(0))
         return fail(err, make_error("requested load from stdin, but stdin is empty", 1), "");
-    std::string staging = e.images().dir() + "/layers/.load-" + random_hex(6);
+    std::string staging = e.images().dir() + "/layers/" + owned_scratch_name(".load");
     auto loaded = load_image_archive(input, staging);
     if (!loaded) {
         (void)remove_tree(staging);

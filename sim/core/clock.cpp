@@ -93,6 +93,28 @@ pid_t process_parent(pid_t pid) {
     return static_cast<pid_t>(std::strtol(stat->c_str() + close + 4, nullptr, 10));
 }
 
+std::string owned_scratch_name(const std::string& prefix) {
+    pid_t self = ::getpid();
+    return prefix + "-" + std::to_string(self) + "-" + std::to_string(process_start_time(self)) + "-" + random_hex(4);
+}
+
+bool owned_scratch_abandoned(const std::string& name) {
+    // PREFIX-PID-START-RAND: the last three dash-separated fields.
+    size_t r = name.rfind('-');
+    if (r == std::string::npos || r == 0) return false;
+    size_t s = name.rfind('-', r - 1);
+    if (s == std::string::npos || s == 0) return false;
+    size_t p = name.rfind('-', s - 1);
+    if (p == std::string::npos) return false;
+    std::string pid = name.substr(p + 1, s - p - 1), start = name.substr(s + 1, r - s - 1);
+    auto digits = [](const std::string& x) {
+        return !x.empty() && x.size() < 20 && x.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (!digits(pid) || !digits(start)) return false;
+    return !process_matches(static_cast<pid_t>(std::strtol(pid.c_str(), nullptr, 10)),
+                            std::strtoull(start.c_str(), nullptr, 10));
+}
+
 bool process_matches(pid_t pid, uint64_t start_time) {
     if (pid <= 0) return false;
     uint64_t now = process_start_time(pid);

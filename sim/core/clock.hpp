@@ -18,6 +18,11 @@ uint64_t process_start_time(pid_t pid);
 bool process_matches(pid_t pid, uint64_t start_time);
 // Field 4 of /proc/PID/stat (the parent's pid); 0 if the process is gone.
 pid_t process_parent(pid_t pid);
+// "PREFIX-PID-START-RAND" (PREFIX like ".add"): a scratch folder's name that says which process
+// owns it, so the garbage collector can remove it once that process is gone (a kill -9).
+std::string owned_scratch_name(const std::string& prefix);
+// NAME is such a name, and its owner no longer runs.
+bool owned_scratch_abandoned(const std::string& name);
 // "3 seconds", "About a minute", "2 hours" as Docker's units.HumanDuration.
 std::string human_duration(int64_t seconds);
 void sleep_ms(int ms);

@@ -258,13 +258,12 @@ bool Engine::roll_intent(const std::string& id) {
 }
 
 void Engine::collect_garbage() {
-    bool reaped = false;
     // Operations whose process was killed half-way (intent.hpp): rolled forward or back first.
     {
         std::error_code ec;
         for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
             std::string id = e.path().filename().string();
-            if (id.size() == 64 && path_exists(e.path().string() + "/intent.json") && roll_intent(id)) reaped = true;
+            if (id.size() == 64 && path_exists(e.path().string() + "/intent.json")) (void)roll_intent(id);
         }
     }
     for (const auto& id : store_.list_ids()) {
@@ -279,7 +278,6 @@ void Engine::collect_garbage() {
         if (!live_state || rec->backend == "simulated" || runtime_->alive(*rec)) continue;
         if (rec->backend != runtime_->name()) continue;  // another backend's container: not ours to judge
         runtime_->reap_orphan(store_, *rec);
-        reaped = true;
         rec->state = ContainerState::Exited;
         rec->exit_code = 255;
         rec->error = "monitor process " + std::to_string(rec->monitor_pid) +
@@ -327,6 +325,7 @@ void Engine::collect_garbage() {
                     if (l) held.emplace(std::move(*l));
                 }
                 if (auto in = read_intent(store_.container_dir(id)); in && intent_owner_alive(*in)) continue;
+                if (store_.record_lost(id)) continue;  // a garbled record: shown as Dead, `rm -f` decides
                 auto rec = store_.load(id);
                 if (rec && (container_has_process(rec->state) || rec->state == ContainerState::Restarting)) continue;
                 if (auto cg = Cgroup::open_paths({e.path().string()}); cg) {
@@ -335,6 +334,15 @@ void Engine::collect_garbage() {
                     (void)cg->destroy();
                 }
             }
+        }
+    }
+    // Scratch folders of the image store whose process was killed (owned_scratch_name); a
+    // build's work folder is its own collector's (below), which also removes its journaled layers.
+    {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(images_.dir() + "/layers", ec)) {
+            std::string n = e.path().filename().string();
+            if (n[0] == '.' && n.rfind(".build-", 0) != 0 && owned_scratch_abandoned(n)) (void)remove_tree(e.path().string());
         }
     }
     // A build killed half-way left its work folder (ROOT/images/layers/.build-PID-START-*) and
@@ -347,13 +355,19 @@ void Engine::collect_garbage() {
                 break;
             }
     }
-    // A directory without a record is a create that crashed half-way: nothing refers to it.
+    // A folder without a record and without a live owner is what a create, or an rm, left when
+    // its process was killed: nothing refers to it. (A create builds its folder as
+    // `.creating-ID` with its intent inside, and renames it into place complete: a 64-hex
+    // folder is never one still being made.)
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
+        std::string name = e.path().filename().string();
         std::string dir = e.path().string();
-        if (store_.has_record(e.path().filename().string())) continue;  // a lost record too
-        auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(e.path(), ec);
-        if (!ec && age > std::chrono::seconds(30)) (void)remove_tree(dir);
+        if (name.rfind(".creating-", 0) != 0 && (name.size() != 64 || store_.has_record(name))) continue;  // a lost record too
+        if (auto in = read_intent(dir); in && intent_owner_alive(*in)) continue;
+        if (pid_t m = live_monitor_of(dir); m > 0) ::kill(m, SIGKILL);
+        (void)remove_tree(dir);
+        if (name.size() == 64) store_.release_names_of(name);
     }
 }
 
@@ -514,9 +528,21 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
         ep.ifname = "eth0";
     }
     rec.endpoints.push_back(ep);
-    if (auto s = make_dirs(dir, 0700); !s) return undo(s.error());
-    auto intent = IntentGuard::begin(dir, {IntentOp::Create});
-    if (!intent) return undo(intent.error());
+    // Made as `.creating-ID` with the intent inside, then renamed into place: the garbage
+    // collector never mistakes a folder being made for one a killed create left.
+    const std::string fresh = store_.containers_dir() + "/.creating-" + rec.id;
+    if (auto s = make_dirs(fresh, 0700); !s) return undo(s.error());
+    auto intent = IntentGuard::begin(fresh, {IntentOp::Create});
+    if (!intent) {
+        (void)remove_tree(fresh);
+        return undo(intent.error());
+    }
+    if (::rename(fresh.c_str(), dir.c_str()) != 0) {
+        int err = errno;
+        (void)remove_tree(fresh);
+        return undo(errno_error("create `" + dir + "`", err));
+    }
+    intent->moved_to(dir);
     if (auto s = runtime_->prepare(store_, rec); !s) return undo(s.error().wrap("create " + rec.name));
     if (rec.backend != "simulated") {
         // The files name resolution reads: its own address, and (host network) the host's files.
@@ -580,6 +606,9 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
     ISOLAB_TRY(resolve_published(*rec));
     ISOLAB_TRY(store_.save(*rec));
     if (auto s = runtime_->start(store_, *rec, attach); !s) {
+        // A failed start leaves nothing running: the monitor (if it got that far), PID 1, its
+        // cgroup and its veths go now, not when the kernel gets round to a dead namespace.
+        stop_leftovers(*rec);
         rec->error = s.error().message;
         rec->exit_code = s.error().exit_code;
         (void)store_.save(*rec);
@@ -876,7 +905,7 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
     // next command's garbage collector after a kill -9.
     const std::string cdir = store_.container_dir(rec->id);
     Intent what{IntentOp::Commit};
-    if (rec->rootfs_mode == "copy") what.staged = images_.dir() + "/layers/.commit-" + random_hex(6);
+    if (rec->rootfs_mode == "copy") what.staged = images_.dir() + "/layers/" + owned_scratch_name(".commit");
     auto intent = IntentGuard::begin(cdir, what);
     if (!intent) return intent.error().wrap("commit " + rec->name);
     struct Thaw {

@@ -283,7 +283,7 @@ Result<std::string> ImageStore::add_layer(const std::string& src, bool move, con
         if (!digest) return digest.error().wrap("add layer `" + src + "`");
         claimed = *digest;
     }
-    std::string tmp = dir_ + "/layers/.add-" + random_hex(6);
+    std::string tmp = dir_ + "/layers/" + owned_scratch_name(".add");
     if (!move || ::rename(src.c_str(), tmp.c_str()) != 0) {
         if (move && errno != EXDEV) return errno_error("move layer `" + src + "`", errno);
         ISOLAB_TRY(make_dirs(tmp));
@@ -503,7 +503,7 @@ Status ImageStore::ensure_busybox() {
 
     // Build the layer in a scratch directory, then rename it to its digest: a crash leaves only
     // a scratch directory, never a half-built layer under a real name.
-    std::string tmp = dir_ + "/layers/.build-" + random_hex(6);
+    std::string tmp = dir_ + "/layers/" + owned_scratch_name(".base");
     ISOLAB_TRY(make_dirs(tmp));
     auto fail = [&](Error e) { (void)remove_tree(tmp); return e; };
     for (const char* d : {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "tmp",

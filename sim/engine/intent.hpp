@@ -19,6 +19,8 @@ namespace isolab {
 enum class IntentOp { Create, Start, Remove, Commit };
 
 struct Intent {
+    Intent() = default;
+    Intent(IntentOp what) : op(what) {}  // NOLINT: `{IntentOp::Start}` reads as what it is
     IntentOp op = IntentOp::Create;
     pid_t pid = 0;                 // the process doing it
     uint64_t start_time = 0;       // and its start time: a recycled pid is not the owner
@@ -46,6 +48,8 @@ public:
     IntentGuard(const IntentGuard&) = delete;
     IntentGuard& operator=(const IntentGuard&) = delete;
     ~IntentGuard() { done(); }
+    // The folder holding the intent was renamed (create: `.creating-ID` → `ID`).
+    void moved_to(std::string container_dir) { dir_ = std::move(container_dir); }
     // Rewrites the intent (e.g. commit: once the container is frozen).
     Status update(Intent intent) const;
     void done();

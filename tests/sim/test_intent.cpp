@@ -27,14 +27,17 @@ struct Dir {
 TEST_CASE("intent: the guard removes it on return; a killed owner leaves it, judged gone") {
     Dir d;
     {
-        auto g = IntentGuard::begin(d.path, {IntentOp::Commit, 0, 0, false, d.path + "/staged"});
+        Intent what(IntentOp::Commit);
+        what.staged = d.path + "/staged";
+        auto g = IntentGuard::begin(d.path, what);
         REQUIRE(g.ok());
         auto in = read_intent(d.path);
         REQUIRE(in.has_value());
         CHECK(in->op == IntentOp::Commit);
         CHECK(in->staged == d.path + "/staged");
         CHECK(intent_owner_alive(*in));  // this process
-        REQUIRE(g->update({IntentOp::Commit, 0, 0, true, d.path + "/staged"}).ok());
+        what.froze = true;
+        REQUIRE(g->update(what).ok());
         CHECK(read_intent(d.path)->froze);
     }
     CHECK_FALSE(read_intent(d.path).has_value());

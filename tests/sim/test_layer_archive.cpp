@@ -493,10 +493,11 @@ TEST_CASE("image archive: save then load keeps config bytes, diff_ids and tags; 
     REQUIRE(base.ok());
     REQUIRE(top.ok());
 
-    ArchiveImage one{make_config({base->diff_id}, "sh"), {t.path + "/base"}, {"hello:latest", "hello:1.0"}, {}};
+    ArchiveImage one{make_config({base->diff_id}, "sh"), {t.path + "/base"}, {"hello:latest", "hello:1.0"}, {}, {}};
     ArchiveImage two{make_config({base->diff_id, top->diff_id}, "motd"),
                      {t.path + "/base", t.path + "/top"},
                      {"me/motd:v1"},
+                     {},
                      {}};
     const std::string out = t.path + "/images.tar";
     auto saved = save_image_archive({one, two}, out);
@@ -569,7 +570,7 @@ TEST_CASE("image archive: a layer that changed in the store fails the save, nami
     auto base = write_layer_tar(t.path + "/base", "");
     REQUIRE(base.ok());
     put(t.path + "/base/etc/hello", "tampered\n");
-    ArchiveImage img{make_config({base->diff_id}, "sh"), {t.path + "/base"}, {"hello:latest"}, {}};
+    ArchiveImage img{make_config({base->diff_id}, "sh"), {t.path + "/base"}, {"hello:latest"}, {}, {}};
     auto r = save_image_archive({img}, t.path + "/out.tar");
     REQUIRE(!r.ok());
     CHECK(r.error().message.find("layer `" + t.path + "/base` no longer matches " + base->diff_id) !=
@@ -581,7 +582,7 @@ TEST_CASE("image archive: a layer that changed in the store fails the save, nami
     CHECK(!path_exists(t.path + "/out.tar.tmp." + std::to_string(::getpid()) + ".d"));
 
     // A config whose diff_ids do not match the layer count is refused too.
-    ArchiveImage bad{make_config({}, "sh"), {t.path + "/base"}, {"hello:latest"}, {}};
+    ArchiveImage bad{make_config({}, "sh"), {t.path + "/base"}, {"hello:latest"}, {}, {}};
     auto r2 = save_image_archive({bad}, t.path + "/out.tar");
     REQUIRE(!r2.ok());
     CHECK(r2.error().message.find("hello:latest") != std::string::npos);
@@ -592,7 +593,7 @@ TEST_CASE("image archive: a damaged or missing blob is refused on load, naming i
     build_tree(t.path + "/base", false);
     auto base = write_layer_tar(t.path + "/base", "");
     REQUIRE(base.ok());
-    ArchiveImage img{make_config({base->diff_id}, "sh"), {t.path + "/base"}, {"hello:latest"}, {}};
+    ArchiveImage img{make_config({base->diff_id}, "sh"), {t.path + "/base"}, {"hello:latest"}, {}, {}};
     REQUIRE(save_image_archive({img}, t.path + "/good.tar").ok());
     auto files = read_tar_files(t.path + "/good.tar");
     const std::string layer_blob = "blobs/sha256/" + base->diff_id.substr(7);
