@@ -133,6 +133,32 @@ Result<Subnet> pick_free_subnet(const std::vector<Subnet>& taken) {
         "pass --subnet");
 }
 
+Error pools_exhausted(const std::vector<TakenSubnet>& taken, const std::string& fix) {
+    std::vector<std::pair<std::string, int>> holders;  // in TAKEN's order
+    for (const Subnet& pool : default_pools()) {
+        auto it = std::find_if(taken.begin(), taken.end(), [&](const TakenSubnet& t) { return t.subnet.overlaps(pool); });
+        if (it == taken.end()) continue;
+        auto h = std::find_if(holders.begin(), holders.end(), [&](const auto& p) { return p.first == it->holder; });
+        if (h == holders.end()) holders.emplace_back(it->holder, 1);
+        else ++h->second;
+    }
+    std::string msg =
+        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign "
+        "to the network: the " + std::to_string(default_pools().size()) +
+        " default pools (172.17.0.0/16 ... 172.31.0.0/16, 192.168.0.0/20 ... 192.168.240.0/20) are taken";
+    if (!holders.empty()) {
+        msg += " by ";
+        const size_t named = std::min<size_t>(holders.size(), 6);
+        for (size_t i = 0; i < named; ++i) {
+            if (i) msg += ", ";
+            msg += holders[i].first;
+            if (holders[i].second > 1) msg += " (" + std::to_string(holders[i].second) + " pools)";
+        }
+        if (holders.size() > named) msg += " and " + std::to_string(holders.size() - named) + " more";
+    }
+    return make_error(msg + ": " + fix);
+}
+
 // ---- Ipam --------------------------------------------------------------------------------------
 
 namespace {

@@ -46,6 +46,16 @@ std::vector<Subnet> default_pools();
 // The first default pool that overlaps none of TAKEN.
 Result<Subnet> pick_free_subnet(const std::vector<Subnet>& taken);
 
+// A subnet in use and, in words, what holds it ("bridge `isolab0` of the state root `/x`").
+struct TakenSubnet {
+    Subnet subnet;
+    std::string holder;
+};
+// The error for when no default pool is free: Docker's sentence, then what holds the pools (each
+// pool counted for the first entry of TAKEN that overlaps it; holders in that order, at most six
+// named) and FIX, the way out. Never "network ... not found": the cause is named.
+Error pools_exhausted(const std::vector<TakenSubnet>& taken, const std::string& fix);
+
 // One lease file per network, DIR/NETWORK.json, read and rewritten under an flock on DIR/.lock so
 // concurrent CLI processes never hand out one address twice. Addresses are handed out in order
 // after the last one given (like Docker's bitmap allocator with its "next" pointer), wrapping
