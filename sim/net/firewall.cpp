@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <map>
@@ -284,7 +285,7 @@ struct NftState {
     bool table = false;
     int total_rules = 0;
     std::vector<NftRuleRef> mine;
-    std::vector<std::string> comments;  // one per rule that has one
+    std::vector<std::pair<std::string, std::string>> commented;  // (comment, rule text) of each rule that has one
 };
 
 NftState nft_state(const std::string& nft, const std::string& comment) {
@@ -306,7 +307,7 @@ NftState nft_state(const std::string& nft, const std::string& comment) {
         if (l.find(want) != std::string::npos) st.mine.push_back({chain, l.substr(h + 10)});
         if (auto c = l.find("comment \""); c != std::string::npos) {
             auto end = l.find('"', c + 9);
-            if (end != std::string::npos) st.comments.push_back(l.substr(c + 9, end - c - 9));
+            if (end != std::string::npos) st.commented.emplace_back(l.substr(c + 9, end - c - 9), l);
         }
     }
     return st;
@@ -471,27 +472,44 @@ Result<int> remove_rule_set(const std::string& comment) {
 }
 
 std::vector<RuleSet> rule_sets() {
-    std::map<std::string, int> count;
+    std::map<std::string, RuleSet> sets;
+    // The interface names of one rule, in either tool's spelling; wildcards ("isolab*", "br-il+")
+    // name no one bridge and are left out.
+    auto add = [&](const std::string& comment, const std::vector<std::string>& words, bool nft_syntax) {
+        RuleSet& r = sets[comment];
+        r.comment = comment;
+        ++r.rules;
+        for (size_t i = 0; i + 1 < words.size(); ++i) {
+            bool iface = nft_syntax ? (words[i] == "iifname" || words[i] == "oifname") : (words[i] == "-i" || words[i] == "-o");
+            std::string name = words[i + 1];
+            if (nft_syntax && name == "!=" && i + 2 < words.size()) name = words[i + 2];
+            if (name.size() >= 2 && name.front() == '"') name = name.substr(1, name.size() - 2);
+            if (!iface || name.empty() || name.back() == '*' || name.back() == '+') continue;
+            if (std::find(r.bridges.begin(), r.bridges.end(), name) == r.bridges.end()) r.bridges.push_back(name);
+        }
+    };
+    auto words_of = [](const std::string& l) {
+        std::vector<std::string> w;
+        std::istringstream in(l);
+        for (std::string t; in >> t;) w.push_back(t);
+        return w;
+    };
     const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
     if (!nft.empty())
-        for (auto& c : nft_state(nft, "").comments) ++count[c];
+        for (auto& [comment, rule] : nft_state(nft, "").commented) add(comment, words_of(rule), true);
     if (!ipt.empty())
         for (auto [table, chain] : {std::pair{"filter", "FORWARD"}, std::pair{"nat", "POSTROUTING"}})
             for (auto& l : iptables_tagged(ipt, table, chain, "")) {
-                auto c = l.find("--comment ");
-                if (c == std::string::npos) continue;
-                std::string tok;
-                std::istringstream(l.substr(c + 10)) >> tok;
+                auto w = words_of(l);
+                auto c = std::find(w.begin(), w.end(), "--comment");
+                if (c == w.end() || c + 1 == w.end()) continue;
+                std::string tok = *(c + 1);
                 if (tok.size() >= 2 && tok.front() == '"') tok = tok.substr(1, tok.size() - 2);
-                ++count[tok];
+                add(tok, w, false);
             }
     std::vector<RuleSet> out;
-    for (auto& [comment, n] : count) {
-        RuleSet r;
-        r.comment = comment;
-        r.rules = n;
+    for (auto& [comment, r] : sets)
         if (parse_comment(comment, r.owner, r.network)) out.push_back(r);
-    }
     return out;
 }
 

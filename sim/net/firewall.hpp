@@ -71,6 +71,7 @@ struct RuleSet {
     std::string owner;    // the owner tag; "" for the legacy format
     std::string network;
     int rules = 0;
+    std::vector<std::string> bridges;  // the interfaces its rules name (wildcards left out)
 };
 std::vector<RuleSet> rule_sets();
 // Removes every rule whose comment is exactly COMMENT (the nft table, iptables filter FORWARD and

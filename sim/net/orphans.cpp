@@ -123,25 +123,35 @@ Collection collect_orphans(Sweep sweep, bool dry_run) {
         c.errors.push_back(bridges.error().message);
         return c;
     }
-    for (auto& b : *bridges) {
+    std::set<std::string> kept;  // the IsoLab bridges that stay, which legacy rules may still serve
+    for (const auto& b : *bridges) {
         if (!b.root.empty()) {
             std::string tag = owner_tag(b.root);
             if (!b.vanished) {
                 tag_alive[tag] = true;
+                kept.insert(b.info.name);
                 continue;
             }
             tag_alive.try_emplace(tag, false);
             vanished_root_of[tag] = b.root;
-            doomed.push_back(std::move(b));
+            doomed.push_back(b);
         } else if (sweep == Sweep::AlsoLegacy && b.info.ports == 0 && !system_bridges.count(b.info.name)) {
-            doomed.push_back(std::move(b));
+            doomed.push_back(b);
+        } else {
+            kept.insert(b.info.name);
         }
     }
 
     // Rules first, as teardown does.
     for (const auto& set : rule_sets()) {
         bool legacy = set.owner.empty();
-        if (legacy ? sweep != Sweep::AlsoLegacy : tag_alive[set.owner]) continue;
+        if (legacy) {
+            bool serves_a_bridge = std::any_of(set.bridges.begin(), set.bridges.end(),
+                                               [&](const std::string& b) { return kept.count(b) > 0; });
+            if (sweep != Sweep::AlsoLegacy || serves_a_bridge) continue;
+        } else if (tag_alive[set.owner]) {
+            continue;
+        }
         Leftover l{Leftover::Kind::Rules, set.comment, legacy ? "" : vanished_root_of[set.owner], legacy, {}, set.rules};
         if (!dry_run) {
             auto n = remove_rule_set(set.comment);

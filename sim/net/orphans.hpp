@@ -21,10 +21,11 @@
 //     so rules without their bridge are left over; when the root is alive its next start puts
 //     them back);
 //   - with Sweep::AlsoLegacy (doctor --fix, system reset), what IsoLab made before owners were
-//     recorded: rules tagged "isolab:<network>", and bridges without an alias named as IsoLab
-//     names them (`isolab0`, `isolab` + 8 hex + `0`, `isolab-` + 8 hex) that have no port (no
-//     container uses them) and are not a network of the system root /var/lib/isolab. A live root
-//     whose bridge this removes gets it back, owned, at its next start.
+//     recorded: bridges without an alias named as IsoLab names them (`isolab0`, `isolab` + 8 hex +
+//     `0`, `isolab-` + 8 hex) that have no port (no container uses them) and are not a network of
+//     the system root /var/lib/isolab, and rules tagged "isolab:<network>" whose bridges are all
+//     gone or collected (so a running container of an older version keeps its NAT). A live root
+//     whose bridge or rules this removes gets them back, owned, at its next start.
 // Never collected: a bridge or rule set of a root that exists, and any bridge IsoLab does not
 // name as its own (docker0, virbr0, podman's cni-podman0) whatever its alias.
 #pragma once

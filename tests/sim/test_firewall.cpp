@@ -308,6 +308,10 @@ TEST_CASE("firewall: rule_sets finds every root's comments and the legacy format
         CHECK(old->owner == "");
         CHECK(old->network == "bridge");
         CHECK(old->rules == 2);  // one nft, one iptables
+        // The bridges the rules name, in both tools' spelling, wildcards left out.
+        CHECK(old->bridges == std::vector<std::string>{"isolab0"});
+        CHECK(a->bridges == std::vector<std::string>{"br-ila"});
+        CHECK(b->bridges == std::vector<std::string>{"br-ilb"});
 
         auto n = remove_rule_set("isolab:bridge");
         NS_REQUIRE(n.ok());
@@ -382,6 +386,11 @@ TEST_CASE("orphans: bridges and rules of vanished roots go, a live root's and fo
                                                      "comment \"isolab:study\""});
         NS_REQUIRE(legacy.ok());
         NS_REQUIRE(legacy->exit_code == 0);
+        // An older version's rules for a bridge a container still uses: its NAT must stay.
+        auto in_use = run_command({find_tool("nft"), "add rule ip isolab postrouting ip saddr 172.22.0.0/16 oifname != "
+                                                     "\"isolab555555550\" masquerade comment \"isolab:inuse\""});
+        NS_REQUIRE(in_use.ok());
+        NS_REQUIRE(in_use->exit_code == 0);
 
         auto owned = isolab_bridges();
         NS_REQUIRE(owned.ok());
@@ -439,6 +448,7 @@ TEST_CASE("orphans: bridges and rules of vanished roots go, a live root's and fo
         CHECK_FALSE(has(bridges, "isolab-44444444"));
         CHECK(count_with(rules, "\"isolab:study\"") == 0);
         CHECK(has(bridges, "isolab555555550"));  // a container is on it: not presumed dead
+        CHECK(count_with(rules, "\"isolab:inuse\"") == 1);
         CHECK(has(bridges, "isolab111111110"));
         CHECK(count_with(rules, tag_of("bridge", live.path)) == kRulesPerNetwork);
         for (const char* foreign : {"docker0", "virbr0", "isolab-abcdef01"}) CHECK(has(bridges, foreign));
