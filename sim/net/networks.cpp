@@ -227,9 +227,10 @@ Result<Subnet> NetworkStore::pick_pool(const std::string& what) {
                              (b.root.empty() ? std::string("left by an older IsoLab") : "of the state root `" + b.root + "`");
         for (const auto& cidr : b.info.ipv4) {
             auto slash = cidr.find('/');
+            if (slash == std::string::npos) continue;
             auto addr = parse_ipv4(cidr.substr(0, slash));
             int prefix = std::atoi(cidr.c_str() + slash + 1);
-            if (addr && slash != std::string::npos && prefix > 0 && prefix <= 32)
+            if (addr && prefix > 0 && prefix <= 32)
                 taken.push_back({Subnet{*addr & ~(prefix == 32 ? 0u : 0xFFFFFFFFu >> prefix), prefix}, holder});
         }
     }
