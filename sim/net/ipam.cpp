@@ -134,27 +134,29 @@ Result<Subnet> pick_free_subnet(const std::vector<Subnet>& taken) {
 }
 
 Error pools_exhausted(const std::vector<TakenSubnet>& taken, const std::string& fix) {
-    std::vector<std::pair<std::string, int>> holders;  // in TAKEN's order
+    struct Group {
+        std::string holder;
+        int pools = 0;
+        std::vector<std::string> names;
+    };
+    std::vector<Group> groups;  // in TAKEN's order
     for (const Subnet& pool : default_pools()) {
         auto it = std::find_if(taken.begin(), taken.end(), [&](const TakenSubnet& t) { return t.subnet.overlaps(pool); });
         if (it == taken.end()) continue;
-        auto h = std::find_if(holders.begin(), holders.end(), [&](const auto& p) { return p.first == it->holder; });
-        if (h == holders.end()) holders.emplace_back(it->holder, 1);
-        else ++h->second;
+        auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.holder == it->holder; });
+        if (g == groups.end()) g = groups.insert(groups.end(), Group{it->holder, 0, {}});
+        ++g->pools;
+        if (std::find(g->names.begin(), g->names.end(), it->name) == g->names.end()) g->names.push_back(it->name);
     }
     std::string msg =
         "could not find an available, non-overlapping IPv4 address pool among the defaults to assign "
         "to the network: the " + std::to_string(default_pools().size()) +
         " default pools (172.17.0.0/16 ... 172.31.0.0/16, 192.168.0.0/20 ... 192.168.240.0/20) are taken";
-    if (!holders.empty()) {
-        msg += " by ";
-        const size_t named = std::min<size_t>(holders.size(), 6);
-        for (size_t i = 0; i < named; ++i) {
-            if (i) msg += ", ";
-            msg += holders[i].first;
-            if (holders[i].second > 1) msg += " (" + std::to_string(holders[i].second) + " pools)";
-        }
-        if (holders.size() > named) msg += " and " + std::to_string(holders.size() - named) + " more";
+    for (size_t i = 0; i < groups.size(); ++i) {
+        const Group& g = groups[i];
+        msg += (i ? ", " : ": ") + std::to_string(g.pools) + " by " + g.holder + " (";
+        for (size_t k = 0; k < g.names.size() && k < 3; ++k) msg += (k ? ", " : "") + g.names[k];
+        msg += g.names.size() > 3 ? ", ...)" : ")";
     }
     return make_error(msg + ": " + fix);
 }

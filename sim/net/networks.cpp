@@ -223,20 +223,21 @@ Result<Subnet> NetworkStore::pick_pool(const std::string& what) {
     std::vector<TakenSubnet> taken;
     auto bridges = isolab_bridges();
     for (const auto& b : bridges ? *bridges : std::vector<OwnedBridge>{}) {
-        std::string holder = "bridge `" + b.info.name + "` " +
-                             (b.root.empty() ? std::string("left by an older IsoLab") : "of the state root `" + b.root + "`");
+        std::string holder = b.root.empty() ? std::string("bridges left by an older IsoLab")
+                                            : "bridges of the state root `" + b.root + "`";
         for (const auto& cidr : b.info.ipv4) {
             auto slash = cidr.find('/');
             if (slash == std::string::npos) continue;
             auto addr = parse_ipv4(cidr.substr(0, slash));
             int prefix = std::atoi(cidr.c_str() + slash + 1);
             if (addr && prefix > 0 && prefix <= 32)
-                taken.push_back({Subnet{*addr & ~(prefix == 32 ? 0u : 0xFFFFFFFFu >> prefix), prefix}, holder});
+                taken.push_back({Subnet{*addr & ~(prefix == 32 ? 0u : 0xFFFFFFFFu >> prefix), prefix}, holder,
+                                 "`" + b.info.name + "`"});
         }
     }
     for (const auto& n : list())
-        if (auto s = parse_subnet(n.subnet)) taken.push_back({*s, "network `" + n.name + "` of this state root"});
-    for (const auto& r : host_routes()) taken.push_back({r, "this host's route to " + r.cidr()});
+        if (auto s = parse_subnet(n.subnet)) taken.push_back({*s, "networks of this state root", "`" + n.name + "`"});
+    for (const auto& r : host_routes()) taken.push_back({r, "this host's routes", r.cidr()});
 
     std::vector<Subnet> subnets;
     for (const auto& t : taken) subnets.push_back(t.subnet);

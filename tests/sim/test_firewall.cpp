@@ -501,9 +501,10 @@ TEST_CASE("orphans: a new root's default bridge reclaims a vanished root's pool;
         NS_REQUIRE(!full.ok());
         const std::string& m = full.error().message;
         CHECK(m.find("default bridge network: could not find an available, non-overlapping IPv4 address pool") == 0);
-        CHECK(m.find("bridge `" + net->bridge + "` of the state root `" + fresh.path + "`") != std::string::npos);
-        CHECK(m.find("bridge `isolab888888880` of the state root `" + other.path + "`") != std::string::npos);
-        CHECK(m.find("bridge `isolab-a0000000` left by an older IsoLab") != std::string::npos);
+        CHECK(m.find("1 by bridges of the state root `" + fresh.path + "` (`" + net->bridge + "`)") != std::string::npos);
+        CHECK(m.find("1 by bridges of the state root `" + other.path + "` (`isolab888888880`)") != std::string::npos);
+        CHECK(m.find("29 by bridges left by an older IsoLab (`isolab-a0000000`, `isolab-a0000001`, `isolab-a0000002`, ...)") !=
+              std::string::npos);
         CHECK(m.find("isolab doctor --fix") != std::string::npos);
         CHECK(m.find("not found") == std::string::npos);
         // The fix it names frees them.
