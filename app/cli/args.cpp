@@ -1043,6 +1043,18 @@ const FlagDef kLoadFlags[] = {
      }},
 };
 
+const FlagDef kDoctorFlags[] = {
+    {"fix", 0, FlagType::Bool, "Remove the bridges and firewall rules that deleted state roots and older IsoLab versions left, and print what was removed",
+     FLAG_APPLY {
+         st.cmd.fix = on(v);
+         return ok();
+     }},
+    {"json", 0, FlagType::Bool, "Print the report as JSON", FLAG_APPLY {
+         st.cmd.json = on(v);
+         return ok();
+     }},
+};
+
 const FlagDef kVersionFlags[] = {
     {"format", 'f', FlagType::String, "Format output using a custom template", FLAG_APPLY {
          st.cmd.format = v;
@@ -1357,7 +1369,8 @@ const std::vector<VerbDef>& verbs() {
         verb("version", "[OPTIONS]", "Show the IsoLab version information", kVersionFlags, ArgRule::None),
         verb("gui", "[OPTIONS]", "Open the IsoLab window (what `isolab` alone does)", kGuiFlags, ArgRule::None),
         verb("help", "[COMMAND]", "Help about any command", kNone, ArgRule::Any),
-        make_group("doctor", "[OPTIONS]", "Show what this machine offers, and what IsoLab does without the rest"),
+        verb("doctor", "[OPTIONS]", "Show what this machine offers, and what IsoLab does without the rest",
+             kDoctorFlags, ArgRule::None),
         make_group("race", "[OPTIONS]", "Boot a VM and start a container running the same web server, and time both"),
         make_group("vm", "COMMAND", "Manage virtual machines"),
         make_group("network", "COMMAND", "Manage networks"),

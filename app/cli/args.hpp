@@ -138,13 +138,15 @@ struct Command {
     bool fullscreen = false; // gui --fullscreen
 
     bool short_version = false;  // `isolab -v/--version`: one line, like `docker -v`
+    bool json = false;           // doctor --json
+    bool fix = false;            // doctor --fix
 
     // --help on any verb (or -h where -h is not a flag of that verb; for run/create -h is
     // --hostname as in Docker). When true, positional-count and value checks were skipped: the
     // front end prints usage(command_path) and exits 0.
     bool help = false;
 
-    // vm, network, lesson, race, runtime, doctor: everything after the verb, verbatim; the group
+    // vm, network, lesson, race, runtime: everything after the verb, verbatim; the group
     // parses it itself.
     std::vector<std::string> rest;
 };

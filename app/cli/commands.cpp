@@ -709,10 +709,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         }
         return 0;
     }
-    if (c.verb == "doctor") {
-        bool as_json = std::find(c.rest.begin(), c.rest.end(), "--json") != c.rest.end();
-        return run_doctor(as_json, out);
-    }
+    if (c.verb == "doctor") return c.fix ? run_doctor_fix(c.json, out, err) : run_doctor(c.json, out);
     // The OCI runtime side has its own state (like runc's /run/runc) and needs no engine.
     if (c.verb == "runtime") return run_runtime_command(c.rest);
     if (c.verb == "bundle") {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/i18n.hpp"
+#include "sim/net/orphans.hpp"
 
 namespace isolab::cli {
 
@@ -82,7 +83,49 @@ int run_doctor(bool json_output, std::ostream& out) {
         return 1;
     }
     out << format_doctor_report(r);
+    // What deleted roots left: cheap to look for, and the reason a new root may find no address pool.
+    if (r.root) {
+        auto left = net::collect_orphans(net::Sweep::AlsoLegacy, /*dry_run=*/true);
+        int bridges = 0, rule_sets = 0;
+        for (const auto& l : left.removed) (l.kind == net::Leftover::Kind::Bridge ? bridges : rule_sets)++;
+        if (bridges + rule_sets > 0)
+            out << trf("doctor.leftovers", {std::to_string(bridges), std::to_string(rule_sets)}) << "\n";
+    }
     return 0;
+}
+
+int run_doctor_fix(bool json_output, std::ostream& out, std::ostream& err) {
+    auto done = net::collect_orphans(net::Sweep::AlsoLegacy);
+    if (json_output) {
+        nlohmann::json j = {{"removed", nlohmann::json::array()}, {"errors", done.errors}};
+        for (const auto& l : done.removed)
+            j["removed"].push_back({{"kind", l.kind == net::Leftover::Kind::Bridge ? "bridge" : "rules"},
+                                    {"name", l.name},
+                                    {"root", l.root},
+                                    {"legacy", l.legacy},
+                                    {"ipv4", l.ipv4},
+                                    {"rules", l.rules}});
+        out << j.dump(2) << "\n";
+        return done.errors.empty() ? 0 : 1;
+    }
+    for (const auto& l : done.removed) {
+        if (l.kind == net::Leftover::Kind::Bridge) {
+            std::string addresses;
+            for (const auto& a : l.ipv4) addresses += (addresses.empty() ? "" : ", ") + a;
+            if (addresses.empty()) addresses = "-";
+            out << (l.root.empty() ? trf("doctor.fix.removed_bridge_legacy", {l.name, addresses})
+                                   : trf("doctor.fix.removed_bridge", {l.name, addresses, l.root}))
+                << "\n";
+        } else {
+            const char* key = !l.root.empty() ? "doctor.fix.removed_rules"
+                              : l.legacy      ? "doctor.fix.removed_rules_legacy"
+                                              : "doctor.fix.removed_rules_ownerless";
+            out << trf(key, {std::to_string(l.rules), l.name, l.root}) << "\n";
+        }
+    }
+    for (const auto& e : done.errors) err << trf("doctor.fix.failed", {e}) << "\n";
+    if (done.removed.empty() && done.errors.empty()) out << tr("doctor.fix.nothing") << "\n";
+    return done.errors.empty() ? 0 : 1;
 }
 
 }  // namespace isolab::cli

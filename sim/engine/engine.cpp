@@ -25,6 +25,7 @@
 #include "sim/net/attach.hpp"
 #include "sim/net/inspect.hpp"
 #include "sim/net/netlink.hpp"
+#include "sim/net/orphans.hpp"
 #include "sim/net/port_proxy.hpp"
 #include "sim/host/probe.hpp"
 #include "sim/runtime/cgroup.hpp"
@@ -424,7 +425,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     // is made (a conflict leaves nothing behind).
     std::string wanted = spec.network.empty() || spec.network == "default" ? "bridge" : spec.network;
     auto network = networks_.get(wanted);
-    if (!network) return make_error(network.error().message, 125);  // not found, or a corrupt network file
+    if (!network) return make_error(network.error().message, 125);  // "not found", a corrupt network file, or why the default bridge cannot be made
     rec.spec.network = network->name;
     const bool bridged = network->driver == "bridge";
     if (!bridged && (!spec.ports.empty() || spec.publish_all)) {
@@ -1214,6 +1215,8 @@ Status Engine::reset() {
     if (runtime_->name() == "namespaces")
         for (const auto& n : networks_.list()) (void)net::teardown_network(n);
     ISOLAB_TRY(networks_.remove_all());
+    // Also what deleted roots left (issue 12): a reset is where a learner starts over.
+    if (runtime_->name() == "namespaces") (void)net::collect_orphans(net::Sweep::AlsoLegacy);
     ISOLAB_TRY(remove_tree(images_.dir()));
     store_.append_event("reset", nlohmann::json::object());
     return {};

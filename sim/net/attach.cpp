@@ -8,22 +8,24 @@
 #include "sim/core/files.hpp"
 #include "sim/net/firewall.hpp"
 #include "sim/net/netlink.hpp"
+#include "sim/net/orphans.hpp"
 
 namespace isolab::net {
 
 Result<std::string> prepare_network(const Network& network) {
     if (network.driver != "bridge") return std::string();
-    ISOLAB_TRY(ensure_bridge(network.bridge, network.gateway + "/" + network.subnet.substr(network.subnet.find('/') + 1)));
+    ISOLAB_TRY(claim_bridge(network.bridge, network.gateway + "/" + network.subnet.substr(network.subnet.find('/') + 1),
+                            network.root));
     if (network.internal) return std::string();
-    auto fw = ensure_network_rules(network.name, network.subnet, network.bridge);
+    auto fw = ensure_network_rules(network.root, network.name, network.subnet, network.bridge);
     if (!fw) return fw.error().wrap("network " + network.name);
     return fw->warning;
 }
 
 Status teardown_network(const Network& network) {
     if (network.driver != "bridge") return {};
-    Status rules = remove_network_rules(network.name, network.bridge);
-    ISOLAB_TRY(delete_link(network.bridge));
+    Status rules = remove_network_rules(network.root, network.name, network.bridge);
+    ISOLAB_TRY(release_bridge(network.bridge, network.root));
     return rules;
 }
 

@@ -14,11 +14,12 @@
 
 namespace isolab::net {
 
-// The bridge of NETWORK with its gateway address, up, plus the NAT/forwarding rules (unless
-// internal). Idempotent. Returns a warning for the user ("" = none), e.g. when neither nft nor
+// The bridge of NETWORK with its gateway address, up and owned by NETWORK.root (orphans.hpp), plus
+// the NAT/forwarding rules of that root (unless internal). Idempotent. Returns a warning for the user ("" = none), e.g. when neither nft nor
 // iptables is installed and containers cannot reach beyond the host.
 Result<std::string> prepare_network(const Network& network);
-// Removes the bridge and the rules of NETWORK (network rm, system reset).
+// Removes the bridge and the rules of NETWORK of NETWORK.root (network rm, system reset); never
+// another root's.
 Status teardown_network(const Network& network);
 
 // Plugs the container whose PID 1 is PID into EP: a veth pair with the host end on the bridge,

@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "sim/core/files.hpp"
@@ -118,11 +121,18 @@ Status check_word(const std::string& s, const std::string& what, size_t max_len)
     return {};
 }
 
-std::string tag(const std::string& network) { return "isolab:" + network; }
+constexpr const char* kTagPrefix = "isolab:";
 
-// Serializes rule changes between concurrent CLI processes (list-then-replace is not atomic).
-// Without the lock (no writable /run) we still work, only without that guarantee.
-Result<FileLock> lock_firewall() { return FileLock::acquire("/run/isolab-firewall.lock"); }
+// The owner tag and the network of COMMENT ("isolab:<owner>:<network>", or the legacy
+// "isolab:<network>"; network names never contain ':'). False when COMMENT is not IsoLab's.
+bool parse_comment(const std::string& comment, std::string& owner, std::string& network) {
+    if (comment.rfind(kTagPrefix, 0) != 0) return false;
+    std::string rest = comment.substr(std::string(kTagPrefix).size());
+    auto colon = rest.find(':');
+    owner = colon == std::string::npos ? "" : rest.substr(0, colon);
+    network = colon == std::string::npos ? rest : rest.substr(colon + 1);
+    return !network.empty();
+}
 
 bool nft_usable(const std::string& nft) {
     if (nft.empty()) return false;
@@ -158,15 +168,15 @@ std::vector<ForwardRule> forward_rules(const std::string& bridge) {
     return r;
 }
 
-std::string nft_rule(const ForwardRule& f, const std::string& network) {
+std::string nft_rule(const ForwardRule& f, const std::string& comment) {
     std::string s;
     if (!f.in.empty()) s += "iifname \"" + f.in + "\" ";
     if (!f.out.empty()) s += "oifname \"" + f.out + "\" ";
     if (f.established_only) s += "ct state established,related ";
-    return s + f.verdict + " comment \"" + tag(network) + "\"";
+    return s + f.verdict + " comment \"" + comment + "\"";
 }
 
-std::vector<std::string> iptables_rule(const ForwardRule& f, const std::string& network) {
+std::vector<std::string> iptables_rule(const ForwardRule& f, const std::string& comment) {
     auto iface = [](std::string n) {  // iptables spells the wildcard '+'
         if (!n.empty() && n.back() == '*') n.back() = '+';
         return n;
@@ -175,7 +185,7 @@ std::vector<std::string> iptables_rule(const ForwardRule& f, const std::string& 
     if (!f.in.empty()) a.insert(a.end(), {"-i", iface(f.in)});
     if (!f.out.empty()) a.insert(a.end(), {"-o", iface(f.out)});
     if (f.established_only) a.insert(a.end(), {"-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"});
-    a.insert(a.end(), {"-m", "comment", "--comment", tag(network), "-j", f.verdict == "accept" ? "ACCEPT" : "DROP"});
+    a.insert(a.end(), {"-m", "comment", "--comment", comment, "-j", f.verdict == "accept" ? "ACCEPT" : "DROP"});
     return a;
 }
 
@@ -193,7 +203,7 @@ std::vector<std::string> iptables_tagged(const std::string& ipt, const std::stri
         while (in >> tok) {
             if (prev == "--comment") {
                 if (tok.size() >= 2 && tok.front() == '"') tok = tok.substr(1, tok.size() - 2);
-                bool match = want_tag.empty() ? tok.rfind("isolab:", 0) == 0 : tok == want_tag;
+                bool match = want_tag.empty() ? tok.rfind(kTagPrefix, 0) == 0 : tok == want_tag;
                 if (match) out.push_back(l);
                 break;
             }
@@ -203,9 +213,11 @@ std::vector<std::string> iptables_tagged(const std::string& ipt, const std::stri
     return out;
 }
 
-Status iptables_delete_tagged(const std::string& ipt, const std::string& table,
-                              const std::string& chain, const std::string& network) {
-    for (auto& line : iptables_tagged(ipt, table, chain, tag(network))) {
+// Deletes the rules of CHAIN whose comment is exactly COMMENT; returns how many.
+Result<int> iptables_delete_tagged(const std::string& ipt, const std::string& table,
+                                   const std::string& chain, const std::string& comment) {
+    int removed = 0;
+    for (auto& line : iptables_tagged(ipt, table, chain, comment)) {
         std::vector<std::string> argv{ipt, "-w", "-t", table};
         std::istringstream in(line);
         std::string tok;
@@ -214,41 +226,42 @@ Status iptables_delete_tagged(const std::string& ipt, const std::string& table,
             if (tok.size() >= 2 && tok.front() == '"' && tok.back() == '"') tok = tok.substr(1, tok.size() - 2);
             argv.push_back(tok);
         }
-        ISOLAB_TRY(run_checked(argv, "remove firewall rule of network " + network));
+        ISOLAB_TRY(run_checked(argv, "remove firewall rule `" + comment + "`"));
+        ++removed;
     }
-    return {};
+    return removed;
 }
 
-// Replaces NETWORK's rules in filter FORWARD (at the top, in order). Skipped when the same number
-// of rules already names BRIDGE, so repeated calls leave running containers undisturbed.
-Status iptables_forward(const std::string& ipt, const std::string& network, const std::string& bridge) {
+// Replaces the rules commented COMMENT in filter FORWARD (at the top, in order). Skipped when the
+// same number of rules already names BRIDGE, so repeated calls leave running containers undisturbed.
+Status iptables_forward(const std::string& ipt, const std::string& comment, const std::string& bridge) {
     auto rules = forward_rules(bridge);
-    auto have = iptables_tagged(ipt, "filter", "FORWARD", tag(network));
+    auto have = iptables_tagged(ipt, "filter", "FORWARD", comment);
     bool current = have.size() == rules.size();
     for (auto& l : have) current = current && (l.find(" " + bridge + " ") != std::string::npos);
     if (current) return {};
-    ISOLAB_TRY(iptables_delete_tagged(ipt, "filter", "FORWARD", network));
+    ISOLAB_TRY(iptables_delete_tagged(ipt, "filter", "FORWARD", comment));
     // Inserting each at position 1 in reverse order leaves them on top in forward_rules' order,
     // ahead of Docker's own chains and of a DROP policy.
     for (auto it = rules.rbegin(); it != rules.rend(); ++it) {
         std::vector<std::string> argv{ipt, "-w", "-t", "filter", "-I", "FORWARD", "1"};
-        auto a = iptables_rule(*it, network);
+        auto a = iptables_rule(*it, comment);
         argv.insert(argv.end(), a.begin(), a.end());
-        ISOLAB_TRY(run_checked(argv, "add forwarding rule for network " + network));
+        ISOLAB_TRY(run_checked(argv, "add forwarding rule `" + comment + "`"));
     }
     return {};
 }
 
-Status iptables_nat(const std::string& ipt, const std::string& network, const std::string& cidr,
+Status iptables_nat(const std::string& ipt, const std::string& comment, const std::string& cidr,
                     const std::string& bridge) {
-    auto have = iptables_tagged(ipt, "nat", "POSTROUTING", tag(network));
+    auto have = iptables_tagged(ipt, "nat", "POSTROUTING", comment);
     if (have.size() == 1 && have[0].find(" " + cidr + " ") != std::string::npos &&
         have[0].find(" " + bridge + " ") != std::string::npos)
         return {};
-    ISOLAB_TRY(iptables_delete_tagged(ipt, "nat", "POSTROUTING", network));
+    ISOLAB_TRY(iptables_delete_tagged(ipt, "nat", "POSTROUTING", comment));
     ISOLAB_TRY(run_checked({ipt, "-w", "-t", "nat", "-A", "POSTROUTING", "-s", cidr, "!", "-o",
-                            bridge, "-m", "comment", "--comment", tag(network), "-j", "MASQUERADE"},
-                           "add masquerade rule for network " + network));
+                            bridge, "-m", "comment", "--comment", comment, "-j", "MASQUERADE"},
+                           "add masquerade rule `" + comment + "`"));
     return {};
 }
 
@@ -266,21 +279,22 @@ struct NftRuleRef {
     std::string chain, handle;
 };
 
-// NETWORK's rules in `table ip isolab` (all IsoLab rules when NETWORK is ""), and whether the
-// table exists and how many rules it holds in all.
+// The rules commented exactly COMMENT in `table ip isolab`, whether the table exists, how many
+// rules it holds in all, and the comment of each.
 struct NftState {
     bool table = false;
     int total_rules = 0;
     std::vector<NftRuleRef> mine;
+    std::vector<std::pair<std::string, std::string>> commented;  // (comment, rule text) of each rule that has one
 };
 
-NftState nft_state(const std::string& nft, const std::string& network) {
+NftState nft_state(const std::string& nft, const std::string& comment) {
     NftState st;
     auto r = run_command({nft, "-a", "list", "table", "ip", "isolab"});
     if (!r || r->exit_code != 0) return st;
     st.table = true;
     std::string chain;
-    const std::string want = "comment \"" + tag(network) + "\"";
+    const std::string want = "comment \"" + comment + "\"";
     for (auto& raw : lines_of(r->out)) {
         std::string l = trim(raw);
         if (l.rfind("chain ", 0) == 0) {
@@ -291,39 +305,44 @@ NftState nft_state(const std::string& nft, const std::string& network) {
         if (h == std::string::npos || l.rfind("table ", 0) == 0) continue;
         ++st.total_rules;
         if (l.find(want) != std::string::npos) st.mine.push_back({chain, l.substr(h + 10)});
+        if (auto c = l.find("comment \""); c != std::string::npos) {
+            auto end = l.find('"', c + 9);
+            if (end != std::string::npos) st.commented.emplace_back(l.substr(c + 9, end - c - 9), l);
+        }
     }
     return st;
 }
 
-Status nft_ensure(const std::string& nft, const std::string& network, const std::string& cidr,
+Status nft_ensure(const std::string& nft, const std::string& comment, const std::string& cidr,
                   const std::string& bridge) {
-    NftState st = nft_state(nft, network);
+    NftState st = nft_state(nft, comment);
     // One transaction: old rules out and new ones in together, or nothing changes.
     std::string s =
         "add table ip isolab\n"
         "add chain ip isolab forward { type filter hook forward priority filter; policy accept; }\n"
         "add chain ip isolab postrouting { type nat hook postrouting priority srcnat; policy accept; }\n";
     for (auto& m : st.mine) s += "delete rule ip isolab " + m.chain + " handle " + m.handle + "\n";
-    for (auto& f : forward_rules(bridge)) s += "add rule ip isolab forward " + nft_rule(f, network) + "\n";
+    for (auto& f : forward_rules(bridge)) s += "add rule ip isolab forward " + nft_rule(f, comment) + "\n";
     s += "add rule ip isolab postrouting ip saddr " + cidr + " oifname != \"" + bridge +
-         "\" masquerade comment \"" + tag(network) + "\"\n";
-    auto r = run_checked({nft, s}, "network " + network + ": nft rules");
+         "\" masquerade comment \"" + comment + "\"\n";
+    auto r = run_checked({nft, s}, "nft rules `" + comment + "`");
     if (!r) return r.error();
     return {};
 }
 
-Status nft_remove(const std::string& nft, const std::string& network) {
-    NftState st = nft_state(nft, network);
-    if (!st.table || (st.mine.empty() && st.total_rules > 0)) return {};
+// Removes the rules commented COMMENT; returns how many.
+Result<int> nft_remove(const std::string& nft, const std::string& comment) {
+    NftState st = nft_state(nft, comment);
+    if (!st.table || (st.mine.empty() && st.total_rules > 0)) return 0;
     std::string s;
     if (st.total_rules == static_cast<int>(st.mine.size())) {
         s = "delete table ip isolab\n";  // the last network: leave nothing behind
     } else {
         for (auto& m : st.mine) s += "delete rule ip isolab " + m.chain + " handle " + m.handle + "\n";
     }
-    auto r = run_checked({nft, s}, "network " + network + ": remove nft rules");
+    auto r = run_checked({nft, s}, "remove nft rules `" + comment + "`");
     if (!r) return r.error();
-    return {};
+    return static_cast<int>(st.mine.size());
 }
 
 // net.ipv4.ip_forward is per network namespace; /proc/sys/net resolves to the opening thread's.
@@ -346,15 +365,44 @@ void add_warning(std::string& to, const std::string& w) {
 
 }  // namespace
 
-Result<FirewallReport> ensure_network_rules(const std::string& network, const std::string& subnet_cidr,
-                                            const std::string& bridge, FirewallTool tool) {
+std::string owner_tag(const std::string& state_root) {
+    // FNV-1a, 64 bits, of which 48 are kept: short enough for a comment that also names the
+    // network, long enough that two roots on one machine do not collide by chance.
+    uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : state_root) h = (h ^ c) * 1099511628211ull;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return std::string(buf, 12);
+}
+
+std::string rule_comment(const std::string& state_root, const std::string& network) {
+    return kTagPrefix + owner_tag(state_root) + ":" + network;
+}
+
+namespace {
+thread_local int host_network_lock_depth = 0;
+}
+
+HostNetworkLock::HostNetworkLock() {
+    if (host_network_lock_depth++ > 0) return;
+    if (auto l = FileLock::acquire("/run/isolab-firewall.lock")) lock_ = std::move(*l);
+}
+
+HostNetworkLock::~HostNetworkLock() { --host_network_lock_depth; }
+
+Result<FirewallReport> ensure_network_rules(const std::string& state_root, const std::string& network,
+                                            const std::string& subnet_cidr, const std::string& bridge,
+                                            FirewallTool tool) {
     ISOLAB_TRY(check_word(network, "network name", 128));
     ISOLAB_TRY(check_word(bridge, "bridge name", 15));
+    if (state_root.empty() || state_root[0] != '/')
+        return make_error("network " + network + ": the state root `" + state_root + "` is not an absolute path");
     auto subnet = parse_subnet(subnet_cidr);
     if (!subnet) return subnet.error().wrap("network " + network);
     const std::string cidr = subnet->cidr();
+    const std::string comment = rule_comment(state_root, network);
 
-    auto lock = lock_firewall();
+    HostNetworkLock lock;
     FirewallReport rep;
     const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
     bool use_nft = tool != FirewallTool::Iptables && nft_usable(nft);
@@ -373,38 +421,96 @@ Result<FirewallReport> ensure_network_rules(const std::string& network, const st
     const std::string ctx = "network " + network;
     if (use_nft) {
         rep.tool = "nft";
-        ISOLAB_TRY(nft_ensure(nft, network, cidr, bridge));
+        ISOLAB_TRY_CTX(nft_ensure(nft, comment, cidr, bridge), ctx);
         // An accept in our table does not override a DROP policy in iptables' own filter table.
         if (have_ipt) {
             if (forward_policy_drop(ipt)) {
-                ISOLAB_TRY_CTX(iptables_forward(ipt, network, bridge), ctx);
+                ISOLAB_TRY_CTX(iptables_forward(ipt, comment, bridge), ctx);
             } else {
-                ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "filter", "FORWARD", network), ctx);
+                ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "filter", "FORWARD", comment), ctx);
             }
             // Rules a former iptables-only run left behind would duplicate ours.
-            ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "nat", "POSTROUTING", network), ctx);
+            ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "nat", "POSTROUTING", comment), ctx);
         }
     } else {
         rep.tool = "iptables";
-        ISOLAB_TRY_CTX(iptables_forward(ipt, network, bridge), ctx);
-        ISOLAB_TRY_CTX(iptables_nat(ipt, network, cidr, bridge), ctx);
-        if (nft_usable(nft)) ISOLAB_TRY(nft_remove(nft, network));
+        ISOLAB_TRY_CTX(iptables_forward(ipt, comment, bridge), ctx);
+        ISOLAB_TRY_CTX(iptables_nat(ipt, comment, cidr, bridge), ctx);
+        if (nft_usable(nft)) ISOLAB_TRY_CTX(nft_remove(nft, comment), ctx);
     }
     return rep;
 }
 
-Status remove_network_rules(const std::string& network, const std::string& bridge) {
+Status remove_network_rules(const std::string& state_root, const std::string& network, const std::string& bridge) {
     ISOLAB_TRY(check_word(network, "network name", 128));
     (void)bridge;
-    auto lock = lock_firewall();
-    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
-    if (nft_usable(nft)) ISOLAB_TRY(nft_remove(nft, network));
-    if (iptables_usable(ipt)) {
-        const std::string ctx = "network " + network;
-        ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "filter", "FORWARD", network), ctx);
-        ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "nat", "POSTROUTING", network), ctx);
-    }
+    ISOLAB_TRY_CTX(remove_rule_set(rule_comment(state_root, network)), "network " + network);
     return {};
+}
+
+Result<int> remove_rule_set(const std::string& comment) {
+    std::string owner, network;
+    if (!parse_comment(comment, owner, network)) return make_error("`" + comment + "` is not an IsoLab rule comment");
+    ISOLAB_TRY(check_word(network, "network name", 128));
+    if (!owner.empty()) ISOLAB_TRY(check_word(owner, "owner tag", 16));
+    HostNetworkLock lock;
+    int removed = 0;
+    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
+    if (nft_usable(nft)) {
+        auto n = nft_remove(nft, comment);
+        if (!n) return n.error();
+        removed += *n;
+    }
+    if (iptables_usable(ipt)) {
+        for (auto [table, chain] : {std::pair{"filter", "FORWARD"}, std::pair{"nat", "POSTROUTING"}}) {
+            auto n = iptables_delete_tagged(ipt, table, chain, comment);
+            if (!n) return n.error();
+            removed += *n;
+        }
+    }
+    return removed;
+}
+
+std::vector<RuleSet> rule_sets() {
+    std::map<std::string, RuleSet> sets;
+    // The interface names of one rule, in either tool's spelling; wildcards ("isolab*", "br-il+")
+    // name no one bridge and are left out.
+    auto add = [&](const std::string& comment, const std::vector<std::string>& words, bool nft_syntax) {
+        RuleSet& r = sets[comment];
+        r.comment = comment;
+        ++r.rules;
+        for (size_t i = 0; i + 1 < words.size(); ++i) {
+            bool iface = nft_syntax ? (words[i] == "iifname" || words[i] == "oifname") : (words[i] == "-i" || words[i] == "-o");
+            std::string name = words[i + 1];
+            if (nft_syntax && name == "!=" && i + 2 < words.size()) name = words[i + 2];
+            if (name.size() >= 2 && name.front() == '"') name = name.substr(1, name.size() - 2);
+            if (!iface || name.empty() || name.back() == '*' || name.back() == '+') continue;
+            if (std::find(r.bridges.begin(), r.bridges.end(), name) == r.bridges.end()) r.bridges.push_back(name);
+        }
+    };
+    auto words_of = [](const std::string& l) {
+        std::vector<std::string> w;
+        std::istringstream in(l);
+        for (std::string t; in >> t;) w.push_back(t);
+        return w;
+    };
+    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
+    if (!nft.empty())
+        for (auto& [comment, rule] : nft_state(nft, "").commented) add(comment, words_of(rule), true);
+    if (!ipt.empty())
+        for (auto [table, chain] : {std::pair{"filter", "FORWARD"}, std::pair{"nat", "POSTROUTING"}})
+            for (auto& l : iptables_tagged(ipt, table, chain, "")) {
+                auto w = words_of(l);
+                auto c = std::find(w.begin(), w.end(), "--comment");
+                if (c == w.end() || c + 1 == w.end()) continue;
+                std::string tok = *(c + 1);
+                if (tok.size() >= 2 && tok.front() == '"') tok = tok.substr(1, tok.size() - 2);
+                add(tok, w, false);
+            }
+    std::vector<RuleSet> out;
+    for (auto& [comment, r] : sets)
+        if (parse_comment(comment, r.owner, r.network)) out.push_back(r);
+    return out;
 }
 
 std::vector<std::string> list_rules() {

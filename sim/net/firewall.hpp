@@ -1,6 +1,13 @@
 // Outbound NAT and forwarding rules for bridge networks, through nft (preferred: one
-// `table ip isolab` that can be deleted as a whole) or iptables (rules tagged with the comment
-// "isolab:<network>"), whichever is installed; with neither, a warning, not an error.
+// `table ip isolab` that can be deleted as a whole) or iptables, whichever is installed; with
+// neither, a warning, not an error.
+//
+// Whose rules: every rule carries the comment "isolab:<owner>:<network>", where <owner> is
+// owner_tag(state root). Several state roots share the table and the chains (tests, users with
+// their own ISOLAB_ROOT), and each has a network called `bridge`: a root only ever lists, replaces
+// or deletes rules carrying its own owner tag, so one root's `run` or `system reset` never takes
+// another root's NAT away (issue 12). Rules tagged "isolab:<network>" (IsoLab before the owner tag)
+// belong to no root anymore: sim/net/orphans.hpp collects them.
 //
 // The tools run as child processes (posix_spawn with an argv, no shell) from the CALLING THREAD,
 // and a child inherits that thread's network namespace: a thread that entered a private namespace
@@ -10,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
 
 namespace isolab::net {
@@ -22,7 +30,14 @@ struct FirewallReport {
 // Auto: nft when it works, else iptables. The others force one (tests, `doctor`).
 enum class FirewallTool { Auto, Nft, Iptables };
 
-// For NETWORK with SUBNET on BRIDGE, in this order of precedence within the forward chain:
+// 12 hex digits of the FNV-1a hash of STATE_ROOT, an absolute path without a trailing slash
+// (NetworkStore hands out its roots that way, so two spellings of one root get one tag).
+std::string owner_tag(const std::string& state_root);
+// "isolab:<owner_tag(STATE_ROOT)>:<NETWORK>": the comment on every rule of NETWORK of STATE_ROOT.
+std::string rule_comment(const std::string& state_root, const std::string& network);
+
+// For NETWORK of STATE_ROOT with SUBNET on BRIDGE, in this order of precedence within the
+// forward chain:
 //   - accept BRIDGE → BRIDGE (containers of one network talk to each other);
 //   - drop BRIDGE ↔ any other IsoLab bridge ("isolab*", "br-il*"): networks stay isolated;
 //   - accept BRIDGE → anywhere, and anywhere → BRIDGE for established/related connections only
@@ -32,19 +47,53 @@ enum class FirewallTool { Auto, Nft, Iptables };
 // Also enables net.ipv4.ip_forward (per network namespace) and, when the host's iptables filter
 // FORWARD chain has policy DROP (hosts with Docker), inserts the same forward rules there, since
 // an accept in our own nft table does not override another table's drop.
-// Idempotent: the old rules of NETWORK are replaced in one nft transaction, so calling it twice
-// leaves one set, and traffic never sees a moment without rules.
-Result<FirewallReport> ensure_network_rules(const std::string& network,
+// Idempotent: the old rules of NETWORK of STATE_ROOT are replaced in one nft transaction, so
+// calling it twice leaves one set, and traffic never sees a moment without rules. Other roots'
+// rules are never touched, even for a network of the same name.
+Result<FirewallReport> ensure_network_rules(const std::string& state_root, const std::string& network,
                                             const std::string& subnet_cidr,
                                             const std::string& bridge,
                                             FirewallTool tool = FirewallTool::Auto);
-// Removes exactly what ensure_network_rules added for NETWORK (with nft, the whole table once no
-// network is left), whichever tool added it. Idempotent. BRIDGE is accepted for symmetry; rules
-// are found by their comment.
-Status remove_network_rules(const std::string& network, const std::string& bridge);
-// The rules IsoLab currently has: the lines of `nft list table ip isolab` and the iptables -S
-// lines carrying an "isolab:" comment. For tests and `doctor`.
+// Removes exactly what ensure_network_rules added for NETWORK of STATE_ROOT (with nft, the whole
+// table once no rule is left in it), whichever tool added it. Idempotent. BRIDGE is accepted for
+// symmetry; rules are found by their comment.
+Status remove_network_rules(const std::string& state_root, const std::string& network,
+                            const std::string& bridge);
+// The rules IsoLab currently has, of every state root: the lines of `nft list table ip isolab` and
+// the iptables -S lines carrying an "isolab:" comment. For tests and `doctor`.
 std::vector<std::string> list_rules();
+
+// ---- for the collector of orphans (sim/net/orphans.hpp)
+
+// One comment found on IsoLab rules, and how many rules carry it (nft and iptables together).
+struct RuleSet {
+    std::string comment;  // "isolab:<owner>:<network>", or "isolab:<network>" (legacy)
+    std::string owner;    // the owner tag; "" for the legacy format
+    std::string network;
+    int rules = 0;
+    std::vector<std::string> bridges;  // the interfaces its rules name (wildcards left out)
+};
+std::vector<RuleSet> rule_sets();
+// Removes every rule whose comment is exactly COMMENT (the nft table, iptables filter FORWARD and
+// nat POSTROUTING). Returns how many went.
+Result<int> remove_rule_set(const std::string& comment);
+
+// Serializes IsoLab's changes to bridges and firewall rules between processes and threads:
+// list-then-replace is not atomic, and a collector must see a bridge together with its owner and
+// never delete rules that are being made. Held by ensure/remove_network_rules, by claim_bridge and
+// across a whole collection. Re-entrant within one thread (a collector holding it calls
+// remove_rule_set). Without a writable /run it holds nothing: IsoLab still works, only without
+// that guarantee.
+class HostNetworkLock {
+public:
+    HostNetworkLock();
+    ~HostNetworkLock();
+    HostNetworkLock(const HostNetworkLock&) = delete;
+    HostNetworkLock& operator=(const HostNetworkLock&) = delete;
+
+private:
+    FileLock lock_;
+};
 
 // ---- exposed for tests and `doctor`
 struct CommandOutput {

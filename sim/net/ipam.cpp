@@ -133,6 +133,34 @@ Result<Subnet> pick_free_subnet(const std::vector<Subnet>& taken) {
         "pass --subnet");
 }
 
+Error pools_exhausted(const std::vector<TakenSubnet>& taken, const std::string& fix) {
+    struct Group {
+        std::string holder;
+        int pools = 0;
+        std::vector<std::string> names;
+    };
+    std::vector<Group> groups;  // in TAKEN's order
+    for (const Subnet& pool : default_pools()) {
+        auto it = std::find_if(taken.begin(), taken.end(), [&](const TakenSubnet& t) { return t.subnet.overlaps(pool); });
+        if (it == taken.end()) continue;
+        auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.holder == it->holder; });
+        if (g == groups.end()) g = groups.insert(groups.end(), Group{it->holder, 0, {}});
+        ++g->pools;
+        if (std::find(g->names.begin(), g->names.end(), it->name) == g->names.end()) g->names.push_back(it->name);
+    }
+    std::string msg =
+        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign "
+        "to the network: the " + std::to_string(default_pools().size()) +
+        " default pools (172.17.0.0/16 ... 172.31.0.0/16, 192.168.0.0/20 ... 192.168.240.0/20) are taken";
+    for (size_t i = 0; i < groups.size(); ++i) {
+        const Group& g = groups[i];
+        msg += (i ? ", " : ": ") + std::to_string(g.pools) + " by " + g.holder + " (";
+        for (size_t k = 0; k < g.names.size() && k < 3; ++k) msg += (k ? ", " : "") + g.names[k];
+        msg += g.names.size() > 3 ? ", ...)" : ")";
+    }
+    return make_error(msg + ": " + fix);
+}
+
 // ---- Ipam --------------------------------------------------------------------------------------
 
 namespace {

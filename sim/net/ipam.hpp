@@ -46,6 +46,19 @@ std::vector<Subnet> default_pools();
 // The first default pool that overlaps none of TAKEN.
 Result<Subnet> pick_free_subnet(const std::vector<Subnet>& taken);
 
+// A subnet in use, what kind of holder has it ("bridges of the state root `/x`") and which one
+// ("`isolab0`").
+struct TakenSubnet {
+    Subnet subnet;
+    std::string holder;
+    std::string name;
+};
+// The error for when no default pool is free: Docker's sentence, then how many pools each kind of
+// holder takes, with the first few names (each pool counted for the first entry of TAKEN that
+// overlaps it; holders in that order), then FIX, the way out. Never "network ... not found": the
+// cause is named.
+Error pools_exhausted(const std::vector<TakenSubnet>& taken, const std::string& fix);
+
 // One lease file per network, DIR/NETWORK.json, read and rewritten under an flock on DIR/.lock so
 // concurrent CLI processes never hand out one address twice. Addresses are handed out in order
 // after the last one given (like Docker's bitmap allocator with its "next" pointer), wrapping

@@ -325,6 +325,65 @@ std::vector<std::string> links_with_prefix(const std::string& prefix) {
     return names;
 }
 
+Status set_link_alias(const std::string& name, const std::string& alias) {
+    const std::string ctx = "set the alias of link " + quoted(name);
+    ISOLAB_TRY_CTX(check_ifname(name), ctx);
+    if (alias.size() > 255) return make_error(ctx + ": `" + alias + "` is longer than 255 bytes");
+    auto sock = open_route_socket();
+    if (!sock) return sock.error().wrap(ctx);
+    auto link = find_link(sock->get(), name);
+    if (!link) return link.error().wrap(ctx);
+    if (!*link) return make_error(ctx + ": no such link");
+    const char* have = rtnl_link_get_ifalias(link->get());
+    if (have && alias == have) return {};
+    LinkPtr changes(rtnl_link_alloc());
+    if (!changes) return make_error(ctx + ": out of memory");
+    rtnl_link_set_ifalias(changes.get(), alias.c_str());
+    return change_link(sock->get(), link->get(), changes.get(), ctx);
+}
+
+Result<std::vector<BridgeInfo>> list_bridges() {
+    auto sock = open_route_socket();
+    if (!sock) return sock.error().wrap("list bridges");
+    nl_cache* raw_links = nullptr;
+    int err = rtnl_link_alloc_cache(sock->get(), AF_UNSPEC, &raw_links);
+    if (err < 0) return netlink_error("list bridges", err);
+    CachePtr links(raw_links);
+    nl_cache* raw_addrs = nullptr;
+    err = rtnl_addr_alloc_cache(sock->get(), &raw_addrs);
+    if (err < 0) return netlink_error("list addresses of bridges", err);
+    CachePtr addresses(raw_addrs);
+
+    std::vector<BridgeInfo> out;
+    std::vector<int> indexes;
+    for (nl_object* obj = nl_cache_get_first(raw_links); obj; obj = nl_cache_get_next(obj)) {
+        auto* link = reinterpret_cast<rtnl_link*>(obj);
+        if (!is_bridge(link)) continue;
+        BridgeInfo b;
+        const char* name = rtnl_link_get_name(link);
+        const char* alias = rtnl_link_get_ifalias(link);
+        b.name = name ? name : "";
+        b.alias = alias ? alias : "";
+        out.push_back(std::move(b));
+        indexes.push_back(rtnl_link_get_ifindex(link));
+    }
+    for (nl_object* obj = nl_cache_get_first(raw_links); obj; obj = nl_cache_get_next(obj)) {
+        int master = rtnl_link_get_master(reinterpret_cast<rtnl_link*>(obj));
+        for (size_t i = 0; i < indexes.size(); ++i)
+            if (master != 0 && master == indexes[i]) ++out[i].ports;
+    }
+    for (nl_object* obj = nl_cache_get_first(raw_addrs); obj; obj = nl_cache_get_next(obj)) {
+        auto* a = reinterpret_cast<rtnl_addr*>(obj);
+        nl_addr* local = rtnl_addr_get_local(a);
+        if (rtnl_addr_get_family(a) != AF_INET || !local || nl_addr_get_len(local) != 4) continue;
+        for (size_t i = 0; i < indexes.size(); ++i)
+            if (rtnl_addr_get_ifindex(a) == indexes[i])
+                out[i].ipv4.push_back(ipv4_text(local) + "/" + std::to_string(rtnl_addr_get_prefixlen(a)));
+    }
+    std::sort(out.begin(), out.end(), [](const BridgeInfo& x, const BridgeInfo& y) { return x.name < y.name; });
+    return out;
+}
+
 Status create_veth(const std::string& host_name, const std::string& peer_name,
                    const std::string& bridge, pid_t peer_pid) {
     const std::string ctx = "create veth " + quoted(host_name) + " <-> " + quoted(peer_name);

@@ -47,6 +47,21 @@ bool link_exists(const std::string& name);
 // Empty also when the links cannot be listed.
 std::vector<std::string> links_with_prefix(const std::string& prefix);
 
+// Sets the interface alias of link NAME (IFLA_IFALIAS; `ip link show` prints it as "alias ...").
+// At most 255 bytes. IsoLab records there which state root made a bridge (sim/net/orphans.hpp).
+Status set_link_alias(const std::string& name, const std::string& alias);
+
+// The bridges of the calling thread's namespace, sorted by name: their alias, how many links are
+// enslaved to them (ports) and their IPv4 addresses ("172.17.0.1/16"). Error when they cannot be
+// listed (no netlink socket).
+struct BridgeInfo {
+    std::string name;
+    std::string alias;                // "" when none
+    int ports = 0;
+    std::vector<std::string> ipv4;
+};
+Result<std::vector<BridgeInfo>> list_bridges();
+
 // Creates a veth pair HOST_NAME <-> PEER_NAME, HOST_NAME in the calling thread's namespace and
 // PEER_NAME in the network namespace of PEER_PID; enslaves HOST_NAME to BRIDGE and sets it up.
 // The peer end is created directly in the target namespace (IFLA_NET_NS_PID in the one

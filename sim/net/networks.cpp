@@ -8,6 +8,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/net/ipam.hpp"
+#include "sim/net/orphans.hpp"
 
 namespace isolab::net {
 
@@ -70,7 +71,21 @@ bool valid_network_name(const std::string& name) {
 
 }  // namespace
 
-NetworkStore::NetworkStore(std::string root, bool system_root) : dir_(root + "/networks") {
+namespace {
+
+// The root's one spelling: relative roots and symbolic links would otherwise give one root several
+// owner tags, and a relative path would say "vanished" to a collector in another directory.
+std::string absolute_root(const std::string& root) {
+    std::error_code ec;
+    fs::path p = fs::weakly_canonical(fs::absolute(root, ec), ec);
+    std::string out = ec ? root : p.string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+}
+
+}  // namespace
+
+NetworkStore::NetworkStore(std::string root, bool system_root) : root_(absolute_root(root)), dir_(root + "/networks") {
     if (system_root) {
         default_bridge_ = "isolab0";
     } else {
@@ -107,6 +122,7 @@ Result<Network> NetworkStore::load(const std::string& name) const {
         return corrupt(std::string("a field has the wrong type (") + e.what() + ")");
     }
     if (n.name != name) return corrupt("it names network `" + n.name + "`");
+    n.root = root_;
     return n;
 }
 
@@ -140,11 +156,8 @@ Status NetworkStore::ensure_builtins() {
         n.created = now_rfc3339();
         n.builtin = true;
         // Docker's 172.17.0.0/16 unless a host route or another network already covers it.
-        std::vector<Subnet> taken = host_routes();
-        for (const auto& other : list())
-            if (auto s = parse_subnet(other.subnet)) taken.push_back(*s);
-        auto subnet = pick_free_subnet(taken);
-        if (!subnet) return subnet.error().wrap("default bridge network");
+        auto subnet = pick_pool("default bridge network");
+        if (!subnet) return subnet.error();
         n.subnet = subnet->cidr();
         n.gateway = subnet->gateway();
         if (n.subnet != "172.17.0.0/16")
@@ -201,9 +214,7 @@ Result<Network> NetworkStore::create(const std::string& name, const std::string&
                 return make_error("subnet " + subnet + " overlaps a route of this host (" + r.cidr() + "): pick another", 1);
         chosen = *s;
     } else {
-        std::vector<Subnet> taken = host_routes();
-        taken.insert(taken.end(), others.begin(), others.end());
-        auto s = pick_free_subnet(taken);
+        auto s = pick_pool("network " + name);
         if (!s) return s.error();
         chosen = *s;
     }
@@ -217,8 +228,42 @@ Result<Network> NetworkStore::create(const std::string& name, const std::string&
     n.created = now_rfc3339();
     n.internal = internal;
     n.labels = labels;
+    n.root = root_;
     ISOLAB_TRY(save(n));
     return n;
+}
+
+Result<Subnet> NetworkStore::pick_pool(const std::string& what) {
+    // Dead roots first (issue 12): their bridges hold pools and routes that nobody will use again.
+    (void)collect_orphans(Sweep::VanishedRoots);
+    // Who holds what, in the order the error names them: IsoLab's bridges (of other roots, or
+    // older versions), this root's networks, then whatever else routes to a subnet here.
+    std::vector<TakenSubnet> taken;
+    auto bridges = isolab_bridges();
+    for (const auto& b : bridges ? *bridges : std::vector<OwnedBridge>{}) {
+        std::string holder = b.root.empty() ? std::string("bridges left by an older IsoLab")
+                                            : "bridges of the state root `" + b.root + "`";
+        for (const auto& cidr : b.info.ipv4) {
+            auto slash = cidr.find('/');
+            if (slash == std::string::npos) continue;
+            auto addr = parse_ipv4(cidr.substr(0, slash));
+            int prefix = std::atoi(cidr.c_str() + slash + 1);
+            if (addr && prefix > 0 && prefix <= 32)
+                taken.push_back({Subnet{*addr & ~(prefix == 32 ? 0u : 0xFFFFFFFFu >> prefix), prefix}, holder,
+                                 "`" + b.info.name + "`"});
+        }
+    }
+    for (const auto& n : list())
+        if (auto s = parse_subnet(n.subnet)) taken.push_back({*s, "networks of this state root", "`" + n.name + "`"});
+    for (const auto& r : host_routes()) taken.push_back({r, "this host's routes", r.cidr()});
+
+    std::vector<Subnet> subnets;
+    for (const auto& t : taken) subnets.push_back(t.subnet);
+    if (auto s = pick_free_subnet(subnets)) return s;
+    std::string fix = "run `isolab doctor --fix` to remove the bridges that deleted state roots and older IsoLab "
+                      "versions left, and `isolab system reset` in state roots you no longer need";
+    if (what != "default bridge network") fix += ", or pass --subnet";
+    return pools_exhausted(taken, fix).wrap(what);
 }
 
 Status NetworkStore::remove(const std::string& name) {

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/result.hpp"
+#include "sim/net/ipam.hpp"
 
 namespace isolab::net {
 
@@ -37,6 +38,8 @@ struct Network {
     bool internal = false;           // --internal: no NAT, no route out
     std::map<std::string, std::string> labels;
     std::string note;                // why the default bridge is not on 172.17.0.0/16, if it is not
+    std::string root;                // the state root it belongs to, absolute (set by NetworkStore,
+                                     // not stored): owns the bridge and tags the rules (orphans.hpp)
 };
 
 // One container on one network.
@@ -70,6 +73,11 @@ public:
     // `network create [--subnet CIDR] [--internal] [--label K=V] NAME`. Names follow Docker's
     // rule; a subnet must not overlap another network's or a host route; without one the first
     // free pool is taken. Errors are Docker's wording, exit 125 (flags) or 1 (conflicts).
+    //
+    // Choosing a pool (here and for the default bridge) first collects the bridges and rules of
+    // vanished state roots (orphans.hpp, Sweep::VanishedRoots), so dead roots never hold a pool a
+    // new root needs; when the pools are really all taken, the error says by what and how to
+    // free them (`isolab doctor --fix` for bridges older IsoLab versions left).
     Result<Network> create(const std::string& name, const std::string& subnet, bool internal,
                            const std::map<std::string, std::string>& labels);
     // By name, full id or unique id prefix; the pre-defined three always exist (made on first
@@ -82,12 +90,15 @@ public:
     // Also removes the records of the pre-defined networks (`isolab system reset`).
     Status remove_all();
     std::string dir() const { return dir_; }
+    const std::string& root() const { return root_; }  // absolute, as Network::root
     std::string leases_dir() const { return dir_ + "/leases"; }
 
 private:
     Status ensure_builtins();
     Result<Network> load(const std::string& name) const;
     Status save(const Network& n) const;
+    Result<Subnet> pick_pool(const std::string& what);
+    std::string root_;
     std::string dir_;
     std::string default_bridge_;
 };

@@ -1131,8 +1131,18 @@ TEST_CASE("groups keep everything after the verb verbatim") {
          }},
         {{"runtime", "ls"}, [](const Command& c) { CHECK(c.rest == Argv{"ls"}); }},
         {{"doctor"}, [](const Command& c) { CHECK(c.verb == "doctor"); }},
-        {{"doctor", "--json"}, [](const Command& c) { CHECK(c.rest == Argv{"--json"}); }},
+        {{"doctor", "--json"}, [](const Command& c) { CHECK(c.json); CHECK_FALSE(c.fix); }},
+        {{"doctor", "--fix"}, [](const Command& c) { CHECK(c.fix); CHECK_FALSE(c.json); }},
+        {{"doctor", "--help"}, [](const Command& c) { CHECK(c.help); }},
     });
+    // doctor takes flags, not words: nothing it is given is ignored.
+    check_errors({
+        {{"doctor", "--fx"}, flag_err("unknown flag: --fx", "doctor", "[OPTIONS]")},
+        {{"doctor", "now"},
+         "isolab: 'isolab doctor' accepts no arguments\n\nUsage:  isolab doctor [OPTIONS]\n\nRun 'isolab doctor --help' "
+         "for more information"},
+    });
+    CHECK(isolab::cli::usage("doctor").find("--fix") != std::string::npos);
 }
 
 TEST_CASE("container and image prefix forms map to the flat verbs") {

@@ -217,3 +217,25 @@ TEST_CASE("ipam: four processes allocating 50 each never share an address") {
     }
     CHECK(addrs.size() == 200);
 }
+
+TEST_CASE("ipam: exhausted pools name what holds them, in order, and the way out") {
+    auto net = [](const char* c) { return *parse_subnet(c); };
+    std::vector<TakenSubnet> taken = {
+        {net("172.17.0.0/16"), "bridges of the state root `/var/lib/isolab`", "`isolab0`"},
+        {net("172.16.0.0/12"), "bridges left by an older IsoLab", "`isolab-0000000a`"},
+        {net("192.168.0.0/16"), "this host's routes", "192.168.0.0/16"},
+    };
+    REQUIRE_FALSE(pick_free_subnet({net("172.16.0.0/12"), net("192.168.0.0/16")}).ok());
+    Error e = pools_exhausted(taken, "run `isolab doctor --fix`");
+    CHECK(e.message ==
+          "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the "
+          "network: the 31 default pools (172.17.0.0/16 ... 172.31.0.0/16, 192.168.0.0/20 ... 192.168.240.0/20) "
+          "are taken: 1 by bridges of the state root `/var/lib/isolab` (`isolab0`), 14 by bridges left by an older "
+          "IsoLab (`isolab-0000000a`), 16 by this host's routes (192.168.0.0/16): run `isolab doctor --fix`");
+    // Many holders of one kind: three are named.
+    std::vector<TakenSubnet> many;
+    for (const Subnet& p : default_pools()) many.push_back({p, "bridges left by an older IsoLab", "`b" + p.cidr() + "`"});
+    std::string m = pools_exhausted(many, "fix").message;
+    CHECK(m.find("taken: 31 by bridges left by an older IsoLab (`b172.17.0.0/16`, `b172.18.0.0/16`, `b172.19.0.0/16`, "
+                 "...): fix") != std::string::npos);
+}
