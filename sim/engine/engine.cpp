@@ -278,7 +278,7 @@ void Engine::collect_garbage() {
         bool live_state = container_has_process(rec->state) || rec->state == ContainerState::Restarting;
         if (!live_state || rec->backend == "simulated" || runtime_->alive(*rec)) continue;
         if (rec->backend != runtime_->name()) continue;  // another backend's container: not ours to judge
-        runtime_->reap_orphan(store_, *rec);
+        stop_leftovers(*rec);  // PID 1, its cgroup, and its veths now (not when the kernel gets to its namespace)
         rec->state = ContainerState::Exited;
         rec->exit_code = 255;
         rec->error = "monitor process " + std::to_string(rec->monitor_pid) +

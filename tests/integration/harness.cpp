@@ -144,6 +144,11 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
+void write_text(const std::string& path, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << text;
+}
+
 Picture read_png(const std::string& path) {
     Picture p;
     FILE* f = std::fopen(path.c_str(), "rb");

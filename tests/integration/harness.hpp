@@ -37,6 +37,8 @@ std::string first_line(const std::string& s);
 bool mounts_mention(const std::string& needle);  // /proc/self/mountinfo contains the string
 bool process_alive(int pid);
 std::string read_text(const std::string& path);
+// Writes TEXT to PATH, making its parent directories.
+void write_text(const std::string& path, const std::string& text);
 
 // What a screenshot test can say about a PNG without a reference picture.
 struct Picture {

@@ -24,11 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const std::string& path, const std::string& text) {
-    fs::create_directories(fs::path(path).parent_path());
-    std::ofstream(path) << text;
-}
-
 // `isolab build` running in the background, its output in files.
 struct BackgroundBuild {
     pid_t pid = -1;
@@ -128,8 +123,8 @@ int count_layers(const TempRoot& r) {
 // A Dockerfile whose first RUN makes a layer and whose second runs long enough to be killed in.
 std::string make_context(const TempRoot& r) {
     std::string ctx = r.path() + "/ctx";
-    write(ctx + "/f.txt", "copied\n");
-    write(ctx + "/Dockerfile", "FROM busybox\nCOPY f.txt /f.txt\nRUN echo made > /made\nRUN sleep 30\n");
+    write_text(ctx + "/f.txt", "copied\n");
+    write_text(ctx + "/Dockerfile", "FROM busybox\nCOPY f.txt /f.txt\nRUN echo made > /made\nRUN sleep 30\n");
     return ctx;
 }
 
@@ -169,7 +164,7 @@ TEST_CASE("security build crash: kill -9 of `isolab build` during RUN; the next 
 
     // And the next build starts from a clean store.
     std::string other = r.path() + "/other";
-    write(other + "/Dockerfile", "FROM busybox\nCMD [\"true\"]\n");
+    write_text(other + "/Dockerfile", "FROM busybox\nCMD [\"true\"]\n");
     auto next = r.isolab({"build", "-t", "other", other}, 30000);
     INFO(next.out << next.err);
     CHECK(next.code == 0);

@@ -17,11 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const std::string& path, const std::string& text) {
-    fs::create_directories(fs::path(path).parent_path());
-    std::ofstream(path) << text;
-}
-
 // A directory of the "host" that a Dockerfile has no business touching; removed at the end.
 struct HostDir {
     std::string path;
@@ -67,9 +62,9 @@ TEST_CASE("security build: COPY to /../../x writes /x inside the image, never th
     const std::string payload = unique_token("payload-");
     const std::string host_file = "/tmp/" + name;
     std::string ctx = host.path + "/ctx";
-    write(ctx + "/f", payload + "\n");
+    write_text(ctx + "/f", payload + "\n");
     // Far more `..` than the staging folder is deep: without the fix this is the host's /tmp.
-    write(ctx + "/Dockerfile", "FROM busybox\nCOPY f /../../../../../../../../../../tmp/" + name + "\n");
+    write_text(ctx + "/Dockerfile", "FROM busybox\nCOPY f /../../../../../../../../../../tmp/" + name + "\n");
     auto b = r.isolab({"build", "-t", "escape:1", ctx});
     INFO(b.out << b.err);
     CHECK(b.code == 0);
@@ -84,10 +79,10 @@ TEST_CASE("security build: COPY to /../../x writes /x inside the image, never th
     // `escape/x`. The link is kept in the image, and the write lands inside the layer, where the
     // link points when the layer is the root (`HOST/target/x` inside the image).
     fs::create_directories(host.path + "/target");
-    write(ctx + "/d/keep", "kept\n");
+    write_text(ctx + "/d/keep", "kept\n");
     fs::create_directory_symlink(host.path + "/target", ctx + "/d/escape");
-    write(ctx + "/e/escape/x", payload + "\n");
-    write(ctx + "/Dockerfile", "FROM busybox\nCOPY d/ e/ /\n");
+    write_text(ctx + "/e/escape/x", payload + "\n");
+    write_text(ctx + "/Dockerfile", "FROM busybox\nCOPY d/ e/ /\n");
     auto planted = r.isolab({"build", "-t", "escape:2", ctx});
     INFO(planted.out << planted.err);
     CHECK(planted.code == 0);
@@ -108,7 +103,7 @@ TEST_CASE("security build: ADD of a tar with ../ names, absolute names or symlin
     fs::create_directories(ctx);
     // 1. A `../../..` name (GNU tar keeps it with -P): from deep inside WORK up to `/`, then down
     //    to HOST/target. tar needs the file there while it packs it; it goes before the build.
-    write(host.path + "/target/dotdot.txt", payload + "\n");
+    write_text(host.path + "/target/dotdot.txt", payload + "\n");
     const std::string deep = work + "/a/b/c/d/e/f/g/h/i/j";
     fs::create_directories(deep);
     REQUIRE(run_process({"/bin/tar", "-C", deep, "-cPf", ctx + "/dotdot.tar",
@@ -116,13 +111,13 @@ TEST_CASE("security build: ADD of a tar with ../ names, absolute names or symlin
                 .code == 0);
     fs::remove(host.path + "/target/dotdot.txt");
     // 2. An absolute name.
-    write(host.path + "/target-src/abs.txt", payload + "\n");
+    write_text(host.path + "/target-src/abs.txt", payload + "\n");
     REQUIRE(run_process({"/bin/tar", "-cPf", ctx + "/abs.tar", host.path + "/target-src/abs.txt"}).code == 0);
     fs::remove_all(host.path + "/target-src");
     // 3. `data -> HOST/target` then `data/link.txt` in the same tar.
     fs::create_directories(work + "/t1");
     fs::create_directory_symlink(host.path + "/target", work + "/t1/data");
-    write(work + "/t2/data/link.txt", payload + "\n");
+    write_text(work + "/t2/data/link.txt", payload + "\n");
     REQUIRE(run_process({"/bin/tar", "-C", work + "/t1", "-cf", ctx + "/link.tar", "data"}).code == 0);
     REQUIRE(run_process({"/bin/tar", "-C", work + "/t2", "-rf", ctx + "/link.tar", "data/link.txt"}).code == 0);
     // 4. The same split over two tars of one ADD: each is clean alone, the second writes through
@@ -135,7 +130,7 @@ TEST_CASE("security build: ADD of a tar with ../ names, absolute names or symlin
 
     for (const char* add : {"ADD dotdot.tar /", "ADD abs.tar /", "ADD link.tar /", "ADD first.tar second.tar /"}) {
         CAPTURE(add);
-        write(ctx + "/Dockerfile", std::string("FROM busybox\n") + add + "\n");
+        write_text(ctx + "/Dockerfile", std::string("FROM busybox\n") + add + "\n");
         auto b = r.isolab({"build", "-t", "tars", ctx});
         INFO(b.out << b.err);
         CHECK(fs::is_empty(host.path + "/target"));
@@ -157,13 +152,13 @@ TEST_CASE("security build: a context symlink to a host directory never copies ho
     TempRoot r;
     HostDir host;
     const std::string secret = unique_token("SECRET-");
-    write(host.path + "/secret/s.txt", secret + "\n");
+    write_text(host.path + "/secret/s.txt", secret + "\n");
     std::string ctx = host.path + "/ctx";
     fs::create_directories(ctx + "/d");
     fs::create_directory_symlink(host.path + "/secret", ctx + "/hd");
     fs::create_symlink(host.path + "/secret/s.txt", ctx + "/hs");
     fs::create_directory_symlink(host.path + "/secret", ctx + "/d/hl");  // a link inside a copied dir
-    write(ctx + "/d/ok.txt", "ok\n");
+    write_text(ctx + "/d/ok.txt", "ok\n");
 
     const char* attacks[] = {
         "COPY hd/s.txt /s.txt",  "COPY hd/ /x/",         "COPY hd /x/",          "COPY h*/s.txt /y/",
@@ -172,7 +167,7 @@ TEST_CASE("security build: a context symlink to a host directory never copies ho
     };
     for (const char* attack : attacks) {
         CAPTURE(attack);
-        write(ctx + "/Dockerfile", std::string("FROM busybox\n") + attack + "\n");
+        write_text(ctx + "/Dockerfile", std::string("FROM busybox\n") + attack + "\n");
         auto b = r.isolab({"build", "-t", "leak", ctx});
         INFO(b.out << b.err);
         CHECK(b.code == 1);
@@ -186,7 +181,7 @@ TEST_CASE("security build: a context symlink to a host directory never copies ho
 
     // A symlink inside a copied directory is copied as a symlink: the image holds the link, not
     // the file it points to on the host.
-    write(ctx + "/Dockerfile", "FROM busybox\nCOPY d/ /d/\n");
+    write_text(ctx + "/Dockerfile", "FROM busybox\nCOPY d/ /d/\n");
     auto b = r.isolab({"build", "-t", "links", ctx});
     INFO(b.out << b.err);
     CHECK(b.code == 0);
@@ -195,8 +190,8 @@ TEST_CASE("security build: a context symlink to a host directory never copies ho
     CHECK(r.isolab({"run", "--rm", "links", "cat", "/d/ok.txt"}).out == "ok\n");
 
     // Docker resolves the link inside the context: `hd -> HOST/secret` is `<context>HOST/secret`.
-    write(ctx + host.path + "/secret/s.txt", "from inside the context\n");
-    write(ctx + "/Dockerfile", "FROM busybox\nCOPY hd/s.txt /s.txt\n");
+    write_text(ctx + host.path + "/secret/s.txt", "from inside the context\n");
+    write_text(ctx + "/Dockerfile", "FROM busybox\nCOPY hd/s.txt /s.txt\n");
     auto inside = r.isolab({"build", "-t", "inside", ctx});
     INFO(inside.out << inside.err);
     CHECK(inside.code == 0);
