@@ -98,8 +98,11 @@ int exec_helper_main() {
     }
     // The cgroup first: the limits (pids, memory) apply to exec'd processes too. v1: "0" into
     // `tasks` moves only this thread and skips the global threadgroup lock; v2 has no `tasks`.
+    // A join that fails is an error, never a process outside the container's limits and device
+    // rules.
     for (const auto& p : plan.cgroup_paths)
-        (void)write_file(p + (path_exists(p + "/tasks") ? "/tasks" : "/cgroup.procs"), "0");
+        if (auto s = write_file(p + (path_exists(p + "/tasks") ? "/tasks" : "/cgroup.procs"), "0"); !s)
+            die(125, "exec: join the container's cgroup: " + s.error().message);
     for (auto& [flag, fd] : nss)
         if (::setns(fd.get(), flag) != 0) die(125, std::string("exec: setns: ") + std::strerror(errno));
     nss.clear();
