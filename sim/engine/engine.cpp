@@ -356,19 +356,26 @@ void Engine::collect_garbage() {
                 break;
             }
     }
-    // A folder without a record and without a live owner is what a create, or an rm, left when
-    // its process was killed: nothing refers to it. (A create builds its folder as
-    // `.creating-ID` with its intent inside, and renames it into place complete: a 64-hex
-    // folder is never one still being made.)
+    // What a create or an rm left when its process was killed. A create builds its folder under
+    // a scratch name carrying its owner and renames it into place with its intent inside; an rm
+    // renames the folder to such a name before deleting it (Store::remove_container_dir). So a
+    // scratch folder whose owner is gone, or a container folder with neither a record nor an
+    // intent, is garbage, and nothing still being made or removed ever looks like it.
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
         std::string name = e.path().filename().string();
         std::string dir = e.path().string();
-        if (name.rfind(".creating-", 0) != 0 && (name.size() != 64 || store_.has_record(name))) continue;  // a lost record too
-        if (auto in = read_intent(dir); in && intent_owner_alive(*in)) continue;
+        if (name[0] == '.') {
+            if ((name.rfind(".creating-", 0) == 0 || name.rfind(".removing-", 0) == 0) && owned_scratch_abandoned(name)) {
+                if (pid_t m = live_monitor_of(dir); m > 0) ::kill(m, SIGKILL);
+                (void)remove_tree(dir);
+            }
+            continue;
+        }
+        if (name.size() != 64 || store_.has_record(name) || path_exists(dir + "/intent.json")) continue;
         if (pid_t m = live_monitor_of(dir); m > 0) ::kill(m, SIGKILL);
         (void)remove_tree(dir);
-        if (name.size() == 64) store_.release_names_of(name);
+        store_.release_names_of(name);
     }
 }
 
@@ -531,7 +538,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     rec.endpoints.push_back(ep);
     // Made as `.creating-ID` with the intent inside, then renamed into place: the garbage
     // collector never mistakes a folder being made for one a killed create left.
-    const std::string fresh = store_.containers_dir() + "/.creating-" + rec.id;
+    const std::string fresh = store_.containers_dir() + "/" + owned_scratch_name(".creating");
     if (auto s = make_dirs(fresh, 0700); !s) return undo(s.error());
     auto intent = IntentGuard::begin(fresh, {IntentOp::Create});
     if (!intent) {

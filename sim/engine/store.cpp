@@ -446,6 +446,16 @@ void Store::release_name(const std::string& name, const std::string& id) const {
     if (n > 0 && std::string(buf, static_cast<size_t>(n)) == id) ::unlink(link.c_str());
 }
 
+Status Store::remove_container_dir(const std::string& id) const {
+    std::string dir = container_dir(id);
+    std::string scratch = containers_dir() + "/" + owned_scratch_name(".removing");
+    if (::rename(dir.c_str(), scratch.c_str()) != 0) {
+        if (errno == ENOENT) return {};
+        return errno_error("remove `" + dir + "`", errno);
+    }
+    return remove_tree(scratch);
+}
+
 void Store::release_names_of(const std::string& id) const {
     DIR* d = ::opendir((root_ + "/names").c_str());
     if (!d) return;

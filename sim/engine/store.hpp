@@ -95,6 +95,11 @@ public:
     // Reserves NAME for ID; false (and the owner) when another container holds it.
     Result<bool> reserve_name(const std::string& name, const std::string& id, std::string* owner_id) const;
     void release_name(const std::string& name, const std::string& id) const;
+    // Removes ROOT/containers/ID: renamed first to a scratch name that carries this process
+    // (owned_scratch_name), then deleted. The container is gone in one step for every reader; a
+    // kill -9 half-way leaves a scratch folder the garbage collector removes, never a folder
+    // that looks like a container without a record.
+    Status remove_container_dir(const std::string& id) const;
     // Every name reserved for ID (a create killed before its record was saved has no record to
     // say which).
     void release_names_of(const std::string& id) const;

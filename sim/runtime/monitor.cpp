@@ -930,7 +930,7 @@ int Monitor::run() {
     if (runc_rootfs_mounted_) ::umount2((dir + "/merged").c_str(), MNT_DETACH);
     if (code != -1 && rec_.spec.auto_remove) {
         auto lock = store_.lock_global();
-        (void)remove_tree(store_.container_dir(id_));
+        (void)store_.remove_container_dir(id_);
         store_.release_name(rec_.name, id_);
         net::Ipam ipam(net::NetworkStore(store_.root(), false).leases_dir());
         for (const auto& ep : rec_.endpoints)

@@ -271,7 +271,7 @@ public:
     Status destroy(const Store& store, const ContainerRecord& rec) override {
         if (auto cg = cgroup_of(rec); cg) (void)cg->destroy();
         if (rec.spec.runtime == "runc") runc_delete(store.root(), rec.id);
-        return remove_tree(store.container_dir(rec.id));
+        return store.remove_container_dir(rec.id);
     }
 
     Result<int> exec(const Store& store, const ContainerRecord& rec, const ExecRequest& req) override;

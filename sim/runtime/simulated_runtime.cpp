@@ -53,7 +53,7 @@ public:
     bool alive(const ContainerRecord& rec) override { return container_has_process(rec.state); }
     void reap_orphan(const Store&, ContainerRecord&) override {}
     Status destroy(const Store& store, const ContainerRecord& rec) override {
-        return remove_tree(store.container_dir(rec.id));
+        return store.remove_container_dir(rec.id);
     }
     Result<int> exec(const Store&, const ContainerRecord&, const ExecRequest&) override {
         return make_error("exec is not available on the simulated backend: no process runs "

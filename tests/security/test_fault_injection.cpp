@@ -213,7 +213,8 @@ TEST_CASE("fault injection: kill -9 of the CLI during run, start, rm, commit and
              r.isolab({"run", "-d", "--name", n("c", i), "busybox", "sh", "-c", "echo x > /x; sleep 300"});
          },
          [](const TempRoot&, int i) { return std::vector<std::string>{"commit", n("c", i), n("img", i)}; }},
-        {"build", nullptr,
+        // A new file each trial: COPY misses the cache, so RUN really runs a container.
+        {"build", [](const TempRoot& r, int i) { write_text(r.path() + "/ctx/f", "trial " + std::to_string(i) + "\n"); },
          [](const TempRoot& r, int i) { return std::vector<std::string>{"build", "-t", n("b", i), r.path() + "/ctx"}; }},
     };
     for (const auto& op : ops) inject(op, false);
