@@ -206,6 +206,18 @@ void Engine::stop_leftovers(ContainerRecord& rec) {
         for (int i = 0; i < 200 && process_matches(m, 0); ++i) sleep_ms(5);
     }
     runtime_->reap_orphan(store_, rec);
+    // Its cgroup by name too: a start that failed early never recorded the group's directories.
+    if (rec.backend == "namespaces" && !rec.cgroup_name.empty()) {
+        std::vector<std::string> dirs;
+        for (const auto& parent : host_cgroups().parents)
+            if (path_exists(parent + "/" + rec.cgroup_name)) dirs.push_back(parent + "/" + rec.cgroup_name);
+        if (!dirs.empty())
+            if (auto cg = Cgroup::open_paths(dirs); cg) {
+                (void)cg->thaw();
+                (void)cg->kill_all(SIGKILL);
+                (void)cg->destroy();
+            }
+    }
     if (rec.backend == "namespaces")
         for (const auto& ep : rec.endpoints) (void)net::detach_endpoint(ep);
     ::unlink((dir + "/monitor.pid").c_str());
@@ -259,12 +271,14 @@ bool Engine::roll_intent(const std::string& id) {
 }
 
 void Engine::collect_garbage() {
+    // Set when something was found dead: only then are the cgroups of this root worth a look.
+    bool reaped = false;
     // Operations whose process was killed half-way (intent.hpp): rolled forward or back first.
     {
         std::error_code ec;
         for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
             std::string id = e.path().filename().string();
-            if (id.size() == 64 && path_exists(e.path().string() + "/intent.json")) (void)roll_intent(id);
+            if (id.size() == 64 && path_exists(e.path().string() + "/intent.json") && roll_intent(id)) reaped = true;
         }
     }
     for (const auto& id : store_.list_ids()) {
@@ -279,6 +293,7 @@ void Engine::collect_garbage() {
         if (!live_state || rec->backend == "simulated" || runtime_->alive(*rec)) continue;
         if (rec->backend != runtime_->name()) continue;  // another backend's container: not ours to judge
         stop_leftovers(*rec);  // PID 1, its cgroup, and its veths now (not when the kernel gets to its namespace)
+        reaped = true;
         rec->state = ContainerState::Exited;
         rec->exit_code = 255;
         rec->error = "monitor process " + std::to_string(rec->monitor_pid) +
@@ -308,32 +323,59 @@ void Engine::collect_garbage() {
                 break;
             }
     }
-    // Cgroups of this root whose container is gone or not running (a monitor killed before it
-    // could record them): remove them, killing what is left inside. Only worth the look when a
-    // dead monitor was just found, or when asked (a failed start).
-    if (runtime_->name() == "namespaces") {
+    // What a create or an rm left when its process was killed. A create builds its folder under
+    // a scratch name carrying its owner and renames it into place with its intent inside; an rm
+    // renames the folder to such a name before deleting it (Store::remove_container_dir). So a
+    // scratch folder whose owner is gone, or a container folder with neither a record nor an
+    // intent, is garbage, and nothing still being made or removed ever looks like it.
+    {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
+            std::string name = e.path().filename().string();
+            std::string dir = e.path().string();
+            if (name[0] == '.') {
+                if ((name.rfind(".creating-", 0) == 0 || name.rfind(".removing-", 0) == 0) && owned_scratch_abandoned(name)) {
+                    if (pid_t m = live_monitor_of(dir); m > 0) ::kill(m, SIGKILL);
+                    (void)remove_tree(dir);
+                    reaped = true;
+                }
+                continue;
+            }
+            if (name.size() != 64 || store_.has_record(name) || path_exists(dir + "/intent.json")) continue;
+            if (pid_t m = live_monitor_of(dir); m > 0) ::kill(m, SIGKILL);
+            (void)remove_tree(dir);
+            store_.release_names_of(name);
+            reaped = true;
+        }
+    }
+    // Cgroups of this root whose container is gone or not running: removed, killing what is left
+    // inside. Only worth the look when something was just found dead above (a killed monitor, a
+    // rolled-back intent, an abandoned folder); each container is judged once, whatever the
+    // number of hierarchies.
+    if (runtime_->name() == "namespaces" && reaped) {
         std::string prefix = container_cgroup_name(store_.root(), "");
+        std::map<std::string, std::vector<std::string>> groups;  // id → its directories
         for (const auto& parent : host_cgroups().parents) {
             std::error_code ec;
-            for (const auto& e : std::filesystem::directory_iterator(parent + "/" + prefix, ec)) {
-                if (!e.is_directory(ec)) continue;
-                std::string id = e.path().filename().string();
-                // A start in progress holds the container's lock while its record still says
-                // "created": wait for it, then judge the record it saved.
-                std::optional<FileLock> held;
-                if (path_exists(store_.container_dir(id))) {
-                    auto l = store_.lock_container(id);
-                    if (l) held.emplace(std::move(*l));
-                }
-                if (auto in = read_intent(store_.container_dir(id)); in && intent_owner_alive(*in)) continue;
-                if (store_.record_lost(id)) continue;  // a garbled record: shown as Dead, `rm -f` decides
-                auto rec = store_.load(id);
-                if (rec && (container_has_process(rec->state) || rec->state == ContainerState::Restarting)) continue;
-                if (auto cg = Cgroup::open_paths({e.path().string()}); cg) {
-                    (void)cg->thaw();
-                    (void)cg->kill_all(SIGKILL);
-                    (void)cg->destroy();
-                }
+            for (const auto& e : std::filesystem::directory_iterator(parent + "/" + prefix, ec))
+                if (e.is_directory(ec)) groups[e.path().filename().string()].push_back(e.path().string());
+        }
+        for (const auto& [id, dirs] : groups) {
+            // A start in progress holds the container's lock while its record still says
+            // "created": wait for it, then judge the record it saved.
+            std::optional<FileLock> held;
+            if (path_exists(store_.container_dir(id))) {
+                auto l = store_.lock_container(id);
+                if (l) held.emplace(std::move(*l));
+            }
+            if (auto in = read_intent(store_.container_dir(id)); in && intent_owner_alive(*in)) continue;
+            if (store_.record_lost(id)) continue;  // a garbled record: shown as Dead, `rm -f` decides
+            auto rec = store_.load(id);
+            if (rec && (container_has_process(rec->state) || rec->state == ContainerState::Restarting)) continue;
+            if (auto cg = Cgroup::open_paths(dirs); cg) {
+                (void)cg->thaw();
+                (void)cg->kill_all(SIGKILL);
+                (void)cg->destroy();
             }
         }
     }
@@ -355,27 +397,6 @@ void Engine::collect_garbage() {
                 (void)collect_build_leftovers(*this);
                 break;
             }
-    }
-    // What a create or an rm left when its process was killed. A create builds its folder under
-    // a scratch name carrying its owner and renames it into place with its intent inside; an rm
-    // renames the folder to such a name before deleting it (Store::remove_container_dir). So a
-    // scratch folder whose owner is gone, or a container folder with neither a record nor an
-    // intent, is garbage, and nothing still being made or removed ever looks like it.
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(store_.containers_dir(), ec)) {
-        std::string name = e.path().filename().string();
-        std::string dir = e.path().string();
-        if (name[0] == '.') {
-            if ((name.rfind(".creating-", 0) == 0 || name.rfind(".removing-", 0) == 0) && owned_scratch_abandoned(name)) {
-                if (pid_t m = live_monitor_of(dir); m > 0) ::kill(m, SIGKILL);
-                (void)remove_tree(dir);
-            }
-            continue;
-        }
-        if (name.size() != 64 || store_.has_record(name) || path_exists(dir + "/intent.json")) continue;
-        if (pid_t m = live_monitor_of(dir); m > 0) ::kill(m, SIGKILL);
-        (void)remove_tree(dir);
-        store_.release_names_of(name);
     }
 }
 
