@@ -113,6 +113,8 @@ json to_json(const ContainerRecord& r) {
     for (const auto& e : r.endpoints) endpoints.push_back(net::to_json(e));
     json steps = json::array();
     for (const auto& st : r.steps) steps.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
+    json plan = json::array();
+    for (const auto& st : r.plan) plan.push_back({{"name", st.name}, {"detail", st.detail}});
     return {{"id", r.id},
             {"name", r.name},
             {"created", r.created},
@@ -140,6 +142,7 @@ json to_json(const ContainerRecord& r) {
             {"cgroup_name", r.cgroup_name},
             {"cgroup_paths", r.cgroup_paths},
             {"cgroup_note", r.cgroup_note},
+            {"plan", plan},
             {"steps", steps},
             {"warnings", r.warnings},
             {"endpoints", endpoints},
@@ -178,6 +181,7 @@ ContainerRecord record_from_json(const json& j) {
     r.cgroup_note = j.value("cgroup_note", "");
     for (const auto& st : j.value("steps", json::array()))
         r.steps.push_back({st.value("name", ""), st.value("ms", 0.0), st.value("detail", "")});
+    for (const auto& st : j.value("plan", json::array())) r.plan.push_back({st.value("name", ""), 0.0, st.value("detail", "")});
     r.warnings = j.value("warnings", std::vector<std::string>{});
     for (const auto& e : j.value("endpoints", json::array())) r.endpoints.push_back(net::endpoint_from_json(e));
     r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
@@ -286,6 +290,7 @@ json inspect_json(const ContainerRecord& r) {
           {"Namespaces", ns},
           {"CgroupPaths", r.cgroup_paths},
           {"CgroupNote", r.cgroup_note},
+          {"SetupPlan", to_json(r).at("plan")},
           {"SetupSteps", to_json(r).at("steps")},
           {"Warnings", r.warnings}}},
     };

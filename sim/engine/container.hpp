@@ -58,7 +58,8 @@ struct ContainerRecord {
     std::string cgroup_name;              // isolab/<root hash>/<id>; "" = no cgroup
     std::vector<std::string> cgroup_paths;
     std::string cgroup_note;              // why limits are not applied, if they are not
-    std::vector<RuntimeStep> steps;       // setup steps of the last start
+    std::vector<RuntimeStep> plan;        // setup steps planned at create (ms 0): drawn before a start
+    std::vector<RuntimeStep> steps;       // setup steps of the last start, each timed
     std::vector<std::string> warnings;
 
     // Networking. An endpoint per network the container is on (its address is leased from create

@@ -35,11 +35,13 @@
 #include "sim/runtime/exec_helper.hpp"
 #include "sim/runtime/init.hpp"
 #include "sim/runtime/json_log.hpp"
+#include "sim/runtime/launcher.hpp"
 #include "sim/net/attach.hpp"
 #include "sim/net/ipam.hpp"
 #include "sim/net/port_proxy.hpp"
 #include "sim/runtime/oci_spec.hpp"
 #include "sim/runtime/runtime.hpp"
+#include "sim/runtime/setup_plan.hpp"
 
 namespace isolab {
 
@@ -72,10 +74,6 @@ private:
     // One run of the container's PID 1, from clone to its exit. Returns false when it could not be
     // started (the error is reported to the CLI on the first run, logged on later ones).
     bool start_once(bool first);
-    // start_once for `--runtime runc`: Debian's runc runs the container from an OCI bundle
-    // (config.json made by make_oci_config, root = the overlay mounted here); runc create, then
-    // runc start when the container may run. The stdio ends are the container's.
-    bool start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, UniqueFd& child_err);
     // Plugs PID 1 (PID) into the container's bridge networks: a veth pair each, eth0 with the
     // default route. Returns an error message, "" on success; appends its step to STEPS.
     std::string plug_networks(pid_t pid, std::vector<RuntimeStep>& steps);
@@ -89,7 +87,9 @@ private:
     void broadcast(FrameType type, const std::string& data);
     void accept_client();
     void handle_client(size_t index);
-    void sync_report(const json& j);
+    // The one report to the CLI that started us. False when it did not arrive (the CLI is gone:
+    // killed mid-start, its intent rolled back by the next command, which may not have seen us).
+    bool sync_report(const json& j);
     bool wait_for_first_client(int timeout_ms);
     Result<ContainerRecord> update(const std::function<void(ContainerRecord&)>& fn);
 
@@ -102,14 +102,13 @@ private:
     UniqueFd listen_fd_, signal_fd_;
     std::optional<JsonLogWriter> log_;  // container.log, capped by the container's --log-opt
     UniqueFd stdin_w_, stdout_r_, stderr_r_, pty_master_;
-    UniqueFd go_w_, report_r_;
     int socket_dir_fd_ = -1;
     std::vector<Client> clients_;
     pid_t child_ = 0;
     int64_t oom_before_ = 0;
     std::string partial_[2];
     double run_started_ms_ = 0;
-    bool runc_rootfs_mounted_ = false;
+    std::unique_ptr<Launcher> launcher_;  // IsoLab's init or runc, chosen once from the record
     std::vector<std::unique_ptr<net::PortProxy>> proxies_;  // live while PID 1 runs
 };
 
@@ -124,13 +123,16 @@ Result<ContainerRecord> Monitor::update(const std::function<void(ContainerRecord
     return *r;
 }
 
-void Monitor::sync_report(const json& j) {
-    if (sync_fd_ < 0) return;
+bool Monitor::sync_report(const json& j) {
+    if (sync_fd_ < 0) return true;
     std::string line = j.dump() + "\n";
-    ssize_t n = ::write(sync_fd_, line.data(), line.size());
-    (void)n;
+    ssize_t n;
+    do n = ::send(sync_fd_, line.data(), line.size(), MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == ENOTSOCK) n = ::write(sync_fd_, line.data(), line.size());  // a pipe: SIGPIPE is ignored
     ::close(sync_fd_);
     sync_fd_ = -1;
+    return n == static_cast<ssize_t>(line.size());
 }
 
 void Monitor::log_line(const char* stream, const std::string& text) {
@@ -268,401 +270,94 @@ bool Monitor::start_once(bool first) {
             child_err.reset(p[1]);
         }
     }
-    if (rec_.spec.runtime == "runc") return start_runc(first, child_in, child_out, child_err);
-    int go[2], rep[2];
-    if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(rep, O_CLOEXEC) != 0) {
-        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", "pipe: " + std::string(std::strerror(errno))}});
+
+    auto fail = [&](const Error& e) {
+        if (first) sync_report({{"status", "error"}, {"exit_code", e.exit_code}, {"message", e.message}});
+        else log_line("stderr", e.message + "\n");
         return false;
-    }
-    UniqueFd go_r(go[0]), rep_w(rep[1]);
-    go_w_.reset(go[1]);
-    report_r_.reset(rep[0]);
-
-    InitConfig cfg;
-    cfg.container_dir = dir;
-    cfg.layers = rec_.layers;
-    cfg.rootfs_mode = rec_.rootfs_mode;
-    cfg.hostname = rec_.hostname;
-    cfg.args = rec_.path_args;
-    cfg.env = rec_.env;
-    cfg.workdir = rec_.workdir;
-    cfg.user = rec_.spec.user;
-    cfg.rootless = rootless;
-    cfg.tty = rec_.spec.tty;
-    cfg.stdin_fd = child_in.get();
-    cfg.stdout_fd = child_out.get();
-    cfg.stderr_fd = child_err.get();
-    cfg.go_fd = go_r.get();
-    cfg.report_fd = rep_w.get();
-    cfg.console_fd = console_child.get();
-    const bool self_join = cgroup_ && cgroup_->version() == CgroupVersion::V1;
-    if (self_join)
-        for (const auto& p : cgroup_->paths()) cfg.cgroup_self_join.push_back(p + "/tasks");
-
-    // --network host: no network namespace, the container sees the host's interfaces.
-    cfg.own_network = rec_.spec.network != "host";
-    unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-    if (cfg.own_network) flags |= CLONE_NEWNET;
-    if (rootless) flags |= CLONE_NEWUSER;
-    cfg.clone_started_ms = monotonic_ms();
-    run_started_ms_ = cfg.clone_started_ms;
-    // A raw clone with a null stack behaves like fork(2) with namespace flags.
-    pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-    if (pid < 0) {
-        int err = errno;
-        std::string why = std::string("clone: ") + std::strerror(err);
-        if (err == EPERM || err == EINVAL || err == ENOSPC)
-            why += " (namespaces are not allowed here: run `isolab doctor`)";
-        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", why}});
-        return false;
-    }
-    if (pid == 0) {
-        ::sigset_t all;
-        ::sigemptyset(&all);
-        ::sigprocmask(SIG_SETMASK, &all, nullptr);
-        for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) ::signal(s, SIG_DFL);
-        container_init(cfg);
-    }
-    child_ = pid;
-    if (std::getenv("ISOLAB_TRACE")) std::fprintf(stderr, "trace: clone returned after %.3f ms\n", monotonic_ms() - cfg.clone_started_ms);
-    child_in.reset();
-    child_out.reset();
-    child_err.reset();
-    go_r.reset();
-    rep_w.reset();
-    console_child.reset();
-
-    std::string setup_error;
-    if (rootless) {
-        std::string p = "/proc/" + std::to_string(pid);
-        auto s1 = write_file(p + "/setgroups", "deny");
-        auto s2 = write_file(p + "/uid_map", "0 " + std::to_string(::geteuid()) + " 1\n");
-        auto s3 = write_file(p + "/gid_map", "0 " + std::to_string(::getegid()) + " 1\n");
-        if (!s2 || !s3) setup_error = (!s2 ? s2 : s3).error().message;
-        (void)s1;
-    }
-    if (setup_error.empty() && cgroup_) {
-        if (!self_join)
-            if (auto s = cgroup_->add_process(pid); !s) setup_error = s.error().message;
+    };
+    LaunchRequest req;
+    req.store = &store_;
+    req.rec = &rec_;
+    req.container_dir = dir;
+    req.rootless = rootless;
+    req.cgroup = cgroup_ ? &*cgroup_ : nullptr;
+    req.stdin_fd = child_in.get();
+    req.stdout_fd = child_out.get();
+    req.stderr_fd = child_err.get();
+    req.console_fd = console_child.get();
+    if (cgroup_) {
         auto oom = cgroup_->oom_kill_count();
         oom_before_ = oom ? *oom : 0;
     }
-    std::vector<RuntimeStep> net_steps;
-    if (setup_error.empty() && !rootless) setup_error = plug_networks(pid, net_steps);
-    if (!setup_error.empty()) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", setup_error}});
-        return false;
-    }
-    if (std::getenv("ISOLAB_TRACE")) std::fprintf(stderr, "trace: maps+cgroup done after %.3f ms\n", monotonic_ms() - cfg.clone_started_ms);
-    ssize_t w = ::write(go_w_.get(), "g", 1);
-    (void)w;
+    auto created = launcher_->create(req);
+    // The container holds its ends now (or never will): ours close, so EOF means it exited.
+    child_in.reset();
+    child_out.reset();
+    child_err.reset();
+    console_child.reset();
+    if (!created) return fail(created.error());
+    Launched& l = *created;
+    run_started_ms_ = l.started_ms;
     if (console_parent.valid()) {
-        // The container makes its terminal from its own devpts and hands us the master.
+        // The container made its terminal from its own devpts and handed us the master.
         auto master = console_receive(console_parent.get());
         if (master) pty_master_.reset(*master);
     }
-
-    // Read the child's step list until READY or ERROR.
-    std::vector<RuntimeStep> steps;
-    std::string buf, error_line;
-    bool ready = false;
-    FILE* rf = ::fdopen(::fcntl(report_r_.get(), F_DUPFD_CLOEXEC, 3), "r");
-    char line[4096];
-    while (rf && std::fgets(line, sizeof line, rf)) {
-        std::string l = line;
-        if (!l.empty() && l.back() == '\n') l.pop_back();
-        if (l.rfind("STEP ", 0) == 0) {
-            std::istringstream in(l.substr(5));
-            RuntimeStep st;
-            in >> st.name >> st.ms;
-            std::getline(in, st.detail);
-            st.detail = trim(st.detail);
-            steps.push_back(st);
-        } else if (l == "READY") {
-            ready = true;
-            break;
-        } else if (l.rfind("ERROR ", 0) == 0) {
-            error_line = l.substr(6);
-            break;
-        }
+    // The host's part between create and start: the networks (a veth each; its step goes after
+    // the clone it followed), then the published ports.
+    std::vector<RuntimeStep> net_steps;
+    std::string why;
+    if (!rootless) why = plug_networks(l.pid, net_steps);
+    l.steps.insert(l.steps.begin() + (l.steps.empty() ? 0 : 1), net_steps.begin(), net_steps.end());
+    if (why.empty()) why = start_proxies();
+    if (!why.empty()) {
+        launcher_->abort(l);
+        return fail(make_error(why));
     }
-    if (rf) std::fclose(rf);
-
-    auto fail_start = [&](int code, const std::string& msg) {
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        child_ = 0;
-        if (first) {
-            sync_report({{"status", "error"}, {"exit_code", code}, {"message", msg}});
-        } else {
-            log_line("stderr", msg + "\n");
-        }
+    auto jsteps = [&]() {
+        std::vector<json> j;
+        for (const auto& st : l.steps) j.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
+        return j;
+    };
+    // Nobody heard of this start: the CLI that asked for it died, and the next command's garbage
+    // collector may already have rolled its intent back without seeing us. Undo it all.
+    auto orphaned = [&]() {
+        launcher_->abort(l);
+        proxies_.clear();
+        for (const auto& ep : rec_.endpoints) (void)net::detach_endpoint(ep);
         return false;
     };
-    if (!ready) {
-        int code = 125;
-        std::string msg = "container init exited during setup";
-        if (!error_line.empty()) {
-            size_t sp = error_line.find(' ');
-            code = std::atoi(error_line.substr(0, sp).c_str());
-            msg = error_line.substr(sp + 1);
-        }
-        return fail_start(code, msg);
-    }
-
-    // The monitor's own network step goes after the clone it followed.
-    steps.insert(steps.begin() + (steps.empty() ? 0 : 1), net_steps.begin(), net_steps.end());
-    if (std::string why = start_proxies(); !why.empty()) {
-        ::kill(pid, SIGKILL);
-        return fail_start(125, why);
-    }
-    std::vector<json> jsteps;
-    for (const auto& st : steps) jsteps.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
-    auto release_and_check = [&]() -> std::string {
-        ssize_t g = ::write(go_w_.get(), "x", 1);
-        (void)g;
-        // EOF on the CLOEXEC report pipe = execve succeeded.
-        char ebuf[1024];
-        std::string err;
-        ssize_t n;
-        while ((n = ::read(report_r_.get(), ebuf, sizeof ebuf)) > 0) err.append(ebuf, static_cast<size_t>(n));
-        report_r_.reset();
-        go_w_.reset();
-        return trim(err);
-    };
-    double exec_ms = 0;
     if (attach_ && first) {
-        sync_report({{"status", "ready"}, {"pid", pid}, {"steps", jsteps}, {"monitor_pid", ::getpid()},
-                     {"cgroup_paths", cgroup_ ? cgroup_->paths() : std::vector<std::string>{}}});
+        if (!sync_report({{"status", "ready"}, {"pid", l.pid}, {"steps", jsteps()}, {"monitor_pid", ::getpid()},
+                          {"cgroup_paths", l.cgroup_paths}}))
+            return orphaned();
         // The CLI connects right after "ready"; the process must not run (and print) before.
         if (!wait_for_first_client(30000)) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-            child_ = 0;
+            launcher_->abort(l);
             return false;
         }
-        std::string err = release_and_check();
-        if (!err.empty() && err.rfind("ERROR ", 0) == 0) {
-            std::string rest = err.substr(6);
-            size_t sp = rest.find(' ');
-            broadcast(FrameType::Error, rest.substr(sp + 1));
-            int status = 0;
-            ::waitpid(pid, &status, 0);
-            child_ = 0;
+        if (auto st = launcher_->start(l); !st) {
+            broadcast(FrameType::Error, st.error().message);
             return false;
         }
     } else {
-        double t = monotonic_ms();
-        std::string err = release_and_check();
-        exec_ms = monotonic_ms() - t;
-        if (!err.empty() && err.rfind("ERROR ", 0) == 0) {
-            std::string rest = err.substr(6);
-            size_t sp = rest.find(' ');
-            return fail_start(std::atoi(rest.substr(0, sp).c_str()), rest.substr(sp + 1));
-        }
-        steps.push_back({"exec", exec_ms, rec_.path_args.empty() ? "" : rec_.path_args[0]});
-        jsteps.push_back({{"name", "exec"}, {"ms", exec_ms}, {"detail", steps.back().detail}});
-        if (first)
-            sync_report({{"status", "running"}, {"pid", pid}, {"steps", jsteps}, {"monitor_pid", ::getpid()},
-                         {"cgroup_paths", cgroup_ ? cgroup_->paths() : std::vector<std::string>{}}});
+        if (auto st = launcher_->start(l); !st) return fail(st.error());
+        if (first && !sync_report({{"status", "running"}, {"pid", l.pid}, {"steps", jsteps()},
+                                   {"monitor_pid", ::getpid()}, {"cgroup_paths", l.cgroup_paths}}))
+            return orphaned();
     }
+    child_ = l.pid;
     if (!first) {
         // A policy restart: the CLI is gone, the monitor records the new PID 1 itself.
         (void)update([&](ContainerRecord& r) {
             auto t = container_transition(r.state, ContainerAction::RestartFired, {r.name, r.id});
             if (t) r.state = t->to;
-            r.pid = pid;
-            r.pid_start_time = process_start_time(pid);
+            r.pid = l.pid;
+            r.pid_start_time = process_start_time(l.pid);
             r.started_at = now_rfc3339();
-            r.steps = steps;
-        });
-        store_.append_event("start", {{"id", id_}, {"name", rec_.name}, {"restart", true}});
-    }
-    return true;
-}
-
-namespace {
-
-// Runs runc with the given stdio (-1 = /dev/null) and waits for it. Signals are reset in the
-// child: the monitor blocks SIGCHLD and ignores SIGTERM, which an exec would pass on to runc and
-// from it to the container's process.
-int run_runc(const std::vector<std::string>& argv, int in, int out, int err) {
-    Argv child(argv);
-    pid_t pid = ::fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        ::sigset_t none;
-        ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) ::signal(sig, SIG_DFL);
-        int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        ::dup2(in >= 0 ? in : null, 0);
-        ::dup2(out >= 0 ? out : null, 1);
-        ::dup2(err >= 0 ? err : null, 2);
-        child.exec();
-    }
-    return wait_exit_code(pid);
-}
-
-// The last error runc logged (--log-format json: one object per line, "msg" and "level").
-std::string runc_error(const std::string& log_path) {
-    auto text = read_file(log_path);
-    std::string msg;
-    if (!text) return "runc failed (no log)";
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-        auto j = json::parse(line, nullptr, false);
-        if (!j.is_discarded() && j.value("level", "") == "error") msg = j.value("msg", msg);
-    }
-    return msg.empty() ? "runc failed" : msg;
-}
-
-// Docker's exit codes for a process that cannot be started: 127 not found, 126 not executable.
-int runc_exit_code(const std::string& msg) {
-    if (msg.find("executable file not found") != std::string::npos ||
-        msg.find("no such file or directory") != std::string::npos)
-        return 127;
-    if (msg.find("permission denied") != std::string::npos) return 126;
-    return 125;
-}
-
-// The cgroup directories runc put PID in, read from /proc/PID/cgroup (v1: the hierarchies IsoLab
-// uses; v2: the one unified directory), so pause, OOM counting and cleanup work as for IsoLab's
-// own containers.
-std::vector<std::string> cgroup_dirs_of(pid_t pid) {
-    auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
-    std::vector<std::string> v1, v2;
-    if (!text) return {};
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-        size_t a = line.find(':'), b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos) continue;
-        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        if (controllers.empty()) {
-            v2.push_back("/sys/fs/cgroup" + (path == "/" ? "" : path));
-            continue;
-        }
-        std::istringstream cs(controllers);
-        for (std::string c; std::getline(cs, c, ',');)
-            if (c == "memory" || c == "pids" || c == "cpu" || c == "cpuacct" || c == "freezer")
-                v1.push_back("/sys/fs/cgroup/" + c + path);
-    }
-    return v1.empty() ? v2 : v1;
-}
-
-}  // namespace
-
-bool Monitor::start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, UniqueFd& child_err) {
-    const std::string dir = store_.container_dir(id_);
-    const std::string bundle = dir + "/bundle";
-    const std::string state = runc_state_dir(store_.root());
-    const std::string runc = runc_binary();
-    auto fail = [&](int code, const std::string& msg) {
-        if (first) sync_report({{"status", "error"}, {"exit_code", code}, {"message", msg}});
-        else log_line("stderr", msg + "\n");
-        return false;
-    };
-    if (runc.empty()) return fail(125, "runc is not installed (apt-get install runc)");
-    run_started_ms_ = monotonic_ms();
-    std::vector<RuntimeStep> steps;
-    double t = monotonic_ms();
-    if (!runc_rootfs_mounted_) {
-        std::string lower;
-        for (auto it = rec_.layers.rbegin(); it != rec_.layers.rend(); ++it) lower += (lower.empty() ? "" : ":") + *it;
-        if (lower.empty()) {
-            lower = dir + "/empty";
-            (void)make_dirs(lower);
-        }
-        std::string opts = "lowerdir=" + lower + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
-        if (::mount("overlay", (dir + "/merged").c_str(), "overlay", 0, opts.c_str()) != 0)
-            return fail(125, "mount overlay on `" + dir + "/merged`: " + std::strerror(errno));
-        runc_rootfs_mounted_ = true;
-    }
-    auto cfg = oci::make_oci_config(rec_, false, dir, dir + "/merged");
-    if (!cfg) return fail(125, cfg.error().message);
-    (*cfg)["root"] = {{"path", dir + "/merged"}, {"readonly", false}};
-    (*cfg)["linux"]["cgroupsPath"] = "/" + (rec_.cgroup_name.empty() ? "isolab-runc/" + id_ : rec_.cgroup_name);
-    if (auto st = make_dirs(bundle); !st) return fail(125, st.error().message);
-    if (auto st = write_file_atomic(bundle + "/config.json", cfg->dump(2) + "\n"); !st) return fail(125, st.error().message);
-    steps.push_back({"bundle", monotonic_ms() - t, "config.json + overlay root for runc"});
-
-    runc_delete(store_.root(), id_);  // what a previous run (a policy restart) left behind
-    const std::string pid_file = bundle + "/runc.pid", log = bundle + "/runc.log";
-    ::unlink(pid_file.c_str());
-    ::unlink(log.c_str());
-    t = monotonic_ms();
-    int rc = run_runc({runc, "--root", state, "--log", log, "--log-format", "json", "create", "--bundle", bundle,
-                       "--pid-file", pid_file, id_},
-                      child_in.get(), child_out.get(), child_err.get());
-    child_in.reset();
-    child_out.reset();
-    child_err.reset();
-    if (rc != 0) {
-        std::string msg = runc_error(log);
-        runc_delete(store_.root(), id_);
-        return fail(runc_exit_code(msg), "OCI runtime create failed: " + msg);
-    }
-    steps.push_back({"runc create", monotonic_ms() - t, "namespaces, mounts, cgroup, capabilities, seccomp (by runc)"});
-    auto pid_text = read_file(pid_file);
-    pid_t pid = pid_text ? static_cast<pid_t>(std::atoi(pid_text->c_str())) : 0;
-    if (pid <= 0) {
-        runc_delete(store_.root(), id_);
-        return fail(125, "runc create wrote no pid file");
-    }
-    std::vector<std::string> cg_paths = cgroup_dirs_of(pid);
-    std::string why = plug_networks(pid, steps);
-    if (why.empty()) why = start_proxies();
-    if (!why.empty()) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        runc_delete(store_.root(), id_);
-        return fail(125, why);
-    }
-    auto jsteps = [&]() {
-        std::vector<json> j;
-        for (const auto& st : steps) j.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
-        return j;
-    };
-    auto start = [&]() -> bool {
-        double t0 = monotonic_ms();
-        int r = run_runc({runc, "--root", state, "--log", log, "--log-format", "json", "start", id_}, -1, -1, -1);
-        steps.push_back({"runc start", monotonic_ms() - t0, rec_.path_args.empty() ? "" : rec_.path_args[0]});
-        return r == 0;
-    };
-    if (attach_ && first) {
-        sync_report({{"status", "ready"}, {"pid", pid}, {"steps", jsteps()}, {"monitor_pid", ::getpid()},
-                     {"cgroup_paths", cg_paths}});
-        if (!wait_for_first_client(30000) || !start()) {
-            if (!clients_.empty()) broadcast(FrameType::Error, "OCI runtime start failed: " + runc_error(log));
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-            runc_delete(store_.root(), id_);
-            return false;
-        }
-    } else {
-        if (!start()) {
-            std::string msg = runc_error(log);
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-            runc_delete(store_.root(), id_);
-            return fail(runc_exit_code(msg), "OCI runtime start failed: " + msg);
-        }
-        if (first)
-            sync_report({{"status", "running"}, {"pid", pid}, {"steps", jsteps()}, {"monitor_pid", ::getpid()},
-                         {"cgroup_paths", cg_paths}});
-    }
-    child_ = pid;
-    if (!first) {
-        (void)update([&](ContainerRecord& r) {
-            auto tr = container_transition(r.state, ContainerAction::RestartFired, {r.name, r.id});
-            if (tr) r.state = tr->to;
-            r.pid = pid;
-            r.pid_start_time = process_start_time(pid);
-            r.started_at = now_rfc3339();
-            r.steps = steps;
-            r.cgroup_paths = cg_paths;
+            r.steps = l.steps;
+            r.cgroup_paths = l.cgroup_paths;
         });
         store_.append_event("start", {{"id", id_}, {"name", rec_.name}, {"restart", true}});
     }
@@ -815,19 +510,13 @@ int Monitor::run() {
     ::chmod(sock_path.c_str(), 0600);
     if (socket_dir_fd_ >= 0) ::close(socket_dir_fd_);
 
-    if (rec_.spec.runtime == "runc") {
-        // runc's container init is reparented to us when `runc create` exits: as a subreaper we
-        // can wait for it like for our own PID 1.
-        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        // The container's root (an overlay) is mounted in the monitor's own mount namespace: it
-        // goes away with the monitor, whatever happens to it, and never shows on the host.
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-            sync_report({{"status", "error"}, {"exit_code", 125},
-                         {"message", std::string("monitor mount namespace: ") + std::strerror(errno)}});
-            ::unlink(sock_path.c_str());
-            return 1;
-        }
-    } else if (!rec_.cgroup_name.empty()) {
+    launcher_ = rec_.spec.runtime == "runc" ? make_runc_launcher(store_.root(), id_) : make_isolab_launcher();
+    if (auto st = launcher_->prepare(); !st) {
+        sync_report({{"status", "error"}, {"exit_code", 125}, {"message", st.error().message}});
+        ::unlink(sock_path.c_str());
+        return 1;
+    }
+    if (!launcher_->makes_own_cgroup() && !rec_.cgroup_name.empty()) {
         CgroupLimits limits;
         limits.memory_bytes = rec_.spec.memory_bytes;
         limits.pids_limit = rec_.spec.pids_limit;
@@ -856,9 +545,7 @@ int Monitor::run() {
         // the host ends now, so that whoever sees the container stopped sees no veth left.
         for (const auto& ep : rec_.endpoints) (void)net::detach_endpoint(ep);
         code = exit_code_of(status);
-        // runc's state and cgroup go before the exit is recorded: whoever sees the container
-        // stopped sees nothing of runc's left.
-        if (rec_.spec.runtime == "runc") runc_delete(store_.root(), id_);
+        launcher_->after_exit();
         double ran_ms = monotonic_ms() - run_started_ms_;
         bool oom = false;
         if (cgroup_) {
@@ -927,7 +614,7 @@ int Monitor::run() {
         broadcast(FrameType::Exit, "127");
         if (cgroup_) (void)cgroup_->destroy();
     }
-    if (runc_rootfs_mounted_) ::umount2((dir + "/merged").c_str(), MNT_DETACH);
+    launcher_.reset();  // runc's: the overlay it mounted in this monitor's mount namespace
     if (code != -1 && rec_.spec.auto_remove) {
         auto lock = store_.lock_global();
         (void)store_.remove_container_dir(id_);

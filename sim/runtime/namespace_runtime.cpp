@@ -30,6 +30,7 @@
 #include "sim/runtime/init.hpp"
 #include "sim/runtime/monitor.hpp"
 #include "sim/runtime/runtime.hpp"
+#include "sim/runtime/setup_plan.hpp"
 #include "sim/runtime/sealed_exec.hpp"
 #include "sim/runtime/security.hpp"
 #include "sim/runtime/exec_helper.hpp"
@@ -120,6 +121,10 @@ public:
             ISOLAB_TRY(make_dirs(dir + "/rootfs"));
             for (const auto& layer : rec.layers) ISOLAB_TRY(copy_tree(layer, dir + "/rootfs"));
         }
+        // The setup the init will run, for `inspect` and the GUI before the first start.
+        auto plan = engine_plan(rec, dir, rootless_);
+        if (!plan) return plan.error();
+        rec.plan = std::move(*plan);
         return {};
     }
 

@@ -21,6 +21,7 @@
 #include "sim/core/process.hpp"
 #include "sim/engine/store.hpp"
 #include "sim/runtime/security.hpp"
+#include "sim/runtime/setup_plan.hpp"
 
 namespace isolab::oci {
 
@@ -452,6 +453,8 @@ void parse_linux(const json& l, OciSpec& out) {
         fail("linux.uidMappings", "needs a user namespace (linux.namespaces type user)");
 }
 
+OciSpec parse_json_or_throw(const json& j, const std::string& bundle_dir);
+
 OciSpec parse_or_throw(const std::string& text, const std::string& bundle_dir) {
     json j;
     try {
@@ -459,6 +462,10 @@ OciSpec parse_or_throw(const std::string& text, const std::string& bundle_dir) {
     } catch (const json::parse_error& e) {
         throw SpecError{std::string("config.json: not valid JSON: ") + e.what()};
     }
+    return parse_json_or_throw(j, bundle_dir);
+}
+
+OciSpec parse_json_or_throw(const json& j, const std::string& bundle_dir) {
     if (!j.is_object()) throw SpecError{"config.json: the top level must be an object"};
     OciSpec spec;
     spec.bundle = bundle_dir;
@@ -763,6 +770,15 @@ MountFlags parse_mount_options(const std::vector<std::string>& options) {
     return out;
 }
 
+int namespace_flag(const std::string& type) {
+    static const std::map<std::string, int> flags = {
+        {"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS}, {"ipc", CLONE_NEWIPC},
+        {"uts", CLONE_NEWUTS}, {"user", CLONE_NEWUSER},   {"cgroup", CLONE_NEWCGROUP},
+    };
+    auto it = flags.find(type);
+    return it == flags.end() ? 0 : it->second;
+}
+
 Result<OciSpec> parse_oci_spec(const std::string& json_text, const std::string& bundle_dir) {
     try {
         return parse_or_throw(json_text, bundle_dir);
@@ -773,11 +789,19 @@ Result<OciSpec> parse_oci_spec(const std::string& json_text, const std::string& 
     }
 }
 
-Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
-                             const std::string& rootfs) {
-    auto ids = resolve_user(rec, container_dir, rootfs);
-    if (!ids) return ids.error();
-    auto [uid, gid] = *ids;
+namespace {
+
+// USER_IN_INIT: the engine's own init resolves a user name inside the container (an annotation,
+// setup_plan.hpp kUserAnnotation); a bundle for another runtime carries numbers.
+Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
+                        const std::string& rootfs, bool user_in_init) {
+    uint32_t uid = 0, gid = 0;
+    if (!user_in_init) {
+        auto ids = resolve_user(rec, container_dir, rootfs);
+        if (!ids) return ids.error();
+        uid = ids->first;
+        gid = ids->second;
+    }
     auto seccomp = security::seccomp_oci_json();
     if (!seccomp) return seccomp.error();
 
@@ -815,7 +839,9 @@ Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const st
         mounts.push_back(mount_entry(std::string("/etc/") + f, "bind", container_dir + "/" + f, {"rbind", "rprivate"}));
 
     json namespaces = json::array();
-    for (const char* t : {"pid", "network", "ipc", "uts", "mount", "cgroup"}) namespaces.push_back({{"type", t}});
+    for (const char* t : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
+        if (std::strcmp(t, "network") != 0 || rec.spec.network != "host")  // --network host: the host's
+            namespaces.push_back({{"type", t}});
 
     // Docker's device cgroup rules as dockerd writes them (deny everything, then the few nodes every
     // container opens); runc appends its own list (mknod of anything, /dev/full, ptys, /dev/net/tun),
@@ -845,6 +871,7 @@ Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const st
     json annotations = {{"org.isolab.container.id", rec.id},
                         {"org.isolab.container.name", rec.name},
                         {"org.isolab.image", rec.image_id}};
+    if (user_in_init && !rec.spec.user.empty()) annotations[kUserAnnotation] = rec.spec.user;
     return json{{"ociVersion", "1.0.2"},
                 {"process", process},
                 {"root", {{"path", "rootfs"}, {"readonly", false}}},
@@ -852,6 +879,27 @@ Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const st
                 {"mounts", mounts},
                 {"annotations", annotations},
                 {"linux", linux}};
+}
+
+}  // namespace
+
+Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
+                             const std::string& rootfs) {
+    return oci_config(rec, rootless, container_dir, rootfs, false);
+}
+
+Result<OciSpec> engine_spec(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
+                            const std::string& root_path) {
+    auto j = oci_config(rec, rootless, container_dir, "", true);
+    if (!j) return j.error();
+    (*j)["root"]["path"] = root_path;
+    try {
+        return parse_json_or_throw(*j, container_dir);
+    } catch (const SpecError& e) {
+        return make_error(e.message);
+    } catch (const json::exception& e) {
+        return make_error(std::string("config.json: ") + e.what());
+    }
 }
 
 Status write_bundle(const Store& store, const ContainerRecord& rec, const std::string& dir, bool rootless) {

@@ -135,6 +135,9 @@ struct MountFlags {
 };
 MountFlags parse_mount_options(const std::vector<std::string>& options);
 
+// "pid" → CLONE_NEWPID, ... for linux.namespaces[].type; 0 when unknown.
+int namespace_flag(const std::string& type);
+
 // "RLIMIT_NOFILE" → RLIMIT_NOFILE; -1 when unknown.
 int rlimit_from_name(const std::string& name);
 
@@ -145,6 +148,12 @@ int rlimit_from_name(const std::string& name);
 // A user that cannot be resolved is an error, as it would be at `docker start`.
 Result<nlohmann::json> make_oci_config(const ContainerRecord& rec, bool rootless,
                                        const std::string& container_dir, const std::string& rootfs = "");
+
+// The spec IsoLab's own init runs for REC: make_oci_config's, with root.path = ROOT_PATH (the
+// container's merged or copied root, which the init assembles) and a user name left for the init
+// to resolve inside the container (setup_plan.hpp kUserAnnotation).
+Result<OciSpec> engine_spec(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
+                            const std::string& root_path);
 
 // Writes DIR/config.json and DIR/rootfs (a copy of the container's merged file system: its image
 // layers with its writable layer on top, or its copied root). DIR must not exist or be empty; on

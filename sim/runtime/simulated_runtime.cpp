@@ -6,10 +6,23 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/runtime/runtime.hpp"
+#include "sim/runtime/setup_plan.hpp"
 
 namespace isolab {
 
 namespace {
+
+double modeled_ms(const std::string& step) {
+    if (step == "clone") return 0.9;
+    if (step == "rootfs") return 0.6;
+    if (step == "mount") return 0.15;
+    if (step == "pivot_root") return 0.3;
+    if (step == "masked-paths" || step == "readonly-paths") return 0.2;
+    if (step == "seccomp" || step == "user+caps") return 0.3;
+    if (step == "network") return 1.5;
+    if (step == "exec") return 0.4;
+    return 0.05;
+}
 
 class SimulatedRuntime final : public Runtime {
 public:
@@ -17,17 +30,22 @@ public:
     std::string name() const override { return "simulated"; }
 
     Status prepare(const Store& store, ContainerRecord& rec) override {
-        return make_dirs(store.container_dir(rec.id) + "/upper");
+        ISOLAB_TRY(make_dirs(store.container_dir(rec.id) + "/upper"));
+        // The same planner as the real runtime: the plan a learner sees is the one that would run.
+        auto plan = engine_plan(rec, store.container_dir(rec.id), false);
+        if (!plan) return plan.error();
+        rec.plan = std::move(*plan);
+        return {};
     }
 
-    Status start(const Store&, ContainerRecord& rec, bool) override {
+    Status start(const Store& store, ContainerRecord& rec, bool) override {
         if (rec.path_args.empty()) return make_error("no command specified", 125);
-        // Modeled, not measured: magnitudes of the real runtime on a desktop machine.
-        rec.steps = {{"clone", 0.9, "simulated"},      {"uts+cgroupns", 0.1, "simulated"},
-                     {"overlay", 0.6, "simulated"},    {"mounts", 1.2, "simulated"},
-                     {"pivot_root", 0.3, "simulated"}, {"masked-paths", 0.4, "simulated"},
-                     {"network", 0.1, "simulated"},    {"caps+seccomp", 0.5, "simulated"},
-                     {"exec", 0.4, "simulated"}};
+        // Modeled, not measured: magnitudes of the real runtime on a desktop machine, per step of
+        // the plan; every detail says "simulated".
+        if (rec.plan.empty())  // a record made before plans were kept
+            if (auto plan = engine_plan(rec, store.container_dir(rec.id), false)) rec.plan = std::move(*plan);
+        rec.steps.clear();
+        for (const auto& p : rec.plan) rec.steps.push_back({p.name, modeled_ms(p.name), "simulated: " + p.detail});
         rec.pid = 40000 + static_cast<pid_t>(std::stoul(rec.id.substr(0, 3), nullptr, 16));
         rec.monitor_pid = 0;
         return {};

@@ -1,4 +1,5 @@
 // The engine's logic on the simulated backend: no kernel features needed, so these run anywhere.
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -120,6 +121,11 @@ TEST_CASE("engine (simulated): the lifecycle through the engine, with Docker's e
     auto rec = e->create(spec("web"));
     REQUIRE(rec.ok());
     const std::string id = rec->id;
+    // The plan exists before the start, from the real runtime's planner (issue 13).
+    REQUIRE_FALSE(rec->plan.empty());
+    CHECK(rec->plan.front().name == "clone");
+    CHECK(std::any_of(rec->plan.begin(), rec->plan.end(), [](const RuntimeStep& s) { return s.name == "pivot_root"; }));
+    CHECK(rec->plan.back().name == "exec");
     auto k = e->kill("web");
     REQUIRE_FALSE(k.ok());
     CHECK(k.error().message == "cannot kill container: web: container " + id + " is not running");
@@ -127,8 +133,11 @@ TEST_CASE("engine (simulated): the lifecycle through the engine, with Docker's e
     REQUIRE(started.ok());
     CHECK(started->state == ContainerState::Running);
     CHECK(started->pid > 0);
-    CHECK_FALSE(started->steps.empty());
-    for (const auto& st : started->steps) CHECK(st.detail == "simulated");
+    REQUIRE(started->steps.size() == rec->plan.size());
+    for (size_t i = 0; i < started->steps.size(); ++i) {
+        CHECK(started->steps[i].name == rec->plan[i].name);
+        CHECK(started->steps[i].detail.rfind("simulated", 0) == 0);  // labeled as modeled, every one
+    }
     CHECK(e->list(false).size() == 1);
     auto again = e->start("web");  // a no-op, like Docker
     REQUIRE(again.ok());
