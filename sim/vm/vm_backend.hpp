@@ -82,9 +82,11 @@ class VmBackend {
 public:
     virtual ~VmBackend() = default;
 
-    // Boots the VM of record R (state `starting`, already stored). Returns R with what the boot
-    // found: stages, answered_ms, kernel_release, the launched process, and the kind that really
-    // booted it (QEMU falls back from KVM to TCG). On failure the backend has ended what it started.
+    // Boots the VM of record R (state `starting`, already stored). A process it launches goes
+    // into the record through ctx.update before anything else can fail. Returns R with what the
+    // boot found, which the manager then stores: the kind that really booted it (QEMU falls back
+    // from KVM to TCG), stages, answered_ms and kernel_release. On failure the backend has ended
+    // what it started.
     virtual Result<VmRecord> boot(VmRecord r, const VmContext& ctx, const BootOptions& o) = 0;
     // Freezes / thaws the guest's vCPUs.
     virtual Status pause(const VmRecord& r, const VmContext& ctx) = 0;

@@ -176,6 +176,7 @@ Result<VmRecord> VmManager::start(const std::string& name, const BootOptions& o)
             if (x.state != VmState::Starting) return;
             x.state = VmState::Aborted;
             x.error = booted.error().message;
+            x.qemu_pid = 0;
             x.owner_pid = 0;
             x.owner_start_time = 0;
         });
@@ -183,8 +184,13 @@ Result<VmRecord> VmManager::start(const std::string& name, const BootOptions& o)
     }
     // KVM that did not boot the guest here: this manager's next VMs go to TCG straight away.
     if (booted->backend != asked) picked_ = booted->backend;
+    // What the boot found, onto the record as it is now: a `vm stop` that came in meanwhile
+    // keeps its state (BootCompleted is then a no-op).
     auto stored = update(name, [&](VmRecord& x) {
-        x = *booted;
+        x.backend = booted->backend;
+        x.stages = booted->stages;
+        x.answered_ms = booted->answered_ms;
+        x.kernel_release = booted->kernel_release;
         x.owner_pid = 0;
         x.owner_start_time = 0;
         auto tr = vm_transition(x.state, VmAction::BootCompleted, x.name);
