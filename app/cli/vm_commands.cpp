@@ -64,7 +64,7 @@ int interactive_console(vm::VmManager& vms, const std::string& name, std::ostrea
         err << "Error: VM \"" << name << "\" is not running (state: " << vm::to_string(r->state) << ")\n";
         return 1;
     }
-    if (r->backend == "model") {
+    if (vm::is_modeled(r->backend)) {
         err << "Error: VM \"" << name << "\" is modeled: there is no guest console to attach to\n";
         return 1;
     }
@@ -168,7 +168,7 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         std::vector<std::vector<std::string>> rows = {{"NAME", "STATE", "KERNEL", "MEMORY", "VCPUS", "UPTIME"}};
         for (const auto& r : vms.list()) {
             std::string state(vm::to_string(r.state));
-            if (r.backend == "model") state += " (modeled)";
+            if (vm::is_modeled(r.backend)) state += " (modeled)";
             rows.push_back({r.name, state, r.kernel_release.empty() ? "-" : r.kernel_release,
                             std::to_string(r.memory_mib) + "MiB", std::to_string(r.vcpus), uptime_text(r)});
         }
@@ -180,9 +180,8 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (sub == "create") {
         auto r = vms.create(name, memory, cpus, machine);
         if (!r) return fail(err, r.error());
-        if (r->backend == "model")
+        if (vm::is_modeled(r->backend))
             err << "WARNING: QEMU or the guest kernel is missing here: this VM is modeled (see isolab doctor)\n";
-        append_event_to(root_of(c), "vm_create", {{"name", name}, {"backend", r->backend}});
         out << name << "\n";
         return 0;
     }
@@ -194,20 +193,19 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         };
         auto r = vms.start(name, o);
         if (!r) return fail(err, r.error());
-        append_event_to(root_of(c), "vm_start", {{"name", name}, {"backend", r->backend}, {"state", std::string(vm::to_string(r->state))}});
         if (detach) {
             out << name << "\n";
             return 0;
         }
         out << name << ": running, guest kernel " << r->kernel_release << ", page answered after "
-            << static_cast<int>(r->answered_ms) << " ms (" << r->backend << (r->backend == "model" ? ", modeled" : "")
+            << static_cast<int>(r->answered_ms) << " ms (" << vm::to_string(r->backend)
+            << (vm::is_modeled(r->backend) ? ", modeled" : "")
             << ")\n";
         return 0;
     }
     if (sub == "stop") {
         auto r = vms.stop(name, force);
         if (!r) return fail(err, r.error());
-        append_event_to(root_of(c), "vm_stop", {{"name", name}});
         out << name << "\n";
         return 0;
     }
@@ -221,10 +219,7 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
         int rc = 0;
         for (const auto& n : pos) {
             if (auto s = vms.remove(n, force); !s) rc = fail(err, s.error());
-            else {
-                append_event_to(root_of(c), "vm_destroy", {{"name", n}});
-                out << n << "\n";
-            }
+            else out << n << "\n";
         }
         return rc;
     }
@@ -236,11 +231,8 @@ int run_vm_command(const Command& c, std::ostream& out, std::ostream& err) {
     }
     if (sub == "console") {
         if (pos.size() < 2) return interactive_console(vms, name, out, err);
-        std::string cmd;
-        for (size_t i = 1; i < pos.size(); ++i) cmd += (i > 1 ? " " : "") + pos[i];
-        auto r = vms.console_run(name, cmd);
+        auto r = vms.console_run(name, std::vector<std::string>(pos.begin() + 1, pos.end()));
         if (!r) return fail(err, r.error());
-        append_event_to(root_of(c), "vm_exec", {{"name", name}, {"cmd", std::vector<std::string>(pos.begin() + 1, pos.end())}});
         out << *r;
         return 0;
     }

@@ -127,8 +127,11 @@ void App::poll_loop() {
     vm::VmManager vms(root_);
     view::HostInfo host = view::read_host_info(engine ? (*engine)->backend() : "unavailable");
     {
+        // An unknown $ISOLAB_VM_BACKEND: `isolab vm create` names the mistake; the window shows
+        // the model, which is what nothing booting amounts to.
         vm::VmManager probe(root_);
-        host.hypervisor = probe.pick_backend();
+        auto kind = probe.pick_backend();
+        host.hypervisor = kind ? *kind : vm::VmBackendKind::Model;
     }
     std::string last;
     uint64_t generation = 0;
@@ -346,7 +349,7 @@ void App::draw_top_bar() {
     ImGui::TextDisabled("%s", T("gui.tagline"));
     // Right side: backends, language, presenter, zoom.
     std::string backend = w ? w->host.backend : "...";
-    std::string hyper = w ? w->host.hypervisor : "...";
+    std::string hyper = w ? std::string(vm::to_string(w->host.hypervisor)) : "...";
     ImGui::SameLine();
     ImGui::TextDisabled("|");
     ImGui::SameLine();
@@ -357,7 +360,7 @@ void App::draw_top_bar() {
     }
     ImGui::SameLine();
     ImGui::Text("  %s %s", T("gui.backend.vms"), hyper.c_str());
-    if (hyper == "model") {
+    if (w && vm::is_modeled(w->host.hypervisor)) {
         ImGui::SameLine();
         ImGui::TextColored(ImVec4(1, 0.6f, 0.1f, 1), "%s", T("gui.modeled_badge"));
     }

@@ -7,6 +7,7 @@
 
 #include "sim/core/i18n.hpp"
 #include "sim/vm/boot_stages.hpp"
+#include "sim/vm/vm_backend.hpp"
 
 namespace isolab::view {
 
@@ -50,10 +51,12 @@ std::string race_ms_text(double ms) {
     return fmt("%.1f s", ms / 1000);
 }
 
-bool race_backend_measured(const std::string& backend) { return backend != "model" && backend != "simulated"; }
+bool race_backend_measured(const std::string& backend) {
+    return !vm::names_modeled_vm(backend) && backend != "simulated";
+}
 
 std::string race_backend_tag(const std::string& backend) {
-    if (backend == "model") return i18n::tr("gui.race.modeled");
+    if (vm::names_modeled_vm(backend)) return i18n::tr("gui.race.modeled");
     if (backend == "simulated") return i18n::tr("gui.race.simulated");
     return "";
 }

@@ -24,7 +24,7 @@ struct HostInfo {
     int64_t mem_total = 0;     // bytes
     int64_t mem_available = 0;
     std::string backend;       // namespaces | rootless | simulated
-    std::string hypervisor;    // "QEMU 7.2 (TCG)", "QEMU (KVM)", "model"
+    vm::VmBackendKind hypervisor = vm::VmBackendKind::Model;  // what new VMs boot on
 };
 
 struct ContainerView {

@@ -24,10 +24,11 @@ StackModel build_stacks(const WorldSnapshot& w) {
     StackModel m;
     m.hardware = trf("gui.stack.hardware", {std::to_string(w.host.cpus), mib(w.host.mem_total)});
     m.host_os = trf("gui.stack.host_os", {w.host.distro.empty() ? "Linux" : w.host.distro, w.host.kernel});
-    std::string hyper = w.host.hypervisor;
-    m.hypervisor = hyper == "model" ? tr("gui.stack.hypervisor_model")
-                   : hyper == "qemu-kvm" ? trf("gui.stack.hypervisor", {"QEMU + KVM"})
-                                         : trf("gui.stack.hypervisor", {"QEMU (TCG)"});
+    switch (w.host.hypervisor) {
+        case vm::VmBackendKind::QemuKvm: m.hypervisor = trf("gui.stack.hypervisor", {"QEMU + KVM"}); break;
+        case vm::VmBackendKind::QemuTcg: m.hypervisor = trf("gui.stack.hypervisor", {"QEMU (TCG)"}); break;
+        case vm::VmBackendKind::Model: m.hypervisor = tr("gui.stack.hypervisor_model"); break;
+    }
     m.engine = trf("gui.stack.engine", {w.host.backend});
     int live = 0;
     int64_t container_mem = 0, vm_mem = 0;
@@ -67,7 +68,7 @@ StackModel build_stacks(const WorldSnapshot& w) {
         b.guest_os = tr("gui.stack.guest_os");
         std::string k = v.rec.kernel_release.empty() ? tr("gui.stack.kernel_unknown") : v.rec.kernel_release;
         b.kernel = trf("gui.stack.own_kernel", {k});
-        if (v.rec.backend == "model") b.kernel += " (" + tr("gui.modeled_badge") + ")";
+        if (vm::is_modeled(v.rec.backend)) b.kernel += " (" + tr("gui.modeled_badge") + ")";
         bool up = v.rec.state == vm::VmState::Running || v.rec.state == vm::VmState::Paused ||
                   v.rec.state == vm::VmState::Starting;
         if (up) {

@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +17,8 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/runtime/monitor.hpp"
+#include "sim/vm/boot_stages.hpp"
+#include "sim/vm/vm_record.hpp"
 
 namespace isolab::vm {
 
@@ -211,6 +214,263 @@ int free_local_port() {
     socklen_t len = sizeof addr;
     ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
     return ntohs(addr.sin_port);
+}
+
+// ---- QemuBackend -------------------------------------------------------------------------------
+
+namespace {
+
+const char* kPage = "Hello from IsoLab";
+
+std::string boot_id() {
+    auto b = read_file("/proc/sys/kernel/random/boot_id");
+    return b ? trim(*b) : "";
+}
+
+}  // namespace
+
+bool qemu_kvm_known_broken(const std::string& state_root) {
+    for (const std::string& f : {state_root + "/vms/kvm-broken", std::string("/run/isolab/kvm-broken")}) {
+        auto text = read_file(f);
+        if (text && trim(*text) == boot_id()) return true;
+    }
+    return false;
+}
+
+void QemuBackend::remember_kvm_broken() const {
+    (void)write_file_atomic(root_ + "/vms/kvm-broken", boot_id() + "\n");
+    // Readable by everyone: other users' IsoLab reads it too.
+    if (make_dirs("/run/isolab", 0755)) (void)write_file_atomic("/run/isolab/kvm-broken", boot_id() + "\n", 0644);
+}
+
+bool QemuBackend::process_alive(const VmRecord& r) const { return process_matches(r.qemu_pid, r.qemu_start_time); }
+
+Result<VmRecord> QemuBackend::boot(VmRecord r, const VmContext& ctx, const BootOptions& o) {
+    const std::string& name = r.name;
+    QemuConfig c;
+    c.machine = r.machine;
+    c.memory_mib = r.memory_mib;
+    c.vcpus = r.vcpus;
+    c.kernel = ctx.guest_dir + "/vmlinuz";
+    c.initrd = ctx.guest_dir + "/initramfs.gz";
+    c.dir = ctx.dir;
+    c.die_with_parent = o.die_with_caller;
+    BootStageTracker tracker;
+    double t0 = 0;
+    // One boot attempt. With KVM, a watchdog: no console output within a few seconds, or no
+    // firmware stage within six, means KVM hangs or crawls here (nested KVM does); QEMU is killed
+    // and the caller retries with TCG.
+    enum class Outcome { Answered, Detached, KvmBroken };
+    auto attempt = [&](bool kvm) -> Result<Outcome> {
+        c.kvm = kvm;
+        c.host_port = free_local_port();
+        r.backend = kvm ? VmBackendKind::QemuKvm : VmBackendKind::QemuTcg;
+        r.host_port = c.host_port;
+        r.command_line = qemu_command_line(c);
+        t0 = monotonic_ms();
+        auto pid = qemu_launch(c);
+        if (!pid) return pid.error();
+        r.qemu_pid = *pid;
+        r.qemu_start_time = process_start_time(*pid);
+        r.owner_pid = ::getpid();
+        r.owner_start_time = process_start_time(r.owner_pid);
+        r.stages.clear();
+        // The process is in the record before anything can fail: a later command (or the garbage
+        // collector, if this one dies) finds it there.
+        if (auto s = ctx.update([&](VmRecord& x) { x = r; }); !s) {
+            ::kill(*pid, SIGKILL);
+            ::waitpid(*pid, nullptr, 0);
+            return s.error();
+        }
+        if (!o.wait && !kvm) return Outcome::Detached;
+        auto serial = unix_connect(c.dir + "/serial.sock", 5000);
+        if (!serial) {
+            ::kill(*pid, SIGKILL);
+            return serial.error().wrap("VM " + name);
+        }
+        tracker = BootStageTracker();
+        std::string partial;
+        bool listening = false, any_output = false;
+        double deadline = t0 + o.timeout_ms;
+        size_t reported = 0;
+        auto report_stages = [&] {
+            auto st = tracker.stages();
+            while (reported < st.size() && st[reported].done) {
+                if (o.on_stage) o.on_stage(st[reported].name, st[reported].end_ms);
+                ++reported;
+            }
+        };
+        for (;;) {
+            double now = monotonic_ms();
+            bool alive = process_matches(*pid, r.qemu_start_time);
+            // KVM that does not work here either stays silent or crawls (nested KVM on a busy host
+            // printed its first line and needed 94 s for the firmware stage, which TCG finishes in
+            // under a second): no output in 4 s, or the firmware stage not done in 6 s, means TCG.
+            auto st = tracker.stages();
+            bool firmware_done = !st.empty() && st.front().done;
+            if (kvm && ((!any_output && (now - t0 > 4000 || !alive)) || (!firmware_done && now - t0 > 6000))) {
+                ::kill(*pid, SIGKILL);
+                ::waitpid(*pid, nullptr, 0);
+                return Outcome::KvmBroken;
+            }
+            if (kvm && any_output && !o.wait) return Outcome::Detached;
+            if (now > deadline) {
+                ::kill(*pid, SIGKILL);
+                (void)ctx.update([&](VmRecord& x) {
+                    x.state = VmState::Aborted;
+                    x.error = "boot timed out after " + std::to_string(o.timeout_ms / 1000) + " s";
+                });
+                return make_error("VM " + name + ": the guest did not answer within " +
+                                      std::to_string(o.timeout_ms / 1000) + " s (see " + c.dir + "/console.log)",
+                                  1);
+            }
+            if (!alive) {
+                ::waitpid(*pid, nullptr, WNOHANG);
+                auto log = read_file(c.dir + "/qemu.log");
+                (void)ctx.update([&](VmRecord& x) {
+                    x.state = VmState::Aborted;
+                    x.error = "QEMU exited during boot";
+                });
+                return make_error("VM " + name + ": QEMU exited during boot" + (log ? ": " + trim(*log) : ""), 1);
+            }
+            struct pollfd p = {serial->get(), POLLIN, 0};
+            if (::poll(&p, 1, listening ? 5 : 50) > 0) {
+                char buf[4096];
+                ssize_t n = ::read(serial->get(), buf, sizeof buf);
+                if (n > 0) {
+                    any_output = true;
+                    partial.append(buf, static_cast<size_t>(n));
+                    size_t nl;
+                    while ((nl = partial.find('\n')) != std::string::npos) {
+                        std::string line = partial.substr(0, nl);
+                        partial.erase(0, nl + 1);
+                        if (!line.empty() && line.back() == '\r') line.pop_back();
+                        double ms = monotonic_ms() - t0;
+                        tracker.feed(ms, line);
+                        if (o.on_console_line) o.on_console_line(ms, line);
+                        if (line.find("isolab-guest: httpd listening") != std::string::npos) listening = true;
+                    }
+                    report_stages();
+                }
+            }
+            if (listening && http_get_ok(c.host_port, kPage, 200)) {
+                tracker.mark_http_answered(monotonic_ms() - t0);
+                report_stages();
+                return Outcome::Answered;
+            }
+        }
+    };
+    auto outcome = attempt(r.backend == VmBackendKind::QemuKvm);
+    if (outcome && *outcome == Outcome::KvmBroken) {
+        remember_kvm_broken();
+        if (o.on_console_line) o.on_console_line(0, "(isolab: KVM did not boot the guest here; falling back to TCG)");
+        outcome = attempt(false);
+    }
+    if (!outcome) return outcome.error();
+    // -d: QEMU runs on its own (like VBoxManage startvm); nobody followed the boot, so there are
+    // no stages to report.
+    if (*outcome == Outcome::Detached) return r;
+    r.stages.clear();
+    for (const auto& st : tracker.stages()) r.stages.push_back({st.name, st.end_ms - st.start_ms});
+    r.answered_ms = tracker.answered_ms();
+    r.kernel_release = tracker.kernel_release();
+    return r;
+}
+
+// pause and resume: one QMP command (`stop` freezes the vCPUs, `cont` lets them run again).
+Status QemuBackend::pause(const VmRecord&, const VmContext& ctx) {
+    auto q = Qmp::connect(ctx.dir + "/qmp.sock");
+    if (!q) return q.error();
+    ISOLAB_TRY(q->execute("stop"));
+    return {};
+}
+
+Status QemuBackend::resume(const VmRecord&, const VmContext& ctx) {
+    auto q = Qmp::connect(ctx.dir + "/qmp.sock");
+    if (!q) return q.error();
+    ISOLAB_TRY(q->execute("cont"));
+    return {};
+}
+
+void QemuBackend::power_off(const VmRecord& r, const VmContext& ctx, bool force, int timeout_s) {
+    if (!process_alive(r)) return;
+    if (!force) {
+        // A clean shutdown: the guest powers itself off (its init has no ACPI daemon, so the
+        // request goes over the serial console, as an administrator would type it).
+        if (r.state == VmState::Paused)
+            if (auto q = Qmp::connect(ctx.dir + "/qmp.sock"); q) (void)q->execute("cont");
+        // The connection stays open until QEMU is gone: QEMU drops what a client wrote if the
+        // client hangs up before the guest read it.
+        auto serial = unix_connect(ctx.dir + "/serial.sock", 2000);
+        if (serial) {
+            std::string cmd = "\npoweroff -f\n";
+            ssize_t n = ::write(serial->get(), cmd.data(), cmd.size());
+            (void)n;
+        }
+        double deadline = monotonic_ms() + timeout_s * 1000.0;
+        while (process_alive(r) && monotonic_ms() < deadline) {
+            char buf[512];
+            if (serial) while (::recv(serial->get(), buf, sizeof buf, MSG_DONTWAIT) > 0) {
+                }
+            sleep_ms(20);
+        }
+    }
+    if (process_alive(r)) {
+        if (auto q = Qmp::connect(ctx.dir + "/qmp.sock", 1000); q) (void)q->execute("quit");
+        double deadline = monotonic_ms() + 3000;
+        while (process_alive(r) && monotonic_ms() < deadline) sleep_ms(20);
+        if (process_alive(r)) ::kill(r.qemu_pid, SIGKILL);
+    }
+    ::waitpid(r.qemu_pid, nullptr, WNOHANG);
+}
+
+Result<std::string> QemuBackend::console_run(const VmRecord& r, const VmContext& ctx, const std::string& command,
+                                             int timeout_ms) {
+    auto s = unix_connect(ctx.dir + "/serial.sock", 3000);
+    if (!s) return s.error();
+    const std::string marker = "__ISOLAB_END_" + random_hex(4) + "__";
+    // The marker is printed by the guest as "<marker>" but typed as two pieces, so its echo on
+    // the console never matches.
+    std::string line = "\n" + command + "; echo " + marker.substr(0, 8) + "''" + marker.substr(8) + "\n";
+    if (::write(s->get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+        return errno_error("write to the serial console", errno);
+    std::string got;
+    double deadline = monotonic_ms() + timeout_ms;
+    while (monotonic_ms() < deadline) {
+        struct pollfd p = {s->get(), POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buf[4096];
+        ssize_t n = ::read(s->get(), buf, sizeof buf);
+        if (n <= 0) break;
+        got.append(buf, static_cast<size_t>(n));
+        // The answer is complete when a line is exactly the marker (the echo of the typed line
+        // has it split by '' and never matches). The output is the lines between the echoed
+        // command line and that line, with the shell's escape sequences removed.
+        std::vector<std::string> lines;
+        std::string cur;
+        for (char ch : got) {
+            if (ch == '\n') {
+                lines.push_back(clean_console_line(cur));
+                cur.clear();
+            } else {
+                cur += ch;
+            }
+        }
+        size_t end = lines.size();
+        for (size_t i = 0; i < lines.size(); ++i)
+            if (lines[i] == marker) {
+                end = i;
+                break;
+            }
+        if (end == lines.size()) continue;
+        size_t begin = 0;
+        for (size_t i = 0; i < end; ++i)
+            if (lines[i].find(marker.substr(0, 8) + "''") != std::string::npos) begin = i + 1;
+        std::string out;
+        for (size_t i = begin; i < end; ++i) out += lines[i] + "\n";
+        return out;
+    }
+    return make_error("VM " + r.name + ": no answer on the serial console within " + std::to_string(timeout_ms / 1000) + " s", 1);
 }
 
 }  // namespace isolab::vm

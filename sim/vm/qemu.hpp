@@ -1,6 +1,7 @@
 // QEMU as the hypervisor of IsoLab's hosted side: building its command line, launching it, and
 // talking to it (QMP for pause/resume/quit, the serial console for the guest's own output and for
-// typing commands into the guest). Nothing here knows about VM records; vm_manager does.
+// typing commands into the guest). The pieces know nothing about VM records; QemuBackend, at the
+// end, puts them together as the VmBackend that boots a record's guest (sim/vm/vm_backend.hpp).
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +13,7 @@
 
 #include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
+#include "sim/vm/vm_backend.hpp"
 
 namespace isolab::vm {
 
@@ -62,5 +64,32 @@ bool http_get_ok(int port, const std::string& needle, int timeout_ms, std::strin
 
 // A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
 int free_local_port();
+
+// True when a KVM boot already failed on this host since it booted. KVM that passes the probe can
+// still hang or crawl on the first real boot (nested KVM on our machines does both); QemuBackend
+// remembers such a failure in STATE_ROOT/vms/kvm-broken and, for every other state root on this
+// host, in /run/isolab/kvm-broken (emptied at reboot).
+bool qemu_kvm_known_broken(const std::string& state_root);
+
+// The real hypervisor: QEMU with KVM or TCG, the guest kernel from the guest directory, its web
+// server forwarded to a free port on 127.0.0.1. A boot on KVM that stays silent or crawls is
+// ended and retried on TCG, and the record then says qemu-tcg.
+class QemuBackend final : public VmBackend {
+public:
+    explicit QemuBackend(std::string state_root) : root_(std::move(state_root)) {}
+
+    Result<VmRecord> boot(VmRecord r, const VmContext& ctx, const BootOptions& o) override;
+    Status pause(const VmRecord& r, const VmContext& ctx) override;
+    Status resume(const VmRecord& r, const VmContext& ctx) override;
+    void power_off(const VmRecord& r, const VmContext& ctx, bool force, int timeout_s) override;
+    Result<std::string> console_run(const VmRecord& r, const VmContext& ctx, const std::string& command,
+                                    int timeout_ms) override;
+    bool has_process() const override { return true; }
+    bool process_alive(const VmRecord& r) const override;
+
+private:
+    void remember_kvm_broken() const;
+    std::string root_;
+};
 
 }  // namespace isolab::vm

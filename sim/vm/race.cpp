@@ -131,7 +131,7 @@ Result<RaceSide> race_vm(const std::string& root, const RaceOptions& o) {
     std::string name = "race-" + random_hex(4);
     auto created = vms.create(name, o.memory_mib, 1, o.machine, /*ephemeral=*/true);
     if (!created) return created.error();
-    side.backend = created->backend;
+    side.backend = std::string(to_string(created->backend));
     BootOptions b;
     b.die_with_caller = true;
     b.on_stage = [&](const std::string& stage, double ms) {
@@ -139,7 +139,7 @@ Result<RaceSide> race_vm(const std::string& root, const RaceOptions& o) {
         if (o.vm_stage) o.vm_stage(stage, ms);
     };
     b.on_console_line = o.vm_console_line;
-    if (o.progress) o.progress("vm", "boot " + name + " (" + created->backend + ")");
+    if (o.progress) o.progress("vm", "boot " + name + " (" + side.backend + ")");
     auto booted = vms.start(name, b);
     if (!booted) {
         (void)vms.remove(name, true);
@@ -147,11 +147,12 @@ Result<RaceSide> race_vm(const std::string& root, const RaceOptions& o) {
     }
     for (const auto& st : booted->stages) side.stages.push_back({st.name, st.ms});
     side.answered_ms = booted->answered_ms;
-    side.memory_mib = booted->backend == "model" ? booted->memory_mib : rss_mib(booted->qemu_pid);
+    side.backend = std::string(to_string(booted->backend));  // KVM may have fallen back to TCG
+    side.memory_mib = is_modeled(booted->backend) ? booted->memory_mib : rss_mib(booted->qemu_pid);
     side.detail = "guest kernel " + booted->kernel_release + ", GET http://127.0.0.1:" +
                   std::to_string(booted->host_port) + "/ (QEMU user-mode port forward), " +
                   std::to_string(booted->memory_mib) + " MiB reserved";
-    if (booted->backend == "model")
+    if (is_modeled(booted->backend))
         side.detail = "modeled: no QEMU or no guest kernel here, the stage times come from assets/vm-model.json "
                       "(isolab doctor says what is missing)";
     (void)vms.remove(name, true);
@@ -266,7 +267,7 @@ std::string format_race(const RaceResult& r) {
     std::string out;
     auto side = [&](const std::string& title, const RaceSide& s) {
         out += title + " (" + s.backend + ")";
-        if (s.backend == "model") out += "  [" + i18n::tr("race.modeled") + "]";
+        if (names_modeled_vm(s.backend)) out += "  [" + i18n::tr("race.modeled") + "]";
         if (s.backend == "simulated") out += "  [" + i18n::tr("race.simulated") + "]";
         out += "\n";
         for (const auto& [n, ms] : s.stages) {

@@ -1,66 +1,38 @@
 // The hosted side's manager: guest VMs as VirtualBox-like records under ROOT/vms/NAME/, booted by
-// QEMU (qemu-kvm or qemu-tcg) or, where QEMU or the guest artifacts are missing, by the model
-// backend (labeled "modeled" everywhere). Also the boot race against a container.
+// a VmBackend (sim/vm/vm_backend.hpp): QEMU (qemu-kvm or qemu-tcg) or, where QEMU or the guest
+// artifacts are missing, the model (labeled "modeled" everywhere). Also the boot race against a
+// container.
 //
 //   ROOT/vms/NAME/vm.json      the record, replaced atomically under ROOT/vms/NAME/lock
 //   ROOT/vms/NAME/console.log  everything the guest printed on its serial console
 //   ROOT/vms/NAME/serial.sock  the serial console (type into the guest)
 //   ROOT/vms/NAME/qmp.sock     QEMU's monitor (pause, resume, quit)
+//
+// Every action that succeeds appends its event to ROOT/events.jsonl (the writer container events
+// use, sim/engine/store.hpp), whichever front end asked: the CLI, the GUI or a lesson.
+//   vm_create {name, backend}   vm_start {name, backend, state}   vm_stop {name}
+//   vm_destroy {name}           vm_exec {name, cmd: [words]}
+// A VM made by the race (ephemeral) writes none: the race writes its own `race` event.
 #pragma once
 
-#include <sys/types.h>
-
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "sim/core/result.hpp"
+#include "sim/vm/qemu.hpp"
+#include "sim/vm/vm_backend.hpp"
 #include "sim/vm/vm_lifecycle.hpp"
+#include "sim/vm/vm_model.hpp"
+#include "sim/vm/vm_record.hpp"
 
 namespace isolab::vm {
 
-struct StageTime {
-    std::string name;
-    double ms = 0;  // duration of the stage
-};
-
-struct VmRecord {
-    std::string name;
-    std::string created;
-    int memory_mib = 256;
-    int vcpus = 1;
-    std::string machine = "pc";
-    std::string backend;  // qemu-kvm | qemu-tcg | model
-    VmState state = VmState::PoweredOff;
-    pid_t qemu_pid = 0;
-    uint64_t qemu_start_time = 0;
-    pid_t owner_pid = 0;  // the CLI booting it; if it dies mid-boot, the VM is ended
-    uint64_t owner_start_time = 0;
-    int host_port = 0;
-    std::string started_at;
-    std::string kernel_release;  // the guest's own kernel
-    double answered_ms = 0;      // QEMU start → first HTTP 200 from the guest's web server
-    std::vector<StageTime> stages;
-    std::string command_line;    // the QEMU command, shown to learners
-    std::string error;
-    bool ephemeral = false;      // made by `race`, removed afterwards
-};
-
-nlohmann::json to_json(const VmRecord& r);
-VmRecord vm_record_from_json(const nlohmann::json& j);
-
 // Where the guest kernel and initramfs are: $ISOLAB_GUEST_DIR, ROOT/guest, /var/lib/isolab/guest.
 std::string guest_dir(const std::string& root);
-
-struct BootOptions {
-    bool wait = true;                    // follow the boot until the web server answers
-    int timeout_ms = 180000;
-    bool die_with_caller = false;        // race: the VM lives only as long as this process
-    std::function<void(double ms, const std::string& line)> on_console_line;  // live console
-    std::function<void(const std::string& stage, double ms)> on_stage;        // a stage finished
-};
 
 class VmManager {
 public:
@@ -75,26 +47,35 @@ public:
     Status remove(const std::string& name, bool force);
     std::vector<VmRecord> list();
     Result<VmRecord> get(const std::string& name);
-    // Types COMMAND on the guest's serial console and returns what it printed (model: modeled).
-    Result<std::string> console_run(const std::string& name, const std::string& command, int timeout_ms = 20000);
+    // Types ARGV, joined by spaces, on the guest's serial console and returns what it printed
+    // (model: says that no guest runs).
+    Result<std::string> console_run(const std::string& name, const std::vector<std::string>& argv,
+                                    int timeout_ms = 20000);
     // Ends QEMU processes whose VM says poweroff, whose booting CLI died, or that crashed.
     void collect_garbage();
 
-    // qemu-kvm | qemu-tcg | model, from what this machine offers (KVM probe with a hard timeout).
-    std::string pick_backend();
+    // The backend for new VMs, chosen at the first call from what this machine offers
+    // (choose_vm_backend; the KVM probe has a hard timeout) and kept for this manager's life,
+    // except that a KVM boot that fell back to TCG makes it TCG. An unknown $ISOLAB_VM_BACKEND is
+    // an error.
+    Result<VmBackendKind> pick_backend();
+    // The implementation behind KIND.
+    VmBackend& backend(VmBackendKind kind);
     std::string dir_of(const std::string& name) const { return root_ + "/vms/" + name; }
 
 private:
     Result<VmRecord> load(const std::string& name);
     Status save(const VmRecord& r);
-    Result<VmRecord> boot_model(VmRecord r, const BootOptions& o);
     Result<VmRecord> update(const std::string& name, const std::function<void(VmRecord&)>& fn);
-    Result<VmRecord> qmp_transition(const std::string& name, VmAction action, const char* command);
-    bool kvm_known_broken() const;
-    void remember_kvm_broken() const;
+    VmContext context(const std::string& name);
+    Result<VmRecord> freeze_or_thaw(const std::string& name, VmAction action);
+    // Appends TYPE with ATTRS (and the VM's name) to ROOT/events.jsonl, unless R is ephemeral.
+    void record_event(const VmRecord& r, const std::string& type, nlohmann::json attrs = nlohmann::json::object()) const;
 
     std::string root_;
-    std::string backend_cache_;
+    std::optional<VmBackendKind> picked_;
+    QemuBackend qemu_;
+    ModelBackend model_;
 };
 
 // Docker-like name rule for VMs too.

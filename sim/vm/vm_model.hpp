@@ -1,5 +1,6 @@
-// The VM model backend's data: modeled boot-stage timings for machines without QEMU (or without
-// the guest artifacts), read from a documented data file, assets/vm-model.json.
+// The VM model backend: modeled boot-stage timings for machines without QEMU (or without the
+// guest artifacts), read from a documented data file, assets/vm-model.json, and ModelBackend, the
+// VmBackend (sim/vm/vm_backend.hpp) that "boots" a VM from them without running anything.
 //
 // File format (one JSON object; profiles keep the file's order):
 //   {"about": "...",                                   optional, for people reading the file
@@ -28,6 +29,7 @@
 #include "sim/core/i18n.hpp"
 #include "sim/core/result.hpp"
 #include "sim/vm/boot_stages.hpp"
+#include "sim/vm/vm_backend.hpp"
 
 namespace isolab::vm {
 
@@ -72,5 +74,26 @@ std::string default_vm_model_path();
 Result<VmModel> load_vm_model(const std::string& path = default_vm_model_path());
 // The same checks on TEXT; PATH is used only in messages.
 Result<VmModel> parse_vm_model(const std::string& text, const std::string& path);
+
+// The stand-in hypervisor: a boot takes no time and runs nothing; the record gets the profile's
+// stages (desktop-virtualbox for `pc`, microvm-kvm for `microvm`) and a kernel release marked
+// "(modeled)", so every number it yields stays labeled as modeled. Pause and stop have nothing to
+// freeze or end; the console answers that no guest runs.
+class ModelBackend final : public VmBackend {
+public:
+    explicit ModelBackend(std::string model_path = default_vm_model_path()) : path_(std::move(model_path)) {}
+
+    Result<VmRecord> boot(VmRecord r, const VmContext& ctx, const BootOptions& o) override;
+    Status pause(const VmRecord&, const VmContext&) override { return {}; }
+    Status resume(const VmRecord&, const VmContext&) override { return {}; }
+    void power_off(const VmRecord&, const VmContext&, bool, int) override {}
+    Result<std::string> console_run(const VmRecord& r, const VmContext& ctx, const std::string& command,
+                                    int timeout_ms) override;
+    bool has_process() const override { return false; }
+    bool process_alive(const VmRecord&) const override { return false; }
+
+private:
+    std::string path_;
+};
 
 }  // namespace isolab::vm
