@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 namespace isolab::cli {
@@ -340,7 +341,8 @@ std::string_view type_word(FlagType t) {
 }
 
 // Everything a verb's flags write into while parsing, beyond the Command itself: values that
-// Docker validates only after all flags are read (so the order of flags does not matter).
+// Docker validates only after all flags are read (so the order of flags does not matter). The
+// finish step folds them into the Command, which is all that leaves the parser.
 struct ParseState {
     explicit ParseState(Command& c) : cmd(c) {}
     Command& cmd;
@@ -351,19 +353,26 @@ struct ParseState {
     std::string restart;                 // --restart as typed ("" = not given)
     std::string log_driver;              // --log-driver as typed ("" = not given)
     std::vector<std::string> log_opts;   // --log-opt KEY=VALUE, as typed
-    bool memory_swap_given = false;
 };
+
+struct FlagDef;
 
 // Applies one flag value. Bool flags receive "true" or "false". Returns the bare reason on error;
 // the engine adds `invalid argument "V" for "-x, --name" flag: `.
 using ApplyFn = Status (*)(ParseState&, const std::string&);
 
+// Appends the words that give C this flag's value (to_argv), nothing when C holds the value the
+// flag's absence gives. Null for aliases and for flags whose value another flag prints (the
+// hidden --net, --time; gui's --lang, printed with the global flags; --env-file, printed as -e).
+using PrintFn = void (*)(const Command& c, const FlagDef& f, std::vector<std::string>& words);
+
 struct FlagDef {
     std::string_view name;  // long name, without "--"
     char shorthand;         // 0 = none
-    FlagType type;
+    FlagType type;          // Bool: takes no value; the others take one (and name it in usage)
     std::string_view help;
     ApplyFn apply;
+    PrintFn print;
     std::string_view default_text = {};  // shown as (default ...) in usage
     bool hidden = false;                 // aliases and deprecated spellings
 };
@@ -372,6 +381,8 @@ enum class ArgRule { Any, None, Min, Max, Exact, Range };
 
 struct VerbDef;
 using FinishFn = Status (*)(ParseState&, std::vector<std::string>&, const VerbDef&, const std::string& path);
+// The positionals that give a finished C back (to_argv): the inverse of FinishFn's moves.
+using PositionalsFn = std::vector<std::string> (*)(const Command& c);
 
 struct VerbDef {
     std::string_view name;
@@ -383,6 +394,7 @@ struct VerbDef {
     ArgRule rule = ArgRule::Any;
     int min = 0, max = 0;
     FinishFn finish = nullptr;
+    PositionalsFn positionals = nullptr;  // null: Command::args
     bool group = false;  // everything after the verb goes to Command::rest
 };
 
@@ -571,568 +583,590 @@ Status check_arg_count(const VerbDef& v, const std::string& path, size_t count) 
 
 // ---------------------------------------------------------------------------------------------
 // Flag tables. Help texts are Docker's where the flag is Docker's.
+//
+// Most flags store their value in one field of the Command (or of Command::spec): bool_flag and
+// value_flag make those from the field alone, with the setter and the printer to_argv uses. The
+// rest, whose values are checked, converted or gathered for the finish step, are custom_flag
+// with their own pair.
 
-Status ok() { return {}; }
-bool on(const std::string& v) { return v == "true"; }
-
-#define FLAG_APPLY [](ParseState & st, const std::string& v) -> Status
-
-const FlagDef kAttachStreamFlag{
-    "attach", 'a', FlagType::List, "Attach to STDIN, STDOUT or STDERR", FLAG_APPLY {
-        std::string s = lower(v);
-        if (s != "stdin" && s != "stdout" && s != "stderr")
-            return make_error("valid streams are STDIN, STDOUT and STDERR");
-        st.cmd.attach_streams.push_back(s);
-        return ok();
-    }};
-
-const FlagDef kEnvFlag{"env", 'e', FlagType::List, "Set environment variables", FLAG_APPLY {
-                           auto e = validate_env(v);
-                           if (!e.ok()) return e.error();
-                           st.env.push_back(*e);
-                           return ok();
-                       }};
-
-const FlagDef kEnvFileFlag{"env-file", 0, FlagType::List, "Read in a file of environment variables", FLAG_APPLY {
-                               st.env_files.push_back(v);
-                               return ok();
-                           }};
-
-// The flags `run` and `create` share (Docker's containerOptions plus create's own).
-const FlagDef kContainerFlags[] = {
-    kAttachStreamFlag,
-    {"cap-add", 0, FlagType::List, "Add Linux capabilities", FLAG_APPLY {
-         st.cmd.cap_add.push_back(v);
-         return ok();
-     }},
-    {"cap-drop", 0, FlagType::List, "Drop Linux capabilities", FLAG_APPLY {
-         st.cmd.cap_drop.push_back(v);
-         return ok();
-     }},
-    {"cpus", 0, FlagType::Decimal, "Number of CPUs", FLAG_APPLY {
-         auto n = parse_cpus(v);
-         if (!n.ok()) return n.error();
-         st.cmd.spec.nano_cpus = *n;
-         return ok();
-     }},
-    {"entrypoint", 0, FlagType::String, "Overwrite the default ENTRYPOINT of the image", FLAG_APPLY {
-         // One word, never split; `--entrypoint ""` clears the image's entrypoint.
-         st.cmd.spec.entrypoint = v.empty() ? std::vector<std::string>{} : std::vector<std::string>{v};
-         return ok();
-     }},
-    kEnvFlag,
-    kEnvFileFlag,
-    {"hostname", 'h', FlagType::String, "Container host name", FLAG_APPLY {
-         st.cmd.spec.hostname = v;
-         return ok();
-     }},
-    {"init", 0, FlagType::Bool, "Run an init inside the container that forwards signals and reaps processes",
-     FLAG_APPLY {
-         st.cmd.init = on(v);
-         return ok();
-     }},
-    {"interactive", 'i', FlagType::Bool, "Keep STDIN open even if not attached", FLAG_APPLY {
-         st.cmd.spec.interactive = on(v);
-         return ok();
-     }},
-    {"label", 'l', FlagType::List, "Set meta data on a container", FLAG_APPLY {
-         size_t eq = v.find('=');
-         std::string key = v.substr(0, eq);
-         size_t b = key.find_first_not_of(" \t"), e = key.find_last_not_of(" \t");
-         key = b == std::string::npos ? "" : key.substr(b, e - b + 1);
-         if (key.empty()) return make_error("invalid label '" + v + "': empty name");
-         st.cmd.spec.labels[key] = eq == std::string::npos ? "" : v.substr(eq + 1);
-         return ok();
-     }},
-    {"log-driver", 0, FlagType::String, "Logging driver for the container", FLAG_APPLY {
-         st.log_driver = v;
-         return ok();
-     }},
-    {"log-opt", 0, FlagType::List, "Log driver options", FLAG_APPLY {
-         st.log_opts.push_back(v);
-         return ok();
-     }},
-    {"memory", 'm', FlagType::Bytes, "Memory limit", FLAG_APPLY {
-         auto n = parse_bytes(v);
-         if (!n.ok()) return n.error();
-         st.cmd.spec.memory_bytes = *n;
-         return ok();
-     }},
-    {"memory-swap", 0, FlagType::Bytes, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
-     FLAG_APPLY {
-         if (v == "-1") {
-             st.cmd.memory_swap = -1;
-         } else {
-             auto n = parse_bytes(v);
-             if (!n.ok()) return n.error();
-             st.cmd.memory_swap = *n;
-         }
-         st.memory_swap_given = true;
-         return ok();
-     }},
-    {"name", 0, FlagType::String, "Assign a name to the container", FLAG_APPLY {
-         st.cmd.spec.name = v;  // validated in finish, as Docker's daemon does
-         return ok();
-     }},
-    {"network", 0, FlagType::Network, "Connect a container to a network", FLAG_APPLY {
-         st.cmd.spec.network = v.empty() ? "default" : v;
-         return ok();
-     }},
-    {"net", 0, FlagType::Network, "Connect a container to a network", FLAG_APPLY {
-         st.cmd.spec.network = v.empty() ? "default" : v;
-         return ok();
-     }, {}, true},
-    {"pids-limit", 0, FlagType::Int, "Tune container pids limit (set -1 for unlimited)", FLAG_APPLY {
-         auto n = go_parse_int64(v);
-         if (!n.ok()) return n.error();
-         st.cmd.spec.pids_limit = *n;
-         return ok();
-     }},
-    {"privileged", 0, FlagType::Bool, "Give extended privileges to this container", FLAG_APPLY {
-         st.cmd.privileged = on(v);
-         return ok();
-     }},
-    {"publish", 'p', FlagType::List, "Publish a container's port(s) to the host", FLAG_APPLY {
-         st.publish.push_back(v);
-         return ok();
-     }},
-    {"publish-all", 'P', FlagType::Bool, "Publish all exposed ports to random ports", FLAG_APPLY {
-         st.cmd.spec.publish_all = on(v);
-         return ok();
-     }},
-    {"pull", 0, FlagType::String, "Pull image before running (\"always\", \"missing\", \"never\")", FLAG_APPLY {
-         st.cmd.pull = v;
-         return ok();
-     }, "\"missing\""},
-    {"quiet", 'q', FlagType::Bool, "Suppress the pull output", FLAG_APPLY {
-         st.cmd.quiet = on(v);
-         return ok();
-     }},
-    {"restart", 0, FlagType::String, "Restart policy to apply when a container exits", FLAG_APPLY {
-         st.restart = v;
-         return ok();
-     }, "\"no\""},
-    {"rm", 0, FlagType::Bool, "Automatically remove the container and its associated anonymous volumes when it exits",
-     FLAG_APPLY {
-         st.cmd.spec.auto_remove = on(v);
-         return ok();
-     }},
-    {"runtime", 0, FlagType::String, "Runtime to use for this container (isolab, or runc when installed)", FLAG_APPLY {
-         st.cmd.spec.runtime = v == "isolab" ? "" : v;
-         return ok();
-     }},
-    {"stop-signal", 0, FlagType::String, "Signal to stop the container", FLAG_APPLY {
-         st.cmd.spec.stop_signal = v;
-         return ok();
-     }},
-    {"stop-timeout", 0, FlagType::Int, "Timeout (in seconds) to stop a container", FLAG_APPLY {
-         auto n = go_parse_int(v);
-         if (!n.ok()) return n.error();
-         st.cmd.spec.stop_timeout = *n;
-         return ok();
-     }},
-    {"tty", 't', FlagType::Bool, "Allocate a pseudo-TTY", FLAG_APPLY {
-         st.cmd.spec.tty = on(v);
-         return ok();
-     }},
-    {"user", 'u', FlagType::String, "Username or UID (format: <name|uid>[:<group|gid>])", FLAG_APPLY {
-         st.cmd.spec.user = v;
-         return ok();
-     }},
-    {"volume", 'v', FlagType::List, "Bind mount a volume (not supported yet)", FLAG_APPLY {
-         st.volumes.push_back(v);
-         return ok();
-     }},
-    {"workdir", 'w', FlagType::String, "Working directory inside the container", FLAG_APPLY {
-         st.cmd.spec.workdir = v;
-         return ok();
-     }},
+// The owner and type of a pointer to member, for the two helpers below.
+template <class M>
+struct MemberOf;
+template <class Owner, class T>
+struct MemberOf<T Owner::*> {
+    using owner = Owner;
+    using type = T;
 };
 
-const FlagDef kRunOnlyFlags[] = {
-    {"detach", 'd', FlagType::Bool, "Run container in background and print container ID", FLAG_APPLY {
-         st.cmd.detach = on(v);
-         return ok();
-     }},
-    {"detach-keys", 0, FlagType::String, "Override the key sequence for detaching a container", FLAG_APPLY {
-         st.cmd.detach_keys = v;
-         return ok();
-     }},
-    {"sig-proxy", 0, FlagType::Bool, "Proxy received signals to the process", FLAG_APPLY {
-         st.cmd.sig_proxy = on(v);
-         return ok();
-     }, "true"},
-};
+// The field FIELD names in C (a Command, const or not): a member of Command, or of Command::spec.
+template <auto Field, class C>
+auto& field_of(C& c) {
+    using Owner = typename MemberOf<decltype(Field)>::owner;
+    static_assert(std::is_same_v<Owner, Command> || std::is_same_v<Owner, ContainerSpec>);
+    if constexpr (std::is_same_v<Owner, Command>) return c.*Field;
+    else return c.spec.*Field;
+}
 
-const FlagDef kStartFlags[] = {
-    {"attach", 'a', FlagType::Bool, "Attach STDOUT/STDERR and forward signals", FLAG_APPLY {
-         st.cmd.attach = on(v);
-         return ok();
-     }},
-    {"detach-keys", 0, FlagType::String, "Override the key sequence for detaching a container", FLAG_APPLY {
-         st.cmd.detach_keys = v;
-         return ok();
-     }},
-    {"interactive", 'i', FlagType::Bool, "Attach container's STDIN", FLAG_APPLY {
-         st.cmd.interactive = on(v);
-         return ok();
-     }},
-};
+// What every field holds when no flag has set it.
+const Command& default_command() {
+    static const Command c;
+    return c;
+}
+
+// "-x" when the flag has a shorthand, else "--name".
+void push_flag(std::vector<std::string>& words, const FlagDef& f) {
+    words.push_back(f.shorthand ? std::string{'-', f.shorthand} : "--" + std::string(f.name));
+}
+
+void push_flag(std::vector<std::string>& words, const FlagDef& f, std::string value) {
+    push_flag(words, f);
+    words.push_back(std::move(value));
+}
+
+template <auto Field>
+Status set_bool(ParseState& st, const std::string& v) {
+    field_of<Field>(st.cmd) = v == "true";
+    return {};
+}
+
+template <auto Field>
+void print_bool(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    const bool v = field_of<Field>(c);
+    if (v == field_of<Field>(default_command())) return;
+    if (v) push_flag(words, f);
+    else words.push_back("--" + std::string(f.name) + "=false");  // a flag whose default is true
+}
+
+template <class T>
+constexpr bool kUnsupportedField = false;
+
+// A string is stored as typed, a list appends, an int is Go's ParseInt (pflag's int and int64).
+template <auto Field>
+Status set_value(ParseState& st, const std::string& v) {
+    auto& field = field_of<Field>(st.cmd);
+    using T = std::remove_reference_t<decltype(field)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+        field = v;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+        field.push_back(v);
+    } else if constexpr (std::is_same_v<T, int>) {
+        auto n = go_parse_int(v);
+        if (!n.ok()) return n.error();
+        field = *n;
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+        auto n = go_parse_int64(v);
+        if (!n.ok()) return n.error();
+        field = *n;
+    } else {
+        static_assert(kUnsupportedField<T>, "value_flag: string, list, int or int64 fields only");
+    }
+    return {};
+}
+
+template <auto Field>
+void print_value(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    const auto& v = field_of<Field>(c);
+    using T = std::remove_cvref_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+        for (const std::string& item : v) push_flag(words, f, item);
+    } else if (v != field_of<Field>(default_command())) {
+        if constexpr (std::is_same_v<T, std::string>) push_flag(words, f, v);
+        else push_flag(words, f, std::to_string(v));
+    }
+}
+
+// A flag without a value, stored in FIELD (a bool of Command or of its spec).
+template <auto Field>
+constexpr FlagDef bool_flag(std::string_view name, char shorthand, std::string_view help,
+                            std::string_view default_text = {}) {
+    static_assert(std::is_same_v<typename MemberOf<decltype(Field)>::type, bool>);
+    return FlagDef{name, shorthand, FlagType::Bool, help, set_bool<Field>, print_bool<Field>, default_text};
+}
+
+// A flag with a value of TYPE (the word usage shows), stored in FIELD as set_value says.
+template <auto Field>
+constexpr FlagDef value_flag(std::string_view name, char shorthand, FlagType type, std::string_view help,
+                             std::string_view default_text = {}) {
+    return FlagDef{name, shorthand, type, help, set_value<Field>, print_value<Field>, default_text};
+}
+
+// A flag that checks, converts or gathers its value: its own setter and printer.
+constexpr FlagDef custom_flag(std::string_view name, char shorthand, FlagType type, std::string_view help,
+                              ApplyFn apply, PrintFn print, std::string_view default_text = {},
+                              bool hidden = false) {
+    return FlagDef{name, shorthand, type, help, apply, print, default_text, hidden};
+}
+
+// ---- Sizes and CPUs as to_argv prints them (parse_bytes and parse_cpus read them back exactly).
+
+// The largest binary unit that divides N: 536870912 -> "512m"; otherwise the plain number.
+std::string bytes_word(int64_t n) {
+    if (n > 0) {
+        static constexpr std::pair<char, int64_t> kUnits[] = {
+            {'p', int64_t(1) << 50}, {'t', int64_t(1) << 40}, {'g', int64_t(1) << 30},
+            {'m', int64_t(1) << 20}, {'k', int64_t(1) << 10}};
+        for (auto [unit, size] : kUnits)
+            if (n % size == 0) return std::to_string(n / size) + unit;
+    }
+    return std::to_string(n);
+}
+
+// Nano-CPUs as the shortest decimal: 1'500'000'000 -> "1.5".
+std::string cpus_word(int64_t nano) {
+    constexpr int64_t kNano = 1'000'000'000;
+    const bool negative = nano < 0;
+    const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(nano) : static_cast<uint64_t>(nano);
+    std::string out = (negative ? "-" : "") + std::to_string(magnitude / kNano);
+    if (uint64_t frac = magnitude % kNano) {
+        std::string digits = std::to_string(frac);
+        digits.insert(0, 9 - digits.size(), '0');
+        digits.erase(digits.find_last_not_of('0') + 1);
+        out += "." + digits;
+    }
+    return out;
+}
+
+// One mapping as -p reads it: [IP:][HOST:]CONTAINER[/PROTO], an IPv6 address in brackets.
+std::string publish_word(const PortMapping& m) {
+    std::string out;
+    if (!m.host_ip.empty()) {
+        out = m.host_ip.find(':') != std::string::npos ? "[" + m.host_ip + "]:" : m.host_ip + ":";
+        out += (m.host_port ? std::to_string(m.host_port) : "") + ":";
+    } else if (m.host_port) {
+        out = std::to_string(m.host_port) + ":";
+    }
+    out += std::to_string(m.container_port);
+    if (m.proto != "tcp") out += "/" + m.proto;
+    return out;
+}
+
+std::string restart_word(const RestartPolicy& p) {
+    switch (p.kind) {
+        case RestartPolicyKind::No: return "no";
+        case RestartPolicyKind::Always: return "always";
+        case RestartPolicyKind::UnlessStopped: return "unless-stopped";
+        case RestartPolicyKind::OnFailure:
+            return p.max_retries ? "on-failure:" + std::to_string(p.max_retries) : "on-failure";
+    }
+    return "no";
+}
+
+// ---- The custom flags' setters and printers.
+
+Status apply_attach_stream(ParseState& st, const std::string& v) {
+    std::string s = lower(v);
+    if (s != "stdin" && s != "stdout" && s != "stderr") return make_error("valid streams are STDIN, STDOUT and STDERR");
+    st.cmd.attach_streams.push_back(s);
+    return {};
+}
+
+Status apply_env(ParseState& st, const std::string& v) {
+    auto e = validate_env(v);
+    if (!e.ok()) return e.error();
+    st.env.push_back(*e);
+    return {};
+}
+
+Status apply_env_file(ParseState& st, const std::string& v) {
+    st.env_files.push_back(v);
+    return {};
+}
+
+Status apply_cpus(ParseState& st, const std::string& v) {
+    auto n = parse_cpus(v);
+    if (!n.ok()) return n.error();
+    st.cmd.spec.nano_cpus = *n;
+    return {};
+}
+
+void print_cpus(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (c.spec.nano_cpus != 0) push_flag(words, f, cpus_word(c.spec.nano_cpus));
+}
+
+Status apply_entrypoint(ParseState& st, const std::string& v) {
+    // One word, never split; `--entrypoint ""` clears the image's entrypoint.
+    st.cmd.spec.entrypoint = v.empty() ? std::vector<std::string>{} : std::vector<std::string>{v};
+    return {};
+}
+
+void print_entrypoint(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    // parse_action makes at most one word (Docker's --entrypoint has no spelling for more).
+    if (c.spec.entrypoint) push_flag(words, f, c.spec.entrypoint->empty() ? "" : c.spec.entrypoint->front());
+}
+
+// run/create keep the environment in the spec, exec in exec_env; both after --env-file is read.
+void print_spec_env(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    for (const std::string& e : c.spec.env) push_flag(words, f, e);
+}
+
+void print_exec_env(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    for (const std::string& e : c.exec_env) push_flag(words, f, e);
+}
+
+Status apply_label(ParseState& st, const std::string& v) {
+    size_t eq = v.find('=');
+    std::string key = v.substr(0, eq);
+    size_t b = key.find_first_not_of(" \t"), e = key.find_last_not_of(" \t");
+    key = b == std::string::npos ? "" : key.substr(b, e - b + 1);
+    if (key.empty()) return make_error("invalid label '" + v + "': empty name");
+    st.cmd.spec.labels[key] = eq == std::string::npos ? "" : v.substr(eq + 1);
+    return {};
+}
+
+void print_labels(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    for (const auto& [key, value] : c.spec.labels) push_flag(words, f, key + "=" + value);
+}
+
+Status apply_log_driver(ParseState& st, const std::string& v) {
+    st.log_driver = v;
+    return {};
+}
+
+Status apply_log_opt(ParseState& st, const std::string& v) {
+    st.log_opts.push_back(v);
+    return {};
+}
+
+// The driver is always json-file once parsed, so only the options that differ are printed.
+void print_log_opts(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    const LogConfig& log = c.spec.log;
+    const LogConfig& def = default_command().spec.log;
+    if (log.max_size != def.max_size || log.max_size_text != def.max_size_text)
+        push_flag(words, f, "max-size=" + log.max_size_text);
+    if (log.max_file != def.max_file) push_flag(words, f, "max-file=" + std::to_string(log.max_file));
+}
+
+Status apply_memory(ParseState& st, const std::string& v) {
+    auto n = parse_bytes(v);
+    if (!n.ok()) return n.error();
+    st.cmd.spec.memory_bytes = *n;
+    return {};
+}
+
+void print_memory(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (c.spec.memory_bytes != 0) push_flag(words, f, bytes_word(c.spec.memory_bytes));
+}
+
+Status apply_memory_swap(ParseState& st, const std::string& v) {
+    if (v == "-1") {
+        st.cmd.memory_swap = -1;
+        return {};
+    }
+    auto n = parse_bytes(v);
+    if (!n.ok()) return n.error();
+    st.cmd.memory_swap = *n;
+    return {};
+}
+
+void print_memory_swap(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (c.memory_swap != 0) push_flag(words, f, c.memory_swap == -1 ? "-1" : bytes_word(c.memory_swap));
+}
+
+Status apply_network(ParseState& st, const std::string& v) {
+    st.cmd.spec.network = v.empty() ? "default" : v;
+    return {};
+}
+
+Status apply_publish(ParseState& st, const std::string& v) {
+    st.publish.push_back(v);
+    return {};
+}
+
+void print_publish(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    for (const PortMapping& m : c.spec.ports) push_flag(words, f, publish_word(m));
+}
+
+Status apply_restart(ParseState& st, const std::string& v) {
+    st.restart = v;
+    return {};
+}
+
+void print_restart(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (c.spec.restart != RestartPolicy{}) push_flag(words, f, restart_word(c.spec.restart));
+}
+
+Status apply_runtime(ParseState& st, const std::string& v) {
+    st.cmd.spec.runtime = v == "isolab" ? "" : v;
+    return {};
+}
+
+Status apply_volume(ParseState& st, const std::string& v) {
+    st.volumes.push_back(v);
+    return {};
+}
 
 Status apply_timeout(ParseState& st, const std::string& v) {
     auto n = go_parse_int(v);
     if (!n.ok()) return n.error();
     st.cmd.time = *n;
     st.cmd.time_given = true;
-    return ok();
+    return {};
 }
 
-const FlagDef kStopFlags[] = {
-    {"signal", 's', FlagType::String, "Signal to send to the container", FLAG_APPLY {
-         st.cmd.signal = v;
-         return ok();
-     }},
-    {"timeout", 't', FlagType::Int, "Seconds to wait before killing the container", apply_timeout},
-    {"time", 0, FlagType::Int, "Seconds to wait before killing the container (deprecated: use --timeout)",
-     apply_timeout, {}, true},
-};
+void print_timeout(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (c.time_given) push_flag(words, f, std::to_string(c.time));
+}
 
-const FlagDef kKillFlags[] = {
-    {"signal", 's', FlagType::String, "Signal to send to the container", FLAG_APPLY {
-         st.cmd.signal = v;
-         return ok();
-     }, "\"KILL\""},
-};
+// kill's finish step turns "no -s" into KILL, so KILL is not printed.
+void print_kill_signal(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (!c.signal.empty() && c.signal != "KILL") push_flag(words, f, c.signal);
+}
 
-const FlagDef kRmFlags[] = {
-    {"force", 'f', FlagType::Bool, "Force the removal of a running container (uses SIGKILL)", FLAG_APPLY {
-         st.cmd.force = on(v);
-         return ok();
-     }},
-    {"link", 'l', FlagType::Bool, "Remove the specified link", FLAG_APPLY {
-         st.cmd.link = on(v);
-         return ok();
-     }},
-    {"volumes", 'v', FlagType::Bool, "Remove anonymous volumes associated with the container", FLAG_APPLY {
-         st.cmd.volumes = on(v);
-         return ok();
-     }},
-};
+// `container inspect` and `image inspect` set the type before the flags are read.
+std::string implied_inspect_type(const Command& c) {
+    for (std::string_view group : {"container", "image"})
+        if (c.command_path.rfind(std::string(group) + " ", 0) == 0) return std::string(group);
+    return "";
+}
 
-const FlagDef kFormatFlag{"format", 0, FlagType::String, "Format output using a custom template", FLAG_APPLY {
-                              st.cmd.format = v;
-                              return ok();
-                          }};
+void print_inspect_type(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (c.inspect_type != implied_inspect_type(c)) push_flag(words, f, c.inspect_type);
+}
 
-const FlagDef kFilterFlag{"filter", 'f', FlagType::Filter, "Filter output based on conditions provided", FLAG_APPLY {
-                              st.cmd.filters.push_back(v);
-                              return ok();
-                          }};
-
-const FlagDef kNoTruncFlag{"no-trunc", 0, FlagType::Bool, "Don't truncate output", FLAG_APPLY {
-                               st.cmd.no_trunc = on(v);
-                               return ok();
-                           }};
-
-const FlagDef kPsFlags[] = {
-    {"all", 'a', FlagType::Bool, "Show all containers (default shows just running)", FLAG_APPLY {
-         st.cmd.all = on(v);
-         return ok();
-     }},
-    kFilterFlag,
-    kFormatFlag,
-    {"last", 'n', FlagType::Int, "Show n last created containers (includes all states)", FLAG_APPLY {
-         auto n = go_parse_int(v);
-         if (!n.ok()) return n.error();
-         st.cmd.last = *n;
-         return ok();
-     }, "-1"},
-    {"latest", 'l', FlagType::Bool, "Show the latest created container (includes all states)", FLAG_APPLY {
-         st.cmd.latest = on(v);
-         return ok();
-     }},
-    kNoTruncFlag,
-    {"quiet", 'q', FlagType::Bool, "Only display container IDs", FLAG_APPLY {
-         st.cmd.quiet = on(v);
-         return ok();
-     }},
-    {"size", 's', FlagType::Bool, "Display total file sizes", FLAG_APPLY {
-         st.cmd.size = on(v);
-         return ok();
-     }},
-};
-
-const FlagDef kLogsFlags[] = {
-    {"details", 0, FlagType::Bool, "Show extra details provided to logs", FLAG_APPLY {
-         st.cmd.details = on(v);
-         return ok();
-     }},
-    {"follow", 'f', FlagType::Bool, "Follow log output", FLAG_APPLY {
-         st.cmd.follow = on(v);
-         return ok();
-     }},
-    {"since", 0, FlagType::String,
-     "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)",
-     FLAG_APPLY {
-         st.cmd.since = v;
-         return ok();
-     }},
-    {"tail", 'n', FlagType::String, "Number of lines to show from the end of the logs", FLAG_APPLY {
-         st.cmd.tail = v;
-         return ok();
-     }, "\"all\""},
-    {"timestamps", 't', FlagType::Bool, "Show timestamps", FLAG_APPLY {
-         st.cmd.timestamps = on(v);
-         return ok();
-     }},
-    {"until", 0, FlagType::String,
-     "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)",
-     FLAG_APPLY {
-         st.cmd.until = v;
-         return ok();
-     }},
-};
-
-const FlagDef kExecFlags[] = {
-    {"detach", 'd', FlagType::Bool, "Detached mode: run command in the background", FLAG_APPLY {
-         st.cmd.detach = on(v);
-         return ok();
-     }},
-    {"detach-keys", 0, FlagType::String, "Override the key sequence for detaching a container", FLAG_APPLY {
-         st.cmd.detach_keys = v;
-         return ok();
-     }},
-    kEnvFlag,
-    kEnvFileFlag,
-    {"interactive", 'i', FlagType::Bool, "Keep STDIN open even if not attached", FLAG_APPLY {
-         st.cmd.interactive = on(v);
-         return ok();
-     }},
-    {"privileged", 0, FlagType::Bool, "Give extended privileges to the command", FLAG_APPLY {
-         st.cmd.privileged = on(v);
-         return ok();
-     }},
-    {"tty", 't', FlagType::Bool, "Allocate a pseudo-TTY", FLAG_APPLY {
-         st.cmd.tty = on(v);
-         return ok();
-     }},
-    {"user", 'u', FlagType::String, "Username or UID (format: \"<name|uid>[:<group|gid>]\")", FLAG_APPLY {
-         st.cmd.exec_user = v;
-         return ok();
-     }},
-    {"workdir", 'w', FlagType::String, "Working directory inside the container", FLAG_APPLY {
-         st.cmd.exec_workdir = v;
-         return ok();
-     }},
-};
-
-const FlagDef kInspectFlags[] = {
-    {"format", 'f', FlagType::String, "Format output using a custom template", FLAG_APPLY {
-         st.cmd.format = v;
-         return ok();
-     }},
-    {"size", 's', FlagType::Bool, "Display total file sizes if the type is container", FLAG_APPLY {
-         st.cmd.size = on(v);
-         return ok();
-     }},
-    {"type", 0, FlagType::String, "Only inspect objects of the given type", FLAG_APPLY {
-         st.cmd.inspect_type = v;
-         return ok();
-     }},
-};
-
-const FlagDef kCommitFlags[] = {
-    {"author", 'a', FlagType::String, "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")", FLAG_APPLY {
-         st.cmd.author = v;
-         return ok();
-     }},
-    {"change", 'c', FlagType::List, "Apply Dockerfile instruction to the created image", FLAG_APPLY {
-         st.cmd.changes.push_back(v);
-         return ok();
-     }},
-    {"message", 'm', FlagType::String, "Commit message", FLAG_APPLY {
-         st.cmd.message = v;
-         return ok();
-     }},
-    {"pause", 'p', FlagType::Bool, "Pause container during commit", FLAG_APPLY {
-         st.cmd.pause = on(v);
-         return ok();
-     }, "true"},
-};
-
-const FlagDef kHistoryFlags[] = {
-    kFormatFlag,
-    {"human", 'H', FlagType::Bool, "Print sizes and dates in human readable format", FLAG_APPLY {
-         st.cmd.human = on(v);
-         return ok();
-     }, "true"},
-    kNoTruncFlag,
-    {"quiet", 'q', FlagType::Bool, "Only show image IDs", FLAG_APPLY {
-         st.cmd.quiet = on(v);
-         return ok();
-     }},
-};
-
-const FlagDef kImagesFlags[] = {
-    {"all", 'a', FlagType::Bool, "Show all images (default hides intermediate images)", FLAG_APPLY {
-         st.cmd.all = on(v);
-         return ok();
-     }},
-    {"digests", 0, FlagType::Bool, "Show digests", FLAG_APPLY {
-         st.cmd.digests = on(v);
-         return ok();
-     }},
-    kFilterFlag,
-    kFormatFlag,
-    kNoTruncFlag,
-    {"quiet", 'q', FlagType::Bool, "Only show image IDs", FLAG_APPLY {
-         st.cmd.quiet = on(v);
-         return ok();
-     }},
-};
-
-const FlagDef kRmiFlags[] = {
-    {"force", 'f', FlagType::Bool, "Force removal of the image", FLAG_APPLY {
-         st.cmd.force = on(v);
-         return ok();
-     }},
-    {"no-prune", 0, FlagType::Bool, "Do not delete untagged parents", FLAG_APPLY {
-         st.cmd.no_prune = on(v);
-         return ok();
-     }},
-};
-
-const FlagDef kBuildFlags[] = {
-    {"build-arg", 0, FlagType::List, "Set build-time variables", FLAG_APPLY {
-         st.cmd.build_args.push_back(v);
-         return ok();
-     }},
-    {"file", 'f', FlagType::String, "Name of the Dockerfile (default: \"PATH/Dockerfile\")", FLAG_APPLY {
-         st.cmd.dockerfile = v;
-         return ok();
-     }},
-    {"no-cache", 0, FlagType::Bool, "Do not use cache when building the image", FLAG_APPLY {
-         st.cmd.no_cache = on(v);
-         return ok();
-     }},
-    {"quiet", 'q', FlagType::Bool, "Suppress the build output and print image ID on success", FLAG_APPLY {
-         st.cmd.quiet = on(v);
-         return ok();
-     }},
-    {"tag", 't', FlagType::List, "Name and optionally a tag (format: \"name:tag\")", FLAG_APPLY {
-         st.cmd.tags.push_back(v);
-         return ok();
-     }},
-};
-
-const FlagDef kSaveFlags[] = {
-    {"output", 'o', FlagType::String, "Write to a file, instead of STDOUT", FLAG_APPLY {
-         st.cmd.output = v;
-         return ok();
-     }},
-};
-
-const FlagDef kLoadFlags[] = {
-    {"input", 'i', FlagType::String, "Read from tar archive file, instead of STDIN", FLAG_APPLY {
-         st.cmd.input = v;
-         return ok();
-     }},
-    {"quiet", 'q', FlagType::Bool, "Suppress the load output", FLAG_APPLY {
-         st.cmd.quiet = on(v);
-         return ok();
-     }},
-};
-
-const FlagDef kDoctorFlags[] = {
-    {"fix", 0, FlagType::Bool, "Remove the bridges and firewall rules that deleted state roots and older IsoLab versions left, and print what was removed",
-     FLAG_APPLY {
-         st.cmd.fix = on(v);
-         return ok();
-     }},
-    {"json", 0, FlagType::Bool, "Print the report as JSON", FLAG_APPLY {
-         st.cmd.json = on(v);
-         return ok();
-     }},
-};
-
-const FlagDef kVersionFlags[] = {
-    {"format", 'f', FlagType::String, "Format output using a custom template", FLAG_APPLY {
-         st.cmd.format = v;
-         return ok();
-     }},
-};
+Status apply_frames(ParseState& st, const std::string& v) {
+    auto n = go_parse_int(v);
+    if (!n.ok()) return n.error();
+    if (*n < 1) return make_error("must be at least 1");
+    st.cmd.frames = *n;
+    return {};
+}
 
 Status apply_lang(ParseState& st, const std::string& v) {
     if (v != "ko" && v != "en") return make_error("must be ko or en");
     st.cmd.lang = v;
-    return ok();
+    return {};
 }
 
+// ---- The tables.
+
+const FlagDef kAttachStreamFlag = custom_flag("attach", 'a', FlagType::List, "Attach to STDIN, STDOUT or STDERR",
+                                              apply_attach_stream, print_value<&Command::attach_streams>);
+const FlagDef kEnvFileFlag = custom_flag("env-file", 0, FlagType::List, "Read in a file of environment variables",
+                                         apply_env_file, nullptr);
+constexpr std::string_view kEnvHelp = "Set environment variables";
+constexpr std::string_view kDetachKeysHelp = "Override the key sequence for detaching a container";
+
+// The flags `run` and `create` share (Docker's containerOptions plus create's own).
+const FlagDef kContainerFlags[] = {
+    kAttachStreamFlag,
+    value_flag<&Command::cap_add>("cap-add", 0, FlagType::List, "Add Linux capabilities"),
+    value_flag<&Command::cap_drop>("cap-drop", 0, FlagType::List, "Drop Linux capabilities"),
+    custom_flag("cpus", 0, FlagType::Decimal, "Number of CPUs", apply_cpus, print_cpus),
+    custom_flag("entrypoint", 0, FlagType::String, "Overwrite the default ENTRYPOINT of the image", apply_entrypoint,
+                print_entrypoint),
+    custom_flag("env", 'e', FlagType::List, kEnvHelp, apply_env, print_spec_env),
+    kEnvFileFlag,
+    value_flag<&ContainerSpec::hostname>("hostname", 'h', FlagType::String, "Container host name"),
+    bool_flag<&Command::init>("init", 0,
+                              "Run an init inside the container that forwards signals and reaps processes"),
+    bool_flag<&ContainerSpec::interactive>("interactive", 'i', "Keep STDIN open even if not attached"),
+    custom_flag("label", 'l', FlagType::List, "Set meta data on a container", apply_label, print_labels),
+    custom_flag("log-driver", 0, FlagType::String, "Logging driver for the container", apply_log_driver, nullptr),
+    custom_flag("log-opt", 0, FlagType::List, "Log driver options", apply_log_opt, print_log_opts),
+    custom_flag("memory", 'm', FlagType::Bytes, "Memory limit", apply_memory, print_memory),
+    custom_flag("memory-swap", 0, FlagType::Bytes, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+                apply_memory_swap, print_memory_swap),
+    // Validated in finish, as Docker's daemon does.
+    value_flag<&ContainerSpec::name>("name", 0, FlagType::String, "Assign a name to the container"),
+    custom_flag("network", 0, FlagType::Network, "Connect a container to a network", apply_network,
+                print_value<&ContainerSpec::network>),
+    custom_flag("net", 0, FlagType::Network, "Connect a container to a network", apply_network, nullptr, {}, true),
+    value_flag<&ContainerSpec::pids_limit>("pids-limit", 0, FlagType::Int,
+                                           "Tune container pids limit (set -1 for unlimited)"),
+    bool_flag<&Command::privileged>("privileged", 0, "Give extended privileges to this container"),
+    custom_flag("publish", 'p', FlagType::List, "Publish a container's port(s) to the host", apply_publish,
+                print_publish),
+    bool_flag<&ContainerSpec::publish_all>("publish-all", 'P', "Publish all exposed ports to random ports"),
+    value_flag<&Command::pull>("pull", 0, FlagType::String,
+                               "Pull image before running (\"always\", \"missing\", \"never\")", "\"missing\""),
+    bool_flag<&Command::quiet>("quiet", 'q', "Suppress the pull output"),
+    custom_flag("restart", 0, FlagType::String, "Restart policy to apply when a container exits", apply_restart,
+                print_restart, "\"no\""),
+    bool_flag<&ContainerSpec::auto_remove>(
+        "rm", 0, "Automatically remove the container and its associated anonymous volumes when it exits"),
+    custom_flag("runtime", 0, FlagType::String, "Runtime to use for this container (isolab, or runc when installed)",
+                apply_runtime, print_value<&ContainerSpec::runtime>),
+    value_flag<&ContainerSpec::stop_signal>("stop-signal", 0, FlagType::String, "Signal to stop the container"),
+    value_flag<&ContainerSpec::stop_timeout>("stop-timeout", 0, FlagType::Int,
+                                             "Timeout (in seconds) to stop a container"),
+    bool_flag<&ContainerSpec::tty>("tty", 't', "Allocate a pseudo-TTY"),
+    value_flag<&ContainerSpec::user>("user", 'u', FlagType::String,
+                                     "Username or UID (format: <name|uid>[:<group|gid>])"),
+    // Always refused by finish, so a parsed Command has nothing to print.
+    custom_flag("volume", 'v', FlagType::List, "Bind mount a volume (not supported yet)", apply_volume, nullptr),
+    value_flag<&ContainerSpec::workdir>("workdir", 'w', FlagType::String, "Working directory inside the container"),
+};
+
+const FlagDef kRunOnlyFlags[] = {
+    bool_flag<&Command::detach>("detach", 'd', "Run container in background and print container ID"),
+    value_flag<&Command::detach_keys>("detach-keys", 0, FlagType::String, kDetachKeysHelp),
+    bool_flag<&Command::sig_proxy>("sig-proxy", 0, "Proxy received signals to the process", "true"),
+};
+
+const FlagDef kStartFlags[] = {
+    bool_flag<&Command::attach>("attach", 'a', "Attach STDOUT/STDERR and forward signals"),
+    value_flag<&Command::detach_keys>("detach-keys", 0, FlagType::String, kDetachKeysHelp),
+    bool_flag<&Command::interactive>("interactive", 'i', "Attach container's STDIN"),
+};
+
+const FlagDef kStopFlags[] = {
+    value_flag<&Command::signal>("signal", 's', FlagType::String, "Signal to send to the container"),
+    custom_flag("timeout", 't', FlagType::Int, "Seconds to wait before killing the container", apply_timeout,
+                print_timeout),
+    custom_flag("time", 0, FlagType::Int, "Seconds to wait before killing the container (deprecated: use --timeout)",
+                apply_timeout, nullptr, {}, true),
+};
+
+const FlagDef kKillFlags[] = {
+    custom_flag("signal", 's', FlagType::String, "Signal to send to the container", set_value<&Command::signal>,
+                print_kill_signal, "\"KILL\""),
+};
+
+const FlagDef kRmFlags[] = {
+    bool_flag<&Command::force>("force", 'f', "Force the removal of a running container (uses SIGKILL)"),
+    bool_flag<&Command::link>("link", 'l', "Remove the specified link"),
+    bool_flag<&Command::volumes>("volumes", 'v', "Remove anonymous volumes associated with the container"),
+};
+
+const FlagDef kFormatFlag =
+    value_flag<&Command::format>("format", 0, FlagType::String, "Format output using a custom template");
+const FlagDef kFilterFlag =
+    value_flag<&Command::filters>("filter", 'f', FlagType::Filter, "Filter output based on conditions provided");
+const FlagDef kNoTruncFlag = bool_flag<&Command::no_trunc>("no-trunc", 0, "Don't truncate output");
+
+const FlagDef kPsFlags[] = {
+    bool_flag<&Command::all>("all", 'a', "Show all containers (default shows just running)"),
+    kFilterFlag,
+    kFormatFlag,
+    value_flag<&Command::last>("last", 'n', FlagType::Int, "Show n last created containers (includes all states)",
+                               "-1"),
+    bool_flag<&Command::latest>("latest", 'l', "Show the latest created container (includes all states)"),
+    kNoTruncFlag,
+    bool_flag<&Command::quiet>("quiet", 'q', "Only display container IDs"),
+    bool_flag<&Command::size>("size", 's', "Display total file sizes"),
+};
+
+const FlagDef kLogsFlags[] = {
+    bool_flag<&Command::details>("details", 0, "Show extra details provided to logs"),
+    bool_flag<&Command::follow>("follow", 'f', "Follow log output"),
+    value_flag<&Command::since>(
+        "since", 0, FlagType::String,
+        "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)"),
+    value_flag<&Command::tail>("tail", 'n', FlagType::String, "Number of lines to show from the end of the logs",
+                               "\"all\""),
+    bool_flag<&Command::timestamps>("timestamps", 't', "Show timestamps"),
+    value_flag<&Command::until>(
+        "until", 0, FlagType::String,
+        "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)"),
+};
+
+const FlagDef kExecFlags[] = {
+    bool_flag<&Command::detach>("detach", 'd', "Detached mode: run command in the background"),
+    value_flag<&Command::detach_keys>("detach-keys", 0, FlagType::String, kDetachKeysHelp),
+    custom_flag("env", 'e', FlagType::List, kEnvHelp, apply_env, print_exec_env),
+    kEnvFileFlag,
+    bool_flag<&Command::interactive>("interactive", 'i', "Keep STDIN open even if not attached"),
+    bool_flag<&Command::privileged>("privileged", 0, "Give extended privileges to the command"),
+    bool_flag<&Command::tty>("tty", 't', "Allocate a pseudo-TTY"),
+    value_flag<&Command::exec_user>("user", 'u', FlagType::String,
+                                    "Username or UID (format: \"<name|uid>[:<group|gid>]\")"),
+    value_flag<&Command::exec_workdir>("workdir", 'w', FlagType::String, "Working directory inside the container"),
+};
+
+const FlagDef kInspectFlags[] = {
+    value_flag<&Command::format>("format", 'f', FlagType::String, "Format output using a custom template"),
+    bool_flag<&Command::size>("size", 's', "Display total file sizes if the type is container"),
+    custom_flag("type", 0, FlagType::String, "Only inspect objects of the given type",
+                set_value<&Command::inspect_type>, print_inspect_type),
+};
+
+const FlagDef kCommitFlags[] = {
+    value_flag<&Command::author>("author", 'a', FlagType::String,
+                                 "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")"),
+    value_flag<&Command::changes>("change", 'c', FlagType::List, "Apply Dockerfile instruction to the created image"),
+    value_flag<&Command::message>("message", 'm', FlagType::String, "Commit message"),
+    bool_flag<&Command::pause>("pause", 'p', "Pause container during commit", "true"),
+};
+
+const FlagDef kHistoryFlags[] = {
+    kFormatFlag,
+    bool_flag<&Command::human>("human", 'H', "Print sizes and dates in human readable format", "true"),
+    kNoTruncFlag,
+    bool_flag<&Command::quiet>("quiet", 'q', "Only show image IDs"),
+};
+
+const FlagDef kImagesFlags[] = {
+    bool_flag<&Command::all>("all", 'a', "Show all images (default hides intermediate images)"),
+    bool_flag<&Command::digests>("digests", 0, "Show digests"),
+    kFilterFlag,
+    kFormatFlag,
+    kNoTruncFlag,
+    bool_flag<&Command::quiet>("quiet", 'q', "Only show image IDs"),
+};
+
+const FlagDef kRmiFlags[] = {
+    bool_flag<&Command::force>("force", 'f', "Force removal of the image"),
+    bool_flag<&Command::no_prune>("no-prune", 0, "Do not delete untagged parents"),
+};
+
+const FlagDef kBuildFlags[] = {
+    value_flag<&Command::build_args>("build-arg", 0, FlagType::List, "Set build-time variables"),
+    value_flag<&Command::dockerfile>("file", 'f', FlagType::String,
+                                     "Name of the Dockerfile (default: \"PATH/Dockerfile\")"),
+    bool_flag<&Command::no_cache>("no-cache", 0, "Do not use cache when building the image"),
+    bool_flag<&Command::quiet>("quiet", 'q', "Suppress the build output and print image ID on success"),
+    value_flag<&Command::tags>("tag", 't', FlagType::List, "Name and optionally a tag (format: \"name:tag\")"),
+};
+
+const FlagDef kSaveFlags[] = {
+    value_flag<&Command::output>("output", 'o', FlagType::String, "Write to a file, instead of STDOUT"),
+};
+
+const FlagDef kLoadFlags[] = {
+    value_flag<&Command::input>("input", 'i', FlagType::String, "Read from tar archive file, instead of STDIN"),
+    bool_flag<&Command::quiet>("quiet", 'q', "Suppress the load output"),
+};
+
+const FlagDef kDoctorFlags[] = {
+    bool_flag<&Command::fix>("fix", 0,
+                             "Remove the bridges and firewall rules that deleted state roots and older IsoLab "
+                             "versions left, and print what was removed"),
+    bool_flag<&Command::json>("json", 0, "Print the report as JSON"),
+};
+
+const FlagDef kVersionFlags[] = {
+    value_flag<&Command::format>("format", 'f', FlagType::String, "Format output using a custom template"),
+};
+
 const FlagDef kGuiFlags[] = {
-    {"frames", 0, FlagType::Int, "Render N frames, write --screenshot and exit", FLAG_APPLY {
-         auto n = go_parse_int(v);
-         if (!n.ok()) return n.error();
-         if (*n < 1) return make_error("must be at least 1");
-         st.cmd.frames = *n;
-         return ok();
-     }},
-    {"lang", 0, FlagType::String, "Language of the window: ko or en", apply_lang},
-    {"lesson", 0, FlagType::String, "Open the lesson with this ID (with --present: the clicker demo)", FLAG_APPLY {
-         st.cmd.lesson = v;
-         return ok();
-     }},
-    {"lessons", 0, FlagType::Bool, "Start in the Lessons mode (the lesson list)", FLAG_APPLY {
-         st.cmd.lessons = on(v);
-         return ok();
-     }},
-    {"study-group", 0, FlagType::Bool, "Lessons for a group at one screen: a timer, discussion prompts, reveal", FLAG_APPLY {
-         st.cmd.study_group = on(v);
-         return ok();
-     }},
-    {"present", 0, FlagType::Bool, "Projector mode: larger text and widgets", FLAG_APPLY {
-         st.cmd.present = on(v);
-         return ok();
-     }},
-    {"screenshot", 0, FlagType::String, "Write a PNG of the window to this file", FLAG_APPLY {
-         st.cmd.screenshot = v;
-         return ok();
-     }},
-    {"select", 0, FlagType::String, "Select a container (or vm:NAME) when the window opens", FLAG_APPLY {
-         st.cmd.gui_select = v;
-         return ok();
-     }},
-    {"size", 0, FlagType::String, "Window size WIDTHxHEIGHT (default 1600x900)", FLAG_APPLY {
-         st.cmd.gui_size = v;
-         return ok();
-     }},
-    {"fullscreen", 0, FlagType::Bool, "Open fullscreen (F11 toggles)", FLAG_APPLY {
-         st.cmd.fullscreen = on(v);
-         return ok();
-     }},
-    {"view", 0, FlagType::String, "Tab to show: race, lifecycle, isolation, images, network, terminal, resources", FLAG_APPLY {
-         st.cmd.gui_view = v;
-         return ok();
-     }},
+    custom_flag("frames", 0, FlagType::Int, "Render N frames, write --screenshot and exit", apply_frames,
+                print_value<&Command::frames>),
+    // The same field as the global --lang, which prints it.
+    custom_flag("lang", 0, FlagType::String, "Language of the window: ko or en", apply_lang, nullptr),
+    value_flag<&Command::lesson>("lesson", 0, FlagType::String,
+                                 "Open the lesson with this ID (with --present: the clicker demo)"),
+    bool_flag<&Command::lessons>("lessons", 0, "Start in the Lessons mode (the lesson list)"),
+    bool_flag<&Command::study_group>("study-group", 0,
+                                     "Lessons for a group at one screen: a timer, discussion prompts, reveal"),
+    bool_flag<&Command::present>("present", 0, "Projector mode: larger text and widgets"),
+    value_flag<&Command::screenshot>("screenshot", 0, FlagType::String, "Write a PNG of the window to this file"),
+    value_flag<&Command::gui_select>("select", 0, FlagType::String,
+                                     "Select a container (or vm:NAME) when the window opens"),
+    value_flag<&Command::gui_size>("size", 0, FlagType::String, "Window size WIDTHxHEIGHT (default 1600x900)"),
+    bool_flag<&Command::fullscreen>("fullscreen", 0, "Open fullscreen (F11 toggles)"),
+    value_flag<&Command::gui_view>("view", 0, FlagType::String,
+                                   "Tab to show: race, lifecycle, isolation, images, network, terminal, resources"),
 };
 
 // Flags before the verb (Docker's global options, IsoLab's own).
 const FlagDef kGlobalFlags[] = {
-    {"debug", 'D', FlagType::Bool, "Enable debug mode", FLAG_APPLY {
-         st.cmd.debug = on(v);
-         return ok();
-     }},
-    {"lang", 0, FlagType::String, "Language of messages and the window: ko or en", apply_lang},
-    {"root", 0, FlagType::String, "State root (default $ISOLAB_ROOT, else /var/lib/isolab as root)", FLAG_APPLY {
-         st.cmd.global_root = v;
-         return ok();
-     }},
-    {"version", 'v', FlagType::Bool, "Print version information and quit", FLAG_APPLY {
-         st.cmd.short_version = on(v);
-         return ok();
-     }},
+    bool_flag<&Command::debug>("debug", 'D', "Enable debug mode"),
+    custom_flag("lang", 0, FlagType::String, "Language of messages and the window: ko or en", apply_lang,
+                print_value<&Command::lang>),
+    value_flag<&Command::global_root>("root", 0, FlagType::String,
+                                      "State root (default $ISOLAB_ROOT, else /var/lib/isolab as root)"),
+    bool_flag<&Command::short_version>("version", 'v', "Print version information and quit"),
 };
-
-#undef FLAG_APPLY
 
 // ---------------------------------------------------------------------------------------------
 // Per-verb finishing: positionals into the Command, then Docker's post-parse checks.
@@ -1269,6 +1303,26 @@ Status finish_top(ParseState& st, std::vector<std::string>& pos, const VerbDef&,
     return {};
 }
 
+// The inverses of the finish steps' moves, for to_argv.
+
+std::vector<std::string> container_positionals(const Command& c) {
+    std::vector<std::string> words{c.spec.image};
+    words.insert(words.end(), c.spec.cmd.begin(), c.spec.cmd.end());
+    return words;
+}
+
+std::vector<std::string> exec_positionals(const Command& c) {
+    std::vector<std::string> words = c.args;
+    words.insert(words.end(), c.exec_cmd.begin(), c.exec_cmd.end());
+    return words;
+}
+
+std::vector<std::string> top_positionals(const Command& c) {
+    std::vector<std::string> words = c.args;
+    words.insert(words.end(), c.ps_args.begin(), c.ps_args.end());
+    return words;
+}
+
 Status finish_kill(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
     st.cmd.args = pos;
     if (st.cmd.signal.empty()) st.cmd.signal = "KILL";
@@ -1290,7 +1344,7 @@ const std::span<const FlagDef> kNone{};
 
 constexpr VerbDef verb(std::string_view name, std::string_view use, std::string_view summary,
                        std::span<const FlagDef> flags, ArgRule rule, int min = 0, int max = 0,
-                       FinishFn finish = nullptr) {
+                       FinishFn finish = nullptr, PositionalsFn positionals = nullptr) {
     VerbDef v;
     v.name = name;
     v.use = use;
@@ -1300,12 +1354,13 @@ constexpr VerbDef verb(std::string_view name, std::string_view use, std::string_
     v.min = min;
     v.max = max;
     v.finish = finish;
+    v.positionals = positionals;
     return v;
 }
 
 VerbDef make_run() {
     VerbDef v = verb("run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
-                     kContainerFlags, ArgRule::Min, 1, 0, finish_container);
+                     kContainerFlags, ArgRule::Min, 1, 0, finish_container, container_positionals);
     v.more_flags = kRunOnlyFlags;
     v.interspersed = false;
     return v;
@@ -1326,7 +1381,7 @@ const std::vector<VerbDef>& verbs() {
     static const std::vector<VerbDef> table = {
         make_run(),
         make_not_interspersed(verb("create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
-                                   kContainerFlags, ArgRule::Min, 1, 0, finish_container)),
+                                   kContainerFlags, ArgRule::Min, 1, 0, finish_container, container_positionals)),
         verb("start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", kStartFlags,
              ArgRule::Min, 1),
         verb("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", kStopFlags,
@@ -1343,14 +1398,14 @@ const std::vector<VerbDef>& verbs() {
         verb("ps", "[OPTIONS]", "List containers", kPsFlags, ArgRule::None),
         make_not_interspersed(verb("exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
                                    "Execute a command in a running container", kExecFlags, ArgRule::Min, 2, 0,
-                                   finish_exec)),
+                                   finish_exec, exec_positionals)),
         verb("logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", kLogsFlags, ArgRule::Exact, 1),
         verb("inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker-style objects",
              kInspectFlags, ArgRule::Min, 1, 0, finish_inspect),
         verb("wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
              kNone, ArgRule::Min, 1),
         make_not_interspersed(verb("top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container",
-                                   kNone, ArgRule::Min, 1, 0, finish_top)),
+                                   kNone, ArgRule::Min, 1, 0, finish_top, top_positionals)),
         verb("diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", kNone,
              ArgRule::Exact, 1),
         verb("port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
@@ -1382,6 +1437,16 @@ const std::vector<VerbDef>& verbs() {
         make_group("image", "COMMAND", "Manage images"),
     };
     return table;
+}
+
+// The flags before the verb, read as a verb whose first positional (the verb) ends them.
+const VerbDef& global_verb() {
+    static const VerbDef global = [] {
+        VerbDef v = verb("", "[OPTIONS] COMMAND [ARG...]", "", kGlobalFlags, ArgRule::Any);
+        v.interspersed = false;
+        return v;
+    }();
+    return global;
 }
 
 const VerbDef* find_verb(std::string_view name) {
@@ -1703,18 +1768,18 @@ Result<int> parse_signal(std::string_view text) {
 // ---------------------------------------------------------------------------------------------
 // parse_args
 
-Result<Command> parse_args(const std::vector<std::string>& argv) {
+Result<Command> parse_action(const std::vector<std::string>& argv) {
     Command cmd;
     ParseState st{cmd};
 
     // Global flags stop at the first word that is not a flag: the verb.
-    VerbDef global = verb("", "[OPTIONS] COMMAND [ARG...]", "", kGlobalFlags, ArgRule::Any);
-    global.interspersed = false;
+    const VerbDef& global = global_verb();
     std::vector<std::string> words;
     if (Status s = parse_flags(global, argv, 0, st, words); !s.ok())
         return flag_error(global, "", s.error().message);
 
     if (words.empty()) {
+        cmd.bare = argv.empty();
         if (cmd.help) {
             cmd.verb = cmd.command_path = "help";
             cmd.help = false;  // `isolab --help` *is* the help command
@@ -1778,6 +1843,70 @@ Result<Command> parse_args(const std::vector<std::string>& argv) {
         cmd.args = std::move(positionals);
     }
     return cmd;
+}
+
+Result<Command> parse_args(const std::vector<std::string>& argv) { return parse_action(argv); }
+
+// ---------------------------------------------------------------------------------------------
+// Back to words
+
+std::vector<std::string> to_argv(const Command& c) {
+    std::vector<std::string> words;
+    if (c.bare || c.verb.empty()) return words;
+    auto print_flags = [&](std::span<const FlagDef> flags) {
+        for (const FlagDef& f : flags)
+            if (f.print) f.print(c, f, words);
+    };
+    print_flags(kGlobalFlags);
+    // `isolab -v` is the version command with nothing else to say.
+    if (c.verb == "version" && c.short_version && c.format.empty() && !c.help && c.args.empty()) return words;
+
+    for (size_t pos = 0; pos <= c.command_path.size();) {
+        size_t space = std::min(c.command_path.find(' ', pos), c.command_path.size());
+        words.push_back(c.command_path.substr(pos, space - pos));
+        pos = space + 1;
+    }
+    const VerbDef* def = find_verb(c.verb);
+    if (!def) return words;  // not a Command parse_action made
+    if (def->group) {  // `container`/`image` alone are help; the other groups keep their words
+        if (c.help) words.push_back("--help");
+        words.insert(words.end(), c.rest.begin(), c.rest.end());
+        return words;
+    }
+    print_flags(def->more_flags);
+    print_flags(def->flags);
+    if (c.help) words.push_back("--help");
+
+    // With --help the finish step did not run: the positionals are still in args.
+    std::vector<std::string> positionals = !c.help && def->positionals ? def->positionals(c) : c.args;
+    auto flag_like = [](const std::string& w) { return w.size() > 1 && w[0] == '-'; };
+    bool needs_dashes = def->interspersed ? std::any_of(positionals.begin(), positionals.end(), flag_like)
+                                          : !positionals.empty() && flag_like(positionals.front());
+    if (needs_dashes) words.push_back("--");
+    words.insert(words.end(), positionals.begin(), positionals.end());
+    return words;
+}
+
+std::string to_command_line(const Command& c) {
+    if (c.verb.empty() && !c.bare) return "";
+    std::string line = "isolab";
+    for (const std::string& w : to_argv(c)) {
+        line += ' ';
+        // Safe characters stand as they are; anything else goes in single quotes, a quote inside
+        // as '\'' (split_command_line: '...' is literal, \' outside quotes is a quote).
+        bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char ch) {
+            return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch) ||
+                   std::string_view("_@%+=:,./-").find(ch) != std::string_view::npos;
+        });
+        if (plain) {
+            line += w;
+            continue;
+        }
+        line += '\'';
+        for (char ch : w) line += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+        line += '\'';
+    }
+    return line;
 }
 
 std::string usage(std::string_view verb_or_path) {

@@ -1,8 +1,10 @@
 // The IsoLab command line, parsed into one typed Command (STYLE §2: one command type in).
 //
-// parse_args() turns argv (without the program name) into a Command and never executes anything;
-// the CLI front end and the GUI terminal both dispatch on Command::verb. Flag syntax, messages and
-// exit codes follow the Docker CLI v29 (spf13/pflag + cobra), with "docker" replaced by "isolab".
+// parse_action() turns argv (without the program name) into a Command and never executes
+// anything; the Command is the whole product of parsing (nothing else is read from argv after it),
+// run_command() (commands.hpp) executes it, and to_argv()/to_command_line() print it back as the
+// words that parse into it again. Flag syntax, messages and exit codes follow the Docker CLI v29
+// (spf13/pflag + cobra), with "docker" replaced by "isolab".
 // First line of Error::message, then exit code:
 //
 //   unknown or malformed flag        unknown flag: --foo                                      125
@@ -149,12 +151,47 @@ struct Command {
     // vm, network, lesson, race, runtime: everything after the verb, verbatim; the group
     // parses it itself.
     std::vector<std::string> rest;
+
+    // argv was empty: `isolab` alone, which opens the window when there is a display and prints
+    // the top-level usage when there is none (`isolab gui` always tries the window).
+    bool bare = false;
+
+    // Field by field: the round-trip contract below, and a GUI that compares what it submits.
+    bool operator==(const Command&) const = default;
 };
 
 // Parses argv without the program name. Empty argv (or only global flags) means the GUI: verb
 // "gui". `--help`/`-h` alone gives verb "help"; `-v`/`--version` gives verb "version" with
 // short_version set.
+//
+// This is what the GUI and the lesson player call in-process to turn words into the action a
+// click or a step submits. Reading is done here, once, in the calling process: `--env-file` is
+// opened relative to its current directory, a bare `-e KEY` takes KEY from its environment and
+// `--cpus` is checked against its CPU count; a caller that means another directory (a lesson's
+// folder) passes absolute paths.
+Result<Command> parse_action(const std::vector<std::string>& argv);
+
+// The CLI's name for parse_action (the same function).
 Result<Command> parse_args(const std::vector<std::string>& argv);
+
+// The words after `isolab` that parse back into C: parse_action(to_argv(c)) == c for every C that
+// parse_action produced (a hand-built C must hold values parse_action can produce: one entrypoint
+// word, a validated name, ...). The GUI can run them as they are (Jobs::submit_words) without
+// printing and splitting a line. Canonical spelling: global flags first; then the command path
+// ("container ls"); the verb's flags, run's own before the container flags, each in table
+// (alphabetical) order, in the short form when there is one and only when they differ from the
+// default, as the GUI writes its lines ("run -d --name web -P isolab/web"); `--help`; then the
+// positionals (after "--" when one looks like a flag). Values are printed as parse_action keeps
+// them: --env-file as the -e assignments it read, -p as one mapping per port, sizes in the
+// largest exact binary unit ("512m"). `isolab` alone (bare) gives no words, as does the blank
+// Command (verb "") of an empty terminal line.
+std::vector<std::string> to_argv(const Command& c);
+
+// "isolab " + to_argv(c), each word quoted for split_command_line where it needs it ('it'\''s'):
+// the line the GUI's command log shows for a click ("isolab run -d -P isolab/web"), which
+// parse_line reads back into C. The blank Command gives ""; a bare one gives "isolab", which
+// parse_line, as a terminal, reads as `help`.
+std::string to_command_line(const Command& c);
 
 // Docker-like usage text for `isolab VERB --help` (verb may be a path such as "container ls";
 // "" or an unknown verb gives the top-level help). Ends without a newline.

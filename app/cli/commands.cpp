@@ -887,7 +887,7 @@ int cli_main(const std::vector<std::string>& argv) {
         std::cerr << cmd.error().message << "\n";
         return cmd.error().exit_code;
     }
-    if (cmd->verb == "gui" && argv.empty()) {
+    if (cmd->bare) {
         // `isolab` alone opens the window when there is a display to open it on.
         const char* x = std::getenv("DISPLAY");
         const char* wl = std::getenv("WAYLAND_DISPLAY");

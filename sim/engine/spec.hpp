@@ -15,6 +15,7 @@ enum class RestartPolicyKind { No, OnFailure, Always, UnlessStopped };
 struct RestartPolicy {
     RestartPolicyKind kind = RestartPolicyKind::No;
     int max_retries = 0;  // only for OnFailure; 0 = unlimited
+    bool operator==(const RestartPolicy&) const = default;
 };
 
 struct PortMapping {          // -p [IP:]HOST:CONTAINER[/proto] (served by the network issue)
@@ -22,6 +23,7 @@ struct PortMapping {          // -p [IP:]HOST:CONTAINER[/proto] (served by the n
     int host_port = 0;        // 0 = pick a free one (-P)
     int container_port = 0;
     std::string proto = "tcp";
+    bool operator==(const PortMapping&) const = default;
 };
 
 // Docker's json-file log driver with its two size options (--log-opt max-size=SIZE,
@@ -33,6 +35,7 @@ struct LogConfig {
     int64_t max_size = 10'000'000;      // bytes a file reaches before it is rotated
     std::string max_size_text = "10m";  // as typed, which `inspect` shows
     int max_file = 3;                   // files kept, the current one included
+    bool operator==(const LogConfig&) const = default;
 };
 
 struct ContainerSpec {
@@ -59,6 +62,7 @@ struct ContainerSpec {
     std::string stop_signal;                 // "" = SIGTERM
     std::string runtime;                     // "" = IsoLab's own; "runc" = Debian's runc (--runtime)
     LogConfig log;                           // --log-driver json-file, --log-opt
+    bool operator==(const ContainerSpec&) const = default;
 };
 
 }  // namespace isolab
