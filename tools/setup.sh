@@ -27,7 +27,7 @@ cd "$here"
 # Every dependency is a Debian package (nothing third-party is vendored).
 # libarchive and the compression libraries it was built with are linked statically into `isolab`.
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
-          libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
+          libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libnftables-dev
           libimgui-dev libglfw3-dev libepoxy-dev libpng-dev libfontconfig-dev fonts-nanum fonts-dejavu-core
           busybox-static iproute2 nftables procps util-linux qemu-system-x86)
 if [ "$mode" = test ]; then
@@ -36,7 +36,8 @@ if [ "$mode" = test ]; then
   # clang with libFuzzer: the Dockerfile parser's fuzz target.
   # xvfb and Mesa's software renderer: the GUI smoke test draws every view without a display.
   # iptables: the firewall code's second path (nftables is the first) is tested too.
-  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables)
+  # strace: the network test counts the processes and netfilter sockets a container start uses.
+  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables strace)
 fi
 missing=()
 for p in "${packages[@]}"; do

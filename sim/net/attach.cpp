@@ -1,6 +1,8 @@
 #include "sim/net/attach.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -12,18 +14,61 @@
 
 namespace isolab::net {
 
+namespace {
+
+// ROOT/networks/NAME.setup; "" for a network outside a state root (nothing is recorded).
+std::string setup_marker_path(const Network& network) {
+    if (network.root.empty() || network.root[0] != '/') return "";
+    return network.root + "/networks/" + network.name + ".setup";
+}
+
+// What the kernel side of NETWORK is, as far as a start can tell without asking the firewall:
+// this boot, this network namespace (of the calling thread), the bridge by name AND ifindex, and
+// the network's addresses. Equal to the marker's content exactly when nothing that would undo the
+// set-up has happened since: a reboot or another namespace changes the first two, and the bridge's
+// deletion changes its ifindex (bridges are made again with a new one), which also covers the
+// collector of orphans, since it only removes a live root's rules together with a missing bridge.
+std::string setup_generation(const Network& network) {
+    auto boot = read_file("/proc/sys/kernel/random/boot_id");
+    struct stat ns{};
+    if (!boot || ::stat("/proc/thread-self/ns/net", &ns) != 0) return "";
+    unsigned index = ::if_nametoindex(network.bridge.c_str());
+    if (index == 0) return "";
+    return "isolab network set-up 1\nboot " + trim(*boot) + "\nnetns " + std::to_string(ns.st_dev) + ":" +
+           std::to_string(ns.st_ino) + "\nbridge " + network.bridge + " " + std::to_string(index) + "\nsubnet " +
+           network.subnet + " " + network.gateway + "\ninternal " + (network.internal ? "1" : "0") + "\n";
+}
+
+}  // namespace
+
 Result<std::string> prepare_network(const Network& network) {
     if (network.driver != "bridge") return std::string();
+    // A start on a network already set up does no bridge or firewall work at all: no nft or
+    // iptables process, no netlink round trip to nf_tables. It costs a file read and a stat.
+    const std::string marker = setup_marker_path(network);
+    if (!marker.empty()) {
+        auto recorded = read_file(marker);
+        if (recorded && !recorded->empty() && *recorded == setup_generation(network)) return std::string();
+    }
     ISOLAB_TRY(claim_bridge(network.bridge, network.gateway + "/" + network.subnet.substr(network.subnet.find('/') + 1),
                             network.root));
-    if (network.internal) return std::string();
-    auto fw = ensure_network_rules(network.root, network.name, network.subnet, network.bridge);
-    if (!fw) return fw.error().wrap("network " + network.name);
-    return fw->warning;
+    std::string warning;
+    if (!network.internal) {
+        auto fw = ensure_network_rules(network.root, network.name, network.subnet, network.bridge);
+        if (!fw) return fw.error().wrap("network " + network.name);
+        warning = fw->warning;
+    }
+    // Not recorded with a warning: the next start tries again (a tool may have been installed),
+    // and its container gets the warning too. A marker that cannot be written costs only speed.
+    if (!marker.empty() && warning.empty())
+        if (std::string gen = setup_generation(network); !gen.empty()) (void)write_file_atomic(marker, gen, 0644);
+    return warning;
 }
 
 Status teardown_network(const Network& network) {
     if (network.driver != "bridge") return {};
+    // The marker goes first: whatever fails below, the next start sets the network up again.
+    if (std::string marker = setup_marker_path(network); !marker.empty()) ::unlink(marker.c_str());
     Status rules = remove_network_rules(network.root, network.name, network.bridge);
     ISOLAB_TRY(release_bridge(network.bridge, network.root));
     return rules;

@@ -15,8 +15,16 @@
 namespace isolab::net {
 
 // The bridge of NETWORK with its gateway address, up and owned by NETWORK.root (orphans.hpp), plus
-// the NAT/forwarding rules of that root (unless internal). Idempotent. Returns a warning for the user ("" = none), e.g. when neither nft nor
-// iptables is installed and containers cannot reach beyond the host.
+// the NAT/forwarding rules of that root (unless internal). Idempotent. Returns a warning for the
+// user ("" = none), e.g. when neither nft nor iptables is installed and containers cannot reach
+// beyond the host.
+//
+// Once per network, not per container: what was set up is recorded in ROOT/networks/NAME.setup
+// (this boot, this network namespace, the bridge's name and ifindex, the subnet), and a call that
+// finds the record matching does nothing else, so the second and later starts on a network spawn
+// no nft/iptables process and touch no firewall. teardown_network deletes the record. Not seen by
+// the record: someone flushing the host's ruleset by hand (`nft flush ruleset`); `network rm` and
+// create, `system reset`, or deleting the .setup file make the rules again.
 Result<std::string> prepare_network(const Network& network);
 // Removes the bridge and the rules of NETWORK of NETWORK.root (network rm, system reset); never
 // another root's.

@@ -1,5 +1,6 @@
 #include "sim/net/firewall.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -10,11 +11,15 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "sim/core/files.hpp"
 #include "sim/core/process.hpp"
 #include "sim/net/ipam.hpp"
+
+#include <nftables/libnftables.h>
 
 namespace isolab::net {
 
@@ -134,17 +139,126 @@ bool parse_comment(const std::string& comment, std::string& owner, std::string& 
     return !network.empty();
 }
 
-bool nft_usable(const std::string& nft) {
-    if (nft.empty()) return false;
-    auto r = run_command({nft, "list", "tables"});
+// ---- nft: through libnftables, or the nft program when the library cannot be loaded ---------
+
+// libnftables, loaded with dlopen on first use and kept for the life of the process.
+//
+// Why dlopen and not a link: `isolab` and `isolab-monitor` are static executables (start-up time,
+// the monitor's memory), and Debian ships libnftables (and libnftnl, libmnl, libjansson under it)
+// only as shared objects. glibc loads shared objects into a static executable the way it loads NSS
+// modules; the library's own copy of libc then allocates with mmap, never brk, so the two heaps
+// do not meet. Nothing allocated by one side is freed by the other: scripts go in as const
+// strings, output is copied out before the context is freed.
+//
+// Each call makes its own context in the CALLING THREAD: the context's netlink socket belongs to
+// the network namespace of the thread that opened it, which keeps the contract at the top of
+// firewall.hpp (a thread in a private namespace changes that namespace's rules only).
+class Libnftables {
+public:
+    // nullptr when libnftables.so.1 is not installed (or lacks a symbol): callers use the program.
+    static const Libnftables* get() {
+        static std::once_flag once;
+        static Libnftables* lib = nullptr;
+        std::call_once(once, [] {
+            void* h = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+            if (!h) return;
+            auto* l = new Libnftables;
+            bool ok = l->sym(h, l->ctx_new_, "nft_ctx_new") && l->sym(h, l->ctx_free_, "nft_ctx_free") &&
+                      l->sym(h, l->buffer_output_, "nft_ctx_buffer_output") &&
+                      l->sym(h, l->buffer_error_, "nft_ctx_buffer_error") &&
+                      l->sym(h, l->output_buffer_, "nft_ctx_get_output_buffer") &&
+                      l->sym(h, l->error_buffer_, "nft_ctx_get_error_buffer") &&
+                      l->sym(h, l->set_flags_, "nft_ctx_output_set_flags") &&
+                      l->sym(h, l->run_, "nft_run_cmd_from_buffer");
+            if (ok) {
+                lib = l;
+            } else {
+                delete l;
+                ::dlclose(h);
+            }
+        });
+        return lib;
+    }
+
+    // Runs SCRIPT (one batch: every command in it is one transaction) as `nft -f` would; with
+    // HANDLES, listings carry "# handle N" as with `nft -a`. exit_code is 0 or 1, like the program.
+    Result<CommandOutput> run(const std::string& script, bool handles) const {
+        nft_ctx* ctx = ctx_new_(NFT_CTX_DEFAULT);
+        if (!ctx) return make_error("libnftables: cannot make a context");
+        CommandOutput res;
+        if (buffer_output_(ctx) != 0 || buffer_error_(ctx) != 0) {
+            ctx_free_(ctx);
+            return make_error("libnftables: cannot buffer output");
+        }
+        if (handles) set_flags_(ctx, NFT_CTX_OUTPUT_HANDLE);
+        res.exit_code = run_(ctx, script.c_str()) == 0 ? 0 : 1;
+        if (const char* o = output_buffer_(ctx)) res.out = o;
+        if (const char* e = error_buffer_(ctx)) res.err = e;
+        ctx_free_(ctx);
+        return res;
+    }
+
+private:
+    template <typename F>
+    static bool sym(void* h, F& f, const char* name) {
+        f = reinterpret_cast<F>(::dlsym(h, name));
+        return f != nullptr;
+    }
+    nft_ctx* (*ctx_new_)(uint32_t) = nullptr;
+    void (*ctx_free_)(nft_ctx*) = nullptr;
+    int (*buffer_output_)(nft_ctx*) = nullptr;
+    int (*buffer_error_)(nft_ctx*) = nullptr;
+    const char* (*output_buffer_)(nft_ctx*) = nullptr;
+    const char* (*error_buffer_)(nft_ctx*) = nullptr;
+    void (*set_flags_)(nft_ctx*, unsigned int) = nullptr;
+    int (*run_)(nft_ctx*, const char*) = nullptr;
+};
+
+// How nft commands are run in this process: the library, else the program at NFT_PATH.
+struct Nft {
+    const Libnftables* lib = nullptr;
+    std::string program;
+    explicit operator bool() const { return lib || !program.empty(); }
+};
+
+Nft find_nft() { return {Libnftables::get(), find_tool("nft")}; }
+
+Result<CommandOutput> nft_run(const Nft& nft, const std::string& script, bool handles = false) {
+    if (nft.lib) return nft.lib->run(script, handles);
+    if (nft.program.empty()) return make_error("neither libnftables nor nft is installed");
+    std::vector<std::string> argv{nft.program};
+    if (handles) argv.push_back("-a");
+    argv.push_back(script);
+    return run_command(argv);
+}
+
+Result<CommandOutput> nft_checked(const Nft& nft, const std::string& script, const std::string& what) {
+    auto r = nft_run(nft, script);
+    if (!r) return r.error().wrap(what);
+    if (r->exit_code != 0) {
+        std::string err = trim(r->err.empty() ? r->out : r->err);
+        return make_error(what + ": " + (nft.lib ? std::string("libnftables") : "`" + nft.program + "`") +
+                          " failed" + (err.empty() ? "" : ": " + err));
+    }
+    return r;
+}
+
+bool nft_usable(const Nft& nft) {
+    if (!nft) return false;
+    auto r = nft_run(nft, "list tables");
     return r && r->exit_code == 0;
 }
 
-bool iptables_usable(const std::string& ipt) {
-    if (ipt.empty()) return false;
-    auto r = run_command({ipt, "-w", "-S", "FORWARD"});
-    return r && r->exit_code == 0;
+// `iptables -S FORWARD`'s output, or nullopt when iptables is missing or not usable here. One
+// call answers both "usable?" and "policy DROP?".
+std::optional<std::string> iptables_forward_listing(const std::string& ipt) {
+    if (ipt.empty()) return std::nullopt;
+    auto r = run_command({ipt, "-w", "-t", "filter", "-S", "FORWARD"});
+    if (!r || r->exit_code != 0) return std::nullopt;
+    return r->out;
 }
+
+bool iptables_usable(const std::string& ipt) { return iptables_forward_listing(ipt).has_value(); }
 
 // ---- the rules, once, for both tools -----------------------------------------------------------
 
@@ -265,10 +379,8 @@ Status iptables_nat(const std::string& ipt, const std::string& comment, const st
     return {};
 }
 
-bool forward_policy_drop(const std::string& ipt) {
-    auto r = run_command({ipt, "-w", "-t", "filter", "-S", "FORWARD"});
-    if (!r || r->exit_code != 0) return false;
-    for (auto& l : lines_of(r->out))
+bool forward_policy_drop(const std::string& forward_listing) {
+    for (auto& l : lines_of(forward_listing))
         if (trim(l) == "-P FORWARD DROP") return true;
     return false;
 }
@@ -288,9 +400,9 @@ struct NftState {
     std::vector<std::pair<std::string, std::string>> commented;  // (comment, rule text) of each rule that has one
 };
 
-NftState nft_state(const std::string& nft, const std::string& comment) {
+NftState nft_state(const Nft& nft, const std::string& comment) {
     NftState st;
-    auto r = run_command({nft, "-a", "list", "table", "ip", "isolab"});
+    auto r = nft_run(nft, "list table ip isolab", /*handles=*/true);
     if (!r || r->exit_code != 0) return st;
     st.table = true;
     std::string chain;
@@ -313,7 +425,7 @@ NftState nft_state(const std::string& nft, const std::string& comment) {
     return st;
 }
 
-Status nft_ensure(const std::string& nft, const std::string& comment, const std::string& cidr,
+Status nft_ensure(const Nft& nft, const std::string& comment, const std::string& cidr,
                   const std::string& bridge) {
     NftState st = nft_state(nft, comment);
     // One transaction: old rules out and new ones in together, or nothing changes.
@@ -325,13 +437,13 @@ Status nft_ensure(const std::string& nft, const std::string& comment, const std:
     for (auto& f : forward_rules(bridge)) s += "add rule ip isolab forward " + nft_rule(f, comment) + "\n";
     s += "add rule ip isolab postrouting ip saddr " + cidr + " oifname != \"" + bridge +
          "\" masquerade comment \"" + comment + "\"\n";
-    auto r = run_checked({nft, s}, "nft rules `" + comment + "`");
+    auto r = nft_checked(nft, s, "nft rules `" + comment + "`");
     if (!r) return r.error();
     return {};
 }
 
 // Removes the rules commented COMMENT; returns how many.
-Result<int> nft_remove(const std::string& nft, const std::string& comment) {
+Result<int> nft_remove(const Nft& nft, const std::string& comment) {
     NftState st = nft_state(nft, comment);
     if (!st.table || (st.mine.empty() && st.total_rules > 0)) return 0;
     std::string s;
@@ -340,7 +452,7 @@ Result<int> nft_remove(const std::string& nft, const std::string& comment) {
     } else {
         for (auto& m : st.mine) s += "delete rule ip isolab " + m.chain + " handle " + m.handle + "\n";
     }
-    auto r = run_checked({nft, s}, "remove nft rules `" + comment + "`");
+    auto r = nft_checked(nft, s, "remove nft rules `" + comment + "`");
     if (!r) return r.error();
     return static_cast<int>(st.mine.size());
 }
@@ -404,9 +516,13 @@ Result<FirewallReport> ensure_network_rules(const std::string& state_root, const
 
     HostNetworkLock lock;
     FirewallReport rep;
-    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
+    const Nft nft = find_nft();
+    const std::string ipt = find_tool("iptables");
     bool use_nft = tool != FirewallTool::Iptables && nft_usable(nft);
-    bool have_ipt = iptables_usable(ipt);
+    // Spawns iptables (there is no library for it): acceptable here, since a network's rules are
+    // made once (attach.hpp's prepare_network skips all of this while they are in place).
+    const std::optional<std::string> forward_listing = iptables_forward_listing(ipt);
+    bool have_ipt = forward_listing.has_value();
     if (tool == FirewallTool::Nft && !use_nft)
         return make_error("network " + network + ": nft is not usable (install nftables: apt-get install nftables)");
     if (tool == FirewallTool::Iptables && !have_ipt)
@@ -424,9 +540,9 @@ Result<FirewallReport> ensure_network_rules(const std::string& state_root, const
         ISOLAB_TRY_CTX(nft_ensure(nft, comment, cidr, bridge), ctx);
         // An accept in our table does not override a DROP policy in iptables' own filter table.
         if (have_ipt) {
-            if (forward_policy_drop(ipt)) {
+            if (forward_policy_drop(*forward_listing)) {
                 ISOLAB_TRY_CTX(iptables_forward(ipt, comment, bridge), ctx);
-            } else {
+            } else if (forward_listing->find(comment) != std::string::npos) {
                 ISOLAB_TRY_CTX(iptables_delete_tagged(ipt, "filter", "FORWARD", comment), ctx);
             }
             // Rules a former iptables-only run left behind would duplicate ours.
@@ -455,7 +571,8 @@ Result<int> remove_rule_set(const std::string& comment) {
     if (!owner.empty()) ISOLAB_TRY(check_word(owner, "owner tag", 16));
     HostNetworkLock lock;
     int removed = 0;
-    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
+    const Nft nft = find_nft();
+    const std::string ipt = find_tool("iptables");
     if (nft_usable(nft)) {
         auto n = nft_remove(nft, comment);
         if (!n) return n.error();
@@ -494,8 +611,9 @@ std::vector<RuleSet> rule_sets() {
         for (std::string t; in >> t;) w.push_back(t);
         return w;
     };
-    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
-    if (!nft.empty())
+    const Nft nft = find_nft();
+    const std::string ipt = find_tool("iptables");
+    if (nft)
         for (auto& [comment, rule] : nft_state(nft, "").commented) add(comment, words_of(rule), true);
     if (!ipt.empty())
         for (auto [table, chain] : {std::pair{"filter", "FORWARD"}, std::pair{"nat", "POSTROUTING"}})
@@ -513,11 +631,18 @@ std::vector<RuleSet> rule_sets() {
     return out;
 }
 
+std::string nft_backend() {
+    const Nft nft = find_nft();
+    if (nft.lib) return "libnftables";
+    return nft.program;
+}
+
 std::vector<std::string> list_rules() {
     std::vector<std::string> out;
-    const std::string nft = find_tool("nft"), ipt = find_tool("iptables");
-    if (!nft.empty()) {
-        auto r = run_command({nft, "list", "table", "ip", "isolab"});
+    const Nft nft = find_nft();
+    const std::string ipt = find_tool("iptables");
+    if (nft) {
+        auto r = nft_run(nft, "list table ip isolab");
         if (r && r->exit_code == 0)
             for (auto& l : lines_of(r->out))
                 if (std::string t = trim(l); !t.empty() && t != "}") out.push_back(t);

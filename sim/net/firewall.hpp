@@ -9,9 +9,19 @@
 // another root's NAT away (issue 12). Rules tagged "isolab:<network>" (IsoLab before the owner tag)
 // belong to no root anymore: sim/net/orphans.hpp collects them.
 //
-// The tools run as child processes (posix_spawn with an argv, no shell) from the CALLING THREAD,
-// and a child inherits that thread's network namespace: a thread that entered a private namespace
-// with unshare(CLONE_NEWNET) changes the rules of that namespace only. The tests rely on this.
+// How: nft commands go through libnftables in this process (loaded with dlopen, see firewall.cpp
+// for why), or the nft program when the library is not installed; iptables always runs as a child
+// process (posix_spawn with an argv, no shell). Either way the work happens in the CALLING
+// THREAD's network namespace (the library's netlink socket is opened by that thread, a child
+// inherits it): a thread that entered a private namespace with unshare(CLONE_NEWNET) changes the
+// rules of that namespace only. The tests rely on this.
+//
+// When: once per network, not per container. attach.hpp's prepare_network records what it set up
+// in a marker file and does no firewall work while the marker holds; so the spawns of the iptables
+// path (and the library's netlink round trips) are a cost of a network's first start only.
+//
+// Published ports need no rule: `-p` is served by the userland proxy (port_proxy.hpp), whose
+// traffic is the host's own (OUTPUT and INPUT, never FORWARD), which no rule here filters.
 #pragma once
 
 #include <string>
@@ -105,5 +115,8 @@ struct CommandOutput {
 Result<CommandOutput> run_command(const std::vector<std::string>& argv);
 // "/usr/sbin/nft" or "/sbin/nft" (likewise "iptables"), "" when neither exists.
 std::string find_tool(const std::string& name);
+// How nft commands run in this process: "libnftables", or the path of the nft program when the
+// library cannot be loaded, or "" (neither). For tests and `doctor`.
+std::string nft_backend();
 
 }  // namespace isolab::net

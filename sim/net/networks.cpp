@@ -272,6 +272,7 @@ Status NetworkStore::remove(const std::string& name) {
     if (n->builtin)
         return make_error(n->name + " is a pre-defined network and cannot be removed", 1);
     ::unlink((dir_ + "/" + n->name + ".json").c_str());
+    ::unlink((dir_ + "/" + n->name + ".setup").c_str());  // attach.hpp's record of its set-up
     return {};
 }
 

@@ -11,8 +11,10 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "harness.hpp"
+#include "sim/net/firewall.hpp"
 
 using namespace isolab::test;
 namespace fs = std::filesystem;
@@ -84,6 +86,48 @@ private:
 int count_links(const std::string& prefix) {
     auto r = run_process({"/bin/sh", "-c", "ip -o link show | grep -c ' " + prefix + "' || true"});
     return std::atoi(r.out.c_str());
+}
+
+// What one `isolab` command (and every process it started: the monitor, the container) did to the
+// firewall, seen by strace: the nft and iptables programs it ran, and the netfilter netlink
+// sockets it opened (libnftables and iptables-nft talk to nf_tables through one each).
+struct FirewallWork {
+    CmdResult result;
+    bool monitor_seen = false;        // strace followed the command into its monitor
+    std::vector<std::string> spawned; // nft/iptables programs started
+    int netfilter_sockets = 0;
+};
+
+const char* const kStrace = "/usr/bin/strace";
+
+FirewallWork traced(const TempRoot& r, const std::vector<std::string>& args, const std::string& log) {
+    FirewallWork w;
+    std::vector<std::string> argv{kStrace, "-f", "-qq", "-e", "trace=execve,socket", "-o", log, r.bin};
+    argv.insert(argv.end(), args.begin(), args.end());
+    w.result = run_process(argv, {"ISOLAB_ROOT=" + r.path(), "ISOLAB_LANG=en"});
+    std::istringstream in(read_text(log));
+    for (std::string l; std::getline(in, l);) {
+        auto e = l.find("execve(\"");
+        if (e != std::string::npos) {
+            std::string path = l.substr(e + 8, l.find('"', e + 8) - e - 8);
+            std::string base = path.substr(path.rfind('/') + 1);
+            if (base == "isolab-monitor") w.monitor_seen = true;
+            if (base == "nft" || base.find("iptables") != std::string::npos || base.find("xtables") != std::string::npos)
+                w.spawned.push_back(path);
+        }
+        if (l.find("socket(") != std::string::npos && l.find("NETLINK_NETFILTER") != std::string::npos)
+            ++w.netfilter_sockets;
+    }
+    return w;
+}
+
+// This root's rules for NETWORK, as `nft list table ip isolab` and `iptables -S` print them.
+std::vector<std::string> rules_of(const TempRoot& r, const std::string& network) {
+    const std::string tag = isolab::net::rule_comment(fs::weakly_canonical(r.path()).string(), network);
+    std::vector<std::string> out;
+    for (auto& l : isolab::net::list_rules())
+        if (l.find(tag) != std::string::npos) out.push_back(l);
+    return out;
 }
 
 }  // namespace
@@ -261,4 +305,78 @@ TEST_CASE("network: kill -9 of the monitor leaves no veth and no proxy after the
     CHECK(count_links("veth-il" + id.substr(0, 7)) == 0);
     // The port is free again for a new container.
     CHECK(r.isolab({"run", "-d", "--name", "next", "-p", "18082:80", "busybox", "sleep", "30"}).code == 0);
+}
+
+TEST_CASE("network: only a network's first start does firewall work; a published port adds no rule") {
+    TempRoot r;
+    if (!can_network(r)) return;
+    if (::access(kStrace, X_OK) != 0) {
+        MESSAGE("SKIPPED: strace is not installed (apt-get install strace): it is how this case sees processes");
+        return;
+    }
+    REQUIRE(r.isolab({"network", "create", "--subnet", "10.214.0.0/24", "once"}).code == 0);
+    // The first start makes the bridge and the rules: the trace sees it (so it could see it later).
+    auto first = traced(r, {"run", "--rm", "--network", "once", "busybox", "true"}, r.path() + "/trace.1");
+    INFO(first.result.err);
+    REQUIRE(first.result.code == 0);
+    CHECK(first.monitor_seen);
+    CHECK(first.spawned.size() + first.netfilter_sockets > 0);
+    const auto rules = rules_of(r, "once");
+    CHECK(!rules.empty());
+    CHECK(fs::exists(r.path() + "/networks/once.setup"));
+
+    // The second start: a veth, no firewall. No nft, no iptables, no netfilter socket anywhere in
+    // the CLI, the monitor or the container.
+    auto second = traced(r, {"run", "--rm", "--network", "once", "busybox", "ip", "-4", "-o", "addr", "show", "eth0"},
+                         r.path() + "/trace.2");
+    REQUIRE(second.result.code == 0);
+    CHECK(second.monitor_seen);
+    CHECK(second.result.out.find("10.214.0.") != std::string::npos);
+    CHECK(second.spawned == std::vector<std::string>{});
+    CHECK(second.netfilter_sockets == 0);
+    CHECK(rules_of(r, "once") == rules);
+
+    // A published port is the proxy's listening socket, open while the container runs and closed
+    // when it stops; it needs no rule (the proxy's traffic is the host's own), and none appears.
+    std::string page;
+    std::vector<std::string> rules_meanwhile;
+    FirewallWork pub;
+    std::thread run([&] {
+        pub = traced(r, {"run", "--rm", "--network", "once", "-p", "18083:80", "busybox", "sh", "-c",
+                         "httpd -p 80 -h /var/www; sleep 3"},
+                     r.path() + "/trace.3");
+    });
+    for (int i = 0; i < 50 && page.empty(); ++i) {
+        ::usleep(100 * 1000);
+        auto got = host_wget("http://127.0.0.1:18083/");
+        if (got.code == 0) {
+            page = got.out;
+            rules_meanwhile = rules_of(r, "once");
+        }
+    }
+    run.join();
+    INFO(pub.result.err);
+    CHECK(pub.result.code == 0);
+    CHECK(page.find("Hello from IsoLab") != std::string::npos);
+    CHECK(rules_meanwhile == rules);
+    CHECK(pub.spawned == std::vector<std::string>{});
+    CHECK(pub.netfilter_sockets == 0);
+    CHECK(host_wget("http://127.0.0.1:18083/").code != 0);  // closed with the container
+    CHECK(rules_of(r, "once") == rules);
+
+    // A bridge deleted behind IsoLab's back (its rules may have been collected with it) voids the
+    // record: the next start makes bridge and rules again.
+    std::string bridge = trim(r.isolab({"network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", "once"}).out);
+    REQUIRE(bridge.rfind("isolab-", 0) == 0);
+    REQUIRE(run_process({"ip", "link", "del", bridge}).code == 0);
+    auto again = traced(r, {"run", "--rm", "--network", "once", "busybox", "true"}, r.path() + "/trace.4");
+    CHECK(again.result.code == 0);
+    CHECK(again.spawned.size() + again.netfilter_sockets > 0);
+    CHECK(count_links(bridge) == 1);
+    CHECK(rules_of(r, "once") == rules);
+
+    // network rm takes the rules and the record.
+    REQUIRE(r.isolab({"network", "rm", "once"}).code == 0);
+    CHECK(rules_of(r, "once").empty());
+    CHECK_FALSE(fs::exists(r.path() + "/networks/once.setup"));
 }

@@ -111,6 +111,11 @@ TEST_CASE("firewall: bad names are rejected before any tool runs") {
     CHECK_FALSE(remove_network_rules(kRootA, "../x", "br-ilnet").ok());
 }
 
+TEST_CASE("firewall: nft commands go through libnftables, not a process") {
+    // A build dependency (libnftables-dev pulls in the library), so it must load here.
+    CHECK(nft_backend() == "libnftables");
+}
+
 TEST_CASE("firewall: nft rules appear, are idempotent and are removed (private netns)") {
     if (!can_run("nft")) return;
     std::string why = in_private_netns([] {
