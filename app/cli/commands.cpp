@@ -97,7 +97,7 @@ std::string status_text(const ContainerRecord& r);
 
 // Every place a learner sees a simulated container says so.
 std::string labeled_status(const ContainerRecord& r) {
-    return r.backend == "simulated" ? status_text(r) + " (simulated)" : status_text(r);
+    return r.backend == Backend::Simulated ? status_text(r) + " (simulated)" : status_text(r);
 }
 
 std::string status_text(const ContainerRecord& r) {
@@ -313,7 +313,7 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         out << rec->id << "\n";
         return 0;
     }
-    if (started->backend == "simulated") {
+    if (started->backend == Backend::Simulated) {
         // No process runs, so there is nothing to attach to: say so instead of failing.
         if (c.spec.auto_remove) {
             err << "(simulated: no process ran here, so there is no output)\n";
@@ -703,7 +703,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         out << "IsoLab version 0.1.0" << (c.short_version ? "" : "\n") << std::flush;
         if (!c.short_version) {
             auto e = open_engine(c);
-            out << "Backend: " << (e ? (*e)->backend() : "unavailable") << "\n";
+            out << "Backend: " << (e ? (*e)->backend_name() : "unavailable") << "\n";
         } else {
             out << "\n";
         }

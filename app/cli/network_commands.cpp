@@ -143,7 +143,7 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
                 out << n.id.substr(0, 12) << "\n";
                 continue;
             }
-            rows.push_back({n.id.substr(0, 12), n.name, n.driver, "local"});
+            rows.push_back({n.id.substr(0, 12), n.name, net::driver_name(n.driver), "local"});
         }
         if (!has({"-q", "--quiet"})) out << format_table(rows);
         return 0;

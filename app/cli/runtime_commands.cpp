@@ -264,7 +264,7 @@ int run_bundle_command(const std::vector<std::string>& args) {
     if (!engine) return fail(engine.error());
     auto rec = (*engine)->inspect(p.positional[0]);
     if (!rec) return fail("Error response from daemon: " + rec.error().message);
-    bool rootless = (*engine)->backend() == "rootless" || rec->backend == "rootless";
+    bool rootless = (*engine)->backend() == Backend::Rootless || rec->backend == Backend::Rootless;
     if (auto s = oci::write_bundle((*engine)->store(), *rec, p.positional[1], rootless); !s) return fail(s.error());
     std::cout << p.positional[1] << "\n";
     return 0;

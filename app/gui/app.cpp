@@ -125,7 +125,7 @@ void App::poll_loop() {
     eo.root = root_;
     auto engine = Engine::open(eo);
     vm::VmManager vms(root_);
-    view::HostInfo host = view::read_host_info(engine ? (*engine)->backend() : "unavailable");
+    view::HostInfo host = view::read_host_info(engine ? (*engine)->backend_name() : "unavailable");
     {
         // An unknown $ISOLAB_VM_BACKEND: `isolab vm create` names the mistake; the window shows
         // the model, which is what nothing booting amounts to.

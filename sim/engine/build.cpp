@@ -1160,7 +1160,7 @@ Result<std::string> Builder::run() {
     if (!parsed) return parsed.error();
     file_ = std::move(*parsed);
     for (const auto& in : file_.instructions)
-        if (in.kind == Kind::Run && engine_.backend() == "simulated")
+        if (in.kind == Kind::Run && engine_.backend() == Backend::Simulated)
             return step_error(in, name_, "RUN needs the real container runtime, but this machine uses the simulated "
                                          "backend (`isolab doctor` says why)");
 

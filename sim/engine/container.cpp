@@ -1,5 +1,7 @@
 #include "sim/engine/container.hpp"
 
+#include <stdexcept>
+
 namespace isolab {
 
 using nlohmann::json;
@@ -125,8 +127,8 @@ json to_json(const ContainerRecord& r) {
             {"env", r.env},
             {"hostname", r.hostname},
             {"workdir", r.workdir},
-            {"backend", r.backend},
-            {"rootfs_mode", r.rootfs_mode},
+            {"backend", backend_name(r.backend)},
+            {"rootfs_mode", rootfs_mode_name(r.rootfs_mode)},
             {"state", to_string(r.state)},
             {"pid", r.pid},
             {"monitor_pid", r.monitor_pid},
@@ -150,6 +152,36 @@ json to_json(const ContainerRecord& r) {
             {"published", ports_to_json(r.published)}};
 }
 
+const char* backend_name(Backend b) {
+    switch (b) {
+        case Backend::Namespaces: return "namespaces";
+        case Backend::Rootless: return "rootless";
+        case Backend::Simulated: return "simulated";
+    }
+    return "?";
+}
+
+std::optional<Backend> backend_from_name(const std::string& word) {
+    for (Backend b : {Backend::Namespaces, Backend::Rootless, Backend::Simulated})
+        if (word == backend_name(b)) return b;
+    return std::nullopt;
+}
+
+const char* rootfs_mode_name(RootfsMode m) {
+    switch (m) {
+        case RootfsMode::Overlay: return "overlay";
+        case RootfsMode::Copy: return "copy";
+        case RootfsMode::None: return "none";
+    }
+    return "?";
+}
+
+std::optional<RootfsMode> rootfs_mode_from_name(const std::string& word) {
+    for (RootfsMode m : {RootfsMode::Overlay, RootfsMode::Copy, RootfsMode::None})
+        if (word == rootfs_mode_name(m)) return m;
+    return std::nullopt;
+}
+
 ContainerRecord record_from_json(const json& j) {
     ContainerRecord r;
     r.id = j.value("id", "");
@@ -162,8 +194,14 @@ ContainerRecord record_from_json(const json& j) {
     r.env = j.value("env", std::vector<std::string>{});
     r.hostname = j.value("hostname", "");
     r.workdir = j.value("workdir", "/");
-    r.backend = j.value("backend", "");
-    r.rootfs_mode = j.value("rootfs_mode", "");
+    {
+        auto b = backend_from_name(j.value("backend", ""));
+        auto m = rootfs_mode_from_name(j.value("rootfs_mode", ""));
+        if (!b) throw std::invalid_argument("backend \"" + j.value("backend", "") + "\" is not namespaces, rootless or simulated");
+        if (!m) throw std::invalid_argument("rootfs_mode \"" + j.value("rootfs_mode", "") + "\" is not overlay, copy or none");
+        r.backend = *b;
+        r.rootfs_mode = *m;
+    }
     parse_container_state(j.value("state", "created"), &r.state);
     r.pid = j.value("pid", 0);
     r.monitor_pid = j.value("monitor_pid", 0);
@@ -251,7 +289,7 @@ json inspect_json(const ContainerRecord& r) {
         {"Image", r.image_id},
         {"Name", "/" + r.name},
         {"RestartCount", r.restart_count},
-        {"Driver", r.rootfs_mode == "copy" ? "vfs" : "overlay2"},
+        {"Driver", r.rootfs_mode == RootfsMode::Copy ? "vfs" : "overlay2"},
         {"Config",
          {{"Hostname", r.hostname},
           {"Image", r.spec.image},
@@ -283,8 +321,8 @@ json inspect_json(const ContainerRecord& r) {
                              {"MacAddress", first ? first->mac : ""},
                              {"Networks", networks}}},
         {"IsoLab",
-         {{"Backend", r.backend},
-          {"RootfsMode", r.rootfs_mode},
+         {{"Backend", backend_name(r.backend)},
+          {"RootfsMode", rootfs_mode_name(r.rootfs_mode)},
           {"Layers", r.layers},
           {"MonitorPid", r.monitor_pid},
           {"Namespaces", ns},

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,19 @@
 #include "sim/net/networks.hpp"
 
 namespace isolab {
+
+// The runtime a container runs on: IsoLab's namespaces as root, the same inside a user namespace
+// (rootless), or the simulated stand-in (no process; every number it shows is labeled). The words
+// appear only at the edges: the record on disk, JSON, the CLI.
+enum class Backend { Namespaces, Rootless, Simulated };
+const char* backend_name(Backend b);  // "namespaces" | "rootless" | "simulated"
+std::optional<Backend> backend_from_name(const std::string& word);
+
+// How the container's root file system is made: an overlay of its image layers with its own
+// writable layer on top, a copy (where overlayfs is not allowed), or none (simulated).
+enum class RootfsMode { Overlay, Copy, None };
+const char* rootfs_mode_name(RootfsMode m);  // "overlay" | "copy" | "none"
+std::optional<RootfsMode> rootfs_mode_from_name(const std::string& word);
 
 // One step of the runtime's setup list with its measured duration (bubblewrap's SetupOp list;
 // the GUI animates these).
@@ -39,8 +53,8 @@ struct ContainerRecord {
     std::vector<std::string> env;         // image env overridden by spec env
     std::string hostname;
     std::string workdir = "/";
-    std::string backend;                  // namespaces | rootless | simulated
-    std::string rootfs_mode;              // overlay | copy | none (simulated)
+    Backend backend = Backend::Namespaces;
+    RootfsMode rootfs_mode = RootfsMode::None;
 
     // Live state.
     ContainerState state = ContainerState::Created;

@@ -162,25 +162,28 @@ std::string generate_name() {
     return std::string(left[v % std::size(left)]) + "_" + right[(v / 31) % std::size(right)];
 }
 
-Engine::Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend)
+Engine::Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, Backend backend)
     : store_(std::move(store)),
       images_(std::move(images)),
       networks_(store_.root(), store_.root() == "/var/lib/isolab"),
       ipam_(networks_.leases_dir()),
       runtime_(std::move(runtime)),
-      backend_(std::move(backend)) {}
+      backend_(backend) {}
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
     Store store(options.root.empty() ? default_state_root() : options.root);
     ISOLAB_TRY(store.ensure_layout());
-    std::string backend = choose_backend(options.backend, store.root());
+    const std::string word = choose_backend(options.backend, store.root());
+    auto backend = backend_from_name(word);
+    if (!backend) return make_error("unknown backend `" + word + "`: use namespaces, rootless or simulated");
     std::unique_ptr<Runtime> rt;
-    if (backend == "namespaces") rt = make_namespace_runtime(false);
-    else if (backend == "rootless") rt = make_namespace_runtime(true);
-    else if (backend == "simulated") rt = make_simulated_runtime(store.root());
-    else return make_error("unknown backend `" + backend + "`: use namespaces, rootless or simulated");
+    switch (*backend) {
+        case Backend::Namespaces: rt = make_namespace_runtime(false); break;
+        case Backend::Rootless: rt = make_namespace_runtime(true); break;
+        case Backend::Simulated: rt = make_simulated_runtime(store.root()); break;
+    }
     ImageStore images(store.images_dir(), options.busybox_path);
-    auto engine = std::unique_ptr<Engine>(new Engine(std::move(store), std::move(images), std::move(rt), backend));
+    auto engine = std::unique_ptr<Engine>(new Engine(std::move(store), std::move(images), std::move(rt), *backend));
     engine->collect_garbage();
     return engine;
 }
@@ -198,7 +201,7 @@ pid_t live_monitor_of(const std::string& dir) {
 }  // namespace
 
 void Engine::stop_leftovers(ContainerRecord& rec) {
-    if (rec.backend == "simulated") return;
+    if (rec.backend == Backend::Simulated) return;
     std::string dir = store_.container_dir(rec.id);
     // The monitor first: it would otherwise restart PID 1 or record an exit over ours.
     if (pid_t m = live_monitor_of(dir); m > 0) {
@@ -207,7 +210,7 @@ void Engine::stop_leftovers(ContainerRecord& rec) {
     }
     runtime_->reap_orphan(store_, rec);
     // Its cgroup by name too: a start that failed early never recorded the group's directories.
-    if (rec.backend == "namespaces" && !rec.cgroup_name.empty()) {
+    if (rec.backend == Backend::Namespaces && !rec.cgroup_name.empty()) {
         std::vector<std::string> dirs;
         for (const auto& parent : host_cgroups().parents)
             if (path_exists(parent + "/" + rec.cgroup_name)) dirs.push_back(parent + "/" + rec.cgroup_name);
@@ -218,7 +221,7 @@ void Engine::stop_leftovers(ContainerRecord& rec) {
                 (void)cg->destroy();
             }
     }
-    if (rec.backend == "namespaces")
+    if (rec.backend == Backend::Namespaces)
         for (const auto& ep : rec.endpoints) (void)net::detach_endpoint(ep);
     ::unlink((dir + "/monitor.pid").c_str());
 }
@@ -284,14 +287,14 @@ void Engine::collect_garbage() {
     for (const auto& id : store_.list_ids()) {
         // A container with a monitor has its attach socket; one without cannot have been
         // orphaned, and skipping it keeps every command O(running containers) in JSON parsing.
-        if (runtime_->name() != "simulated" && !path_exists(store_.container_dir(id) + "/attach.sock")) continue;
+        if (runtime_->backend() != Backend::Simulated && !path_exists(store_.container_dir(id) + "/attach.sock")) continue;
         auto lock = store_.lock_container(id);
         if (!lock) continue;
         auto rec = store_.load(id);
         if (!rec) continue;
         bool live_state = container_has_process(rec->state) || rec->state == ContainerState::Restarting;
-        if (!live_state || rec->backend == "simulated" || runtime_->alive(*rec)) continue;
-        if (rec->backend != runtime_->name()) continue;  // another backend's container: not ours to judge
+        if (!live_state || rec->backend == Backend::Simulated || runtime_->alive(*rec)) continue;
+        if (rec->backend != runtime_->backend()) continue;  // another backend's container: not ours to judge
         stop_leftovers(*rec);  // PID 1, its cgroup, and its veths now (not when the kernel gets to its namespace)
         reaped = true;
         rec->state = ContainerState::Exited;
@@ -312,7 +315,7 @@ void Engine::collect_garbage() {
     // Addresses whose container is gone (removed by its monitor with --rm, or by a crash between
     // lease and record): released, and the peers' hosts files forget them.
     for (const auto& n : networks_.list()) {
-        if (n.driver != "bridge") continue;
+        if (n.driver != net::Driver::Bridge) continue;
         int gone = ipam_.release_unless(n.name, [&](const std::string& owner) {
             return path_exists(store_.container_dir(owner) + "/container.json") ||
                    path_exists(store_.container_dir(owner));  // a create in progress
@@ -352,7 +355,7 @@ void Engine::collect_garbage() {
     // inside. Only worth the look when something was just found dead above (a killed monitor, a
     // rolled-back intent, an abandoned folder); each container is judged once, whatever the
     // number of hierarchies.
-    if (runtime_->name() == "namespaces" && reaped) {
+    if (runtime_->backend() == Backend::Namespaces && reaped) {
         std::string prefix = container_cgroup_name(store_.root(), "");
         std::map<std::string, std::vector<std::string>> groups;  // id → its directories
         for (const auto& parent : host_cgroups().parents) {
@@ -416,7 +419,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
             return make_error("unknown or invalid runtime name: " + spec.runtime + " (IsoLab knows `isolab` and `runc`)", 125);
         if (runc_binary().empty())
             return make_error("unknown or invalid runtime name: runc (it is not installed: apt-get install runc)", 125);
-        if (runtime_->name() != "namespaces")
+        if (runtime_->backend() != Backend::Namespaces)
             return make_error("--runtime runc needs the root namespace backend; this one is " + runtime_->name(), 125);
         if (spec.tty) return make_error("--runtime runc with -t is not supported by IsoLab yet: leave out -t", 125);
         if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy")
@@ -427,7 +430,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
 
     ContainerRecord rec;
     rec.spec = spec;
-    rec.backend = runtime_->name();
+    rec.backend = runtime_->backend();
     rec.image_id = image->id;
     rec.layers = image->layer_dirs;
     // Docker's ENTRYPOINT/CMD rule: an entrypoint given at run time drops the image's CMD.
@@ -455,17 +458,17 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     auto network = networks_.get(wanted);
     if (!network) return make_error(network.error().message, 125);  // "not found", a corrupt network file, or why the default bridge cannot be made
     rec.spec.network = network->name;
-    const bool bridged = network->driver == "bridge";
+    const bool bridged = network->driver == net::Driver::Bridge;
     if (!bridged && (!spec.ports.empty() || spec.publish_all)) {
         rec.warnings.push_back("Published ports are discarded when using " + network->name + " network mode");
         rec.spec.ports.clear();
         rec.spec.publish_all = false;
     }
-    if (bridged && rec.backend == "rootless") {
+    if (bridged && rec.backend == Backend::Rootless) {
         rec.warnings.push_back("rootless containers get only the loopback interface here (a bridge needs root): "
                                "run as root for networking");
     }
-    if (bridged && rec.backend != "simulated")
+    if (bridged && rec.backend != Backend::Simulated)
         for (const auto& p : rec.spec.ports)
             if (p.host_port != 0)
                 if (auto st = net::check_port_free(p.proto, p.host_ip, p.host_port); !st)
@@ -473,7 +476,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
                                           (spec.name.empty() ? std::string("(new container)") : spec.name) + ": " +
                                           st.error().message,
                                       125);
-    if (network->driver == "host" && spec.hostname.empty()) {
+    if (network->driver == net::Driver::Host && spec.hostname.empty()) {
         char host[256] = {};
         ::gethostname(host, sizeof host - 1);
         rec.spec.hostname = host;
@@ -511,15 +514,15 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     if (spec.tty) set_env("TERM=xterm");
     for (const auto& e : spec.env) set_env(e);
 
-    if (rec.backend == "simulated") {
-        rec.rootfs_mode = "none";
+    if (rec.backend == Backend::Simulated) {
+        rec.rootfs_mode = RootfsMode::None;
         rec.warnings.push_back("namespaces are not available here: this container is simulated (no process runs; "
                                "timings are modeled). Run `isolab doctor` to see why.");
     } else {
-        bool overlay = overlay_available() && (rec.backend == "namespaces" || kernel_at_least(5, 11));
+        bool overlay = overlay_available() && (rec.backend == Backend::Namespaces || kernel_at_least(5, 11));
         // ISOLAB_ROOTFS=copy forces the fallback, to try (and test) it on a machine with overlayfs.
         if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy") overlay = false;
-        rec.rootfs_mode = overlay ? "overlay" : "copy";
+        rec.rootfs_mode = overlay ? RootfsMode::Overlay : RootfsMode::Copy;
         if (!overlay) rec.warnings.push_back("overlayfs is not allowed here: the container gets a copied root file system");
         const auto& cg = host_cgroups();
         if (cg.writable) {
@@ -543,7 +546,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     net::Endpoint ep;
     ep.network = network->name;
     ep.network_id = network->id;
-    if (bridged && rec.backend != "rootless") {
+    if (bridged && rec.backend != Backend::Rootless) {
         auto subnet = net::parse_subnet(network->subnet);
         if (!subnet) return undo(subnet.error().wrap("network " + network->name));
         auto ip = ipam_.allocate(network->name, *subnet, rec.id);
@@ -573,17 +576,17 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     }
     intent->moved_to(dir);
     if (auto s = runtime_->prepare(store_, rec); !s) return undo(s.error().wrap("create " + rec.name));
-    if (rec.backend != "simulated") {
+    if (rec.backend != Backend::Simulated) {
         // The files name resolution reads: its own address, and (host network) the host's files.
-        if (network->driver == "host") {
+        if (network->driver == net::Driver::Host) {
             auto hosts = read_file("/etc/hosts");
             (void)write_file(dir + "/hosts", hosts ? *hosts : "127.0.0.1\tlocalhost\n");
         } else {
             (void)write_file(dir + "/hosts", net::hosts_file(rec.hostname, rec.endpoints, {}));
         }
         auto resolv = read_file("/etc/resolv.conf");
-        std::string conf = !resolv ? "" : network->driver == "host" ? *resolv : net::resolv_conf_for_container(*resolv);
-        if (network->driver == "null" || (bridged && rec.backend == "rootless"))
+        std::string conf = !resolv ? "" : network->driver == net::Driver::Host ? *resolv : net::resolv_conf_for_container(*resolv);
+        if (network->driver == net::Driver::Null || (bridged && rec.backend == Backend::Rootless))
             conf = "# IsoLab: this container has only the loopback interface\n";
         (void)write_file(dir + "/resolv.conf", conf);
     }
@@ -622,7 +625,7 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
     rec->stopped_by_user = false;
     // The networks' bridges and rules, and the published ports, before the monitor (which reads
     // the record) plugs PID 1 in and starts the port proxies.
-    if (rec->backend == "namespaces")
+    if (rec->backend == Backend::Namespaces)
         for (const auto& ep : rec->endpoints) {
             if (ep.ip.empty()) continue;
             auto nw = networks_.get(ep.network);
@@ -663,7 +666,7 @@ bool Engine::wait_exit(const std::string& id, double timeout_ms) {
         auto r = store_.load(id);
         if (!r) return true;  // removed (--rm)
         if (!container_has_process(r->state) && r->state != ContainerState::Restarting) return true;
-        if (r->backend != "simulated" && !runtime_->alive(*r)) {
+        if (r->backend != Backend::Simulated && !runtime_->alive(*r)) {
             collect_garbage();
             return true;
         }
@@ -734,7 +737,7 @@ Result<ContainerRecord> Engine::pause(const std::string& ref) {
     if (!locked) return locked.error();
     ContainerRecord* rec = &locked->rec;
     const Transition* t = &locked->transition;
-    if (rec->backend != "simulated" && rec->cgroup_name.empty())
+    if (rec->backend != Backend::Simulated && rec->cgroup_name.empty())
         return make_error("cannot pause container " + rec->id + ": pause needs the cgroup freezer, and this container has no cgroup (" +
                               rec->cgroup_note + ")",
                           1);
@@ -841,7 +844,7 @@ Result<int> Engine::wait(const std::string& ref) {
         if (r->state == ContainerState::Exited || r->state == ContainerState::Dead ||
             r->state == ContainerState::Created)
             return r->exit_code;
-        if (r->backend != "simulated" && container_has_process(r->state) && !runtime_->alive(*r)) collect_garbage();
+        if (r->backend != Backend::Simulated && container_has_process(r->state) && !runtime_->alive(*r)) collect_garbage();
         sleep_ms(20);
     }
 }
@@ -934,7 +937,7 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
     // next command's garbage collector after a kill -9.
     const std::string cdir = store_.container_dir(rec->id);
     Intent what{IntentOp::Commit};
-    if (rec->rootfs_mode == "copy") what.staged = images_.dir() + "/layers/" + owned_scratch_name(".commit");
+    if (rec->rootfs_mode == RootfsMode::Copy) what.staged = images_.dir() + "/layers/" + owned_scratch_name(".commit");
     auto intent = IntentGuard::begin(cdir, what);
     if (!intent) return intent.error().wrap("commit " + rec->name);
     struct Thaw {
@@ -944,7 +947,7 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
             if (rt) (void)rt->thaw(*rec);
         }
     } thaw;
-    if (pause && rec->state == ContainerState::Running && rec->backend != "simulated" && !rec->cgroup_name.empty()) {
+    if (pause && rec->state == ContainerState::Running && rec->backend != Backend::Simulated && !rec->cgroup_name.empty()) {
         what.froze = true;
         ISOLAB_TRY(intent->update(what));
         thaw.rec = &*rec;
@@ -972,10 +975,10 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
 Result<std::vector<Engine::Change>> Engine::diff(const std::string& ref) {
     auto rec = store_.resolve(ref);
     if (!rec) return rec.error();
-    std::string upper = store_.container_dir(rec->id) + (rec->rootfs_mode == "copy" ? "/rootfs" : "/upper");
+    std::string upper = store_.container_dir(rec->id) + (rec->rootfs_mode == RootfsMode::Copy ? "/rootfs" : "/upper");
     std::vector<Change> out;
     const std::vector<safe::Root> layers = open_roots(rec->layers);
-    if (rec->rootfs_mode == "copy") {
+    if (rec->rootfs_mode == RootfsMode::Copy) {
         // A copied root has no whiteouts: compare it with the image's layers both ways.
         std::error_code ec;
         namespace fs = std::filesystem;
@@ -1018,7 +1021,7 @@ Status Engine::export_changes(const std::string& ref, const std::string& dest) {
     if (!rec) return rec.error();
     ISOLAB_TRY(make_dirs(dest));
     std::string dir = store_.container_dir(rec->id);
-    if (rec->rootfs_mode != "copy") {
+    if (rec->rootfs_mode != RootfsMode::Copy) {
         // cp -a keeps whiteout devices, the opaque xattr, owners, modes and times.
         auto copied = run_capture({"/bin/cp", "-a", dir + "/upper/.", dest + "/"});
         if (!copied) return copied.error().wrap("copy the writable layer of " + rec->name);
@@ -1064,7 +1067,7 @@ Status Engine::resolve_published(ContainerRecord& rec) {
             if (!mapped && p.container_port > 0) want.push_back(p);
         }
     for (auto p : want) {
-        if (rec.backend != "simulated") {
+        if (rec.backend != Backend::Simulated) {
             if (p.host_port == 0) {
                 auto port = net::pick_free_port(p.proto, p.host_ip);
                 if (!port) return port.error();
@@ -1094,7 +1097,7 @@ std::vector<std::pair<ContainerRecord, net::Endpoint>> Engine::network_members(c
 }
 
 void Engine::refresh_hosts(const ContainerRecord& changed) {
-    if (changed.backend == "simulated") return;
+    if (changed.backend == Backend::Simulated) return;
     // Every container that shares a user-defined network with CHANGED (and CHANGED itself, if it
     // still exists) gets its hosts file written again. The default bridge has no name resolution.
     std::vector<ContainerRecord> all = store_.list();
@@ -1136,7 +1139,7 @@ Status Engine::remove_network(const std::string& ref) {
     if (n->builtin) return make_error(n->name + " is a pre-defined network and cannot be removed", 1);
     if (!network_members(n->name).empty())
         return make_error("error while removing network: network " + n->name + " id " + n->id + " has active endpoints", 1);
-    if (runtime_->name() == "namespaces") ISOLAB_TRY(net::teardown_network(*n));
+    if (runtime_->backend() == Backend::Namespaces) ISOLAB_TRY(net::teardown_network(*n));
     (void)ipam_.remove_network(n->name);
     ISOLAB_TRY(networks_.remove(n->name));
     store_.append_event("network_destroy", {{"name", n->name}, {"id", n->id}});
@@ -1149,12 +1152,12 @@ Status Engine::connect(const std::string& network, const std::string& ref) {
     auto held = lock_record(ref);
     if (!held) return held.error();
     ContainerRecord* rec = &held->rec;
-    if (n->driver != "bridge" || rec->spec.network == "host" || rec->spec.network == "none")
+    if (n->driver != net::Driver::Bridge || rec->spec.network == "host" || rec->spec.network == "none")
         return make_error("container cannot be disconnected from host network or connected to host network", 1);
     for (const auto& ep : rec->endpoints)
         if (ep.network == n->name)
             return make_error("endpoint with name " + rec->name + " already exists in network " + n->name, 1);
-    if (rec->backend == "rootless") return make_error("rootless containers have only the loopback interface here", 1);
+    if (rec->backend == Backend::Rootless) return make_error("rootless containers have only the loopback interface here", 1);
     auto subnet = net::parse_subnet(n->subnet);
     if (!subnet) return subnet.error();
     auto ip = ipam_.allocate(n->name, *subnet, rec->id);
@@ -1171,7 +1174,7 @@ Status Engine::connect(const std::string& network, const std::string& ref) {
     ep.host_veth = net::host_veth_name(rec->id, index);
     ep.ifname = "eth" + std::to_string(index);
     bool first_bridge = std::none_of(rec->endpoints.begin(), rec->endpoints.end(), [](const net::Endpoint& e) { return !e.ip.empty(); });
-    if (container_has_process(rec->state) && rec->backend == "namespaces") {
+    if (container_has_process(rec->state) && rec->backend == Backend::Namespaces) {
         auto warning = net::prepare_network(*n);
         Status plugged = warning ? net::attach_endpoint(ep, rec->pid, first_bridge) : Status(warning.error());
         if (!plugged) {
@@ -1199,7 +1202,7 @@ Status Engine::disconnect(const std::string& network, const std::string& ref, bo
     if (name == "host" || rec->spec.network == "host")
         return make_error("container cannot be disconnected from host network or connected to host network", 1);
     net::Endpoint gone = *it;
-    if (container_has_process(rec->state) && rec->backend == "namespaces") (void)net::detach_endpoint(gone);
+    if (container_has_process(rec->state) && rec->backend == Backend::Namespaces) (void)net::detach_endpoint(gone);
     rec->endpoints.erase(it);
     if (!gone.ip.empty()) (void)ipam_.release(name, rec->id);
     ISOLAB_TRY(store_.save(*rec));
@@ -1222,8 +1225,8 @@ Result<nlohmann::json> Engine::network_picture() {
         for (const auto& ep : r.endpoints) eps.push_back(net::to_json(ep));
         c["endpoints"] = eps;
         c["published"] = ports_to_json(r.published);
-        if (r.backend == "simulated" || r.pid <= 0) {
-            c["simulated"] = r.backend == "simulated";
+        if (r.backend == Backend::Simulated || r.pid <= 0) {
+            c["simulated"] = r.backend == Backend::Simulated;
         } else if (r.spec.network == "host") {
             c["shares_host_namespace"] = true;
         } else if (auto p = net::inspect_netns(r.pid)) {
@@ -1240,11 +1243,11 @@ Result<nlohmann::json> Engine::network_picture() {
 
 Status Engine::reset() {
     for (const auto& r : list(true)) (void)remove(r.id, true);
-    if (runtime_->name() == "namespaces")
+    if (runtime_->backend() == Backend::Namespaces)
         for (const auto& n : networks_.list()) (void)net::teardown_network(n);
     ISOLAB_TRY(networks_.remove_all());
     // Also what deleted roots left (issue 12): a reset is where a learner starts over.
-    if (runtime_->name() == "namespaces") (void)net::collect_orphans(net::Sweep::AlsoLegacy);
+    if (runtime_->backend() == Backend::Namespaces) (void)net::collect_orphans(net::Sweep::AlsoLegacy);
     ISOLAB_TRY(remove_tree(images_.dir()));
     store_.append_event("reset", nlohmann::json::object());
     return {};

@@ -31,7 +31,8 @@ public:
     ImageStore& images() { return images_; }
     Runtime& runtime() { return *runtime_; }
     net::NetworkStore& networks() { return networks_; }
-    const std::string& backend() const { return backend_; }
+    Backend backend() const { return backend_; }
+    const char* backend_name() const { return isolab::backend_name(backend_); }
 
     // Finds containers whose monitor died (crash, kill -9) and cleans up after them: kills what
     // is left of the container, removes its cgroup, records the exit. Runs before every command.
@@ -108,7 +109,7 @@ private:
     };
     Result<LockedRecord> lock_record(const std::string& ref);
 
-    Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, std::string backend);
+    Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, Backend backend);
     // The end of `rm`, also resumed by the garbage collector and by `rm -f` after a killed rm:
     // stops what still runs, removes the container's kernel objects, files, name and addresses.
     Status finish_removal(const std::string& id);
@@ -134,7 +135,7 @@ private:
     net::NetworkStore networks_;
     net::Ipam ipam_;
     std::unique_ptr<Runtime> runtime_;
-    std::string backend_;
+    Backend backend_;
 };
 
 // "KILL", "SIGKILL", "9" → 9. Unknown → error naming it (exit 125? Docker: invalid signal, 1).

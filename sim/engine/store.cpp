@@ -240,6 +240,8 @@ Result<ContainerRecord> parse_record(const std::string& text, const std::string&
         r = record_from_json(j);
     } catch (const nlohmann::json::exception& e) {
         return make_error(std::string("a field has the wrong type (") + e.what() + ")");
+    } catch (const std::invalid_argument& e) {
+        return make_error(e.what());
     }
     // A record copied from another container would make this one act on that one's processes.
     if (r.id != id) return make_error("it names container `" + r.id + "`, not this directory's");

@@ -42,7 +42,7 @@ std::string setup_generation(const Network& network) {
 }  // namespace
 
 Result<std::string> prepare_network(const Network& network) {
-    if (network.driver != "bridge") return std::string();
+    if (network.driver != net::Driver::Bridge) return std::string();
     // A start on a network already set up does no bridge or firewall work at all: no nft or
     // iptables process, no netlink round trip to nf_tables. It costs a file read and a stat.
     const std::string marker = setup_marker_path(network);
@@ -66,7 +66,7 @@ Result<std::string> prepare_network(const Network& network) {
 }
 
 Status teardown_network(const Network& network) {
-    if (network.driver != "bridge") return {};
+    if (network.driver != net::Driver::Bridge) return {};
     // The marker goes first: whatever fails below, the next start sets the network up again.
     if (std::string marker = setup_marker_path(network); !marker.empty()) ::unlink(marker.c_str());
     Status rules = remove_network_rules(network.root, network.name, network.bridge);

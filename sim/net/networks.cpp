@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <regex>
+#include <stdexcept>
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
@@ -12,11 +13,26 @@
 
 namespace isolab::net {
 
+const char* driver_name(Driver d) {
+    switch (d) {
+        case Driver::Bridge: return "bridge";
+        case Driver::Host: return "host";
+        case Driver::Null: return "null";
+    }
+    return "?";
+}
+
+std::optional<Driver> driver_from_name(const std::string& word) {
+    for (Driver d : {Driver::Bridge, Driver::Host, Driver::Null})
+        if (word == driver_name(d)) return d;
+    return std::nullopt;
+}
+
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 json to_json(const Network& n) {
-    return {{"name", n.name},       {"id", n.id},         {"driver", n.driver},   {"subnet", n.subnet},
+    return {{"name", n.name},       {"id", n.id},         {"driver", driver_name(n.driver)},   {"subnet", n.subnet},
             {"gateway", n.gateway}, {"bridge", n.bridge}, {"created", n.created}, {"builtin", n.builtin},
             {"internal", n.internal}, {"labels", n.labels}, {"note", n.note}};
 }
@@ -25,7 +41,11 @@ Network network_from_json(const json& j) {
     Network n;
     n.name = j.value("name", "");
     n.id = j.value("id", "");
-    n.driver = j.value("driver", "bridge");
+    {
+        auto d = driver_from_name(j.value("driver", "bridge"));
+        if (!d) throw std::invalid_argument("driver \"" + j.value("driver", "") + "\" is not bridge, host or null");
+        n.driver = *d;
+    }
     n.subnet = j.value("subnet", "");
     n.gateway = j.value("gateway", "");
     n.bridge = j.value("bridge", "");
@@ -120,6 +140,8 @@ Result<Network> NetworkStore::load(const std::string& name) const {
         n = network_from_json(j);
     } catch (const json::exception& e) {
         return corrupt(std::string("a field has the wrong type (") + e.what() + ")");
+    } catch (const std::invalid_argument& e) {
+        return corrupt(e.what());
     }
     if (n.name != name) return corrupt("it names network `" + n.name + "`");
     n.root = root_;
@@ -142,7 +164,7 @@ Status NetworkStore::ensure_builtins() {
         Network n;
         n.name = name;
         n.id = random_hex(32);
-        n.driver = std::string(name) == "host" ? "host" : "null";
+        n.driver = std::string(name) == "host" ? Driver::Host : Driver::Null;
         n.created = now_rfc3339();
         n.builtin = true;
         ISOLAB_TRY(save(n));
@@ -151,7 +173,7 @@ Status NetworkStore::ensure_builtins() {
         Network n;
         n.name = "bridge";
         n.id = random_hex(32);
-        n.driver = "bridge";
+        n.driver = Driver::Bridge;
         n.bridge = default_bridge_;
         n.created = now_rfc3339();
         n.builtin = true;
@@ -221,7 +243,7 @@ Result<Network> NetworkStore::create(const std::string& name, const std::string&
     Network n;
     n.name = name;
     n.id = random_hex(32);
-    n.driver = "bridge";
+    n.driver = Driver::Bridge;
     n.subnet = chosen.cidr();
     n.gateway = chosen.gateway();
     n.bridge = "isolab-" + n.id.substr(0, 8);

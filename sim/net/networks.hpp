@@ -16,6 +16,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,10 +27,16 @@
 
 namespace isolab::net {
 
+// Docker's three built-in network drivers. The word ("bridge", "host", "null") appears only in
+// the network's file and in what `network ls`/`inspect` print.
+enum class Driver { Bridge, Host, Null };
+const char* driver_name(Driver d);
+std::optional<Driver> driver_from_name(const std::string& word);
+
 struct Network {
     std::string name;
     std::string id;                  // 64 hex
-    std::string driver;              // bridge | host | null
+    Driver driver = Driver::Bridge;
     std::string subnet;              // "172.17.0.0/16" (bridge only)
     std::string gateway;             // "172.17.0.1"
     std::string bridge;              // Linux bridge name

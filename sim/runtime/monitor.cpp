@@ -240,7 +240,7 @@ bool Monitor::start_once(bool first) {
     }
     rec_ = *rec;
     const std::string dir = store_.container_dir(id_);
-    const bool rootless = rec_.backend == "rootless";
+    const bool rootless = rec_.backend == Backend::Rootless;
 
     // stdio: a pty for -t, pipes otherwise (stdin only with -i, /dev/null without).
     UniqueFd child_in, child_out, child_err;

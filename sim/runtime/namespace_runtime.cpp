@@ -106,7 +106,7 @@ ino_t ns_inode(pid_t pid, const char* ns) {
 class NamespaceRuntime final : public Runtime {
 public:
     explicit NamespaceRuntime(bool rootless) : rootless_(rootless) {}
-    std::string name() const override { return rootless_ ? "rootless" : "namespaces"; }
+    Backend backend() const override { return rootless_ ? Backend::Rootless : Backend::Namespaces; }
 
     Status prepare(const Store& store, ContainerRecord& rec) override {
         std::string dir = store.container_dir(rec.id);
@@ -117,7 +117,7 @@ public:
                               "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
         ISOLAB_TRY(write_file(dir + "/resolv.conf",
                               "# IsoLab: this container has only the loopback interface\n"));
-        if (rec.rootfs_mode == "copy") {
+        if (rec.rootfs_mode == RootfsMode::Copy) {
             ISOLAB_TRY(make_dirs(dir + "/rootfs"));
             for (const auto& layer : rec.layers) ISOLAB_TRY(copy_tree(layer, dir + "/rootfs"));
         }

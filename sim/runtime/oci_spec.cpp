@@ -681,7 +681,7 @@ Status copy_merged(const ContainerRecord& rec, const std::string& upper, const s
                 die("bind `" + upper + "`: " + std::strerror(errno));
         } else {
             std::string opts = "lowerdir=" + lower;
-            if (rec.backend == "rootless") opts += ",userxattr";
+            if (rec.backend == Backend::Rootless) opts += ",userxattr";
             if (::mount("overlay", mnt.c_str(), "overlay", MS_RDONLY, opts.c_str()) != 0)
                 die("mount a read-only overlay of the container's layers on `" + mnt + "`: " + std::strerror(errno));
         }
@@ -908,14 +908,14 @@ Status write_bundle(const Store& store, const ContainerRecord& rec, const std::s
     if (existed && !dir_is_empty(dir))
         return make_error("bundle: `" + dir + "` is not an empty directory; choose a new one", 1);
     std::string container_dir = store.container_dir(rec.id);
-    if (rec.rootfs_mode != "overlay" && rec.rootfs_mode != "copy")
-        return make_error("bundle " + rec.name + ": the container has no file system on disk (backend " + rec.backend +
+    if (rec.rootfs_mode != RootfsMode::Overlay && rec.rootfs_mode != RootfsMode::Copy)
+        return make_error("bundle " + rec.name + ": the container has no file system on disk (backend " + std::string(backend_name(rec.backend)) +
                               "); create it with the namespaces or rootless backend",
                           1);
     std::string upper = container_dir + "/upper";
     std::string copied = container_dir + "/rootfs";
-    if (!path_exists(rec.rootfs_mode == "copy" ? copied : upper))
-        return make_error("bundle " + rec.name + ": `" + (rec.rootfs_mode == "copy" ? copied : upper) +
+    if (!path_exists(rec.rootfs_mode == RootfsMode::Copy ? copied : upper))
+        return make_error("bundle " + rec.name + ": `" + (rec.rootfs_mode == RootfsMode::Copy ? copied : upper) +
                               "` is missing; start the container once so that its file system exists",
                           1);
 
@@ -930,7 +930,7 @@ Status write_bundle(const Store& store, const ContainerRecord& rec, const std::s
     };
     auto attempt = [&]() -> Status {
         ISOLAB_TRY(make_dirs(dir + "/rootfs", 0755));
-        if (rec.rootfs_mode == "copy") {
+        if (rec.rootfs_mode == RootfsMode::Copy) {
             std::string r = run_and_wait({"/bin/cp", "-a", copied + "/.", dir + "/rootfs/"});
             if (!r.empty()) return make_error("bundle: copy `" + copied + "`: " + r);
         } else {

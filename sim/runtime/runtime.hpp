@@ -33,7 +33,8 @@ struct ProcessRow {  // one line of `top`
 class Runtime {
 public:
     virtual ~Runtime() = default;
-    virtual std::string name() const = 0;   // namespaces | rootless | simulated
+    virtual Backend backend() const = 0;
+    std::string name() const { return backend_name(backend()); }  // namespaces | rootless | simulated
 
     // create: the writable layer and the files the engine writes for the container.
     virtual Status prepare(const Store& store, ContainerRecord& rec) = 0;

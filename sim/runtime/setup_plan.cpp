@@ -143,7 +143,7 @@ std::vector<SetupStep> plan_setup(const oci::OciSpec& spec, const InitOptions& o
 InitOptions engine_init_options(const ContainerRecord& rec, const std::string& container_dir, bool rootless,
                                 const std::vector<std::string>& cgroup_v1_paths) {
     InitOptions opts;
-    opts.rootfs.kind = rec.rootfs_mode == "copy" ? RootfsSource::Kind::Copy : RootfsSource::Kind::Overlay;
+    opts.rootfs.kind = rec.rootfs_mode == RootfsMode::Copy ? RootfsSource::Kind::Copy : RootfsSource::Kind::Overlay;
     opts.rootfs.layers = rec.layers;
     opts.rootfs.container_dir = container_dir;
     opts.rootfs.userxattr = rootless;
@@ -155,7 +155,7 @@ InitOptions engine_init_options(const ContainerRecord& rec, const std::string& c
 }
 
 std::string engine_root_path(const ContainerRecord& rec, const std::string& container_dir) {
-    return container_dir + (rec.rootfs_mode == "copy" ? "/rootfs" : "/merged");
+    return container_dir + (rec.rootfs_mode == RootfsMode::Copy ? "/rootfs" : "/merged");
 }
 
 Result<std::vector<RuntimeStep>> engine_plan(const ContainerRecord& rec, const std::string& container_dir,

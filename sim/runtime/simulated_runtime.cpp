@@ -27,7 +27,7 @@ double modeled_ms(const std::string& step) {
 class SimulatedRuntime final : public Runtime {
 public:
     explicit SimulatedRuntime(std::string root) : store_(std::move(root)) {}
-    std::string name() const override { return "simulated"; }
+    Backend backend() const override { return Backend::Simulated; }
 
     Status prepare(const Store& store, ContainerRecord& rec) override {
         ISOLAB_TRY(make_dirs(store.container_dir(rec.id) + "/upper"));

@@ -105,7 +105,7 @@ WorldSnapshot take_snapshot(Engine& engine, vm::VmManager& vms, const HostInfo& 
                     c.layer_ids = img.config["rootfs"].value("diff_ids", std::vector<std::string>{});
             }
         c.mem_limit = rec.spec.memory_bytes;
-        if (container_has_process(rec.state) && rec.pid > 0 && rec.backend != "simulated") {
+        if (container_has_process(rec.state) && rec.pid > 0 && rec.backend != Backend::Simulated) {
             if (!rec.cgroup_paths.empty()) {
                 if (auto cg = Cgroup::open_paths(rec.cgroup_paths)) {
                     if (auto m = cg->memory_current()) c.mem_current = *m;

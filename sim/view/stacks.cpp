@@ -45,7 +45,7 @@ StackModel build_stacks(const WorldSnapshot& w) {
         for (const auto& l : c.layer_ids) b.libs_tip += "\n" + l.substr(0, 19);
         const bool running = container_has_process(c.rec.state);
         if (running) ++live;
-        if (running && c.rec.backend == "simulated") {
+        if (running && c.rec.backend == Backend::Simulated) {
             b.pids = tr("gui.stack.simulated_pid");
         } else if (running && c.rec.pid > 0) {
             b.pids = trf("gui.stack.pids", {std::to_string(c.rec.pid)});

@@ -65,7 +65,7 @@ double rss_mib(pid_t pid) { return static_cast<double>(process_rss_kib(pid)) / 1
 
 Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
     RaceSide side;
-    side.backend = engine.backend();
+    side.backend = engine.backend_name();
     ContainerSpec spec;
     spec.name = "race-" + random_hex(4);
     // The teaching image isolab/web when it is built (tools/setup.sh builds it), else the same
@@ -92,7 +92,7 @@ Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
     }
     double t_started = monotonic_ms();
     int port = started->published.empty() ? 0 : started->published.front().host_port;
-    bool answered = engine.backend() == "simulated" ? true
+    bool answered = engine.backend() == Backend::Simulated ? true
                     : port > 0 ? probe_host(port, t_started + 10000)
                                : probe_in_netns(started->pid, t_started + 10000);
     double t_answer = monotonic_ms();
@@ -109,7 +109,7 @@ Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
     if (overhead > 0) side.stages.push_back({"monitor+state", overhead});
     side.stages.push_back({"httpd answering", t_answer - t_started});
     side.answered_ms = t_answer - t0;
-    if (engine.backend() == "simulated") {
+    if (engine.backend() == Backend::Simulated) {
         side.answered_ms = 0;
         for (const auto& [n, ms] : side.stages) side.answered_ms += ms;
         side.detail = "simulated: no process ran";

@@ -42,7 +42,7 @@ ContainerSpec spec(const std::string& name, std::vector<std::string> cmd = {"sle
 
 TEST_CASE("engine (simulated): create resolves the image, names and hostname; nothing runs") {
     SimEngine e;
-    CHECK(e->backend() == "simulated");
+    CHECK(e->backend() == Backend::Simulated);
     auto rec = e->create(spec("web"));
     REQUIRE(rec.ok());
     CHECK(rec->id.size() == 64);
@@ -51,7 +51,7 @@ TEST_CASE("engine (simulated): create resolves the image, names and hostname; no
     CHECK(rec->hostname == rec->id.substr(0, 12));
     CHECK(rec->path_args == std::vector<std::string>{"sleep", "100"});
     CHECK(rec->image_id.rfind("sha256:", 0) == 0);
-    CHECK(rec->backend == "simulated");
+    CHECK(rec->backend == Backend::Simulated);
     CHECK(std::find(rec->env.begin(), rec->env.end(), "HOSTNAME=" + rec->hostname) != rec->env.end());
     auto by_prefix = e->inspect(rec->id.substr(0, 5));
     REQUIRE(by_prefix.ok());

@@ -38,11 +38,11 @@ TEST_CASE("networks: pre-defined networks, names, subnets that overlap, refusals
         auto bridge = store.get("bridge");
         REQUIRE(bridge.ok());
         CHECK(bridge->builtin);
-        CHECK(bridge->driver == "bridge");
+        CHECK(bridge->driver == net::Driver::Bridge);
         CHECK(bridge->bridge.rfind("isolab", 0) == 0);
         CHECK(bridge->bridge.size() <= 15);
-        CHECK(store.get("host")->driver == "host");
-        CHECK(store.get("none")->driver == "null");
+        CHECK(store.get("host")->driver == net::Driver::Host);
+        CHECK(store.get("none")->driver == net::Driver::Null);
         CHECK(store.get("nope").error().message == "network nope not found");
 
         auto a = store.create("study", "10.200.0.0/24", false, {});

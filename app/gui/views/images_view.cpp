@@ -87,7 +87,7 @@ public:
         bool have_writable = same_image && f.container_id == sel->rec.id && f.container_done;
         if (same_image) {
             wl.container = sel->rec.name;
-            wl.copied_root = sel->rec.rootfs_mode == "copy";
+            wl.copied_root = sel->rec.rootfs_mode == RootfsMode::Copy;
             wl.size = have_writable ? f.upper_size : -1;
             wl.changes = have_writable && f.diff_error.empty() ? static_cast<int>(f.diff.size()) : -1;
             wl.dir = writable_dir(app, sel->rec);
@@ -115,7 +115,7 @@ public:
 
 private:
     static std::string writable_dir(App& app, const ContainerRecord& rec) {
-        return app.state_root() + "/containers/" + rec.id + (rec.rootfs_mode == "copy" ? "/rootfs" : "/upper");
+        return app.state_root() + "/containers/" + rec.id + (rec.rootfs_mode == RootfsMode::Copy ? "/rootfs" : "/upper");
     }
 
     // Starts the worker every 2 s, or at once when what is shown changed.
@@ -166,7 +166,7 @@ private:
             f.container_id = rec->id;
             if (auto d = engine_->diff(rec->id)) f.diff = std::move(*d);
             else f.diff_error = d.error().message;
-            std::string wdir = root + "/containers/" + rec->id + (rec->rootfs_mode == "copy" ? "/rootfs" : "/upper");
+            std::string wdir = root + "/containers/" + rec->id + (rec->rootfs_mode == RootfsMode::Copy ? "/rootfs" : "/upper");
             f.upper_size = ImageStore::layer_size(wdir);
             auto cfg = oci::make_oci_config(*rec, false, engine_->store().container_dir(rec->id));
             if (cfg) f.oci_text = cfg->dump(2);

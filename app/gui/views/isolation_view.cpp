@@ -73,7 +73,7 @@ public:
             ImGui::Spacing();
             ImGui::PushTextWrapPos(0);
             if (!sel) ImGui::TextColored(ImVec4(1, 0.78f, 0, 1), "%s", T("gui.isolation.select_hint"));
-            else if (sel->rec.backend == "simulated") ImGui::TextUnformatted(T("gui.isolation.simulated"));
+            else if (sel->rec.backend == Backend::Simulated) ImGui::TextUnformatted(T("gui.isolation.simulated"));
             else ImGui::TextUnformatted(i18n::trf("gui.isolation.not_running", {sel->rec.name, std::string(T(("gui.state." + std::string(to_string(sel->rec.state))).c_str()))}).c_str());
             ImGui::PopTextWrapPos();
             return;
@@ -129,7 +129,7 @@ private:
             state_badge(std::string(to_string(sel->rec.state)));
             if (sel->rec.pid > 0) {
                 ImGui::SameLine();
-                ImGui::TextDisabled("%s", i18n::trf("gui.isolation.pid_on_host", {std::to_string(sel->rec.pid), sel->rec.backend}).c_str());
+                ImGui::TextDisabled("%s", i18n::trf("gui.isolation.pid_on_host", {std::to_string(sel->rec.pid), backend_name(sel->rec.backend)}).c_str());
             }
         }
     }

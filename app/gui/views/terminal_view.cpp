@@ -443,7 +443,7 @@ private:
     std::string shell_target(const view::WorldSnapshot* w, const App& app, std::vector<std::string>* running) {
         if (!w) return "";
         for (const auto& c : w->containers)
-            if (c.rec.state == ContainerState::Running && c.rec.backend != "simulated") running->push_back(c.rec.name);
+            if (c.rec.state == ContainerState::Running && c.rec.backend != Backend::Simulated) running->push_back(c.rec.name);
         auto runs = [&](const std::string& n) { return std::find(running->begin(), running->end(), n) != running->end(); };
         if (!app.selected_container.empty() && runs(app.selected_container)) return app.selected_container;
         if (!picked_.empty() && runs(picked_)) return picked_;
