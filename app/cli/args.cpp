@@ -8,6 +8,7 @@
 // and the CLI report the same words before anything touches the kernel (STYLE §8).
 #include "app/cli/args.hpp"
 
+#include "sim/core/strings.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/runtime/json_log.hpp"
 
@@ -51,10 +52,6 @@ std::string lower(std::string_view s) {
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 

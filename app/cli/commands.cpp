@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/process.hpp"
 #include "app/cli/doctor.hpp"
 #include "app/cli/vm_commands.hpp"
 #include "sim/core/clock.hpp"
@@ -551,10 +552,7 @@ int cmd_load(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
 // `isolab gui`: the window is its own binary (isolab-gui, dynamically linked for OpenGL), next to
 // this one. Replaces this process.
 int exec_gui(const Command& c, std::ostream& err) {
-    char self[4096];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : "";
-    dir = dir.substr(0, dir.rfind('/'));
+    std::string dir = self_dir();
     std::string gui = dir + "/isolab-gui";
     if (::access(gui.c_str(), X_OK) != 0) {
         err << "isolab: the window is not installed here (`" << gui << "` is missing): run `sudo tools/setup.sh`, "

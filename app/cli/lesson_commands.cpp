@@ -59,10 +59,9 @@ std::string indent(const std::string& s, const std::string& pad) {
 // Runs ARGV (the words after `isolab`) as a child of this binary, in IsoLab's tree, with its
 // output going to ours. Returns its exit code.
 int run_argv(std::vector<std::string> argv, const std::string& root) {
-    char self[4096];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return 127;
-    argv.insert(argv.begin(), std::string(self, static_cast<size_t>(n)));
+    std::string self = self_exe();
+    if (self.empty()) return 127;
+    argv.insert(argv.begin(), self);
     Argv child(std::move(argv));
     std::string dir = tree_dir();
     std::cout.flush();

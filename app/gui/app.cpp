@@ -547,10 +547,9 @@ void App::outline_last_item(const char* target) {
 // N in the clicker demo: the speaker notes in a window of their own (for the laptop's screen while
 // the projector shows the stage). It follows ROOT/lesson-presenter.json.
 void App::open_notes_window() {
-    char self[4096];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return;
-    Argv notes({std::string(self, static_cast<size_t>(n)), "--notes", "--root", root_, "--lang",
+    std::string self = self_exe();
+    if (self.empty()) return;
+    Argv notes({self, "--notes", "--root", root_, "--lang",
                 i18n::language_code(i18n::language()), "--size", "900x800"});
     // Forked twice: the notes window outlives no one's wait, and leaves no zombie behind.
     pid_t pid = ::fork();

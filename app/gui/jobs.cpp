@@ -74,12 +74,7 @@ std::vector<int> Jobs::submit_sequence(const std::vector<std::string>& lines, co
 // its output in pipes, exactly as in a terminal (an attached `run` prints its container's output).
 std::string isolab_binary() {
     if (const char* b = std::getenv("ISOLAB_BIN"); b && *b) return b;
-    char self[4096];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        std::string dir(self);
-        dir = dir.substr(0, dir.rfind('/'));
+    if (std::string dir = self_dir(); !dir.empty()) {
         if (::access((dir + "/isolab").c_str(), X_OK) == 0) return dir + "/isolab";
     }
     return "/usr/local/bin/isolab";

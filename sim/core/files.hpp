@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "sim/core/strings.hpp"
 #include "sim/core/result.hpp"
 
 namespace isolab {
@@ -61,6 +62,5 @@ bool path_exists(const std::string& path);
 // loader, so it runs inside a container or a guest as it is), 0 when it has one, -1 when it is not
 // a readable ELF file of this machine's byte order.
 int elf_is_static(const std::string& path);
-std::string trim(std::string s);
 
 }  // namespace isolab

@@ -26,4 +26,16 @@ int wait_exit_code(pid_t pid) {
     return exit_code_of(status);
 }
 
+std::string self_exe() {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+std::string self_dir() {
+    std::string self = self_exe();
+    size_t slash = self.rfind('/');
+    return slash == std::string::npos ? std::string() : self.substr(0, slash);
+}
+
 }  // namespace isolab

@@ -28,6 +28,10 @@ private:
 
 // Docker's convention for a wait status: the exit code, or 128 + the signal that ended it.
 int exit_code_of(int status);
+
+// This program's own path (readlink /proc/self/exe), "" when it cannot be read; and its folder.
+std::string self_exe();
+std::string self_dir();
 // waitpid(PID) through EINTR; the exit code as exit_code_of(), or -1 when waitpid fails.
 int wait_exit_code(pid_t pid);
 

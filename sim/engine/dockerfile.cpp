@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "sim/core/strings.hpp"
+
 namespace isolab::dockerfile {
 
 namespace {
@@ -887,14 +889,6 @@ Result<Instruction> parse_instruction(std::string_view line, int lineno, char es
             break;
     }
     return in;
-}
-
-bool all_digits(std::string_view s) {
-    if (s.empty()) return false;
-    for (char c : s) {
-        if (!is_digit(c)) return false;
-    }
-    return true;
 }
 
 // 0..65535 without overflow on long digit strings.

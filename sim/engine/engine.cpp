@@ -18,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "sim/core/strings.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/safe_path.hpp"
 #include "sim/engine/build.hpp"
@@ -94,9 +95,6 @@ std::string choose_backend(const std::string& wanted, const std::string& root) {
 }  // namespace
 
 namespace {
-bool all_digits(std::string_view s) {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
 std::string upper(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/strings.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
 
@@ -58,13 +59,6 @@ std::optional<std::string> slurp(const std::string& path, size_t limit = 1 << 20
     }
     ::close(fd);
     return data;
-}
-
-std::string trim(std::string s) {
-    auto not_space = [](unsigned char c) { return !std::isspace(c); };
-    s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-    s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-    return s;
 }
 
 // An integer sysctl, or nullopt when the file does not exist (the kernel lacks the knob).

@@ -17,6 +17,9 @@
 #include <set>
 #include <thread>
 
+#include "sim/core/files.hpp"
+#include "sim/core/strings.hpp"
+
 namespace isolab {
 
 namespace {
@@ -51,13 +54,6 @@ bool starts_with_dir(const std::string& path, const std::string& dir) {
     if (dir == "/") return !path.empty() && path[0] == '/';
     return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
                            path[dir.size()] == '/');
-}
-
-std::string trim_ws(std::string s) {
-    size_t b = s.find_first_not_of(" \t\n");
-    if (b == std::string::npos) return "";
-    size_t e = s.find_last_not_of(" \t\n");
-    return s.substr(b, e - b + 1);
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -119,24 +115,15 @@ bool exists(const std::string& path) {
 }
 
 // Owns one descriptor for the duration of a read or write.
-struct Fd {
-    int fd;
-    explicit Fd(int f) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-};
 
 // Returns 0 or the errno of the failing call.
 int read_small(const std::string& path, std::string& out) {
     out.clear();
-    Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (f.fd < 0) return errno;
+    UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (f.get() < 0) return errno;
     char buf[4096];
     for (;;) {
-        ssize_t n = ::read(f.fd, buf, sizeof buf);
+        ssize_t n = ::read(f.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno;
@@ -150,11 +137,11 @@ int read_small(const std::string& path, std::string& out) {
 // value as that write's errno. On a plain tree the file is created and replaced instead.
 int write_small(const std::string& path, const std::string& value, bool plain) {
     int flags = O_WRONLY | O_CLOEXEC | (plain ? O_CREAT | O_TRUNC : 0);
-    Fd f(::open(path.c_str(), flags, 0644));
-    if (f.fd < 0) return errno;
+    UniqueFd f(::open(path.c_str(), flags, 0644));
+    if (f.get() < 0) return errno;
     ssize_t n;
     do {
-        n = ::write(f.fd, value.data(), value.size());
+        n = ::write(f.get(), value.data(), value.size());
     } while (n < 0 && errno == EINTR);
     if (n < 0) return errno;
     return static_cast<size_t>(n) == value.size() ? 0 : EIO;
@@ -169,7 +156,7 @@ bool is_plain(const std::string& dir) {
 }
 
 bool parse_int(const std::string& text, int64_t& out) {
-    std::string t = trim_ws(text);
+    std::string t = trim(text);
     if (t.empty()) return false;
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
     return ec == std::errc() && p == t.data() + t.size();
@@ -204,7 +191,7 @@ Result<int64_t> read_int_control(const std::string& dir, const std::string& file
     if (!text) return text.error();
     int64_t v = 0;
     if (!parse_int(*text, v))
-        return make_error("cgroup " + q(dir) + ": " + file + " holds " + q(trim_ws(*text)) +
+        return make_error("cgroup " + q(dir) + ": " + file + " holds " + q(trim(*text)) +
                           ", not a number");
     return v;
 }
@@ -468,10 +455,10 @@ std::vector<std::string> required_controllers(const CgroupLimits& l) {
 // tests) keeps every line, in order, so that a test can read the whole sequence back.
 int write_device_line(const std::string& dir, const std::string& file, const std::string& line, bool plain) {
     if (!plain) return write_small(dir + "/" + file, line, false);
-    Fd f(::open((dir + "/" + file).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (f.fd < 0) return errno;
+    UniqueFd f(::open((dir + "/" + file).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (f.get() < 0) return errno;
     std::string text = line + "\n";
-    return ::write(f.fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : errno;
+    return ::write(f.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : errno;
 }
 
 // mkdir; an existing directory is fine (mkdir -p).
@@ -932,7 +919,7 @@ Status Cgroup::set_frozen(bool frozen, milliseconds timeout) {
             for (;;) {
                 auto state = read_control(dir.path, "freezer.state");
                 if (!state) return state.error();
-                if (trim_ws(*state) == want) return {};
+                if (trim(*state) == want) return {};
                 if (Clock::now() >= deadline) break;
                 if (Clock::now() - last_write > milliseconds(100)) {
                     ISOLAB_TRY(set_control(dir.path, "freezer.state", want, dir.plain));
@@ -981,7 +968,7 @@ bool Cgroup::is_frozen() const {
             const Dir* d = dir_with("freezer");
             if (!d) return false;
             auto state = read_control(d->path, "freezer.state");
-            return state && trim_ws(*state) == "FROZEN";
+            return state && trim(*state) == "FROZEN";
         }
         case CgroupVersion::V2: {
             if (dirs_.empty()) return false;
@@ -1007,10 +994,10 @@ Result<int64_t> Cgroup::memory_limit() const {
     const std::string file = version_ == CgroupVersion::V1 ? "memory.limit_in_bytes" : "memory.max";
     auto text = read_control((*d)->path, file);
     if (!text) return text.error();
-    if (trim_ws(*text) == "max") return int64_t{0};
+    if (trim(*text) == "max") return int64_t{0};
     int64_t v = 0;
     if (!parse_int(*text, v))
-        return make_error("cgroup " + q((*d)->path) + ": " + file + " holds " + q(trim_ws(*text)) +
+        return make_error("cgroup " + q((*d)->path) + ": " + file + " holds " + q(trim(*text)) +
                           ", not a number");
     // v1 reports "unlimited" as the largest page-aligned counter value (9223372036854771712).
     if (v >= (int64_t{1} << 62)) return int64_t{0};

@@ -29,6 +29,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/core/strings.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/safe_path.hpp"
@@ -512,10 +513,6 @@ bool lookup_id(const char* file, const std::string& name, bool by_number, unsign
     }
     std::fclose(f);
     return found;
-}
-
-bool all_digits(const std::string& s) {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace

@@ -65,11 +65,7 @@ void runc_delete(const std::string& root, const std::string& id) {
 
 std::string monitor_binary() {
     if (const char* m = std::getenv("ISOLAB_MONITOR"); m && *m) return m;
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        std::string dir = fs::path(buf).parent_path().string();
+    if (std::string dir = self_dir(); !dir.empty()) {
         for (const char* cand : {"/isolab-monitor", "/../libexec/isolab/isolab-monitor"})
             if (path_exists(dir + cand)) return dir + cand;
         // Test binaries live in the build tree next to isolab-monitor's directory.

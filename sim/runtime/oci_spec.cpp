@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/core/strings.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/process.hpp"
 #include "sim/engine/store.hpp"
@@ -559,10 +560,6 @@ std::vector<PasswdEntry> read_id_file(const std::string& path) {
         out.push_back(e);
     }
     return out;
-}
-
-bool all_digits(const std::string& s) {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
 // The container's /etc/FILE: in ROOTFS when given, else the first layer (top down) that has it.

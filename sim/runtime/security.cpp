@@ -25,6 +25,9 @@
 #include <optional>
 #include <utility>
 
+#include "sim/core/safe_path.hpp"
+#include "sim/core/files.hpp"
+
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
 #endif
@@ -34,27 +37,7 @@ namespace {
 
 // An owned descriptor. Local rather than isolab::UniqueFd so that this file links on its own
 // (the container init and the tests build it standalone).
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept {
-        if (this != &o) {
-            if (fd_ >= 0) ::close(fd_);
-            fd_ = std::exchange(o.fd_, -1);
-        }
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
+using Fd = UniqueFd;  // sim/core/files.hpp
 
 std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
     std::string out;
@@ -286,7 +269,7 @@ Status check_capability_names(const std::vector<std::string>& capabilities) {
 
 // ---- Masked and read-only paths -----------------------------------------------------------
 
-std::string fd_path(const Fd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
+std::string fd_path(const Fd& fd) { return safe::fd_path(fd.get()); }
 
 // Opens PATH without following a final symlink, for mounting through /proc/self/fd. Nothing when
 // PATH does not exist (Docker's lists name files some kernels lack). WHAT prefixes errors.

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/core/strings.hpp"
 #include "sim/core/i18n.hpp"
 
 namespace isolab::view {
@@ -126,11 +127,6 @@ std::string slurp(const std::string& path) {
     return ss.str();
 }
 
-std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-    return s;
-}
-
 std::string link_of(const std::string& path) {
     char buf[256];
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
@@ -168,12 +164,6 @@ bool uname_in(pid_t pid, std::string* hostname, std::string* release) {
     return ok;
 }
 
-bool all_digits(const char* s) {
-    if (!*s) return false;
-    for (; *s; ++s)
-        if (*s < '0' || *s > '9') return false;
-    return true;
-}
 
 // Every process on the host; those whose PID namespace is PIDNS go to MATCHED with their PID
 // inside it (the last NSpid field).

@@ -2,16 +2,13 @@
 
 #include <algorithm>
 
+#include "sim/core/strings.hpp"
+
 namespace isolab::view {
 
 namespace {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-std::string trim_left(std::string s) {
-    size_t i = s.find_first_not_of(' ');
-    return i == std::string::npos ? "" : s.substr(i);
-}
 
 std::string base_name(const std::string& path) {
     size_t slash = path.find_last_of('/');

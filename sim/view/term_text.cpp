@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/core/strings.hpp"
+
 namespace isolab::view {
 
 namespace {
@@ -16,14 +18,6 @@ size_t utf8_length(unsigned char lead) {
     if ((lead & 0xF0) == 0xE0) return 3;
     if ((lead & 0xF8) == 0xF0) return 4;
     return 1;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
 }
 
 // The first number of a CSI parameter list ("12;3" → 12), DEFAULT when there is none.
@@ -195,7 +189,7 @@ CommandHistory::CommandHistory(size_t max_entries) : max_(std::max<size_t>(max_e
 void CommandHistory::add(const std::string& line) {
     at_.reset();
     draft_.clear();
-    if (trim(line).empty()) return;
+    if (trim_view(line).empty()) return;
     if (!entries_.empty() && entries_.back() == line) return;
     entries_.push_back(line);
     if (entries_.size() > max_) entries_.erase(entries_.begin());
@@ -224,7 +218,7 @@ std::optional<std::string> CommandHistory::newer() {
 }
 
 TerminalLine classify_terminal_line(std::string_view line) {
-    std::string_view t = trim(line);
+    std::string_view t = trim_view(line);
     if (t.empty()) return TerminalLine::Empty;
     if (t == "clear") return TerminalLine::Clear;
     return TerminalLine::Command;
@@ -234,7 +228,7 @@ std::vector<std::string> split_demo_lines(std::string_view text) {
     std::vector<std::string> out;
     while (!text.empty()) {
         size_t semi = text.find(';');
-        std::string_view part = trim(text.substr(0, semi));
+        std::string_view part = trim_view(text.substr(0, semi));
         if (!part.empty()) out.emplace_back(part);
         if (semi == std::string_view::npos) break;
         text.remove_prefix(semi + 1);

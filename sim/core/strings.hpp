@@ -1,0 +1,18 @@
+// The few string helpers every layer needs, once (issue 13 found seven trims and six all_digits).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace isolab {
+
+// S without leading and trailing white space (space, tab, CR, LF, VT, FF).
+std::string trim(std::string s);
+// The same, as a view into S (no copy).
+std::string_view trim_view(std::string_view s);
+// S without leading spaces and tabs.
+std::string trim_left(std::string s);
+// S is one or more ASCII digits and nothing else.
+bool all_digits(std::string_view s);
+
+}  // namespace isolab
