@@ -473,6 +473,8 @@ bool Monitor::start_once(bool first) {
         (void)update([&](ContainerRecord& r) {
             auto t = container_transition(r.state, ContainerAction::RestartFired, {r.name, r.id});
             if (t) r.state = t->to;
+            else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
             r.pid = pid;
             r.pid_start_time = process_start_time(pid);
             r.started_at = now_rfc3339();
@@ -658,6 +660,8 @@ bool Monitor::start_runc(bool first, UniqueFd& child_in, UniqueFd& child_out, Un
         (void)update([&](ContainerRecord& r) {
             auto tr = container_transition(r.state, ContainerAction::RestartFired, {r.name, r.id});
             if (tr) r.state = tr->to;
+            else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", tr.error().message.c_str());
             r.pid = pid;
             r.pid_start_time = process_start_time(pid);
             r.started_at = now_rfc3339();
@@ -877,6 +881,8 @@ int Monitor::run() {
             (void)update([&](ContainerRecord& r) {
                 auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
                 if (t) r.state = t->to;
+                else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                    std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
                 r.exit_code = code;
                 r.oom_killed = oom;
                 r.pid = 0;
@@ -892,6 +898,8 @@ int Monitor::run() {
         (void)update([&](ContainerRecord& r) {
             auto t = container_transition(r.state, ContainerAction::RestartPending, {r.name, r.id});
             if (t) r.state = t->to;
+            else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
             r.exit_code = code;
             r.oom_killed = oom;
             r.pid = 0;
@@ -915,6 +923,8 @@ int Monitor::run() {
             (void)update([&](ContainerRecord& r) {
                 auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
                 if (t) r.state = t->to;
+                else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                    std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
                 r.pid = 0;
                 r.monitor_pid = 0;
             });
