@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -19,6 +20,7 @@
 
 #include "sim/core/process.hpp"
 #include "app/cli/doctor.hpp"
+#include "app/cli/go_template.hpp"
 #include "app/cli/vm_commands.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
@@ -36,7 +38,7 @@ namespace isolab::cli {
 
 using nlohmann::json;
 
-std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+std::string format_table(const std::vector<std::vector<std::string>>& rows, size_t min_width) {
     std::vector<size_t> width;
     auto display_len = [](const std::string& s) {
         size_t n = 0;
@@ -53,7 +55,7 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows) {
         std::string line;
         for (size_t i = 0; i < r.size(); ++i) {
             line += r[i];
-            if (i + 1 < r.size()) line += std::string(width[i] - display_len(r[i]) + 3, ' ');
+            if (i + 1 < r.size()) line += std::string(std::max(width[i] + 3, min_width) - display_len(r[i]), ' ');
         }
         while (!line.empty() && line.back() == ' ') line.pop_back();
         out += line + "\n";
@@ -148,35 +150,16 @@ void print_warnings(const ContainerRecord& r, std::ostream& err) {
     for (const auto& w : r.warnings) err << "WARNING: " << w << "\n";
 }
 
-// A tiny subset of Go templates for `inspect -f`: {{.A.B}} and {{json .A}}.
+// Docker's `docker ps` formats a *formatter.ContainerContext; these are the fields IsoLab fills.
+constexpr const char* kContainerContext = "*formatter.ContainerContext";
+const std::vector<std::string> kContainerFields = {"ID",    "Image", "Command", "CreatedAt", "RunningFor",
+                                                   "Status", "State", "Ports",   "Names",     "Networks"};
 
-// `--format` for the listing commands (ps, images), as Docker's formatter: a Go template per
-// row; a "table " prefix adds a header row (each field's column title) and aligns the columns at
-// the tabs; `\t` and `\n` typed in the template are a tab and a newline.
-void print_formatted(std::string fmt, const std::vector<json>& rows, const json& titles, std::ostream& out) {
-    bool table = fmt.rfind("table", 0) == 0;
-    if (table) fmt = fmt.substr(5);
-    fmt.erase(0, fmt.find_first_not_of(' '));
-    for (auto [from, to] : {std::pair<const char*, const char*>{"\\t", "\t"}, {"\\n", "\n"}})
-        for (size_t at = 0; (at = fmt.find(from, at)) != std::string::npos; at += 1) fmt.replace(at, 2, to);
-    if (!table) {
-        for (const auto& r : rows) out << render_format(fmt, r) << "\n";
-        return;
-    }
-    std::vector<std::vector<std::string>> cells;
-    auto split = [](const std::string& line) {
-        std::vector<std::string> v;
-        size_t start = 0;
-        for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1) v.push_back(line.substr(start, tab - start));
-        v.push_back(line.substr(start));
-        return v;
-    };
-    cells.push_back(split(render_format(fmt, titles)));
-    for (const auto& r : rows) cells.push_back(split(render_format(fmt, r)));
-    out << format_table(cells);
-}
-
-int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
+int cmd_ps(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    // Docker checks the template before listing: a wrong one fails even when nothing matches.
+    if (!c.format.empty())
+        if (auto ok = validate_listing_format(c.format, kContainerFields, kContainerContext); !ok)
+            return fail(err, ok.error(), "");
     auto recs = e.list(c.all || c.latest || c.last >= 0);
     if (c.latest && recs.size() > 1) recs.resize(1);
     if (c.last >= 0 && recs.size() > static_cast<size_t>(c.last)) recs.resize(static_cast<size_t>(c.last));
@@ -184,7 +167,7 @@ int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
         for (const auto& r : recs) out << (c.no_trunc ? r.id : r.id.substr(0, 12)) << "\n";
         return 0;
     }
-    if (!c.format.empty()) {
+    if (!c.format.empty() && !is_default_table(c.format)) {
         std::vector<json> rows;
         for (const auto& r : recs) {
             std::string cmd = command_line(r.path_args);
@@ -201,12 +184,13 @@ int cmd_ps(Engine& e, const Command& c, std::ostream& out) {
                             {"Names", r.name},
                             {"Networks", nets}});
         }
-        print_formatted(c.format, rows,
-                        {{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"},
-                         {"RunningFor", "CREATED"}, {"Status", "STATUS"}, {"State", "STATE"}, {"Ports", "PORTS"},
-                         {"Names", "NAMES"}, {"Networks", "NETWORKS"}},
-                        out);
-        return 0;
+        auto printed = print_formatted(
+            c.format, rows,
+            {{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"},
+             {"RunningFor", "CREATED"}, {"Status", "STATUS"}, {"State", "STATE"}, {"Ports", "PORTS"},
+             {"Names", "NAMES"}, {"Networks", "NETWORKS"}},
+            kContainerContext, out);
+        return printed ? 0 : fail(err, printed.error(), "");
     }
     std::vector<std::vector<std::string>> rows = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
@@ -388,6 +372,13 @@ json image_inspect_json(const Image& img) {
 }
 
 int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    // Docker parses the template before it looks at any object (exit 64 when it cannot).
+    std::optional<GoTemplate> tmpl;
+    if (!c.format.empty()) {
+        auto parsed = parse_inspect_format(c.format);
+        if (!parsed) return fail(err, parsed.error(), "");
+        tmpl = std::move(*parsed);
+    }
     json arr = json::array();
     int rc = 0;
     for (const auto& ref : c.args) {
@@ -404,8 +395,8 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
         rc = 1;
         err << "Error: No such " << (c.inspect_type.empty() ? "object" : c.inspect_type) << ": " << ref << "\n";
     }
-    if (!c.format.empty()) {
-        for (const auto& o : arr) out << render_format(c.format, o) << "\n";
+    if (tmpl) {
+        if (auto printed = print_inspect(*tmpl, arr, out); !printed) return fail(err, printed.error(), "");
     } else if (!arr.empty() || rc == 0) {
         out << arr.dump(4) << "\n";
     }
@@ -424,7 +415,7 @@ int cmd_top(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
 
 // `docker images [REPOSITORY[:TAG]]`: newest first; an image without a name shows as
 // <none> <none> (what a rebuild leaves behind when its tag moved on).
-int cmd_images(Engine& e, const Command& c, std::ostream& out) {
+int cmd_images(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     (void)e.images().ensure_busybox();
     auto images = e.images().list();
     std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) {
@@ -470,12 +461,15 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out) {
         }
     }
     if (c.quiet) return 0;
-    if (!c.format.empty())
-        print_formatted(c.format, formatted,
-                        {{"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"},
-                         {"CreatedAt", "CREATED AT"}, {"Size", "SIZE"}},
-                        out);
-    else out << format_table(rows);
+    if (!c.format.empty() && !is_default_table(c.format)) {
+        auto printed = print_formatted(c.format, formatted,
+                                       {{"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"},
+                                        {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"Size", "SIZE"}},
+                                       "*formatter.imageContext", out);
+        if (!printed) return fail(err, printed.error(), "");
+    } else {
+        out << format_table(rows);
+    }
     return 0;
 }
 
@@ -587,109 +581,6 @@ int exec_gui(const Command& c, std::ostream& err) {
 
 }  // namespace
 
-namespace {
-
-// The value a Go template path names: "." is OBJ itself, ".A.B" walks objects. A missing key is
-// null, which prints as Go's "<no value>".
-const json& lookup(const json& obj, const std::string& path) {
-    static const json null_value;
-    const json* cur = &obj;
-    std::istringstream parts(path.size() > 1 ? path.substr(1) : "");
-    for (std::string key; std::getline(parts, key, '.');) {
-        if (key.empty()) continue;
-        if (cur->is_object() && cur->contains(key)) cur = &(*cur)[key];
-        else return null_value;
-    }
-    return *cur;
-}
-
-std::string print_value(const json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_null()) return "<no value>";
-    if (v.is_array()) {
-        std::string out = "[";
-        for (size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + print_value(v[i]);
-        return out + "]";
-    }
-    if (v.is_object()) {
-        std::string out = "map[";
-        bool first = true;
-        for (auto& [k, x] : v.items()) {
-            out += (first ? "" : " ") + k + ":" + print_value(x);
-            first = false;
-        }
-        return out + "]";
-    }
-    return v.dump();
-}
-
-// Renders FMT[from, to) with "." = OBJ. Understands what `docker ... --format` users type most:
-// {{.Path}}, {{json .Path}}, {{index .Path "key"}}, {{range .Path}}...{{end}}.
-std::string render_range(const std::string& fmt, size_t from, size_t to, const json& obj) {
-    std::string out;
-    size_t pos = from;
-    while (pos < to) {
-        size_t open = fmt.find("{{", pos);
-        if (open == std::string::npos || open >= to) {
-            out += fmt.substr(pos, to - pos);
-            break;
-        }
-        out += fmt.substr(pos, open - pos);
-        size_t close = fmt.find("}}", open);
-        if (close == std::string::npos || close >= to) {
-            out += fmt.substr(open, to - open);
-            break;
-        }
-        std::string expr = trim(fmt.substr(open + 2, close - open - 2));
-        pos = close + 2;
-        if (expr.rfind("range ", 0) == 0) {
-            // Find the matching {{end}}, counting nested ranges.
-            int depth = 1;
-            size_t scan = pos, body_end = to, after = to;
-            while (depth > 0) {
-                size_t o = fmt.find("{{", scan);
-                if (o == std::string::npos || o >= to) break;
-                size_t c = fmt.find("}}", o);
-                if (c == std::string::npos) break;
-                std::string inner = trim(fmt.substr(o + 2, c - o - 2));
-                if (inner.rfind("range ", 0) == 0) ++depth;
-                if (inner == "end" && --depth == 0) {
-                    body_end = o;
-                    after = c + 2;
-                }
-                scan = c + 2;
-            }
-            const json& over = lookup(obj, trim(expr.substr(6)));
-            if (over.is_array()) {
-                for (const auto& item : over) out += render_range(fmt, pos, body_end, item);
-            } else if (over.is_object()) {
-                for (auto& [k, item] : over.items()) out += render_range(fmt, pos, body_end, item);
-            }
-            pos = after;
-            continue;
-        }
-        if (expr.rfind("json ", 0) == 0) {
-            out += lookup(obj, trim(expr.substr(5))).dump();
-        } else if (expr.rfind("index ", 0) == 0) {
-            std::istringstream in(expr.substr(6));
-            std::string path, key;
-            in >> path;
-            std::getline(in, key);
-            key = trim(key);
-            if (key.size() >= 2 && key.front() == '"' && key.back() == '"') key = key.substr(1, key.size() - 2);
-            const json& base = lookup(obj, path);
-            out += base.is_object() && base.contains(key) ? print_value(base[key]) : "<no value>";
-        } else {
-            out += print_value(lookup(obj, expr));
-        }
-    }
-    return out;
-}
-
-}  // namespace
-
-std::string render_format(const std::string& fmt, const json& obj) { return render_range(fmt, 0, fmt.size(), obj); }
-
 int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (!c.lang.empty()) i18n::set_language(c.lang == "ko" ? i18n::Lang::Ko : i18n::Lang::En);
     if (c.help || c.verb == "help") {
@@ -752,7 +643,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         }
         return rc;
     }
-    if (v == "ps") return cmd_ps(e, c, out);
+    if (v == "ps") return cmd_ps(e, c, out, err);
     if (v == "logs") return cmd_logs(e, c, out, err);
     if (v == "inspect") return cmd_inspect(e, c, out, err);
     if (v == "top") return cmd_top(e, c, out, err);
@@ -779,7 +670,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         if (!code) return fail(err, code.error(), code.error().exit_code >= 126 ? "" : kDaemon);
         return *code;
     }
-    if (v == "images") return cmd_images(e, c, out);
+    if (v == "images") return cmd_images(e, c, out, err);
     if (v == "diff") {
         auto changes = e.diff(c.args.at(0));
         if (!changes) return fail(err, changes.error());

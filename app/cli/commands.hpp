@@ -19,10 +19,8 @@ int run_command(const Command& cmd, std::ostream& out, std::ostream& err);
 // argv without the program name → exit code (parse, then run_command on std::cout/std::cerr).
 int cli_main(const std::vector<std::string>& argv);
 
-// Docker's table layout: columns padded to the widest cell plus 3 spaces.
-std::string format_table(const std::vector<std::vector<std::string>>& rows);
-
-// A Go-template-like --format ("{{.Name}} {{.Config.Cmd}}", "{{json .}}") applied to OBJ.
-std::string render_format(const std::string& fmt, const nlohmann::json& obj);
+// Docker's table layout: columns padded to the widest cell plus 3 spaces, and to at least
+// MIN_WIDTH (Docker's formatter tables use 10).
+std::string format_table(const std::vector<std::vector<std::string>>& rows, size_t min_width = 0);
 
 }  // namespace isolab::cli

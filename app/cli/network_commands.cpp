@@ -4,8 +4,10 @@
 
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "app/cli/commands.hpp"
+#include "app/cli/go_template.hpp"
 #include "sim/net/networks.hpp"
 #include "sim/vm/vm_manager.hpp"
 
@@ -150,6 +152,15 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
     }
     if (sub == "inspect") {
         if (words.empty()) return usage_error(err, "\"network inspect\" requires at least 1 argument.");
+        std::optional<GoTemplate> tmpl;
+        if (std::string fmt = value({"-f", "--format"}); !fmt.empty()) {
+            auto parsed = parse_inspect_format(fmt);
+            if (!parsed) {
+                err << parsed.error().message << "\n";
+                return parsed.error().exit_code;
+            }
+            tmpl = std::move(*parsed);
+        }
         json arr = json::array();
         int rc = 0;
         for (const auto& w : words) {
@@ -161,9 +172,11 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
             }
             arr.push_back(inspect_json(e, *n));
         }
-        std::string fmt = value({"-f", "--format"});
-        if (!fmt.empty()) {
-            for (const auto& o : arr) out << render_format(fmt, o) << "\n";
+        if (tmpl) {
+            if (auto printed = print_inspect(*tmpl, arr, out); !printed) {
+                err << printed.error().message << "\n";
+                return printed.error().exit_code;
+            }
         } else if (!arr.empty() || rc == 0) {
             out << arr.dump(4) << "\n";
         }

@@ -22,13 +22,32 @@ Jobs::Jobs(std::string state_root, std::function<void()> wake) : root_(std::move
 }
 
 Jobs::~Jobs() {
-    for (;;) {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            if (running_ == 0) return;
+    // Waiting for running_ to reach 0 is not enough: finish() counts the job done and then calls
+    // wake_, so the destructor could return while a worker is still inside wake_ or about to
+    // unlock mu_. Joining every worker waits for its very last instruction. No submit() can run
+    // concurrently with the destructor, so workers_ only changes here.
+    for (auto& w : workers_)
+        if (w.thread.joinable()) w.thread.join();
+}
+
+void Jobs::spawn(std::function<void()> work) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = workers_.begin(); it != workers_.end();) {
+        if (!it->finished) {
+            ++it;
+            continue;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        it->thread.join();  // it has released mu_ already: only its return is left
+        it = workers_.erase(it);
     }
+    Worker& w = workers_.emplace_back();
+    // The thread cannot mark itself finished before `w.thread` is assigned: that needs mu_,
+    // which this function holds until it returns.
+    w.thread = std::thread([this, &w, work = std::move(work)] {
+        work();
+        std::lock_guard<std::mutex> done(mu_);
+        w.finished = true;
+    });
 }
 
 int Jobs::add_job(const std::string& line, const std::string& origin, std::string* shown) {
@@ -50,7 +69,7 @@ int Jobs::add_job(const std::string& line, const std::string& origin, std::strin
 int Jobs::submit(const std::string& line, const std::string& origin) {
     std::string shown;
     int id = add_job(line, origin, &shown);
-    std::thread([this, id, shown] { run(id, shown); }).detach();
+    spawn([this, id, shown] { run(id, shown); });
     return id;
 }
 
@@ -64,9 +83,9 @@ std::vector<int> Jobs::submit_sequence(const std::vector<std::string>& lines, co
         todo.emplace_back(id, shown);
         ids.push_back(id);
     }
-    std::thread([this, todo, cwd] {
+    spawn([this, todo, cwd] {
         for (const auto& [id, shown] : todo) run(id, shown, cwd);
-    }).detach();
+    });
     return ids;
 }
 
@@ -89,9 +108,9 @@ std::vector<int> Jobs::submit_words(const std::vector<JobLine>& lines, const std
         todo.emplace_back(id, l.argv);
         ids.push_back(id);
     }
-    std::thread([this, todo, cwd] {
+    spawn([this, todo, cwd] {
         for (const auto& [id, argv] : todo) run_words(id, argv, cwd);
-    }).detach();
+    });
     return ids;
 }
 

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <functional>
+#include <list>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace isolab::gui {
@@ -34,9 +36,12 @@ struct JobLine {
 
 class Jobs {
 public:
-    // WAKE is called (from the worker) when a job finishes: the app posts an empty event.
+    // WAKE is called (from the worker) when a job prints or finishes: the app posts an empty
+    // event. It is never called once the destructor has returned.
     explicit Jobs(std::string state_root, std::function<void()> wake);
-    ~Jobs();  // waits for running jobs
+    // Waits for running jobs: joins every worker, so that no worker touches this object (its
+    // mutex, its job list, WAKE) after it is gone.
+    ~Jobs();
     // Runs LINE ("stop web", with or without a leading "isolab"/"docker") and returns its id.
     int submit(const std::string& line, const std::string& origin);
     // Runs LINES one after another on one worker (a lesson's action, a stage reset), in CWD when
@@ -51,6 +56,9 @@ public:
     bool busy() const;
 
 private:
+    // Runs WORK on a worker thread that the destructor joins. Workers that have finished are
+    // joined here, so a long session does not keep one finished thread per job.
+    void spawn(std::function<void()> work);
     void run(int id, std::string line, const std::string& cwd = "");
     void run_words(int id, std::vector<std::string> words, const std::string& cwd);
     void append(int id, const std::string& text);
@@ -62,6 +70,11 @@ private:
     std::vector<Job> jobs_;
     int next_ = 1;
     int running_ = 0;
+    struct Worker {
+        std::thread thread;
+        bool finished = false;  // set under mu_ as the worker's last act
+    };
+    std::list<Worker> workers_;  // under mu_; a list, so a worker's entry never moves
 };
 
 }  // namespace isolab::gui

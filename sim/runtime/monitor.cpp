@@ -34,6 +34,7 @@
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/exec_helper.hpp"
 #include "sim/runtime/init.hpp"
+#include "sim/engine/restart_policy.hpp"
 #include "sim/runtime/json_log.hpp"
 #include "sim/runtime/launcher.hpp"
 #include "sim/net/attach.hpp"
@@ -353,6 +354,8 @@ bool Monitor::start_once(bool first) {
         (void)update([&](ContainerRecord& r) {
             auto t = container_transition(r.state, ContainerAction::RestartFired, {r.name, r.id});
             if (t) r.state = t->to;
+            else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
             r.pid = l.pid;
             r.pid_start_time = process_start_time(l.pid);
             r.started_at = now_rfc3339();
@@ -456,17 +459,6 @@ int exit_code_of(int status) {
     return 255;
 }
 
-bool should_restart(const ContainerRecord& r, int code) {
-    if (r.stopped_by_user) return false;
-    switch (r.spec.restart.kind) {
-        case RestartPolicyKind::No: return false;
-        case RestartPolicyKind::Always:
-        case RestartPolicyKind::UnlessStopped: return true;
-        case RestartPolicyKind::OnFailure:
-            return code != 0 && (r.spec.restart.max_retries == 0 || r.restart_count < r.spec.restart.max_retries);
-    }
-    return false;
-}
 
 int Monitor::run() {
     auto rec = store_.load(id_);
@@ -564,6 +556,8 @@ int Monitor::run() {
             (void)update([&](ContainerRecord& r) {
                 auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
                 if (t) r.state = t->to;
+                else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                    std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
                 r.exit_code = code;
                 r.oom_killed = oom;
                 r.pid = 0;
@@ -579,6 +573,8 @@ int Monitor::run() {
         (void)update([&](ContainerRecord& r) {
             auto t = container_transition(r.state, ContainerAction::RestartPending, {r.name, r.id});
             if (t) r.state = t->to;
+            else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
             r.exit_code = code;
             r.oom_killed = oom;
             r.pid = 0;
@@ -602,6 +598,8 @@ int Monitor::run() {
             (void)update([&](ContainerRecord& r) {
                 auto t = container_transition(r.state, ContainerAction::ProcessExited, {r.name, r.id});
                 if (t) r.state = t->to;
+                else  // never skipped silently: the state stays, monitor.log (this process's stderr) says why
+                    std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
                 r.pid = 0;
                 r.monitor_pid = 0;
             });

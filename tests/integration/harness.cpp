@@ -2,7 +2,10 @@
 
 #include <png.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace isolab::test {
 
@@ -127,6 +131,42 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 bool mounts_mention(const std::string& needle) {
     return read_text("/proc/self/mountinfo").find(needle) != std::string::npos;
+}
+
+bool poll_until(std::chrono::milliseconds timeout, const std::function<bool()>& predicate) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (predicate()) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+namespace {
+
+// Bit SIG of the hexadecimal mask on the line FIELD ("SigCgt:") of /proc/PID/status.
+bool status_mask_has(int pid, const std::string& field, int sig) {
+    std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(field, 0) == 0) return (std::stoull(line.substr(field.size()), nullptr, 16) >> (sig - 1)) & 1;
+    return false;
+}
+
+}  // namespace
+
+bool process_catches(int pid, int sig) { return status_mask_has(pid, "SigCgt:", sig); }
+bool process_ignores(int pid, int sig) { return status_mask_has(pid, "SigIgn:", sig); }
+
+bool local_port_open(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    struct sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool open = ::connect(fd, reinterpret_cast<struct sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return open;
 }
 
 bool process_alive(int pid) {

@@ -1,6 +1,8 @@
 // Runs the real `isolab` binary, each test case in its own temporary ISOLAB_ROOT.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,18 @@ public:
 private:
     std::string path_;
 };
+
+// Asks PREDICATE every 20 ms until it holds or TIMEOUT has passed; returns its last answer, so that
+// the assertion after it fails with the state at the deadline. For "wait until X has happened"
+// only: a check that something does NOT happen (a paused counter stays still) still needs its
+// fixed interval.
+bool poll_until(std::chrono::milliseconds timeout, const std::function<bool()>& predicate);
+// Whether process PID has a handler for signal SIG installed / ignores it (/proc/PID/status
+// SigCgt, SigIgn): a shell's `trap` has taken effect.
+bool process_catches(int pid, int sig);
+bool process_ignores(int pid, int sig);
+// Whether a TCP connection to 127.0.0.1:PORT is accepted (something listens there).
+bool local_port_open(int port);
 
 std::string first_line(const std::string& s);
 bool mounts_mention(const std::string& needle);  // /proc/self/mountinfo contains the string

@@ -3,6 +3,8 @@
 // and OCI archives that skopeo and podman accept.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,12 +26,12 @@ void write(const std::string& path, const std::string& text) {
 // Real containers are needed for RUN: root and the namespace backend.
 bool real_containers(const TempRoot& r) {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: builds with RUN need real containers (root)");
+        ISOLAB_SKIP("builds with RUN need real containers (root)");
         return false;
     }
     auto v = r.isolab({"version"});
     if (v.out.find("Backend: simulated") != std::string::npos) {
-        MESSAGE("SKIPPED: no real containers here (simulated backend): " << v.out);
+        ISOLAB_SKIP("no real containers here (simulated backend): " << v.out);
         return false;
     }
     return true;
@@ -222,7 +224,7 @@ TEST_CASE("save/load: an OCI archive round trip keeps every digest; skopeo and p
     CHECK(r.isolab({"load", "-i", r.path() + "/nope.tar"}).code == 1);
 
     if (!tool_exists("skopeo")) {
-        MESSAGE("SKIPPED (part): skopeo is not installed (apt-get install skopeo)");
+        ISOLAB_SKIP("part of this case: skopeo is not installed (apt-get install skopeo)");
     } else {
         auto sk = run_process({"skopeo", "inspect", "oci-archive:" + tar});
         INFO(sk.err);
@@ -230,7 +232,7 @@ TEST_CASE("save/load: an OCI archive round trip keeps every digest; skopeo and p
         CHECK(sk.out.find("\"Layers\"") != std::string::npos);
     }
     if (!tool_exists("podman")) {
-        MESSAGE("SKIPPED (part): podman is not installed (apt-get install podman)");
+        ISOLAB_SKIP("part of this case: podman is not installed (apt-get install podman)");
     } else {
         std::string store = r.path() + "/podman";
         std::vector<std::string> pm = {"podman", "--root", store + "/root", "--runroot", store + "/run",
@@ -278,7 +280,7 @@ TEST_CASE("--runtime runc: the engine hands Debian's runc a bundle; same contain
     TempRoot r;
     if (!real_containers(r)) return;
     if (!tool_exists("runc")) {
-        MESSAGE("SKIPPED: runc is not installed (apt-get install runc)");
+        ISOLAB_SKIP("runc is not installed (apt-get install runc)");
         return;
     }
     const std::string probe = "id; ls /; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; cat /proc/1/cmdline; echo; mount | grep -c ' / '";

@@ -2,6 +2,8 @@
 // ISOLAB_ROOT. A case that cannot run here says so loudly and is counted as skipped, never passed.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 #include <csignal>
@@ -19,16 +21,17 @@
 
 using namespace isolab::test;
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 namespace {
 
 bool can_run_real() {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: the real-runtime integration tests need root (CI runs them as root)");
+        ISOLAB_SKIP("the real-runtime integration tests need root (CI runs them as root)");
         return false;
     }
     if (isolab::host::in_chroot()) {
-        MESSAGE("SKIPPED: this test runs inside a chroot, where pivot_root and private mount propagation "
+        ISOLAB_SKIP("this test runs inside a chroot, where pivot_root and private mount propagation "
                 "are refused: the container runtime needs a real root (IsoLab uses the simulated backend here)");
         return false;
     }
@@ -122,23 +125,25 @@ TEST_CASE("container: pause freezes the processes, unpause resumes them") {
                          "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done"});
     REQUIRE(run.code == 0);
     std::string counter = r.path() + "/containers/" + trim_nl(run.out) + "/upper/tmp/count";
-    sleep_ms(400);
+    poll_until(10s, [&] { return !trim_nl(read_text(counter)).empty(); });  // the loop is counting
     auto p = r.isolab({"pause", "cnt"});
     REQUIRE(p.code == 0);
     CHECK(trim_nl(p.out) == "cnt");
     CHECK(inspect(r, "cnt")["State"]["Status"] == "paused");
     std::string a = read_text(counter);
-    sleep_ms(600);
+    sleep_ms(600);  // a fixed interval: what is checked is that nothing happens during it
     std::string b = read_text(counter);
     CHECK(a == b);
     CHECK_FALSE(a.empty());
     auto ps = r.isolab({"ps"});
     CHECK(ps.out.find("(Paused)") != std::string::npos);
     REQUIRE(r.isolab({"unpause", "cnt"}).code == 0);
-    sleep_ms(500);
-    // The loop truncates and rewrites the file: read until a whole number is there.
+    // The loop truncates and rewrites the file: read until a whole number above b is there.
     std::string c;
-    for (int i = 0; i < 50 && trim_nl(c).empty(); ++i, sleep_ms(10)) c = read_text(counter);
+    poll_until(10s, [&] {
+        c = read_text(counter);
+        return !trim_nl(c).empty() && std::stoi(c) > std::stoi(b);
+    });
     REQUIRE_FALSE(trim_nl(c).empty());
     CHECK(std::stoi(c) > std::stoi(b));
 }
@@ -147,6 +152,8 @@ TEST_CASE("container: stop escalates to SIGKILL for a process that ignores SIGTE
     if (!can_run_real()) return;
     TempRoot r;
     REQUIRE(r.isolab({"run", "-d", "--name", "st", "busybox", "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"}).code == 0);
+    int st_pid = inspect(r, "st")["State"]["Pid"].get<int>();
+    REQUIRE(poll_until(10s, [&] { return process_ignores(st_pid, SIGTERM); }));  // the trap is in place
     auto t0 = std::chrono::steady_clock::now();
     auto stop = r.isolab({"stop", "-t", "1", "st"});
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -160,7 +167,8 @@ TEST_CASE("container: stop escalates to SIGKILL for a process that ignores SIGTE
 
     // A process that handles SIGTERM exits with its own code at once.
     REQUIRE(r.isolab({"run", "-d", "--name", "tt", "busybox", "sh", "-c", "trap 'exit 143' TERM; while true; do sleep 0.1; done"}).code == 0);
-    sleep_ms(200);
+    int tt_pid = inspect(r, "tt")["State"]["Pid"].get<int>();
+    REQUIRE(poll_until(10s, [&] { return process_catches(tt_pid, SIGTERM); }));
     t0 = std::chrono::steady_clock::now();
     CHECK(r.isolab({"stop", "tt"}).code == 0);
     secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -185,7 +193,7 @@ TEST_CASE("container: --pids-limit 32 contains a fork bomb and the host stays re
     auto run = r.isolab({"run", "-d", "--name", "bomb", "--pids-limit", "32", "busybox", "sh", "-c",
                          "bomb() { bomb | bomb & }; bomb; sleep 30"});
     REQUIRE(run.code == 0);
-    sleep_ms(1500);
+    sleep_ms(1500);  // fixed: the time the bomb is given to grow before the host is tried
     json j = inspect(r, "bomb");
     bool found_pids = false;
     for (const auto& p : j["IsoLab"]["CgroupPaths"]) {
@@ -209,8 +217,8 @@ TEST_CASE("container: detached survives the CLI; kill -9 of the monitor leaves n
     if (!can_run_real()) return;
     TempRoot r;
     REQUIRE(r.isolab({"run", "-d", "--name", "dd", "busybox", "sleep", "300"}).code == 0);
-    sleep_ms(300);
-    json j = inspect(r, "dd");
+    json j;
+    poll_until(10s, [&] { return (j = inspect(r, "dd"))["State"]["Status"] == "running"; });
     CHECK(j["State"]["Status"] == "running");
     int pid = j["State"]["Pid"];
     int monitor = j["IsoLab"]["MonitorPid"];
@@ -219,7 +227,7 @@ TEST_CASE("container: detached survives the CLI; kill -9 of the monitor leaves n
     CHECK(r.isolab({"ps"}).out.find("Up ") != std::string::npos);
 
     ::kill(monitor, SIGKILL);
-    sleep_ms(300);
+    poll_until(10s, [&] { return !process_alive(monitor); });
     auto ps = r.isolab({"ps", "-a"});
     CHECK(ps.out.find("Exited (255)") != std::string::npos);
     CHECK_FALSE(process_alive(pid));
@@ -233,8 +241,9 @@ TEST_CASE("container: detached survives the CLI; kill -9 of the monitor leaves n
     json rec = json::parse(read_text(rec_path));
     rec["cgroup_paths"] = json::array();
     { std::ofstream(rec_path) << rec.dump(); }
-    ::kill(k["IsoLab"]["MonitorPid"].get<int>(), SIGKILL);
-    sleep_ms(300);
+    int monitor2 = k["IsoLab"]["MonitorPid"].get<int>();
+    ::kill(monitor2, SIGKILL);
+    poll_until(10s, [&] { return !process_alive(monitor2); });
     CHECK(r.isolab({"ps", "-a"}).out.find("Exited (255)") != std::string::npos);
     CHECK_FALSE(process_alive(k["State"]["Pid"].get<int>()));
     for (const auto& p : k["IsoLab"]["CgroupPaths"]) CHECK_FALSE(std::filesystem::exists(p.get<std::string>()));
@@ -353,7 +362,9 @@ TEST_CASE("exec joins the container; logs, wait, top, restart policy, --rm") {
     TempRoot r;
     REQUIRE(r.isolab({"run", "-d", "--name", "ex", "--hostname", "inner", "busybox", "sh", "-c",
                       "echo started; echo oops >&2; sleep 300"}).code == 0);
-    sleep_ms(200);
+    // Both lines are written once sh has exec'ed its last command in its place.
+    int ex_pid = inspect(r, "ex")["State"]["Pid"].get<int>();
+    poll_until(10s, [&] { return read_text("/proc/" + std::to_string(ex_pid) + "/cmdline") == std::string("sleep\0" "300\0", 10); });
     auto h = r.isolab({"exec", "ex", "hostname"});
     CHECK(h.code == 0);
     CHECK(h.out == "inner\n");
@@ -393,14 +404,14 @@ TEST_CASE("rootless: the same container as an unprivileged user, in a user names
     if (!can_run_real()) return;
     auto max = read_text("/proc/sys/user/max_user_namespaces");
     if (max.empty() || std::stoi(max) == 0) {
-        MESSAGE("SKIPPED: user namespaces are disabled on this machine (max_user_namespaces = 0)");
+        ISOLAB_SKIP("user namespaces are disabled on this machine (max_user_namespaces = 0)");
         return;
     }
     // The kernel refuses user namespaces to a process in a chroot, and where they are
     // restricted (AppArmor, sysctl): ask an unprivileged child before asserting anything.
     auto probe = run_process({"unshare", "--user", "--map-root-user", "true"}, {}, 10000, "", 65534);
     if (probe.code != 0) {
-        MESSAGE("SKIPPED: uid 65534 cannot create a user namespace here (" << trim_nl(probe.err)
+        ISOLAB_SKIP("uid 65534 cannot create a user namespace here (" << trim_nl(probe.err)
                 << "): the rootless path cannot run on this machine");
         return;
     }
@@ -472,7 +483,8 @@ TEST_CASE("logs -f follows until the container exits; restart runs PID 1 again")
     CHECK_FALSE(process_alive(pid1));
     // PID 1 of a PID namespace gets only the signals it handles (and SIGKILL): the handler runs.
     REQUIRE(r.isolab({"run", "-d", "--name", "ks", "busybox", "sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.1; done"}).code == 0);
-    sleep_ms(300);
+    int ks_pid = inspect(r, "ks")["State"]["Pid"].get<int>();
+    REQUIRE(poll_until(10s, [&] { return process_catches(ks_pid, SIGUSR1); }));
     auto usr1 = r.isolab({"kill", "-s", "USR1", "ks"});
     CHECK(usr1.code == 0);
     CHECK(usr1.out == "ks\n");
@@ -536,9 +548,21 @@ TEST_CASE("container: ps and images --format, with Docker's table prefix and esc
     CHECK(names.out == "done\nweb\n");
     auto table = r.isolab({"ps", "-a", "--format", "table {{.Names}}\\t{{.State}}"});
     INFO(table.out);
-    CHECK(table.out.rfind("NAMES   STATE\n", 0) == 0);
-    CHECK(table.out.find("done    exited\n") != std::string::npos);
-    CHECK(table.out.find("web     running\n") != std::string::npos);
+    // Docker's tabwriter makes every column at least 10 wide (measured: `docker ps --format
+    // 'table {{.Names}}\t{{.Image}}'` prints "NAMES     IMAGE").
+    CHECK(table.out.rfind("NAMES     STATE\n", 0) == 0);
+    CHECK(table.out.find("done      exited\n") != std::string::npos);
+    CHECK(table.out.find("web       running\n") != std::string::npos);
+    // A wrong template fails before anything is listed, with Docker's words and exit code 1.
+    auto wrong = r.isolab({"ps", "--format", "{{.Nope}}"});
+    CHECK(wrong.code == 1);
+    CHECK(wrong.out.empty());
+    CHECK(wrong.err ==
+          "failed to execute template: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type "
+          "*formatter.ContainerContext\n");
+    auto unclosed = r.isolab({"inspect", "-f", "{{.Name", "web"});
+    CHECK(unclosed.code == 64);
+    CHECK(unclosed.err == "template parsing error: template: :1: unclosed action\n");
     auto one = r.isolab({"ps", "--format", "{{json .}}"});
     auto j = json::parse(one.out, nullptr, false);
     REQUIRE(j.is_object());

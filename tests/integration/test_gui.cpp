@@ -5,6 +5,8 @@
 // compared to a reference.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,11 +29,11 @@ bool have(const std::string& tool) { return run_process({"/bin/sh", "-c", "comma
 
 TEST_CASE("gui: every view renders in English, Korean and presenter mode, with live containers and a VM") {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: the smoke test runs live containers (root)");
+        ISOLAB_SKIP("the smoke test runs live containers (root)");
         return;
     }
     if (!have("xvfb-run")) {
-        MESSAGE("SKIPPED: xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)");
+        ISOLAB_SKIP("xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)");
         return;
     }
     std::string gui = fs::path(ISOLAB_BIN).parent_path() / "isolab-gui";

@@ -2,6 +2,8 @@
 // between tags of one image.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -43,12 +45,12 @@ TEST_CASE("images: history, tag, rmi (refused while a container uses the image),
 
 TEST_CASE("commit: a container's writable layer becomes an image layer; deletions stay deleted") {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: commit needs a real container (root)");
+        ISOLAB_SKIP("commit needs a real container (root)");
         return;
     }
     TempRoot r;
     if (r.isolab({"version"}).out.find("Backend: simulated") != std::string::npos) {
-        MESSAGE("SKIPPED: no real containers here (simulated backend)");
+        ISOLAB_SKIP("no real containers here (simulated backend)");
         return;
     }
     auto base = r.isolab({"run", "--name", "base", "busybox", "sh", "-c", "echo '<h1>committed</h1>' > /var/www/index.html; rm /bin/vi"});

@@ -5,6 +5,8 @@
 // sent to the window under Xvfb) presents lessons 7 and 4 and resets the stage.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -24,11 +26,11 @@ namespace {
 
 bool can_run_real() {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: lessons run real containers and VMs (root; CI runs as root)");
+        ISOLAB_SKIP("lessons run real containers and VMs (root; CI runs as root)");
         return false;
     }
     if (isolab::host::in_chroot()) {
-        MESSAGE("SKIPPED: this test runs inside a chroot, where the container runtime cannot pivot_root "
+        ISOLAB_SKIP("this test runs inside a chroot, where the container runtime cannot pivot_root "
                 "(IsoLab uses the simulated backend here, and the lessons' checks need real containers)");
         return false;
     }
@@ -119,7 +121,7 @@ TEST_CASE("lessons: each lesson is played to the end against the real engine, ev
 TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode") {
     if (!can_run_real()) return;
     if (!have("xvfb-run")) {
-        MESSAGE("SKIPPED: xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)");
+        ISOLAB_SKIP("xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)");
         return;
     }
     std::string gui = fs::path(ISOLAB_BIN).parent_path() / "isolab-gui";
@@ -175,7 +177,7 @@ TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode"
 TEST_CASE("lessons: the clicker alone presents lessons 7 and 4 on the real engine, and Ctrl+R resets the stage") {
     if (!can_run_real()) return;
     if (!have("xvfb-run") || !have("xdotool")) {
-        MESSAGE("SKIPPED: the clicker test needs xvfb-run and xdotool (apt-get install xvfb xauth xdotool)");
+        ISOLAB_SKIP("the clicker test needs xvfb-run and xdotool (apt-get install xvfb xauth xdotool)");
         return;
     }
     std::string gui = fs::path(ISOLAB_BIN).parent_path() / "isolab-gui";

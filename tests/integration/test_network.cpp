@@ -3,6 +3,8 @@
 // address used is on this machine (loopback, or a bridge IsoLab makes).
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,12 +30,12 @@ std::vector<std::string> cat(std::vector<std::string> a, const std::vector<std::
 
 bool can_network(const TempRoot& r) {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: container networking needs root (bridges and veth pairs)");
+        ISOLAB_SKIP("container networking needs root (bridges and veth pairs)");
         return false;
     }
     auto v = r.isolab({"version"});
     if (v.out.find("Backend: namespaces") == std::string::npos) {
-        MESSAGE("SKIPPED: no real containers here: " << v.out);
+        ISOLAB_SKIP("no real containers here: " << v.out);
         return false;
     }
     return true;
@@ -70,7 +72,8 @@ public:
             ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", addr_port.c_str(), "-h", dir.c_str(), nullptr);
             ::_exit(127);
         }
-        ::usleep(200 * 1000);
+        int port = std::atoi(addr_port.substr(addr_port.rfind(':') + 1).c_str());
+        poll_until(std::chrono::seconds(10), [&] { return local_port_open(port); });
     }
     ~HostServer() {
         if (pid_ > 0) {
@@ -298,7 +301,7 @@ TEST_CASE("network: kill -9 of the monitor leaves no veth and no proxy after the
     int monitor = std::atoi(r.isolab({"inspect", "-f", "{{.IsoLab.MonitorPid}}", "doomed"}).out.c_str());
     REQUIRE(monitor > 0);
     ::kill(monitor, SIGKILL);
-    ::usleep(300 * 1000);
+    poll_until(std::chrono::seconds(10), [&] { return !process_alive(monitor); });
     auto ps = r.isolab({"ps", "-a", "--format", "{{.Status}}"});
     CHECK(ps.out.find("Exited (255)") != std::string::npos);
     CHECK(host_wget("http://127.0.0.1:18082/").code != 0);

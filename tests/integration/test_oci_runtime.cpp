@@ -3,6 +3,8 @@
 // the same output under runc, under `isolab runtime run` and through `isolab exec`.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,15 +26,15 @@ namespace {
 
 bool can_run_oci() {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: the OCI runtime tests need root (CI runs them as root)");
+        ISOLAB_SKIP("the OCI runtime tests need root (CI runs them as root)");
         return false;
     }
     if (isolab::host::in_chroot()) {
-        MESSAGE("SKIPPED: inside a chroot pivot_root is refused; the OCI runtime cannot run here");
+        ISOLAB_SKIP("inside a chroot pivot_root is refused; the OCI runtime cannot run here");
         return false;
     }
     if (run_process({"runc", "--version"}).code != 0) {
-        MESSAGE("SKIPPED: runc is not installed (apt-get install runc): these tests compare IsoLab with it");
+        ISOLAB_SKIP("runc is not installed (apt-get install runc): these tests compare IsoLab with it");
         return false;
     }
     return true;

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include "harness.hpp"
 #include "sim/host/probe.hpp"
 
@@ -13,11 +15,11 @@ namespace isolab::test {
 // The attacks need the real runtime: root, outside a chroot. Elsewhere they say so loudly.
 inline bool can_attack() {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: the security tests attack the real runtime and need root (CI runs them as root)");
+        ISOLAB_SKIP("the security tests attack the real runtime and need root (CI runs them as root)");
         return false;
     }
     if (isolab::host::in_chroot()) {
-        MESSAGE("SKIPPED: inside a chroot the runtime uses the simulated backend; there is nothing real to attack");
+        ISOLAB_SKIP("inside a chroot the runtime uses the simulated backend; there is nothing real to attack");
         return false;
     }
     return true;

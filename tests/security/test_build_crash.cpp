@@ -130,7 +130,7 @@ std::string make_context(const TempRoot& r) {
 
 bool real_runtime(const TempRoot& r) {
     if (r.isolab({"version"}).out.find("Backend: simulated") != std::string::npos) {
-        MESSAGE("SKIPPED: no real containers here (simulated backend)");
+        ISOLAB_SKIP("no real containers here (simulated backend)");
         return false;
     }
     return true;

@@ -187,7 +187,7 @@ TEST_CASE("corrupt state: a garbled network file is reported as corrupt, naming 
 TEST_CASE("corrupt state: an image podman saved loads with every diff_id unchanged and runs") {
     if (!can_attack()) return;
     if (!have("podman")) {
-        MESSAGE("SKIPPED: podman is not installed (tools/setup.sh test installs it)");
+        ISOLAB_SKIP("podman is not installed (tools/setup.sh test installs it)");
         return;
     }
     TempRoot r;
@@ -240,7 +240,7 @@ TEST_CASE("corrupt state: an image podman saved loads with every diff_id unchang
 TEST_CASE("corrupt state: an isolab archive that skopeo re-archived loads with the same image id and runs") {
     if (!can_attack()) return;
     if (!have("skopeo")) {
-        MESSAGE("SKIPPED: skopeo is not installed (tools/setup.sh test installs it)");
+        ISOLAB_SKIP("skopeo is not installed (tools/setup.sh test installs it)");
         return;
     }
     TempRoot a, b;

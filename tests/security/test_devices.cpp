@@ -118,7 +118,7 @@ TEST_CASE("devices: a world-writable device node shipped in an image does not op
     const std::string marker = random_marker();
     const std::string disk = openable_host_disk();
     if (disk.empty()) {
-        MESSAGE("SKIPPED: no host block device opens even for root here, so none can be shipped to attack");
+        ISOLAB_SKIP("no host block device opens even for root here, so none can be shipped to attack");
         return;
     }
     std::string ctx = r.path() + "/context";

@@ -154,7 +154,7 @@ TEST_CASE("firewall roots: another root's run, rm and system reset leave this ro
         CHECK(rules_tagged(net::rule_comment(canonical(b.path()), "bridge")).empty());  // B's own went
         a_intact("B's system reset");
     });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }
 
 TEST_CASE("firewall roots: a deleted root's bridge and rules are collected by doctor --fix and by system reset, a live root's stay") {
@@ -219,7 +219,7 @@ TEST_CASE("firewall roots: a deleted root's bridge and rules are collected by do
         CHECK(bridge_exists(live_bridge));
         CHECK(fetch(8082) == live_id);
     });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }
 
 TEST_CASE("firewall roots: 40 deleted roots' bridges do not stop a new root from running a bridged container") {
@@ -246,5 +246,5 @@ TEST_CASE("firewall roots: 40 deleted roots' bridges do not stop a new root from
         CHECK(left->size() == 1);  // the new root's own; the 40 were collected when it chose a pool
         CHECK(net::rule_sets().size() == 1);
     });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }

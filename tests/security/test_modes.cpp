@@ -212,7 +212,7 @@ TEST_CASE("modes: a rootless state root in the user's hands keeps working with t
     if (!can_attack()) return;
     auto probe = run_process({"unshare", "--user", "--map-root-user", "true"}, {}, 10000, "", kNobody);
     if (probe.code != 0) {
-        MESSAGE("SKIPPED: uid 65534 cannot create a user namespace here (" << probe.err
+        ISOLAB_SKIP("uid 65534 cannot create a user namespace here (" << probe.err
                 << "): the rootless path cannot run on this machine");
         return;
     }

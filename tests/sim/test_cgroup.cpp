@@ -7,6 +7,8 @@
 // by RAII guards even when an assertion fails.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -187,7 +189,7 @@ TEST_CASE("v2 fake tree: probe") {
 
 TEST_CASE("v2 fake tree: a cgroup not delegated to the caller is reported with the fix") {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: needs root to switch to an unprivileged user for the check");
+        ISOLAB_SKIP("needs root to switch to an unprivileged user for the check");
         return;
     }
     FakeV2 h;
@@ -524,7 +526,7 @@ bool real_cgroups_usable(std::string& why) {
     do {                                                                                          \
         std::string why_;                                                                         \
         if (!real_cgroups_usable(why_)) {                                                         \
-            MESSAGE("SKIPPED real cgroup test (needs root and a writable cgroupfs): " << why_); \
+            ISOLAB_SKIP("real cgroup test (needs root and a writable cgroupfs): " << why_); \
             return;                                                                               \
         }                                                                                         \
     } while (0)

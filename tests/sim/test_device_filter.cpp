@@ -9,6 +9,8 @@
 // need root and say loudly why they skip otherwise.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/stat.h>
@@ -368,18 +370,18 @@ TEST_CASE("real: the device program, attached to a cgroup2 group, allows Docker'
     std::string why;
     std::string mount = cgroup2_mount();
     if (!device_rules_enforced_here(&why)) {
-        MESSAGE("SKIPPED real device program test: " << why);
+        ISOLAB_SKIP("real device program test: " << why);
         return;
     }
     if (mount.empty()) {
-        MESSAGE("SKIPPED real device program test: no cgroup2 mount under /sys/fs/cgroup");
+        ISOLAB_SKIP("real device program test: no cgroup2 mount under /sys/fs/cgroup");
         return;
     }
     ScratchDir dir;
     struct statvfs sv;
     REQUIRE(::statvfs(dir.path.c_str(), &sv) == 0);
     if (sv.f_flag & ST_NODEV) {
-        MESSAGE("SKIPPED real device program test: " << dir.path << " is on a nodev mount");
+        ISOLAB_SKIP("real device program test: " << dir.path << " is on a nodev mount");
         return;
     }
     // Through Cgroup::create, pointed at the cgroup2 mount: the v2 code path of the manager, with
@@ -436,19 +438,19 @@ TEST_CASE("real: the device program, attached to a cgroup2 group, allows Docker'
 TEST_CASE("real: a group of this host's cgroup layout enforces Docker's device rules") {
     std::string why;
     if (!device_rules_enforced_here(&why)) {
-        MESSAGE("SKIPPED real device rules test: " << why);
+        ISOLAB_SKIP("real device rules test: " << why);
         return;
     }
     auto info = cgroup_probe();
     if (!info.writable) {
-        MESSAGE("SKIPPED real device rules test: " << info.reason);
+        ISOLAB_SKIP("real device rules test: " << info.reason);
         return;
     }
     ScratchDir dir;
     struct statvfs sv;
     REQUIRE(::statvfs(dir.path.c_str(), &sv) == 0);
     if (sv.f_flag & ST_NODEV) {
-        MESSAGE("SKIPPED real device rules test: " << dir.path << " is on a nodev mount");
+        ISOLAB_SKIP("real device rules test: " << dir.path << " is on a nodev mount");
         return;
     }
     const std::string name = "isolab-test/" + std::to_string(::getpid()) + "/host-devices";

@@ -6,6 +6,8 @@
 // cases say SKIPPED loudly.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <sched.h>
 #include <unistd.h>
 
@@ -56,11 +58,11 @@ std::string in_private_netns(const std::function<void()>& body) {
 // Skips loudly; true when the case can run with TOOL.
 bool can_run(const char* tool) {
     if (::geteuid() != 0) {
-        MESSAGE("SKIPPED: firewall tests need root (they run in a private network namespace)");
+        ISOLAB_SKIP("firewall tests need root (they run in a private network namespace)");
         return false;
     }
     if (find_tool(tool).empty()) {
-        MESSAGE("SKIPPED: `" << std::string(tool) << "` is not installed in /usr/sbin or /sbin (apt-get install nftables iptables)");
+        ISOLAB_SKIP("`" << std::string(tool) << "` is not installed in /usr/sbin or /sbin (apt-get install nftables iptables)");
         return false;
     }
     return true;
@@ -153,7 +155,7 @@ TEST_CASE("firewall: nft rules appear, are idempotent and are removed (private n
         CHECK(nft->out.find("isolab") == std::string::npos);
     });
     if (!why.empty()) {
-        MESSAGE("SKIPPED: no private network namespace: " << why);
+        ISOLAB_SKIP("no private network namespace: " << why);
         return;
     }
     // Nothing leaked to the host. (Only our networks' tags are looked for: other IsoLab processes
@@ -193,7 +195,7 @@ TEST_CASE("firewall: iptables rules appear in order, are idempotent and are remo
         CHECK(remove_network_rules(kRootA, "fwi", "br-ilfwj").ok());
     });
     if (!why.empty()) {
-        MESSAGE("SKIPPED: no private network namespace: " << why);
+        ISOLAB_SKIP("no private network namespace: " << why);
         return;
     }
     CHECK(count_with(list_rules(), tag_of("fwi")) == 0);
@@ -218,7 +220,7 @@ TEST_CASE("firewall: with a FORWARD policy of DROP, nft mode also opens the ipta
         NS_REQUIRE(remove_network_rules(kRootA, "fwd", "br-ilfwd").ok());
         CHECK(list_rules().empty());
     });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
     CHECK(count_with(list_rules(), tag_of("fwd")) == 0);
 }
 
@@ -271,13 +273,13 @@ void two_roots_same_network(FirewallTool tool) {
 TEST_CASE("firewall: two state roots with a network of one name keep each other's nft rules (private netns)") {
     if (!can_run("nft")) return;
     std::string why = in_private_netns([] { two_roots_same_network(FirewallTool::Nft); });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }
 
 TEST_CASE("firewall: two state roots with a network of one name keep each other's iptables rules (private netns)") {
     if (!can_run("iptables")) return;
     std::string why = in_private_netns([] { two_roots_same_network(FirewallTool::Iptables); });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }
 
 TEST_CASE("firewall: rule_sets finds every root's comments and the legacy format; remove_rule_set takes one") {
@@ -328,7 +330,7 @@ TEST_CASE("firewall: rule_sets finds every root's comments and the legacy format
         CHECK(count_with(rules, tag_of("web", kRootB)) == kRulesPerNetwork);
         CHECK_FALSE(remove_rule_set("docker:bridge").ok());  // never anything but IsoLab's
     });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }
 
 // ---- what vanished roots leave, and what is collected ------------------------------------------
@@ -475,7 +477,7 @@ TEST_CASE("orphans: bridges and rules of vanished roots go, a live root's and fo
         CHECK(release_bridge("isolab666666660", live.path).ok());
         CHECK_FALSE(has(bridge_names(), "isolab666666660"));
     });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }
 
 TEST_CASE("orphans: a new root's default bridge reclaims a vanished root's pool; exhausted pools say why (private netns)") {
@@ -518,5 +520,5 @@ TEST_CASE("orphans: a new root's default bridge reclaims a vanished root's pool;
         NS_REQUIRE_MESSAGE(now.ok(), (now.ok() ? "" : now.error().message));
         CHECK(now->subnet == "172.19.0.0/16");
     });
-    if (!why.empty()) MESSAGE("SKIPPED: no private network namespace: " << why);
+    if (!why.empty()) ISOLAB_SKIP("no private network namespace: " << why);
 }

@@ -7,6 +7,8 @@
 // parsing tests always run.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,7 +42,7 @@ namespace {
 // BODY only; doctest has recorded the failure already.
 bool run_isolated(const std::function<void()>& body) {
     if (geteuid() != 0) {
-        MESSAGE("SKIPPED: needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) for network namespaces");
+        ISOLAB_SKIP("needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) for network namespaces");
         return false;
     }
     std::string skip_reason;
@@ -57,7 +59,7 @@ bool run_isolated(const std::function<void()>& body) {
         }
     });
     worker.join();
-    if (!skip_reason.empty()) MESSAGE("SKIPPED: " << skip_reason);
+    if (!skip_reason.empty()) ISOLAB_SKIP(skip_reason);
     return skip_reason.empty();
 }
 
@@ -535,7 +537,7 @@ TEST_CASE("net: run_in_netns reports a missing process and passes errors through
     CHECK(missing.error().message.find("/proc/" + std::to_string(gone) + "/ns/net") != std::string::npos);
 
     if (geteuid() != 0) {
-        MESSAGE("SKIPPED: joining a namespace needs root");
+        ISOLAB_SKIP("joining a namespace needs root");
         return;
     }
     Status failed = run_in_netns(getpid(), [] { return Status(make_error("inner failure", 3)); });

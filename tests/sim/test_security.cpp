@@ -4,6 +4,8 @@
 // A child reports the checks that failed as text through a pipe; the parent asserts it is empty.
 #include <doctest/doctest.h>
 
+#include "tests/skip.hpp"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
@@ -132,7 +134,7 @@ void require_child_passed(const ChildResult& r) {
     if (isolab::host::in_chroot() && (r.report.find("setup") != std::string::npos ||
                                       r.report.find("user namespace") != std::string::npos ||
                                       r.report.find("private mounts") != std::string::npos)) {
-        MESSAGE("SKIPPED: inside a chroot the kernel refuses this case's namespace set-up: " << r.report);
+        ISOLAB_SKIP("inside a chroot the kernel refuses this case's namespace set-up: " << r.report);
         return;
     }
     INFO("child report:\n" << r.report);
