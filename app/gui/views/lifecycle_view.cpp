@@ -391,7 +391,10 @@ public:
             }
             switch (focus_) {
                 case Focus::Vm: draw_vm_part(app, *w, avail.x, std::max(body, min_h * 0.8f)); break;
-                case Focus::Setup: draw_container_part(app, *w, avail.x, 0, body); break;
+                case Focus::Setup:
+                    // No diagram, so no legend of its arrows: the steps take its room too.
+                    draw_container_part(app, *w, avail.x, 0, body + legend);
+                    return;
                 case Focus::Container:
                     if (csel && steps_under) {
                         // The diagram keeps its readable minimum; the steps take what is left.
