@@ -23,6 +23,7 @@
 #include <ctime>
 
 #include "app/gui/lesson_panel.hpp"
+#include "app/gui/speaker_notes.hpp"
 #include "app/gui/view.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"

@@ -1,21 +1,17 @@
-// The Lessons mode of the window (issue 7): the lesson list with progress, and a lesson played
-// step by step beside the stacks and the tabs. One panel, three ways to use it:
-//   - self-paced: hints, a check that turns green, quizzes with explanations, a final summary;
-//   - study group: the same, plus a timer per step, a discussion prompt, and *Reveal*: the action
-//     waits until the group has committed to a prediction;
-//   - presenter (with --present): the lesson is a script; each clicker press (PageDown, Right,
-//     Space) performs the next step's action on the real engine and shows its view, PageUp goes
-//     back, Ctrl+R resets the stage; the narrative is hidden (S shows it) or goes to a speaker-notes
-//     window (N opens `isolab-gui --notes`, which follows ROOT/lesson-presenter.json).
-// The state machine is sim/lesson/player.hpp; the panel only draws it, runs the actions as
-// `isolab` command lines through Jobs (so they show in the command log), and evaluates the step's
-// check on a worker thread with its own engine.
+// The Lessons mode of the window (issue 7): the lesson list while no lesson is open, else the
+// open lesson played step by step beside the stacks and the tabs. The panel owns what the parts
+// share (the catalog, the learner's progress, the study-group toggle, the stage) and ties them:
+//   - lesson_list:   the list with progress and Start / Continue / Again;
+//   - step_player:   one lesson, self-paced, study group or presented (with --present: each
+//                    clicker press, PageDown/Right/Space, performs the next step; PageUp goes back);
+//   - lesson_stage:  the objects a lesson starts from, and Ctrl+R's reset of them;
+//   - speaker_notes: the presenter's notes window (`isolab-gui --notes`), which follows
+//                    ROOT/lesson-presenter.json and needs no panel.
+// The text markup and colors all of them draw with are lesson_markup.
 #pragma once
 
 #include <memory>
 #include <string>
-
-struct ImFont;
 
 namespace isolab::gui {
 
@@ -45,12 +41,5 @@ public:
 private:
     std::unique_ptr<LessonPanelImpl> impl_;
 };
-
-// Text with the lesson markup (**bold**, `code`, "- " lists, blank-line paragraphs), wrapped to
-// WIDTH (0 = the available width).
-void draw_markup(const std::string& text, ImFont* mono, float width = 0);
-
-// The speaker-notes window (`isolab-gui --notes`): follows ROOT/lesson-presenter.json.
-void draw_speaker_notes(App& app);
 
 }  // namespace isolab::gui

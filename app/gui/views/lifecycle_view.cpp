@@ -2,7 +2,9 @@
 // "state machines you can see"). Nodes are states, arrows are commands; the selected object's
 // state is lit, and every arrow is a button that runs its `isolab` command. An arrow the machine
 // forbids in the current state is grey and its tooltip is the very error the command would print
-// (the model asks container_transition / vm_transition, as the engine does).
+// (the model asks container_transition / vm_transition, as the engine does). Under the selected
+// container's diagram, its setup steps: the plan while it is created, the timed steps of its last
+// start after that — what `start` adds to `create`.
 #include <imgui.h>
 
 #include <algorithm>
@@ -11,9 +13,11 @@
 #include <optional>
 
 #include "app/gui/view.hpp"
+#include "app/gui/views/setup_steps.hpp"
 #include "app/gui/views/views.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/view/lifecycle_model.hpp"
+#include "sim/view/setup_model.hpp"
 #include "sim/view/stacks.hpp"
 
 namespace isolab::gui {
@@ -349,10 +353,16 @@ public:
         const float header = line * 3.6f, legend = line * 2.6f;
         // A diagram is readable from about 3.6 lines per grid row (3 rows + the route below).
         const float min_h = line * 3.6f * 3.55f;
+        // The selected container's setup steps go under its diagram: the whole list when there
+        // is room, else a part of the height (at least a few rows) and the list scrolls.
+        const view::ContainerView* csel = w->container(app.selected_container);
+        setup_ = csel ? view::setup_list(csel->rec) : view::SetupList{};
+        float setup_h = csel ? std::min(setup_steps_height(setup_), std::max(line * 7, avail.y * 0.38f)) : 0;
         // Side by side only when each diagram keeps room for its labels (a lesson's wide tab
         // area shows one at a time instead of two cramped ones).
         const bool side_by_side = avail.x > ImGui::GetFontSize() * 84;
-        const bool both_fit = side_by_side || avail.y - legend - header * 2 >= min_h * 2;
+        const bool both_fit = side_by_side ? avail.y - legend - header - setup_h >= min_h
+                                           : avail.y - legend - header * 2 - setup_h >= min_h * 2;
         if (!both_fit) {
             // Not enough room for two readable diagrams (presenter mode, small windows): one at a
             // time, chosen here.
@@ -360,25 +370,48 @@ public:
             // selecting its VM) brings its own diagram.
             const std::string& c = app.selected_container;
             const std::string& v = app.selected_vm;
-            if (!focus_chosen_) show_vm_ = c.empty() && !v.empty();
-            else if (!c.empty() && c != last_container_) show_vm_ = false;
-            else if (!v.empty() && v != last_vm_) show_vm_ = true;
+            if (!focus_chosen_) focus_ = c.empty() && !v.empty() ? Focus::Vm : Focus::Container;
+            else if (!c.empty() && c != last_container_) focus_ = Focus::Container;
+            else if (!v.empty() && v != last_vm_) focus_ = Focus::Vm;
             focus_chosen_ = true;
             last_container_ = c;
             last_vm_ = v;
-            if (ImGui::RadioButton(T("gui.lifecycle.show_container"), !show_vm_)) show_vm_ = false;
+            const float body = avail.y - legend - header - line * 1.2f;
+            // The container's steps go under its diagram when a few rows fit below a readable
+            // diagram; otherwise (presenter mode) they are a choice of their own.
+            const bool steps_under = body - min_h >= line * 6;
+            const bool steps_apart = csel && !steps_under;
+            if (focus_ == Focus::Setup && !steps_apart) focus_ = Focus::Container;
+            if (ImGui::RadioButton(T("gui.lifecycle.show_container"), focus_ == Focus::Container)) focus_ = Focus::Container;
             ImGui::SameLine();
-            if (ImGui::RadioButton(T("gui.lifecycle.show_vm"), show_vm_)) show_vm_ = true;
-            float dh = std::max(avail.y - legend - header - line * 1.2f, min_h * 0.8f);
-            if (show_vm_) draw_vm_part(app, *w, avail.x, dh);
-            else draw_container_part(app, *w, avail.x, dh);
+            if (ImGui::RadioButton(T("gui.lifecycle.show_vm"), focus_ == Focus::Vm)) focus_ = Focus::Vm;
+            if (steps_apart) {
+                ImGui::SameLine();
+                if (ImGui::RadioButton(T("gui.setup.title"), focus_ == Focus::Setup)) focus_ = Focus::Setup;
+            }
+            switch (focus_) {
+                case Focus::Vm: draw_vm_part(app, *w, avail.x, std::max(body, min_h * 0.8f)); break;
+                case Focus::Setup:
+                    // No diagram, so no legend of its arrows: the steps take its room too.
+                    draw_container_part(app, *w, avail.x, 0, body + legend);
+                    return;
+                case Focus::Container:
+                    if (csel && steps_under) {
+                        // The diagram keeps its readable minimum; the steps take what is left.
+                        float dh = std::max(body - setup_h, min_h);
+                        draw_container_part(app, *w, avail.x, dh, body - dh);
+                    } else {
+                        draw_container_part(app, *w, avail.x, std::max(body, min_h * 0.8f), 0);
+                    }
+                    break;
+            }
         } else {
-            float dh = side_by_side ? std::clamp(avail.y - header - legend, min_h, line * 22)
-                                    : std::clamp((avail.y - header * 2 - legend) * 0.5f, min_h, line * 18);
+            float dh = side_by_side ? std::clamp(avail.y - header - legend - setup_h, min_h, line * 22)
+                                    : std::clamp((avail.y - header * 2 - legend - setup_h) * 0.5f, min_h, line * 18);
             const float gap = ImGui::GetStyle().ItemSpacing.x * 3;
             const float col_w = side_by_side ? (avail.x - gap) * 0.5f : avail.x;
             ImGui::BeginGroup();
-            draw_container_part(app, *w, col_w, dh);
+            draw_container_part(app, *w, col_w, dh, setup_h);
             ImGui::EndGroup();
             if (side_by_side) ImGui::SameLine(0, gap);
             else ImGui::Separator();
@@ -393,7 +426,9 @@ public:
     }
 
 private:
-    void draw_container_part(App& app, const view::WorldSnapshot& w, float width, float height) {
+    // The container's heading, its diagram in WIDTH×HEIGHT (none when HEIGHT is 0), then (a
+    // container selected) its setup steps in SETUP_H below it.
+    void draw_container_part(App& app, const view::WorldSnapshot& w, float width, float height, float setup_h) {
         ImGui::PushID("container");
         const view::ContainerView* sel = w.container(app.selected_container);
         ImGui::TextUnformatted(T("gui.lifecycle.container_title"));
@@ -418,7 +453,9 @@ private:
         }
         bool removed = !sel && !app.selected_container.empty();
         ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width);
-        if (sel) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.container_now", {sel->rec.name, T(("gui.state." + std::string(to_string(sel->rec.state))).c_str())}).c_str());
+        // (The sentence points at the diagram: not when only the setup steps are shown.)
+        if (sel && height > 0) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.container_now", {sel->rec.name, T(("gui.state." + std::string(to_string(sel->rec.state))).c_str())}).c_str());
+        else if (sel) ImGui::Spacing();
         else if (removed) ImGui::TextDisabled("%s", i18n::trf("gui.lifecycle.container_gone", {app.selected_container}).c_str());
         else ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kHighlight), "%s", T("gui.lifecycle.select_hint"));
         ImGui::PopTextWrapPos();
@@ -432,10 +469,12 @@ private:
         std::string create_cmd = "create --name " + fresh + " " + rest;
         std::string name = sel ? sel->rec.name : app.selected_container;
         LifecycleDiagram d = view::container_diagram(state, removed, name, sel ? sel->rec.id : "", run_cmd, create_cmd);
-        if (const LifecycleEdge* e = draw_diagram("cdiag", d, false, width, height)) {
-            app.command(e->command);
-            if (e->from == "none") app.selected_container = fresh;
-        }
+        if (height > 0)
+            if (const LifecycleEdge* e = draw_diagram("cdiag", d, false, width, height)) {
+                app.command(e->command);
+                if (e->from == "none") app.selected_container = fresh;
+            }
+        if (sel && setup_h > 0) draw_setup_steps(app, sel->rec.name, setup_, width, setup_h);
         ImGui::PopID();
     }
 
@@ -481,7 +520,9 @@ private:
         ImGui::PopID();
     }
 
-    bool show_vm_ = false;       // one-diagram mode: which one
+    view::SetupList setup_;      // the selected container's setup, this frame
+    enum class Focus { Container, Vm, Setup };
+    Focus focus_ = Focus::Container;  // one-diagram mode: what is shown
     bool focus_chosen_ = false;
     std::string last_container_, last_vm_;  // the selection the focus last followed
 };
