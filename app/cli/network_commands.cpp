@@ -61,7 +61,7 @@ json inspect_json(Engine& e, const net::Network& n) {
                 {"Id", n.id},
                 {"Created", n.created},
                 {"Scope", "local"},
-                {"Driver", n.driver},
+                {"Driver", driver_name(n.driver)},
                 {"EnableIPv6", false},
                 {"IPAM", {{"Driver", "default"}, {"Options", json::object()}, {"Config", config}}},
                 {"Internal", n.internal},

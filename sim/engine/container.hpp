@@ -32,6 +32,14 @@ enum class RootfsMode { Overlay, Copy, None };
 const char* rootfs_mode_name(RootfsMode m);  // "overlay" | "copy" | "none"
 std::optional<RootfsMode> rootfs_mode_from_name(const std::string& word);
 
+// In JSON these are their words, never numbers (nlohmann would otherwise write an enum as an int).
+NLOHMANN_JSON_SERIALIZE_ENUM(Backend, {{Backend::Namespaces, "namespaces"},
+                                       {Backend::Rootless, "rootless"},
+                                       {Backend::Simulated, "simulated"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(RootfsMode, {{RootfsMode::Overlay, "overlay"},
+                                          {RootfsMode::Copy, "copy"},
+                                          {RootfsMode::None, "none"}})
+
 // One step of the runtime's setup list with its measured duration (bubblewrap's SetupOp list;
 // the GUI animates these).
 struct RuntimeStep {

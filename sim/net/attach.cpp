@@ -61,7 +61,7 @@ Result<std::string> prepare_network(const Network& network) {
     // Not recorded with a warning: the next start tries again (a tool may have been installed),
     // and its container gets the warning too. A marker that cannot be written costs only speed.
     if (!marker.empty() && warning.empty())
-        if (std::string gen = setup_generation(network); !gen.empty()) (void)write_file_atomic(marker, gen, 0644);
+        if (std::string gen = setup_generation(network); !gen.empty()) (void)write_file_atomic(marker, gen, 0600);
     return warning;
 }
 

@@ -32,6 +32,8 @@ namespace isolab::net {
 enum class Driver { Bridge, Host, Null };
 const char* driver_name(Driver d);
 std::optional<Driver> driver_from_name(const std::string& word);
+// In JSON: its word, never a number.
+NLOHMANN_JSON_SERIALIZE_ENUM(Driver, {{Driver::Bridge, "bridge"}, {Driver::Host, "host"}, {Driver::Null, "null"}})
 
 struct Network {
     std::string name;

@@ -131,9 +131,21 @@ bool Monitor::sync_report(const json& j) {
     do n = ::send(sync_fd_, line.data(), line.size(), MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n < 0 && errno == ENOTSOCK) n = ::write(sync_fd_, line.data(), line.size());  // a pipe: SIGPIPE is ignored
+    const bool delivered = n == static_cast<ssize_t>(line.size());
+    if (delivered && j.contains("pid")) {
+        // The CLI checks the reported PID 1 in /proc (our child, in its own pid namespace) and
+        // reads its start time, then closes its end. A program that exits at once must still be
+        // there to check: we do not reap it before the CLI is done (bounded, if the CLI hangs).
+        struct pollfd p = {sync_fd_, POLLIN | POLLRDHUP, 0};
+        for (double end = monotonic_ms() + 5000; monotonic_ms() < end;) {
+            int r = ::poll(&p, 1, 100);
+            if (r > 0) break;
+            if (r < 0 && errno != EINTR) break;
+        }
+    }
     ::close(sync_fd_);
     sync_fd_ = -1;
-    return n == static_cast<ssize_t>(line.size());
+    return delivered;
 }
 
 void Monitor::log_line(const char* stream, const std::string& text) {

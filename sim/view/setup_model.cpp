@@ -34,7 +34,7 @@ std::string SetupRow::label() const { return group() ? name + " ×" + std::to_st
 SetupList setup_list(const ContainerRecord& rec) {
     SetupList out;
     // The backend is a record field, written by the engine from its Runtime's name().
-    out.simulated = rec.backend == "simulated";
+    out.simulated = rec.backend == Backend::Simulated;
     const bool timed = !rec.steps.empty();
     const std::vector<RuntimeStep>& src = timed ? rec.steps : rec.plan;
     if (src.empty()) return out;

@@ -34,7 +34,7 @@ TEST_CASE("view: setup list of a record with neither plan nor steps is empty") {
 
 TEST_CASE("view: a created container shows its plan, untimed, consecutive mounts as one group") {
     ContainerRecord r;
-    r.backend = "namespaces";
+    r.backend = Backend::Namespaces;
     r.plan = steps({{"clone", 0}, {"rootfs", 0}, {"mount", 0}, {"mount", 0}, {"mount", 0}, {"devices", 0},
                     {"mount", 0}, {"pivot_root", 0}, {"exec", 0}});
     SetupList l = setup_list(r);
@@ -62,7 +62,7 @@ TEST_CASE("view: a created container shows its plan, untimed, consecutive mounts
 
 TEST_CASE("view: after a start the timed steps replace the plan; bars scale to the longest row") {
     ContainerRecord r;
-    r.backend = "namespaces";
+    r.backend = Backend::Namespaces;
     r.plan = steps({{"clone", 0}, {"exec", 0}});
     r.steps = steps({{"clone", 1.0}, {"mount", 0.5}, {"mount", 1.5}, {"pivot_root", 4.0}, {"exec", 0.25}});
     SetupList l = setup_list(r);
