@@ -23,6 +23,7 @@
 #include "sim/core/safe_path.hpp"
 #include "sim/engine/build.hpp"
 #include "sim/engine/intent.hpp"
+#include "sim/runtime/lost_container.hpp"
 #include "sim/net/attach.hpp"
 #include "sim/net/inspect.hpp"
 #include "sim/net/netlink.hpp"
@@ -820,7 +821,7 @@ Status Engine::finish_removal(const std::string& id) {
     // state) is stopped before anything is deleted; a lost record's monitor and PID 1 are found
     // by its pidfile, its attach socket and its cgroup.
     if (store_.record_lost(r->id))
-        ISOLAB_TRY(store_.stop_lost_container(r->id, container_cgroup_name(store_.root(), r->id)));
+        ISOLAB_TRY(stop_lost_container(store_, r->id, container_cgroup_name(store_.root(), r->id)));
     else
         stop_leftovers(*r);
     ISOLAB_TRY(runtime_->destroy(store_, *r));

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "sim/core/result.hpp"
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 #include "sim/engine/images.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/store.hpp"
 #include "sim/net/ipam.hpp"
 #include "sim/net/networks.hpp"
 #include "sim/runtime/runtime.hpp"

@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "sim/engine/engine.hpp"
-#include "sim/engine/lifecycle.hpp"
+#include "sim/state/lifecycle.hpp"
 #include "sim/runtime/cgroup.hpp"
 #include "sim/vm/qemu.hpp"
 #include "sim/vm/vm_manager.hpp"

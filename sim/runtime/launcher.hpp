@@ -17,7 +17,7 @@
 
 #include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 
 namespace isolab {
 

@@ -20,7 +20,7 @@
 #include "sim/core/strings.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/process.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/store.hpp"
 #include "sim/runtime/security.hpp"
 #include "sim/runtime/setup_plan.hpp"
 

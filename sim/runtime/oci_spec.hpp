@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/result.hpp"
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 #include "sim/runtime/device_filter.hpp"
 
 namespace isolab {

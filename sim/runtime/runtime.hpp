@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "sim/core/result.hpp"
-#include "sim/engine/container.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/container.hpp"
+#include "sim/state/store.hpp"
 
 namespace isolab {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/lifecycle.hpp"
+#include "sim/state/lifecycle.hpp"
 #include "sim/vm/vm_lifecycle.hpp"
 
 namespace isolab::view {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "sim/engine/lifecycle.hpp"
+#include "sim/state/lifecycle.hpp"
 #include "sim/vm/vm_lifecycle.hpp"
 
 namespace isolab::view {

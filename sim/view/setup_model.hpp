@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 
 namespace isolab::view {
 

@@ -1,5 +1,5 @@
 // The VM lifecycle as one visible state machine (STYLE §3), the hosted-side twin of
-// sim/engine/lifecycle.hpp.
+// sim/state/lifecycle.hpp.
 //
 // VirtualBox's states and words: the state names are what `VBoxManage showvminfo --machinereadable`
 // prints as VMState ("poweroff", "running", ...). VirtualBox's "saved" state (suspend to disk) is

@@ -9,7 +9,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/store.hpp"
 #include "sim/host/probe.hpp"
 
 namespace isolab::vm {

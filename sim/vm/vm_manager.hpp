@@ -9,7 +9,7 @@
 //   ROOT/vms/NAME/qmp.sock     QEMU's monitor (pause, resume, quit)
 //
 // Every action that succeeds appends its event to ROOT/events.jsonl (the writer container events
-// use, sim/engine/store.hpp), whichever front end asked: the CLI, the GUI or a lesson.
+// use, sim/state/store.hpp), whichever front end asked: the CLI, the GUI or a lesson.
 //   vm_create {name, backend}   vm_start {name, backend, state}   vm_stop {name}
 //   vm_destroy {name}           vm_exec {name, cmd: [words]}
 // A VM made by the race (ephemeral) writes none: the race writes its own `race` event.

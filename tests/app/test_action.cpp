@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "app/cli/args.hpp"
-#include "sim/engine/lifecycle.hpp"
+#include "sim/state/lifecycle.hpp"
 #include "sim/lesson/lesson.hpp"
 #include "sim/view/lifecycle_model.hpp"
 #include "sim/view/resources_model.hpp"

@@ -19,7 +19,7 @@
 
 #include "app/cli/args.hpp"
 #include "sim/core/files.hpp"
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 #include "sim/runtime/json_log.hpp"
 
 using namespace isolab;

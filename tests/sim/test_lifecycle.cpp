@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "sim/engine/lifecycle.hpp"
+#include "sim/state/lifecycle.hpp"
 
 using namespace isolab;
 using S = ContainerState;

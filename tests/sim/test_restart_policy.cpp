@@ -1,10 +1,10 @@
-// Docker's restart policies (sim/engine/restart_policy.hpp): every policy, exit code, retry count
+// Docker's restart policies (sim/state/restart_policy.hpp): every policy, exit code, retry count
 // and a manual stop. What Docker does: `no` never restarts; `always` and `unless-stopped` restart
 // any exit; `on-failure[:N]` restarts a non-zero exit, at most N times; a container the user
 // stopped is never restarted by its policy.
 #include <doctest/doctest.h>
 
-#include "sim/engine/restart_policy.hpp"
+#include "sim/state/restart_policy.hpp"
 
 using namespace isolab;
 

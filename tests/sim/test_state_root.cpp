@@ -15,11 +15,12 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 #include "sim/engine/image_archive.hpp"
 #include "sim/engine/images.hpp"
 #include "sim/engine/layer_archive.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/store.hpp"
+#include "sim/runtime/lost_container.hpp"
 #include "sim/net/networks.hpp"
 
 using namespace isolab;
@@ -189,7 +190,7 @@ TEST_CASE("state root: a garbled container.json is moved aside and the container
     CHECK(saved.error().exit_code == 1);
     CHECK_FALSE(path_exists(store.record_path(r.id)));
     // Without processes to look for, stopping it finds none and succeeds.
-    CHECK(store.stop_lost_container(r.id, "isolab/unit-test-no-such-group/" + r.id).ok());
+    CHECK(stop_lost_container(store, r.id, "isolab/unit-test-no-such-group/" + r.id).ok());
 }
 
 TEST_CASE("state root: records of the wrong shape or of another container are corrupt too") {

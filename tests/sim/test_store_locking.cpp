@@ -1,4 +1,4 @@
-// The state root's locks and name reservations (sim/engine/store.hpp), across threads and across
+// The state root's locks and name reservations (sim/state/store.hpp), across threads and across
 // processes: `ROOT/lock` and `ROOT/containers/ID/lock` exclude every other holder until released
 // or until the holder's process ends (also by SIGKILL); `ROOT/names/NAME` goes to exactly one of
 // many concurrent creates, and a reservation whose container has no record is taken over.
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "sim/core/files.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/store.hpp"
 
 using namespace isolab;
 

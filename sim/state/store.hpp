@@ -32,7 +32,7 @@
 
 #include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 
 namespace isolab {
 
@@ -64,7 +64,7 @@ public:
     // be known of it (the id from its directory, the name from ROOT/names, state Dead, the error
     // saying where the record went) so that `ps -a`, `inspect` and `rm -f` still see it; save()
     // refuses to write it (a monitor still running must not recreate a record from nothing);
-    // stop_lost_container() kills what still runs. Only errors reading the file otherwise (EACCES,
+    // sim/runtime/lost_container.hpp stops what still runs. Only errors reading the file otherwise (EACCES,
     // EIO) are returned as errors.
     Result<ContainerRecord> load(const std::string& id) const;
     Status save(const ContainerRecord& r) const;
@@ -75,14 +75,6 @@ public:
     bool has_record(const std::string& id) const;   // container.json or container.json.bad
     bool record_lost(const std::string& id) const;  // only container.json.bad
 
-    // For `rm` of a lost container (the engine calls it before removing the directory): its
-    // monitor pid and PID 1 are not known any more. Finds the monitor by ROOT/containers/ID/
-    // monitor.pid (when the monitor writes one) and by the peer of its attach.sock, each accepted
-    // only when /proc/PID/cmdline names this root and this id; SIGKILLs it first (so that it can
-    // neither restart PID 1 nor record anything), then its children (PID 1 among them), then every
-    // process whose /proc/PID/cgroup names CGROUP_NAME (the engine's container_cgroup_name), and
-    // removes that cgroup where cgroup_probe() places it. Best effort: an error says what is left.
-    Status stop_lost_container(const std::string& id, const std::string& cgroup_name) const;
 
     // Warnings for the user that this Store produced (a record moved aside), oldest first; each
     // is returned once. The front end prints them ("WARNING: ..."); nothing in sim/ does.

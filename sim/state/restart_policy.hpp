@@ -3,7 +3,7 @@
 // unit-tested (tests/sim/test_restart_policy.cpp).
 #pragma once
 
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 
 namespace isolab {
 

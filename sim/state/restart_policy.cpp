@@ -1,4 +1,4 @@
-#include "sim/engine/restart_policy.hpp"
+#include "sim/state/restart_policy.hpp"
 
 namespace isolab {
 

@@ -1,4 +1,4 @@
-#include "sim/engine/lifecycle.hpp"
+#include "sim/state/lifecycle.hpp"
 
 namespace isolab {
 

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/engine/lifecycle.hpp"
-#include "sim/engine/spec.hpp"
+#include "sim/state/lifecycle.hpp"
+#include "sim/state/spec.hpp"
 #include "sim/net/networks.hpp"
 
 namespace isolab {

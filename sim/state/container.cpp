@@ -1,4 +1,4 @@
-#include "sim/engine/container.hpp"
+#include "sim/state/container.hpp"
 
 #include <stdexcept>
 
