@@ -1756,7 +1756,7 @@ Result<std::string> validate_container_name(std::string_view name) {
 }
 
 Result<int> parse_signal(std::string_view text) {
-    // One signal table for the whole program: the engine's (glibc's sigabbrev_np names).
+    // One signal table for the whole program: the engine's (parse_signal in sim/engine).
     auto sig = isolab::parse_signal(std::string(text));
     if (!sig) return make_error("invalid signal: " + std::string(text));
     return sig;

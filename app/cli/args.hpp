@@ -35,7 +35,7 @@
 
 #include "sim/core/command_line.hpp"
 #include "sim/core/result.hpp"
-#include "sim/engine/spec.hpp"
+#include "sim/state/spec.hpp"
 
 namespace isolab::cli {
 

@@ -11,7 +11,7 @@
 #include "app/cli/commands.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/engine/engine.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/store.hpp"
 #include "sim/vm/qemu.hpp"
 #include "sim/vm/race.hpp"
 #include "sim/vm/vm_manager.hpp"

@@ -29,7 +29,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/process.hpp"
-#include "sim/engine/store.hpp"
+#include "sim/state/store.hpp"
 
 namespace isolab::gui {
 

@@ -43,7 +43,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxChildOutput = 64 * 1024;
 
-// ---- small file helpers (self-contained: this file is also built without the rest of sim/) ----
+// ---- small file helpers ----
 
 std::optional<std::string> slurp(const std::string& path, size_t limit = 1 << 20) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -5,8 +5,8 @@
 //   create   the calling process forks a short-lived bootstrap that joins the namespaces given
 //            by path (setns, user namespace first) and clones the container's init into the new
 //            ones (CLONE_NEW* per linux.namespaces). The caller writes the uid/gid maps, moves the
-//            init into its cgroup and says go; the init performs the spec's setup (spec_init_steps
-//            in oci_runtime.cpp: mounts in order, devices, pivot_root, masked and read-only paths,
+//            init into its cgroup and says go; the one init (init.hpp) runs the spec's setup plan
+//            (setup_plan.hpp: mounts in order, devices, pivot_root, masked and read-only paths,
 //            sysctl, hostname, rlimits, capabilities, user, no_new_privs, seccomp, cwd), reports
 //            READY, and blocks opening STATE/ID/exec.fifo for writing. The caller then writes
 //            STATE/ID/state.json and the pid file and returns; the init lives on.

@@ -40,7 +40,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/process.hpp"
-#include "sim/engine/lifecycle.hpp"
+#include "sim/state/lifecycle.hpp"
 #include "sim/view/term_text.hpp"
 
 extern char** environ;
