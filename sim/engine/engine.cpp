@@ -1,6 +1,8 @@
 #include "sim/engine/engine.hpp"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -287,6 +289,9 @@ void Engine::collect_garbage() {
         // A container with a monitor has its attach socket; one without cannot have been
         // orphaned, and skipping it keeps every command O(running containers) in JSON parsing.
         if (runtime_->backend() != Backend::Simulated && !path_exists(store_.container_dir(id) + "/attach.sock")) continue;
+        // Its monitor still runs (pid and start time match monitor.pid): supervised, nothing to
+        // collect, and no lock or record to read (100 running containers made every command slow).
+        if (runtime_->backend() != Backend::Simulated && live_monitor_of(store_.container_dir(id)) > 0) continue;
         auto lock = store_.lock_container(id);
         if (!lock) continue;
         auto rec = store_.load(id);
@@ -660,7 +665,8 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
 
 bool Engine::wait_exit(const std::string& id, double timeout_ms) {
     double deadline = monotonic_ms() + timeout_ms;
-    int pause = 2;
+    int pause = 1;
+    UniqueFd monitor;  // a pidfd: the wait wakes the moment the monitor exits, not at a poll tick
     for (;;) {
         auto r = store_.load(id);
         if (!r) return true;  // removed (--rm)
@@ -670,8 +676,15 @@ bool Engine::wait_exit(const std::string& id, double timeout_ms) {
             return true;
         }
         if (monotonic_ms() > deadline) return false;
-        sleep_ms(pause);
-        pause = std::min(pause * 2, 25);
+        if (!monitor.valid() && r->monitor_pid > 0)
+            monitor.reset(static_cast<int>(::syscall(SYS_pidfd_open, r->monitor_pid, 0)));
+        if (monitor.valid()) {
+            struct pollfd p = {monitor.get(), POLLIN, 0};
+            (void)::poll(&p, 1, pause);
+        } else {
+            sleep_ms(pause);
+        }
+        pause = std::min(pause * 2, 10);
     }
 }
 
@@ -1099,7 +1112,6 @@ void Engine::refresh_hosts(const ContainerRecord& changed) {
     if (changed.backend == Backend::Simulated) return;
     // Every container that shares a user-defined network with CHANGED (and CHANGED itself, if it
     // still exists) gets its hosts file written again. The default bridge has no name resolution.
-    std::vector<ContainerRecord> all = store_.list();
     auto user_networks = [&](const ContainerRecord& r) {
         std::vector<std::string> out;
         for (const auto& ep : r.endpoints)
@@ -1107,6 +1119,15 @@ void Engine::refresh_hosts(const ContainerRecord& changed) {
         return out;
     };
     std::vector<std::string> touched = user_networks(changed);
+    if (touched.empty()) {
+        // On no user-defined network, CHANGED has no peers and is nobody's: only its own file,
+        // and no reading of every record (it made each create and start O(containers)).
+        if (changed.spec.network != "host" && path_exists(store_.container_dir(changed.id) + "/container.json"))
+            (void)net::rewrite_in_place(store_.container_dir(changed.id) + "/hosts",
+                                        net::hosts_file(changed.hostname, changed.endpoints, {}));
+        return;
+    }
+    std::vector<ContainerRecord> all = store_.list();
     for (const auto& r : all) {
         auto mine = user_networks(r);
         bool affected = r.id == changed.id ||
