@@ -333,9 +333,10 @@ int writable_errno(CgroupVersion v, const std::string& dir) {
 }
 
 // EXTRA_V1: v1 controllers joined besides kV1Used (cpuset, blkio, hugetlb when a limit needs
-// them); EVERY_V1: join every mounted v1 hierarchy, named ones included (runc's rule).
+// them); EVERY_V1: join every mounted v1 hierarchy, named ones included (runc's rule); FROM_ROOT:
+// groups go under each hierarchy's root, not under the caller's own group (v1).
 Layout detect_layout(const CgroupSource& source, const std::vector<std::string>& extra_v1 = {},
-                     bool every_v1 = false) {
+                     bool every_v1 = false, bool from_root = false) {
     Layout L;
     L.root = normalize_root(source.sysfs_root);
     std::string text;
@@ -361,7 +362,7 @@ Layout detect_layout(const CgroupSource& source, const std::vector<std::string>&
         Hierarchy h;
         h.mount_dir = unified->dir;
         h.own = own_dir(*unified, self_path);
-        h.parent = (::geteuid() == 0 && ::access(h.mount_dir.c_str(), W_OK) == 0) ? h.mount_dir : h.own;
+        h.parent = (from_root || (::geteuid() == 0 && ::access(h.mount_dir.c_str(), W_OK) == 0)) ? h.mount_dir : h.own;
         h.plain = is_plain(h.mount_dir);
         std::string offered;
         (void)read_small(h.parent + "/cgroup.controllers", offered);
@@ -384,7 +385,7 @@ Layout detect_layout(const CgroupSource& source, const std::vector<std::string>&
                 Hierarchy h;
                 h.mount_dir = m.dir;
                 h.own = own_dir(m, self.count("") ? self.at("") : "/");
-                h.parent = h.own;
+                h.parent = from_root ? h.mount_dir : h.own;
                 h.plain = is_plain(m.dir);
                 L.hierarchies.push_back(std::move(h));
             }
@@ -403,7 +404,7 @@ Layout detect_layout(const CgroupSource& source, const std::vector<std::string>&
         h.mount_dir = m.dir;
         h.controllers = m.controllers;
         h.own = own_dir(m, self_path_for(self, m.controllers));
-        h.parent = h.own;
+        h.parent = from_root ? h.mount_dir : h.own;
         h.plain = is_plain(m.dir);
         L.hierarchies.push_back(std::move(h));
     }
@@ -703,9 +704,7 @@ Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limit
     std::vector<std::string> required = required_controllers(limits);
     std::vector<std::string> extra_v1;
     for (const auto& c : required) extra_v1.push_back(v1_name(c));
-    Layout L = detect_layout(source, extra_v1, placement.every_v1_hierarchy);
-    if (placement.from_root)
-        for (auto& h : L.hierarchies) h.parent = h.mount_dir;
+    Layout L = detect_layout(source, extra_v1, placement.every_v1_hierarchy, placement.from_root);
     if (!L.writable) {
         if (!required.empty())
             return make_error("cannot apply the " + join(required, ", ") + " limit: " + L.reason);
@@ -992,12 +991,13 @@ Status Cgroup::apply_limits(const CgroupLimits& l) {
             // memory limit) is "swap = memory"; an OCI total becomes total - memory (runc's
             // ConvertMemorySwapToCgroupV2Value), -1 = "max".
             std::string swap;
-            if (!l.memory_swap) swap = l.memory_bytes ? std::to_string(l.memory_bytes) : "max";
+            const bool docker_default = !l.memory_swap;
+            if (docker_default) swap = l.memory_bytes ? std::to_string(l.memory_bytes) : "max";
             else if (*l.memory_swap == -1) swap = "max";
             else if (*l.memory_swap > 0) swap = std::to_string(*l.memory_swap - l.memory_bytes);
             if (!swap.empty()) {
                 if (exists(d.path + "/memory.swap.max")) ISOLAB_TRY(set_control(d.path, "memory.swap.max", swap, d.plain));
-                else if (swap != "max" && swap != "0")
+                else if (!docker_default && swap != "max" && swap != "0")
                     return make_error("cgroup " + q(d.path) +
                                       ": memory.swap.max is missing: a swap limit needs swap accounting "
                                       "(CONFIG_MEMCG_SWAP, and no swapaccount=0 on the kernel command line)");
