@@ -585,9 +585,9 @@ Status create_v1_path(const Hierarchy& h, const std::string& name) {
         if (cpuset && !h.plain)
             for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
                 std::string mine, theirs;
-                if (read_small(cur + "/" + f, mine) == 0 && !trim_ws(mine).empty()) continue;
+                if (read_small(cur + "/" + f, mine) == 0 && !trim(mine).empty()) continue;
                 if (read_small(parent + "/" + f, theirs) != 0) continue;
-                ISOLAB_TRY(set_control(cur, f, trim_ws(theirs), false));
+                ISOLAB_TRY(set_control(cur, f, trim(theirs), false));
             }
     }
     return {};
