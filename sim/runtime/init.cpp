@@ -499,7 +499,9 @@ void make_parent_mount_private(const InitContext& ctx, const std::string& root) 
 // with the namespace, whatever happens to the host side).
 std::string mount_rootfs(const InitContext& ctx, const RootfsSource& src, const OciSpec& spec) {
     std::string root = spec.root_path;
-    make_parent_mount_private(ctx, root);
+    // The default propagation (rslave, recursive) leaves no shared mount; a rootfsPropagation
+    // may (shared, or a non-recursive mode over a host's shared sub-mounts).
+    if (!spec.rootfs_propagation.empty()) make_parent_mount_private(ctx, root);
     switch (src.kind) {
         case RootfsSource::Kind::Overlay: {
             std::string lower;

@@ -520,8 +520,11 @@ TEST_CASE("oci runtime table: each runtime-spec field gives what runc gives") {
                              t.err("isolab");
         FAIL_CHECK(report);
     }
+    size_t gaps = 0;
+    for (const auto& row : rows) gaps += row.runc_gap.empty() ? 0 : 1;
     MESSAGE((std::to_string(rows.size() - static_cast<size_t>(failed)) + " of " + std::to_string(rows.size()) +
-             " rows agree with runc"));
+             " rows pass: " + std::to_string(rows.size() - gaps) + " compared with runc, " + std::to_string(gaps) +
+             " where runc 1.1.5 departs from the spec checked against the spec"));
     // The parents of the groups the cgroupsPath rows made (each runtime removes only its own group).
     run_process({"/bin/sh", "-c", "find /sys/fs/cgroup -depth -type d -name 'isolab-oci-table-*" + self +
                                       "' -exec rmdir {} \\; 2>/dev/null; true"});
