@@ -42,6 +42,11 @@ int fail(const std::string& message) {
 
 int fail(const Error& e) { return fail(e.message); }
 
+// Hook failures that the spec makes warnings (poststart, poststop): printed, not fatal.
+void print_warnings(const std::vector<std::string>& warnings) {
+    for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+}
+
 // Options of one subcommand: "--flag VALUE", "--flag=VALUE", "-f VALUE" and booleans; the rest
 // are positional.
 struct Parsed {
@@ -111,17 +116,22 @@ int cmd_run(oci::OciRuntime& rt, const Parsed& p) {
     o.subreaper = !detach;
     auto created = rt.create(o);
     if (!created) return fail(created.error());
-    for (const auto& w : created->warnings) std::cerr << "warning: " << w << "\n";
-    if (auto s = rt.start(o.id); !s) {
-        (void)rt.remove(o.id, true);
+    print_warnings(created->warnings);
+    std::vector<std::string> warnings;
+    if (auto s = rt.start(o.id, &warnings); !s) {
+        (void)rt.remove(o.id, true, &warnings);
+        print_warnings(warnings);
         return fail(s.error());
     }
+    print_warnings(warnings);
+    warnings.clear();
     if (detach) return 0;
     g_forward_pid = created->pid;
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) ::signal(sig, forward_signal);
     auto code = rt.wait(o.id);
     g_forward_pid = 0;
-    if (auto s = rt.remove(o.id, true); !s) std::cerr << s.error().message << "\n";
+    if (auto s = rt.remove(o.id, true, &warnings); !s) std::cerr << s.error().message << "\n";
+    print_warnings(warnings);
     if (!code) return fail(code.error());
     return *code;
 }
@@ -207,15 +217,17 @@ int run_runtime_command(const std::vector<std::string>& args) {
         if (cmd == "run") return cmd_run(rt, p);
         auto created = rt.create(create_options(p));
         if (!created) return fail(created.error());
-        for (const auto& w : created->warnings) std::cerr << "warning: " << w << "\n";
+        print_warnings(created->warnings);
         return 0;
     }
     if (cmd == "start" || cmd == "state") {
         Parsed p = parse_options(args, i, {}, {});
         if (auto r = need_id(p, (cmd + " ID").c_str())) return *r;
         if (cmd == "start") {
-            if (auto s = rt.start(p.positional[0]); !s) return fail(s.error());
-            return 0;
+            std::vector<std::string> warnings;
+            Status s = rt.start(p.positional[0], &warnings);
+            print_warnings(warnings);
+            return s ? 0 : fail(s.error());
         }
         auto st = rt.state(p.positional[0]);
         if (!st) return fail(st.error());
@@ -237,8 +249,10 @@ int run_runtime_command(const std::vector<std::string>& args) {
     if (cmd == "delete") {
         Parsed p = parse_options(args, i, {}, {{"--force", "force"}, {"-f", "force"}});
         if (auto r = need_id(p, "delete [--force] ID")) return *r;
-        if (auto s = rt.remove(p.positional[0], p.bools.count("force") > 0); !s) return fail(s.error());
-        return 0;
+        std::vector<std::string> warnings;
+        Status s = rt.remove(p.positional[0], p.bools.count("force") > 0, &warnings);
+        print_warnings(warnings);
+        return s ? 0 : fail(s.error());
     }
     if (cmd == "list" || cmd == "ps") {
         Parsed p = parse_options(args, i, {{"--format", "format"}, {"-f", "format"}}, {{"--quiet", "quiet"}, {"-q", "quiet"}});

@@ -332,7 +332,11 @@ int writable_errno(CgroupVersion v, const std::string& dir) {
     return 0;
 }
 
-Layout detect_layout(const CgroupSource& source) {
+// EXTRA_V1: v1 controllers joined besides kV1Used (cpuset, blkio, hugetlb when a limit needs
+// them); EVERY_V1: join every mounted v1 hierarchy, named ones included (runc's rule); FROM_ROOT:
+// groups go under each hierarchy's root, not under the caller's own group (v1).
+Layout detect_layout(const CgroupSource& source, const std::vector<std::string>& extra_v1 = {},
+                     bool every_v1 = false, bool from_root = false) {
     Layout L;
     L.root = normalize_root(source.sysfs_root);
     std::string text;
@@ -358,7 +362,7 @@ Layout detect_layout(const CgroupSource& source) {
         Hierarchy h;
         h.mount_dir = unified->dir;
         h.own = own_dir(*unified, self_path);
-        h.parent = (::geteuid() == 0 && ::access(h.mount_dir.c_str(), W_OK) == 0) ? h.mount_dir : h.own;
+        h.parent = (from_root || (::geteuid() == 0 && ::access(h.mount_dir.c_str(), W_OK) == 0)) ? h.mount_dir : h.own;
         h.plain = is_plain(h.mount_dir);
         std::string offered;
         (void)read_small(h.parent + "/cgroup.controllers", offered);
@@ -375,21 +379,32 @@ Layout detect_layout(const CgroupSource& source) {
     for (const auto& m : mounts) {
         if (m.fstype == "cgroup2") {
             L.hybrid = true;
+            // A hybrid host's controller-less v2 hierarchy (/sys/fs/cgroup/unified): runc puts
+            // its containers there too.
+            if (every_v1 && seen.insert(std::set<std::string>{"cgroup2"}).second) {
+                Hierarchy h;
+                h.mount_dir = m.dir;
+                h.own = own_dir(m, self.count("") ? self.at("") : "/");
+                h.parent = from_root ? h.mount_dir : h.own;
+                h.plain = is_plain(m.dir);
+                L.hierarchies.push_back(std::move(h));
+            }
             continue;
         }
         if (m.controllers.empty()) continue;
         L.version = CgroupVersion::V1;
         for (const auto& c : m.controllers)
             if (c.rfind("name=", 0) != 0) all.insert(c);
-        bool used = std::any_of(m.controllers.begin(), m.controllers.end(),
-                                [](const std::string& c) { return contains(kV1Used, c); });
+        bool used = every_v1 || std::any_of(m.controllers.begin(), m.controllers.end(), [&](const std::string& c) {
+                        return contains(kV1Used, c) || contains(extra_v1, c);
+                    });
         // The same hierarchy mounted twice (a bind mount) is joined once.
         if (!used || !seen.insert({m.controllers.begin(), m.controllers.end()}).second) continue;
         Hierarchy h;
         h.mount_dir = m.dir;
         h.controllers = m.controllers;
         h.own = own_dir(m, self_path_for(self, m.controllers));
-        h.parent = h.own;
+        h.parent = from_root ? h.mount_dir : h.own;
         h.plain = is_plain(m.dir);
         L.hierarchies.push_back(std::move(h));
     }
@@ -433,6 +448,13 @@ int64_t cfs_quota_us(int64_t nano_cpus) { return nano_cpus / (1000000000 / kCfsP
 
 Status validate_limits(const CgroupLimits& l) {
     if (l.memory_bytes < 0) return make_error("memory limit must not be negative");
+    if (l.nano_cpus != 0 && (l.cpu_quota_us != 0 || l.cpu_period_us != 0))
+        return make_error("give the CPU limit either as cpus or as a CFS quota and period, not both");
+    if (l.memory_swap && *l.memory_swap > 0 && *l.memory_swap < l.memory_bytes)
+        return make_error("the memory+swap limit must be at least the memory limit");
+    if (l.memory_swappiness && *l.memory_swappiness > 100) return make_error("memory swappiness must be between 0 and 100");
+    if (l.blkio_weight != 0 && (l.blkio_weight < 10 || l.blkio_weight > 1000))
+        return make_error("the block I/O weight must be between 10 and 1000");
     if (l.pids_limit < 0) return make_error("pids limit must not be negative");
     if (l.nano_cpus < 0) return make_error("cpus must not be negative");
     if (l.memory_bytes >= (int64_t{1} << 62)) return make_error("memory limit is too large");
@@ -442,14 +464,30 @@ Status validate_limits(const CgroupLimits& l) {
     return {};
 }
 
-// Controllers the requested limits need, in kV2Used order.
+// Controllers the requested limits need (v2 names; v1 calls io "blkio").
 std::vector<std::string> required_controllers(const CgroupLimits& l) {
     std::vector<std::string> out;
-    if (l.memory_bytes) out.push_back("memory");
+    if (l.memory_bytes || (l.memory_swap && *l.memory_swap > 0) || l.memory_reservation || l.memory_swappiness ||
+        l.disable_oom_killer)
+        out.push_back("memory");
     if (l.pids_limit) out.push_back("pids");
-    if (l.nano_cpus) out.push_back("cpu");
+    if (l.nano_cpus || l.cpu_shares || l.cpu_quota_us || l.cpu_period_us) out.push_back("cpu");
+    if (!l.cpuset_cpus.empty() || !l.cpuset_mems.empty()) out.push_back("cpuset");
+    if (!l.hugepages.empty()) out.push_back("hugetlb");
+    if (l.blkio_weight) out.push_back("io");
     return out;
 }
+
+// The v1 name of a v2 controller.
+std::string v1_name(const std::string& c) { return c == "io" ? "blkio" : c; }
+
+// runc's conversions from cgroup v1 numbers to v2's (libcontainer/cgroups/utils.go).
+uint64_t cpu_shares_to_weight(uint64_t shares) {
+    if (shares == 0) return 0;
+    if (shares <= 2) return 1;
+    return 1 + ((shares - 2) * 9999) / 262142;
+}
+uint64_t blkio_to_io_weight(uint64_t weight) { return weight == 0 ? 0 : 1 + (weight - 10) * 9999 / 990; }
 
 // One line into a v1 devices file. cgroupfs parses each write(2) as one rule; a plain tree (unit
 // tests) keeps every line, in order, so that a test can read the whole sequence back.
@@ -537,9 +575,20 @@ Status create_v2_path(const Hierarchy& h, const std::string& name,
 
 Status create_v1_path(const Hierarchy& h, const std::string& name) {
     std::string cur = h.parent;
+    const bool cpuset = contains(h.controllers, "cpuset");
     for (const auto& comp : split(name, '/')) {
+        std::string parent = cur;
         cur += "/" + comp;
         ISOLAB_TRY(make_group_dir(cur));
+        // A new cpuset group starts with no CPUs and no memory nodes, and the kernel refuses a
+        // process into it (ENOSPC) until both are set: copy the parent's, as runc does.
+        if (cpuset && !h.plain)
+            for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+                std::string mine, theirs;
+                if (read_small(cur + "/" + f, mine) == 0 && !trim(mine).empty()) continue;
+                if (read_small(parent + "/" + f, theirs) != 0) continue;
+                ISOLAB_TRY(set_control(cur, f, trim(theirs), false));
+            }
     }
     return {};
 }
@@ -639,6 +688,11 @@ Cgroup Cgroup::disabled(std::string reason) {
 
 Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limits,
                               const CgroupSource& source) {
+    return create(name, limits, CgroupPlacement{}, source);
+}
+
+Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limits, const CgroupPlacement& placement,
+                              const CgroupSource& source) {
     ISOLAB_TRY(validate_name(name));
     ISOLAB_TRY(validate_limits(limits));
     std::optional<DevicePolicy> devices;
@@ -647,8 +701,10 @@ Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limit
         if (!p) return p.error();
         devices = std::move(*p);
     }
-    Layout L = detect_layout(source);
     std::vector<std::string> required = required_controllers(limits);
+    std::vector<std::string> extra_v1;
+    for (const auto& c : required) extra_v1.push_back(v1_name(c));
+    Layout L = detect_layout(source, extra_v1, placement.every_v1_hierarchy, placement.from_root);
     if (!L.writable) {
         if (!required.empty())
             return make_error("cannot apply the " + join(required, ", ") + " limit: " + L.reason);
@@ -662,7 +718,8 @@ Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limit
     cg.version_ = L.version;
     switch (L.version) {
         case CgroupVersion::V1: {
-            for (const auto& c : required) {
+            for (const auto& r : required) {
+                const std::string c = v1_name(r);
                 bool mounted = std::any_of(L.hierarchies.begin(), L.hierarchies.end(),
                                            [&](const Hierarchy& h) { return contains(h.controllers, c); });
                 if (!mounted)
@@ -708,6 +765,8 @@ Result<Cgroup> Cgroup::create(const std::string& name, const CgroupLimits& limit
             std::vector<std::string> wanted;
             for (const auto& c : kV2Used)
                 if (contains(L.controllers, c)) wanted.push_back(c);
+            for (const auto& c : required)
+                if (!contains(wanted, c)) wanted.push_back(c);
             ISOLAB_TRY(create_v2_path(h, name, wanted, required));
             cg.dirs_.push_back({h.parent + "/" + name, {}, h.plain});
             break;
@@ -756,7 +815,8 @@ Result<Cgroup> Cgroup::open_existing(const std::string& name, const CgroupSource
 
 Result<Cgroup> Cgroup::open_paths(const std::vector<std::string>& paths, const CgroupSource& source) {
     if (paths.empty()) return disabled("no cgroup was recorded for this container");
-    Layout L = detect_layout(source);
+    // Every hierarchy: a group may have been made in cpuset, blkio or the hybrid unified one.
+    Layout L = detect_layout(source, {}, true);
     if (L.version == CgroupVersion::None) return make_error("cgroup " + q(paths.front()) + ": " + L.reason);
     Cgroup cg;
     cg.version_ = L.version;
@@ -804,6 +864,28 @@ Result<const Cgroup::Dir*> Cgroup::require(const char* controller, const char* w
     return d;
 }
 
+namespace {
+
+// v1: the block I/O weight file the kernel offers (CFQ's blkio.weight on old kernels, BFQ's
+// blkio.bfq.weight since 5.0); v2: io.bfq.weight (BFQ's own scale, as v1) or io.weight (converted).
+// Neither exists when no proportional-weight I/O scheduler is loaded: an error, as runc's.
+Status set_io_weight(const std::string& dir, bool v2, uint16_t weight, bool plain) {
+    const char* bfq = v2 ? "io.bfq.weight" : "blkio.bfq.weight";
+    const char* plain_file = v2 ? "io.weight" : "blkio.weight";
+    if (!v2 && exists(dir + "/blkio.weight")) return set_control(dir, "blkio.weight", std::to_string(weight), plain);
+    if (exists(dir + "/" + bfq)) return set_control(dir, bfq, std::to_string(weight), plain);
+    if (v2 && exists(dir + "/io.weight"))
+        return set_control(dir, "io.weight", std::to_string(blkio_to_io_weight(weight)), plain);
+    return make_error("cgroup " + q(dir) + ": cannot set the block I/O weight: neither " + plain_file + " nor " + bfq +
+                      " exists (the weight needs the BFQ I/O scheduler: modprobe bfq and select it in "
+                      "/sys/block/DEVICE/queue/scheduler)");
+}
+
+// "-1" on v1 means unlimited; v2 files say "max" (runc's numToStr).
+std::string v2_number(int64_t v) { return v == -1 ? "max" : std::to_string(v); }
+
+}  // namespace
+
 Status Cgroup::apply_limits(const CgroupLimits& l) {
     // Zero limits are written as "unlimited" so that a reused leftover group loses stale values;
     // such writes are skipped where the file does not exist (controller absent, plain tree).
@@ -817,43 +899,131 @@ Status Cgroup::apply_limits(const CgroupLimits& l) {
         case CgroupVersion::V1: {
             if (const Dir* d = dir_with("memory")) {
                 // memsw (memory + swap) must never be below the memory limit, so it is lifted
-                // first and lowered last. Docker's default --memory-swap is twice --memory.
+                // first and lowered last. Docker's default --memory-swap is twice --memory; an OCI
+                // spec gives its own total (or -1).
                 bool memsw = exists(d->path + "/memory.memsw.limit_in_bytes");
+                if (l.memory_swap && *l.memory_swap > 0 && !memsw)
+                    return make_error("cgroup " + q(d->path) +
+                                      ": memory.memsw.limit_in_bytes is missing: a swap limit needs swap accounting "
+                                      "(boot with swapaccount=1)");
                 if (memsw) ISOLAB_TRY(set_control(d->path, "memory.memsw.limit_in_bytes", "-1", d->plain));
                 ISOLAB_TRY(set_or_reset(*d, "memory.limit_in_bytes", l.memory_bytes, "-1"));
-                if (memsw && l.memory_bytes)
-                    ISOLAB_TRY(set_control(d->path, "memory.memsw.limit_in_bytes",
-                                           std::to_string(2 * l.memory_bytes), d->plain));
+                int64_t total = l.memory_swap ? *l.memory_swap : 2 * l.memory_bytes;
+                if (memsw && total > 0)
+                    ISOLAB_TRY(set_control(d->path, "memory.memsw.limit_in_bytes", std::to_string(total), d->plain));
+                if (l.memory_reservation)
+                    ISOLAB_TRY(set_control(d->path, "memory.soft_limit_in_bytes", std::to_string(l.memory_reservation),
+                                           d->plain));
+                if (l.disable_oom_killer) ISOLAB_TRY(set_control(d->path, "memory.oom_control", "1", d->plain));
+                if (l.memory_swappiness)
+                    ISOLAB_TRY(set_control(d->path, "memory.swappiness", std::to_string(*l.memory_swappiness), d->plain));
             }
             if (const Dir* d = dir_with("pids")) ISOLAB_TRY(set_or_reset(*d, "pids.max", l.pids_limit, "max"));
             if (const Dir* d = dir_with("cpu")) {
-                if (l.nano_cpus) {
+                if (l.nano_cpus || l.cpu_quota_us) {
                     if (!exists(d->path + "/cpu.cfs_quota_us") && !d->plain)
                         return make_error("cgroup " + q(d->path) +
                                           ": cpu.cfs_quota_us is missing: the cpus limit needs a kernel "
                                           "built with CONFIG_CFS_BANDWIDTH");
-                    ISOLAB_TRY(set_control(d->path, "cpu.cfs_period_us", std::to_string(kCfsPeriodUs), d->plain));
                 }
-                ISOLAB_TRY(set_or_reset(*d, "cpu.cfs_quota_us", cfs_quota_us(l.nano_cpus), "-1"));
+                if (l.cpu_shares) {
+                    ISOLAB_TRY(set_control(d->path, "cpu.shares", std::to_string(l.cpu_shares), d->plain));
+                    // The kernel clamps shares to [2, 262144] without an error: say so, as runc does.
+                    auto now = read_control(d->path, "cpu.shares");
+                    int64_t got = 0;
+                    if (now && parse_int(*now, got) && static_cast<uint64_t>(got) != l.cpu_shares)
+                        return make_error("cgroup " + q(d->path) + ": cpu.shares " + std::to_string(l.cpu_shares) +
+                                          " is out of the kernel's range (it set " + std::to_string(got) +
+                                          "; the range is 2 to 262144)");
+                }
+                if (l.cpu_quota_us || l.cpu_period_us) {
+                    // runc's order: the period first; if the kernel refuses it against the old
+                    // quota (EINVAL), the quota, then the period again.
+                    bool period_pending = false;
+                    if (l.cpu_period_us) {
+                        int err = write_small(d->path + "/cpu.cfs_period_us", std::to_string(l.cpu_period_us), d->plain);
+                        if (err == EINVAL && l.cpu_quota_us) period_pending = true;
+                        else if (err != 0)
+                            return errno_error("cgroup " + q(d->path) + ": set cpu.cfs_period_us to " +
+                                                   std::to_string(l.cpu_period_us),
+                                               err);
+                    }
+                    if (l.cpu_quota_us)
+                        ISOLAB_TRY(set_control(d->path, "cpu.cfs_quota_us", std::to_string(l.cpu_quota_us), d->plain));
+                    if (period_pending)
+                        ISOLAB_TRY(set_control(d->path, "cpu.cfs_period_us", std::to_string(l.cpu_period_us), d->plain));
+                } else {
+                    if (l.nano_cpus)
+                        ISOLAB_TRY(set_control(d->path, "cpu.cfs_period_us", std::to_string(kCfsPeriodUs), d->plain));
+                    ISOLAB_TRY(set_or_reset(*d, "cpu.cfs_quota_us", cfs_quota_us(l.nano_cpus), "-1"));
+                }
+            }
+            if (!l.cpuset_cpus.empty() || !l.cpuset_mems.empty()) {
+                const Dir* d = dir_with("cpuset");
+                if (!d) return make_error("cgroup " + q(dirs_.front().path) + " is in no cgroup v1 cpuset hierarchy");
+                if (!l.cpuset_cpus.empty()) ISOLAB_TRY(set_control(d->path, "cpuset.cpus", l.cpuset_cpus, d->plain));
+                if (!l.cpuset_mems.empty()) ISOLAB_TRY(set_control(d->path, "cpuset.mems", l.cpuset_mems, d->plain));
+            }
+            if (!l.hugepages.empty()) {
+                const Dir* d = dir_with("hugetlb");
+                if (!d) return make_error("cgroup " + q(dirs_.front().path) + " is in no cgroup v1 hugetlb hierarchy");
+                for (const auto& h : l.hugepages)
+                    ISOLAB_TRY(set_control(d->path, "hugetlb." + h.page_size + ".limit_in_bytes", std::to_string(h.limit),
+                                           d->plain));
+            }
+            if (l.blkio_weight) {
+                const Dir* d = dir_with("blkio");
+                if (!d) return make_error("cgroup " + q(dirs_.front().path) + " is in no cgroup v1 blkio hierarchy");
+                ISOLAB_TRY(set_io_weight(d->path, false, l.blkio_weight, d->plain));
             }
             return {};
         }
         case CgroupVersion::V2: {
             const Dir& d = dirs_.front();
+            if (l.memory_swappiness)
+                return make_error("cgroup " + q(d.path) + ": cgroup v2 has no per-group swappiness (memory.swappiness "
+                                  "is a cgroup v1 setting): remove it");
+            if (l.disable_oom_killer)
+                return make_error("cgroup " + q(d.path) + ": cgroup v2 cannot disable the OOM killer of a group "
+                                  "(memory.oom_control is a cgroup v1 setting): remove it");
             ISOLAB_TRY(set_or_reset(d, "memory.max", l.memory_bytes, "max"));
-            // memory.swap.max counts swap alone: "swap = memory" matches Docker's default of a
-            // memory+swap total of twice the memory limit.
-            if (exists(d.path + "/memory.swap.max"))
-                ISOLAB_TRY(set_control(d.path, "memory.swap.max",
-                                       l.memory_bytes ? std::to_string(l.memory_bytes) : "max", d.plain));
+            // memory.swap.max counts swap alone. Docker's default (a memory+swap total of twice the
+            // memory limit) is "swap = memory"; an OCI total becomes total - memory (runc's
+            // ConvertMemorySwapToCgroupV2Value), -1 = "max".
+            std::string swap;
+            const bool docker_default = !l.memory_swap;
+            if (docker_default) swap = l.memory_bytes ? std::to_string(l.memory_bytes) : "max";
+            else if (*l.memory_swap == -1) swap = "max";
+            else if (*l.memory_swap > 0) swap = std::to_string(*l.memory_swap - l.memory_bytes);
+            if (!swap.empty()) {
+                if (exists(d.path + "/memory.swap.max")) ISOLAB_TRY(set_control(d.path, "memory.swap.max", swap, d.plain));
+                else if (!docker_default && swap != "max" && swap != "0")
+                    return make_error("cgroup " + q(d.path) +
+                                      ": memory.swap.max is missing: a swap limit needs swap accounting "
+                                      "(CONFIG_MEMCG_SWAP, and no swapaccount=0 on the kernel command line)");
+            }
+            if (l.memory_reservation) ISOLAB_TRY(set_control(d.path, "memory.low", v2_number(l.memory_reservation), d.plain));
             ISOLAB_TRY(set_or_reset(d, "pids.max", l.pids_limit, "max"));
-            if (l.nano_cpus)
+            if (l.cpu_shares)
+                ISOLAB_TRY(set_control(d.path, "cpu.weight", std::to_string(cpu_shares_to_weight(l.cpu_shares)), d.plain));
+            if (l.cpu_quota_us || l.cpu_period_us) {
+                // runc: "max" unless a positive quota; the period only when given (the kernel
+                // keeps its own otherwise).
+                std::string max = l.cpu_quota_us > 0 ? std::to_string(l.cpu_quota_us) : "max";
+                if (l.cpu_period_us) max += " " + std::to_string(l.cpu_period_us);
+                ISOLAB_TRY(set_control(d.path, "cpu.max", max, d.plain));
+            } else if (l.nano_cpus) {
                 ISOLAB_TRY(set_control(d.path, "cpu.max",
-                                       std::to_string(cfs_quota_us(l.nano_cpus)) + " " +
-                                           std::to_string(kCfsPeriodUs),
+                                       std::to_string(cfs_quota_us(l.nano_cpus)) + " " + std::to_string(kCfsPeriodUs),
                                        d.plain));
-            else if (exists(d.path + "/cpu.max"))
+            } else if (exists(d.path + "/cpu.max")) {
                 ISOLAB_TRY(set_control(d.path, "cpu.max", "max " + std::to_string(kCfsPeriodUs), d.plain));
+            }
+            if (!l.cpuset_cpus.empty()) ISOLAB_TRY(set_control(d.path, "cpuset.cpus", l.cpuset_cpus, d.plain));
+            if (!l.cpuset_mems.empty()) ISOLAB_TRY(set_control(d.path, "cpuset.mems", l.cpuset_mems, d.plain));
+            for (const auto& h : l.hugepages)
+                ISOLAB_TRY(set_control(d.path, "hugetlb." + h.page_size + ".max", std::to_string(h.limit), d.plain));
+            if (l.blkio_weight) ISOLAB_TRY(set_io_weight(d.path, true, l.blkio_weight, d.plain));
             return {};
         }
         case CgroupVersion::None:

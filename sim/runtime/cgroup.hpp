@@ -48,7 +48,42 @@ struct CgroupLimits {
     // already refuses device nodes to the container's user namespace.
     std::optional<std::vector<DeviceRule>> devices = docker_default_device_rules();
 
+    // The rest of an OCI spec's linux.resources, with runc's meaning of each number (runc's
+    // libcontainer/cgroups/fs and fs2). Zero, empty and nullopt mean "not set": the file keeps
+    // what the kernel gives a new group.
+    //
+    // memory + swap together, bytes (cgroup v1 memory.memsw.limit_in_bytes; on v2 memory.swap.max
+    // gets the difference to memory_bytes). -1 = unlimited. nullopt = Docker's default: twice
+    // memory_bytes.
+    std::optional<int64_t> memory_swap;
+    int64_t memory_reservation = 0;             // v1 memory.soft_limit_in_bytes, v2 memory.low; -1 = none
+    std::optional<uint64_t> memory_swappiness;  // v1 memory.swappiness; v2 has none (refused)
+    bool disable_oom_killer = false;            // v1 memory.oom_control; v2 has none (refused)
+    uint64_t cpu_shares = 0;                    // v1 cpu.shares; v2 cpu.weight = 1 + (shares-2)*9999/262142
+    // CFS bandwidth as given, instead of nano_cpus: v1 cpu.cfs_quota_us / cpu.cfs_period_us, v2
+    // cpu.max "QUOTA PERIOD". quota -1 = unlimited.
+    int64_t cpu_quota_us = 0;
+    uint64_t cpu_period_us = 0;
+    std::string cpuset_cpus, cpuset_mems;  // cpuset.cpus / cpuset.mems ("" = the parent's)
+    struct Hugepages {
+        std::string page_size;  // "2MB"
+        uint64_t limit = 0;     // bytes
+    };
+    std::vector<Hugepages> hugepages;  // v1 hugetlb.SIZE.limit_in_bytes, v2 hugetlb.SIZE.max
+    uint16_t blkio_weight = 0;         // v1 blkio.weight or blkio.bfq.weight; v2 io.bfq.weight or io.weight
+
     bool any() const { return memory_bytes != 0 || pids_limit != 0 || nano_cpus != 0; }
+};
+
+// Where a group is made (OCI linux.cgroupsPath with runc's rules). The engine uses the defaults.
+struct CgroupPlacement {
+    // An absolute cgroupsPath: NAME is under each hierarchy's root, not under the caller's own
+    // group (v1) or the v2 parent that cgroup_probe() reports.
+    bool from_root = false;
+    // Join every mounted v1 hierarchy (cpuset, blkio, net_cls, name=systemd, ...), as runc does,
+    // not only those that hold a limit IsoLab sets; a new cpuset group gets its parent's cpus and
+    // mems first, as the kernel requires before a process may join.
+    bool every_v1_hierarchy = false;
 };
 
 // Where the manager looks. The defaults describe the running host; tests substitute fake files.
@@ -72,8 +107,8 @@ struct CgroupHostInfo {
 CgroupHostInfo cgroup_probe(const CgroupSource& source = {});
 
 // One container's cgroup: a directory in each v1 hierarchy that holds memory, pids, cpu, cpuacct,
-// freezer or devices (other v1 hierarchies such as cpuset and blkio are left alone), or one v2
-// directory. Copies refer to the same directories; destroy() through any copy removes them.
+// freezer or devices, plus cpuset, blkio or hugetlb when a limit needs them (other v1 hierarchies
+// are left alone unless CgroupPlacement::every_v1_hierarchy), or one v2 directory. Copies refer to the same directories; destroy() through any copy removes them.
 class Cgroup {
 public:
     // Creates NAME (mkdir -p semantics; a leftover empty group of that name is reused) and applies
@@ -86,6 +121,8 @@ public:
     // limits and device rules are never dropped silently.
     static Result<Cgroup> create(const std::string& name, const CgroupLimits& limits,
                                  const CgroupSource& source = {});
+    static Result<Cgroup> create(const std::string& name, const CgroupLimits& limits,
+                                 const CgroupPlacement& placement, const CgroupSource& source = {});
     // Reopens NAME as created by a process in the same cgroup as the caller.
     static Result<Cgroup> open_existing(const std::string& name, const CgroupSource& source = {});
     // Reopens the directories previously returned by paths(); an empty list yields a disabled

@@ -34,6 +34,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/safe_path.hpp"
 #include "sim/runtime/console.hpp"
+#include "sim/runtime/oci_hooks.hpp"
 #include "sim/runtime/security.hpp"
 
 namespace isolab {
@@ -462,10 +463,45 @@ void close_other_fds(const InitContext& ctx) {
     ::close_range(from, ~0U, 0);
 }
 
+// runc's rootfsParentMountPrivate: the mount that holds ROOT must not be shared, or the bind of
+// the root would join its peer group and pivot_root would refuse it (EINVAL) -- what a shared
+// linux.rootfsPropagation does to every mount. Done in the container's own mount namespace: the
+// host's mount is untouched.
+void make_parent_mount_private(const InitContext& ctx, const std::string& root) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string best, best_optional;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream ss(line);
+        std::vector<std::string> f;
+        for (std::string w; ss >> w;) f.push_back(w);
+        if (f.size() < 7) continue;
+        std::string mp;  // mountinfo escapes space, tab, newline and backslash as \ooo
+        for (size_t i = 0; i < f[4].size(); ++i) {
+            if (f[4][i] == '\\' && i + 3 < f[4].size()) {
+                mp += static_cast<char>(std::stoi(f[4].substr(i + 1, 3), nullptr, 8));
+                i += 3;
+            } else {
+                mp += f[4][i];
+            }
+        }
+        bool under = mp == "/" || root == mp || root.rfind(mp + "/", 0) == 0;
+        if (!under || mp.size() < best.size()) continue;
+        best = mp;
+        best_optional.clear();
+        for (size_t i = 6; i < f.size() && f[i] != "-"; ++i) best_optional += f[i] + " ";
+    }
+    if (best_optional.find("shared:") == std::string::npos) return;
+    if (::mount(nullptr, best.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+        die_errno(ctx, "make `" + best + "`, the mount that holds the root file system, private");
+}
+
 // The engine's root file system, assembled inside the container's mount namespace (it vanishes
 // with the namespace, whatever happens to the host side).
 std::string mount_rootfs(const InitContext& ctx, const RootfsSource& src, const OciSpec& spec) {
     std::string root = spec.root_path;
+    // The default propagation (rslave, recursive) leaves no shared mount; a rootfsPropagation
+    // may (shared, or a non-recursive mode over a host's shared sub-mounts).
+    if (!spec.rootfs_propagation.empty()) make_parent_mount_private(ctx, root);
     switch (src.kind) {
         case RootfsSource::Kind::Overlay: {
             std::string lower;
@@ -513,6 +549,19 @@ bool lookup_id(const char* file, const std::string& name, bool by_number, unsign
     }
     std::fclose(f);
     return found;
+}
+
+// The home directory of UID in the container's /etc/passwd, "/" when it has no entry (runc's
+// default exec user).
+std::string home_of(unsigned uid) {
+    std::ifstream in("/etc/passwd");
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> f;
+        std::stringstream ss(line);
+        for (std::string p; std::getline(ss, p, ':');) f.push_back(p);
+        if (f.size() >= 6 && f[2] == std::to_string(uid) && !f[5].empty()) return f[5];
+    }
+    return "/";
 }
 
 }  // namespace
@@ -698,8 +747,23 @@ void run_init(const InitContext& ctx) {
     std::string rootfs;
     int fifo = -1;
     std::string command;  // resolved at Ready
+    // `runtime start`'s end of exec.fifo, held from the start gate to execve (CLOEXEC: execve
+    // closes it, and `start` reads EOF as "the process runs"). An error after the gate is written
+    // here, so that `start` fails with it instead of returning as if the process ran.
+    int start_fd = -1;
+    auto fail_after_start = [&](int code, const std::string& message) {
+        std::string line = "E" + message;
+        if (start_fd < 0 || ::write(start_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            std::fprintf(stderr, "isolab runtime: %s\n", message.c_str());
+        ::_exit(code);
+    };
+    auto hook_state = [&](const char* status) {
+        return oci::hook_state_json(spec.oci_version, opts.container_id, status, ::getpid(), spec.bundle,
+                                    spec.annotations);
+    };
     Capabilities caps = proc.capabilities;
     unsigned uid = proc.uid, gid = proc.gid;
+    std::vector<std::string> env = proc.env;  // process.env, plus HOME once the user is known
 
     for (const SetupStep& step : *ctx.plan) {
         switch (step.kind) {
@@ -752,6 +816,21 @@ void run_init(const InitContext& ctx) {
             }
             case StepKind::Mount: mount_one(ctx, *rfs, spec.mounts[step.index]); break;
             case StepKind::Devices: setup_devices(ctx, *rfs, spec); break;
+            case StepKind::RuntimeHooks:
+                // The host runs prestart and createRuntime now, with our pid in their state; it
+                // says go when they succeeded, and kills us when one failed.
+                report(ctx.report_fd, "HOOKS");
+                wait_byte(ctx);
+                break;
+            case StepKind::CreateContainerHooks:
+                // In the container's namespaces, before pivot_root: a hook's path is still
+                // resolved in the runtime's file system (runc's behaviour), its pid in the state
+                // is ours as the container sees it. Without env it gets process.env, as in runc.
+                if (auto s = oci::run_hooks(spec.hooks.create_container, "createContainer", hook_state("creating"),
+                                            &proc.env);
+                    !s)
+                    die(ctx, 1, "error running " + s.error().message);
+                break;
             case StepKind::Pivot:
                 if (!ctx.fifo_path.empty()) {
                     // The fifo is reachable only from the host's tree: keep an O_PATH handle
@@ -867,6 +946,10 @@ void run_init(const InitContext& ctx) {
                 if (::setresuid(uid, uid, uid) != 0) die_errno(ctx, "setuid " + std::to_string(uid));
                 if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) die_errno(ctx, "PR_SET_KEEPCAPS");
                 set_capability_sets(ctx, caps);
+                // runc's rule: without HOME in process.env, the user's home from the container's
+                // /etc/passwd, or "/".
+                if (std::none_of(env.begin(), env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
+                    env.push_back("HOME=" + home_of(uid));
                 // The working directory is entered as the user, so its permissions count.
                 if (::chdir(proc.cwd.c_str()) != 0)
                     die_errno(ctx, "chdir to cwd (\"" + proc.cwd + "\") set in config.json failed");
@@ -897,19 +980,25 @@ void run_init(const InitContext& ctx) {
                     }
                     ssize_t n = ::write(w, "0", 1);
                     (void)n;
-                    ::close(w);
                     ::close(fifo);
+                    start_fd = w;  // kept until execve (see start_fd)
                 }
                 last = monotonic_ms();  // the wait for start is no step's time
                 continue;
             }
             case StepKind::SeccompLate:
                 if (auto s = load_oci_seccomp(spec.seccomp); !s) {
-                    if (!ctx.fifo_path.empty()) {
-                        std::fprintf(stderr, "isolab runtime: %s\n", s.error().message.c_str());
-                        ::_exit(1);
-                    }
+                    if (!ctx.fifo_path.empty()) fail_after_start(1, s.error().message);
                     die(ctx, s.error().message);
+                }
+                break;
+            case StepKind::StartContainerHooks:
+                // After the start gate, as the container's user, with its capabilities and
+                // seccomp filter: the hook's path is resolved inside the container.
+                if (auto s = oci::run_hooks(spec.hooks.start_container, "startContainer", hook_state("created"), &env);
+                    !s) {
+                    if (!ctx.fifo_path.empty()) fail_after_start(1, "error running " + s.error().message);
+                    die(ctx, 1, "error running " + s.error().message);
                 }
                 break;
             case StepKind::Exec: {
@@ -919,15 +1008,12 @@ void run_init(const InitContext& ctx) {
                 std::vector<char*> argv, envp;
                 for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
                 argv.push_back(nullptr);
-                for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+                for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
                 envp.push_back(nullptr);
                 ::execve(command.c_str(), argv.data(), envp.data());
                 int err = errno;
                 std::string msg = "exec: \"" + proc.args[0] + "\": " + std::strerror(err);
-                if (!ctx.fifo_path.empty()) {
-                    std::fprintf(stderr, "isolab runtime: %s\n", msg.c_str());
-                    ::_exit(err == ENOENT ? 127 : 126);
-                }
+                if (!ctx.fifo_path.empty()) fail_after_start(err == ENOENT ? 127 : 126, msg);
                 die(ctx, err == ENOENT ? 127 : 126, msg);
             }
         }

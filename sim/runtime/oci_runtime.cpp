@@ -43,6 +43,7 @@
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/init.hpp"
+#include "sim/runtime/oci_hooks.hpp"
 #include "sim/runtime/setup_plan.hpp"
 #include "sim/runtime/security.hpp"
 
@@ -167,6 +168,45 @@ Error container_error(const std::string& id, const std::string& msg) {
     return make_error("container \"" + id + "\": " + msg, 1);
 }
 
+// linux.resources as the cgroup manager's limits, with runc's reading of each number: -1 and 0
+// mean "no limit" for memory and pids; swap unset leaves memory + swap unlimited (runc writes no
+// memsw then); cpu quota and period are passed as given.
+CgroupLimits limits_of(const Resources& r) {
+    CgroupLimits l;
+    if (r.memory_limit && *r.memory_limit > 0) l.memory_bytes = *r.memory_limit;
+    l.memory_swap = r.memory_swap.value_or(-1);
+    if (*l.memory_swap == 0) l.memory_swap = -1;
+    if (r.memory_reservation) l.memory_reservation = *r.memory_reservation;
+    l.memory_swappiness = r.memory_swappiness;
+    l.disable_oom_killer = r.disable_oom_killer;
+    if (r.pids_limit && *r.pids_limit > 0) l.pids_limit = *r.pids_limit;
+    l.cpu_shares = r.cpu_shares.value_or(0);
+    l.cpu_quota_us = r.cpu_quota.value_or(0);
+    l.cpu_period_us = r.cpu_period.value_or(0);
+    l.cpuset_cpus = r.cpuset_cpus;
+    l.cpuset_mems = r.cpuset_mems;
+    for (const auto& h : r.hugepage_limits) l.hugepages.push_back({h.page_size, h.limit});
+    l.blkio_weight = r.blkio_weight.value_or(0);
+    // As runc: the bundle's device rules in order on top of "deny everything", then runc's
+    // built-in list appended, which a bundle cannot turn off (runc's AllowedDevices).
+    l.devices = r.devices;
+    for (const auto& rule : runc_default_device_rules()) l.devices->push_back(rule);
+    return l;
+}
+
+// The state a hook reads, from what state.json keeps.
+std::string hook_state(const RuntimeState& s, ContainerStatus status, pid_t pid) {
+    return hook_state_json(s.oci_version, s.id, status_name(status), pid, s.bundle, s.annotations);
+}
+
+// poststop: every hook runs, each failure is a warning (runtime.md lifecycle step 12).
+void run_poststop(const RuntimeState& s, std::vector<std::string>* warnings) {
+    for (size_t i = 0; i < s.hooks.poststop.size(); ++i)
+        if (auto st = run_hook(s.hooks.poststop[i], "poststop", i, hook_state(s, ContainerStatus::Stopped, 0)); !st) {
+            if (warnings) warnings->push_back("error running " + st.error().message);
+        }
+}
+
 }  // namespace
 
 OciRuntime::OciRuntime(std::string state_root) : root_(std::move(state_root)) {}
@@ -193,6 +233,11 @@ Result<RuntimeState> OciRuntime::load(const std::string& id) const {
         s.created = j.value("created", "");
         s.annotations = j.value("annotations", std::map<std::string, std::string>{});
         s.cgroup_paths = j.value("cgroup_paths", std::vector<std::string>{});
+        if (j.contains("hooks")) {
+            auto hooks = parse_hooks(j["hooks"]);
+            if (!hooks) return make_error("container \"" + id + "\": `" + dir_of(id) + "/state.json`: " + hooks.error().message, 1);
+            s.hooks = std::move(*hooks);
+        }
         if (j.value("creating", false)) {
             s.status = ContainerStatus::Creating;
         } else if (!init_alive(s.pid, s.pid_start_time)) {
@@ -259,6 +304,14 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
     json state = {{"ociVersion", spec.oci_version}, {"id", id},           {"pid", 0},
                   {"bundle", bundle},               {"rootfs", spec.root_path}, {"created", created},
                   {"annotations", spec.annotations}, {"creating", true}};
+    // The hooks are kept for start (poststart) and delete (poststop): the bundle may be gone then.
+    if (!spec.hooks.empty()) state["hooks"] = spec.hooks_json;
+    RuntimeState hook_view;  // what the hooks' state JSON says about this container
+    hook_view.oci_version = spec.oci_version;
+    hook_view.id = id;
+    hook_view.bundle = bundle;
+    hook_view.annotations = spec.annotations;
+    hook_view.hooks = spec.hooks;
     if (auto s = write_file_atomic(dir + "/state.json", state.dump()); !s) return fail(s.error());
     {
         mode_t old = ::umask(0);
@@ -268,21 +321,16 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
         if (rc != 0) return fail(errno_error("create `" + dir + "/exec.fifo`", err, 1));
     }
 
-    CgroupLimits limits;
-    if (spec.resources.memory_limit && *spec.resources.memory_limit > 0) limits.memory_bytes = *spec.resources.memory_limit;
-    if (spec.resources.pids_limit && *spec.resources.pids_limit > 0) limits.pids_limit = *spec.resources.pids_limit;
-    if (spec.resources.cpu_quota && *spec.resources.cpu_quota > 0) {
-        uint64_t period = spec.resources.cpu_period.value_or(100000);
-        if (period > 0) limits.nano_cpus = *spec.resources.cpu_quota * 1000000000LL / static_cast<int64_t>(period);
-    }
-    // As runc: the bundle's device rules in order on top of "deny everything", then runc's built-in
-    // list appended, which a bundle cannot turn off (runc's AllowedDevices).
-    limits.devices = spec.resources.devices;
-    for (const auto& r : runc_default_device_rules()) limits.devices->push_back(r);
+    const CgroupLimits limits = limits_of(spec.resources);
+    // cgroupsPath as runc reads it: absolute = from each hierarchy's root, relative = under the
+    // caller's own group; every v1 hierarchy is joined, as runc does.
+    CgroupPlacement placement;
+    placement.from_root = !spec.cgroups_path.empty() && spec.cgroups_path[0] == '/';
+    placement.every_v1_hierarchy = true;
     std::string cg_name = spec.cgroups_path.empty() ? "isolab-runtime/" + id : spec.cgroups_path;
     while (!cg_name.empty() && cg_name[0] == '/') cg_name.erase(0, 1);
     {
-        auto cg = Cgroup::create(cg_name, limits);
+        auto cg = Cgroup::create(cg_name, limits, placement);
         if (!cg) return fail(cg.error().wrap("container \"" + id + "\": cgroup `" + cg_name + "`"));
         cgroup.emplace(std::move(*cg));
     }
@@ -306,6 +354,7 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
     // The one init (init.hpp) runs the spec's plan; a bundle's root is its root.path.
     InitOptions init_opts;
     init_opts.rootfs.kind = RootfsSource::Kind::BundleDir;
+    init_opts.container_id = id;
     const std::vector<SetupStep> plan = plan_setup(spec, init_opts);
     InitContext ctx;
     ctx.spec = &spec;
@@ -396,6 +445,23 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
                 line.clear();
                 continue;
             }
+            if (line == "HOOKS") {
+                // The init has its mounts and waits before pivot_root: prestart, then
+                // createRuntime, in the runtime's namespaces, with the init's pid. A failure fails
+                // create: the container is destroyed and the poststop hooks run (runtime.md
+                // lifecycle steps 3 and 12).
+                const std::string st = hook_state(hook_view, ContainerStatus::Creating, init_pid);
+                Status hs = run_hooks(spec.hooks.prestart, "prestart", st);
+                if (hs) hs = run_hooks(spec.hooks.create_runtime, "createRuntime", st);
+                if (!hs) {
+                    Error e = fail(container_error(id, "error running " + hs.error().message));
+                    run_poststop(hook_view, nullptr);
+                    return e;
+                }
+                if (::write(go_w.get(), "g", 1) != 1) return fail(container_error(id, "the init exited during its setup"));
+                line.clear();
+                continue;
+            }
             break;
         }
         char buf[4096];
@@ -407,7 +473,12 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
     line = trim(line);
     if (line != "READY") {
         std::string msg = line.rfind("ERROR ", 0) == 0 ? without_code(line.substr(6)) : "the container's init exited during setup";
-        return fail(container_error(id, msg));
+        Error e = fail(container_error(id, msg));
+        // A createContainer hook that failed, like any failure after the runtime hooks ran: the
+        // lifecycle goes on at the poststop hooks.
+        if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() || !spec.hooks.create_container.empty())
+            run_poststop(hook_view, nullptr);
+        return e;
     }
 
     state["pid"] = init_pid;
@@ -422,7 +493,7 @@ Result<RuntimeState> OciRuntime::create(const CreateOptions& o) {
     return loaded;
 }
 
-Status OciRuntime::start(const std::string& id) {
+Status OciRuntime::start(const std::string& id, std::vector<std::string>* warnings) {
     auto s = load(id);
     if (!s) return s.error();
     switch (s->status) {
@@ -446,6 +517,31 @@ Status OciRuntime::start(const std::string& id) {
         if (!init_alive(s->pid, s->pid_start_time)) return make_error("cannot start a container that has stopped", 1);
     }
     ::unlink(fifo_path.c_str());
+    // The gate is open: the init runs its startContainer hooks and execs. Its end of the fifo
+    // closes with the execve; anything written before that is the reason it did not get there.
+    std::string error;
+    for (;;) {
+        struct pollfd p = {fifo.get(), POLLIN, 0};
+        if (::poll(&p, 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        char buf[4096];
+        ssize_t r = ::read(fifo.get(), buf, sizeof buf);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (r <= 0) break;
+        error.append(buf, static_cast<size_t>(r));
+    }
+    if (!error.empty()) {
+        if (error[0] == 'E') error.erase(0, 1);
+        return container_error(id, error);
+    }
+    // poststart: after the user's process started, before start returns; failures are warnings
+    // (runtime.md lifecycle step 8).
+    for (size_t i = 0; i < s->hooks.poststart.size(); ++i)
+        if (auto st = run_hook(s->hooks.poststart[i], "poststart", i, hook_state(*s, ContainerStatus::Running, s->pid));
+            !st && warnings)
+            warnings->push_back("error running " + st.error().message);
     return {};
 }
 
@@ -464,13 +560,12 @@ Status OciRuntime::kill(const std::string& id, int sig, bool all) {
     return {};
 }
 
-Status OciRuntime::remove(const std::string& id, bool force) {
+Status OciRuntime::remove(const std::string& id, bool force, std::vector<std::string>* warnings) {
     auto s = load(id);
     if (!s) return s.error();
-    if (s->status == ContainerStatus::Running && !force)
-        return make_error("cannot delete container " + id + " that is not stopped: running", 1);
-    if (s->status == ContainerStatus::Creating && !force)
-        return make_error("cannot delete container " + id + " that is not stopped: creating", 1);
+    if (s->status != ContainerStatus::Stopped && !force)
+        return make_error("cannot delete container " + id + " that is not stopped: " + status_name(s->status),
+                          1);
     if (s->status != ContainerStatus::Stopped && s->pid > 0) {
         ::kill(s->pid, SIGKILL);  // PID 1 of a pid namespace: the kernel kills the rest with it
         if (!wait_gone(s->pid, s->pid_start_time, 10000))
@@ -482,10 +577,13 @@ Status OciRuntime::remove(const std::string& id, bool force) {
         // The shared parent "isolab-runtime" goes with its last container (rmdir fails while
         // another container's group is in it, which is what we want).
         for (const auto& p : s->cgroup_paths)
-            if (size_t slash = p.rfind('/'); slash != std::string::npos && p.compare(slash - 15, 15, "/isolab-runtime") == 0)
+            if (size_t slash = p.rfind('/'); slash != std::string::npos && slash >= 15 &&
+                                             p.compare(slash - 15, 15, "/isolab-runtime") == 0)
                 ::rmdir(p.substr(0, slash).c_str());
     }
     if (auto r = remove_tree(dir_of(id)); !r) return r.error();
+    // The container is gone: poststop (runtime.md lifecycle step 12), failures are warnings.
+    run_poststop(*s, warnings);
     return {};
 }
 

@@ -10,10 +10,19 @@
 //            sysctl, hostname, rlimits, capabilities, user, no_new_privs, seccomp, cwd), reports
 //            READY, and blocks opening STATE/ID/exec.fifo for writing. The caller then writes
 //            STATE/ID/state.json and the pid file and returns; the init lives on.
-//   start    opens exec.fifo for reading: the init's open returns, it execs process.args.
+//   start    opens exec.fifo for reading: the init's open returns, it runs the startContainer
+//            hooks and execs process.args; start reads the fifo to its end, which comes with the
+//            execve (the init's end is close-on-exec) or with the init's error, then runs the
+//            poststart hooks (failures are warnings).
 //   state    derived from the process, as runc does: pid gone, recycled or a zombie → stopped;
 //            exec.fifo still there → created; otherwise running.
-//   delete   kills what is left, removes the cgroup and STATE/ID.
+//   delete   only a stopped container (runtime.md; runc and crun also delete a created one
+//            without --force, IsoLab follows the spec): kills what is left (--force), removes the
+//            cgroup and STATE/ID, then runs the poststop hooks (failures are warnings).
+//
+// Hooks (oci_hooks.hpp): prestart and createRuntime run in create, while the init waits after its
+// mounts; createContainer and startContainer run in the init itself (setup_plan.hpp). A failure
+// of any of them fails create or start, stops the container and runs the poststop hooks.
 //
 // A failed create leaves nothing behind: no state directory, no cgroup, no process, no mount (the
 // container's mounts live only in its own mount namespace).
@@ -48,6 +57,7 @@ struct RuntimeState {
     std::vector<std::string> cgroup_paths;
     uint64_t pid_start_time = 0;
     std::vector<std::string> warnings;  // from create: setup steps the init could not fully apply
+    Hooks hooks;                        // kept from config.json: poststart and poststop need them
 };
 
 // The runtime-spec state object: ociVersion, id, status, pid, bundle, annotations (+ rootfs,
@@ -77,12 +87,14 @@ public:
     const std::string& root() const { return root_; }
 
     Result<RuntimeState> create(const CreateOptions& opts);
-    Status start(const std::string& id);
+    // Created only. WARNINGS receives poststart hook failures.
+    Status start(const std::string& id, std::vector<std::string>* warnings = nullptr);
     Result<RuntimeState> state(const std::string& id) const;
     // SIG to the init (created or running), or with ALL to every process of its cgroup.
     Status kill(const std::string& id, int sig, bool all = false);
-    // Stopped or created: removes it. Running: error unless FORCE (then SIGKILL first).
-    Status remove(const std::string& id, bool force = false);
+    // Stopped: removes it. Created, creating or running: error unless FORCE (then SIGKILL first).
+    // WARNINGS receives poststop hook failures.
+    Status remove(const std::string& id, bool force = false, std::vector<std::string>* warnings = nullptr);
     std::vector<RuntimeState> list() const;
     // Only after create with subreaper: waits for the init to exit; its exit code (128+signal).
     Result<int> wait(const std::string& id);

@@ -310,25 +310,79 @@ void parse_resources(const json& r, Resources& out) {
         }
     }
     if (const json* m = member(r, "memory")) {
-        need_object(*m, f + ".memory");
-        if (const json* l = member(*m, "limit")) out.memory_limit = need_int(*l, f + ".memory.limit");
-        for (const char* key : {"reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
-                                "useHierarchy", "checkBeforeUpdate"})
-            if (member(*m, key)) unsupported(f + ".memory." + key, "only memory.limit is applied");
+        const std::string fm = f + ".memory";
+        need_object(*m, fm);
+        if (const json* l = member(*m, "limit")) out.memory_limit = need_int(*l, fm + ".limit");
+        if (const json* v = member(*m, "reservation")) out.memory_reservation = need_int(*v, fm + ".reservation");
+        if (const json* v = member(*m, "swap")) out.memory_swap = need_int(*v, fm + ".swap");
+        if (const json* v = member(*m, "swappiness")) {
+            out.memory_swappiness = need_uint64(*v, fm + ".swappiness");
+            if (*out.memory_swappiness > 100) fail(fm + ".swappiness", "must be between 0 and 100");
+        }
+        if (const json* v = member(*m, "disableOOMKiller")) out.disable_oom_killer = need_bool(*v, fm + ".disableOOMKiller");
+        for (const char* key : {"limit", "reservation", "swap"}) {
+            const json* v = member(*m, key);
+            if (v && v->get<int64_t>() < -1) fail(fm + "." + key, "must be -1 (unlimited) or a number of bytes");
+        }
+        // runc's checks, before anything is created: a swap total below the memory limit, or a
+        // swap limit without a memory limit, is refused by the kernel anyway.
+        if (out.memory_swap && *out.memory_swap > 0) {
+            if (!out.memory_limit || *out.memory_limit <= 0)
+                fail(fm + ".swap", "needs memory.limit (swap is the limit of memory + swap together)");
+            if (*out.memory_swap < *out.memory_limit)
+                fail(fm + ".swap", "must be at least memory.limit (it is the limit of memory + swap together)");
+        }
+        for (const char* key : {"kernel", "kernelTCP", "useHierarchy", "checkBeforeUpdate"})
+            if (member(*m, key)) unsupported(fm + "." + key, "Linux 6.x has no kernel memory limits of their own");
     }
     if (const json* c = member(r, "cpu")) {
-        need_object(*c, f + ".cpu");
-        if (const json* q = member(*c, "quota")) out.cpu_quota = need_int(*q, f + ".cpu.quota");
-        if (const json* p = member(*c, "period")) out.cpu_period = need_uint64(*p, f + ".cpu.period");
-        for (const char* key : {"shares", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle", "burst"})
+        const std::string fc = f + ".cpu";
+        need_object(*c, fc);
+        if (const json* v = member(*c, "shares")) out.cpu_shares = need_uint64(*v, fc + ".shares");
+        if (const json* q = member(*c, "quota")) out.cpu_quota = need_int(*q, fc + ".quota");
+        if (const json* p = member(*c, "period")) out.cpu_period = need_uint64(*p, fc + ".period");
+        if (const json* v = member(*c, "cpus")) out.cpuset_cpus = need_string(*v, fc + ".cpus");
+        if (const json* v = member(*c, "mems")) out.cpuset_mems = need_string(*v, fc + ".mems");
+        for (const auto* list : {&out.cpuset_cpus, &out.cpuset_mems})
+            if (list->find_first_not_of("0123456789,-") != std::string::npos)
+                fail(fc + (list == &out.cpuset_cpus ? ".cpus" : ".mems"), "\"" + *list + "\" is not a list such as 0-3,6");
+        for (const char* key : {"realtimeRuntime", "realtimePeriod", "idle", "burst"})
             if (const json* v = member(*c, key); v && !(v->is_string() && v->empty()))
-                unsupported(f + ".cpu." + key, "only cpu.quota and cpu.period are applied");
+                unsupported(fc + "." + key, "realtime, idle and burst CPU settings are not applied");
     }
     if (const json* p = member(r, "pids")) {
         need_object(*p, f + ".pids");
         out.pids_limit = need_int(required(*p, "limit", f + ".pids.limit"), f + ".pids.limit");
     }
-    for (const char* key : {"blockIO", "hugepageLimits", "network", "rdma", "unified"})
+    if (const json* h = member(r, "hugepageLimits")) {
+        need_array(*h, f + ".hugepageLimits");
+        for (size_t i = 0; i < h->size(); ++i) {
+            std::string fh = f + ".hugepageLimits[" + std::to_string(i) + "]";
+            const json& e = need_object((*h)[i], fh);
+            HugepageLimit lim;
+            lim.page_size = need_string(required(e, "pageSize", fh + ".pageSize"), fh + ".pageSize");
+            // "2MB", "1GB", "64KB": a number and a unit, as the kernel names its hugetlb files.
+            size_t digits = lim.page_size.find_first_not_of("0123456789");
+            std::string unit = digits == std::string::npos ? "" : lim.page_size.substr(digits);
+            if (digits == 0 || (unit != "KB" && unit != "MB" && unit != "GB"))
+                fail(fh + ".pageSize", "\"" + lim.page_size + "\" is not a page size such as 2MB or 1GB");
+            lim.limit = need_uint64(required(e, "limit", fh + ".limit"), fh + ".limit");
+            out.hugepage_limits.push_back(lim);
+        }
+    }
+    if (const json* b = member(r, "blockIO")) {
+        const std::string fb = f + ".blockIO";
+        need_object(*b, fb);
+        if (const json* w = member(*b, "weight")) {
+            uint64_t v = need_uint64(*w, fb + ".weight");
+            if (v != 0 && (v < 10 || v > 1000)) fail(fb + ".weight", "must be between 10 and 1000");
+            if (v != 0) out.blkio_weight = static_cast<uint16_t>(v);
+        }
+        for (const char* key : {"leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+                                "throttleReadIOPSDevice", "throttleWriteIOPSDevice"})
+            reject_if_set(*b, key, fb + "." + key, "only blockIO.weight is applied");
+    }
+    for (const char* key : {"network", "rdma", "unified"})
         reject_if_set(r, key, f + "." + key);
 }
 
@@ -456,6 +510,41 @@ void parse_linux(const json& l, OciSpec& out) {
 
 OciSpec parse_json_or_throw(const json& j, const std::string& bundle_dir);
 
+// hooks.* (config.md "POSIX-platform Hooks"). Keys the spec does not define are ignored, as
+// config.md's extensibility rule requires.
+Hooks parse_hooks_or_throw(const json& h) {
+    need_object(h, "hooks");
+    Hooks out;
+    const std::pair<const char*, std::vector<Hook>*> lists[] = {
+        {"prestart", &out.prestart},          {"createRuntime", &out.create_runtime},
+        {"createContainer", &out.create_container}, {"startContainer", &out.start_container},
+        {"poststart", &out.poststart},        {"poststop", &out.poststop},
+    };
+    for (const auto& [key, dst] : lists) {
+        const json* list = member(h, key);
+        if (!list) continue;
+        const std::string f = std::string("hooks.") + key;
+        need_array(*list, f);
+        for (size_t i = 0; i < list->size(); ++i) {
+            const std::string fi = f + "[" + std::to_string(i) + "]";
+            const json& e = need_object((*list)[i], fi);
+            Hook hook;
+            hook.path = need_string(required(e, "path", fi + ".path"), fi + ".path");
+            if (!is_absolute(hook.path)) fail(fi + ".path", "must be an absolute path");
+            if (const json* a = member(e, "args")) hook.args = string_list(*a, fi + ".args");
+            if (const json* v = member(e, "env")) hook.env = string_list(*v, fi + ".env");
+            if (const json* t = member(e, "timeout")) {
+                int64_t secs = need_int(*t, fi + ".timeout");
+                if (secs <= 0) fail(fi + ".timeout", "must be greater than zero (seconds)");
+                if (secs > INT32_MAX) fail(fi + ".timeout", "is out of range");
+                hook.timeout = static_cast<int>(secs);
+            }
+            dst->push_back(std::move(hook));
+        }
+    }
+    return out;
+}
+
 OciSpec parse_or_throw(const std::string& text, const std::string& bundle_dir) {
     json j;
     try {
@@ -509,9 +598,8 @@ OciSpec parse_json_or_throw(const json& j, const std::string& bundle_dir) {
         }
     }
     if (const json* h = member(j, "hooks")) {
-        need_object(*h, "hooks");
-        for (const auto& [k, v] : h->items())
-            if (!v.is_null() && !(v.is_array() && v.empty())) unsupported("hooks." + k, "no hooks");
+        spec.hooks = parse_hooks_or_throw(*h);
+        spec.hooks_json = *h;
     }
     if (const json* a = member(j, "annotations")) {
         need_object(*a, "annotations");
@@ -774,6 +862,28 @@ int namespace_flag(const std::string& type) {
     };
     auto it = flags.find(type);
     return it == flags.end() ? 0 : it->second;
+}
+
+Result<Hooks> parse_hooks(const json& hooks) {
+    if (hooks.is_null()) return Hooks{};
+    try {
+        return parse_hooks_or_throw(hooks);
+    } catch (const SpecError& e) {
+        return make_error(e.message, 1);
+    } catch (const json::exception& e) {
+        return make_error(std::string("config.json: ") + e.what(), 1);
+    }
+}
+
+std::string hook_state_json(const std::string& oci_version, const std::string& id, const std::string& status,
+                            pid_t pid, const std::string& bundle,
+                            const std::map<std::string, std::string>& annotations) {
+    // In the spec's (and runc's) order of fields: a hook may compare text.
+    nlohmann::ordered_json j = {{"ociVersion", oci_version}, {"id", id}, {"status", status}};
+    if (pid > 0) j["pid"] = pid;
+    j["bundle"] = bundle;
+    if (!annotations.empty()) j["annotations"] = annotations;
+    return j.dump();
 }
 
 Result<OciSpec> parse_oci_spec(const std::string& json_text, const std::string& bundle_dir) {

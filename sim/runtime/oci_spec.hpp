@@ -4,8 +4,8 @@
 //
 // Parsing contract. Every field the spec marks REQUIRED on Linux is checked, each with a one-line
 // error naming it ("config.json: process.cwd must be an absolute path"). Fields IsoLab does not
-// implement (hooks, linux.intelRdt, an apparmorProfile or selinuxLabel that is set, a time
-// namespace, linux.personality, a seccomp listenerPath, ...) are errors naming the field and
+// implement (linux.intelRdt, an apparmorProfile or selinuxLabel that is set, a time namespace,
+// linux.personality, a seccomp listenerPath, realtime CPU time, ...) are errors naming the field and
 // saying it is not supported: a bundle is never run with part of its configuration silently
 // dropped. Keys the spec does not define are allowed, as config.md requires.
 #pragma once
@@ -83,12 +83,48 @@ struct Process {
     std::optional<int> oom_score_adj;
 };
 
+struct HugepageLimit {
+    std::string page_size;  // "2MB", "1GB": the kernel's hugetlb.<size>.* file names
+    uint64_t limit = 0;     // bytes
+};
+
+// linux.resources, with runc's meaning of each number (cgroup.hpp CgroupLimits applies them).
 struct Resources {
-    std::optional<int64_t> memory_limit;  // bytes; -1 = unlimited
-    std::optional<int64_t> pids_limit;    // -1 or 0 = unlimited
-    std::optional<int64_t> cpu_quota;     // µs per period; -1 = unlimited
-    std::optional<uint64_t> cpu_period;   // µs
+    std::optional<int64_t> memory_limit;        // bytes; -1 = unlimited
+    std::optional<int64_t> memory_reservation;  // bytes (v1 soft limit, v2 memory.low); -1 = none
+    std::optional<int64_t> memory_swap;         // memory + swap, bytes; -1 = unlimited
+    std::optional<uint64_t> memory_swappiness;  // 0..100 (cgroup v1 only)
+    bool disable_oom_killer = false;            // cgroup v1 only
+    std::optional<int64_t> pids_limit;          // -1 or 0 = unlimited
+    std::optional<uint64_t> cpu_shares;         // v1 cpu.shares; v2 cpu.weight after runc's conversion
+    std::optional<int64_t> cpu_quota;           // µs per period; -1 = unlimited
+    std::optional<uint64_t> cpu_period;         // µs
+    std::string cpuset_cpus, cpuset_mems;       // "0-3", "0"; "" = the parent's
+    std::vector<HugepageLimit> hugepage_limits;
+    std::optional<uint16_t> blkio_weight;       // 10..1000
     std::vector<DeviceRule> devices;  // in order; the runtime appends runc_default_device_rules()
+};
+
+// hooks.* (config.md "POSIX-platform Hooks"): a program the runtime runs at one point of the
+// lifecycle with the container's state JSON on its stdin.
+struct Hook {
+    std::string path;               // absolute; resolved where the hook runs (host or container)
+    std::vector<std::string> args;  // argv, including argv[0]; empty = { path }
+    std::optional<std::vector<std::string>> env;  // nullopt = the caller's environment, as runc
+    std::optional<int> timeout;     // seconds, > 0
+};
+
+struct Hooks {
+    std::vector<Hook> prestart;         // host, runtime namespace, after the mounts (deprecated)
+    std::vector<Hook> create_runtime;   // host, right after prestart
+    std::vector<Hook> create_container; // in the container's namespaces, before pivot_root
+    std::vector<Hook> start_container;  // in the container, after `start`, before execve
+    std::vector<Hook> poststart;        // host, after the user's process is started
+    std::vector<Hook> poststop;         // host, when the container is deleted
+    bool empty() const {
+        return prestart.empty() && create_runtime.empty() && create_container.empty() && start_container.empty() &&
+               poststart.empty() && poststop.empty();
+    }
 };
 
 struct OciSpec {
@@ -111,6 +147,8 @@ struct OciSpec {
     std::string rootfs_propagation;  // "" | private | rprivate | slave | rslave | shared | ...
     std::string cgroups_path;        // "" = the runtime picks one
     std::map<std::string, std::string> annotations;
+    Hooks hooks;
+    nlohmann::json hooks_json;  // hooks as config.json gave them (kept in the runtime's state for poststop)
 
     const Namespace* find_namespace(const std::string& type) const;
     bool has_namespace(const std::string& type) const { return find_namespace(type) != nullptr; }
@@ -134,6 +172,16 @@ struct MountFlags {
     bool recursive = false;
 };
 MountFlags parse_mount_options(const std::vector<std::string>& options);
+
+// The hooks of config.json's shape ({"prestart": [{"path": ...}], ...}), as kept in state.json.
+Result<Hooks> parse_hooks(const nlohmann::json& hooks);
+
+// The state JSON a hook reads on its stdin (runtime.md "State"), in the spec's order of fields:
+// ociVersion, id, status, pid (left out when 0, as runc's omitempty does), bundle, annotations
+// (left out when empty).
+std::string hook_state_json(const std::string& oci_version, const std::string& id, const std::string& status,
+                            pid_t pid, const std::string& bundle,
+                            const std::map<std::string, std::string>& annotations);
 
 // "pid" → CLONE_NEWPID, ... for linux.namespaces[].type; 0 when unknown.
 int namespace_flag(const std::string& type);

@@ -17,6 +17,8 @@ const char* step_name(StepKind k) {
         case StepKind::Rootfs: return "rootfs";
         case StepKind::Mount: return "mount";
         case StepKind::Devices: return "devices";
+        case StepKind::RuntimeHooks: return "runtime-hooks";
+        case StepKind::CreateContainerHooks: return "create-container-hooks";
         case StepKind::Pivot: return "pivot_root";
         case StepKind::RootPropagation: return "root-propagation";
         case StepKind::Terminal: return "terminal";
@@ -34,6 +36,7 @@ const char* step_name(StepKind k) {
         case StepKind::NoNewPrivs: return "no_new_privs";
         case StepKind::Ready: return "ready";
         case StepKind::SeccompLate: return "seccomp";
+        case StepKind::StartContainerHooks: return "start-container-hooks";
         case StepKind::Exec: return "exec";
     }
     return "?";
@@ -82,7 +85,9 @@ std::vector<SetupStep> plan_setup(const oci::OciSpec& spec, const InitOptions& o
     // Before anything else: the init joins its cgroup while it is one thread doing nothing.
     if (!opts.cgroup_self_join.empty())
         add(StepKind::CgroupJoin, std::to_string(opts.cgroup_self_join.size()) + " v1 hierarchies");
-    if (user && user->path.empty()) add(StepKind::UserNsRoot, "uid 0 in the new user namespace");
+    // In a joined user namespace too: setns keeps our host uid, which that namespace need not map
+    // (files would be made as the overflow uid); runc's nsexec becomes root there as well.
+    if (user) add(StepKind::UserNsRoot, user->path.empty() ? "uid 0 in the new user namespace" : "uid 0 in the joined user namespace");
     // After the join, so that the container sees its own cgroup as "/".
     if (cg && cg->path.empty()) add(StepKind::CgroupNs, "its cgroup becomes /");
     if (proc.oom_score_adj) add(StepKind::OomScore, std::to_string(*proc.oom_score_adj));
@@ -110,6 +115,16 @@ std::vector<SetupStep> plan_setup(const oci::OciSpec& spec, const InitOptions& o
             add(StepKind::Devices, std::string(host_dev ? "" : "null zero full random urandom tty, ptmx") +
                                        (spec.devices.empty() ? "" : " + " + std::to_string(spec.devices.size()) + " from linux.devices"));
     }
+    // runc's position (libcontainer/rootfs_linux.go prepareRootfs): the mounts and devices are
+    // there, the old root is still reachable for hooks that manipulate mounts, and pivot_root
+    // comes after. The host runs prestart and createRuntime while the init waits; then
+    // createContainer runs in the container's namespaces.
+    const oci::Hooks& hooks = spec.hooks;
+    if (!hooks.prestart.empty() || !hooks.create_runtime.empty())
+        add(StepKind::RuntimeHooks,
+            std::to_string(hooks.prestart.size() + hooks.create_runtime.size()) + " prestart/createRuntime hook(s)", true);
+    if (!hooks.create_container.empty())
+        add(StepKind::CreateContainerHooks, std::to_string(hooks.create_container.size()) + " createContainer hook(s)");
     add(StepKind::Pivot, "old root detached");
     if (!spec.rootfs_propagation.empty()) add(StepKind::RootPropagation, spec.rootfs_propagation);
     // The terminal is made from the container's own /dev/ptmx, so after /dev/pts exists.
@@ -136,6 +151,10 @@ std::vector<SetupStep> plan_setup(const oci::OciSpec& spec, const InitOptions& o
     if (proc.no_new_privileges) add(StepKind::NoNewPrivs, "set");
     add(StepKind::Ready, proc.args.empty() ? "" : proc.args[0]);
     if (seccomp && proc.no_new_privileges) add(StepKind::SeccompLate, std::to_string(seccomp_rules(spec)) + " syscall rules");
+    // runc's position (standard_init_linux.go): after the start gate and the late seccomp
+    // filter, as the container's user, right before execve.
+    if (!hooks.start_container.empty())
+        add(StepKind::StartContainerHooks, std::to_string(hooks.start_container.size()) + " startContainer hook(s)");
     add(StepKind::Exec, proc.args.empty() ? "" : proc.args[0]);
     return plan;
 }

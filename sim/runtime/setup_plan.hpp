@@ -46,6 +46,8 @@ struct InitOptions {
     // Stdio: the engine hands the init its pipes (Stdio step); `isolab runtime` leaves the
     // caller's, as runc does.
     bool own_stdio = false;
+    // The container's id in the state JSON the createContainer and startContainer hooks read.
+    std::string container_id;
 };
 
 enum class StepKind {
@@ -60,6 +62,8 @@ enum class StepKind {
     Rootfs,         // the root file system: overlay, copy or the bundle's directory
     Mount,          // one entry of mounts[], in order
     Devices,        // the default /dev nodes and linux.devices
+    RuntimeHooks,   // the init waits while the host runs hooks.prestart and hooks.createRuntime
+    CreateContainerHooks,  // hooks.createContainer, in the container's namespaces, old root still there
     Pivot,          // pivot_root, old root detached
     RootPropagation,// linux.rootfsPropagation applied to the new /
     Terminal,       // process.terminal: a pty from the container's own devpts
@@ -77,6 +81,7 @@ enum class StepKind {
     NoNewPrivs,     // process.noNewPrivileges
     Ready,          // command resolved; READY reported; wait for start
     SeccompLate,    // with noNewPrivileges: loaded as late as possible
+    StartContainerHooks,  // hooks.startContainer, after `start`, in the container, as the user
     Exec,           // execve(process.args)
 };
 

@@ -231,3 +231,83 @@ TEST_CASE("oci runtime: `isolab bundle` runs the same under runc, `isolab runtim
     CHECK(twice.err.find("is not an empty directory") != std::string::npos);
     CHECK(std::filesystem::exists(bundle + "/config.json"));
 }
+
+TEST_CASE("oci runtime: hooks fail create and start, warn after start and at delete; delete needs a stopped container") {
+    if (!can_run_oci()) return;
+    TempRoot r;
+    Runtime rt{r.path() + "/rt", r.bin};
+    std::string bundle = r.path() + "/bundle";
+    std::filesystem::create_directories(bundle);
+    REQUIRE(run_process({"/bin/sh", "-c", "cd '" + bundle + "' && runc spec"}).code == 0);
+    REQUIRE(make_busybox_rootfs(bundle + "/rootfs"));
+    edit_config(bundle, {"sleep", "30"});
+    auto set_hooks = [&](const json& hooks) {
+        std::ifstream in(bundle + "/config.json");
+        json c = json::parse(in);
+        c["hooks"] = hooks;
+        std::ofstream(bundle + "/config.json") << c.dump(2);
+    };
+    const std::string marker = r.path() + "/poststop-ran";
+    const json poststop_marker = {{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > " + marker}}};
+
+    // A created container is not stopped: delete refuses it (runtime.md), kill is allowed.
+    REQUIRE(rt.create(bundle, "c1", r.path() + "/c1.pid").code == 0);
+    CHECK(status_of(rt, "c1") == "created");
+    auto refused = rt({"delete", "c1"});
+    CHECK(refused.code == 1);
+    CHECK(trim_nl(refused.err) == "cannot delete container c1 that is not stopped: created");
+    CHECK(status_of(rt, "c1") == "created");
+    REQUIRE(rt({"kill", "c1", "KILL"}).code == 0);
+    for (int i = 0; i < 200 && status_of(rt, "c1") != "stopped"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(status_of(rt, "c1") == "stopped");
+    CHECK(rt({"delete", "c1"}).code == 0);
+
+    // A failing prestart hook fails create: nothing is left, and the poststop hooks ran.
+    set_hooks({{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo out; echo err >&2; exit 3"}}}}},
+               {"poststop", {poststop_marker}}});
+    auto failed = rt.create(bundle, "c2", r.path() + "/c2.pid");
+    CHECK(failed.code == 1);
+    CHECK(failed.err.find("error running prestart hook #0 (`/bin/sh`): exit status 3, stdout: out, stderr: err") !=
+          std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(rt.root + "/c2"));
+    CHECK_FALSE(std::filesystem::exists(r.path() + "/c2.pid"));
+    CHECK(rt({"list", "-q"}).out.empty());
+    CHECK(json::parse(read_text(marker), nullptr, false).value("status", "") == "stopped");
+    std::filesystem::remove(marker);
+
+    // A failing startContainer hook fails start; the container is stopped, delete runs poststop.
+    set_hooks({{"startContainer", {{{"path", "/bin/false"}}}}, {"poststop", {poststop_marker}}});
+    REQUIRE(rt.create(bundle, "c3", r.path() + "/c3.pid").code == 0);
+    auto start = rt({"start", "c3"});
+    CHECK(start.code == 1);
+    CHECK(start.err.find("error running startContainer hook #0 (`/bin/false`): exit status 1") != std::string::npos);
+    for (int i = 0; i < 200 && status_of(rt, "c3") != "stopped"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(status_of(rt, "c3") == "stopped");
+    CHECK_FALSE(std::filesystem::exists(marker));
+    CHECK(rt({"delete", "c3"}).code == 0);
+    CHECK(std::filesystem::exists(marker));
+    std::filesystem::remove(marker);
+
+    // poststart and poststop failures are warnings: start and delete succeed.
+    set_hooks({{"poststart", {{{"path", "/bin/false"}}}}, {"poststop", {{{"path", "/bin/false"}}}}});
+    REQUIRE(rt.create(bundle, "c4", r.path() + "/c4.pid").code == 0);
+    auto started = rt({"start", "c4"});
+    CHECK(started.code == 0);
+    CHECK(started.err.find("warning: error running poststart hook #0 (`/bin/false`): exit status 1") != std::string::npos);
+    CHECK(status_of(rt, "c4") == "running");
+    auto deleted = rt({"delete", "--force", "c4"});
+    CHECK(deleted.code == 0);
+    CHECK(deleted.err.find("warning: error running poststop hook #0 (`/bin/false`)") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(rt.root + "/c4"));
+
+    // A hook past its timeout is killed and fails create.
+    set_hooks({{"createRuntime", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}});
+    auto t0 = std::chrono::steady_clock::now();
+    auto slow = rt.create(bundle, "c5", r.path() + "/c5.pid");
+    CHECK(slow.code == 1);
+    CHECK(slow.err.find("createRuntime hook #0 (`/bin/sleep`): hook ran past specified timeout of 1.0s") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    CHECK_FALSE(std::filesystem::exists(rt.root + "/c5"));
+}

@@ -243,6 +243,91 @@ TEST_CASE("v2 fake tree: create enables controllers on the way down and writes l
     CHECK(h.t.read("cgroup/isolab/abc/c1/cpu.max") == "50000 100000");
 }
 
+TEST_CASE("v2 fake tree: an OCI spec's resources in cgroup v2's files, with runc's conversions") {
+    FakeV2 h;
+    // Files the kernel would offer; a plain tree writes only where they exist for the optional ones.
+    h.t.write("cgroup/oci/c/memory.swap.max", "max\n");
+    h.t.write("cgroup/oci/c/io.weight", "default 100\n");
+    CgroupLimits l;
+    l.memory_bytes = 64 << 20;
+    l.memory_swap = 96 << 20;  // memory + swap: v2's swap file gets the difference
+    l.memory_reservation = 32 << 20;
+    l.cpu_shares = 512;
+    l.cpu_quota_us = 50000;
+    l.cpu_period_us = 200000;
+    l.cpuset_cpus = "0-1";
+    l.cpuset_mems = "0";
+    l.hugepages = {{"2MB", 4 << 20}, {"1GB", 0}};
+    l.blkio_weight = 500;
+    l.pids_limit = 42;
+    auto cg = Cgroup::create("oci/c", l, h.src);
+    REQUIRE_MESSAGE(cg.ok(), (cg.ok() ? "" : cg.error().message));
+    // cpuset, hugetlb and io are enabled on the way down because a limit needs them.
+    CHECK(h.t.read("cgroup/cgroup.subtree_control") == "+memory +pids +cpu +cpuset +hugetlb +io");
+    auto rd = [&](const char* f) { return h.t.read(std::string("cgroup/oci/c/") + f); };
+    CHECK(rd("memory.max") == "67108864");
+    CHECK(rd("memory.swap.max") == "33554432");
+    CHECK(rd("memory.low") == "33554432");
+    CHECK(rd("cpu.weight") == "20");  // 1 + (512 - 2) * 9999 / 262142
+    CHECK(rd("cpu.max") == "50000 200000");
+    CHECK(rd("cpuset.cpus") == "0-1");
+    CHECK(rd("cpuset.mems") == "0");
+    CHECK(rd("hugetlb.2MB.max") == "4194304");
+    CHECK(rd("hugetlb.1GB.max") == "0");
+    CHECK(rd("io.weight") == "4950");  // 1 + (500 - 10) * 9999 / 990
+    CHECK(rd("pids.max") == "42");
+
+    // With BFQ the weight keeps v1's scale; an unlimited quota with a period is "max PERIOD";
+    // -1 swap is "max", the same total as the limit is "0" (no swap).
+    h.t.write("cgroup/oci/d/io.bfq.weight", "100\n");
+    h.t.write("cgroup/oci/d/memory.swap.max", "max\n");
+    CgroupLimits b;
+    b.blkio_weight = 300;
+    b.cpu_quota_us = -1;
+    b.cpu_period_us = 100000;
+    b.memory_bytes = 1 << 20;
+    b.memory_swap = 1 << 20;
+    REQUIRE(Cgroup::create("oci/d", b, h.src).ok());
+    CHECK(h.t.read("cgroup/oci/d/io.bfq.weight") == "300");
+    CHECK(h.t.read("cgroup/oci/d/cpu.max") == "max 100000");
+    CHECK(h.t.read("cgroup/oci/d/memory.swap.max") == "0");
+    h.t.write("cgroup/oci/e/memory.swap.max", "0\n");
+    CgroupLimits unlimited;
+    unlimited.memory_swap = -1;
+    REQUIRE(Cgroup::create("oci/e", unlimited, h.src).ok());
+    CHECK(h.t.read("cgroup/oci/e/memory.swap.max") == "max");
+
+    // What v2 cannot do is refused, naming the setting, and nothing is left behind.
+    CgroupLimits swappiness;
+    swappiness.memory_swappiness = 10;
+    auto refused = Cgroup::create("oci/f", swappiness, h.src);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("memory.swappiness") != std::string::npos);
+    CHECK_FALSE(h.t.exists("cgroup/oci/f"));
+    CgroupLimits oom;
+    oom.disable_oom_killer = true;
+    REQUIRE_FALSE(Cgroup::create("oci/g", oom, h.src).ok());
+    // A weight with no weight file at all: the BFQ scheduler is missing, and the message says so.
+    CgroupLimits weight;
+    weight.blkio_weight = 100;
+    auto no_bfq = Cgroup::create("oci/h", weight, h.src);
+    REQUIRE_FALSE(no_bfq.ok());
+    CHECK(no_bfq.error().message.find("BFQ") != std::string::npos);
+}
+
+TEST_CASE("v2 fake tree: a controller an OCI limit needs and the parent does not offer") {
+    FakeV2 h("cpu memory pids");
+    CgroupLimits l;
+    l.hugepages = {{"2MB", 0}};
+    auto cg = Cgroup::create("oci/x", l, h.src);
+    REQUIRE_FALSE(cg.ok());
+    CHECK(cg.error().message.find("controller `hugetlb`") != std::string::npos);
+    CgroupLimits both;
+    both.nano_cpus = 500000000;
+    both.cpu_quota_us = 1000;
+    REQUIRE_FALSE(Cgroup::create("oci/y", both, h.src).ok());
+}
+
 TEST_CASE("v2 fake tree: controllers already enabled are not written again") {
     FakeV2 h;
     h.t.write("cgroup/cgroup.subtree_control", "cpu io memory pids\n");  // the kernel's read format
@@ -264,7 +349,7 @@ TEST_CASE("v2 fake tree: a controller the parent does not offer") {
     CHECK_FALSE(h.t.exists("cgroup/isolab"));
 
     auto ok = Cgroup::create("isolab/c3", CgroupLimits{32 << 20, 16, 0}, h.src);
-    REQUIRE(ok.ok());
+    REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
     CHECK(h.t.read("cgroup/cgroup.subtree_control") == "+memory +pids");
 }
 
@@ -472,6 +557,80 @@ TEST_CASE("v1 fake tree: create, limits, freeze, statistics, destroy") {
     for (const auto& p : want) CHECK_FALSE(fs::exists(p));
     CHECK(h.t.exists("sys fs/cgroup/memory/user.slice/isolab/x"));
     CHECK(cg->destroy().ok());
+}
+
+TEST_CASE("v1 fake tree: an OCI spec's resources in cgroup v1's files, and runc's placement") {
+    FakeV1 h;
+    // cpuset, blkio and hugetlb hierarchies, joined only when a limit needs them (or every one is
+    // asked for).
+    std::string E = h.t.path("sys\\040fs/cgroup");
+    h.t.write("mountinfo", h.t.read("mountinfo") + "70 31 0:50 / " + E + "/cpuset rw - cgroup cgroup rw,cpuset\n" +
+                               "71 31 0:51 / " + E + "/blkio rw - cgroup cgroup rw,blkio\n");
+    h.t.mkdir("sys fs/cgroup/cpuset");
+    h.t.mkdir("sys fs/cgroup/blkio");
+    const std::string mem = "sys fs/cgroup/memory/user.slice/oci/c/";
+    h.t.write(mem + "memory.memsw.limit_in_bytes", "-1\n");
+    h.t.write("sys fs/cgroup/blkio/oci/c/blkio.bfq.weight", "100\n");
+    h.t.write("sys fs/cgroup/cpu,cpuacct/oci/c/cpu.shares", "512\n");  // what the kernel reads back
+    CgroupLimits l;
+    l.memory_bytes = 64 << 20;
+    l.memory_swap = 96 << 20;
+    l.memory_reservation = 32 << 20;
+    l.memory_swappiness = 17;
+    l.disable_oom_killer = true;
+    l.cpu_shares = 512;
+    l.cpu_quota_us = 50000;
+    l.cpu_period_us = 200000;
+    l.cpuset_cpus = "0";
+    l.cpuset_mems = "0";
+    l.blkio_weight = 500;
+    auto cg = Cgroup::create("oci/c", l, h.src);
+    REQUIRE_MESSAGE(cg.ok(), (cg.ok() ? "" : cg.error().message));
+    CHECK(h.t.read(mem + "memory.limit_in_bytes") == "67108864");
+    CHECK(h.t.read(mem + "memory.memsw.limit_in_bytes") == "100663296");  // the spec's total, not Docker's 2x
+    CHECK(h.t.read(mem + "memory.soft_limit_in_bytes") == "33554432");
+    CHECK(h.t.read(mem + "memory.swappiness") == "17");
+    CHECK(h.t.read(mem + "memory.oom_control") == "1");
+    CHECK(h.t.read("sys fs/cgroup/cpu,cpuacct/oci/c/cpu.cfs_quota_us") == "50000");
+    CHECK(h.t.read("sys fs/cgroup/cpu,cpuacct/oci/c/cpu.cfs_period_us") == "200000");
+    CHECK(h.t.read("sys fs/cgroup/cpuset/oci/c/cpuset.cpus") == "0");
+    CHECK(h.t.read("sys fs/cgroup/cpuset/oci/c/cpuset.mems") == "0");
+    CHECK(h.t.read("sys fs/cgroup/blkio/oci/c/blkio.bfq.weight") == "500");
+    CHECK_FALSE(h.t.exists("sys fs/cgroup/systemd/oci"));  // not asked for every hierarchy
+    REQUIRE(cg->destroy().ok());
+
+    // Docker's default when no swap total is given: twice the memory limit.
+    h.t.write("sys fs/cgroup/memory/user.slice/oci/d/memory.memsw.limit_in_bytes", "-1\n");
+    auto d = Cgroup::create("oci/d", CgroupLimits{1 << 20, 0, 0}, h.src);
+    REQUIRE(d.ok());
+    CHECK(h.t.read("sys fs/cgroup/memory/user.slice/oci/d/memory.memsw.limit_in_bytes") == "2097152");
+    REQUIRE(d->destroy().ok());
+
+    // No hugetlb hierarchy: the limit is refused before anything is made.
+    CgroupLimits huge;
+    huge.hugepages = {{"2MB", 0}};
+    auto no_hugetlb = Cgroup::create("oci/h", huge, h.src);
+    REQUIRE_FALSE(no_hugetlb.ok());
+    CHECK(no_hugetlb.error().message.find("cgroup v1 hugetlb controller") != std::string::npos);
+    CHECK_FALSE(h.t.exists("sys fs/cgroup/memory/user.slice/oci/h"));
+
+    // runc's placement: an absolute cgroupsPath from each hierarchy's root, and every hierarchy
+    // joined, the hybrid host's unified one included.
+    CgroupPlacement runc_like;
+    runc_like.from_root = true;
+    runc_like.every_v1_hierarchy = true;
+    auto all = Cgroup::create("abs/c", CgroupLimits{.devices = std::nullopt}, runc_like, h.src);
+    REQUIRE_MESSAGE(all.ok(), (all.ok() ? "" : all.error().message));
+    std::vector<std::string> want = {h.R + "/cpu,cpuacct/abs/c", h.R + "/memory/abs/c", h.R + "/devices/abs/c",
+                                     h.R + "/freezer/abs/c",     h.R + "/pids/abs/c",   h.R + "/systemd/abs/c",
+                                     h.R + "/unified/abs/c",     h.R + "/cpuset/abs/c", h.R + "/blkio/abs/c"};
+    CHECK_MESSAGE(all->paths() == want, [&] { std::string o; for (auto& p : all->paths()) o += p + " "; return o; }());
+    // Reopened from its paths by another process (runtime delete), every directory is found.
+    auto again = Cgroup::open_paths(all->paths(), h.src);
+    REQUIRE(again.ok());
+    CHECK(again->paths() == want);
+    REQUIRE(again->destroy().ok());
+    for (const auto& p : want) CHECK_FALSE(fs::exists(p));
 }
 
 TEST_CASE("v1 fake tree: device rules need the devices hierarchy, and bad rules touch nothing") {

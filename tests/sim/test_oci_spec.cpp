@@ -337,7 +337,6 @@ TEST_CASE("oci spec: unsupported fields are refused by name, never ignored") {
         const char* field;
     };
     const Case cases[] = {
-        {[](json& j) { j["hooks"] = {{"prestart", {{{"path", "/bin/true"}}}}}; }, "hooks.prestart"},
         {[](json& j) { j["linux"]["intelRdt"] = {{"closID", "x"}}; }, "linux.intelRdt"},
         {[](json& j) { j["process"]["apparmorProfile"] = "docker-default"; }, "process.apparmorProfile"},
         {[](json& j) { j["process"]["selinuxLabel"] = "system_u:system_r:svirt_lxc_net_t:s0"; }, "process.selinuxLabel"},
@@ -346,9 +345,11 @@ TEST_CASE("oci spec: unsupported fields are refused by name, never ignored") {
         {[](json& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerPath", "/run/agent.sock"}}; },
          "linux.seccomp.listenerPath"},
         {[](json& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_NOTIFY"}}; }, "linux.seccomp.defaultAction SCMP_ACT_NOTIFY"},
-        {[](json& j) { j["linux"]["resources"]["memory"] = {{"limit", 1 << 30}, {"swap", 1 << 30}}; }, "linux.resources.memory.swap"},
-        {[](json& j) { j["linux"]["resources"]["cpu"] = {{"shares", 512}}; }, "linux.resources.cpu.shares"},
-        {[](json& j) { j["linux"]["resources"]["blockIO"] = {{"weight", 10}}; }, "linux.resources.blockIO"},
+        {[](json& j) { j["linux"]["resources"]["memory"] = {{"limit", 1 << 30}, {"kernel", 1 << 20}}; }, "linux.resources.memory.kernel"},
+        {[](json& j) { j["linux"]["resources"]["cpu"] = {{"realtimeRuntime", 1000}}; }, "linux.resources.cpu.realtimeRuntime"},
+        {[](json& j) { j["linux"]["resources"]["blockIO"] = {{"throttleReadBpsDevice", {{{"major", 8}, {"minor", 0}, {"rate", 1}}}}}; },
+         "linux.resources.blockIO.throttleReadBpsDevice"},
+        {[](json& j) { j["linux"]["resources"]["rdma"] = {{"mlx5_1", {{"hcaHandles", 3}}}}; }, "linux.resources.rdma"},
         {[](json& j) { j["linux"]["mountLabel"] = "system_u:object_r:svirt_sandbox_file_t:s0"; }, "linux.mountLabel"},
         {[](json& j) { j["process"]["scheduler"] = {{"policy", "SCHED_FIFO"}}; }, "process.scheduler"},
         {[](json& j) { j["mounts"][0]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1}, {"size", 1}}}; }, "mounts[0].uidMappings"},
@@ -368,6 +369,109 @@ TEST_CASE("oci spec: unsupported fields are refused by name, never ignored") {
     j["process"]["apparmorProfile"] = "";
     j["org.example.extension"] = {{"anything", true}};
     CHECK(error_of(j) == "");
+}
+
+TEST_CASE("oci spec: linux.resources and hooks parse into typed values") {
+    json j = runc_spec();
+    j["linux"]["resources"]["memory"] = {{"limit", 64 << 20}, {"reservation", 32 << 20}, {"swap", 96 << 20},
+                                         {"swappiness", 17}, {"disableOOMKiller", true}};
+    j["linux"]["resources"]["cpu"] = {{"shares", 512}, {"quota", 50000}, {"period", 200000}, {"cpus", "0-1,3"}, {"mems", "0"}};
+    j["linux"]["resources"]["pids"] = {{"limit", 42}};
+    j["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "2MB"}, {"limit", 4 << 20}}, {{"pageSize", "1GB"}, {"limit", 0}}};
+    j["linux"]["resources"]["blockIO"] = {{"weight", 500}};
+    j["hooks"] = {{"prestart", {{{"path", "/bin/a"}}}},
+                  {"createRuntime", {{{"path", "/bin/b"}, {"args", {"b", "x"}}, {"env", {"K=V"}}, {"timeout", 5}}}},
+                  {"createContainer", {{{"path", "/bin/c"}}, {{"path", "/bin/c2"}}}},
+                  {"startContainer", {{{"path", "/bin/d"}}}},
+                  {"poststart", {{{"path", "/bin/e"}}}},
+                  {"poststop", {{{"path", "/bin/f"}}}},
+                  {"org.example.future", {{{"path", "relative/is/fine/here"}}}}};
+    auto r = oci::parse_oci_spec(j.dump(), "/b");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    const oci::Resources& res = r->resources;
+    CHECK(*res.memory_limit == 64 << 20);
+    CHECK(*res.memory_reservation == 32 << 20);
+    CHECK(*res.memory_swap == 96 << 20);
+    CHECK(*res.memory_swappiness == 17);
+    CHECK(res.disable_oom_killer);
+    CHECK(*res.cpu_shares == 512);
+    CHECK(*res.cpu_quota == 50000);
+    CHECK(*res.cpu_period == 200000);
+    CHECK(res.cpuset_cpus == "0-1,3");
+    CHECK(res.cpuset_mems == "0");
+    CHECK(*res.pids_limit == 42);
+    REQUIRE(res.hugepage_limits.size() == 2);
+    CHECK(res.hugepage_limits[0].page_size == "2MB");
+    CHECK(res.hugepage_limits[0].limit == 4 << 20);
+    CHECK(*res.blkio_weight == 500);
+    const oci::Hooks& h = r->hooks;
+    REQUIRE(h.prestart.size() == 1);
+    CHECK(h.prestart[0].path == "/bin/a");
+    CHECK(h.prestart[0].args.empty());
+    CHECK_FALSE(h.prestart[0].env.has_value());  // the caller's environment, as runc
+    CHECK_FALSE(h.prestart[0].timeout.has_value());
+    REQUIRE(h.create_runtime.size() == 1);
+    CHECK(h.create_runtime[0].args == std::vector<std::string>{"b", "x"});
+    CHECK(*h.create_runtime[0].env == std::vector<std::string>{"K=V"});
+    CHECK(*h.create_runtime[0].timeout == 5);
+    CHECK(h.create_container.size() == 2);
+    CHECK(h.start_container[0].path == "/bin/d");
+    CHECK(h.poststart[0].path == "/bin/e");
+    CHECK(h.poststop[0].path == "/bin/f");
+    // The hooks as given are kept for the runtime's state (poststop runs after the bundle may be
+    // gone) and read back the same.
+    auto again = oci::parse_hooks(r->hooks_json);
+    REQUIRE(again.ok());
+    CHECK(again->poststop[0].path == "/bin/f");
+    CHECK(again->create_container.size() == 2);
+
+    // The state a hook reads, in the spec's order; pid and empty annotations left out as runc does.
+    CHECK(oci::hook_state_json("1.0.2", "c1", "creating", 42, "/b", {}) ==
+          R"({"ociVersion":"1.0.2","id":"c1","status":"creating","pid":42,"bundle":"/b"})");
+    CHECK(oci::hook_state_json("1.0.2", "c1", "stopped", 0, "/b", {{"k", "v"}}) ==
+          R"({"ociVersion":"1.0.2","id":"c1","status":"stopped","bundle":"/b","annotations":{"k":"v"}})");
+}
+
+TEST_CASE("oci spec: bad resources and hooks give their own errors") {
+    struct Case {
+        std::function<void(json&)> edit;
+        const char* error;
+    };
+    const Case cases[] = {
+        {[](json& j) { j["linux"]["resources"]["memory"] = {{"swappiness", 101}}; },
+         "config.json: linux.resources.memory.swappiness must be between 0 and 100"},
+        {[](json& j) { j["linux"]["resources"]["memory"] = {{"limit", 2 << 20}, {"swap", 1 << 20}}; },
+         "config.json: linux.resources.memory.swap must be at least memory.limit"},
+        {[](json& j) { j["linux"]["resources"]["memory"] = {{"swap", 1 << 20}}; },
+         "config.json: linux.resources.memory.swap needs memory.limit"},
+        {[](json& j) { j["linux"]["resources"]["memory"] = {{"limit", -2}}; },
+         "config.json: linux.resources.memory.limit must be -1 (unlimited) or a number of bytes"},
+        {[](json& j) { j["linux"]["resources"]["cpu"] = {{"cpus", "0;1"}}; },
+         "config.json: linux.resources.cpu.cpus \"0;1\" is not a list such as 0-3,6"},
+        {[](json& j) { j["linux"]["resources"]["cpu"] = {{"shares", -1}}; },
+         "config.json: linux.resources.cpu.shares must be a non-negative integer"},
+        {[](json& j) { j["linux"]["resources"]["blockIO"] = {{"weight", 5}}; },
+         "config.json: linux.resources.blockIO.weight must be between 10 and 1000"},
+        {[](json& j) { j["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "2M"}, {"limit", 1}}}; },
+         "config.json: linux.resources.hugepageLimits[0].pageSize \"2M\" is not a page size such as 2MB or 1GB"},
+        {[](json& j) { j["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "2MB"}}}; },
+         "config.json: linux.resources.hugepageLimits[0].limit is required"},
+        {[](json& j) { j["hooks"] = {{"prestart", {{{"path", "bin/true"}}}}}; },
+         "config.json: hooks.prestart[0].path must be an absolute path"},
+        {[](json& j) { j["hooks"] = {{"poststop", {{{"args", {"x"}}}}}}; }, "config.json: hooks.poststop[0].path is required"},
+        {[](json& j) { j["hooks"] = {{"createRuntime", {{{"path", "/x"}, {"timeout", 0}}}}}; },
+         "config.json: hooks.createRuntime[0].timeout must be greater than zero (seconds)"},
+        {[](json& j) { j["hooks"] = {{"startContainer", {{{"path", "/x"}, {"env", "K=V"}}}}}; },
+         "config.json: hooks.startContainer[0].env must be an array, not string"},
+        {[](json& j) { j["hooks"]["poststart"] = json::array({"/x"}); },
+         "config.json: hooks.poststart[0] must be an object, not string"},
+    };
+    for (const auto& c : cases) {
+        json j = runc_spec();
+        c.edit(j);
+        std::string err = error_of(j);
+        CHECK_MESSAGE(err.rfind(c.error, 0) == 0, "want: " << std::string(c.error) << "\ngot:  " << err);
+    }
 }
 
 TEST_CASE("oci spec: mount option words become mount(2) flags, propagation and data") {
