@@ -407,7 +407,13 @@ void Engine::collect_garbage() {
     }
 }
 
-Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt) {
+// ---- create's steps, in the order create() runs them ----
+
+namespace {
+
+// SPEC's name is valid (its leading '/' dropped) and its memory limit is at least Docker's
+// minimum. Nothing is made.
+Status check_container_spec(ContainerSpec& spec) {
     if (!spec.name.empty()) {
         if (!valid_container_name(spec.name))
             return make_error("Invalid container name (" + spec.name +
@@ -417,47 +423,112 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     }
     if (spec.memory_bytes != 0 && spec.memory_bytes < 6 * 1024 * 1024)
         return make_error("Minimum memory limit allowed is 6MB", 125);
-    if (!spec.runtime.empty()) {
-        // Docker's wording for a runtime it does not know; then what runc needs here.
-        if (spec.runtime != "runc")
-            return make_error("unknown or invalid runtime name: " + spec.runtime + " (IsoLab knows `isolab` and `runc`)", 125);
-        if (runc_binary().empty())
-            return make_error("unknown or invalid runtime name: runc (it is not installed: apt-get install runc)", 125);
-        if (runtime_->backend() != Backend::Namespaces)
-            return make_error("--runtime runc needs the root namespace backend; this one is " + runtime_->name(), 125);
-        if (spec.tty) return make_error("--runtime runc with -t is not supported by IsoLab yet: leave out -t", 125);
-        if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy")
-            return make_error("--runtime runc needs overlayfs (ISOLAB_ROOTFS=copy is set)", 125);
-    }
-    Result<Image> image = prebuilt ? Result<Image>(*prebuilt) : images_.resolve(spec.image);
-    if (!image) return image.error();
+    return {};
+}
 
+// A record for SPEC on BACKEND with the image's configuration resolved into it (command,
+// environment, working directory, user, exposed ports), or the error that makes SPEC unrunnable.
+// No id, name or network yet; nothing is made.
+Result<ContainerRecord> record_from_image(const ContainerSpec& spec, const Image& image, Backend backend) {
     ContainerRecord rec;
     rec.spec = spec;
-    rec.backend = runtime_->backend();
-    rec.image_id = image->id;
-    rec.layers = image->layer_dirs;
+    rec.backend = backend;
+    rec.image_id = image.id;
+    rec.layers = image.layer_dirs;
     // Docker's ENTRYPOINT/CMD rule: an entrypoint given at run time drops the image's CMD.
-    std::vector<std::string> entry = spec.entrypoint ? *spec.entrypoint : image->entrypoint();
+    std::vector<std::string> entry = spec.entrypoint ? *spec.entrypoint : image.entrypoint();
     std::vector<std::string> cmd = !spec.cmd.empty() ? spec.cmd
                                    : spec.entrypoint ? std::vector<std::string>{}
-                                                     : image->cmd();
+                                                     : image.cmd();
     rec.path_args = entry;
     rec.path_args.insert(rec.path_args.end(), cmd.begin(), cmd.end());
     if (rec.path_args.empty()) return make_error("no command specified", 125);
-    rec.env = image->env();
+    rec.env = image.env();
     if (std::none_of(rec.env.begin(), rec.env.end(), [](auto& e) { return e.rfind("PATH=", 0) == 0; }))
         rec.env.insert(rec.env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    rec.workdir = !spec.workdir.empty() ? spec.workdir : (image->workdir().empty() ? "/" : image->workdir());
+    rec.workdir = !spec.workdir.empty() ? spec.workdir : (image.workdir().empty() ? "/" : image.workdir());
     if (rec.workdir[0] != '/')
         return make_error("the working directory '" + rec.workdir + "' is invalid, it needs to be an absolute path", 125);
-    if (spec.user.empty()) rec.spec.user = image->user();
-    if (image->config.contains("config") && image->config["config"].contains("ExposedPorts") &&
-        image->config["config"]["ExposedPorts"].is_object())
-        for (auto& [port, v] : image->config["config"]["ExposedPorts"].items()) rec.exposed_ports.push_back(port);
+    if (spec.user.empty()) rec.spec.user = image.user();
+    if (image.config.contains("config") && image.config["config"].contains("ExposedPorts") &&
+        image.config["config"]["ExposedPorts"].is_object())
+        for (auto& [port, v] : image.config["config"]["ExposedPorts"].items()) rec.exposed_ports.push_back(port);
+    return rec;
+}
 
-    // Networking: the network must exist and the ports asked for must be free before anything
-    // is made (a conflict leaves nothing behind).
+// REC (with its id) gets its creation time, its hostname and its environment: the image's, then
+// HOSTNAME, TERM for -t, then SPEC's -e, each replacing an earlier value of its key.
+void fill_hostname_and_env(const ContainerSpec& spec, ContainerRecord& rec) {
+    rec.created = now_rfc3339();
+    rec.hostname = rec.spec.hostname.empty() ? rec.id.substr(0, 12) : rec.spec.hostname;
+    auto set_env = [&](const std::string& kv) {
+        std::string key = kv.substr(0, kv.find('='));
+        std::erase_if(rec.env, [&](const std::string& x) { return x.compare(0, key.size() + 1, key + "=") == 0; });
+        rec.env.push_back(kv);
+    };
+    set_env("HOSTNAME=" + rec.hostname);
+    if (spec.tty) set_env("TERM=xterm");
+    for (const auto& e : spec.env) set_env(e);
+}
+
+// DIR exists and holds a create intent (owned by the returned guard), or an error and no scratch
+// folder. It is made as `.creating-ID` under CONTAINERS_DIR with the intent inside, then renamed
+// into place: the garbage collector never mistakes a folder being made for one a killed create left.
+Result<IntentGuard> make_container_folder(const std::string& containers_dir, const std::string& dir) {
+    const std::string fresh = containers_dir + "/" + owned_scratch_name(".creating");
+    if (auto s = make_dirs(fresh, 0700); !s) return s.error();
+    auto intent = IntentGuard::begin(fresh, {IntentOp::Create});
+    if (!intent) {
+        (void)remove_tree(fresh);
+        return intent.error();
+    }
+    if (::rename(fresh.c_str(), dir.c_str()) != 0) {
+        int err = errno;
+        (void)remove_tree(fresh);
+        return errno_error("create `" + dir + "`", err);
+    }
+    intent->moved_to(dir);
+    return intent;
+}
+
+// DIR/hosts and DIR/resolv.conf, the files name resolution reads, for REC on NETWORK: its own
+// address (the host's files on the host network). A simulated container gets none. Best effort.
+void write_name_files(const ContainerRecord& rec, const net::Network& network, const std::string& dir) {
+    if (rec.backend == Backend::Simulated) return;
+    const bool bridged = network.driver == net::Driver::Bridge;
+    if (network.driver == net::Driver::Host) {
+        auto hosts = read_file("/etc/hosts");
+        (void)write_file(dir + "/hosts", hosts ? *hosts : "127.0.0.1\tlocalhost\n");
+    } else {
+        (void)write_file(dir + "/hosts", net::hosts_file(rec.hostname, rec.endpoints, {}));
+    }
+    auto resolv = read_file("/etc/resolv.conf");
+    std::string conf = !resolv ? "" : network.driver == net::Driver::Host ? *resolv : net::resolv_conf_for_container(*resolv);
+    if (network.driver == net::Driver::Null || (bridged && rec.backend == Backend::Rootless))
+        conf = "# IsoLab: this container has only the loopback interface\n";
+    (void)write_file(dir + "/resolv.conf", conf);
+}
+
+}  // namespace
+
+Status Engine::check_runtime_choice(const ContainerSpec& spec) {
+    if (spec.runtime.empty()) return {};
+    // Docker's wording for a runtime it does not know; then what runc needs here.
+    if (spec.runtime != "runc")
+        return make_error("unknown or invalid runtime name: " + spec.runtime + " (IsoLab knows `isolab` and `runc`)", 125);
+    if (runc_binary().empty())
+        return make_error("unknown or invalid runtime name: runc (it is not installed: apt-get install runc)", 125);
+    if (runtime_->backend() != Backend::Namespaces)
+        return make_error("--runtime runc needs the root namespace backend; this one is " + runtime_->name(), 125);
+    if (spec.tty) return make_error("--runtime runc with -t is not supported by IsoLab yet: leave out -t", 125);
+    if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy")
+        return make_error("--runtime runc needs overlayfs (ISOLAB_ROOTFS=copy is set)", 125);
+    return {};
+}
+
+Result<net::Network> Engine::choose_network(const ContainerSpec& spec, ContainerRecord& rec) {
+    // The network must exist and the ports asked for must be free before anything is made (a
+    // conflict leaves nothing behind).
     std::string wanted = spec.network.empty() || spec.network == "default" ? "bridge" : spec.network;
     auto network = networks_.get(wanted);
     if (!network) return make_error(network.error().message, 125);  // "not found", a corrupt network file, or why the default bridge cannot be made
@@ -485,9 +556,10 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
         ::gethostname(host, sizeof host - 1);
         rec.spec.hostname = host;
     }
+    return network;
+}
 
-    auto global = store_.lock_global();
-    if (!global) return global.error();
+Status Engine::reserve_id_and_name(const ContainerSpec& spec, ContainerRecord& rec) {
     rec.id = random_hex(32);
     if (!spec.name.empty()) {
         std::string owner;
@@ -507,94 +579,90 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
             if (*reserved) break;
         }
     }
-    rec.created = now_rfc3339();
-    rec.hostname = rec.spec.hostname.empty() ? rec.id.substr(0, 12) : rec.spec.hostname;
-    auto set_env = [&](const std::string& kv) {
-        std::string key = kv.substr(0, kv.find('='));
-        std::erase_if(rec.env, [&](const std::string& x) { return x.compare(0, key.size() + 1, key + "=") == 0; });
-        rec.env.push_back(kv);
-    };
-    set_env("HOSTNAME=" + rec.hostname);
-    if (spec.tty) set_env("TERM=xterm");
-    for (const auto& e : spec.env) set_env(e);
+    return {};
+}
 
+void Engine::choose_rootfs_and_cgroup(const ContainerSpec& spec, ContainerRecord& rec) {
     if (rec.backend == Backend::Simulated) {
         rec.rootfs_mode = RootfsMode::None;
         rec.warnings.push_back("namespaces are not available here: this container is simulated (no process runs; "
                                "timings are modeled). Run `isolab doctor` to see why.");
-    } else {
-        bool overlay = overlay_available() && (rec.backend == Backend::Namespaces || kernel_at_least(5, 11));
-        // ISOLAB_ROOTFS=copy forces the fallback, to try (and test) it on a machine with overlayfs.
-        if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy") overlay = false;
-        rec.rootfs_mode = overlay ? RootfsMode::Overlay : RootfsMode::Copy;
-        if (!overlay) rec.warnings.push_back("overlayfs is not allowed here: the container gets a copied root file system");
-        const auto& cg = host_cgroups();
-        if (cg.writable) {
-            rec.cgroup_name = container_cgroup_name(store_.root(), rec.id);
-        } else {
-            rec.cgroup_note = cg.reason.empty() ? "cgroups are not writable here" : cg.reason;
-            if (spec.memory_bytes || spec.pids_limit || spec.nano_cpus)
-                rec.warnings.push_back("resource limits are not applied: " + rec.cgroup_note);
-        }
+        return;
     }
+    bool overlay = overlay_available() && (rec.backend == Backend::Namespaces || kernel_at_least(5, 11));
+    // ISOLAB_ROOTFS=copy forces the fallback, to try (and test) it on a machine with overlayfs.
+    if (const char* m = std::getenv("ISOLAB_ROOTFS"); m && std::string(m) == "copy") overlay = false;
+    rec.rootfs_mode = overlay ? RootfsMode::Overlay : RootfsMode::Copy;
+    if (!overlay) rec.warnings.push_back("overlayfs is not allowed here: the container gets a copied root file system");
+    const auto& cg = host_cgroups();
+    if (cg.writable) {
+        rec.cgroup_name = container_cgroup_name(store_.root(), rec.id);
+    } else {
+        rec.cgroup_note = cg.reason.empty() ? "cgroups are not writable here" : cg.reason;
+        if (spec.memory_bytes || spec.pids_limit || spec.nano_cpus)
+            rec.warnings.push_back("resource limits are not applied: " + rec.cgroup_note);
+    }
+}
 
-    // A crash between here and save() leaves a directory without a record, which the garbage
-    // collector removes; any error below removes it at once. No half-created container is visible.
-    std::string dir = store_.container_dir(rec.id);
-    auto undo = [&](const Error& e) {
-        (void)remove_tree(dir);
-        store_.release_name(rec.name, rec.id);
-        release_addresses(rec);
-        return e;
-    };
+Result<net::Endpoint> Engine::lease_endpoint(const net::Network& network, const ContainerRecord& rec) {
     net::Endpoint ep;
-    ep.network = network->name;
-    ep.network_id = network->id;
-    if (bridged && rec.backend != Backend::Rootless) {
-        auto subnet = net::parse_subnet(network->subnet);
-        if (!subnet) return undo(subnet.error().wrap("network " + network->name));
-        auto ip = ipam_.allocate(network->name, *subnet, rec.id);
-        if (!ip) return undo(ip.error());
+    ep.network = network.name;
+    ep.network_id = network.id;
+    if (network.driver == net::Driver::Bridge && rec.backend != Backend::Rootless) {
+        auto subnet = net::parse_subnet(network.subnet);
+        if (!subnet) return subnet.error().wrap("network " + network.name);
+        auto ip = ipam_.allocate(network.name, *subnet, rec.id);
+        if (!ip) return ip.error();
         ep.ip = *ip;
         ep.prefix = subnet->prefix;
-        ep.gateway = network->gateway;
+        ep.gateway = network.gateway;
         ep.mac = net::docker_mac(*ip);
-        ep.bridge = network->bridge;
+        ep.bridge = network.bridge;
         ep.host_veth = net::host_veth_name(rec.id, 0);
         ep.ifname = "eth0";
     }
-    rec.endpoints.push_back(ep);
-    // Made as `.creating-ID` with the intent inside, then renamed into place: the garbage
-    // collector never mistakes a folder being made for one a killed create left.
-    const std::string fresh = store_.containers_dir() + "/" + owned_scratch_name(".creating");
-    if (auto s = make_dirs(fresh, 0700); !s) return undo(s.error());
-    auto intent = IntentGuard::begin(fresh, {IntentOp::Create});
-    if (!intent) {
-        (void)remove_tree(fresh);
-        return undo(intent.error());
-    }
-    if (::rename(fresh.c_str(), dir.c_str()) != 0) {
-        int err = errno;
-        (void)remove_tree(fresh);
-        return undo(errno_error("create `" + dir + "`", err));
-    }
-    intent->moved_to(dir);
-    if (auto s = runtime_->prepare(store_, rec); !s) return undo(s.error().wrap("create " + rec.name));
-    if (rec.backend != Backend::Simulated) {
-        // The files name resolution reads: its own address, and (host network) the host's files.
-        if (network->driver == net::Driver::Host) {
-            auto hosts = read_file("/etc/hosts");
-            (void)write_file(dir + "/hosts", hosts ? *hosts : "127.0.0.1\tlocalhost\n");
-        } else {
-            (void)write_file(dir + "/hosts", net::hosts_file(rec.hostname, rec.endpoints, {}));
-        }
-        auto resolv = read_file("/etc/resolv.conf");
-        std::string conf = !resolv ? "" : network->driver == net::Driver::Host ? *resolv : net::resolv_conf_for_container(*resolv);
-        if (network->driver == net::Driver::Null || (bridged && rec.backend == Backend::Rootless))
-            conf = "# IsoLab: this container has only the loopback interface\n";
-        (void)write_file(dir + "/resolv.conf", conf);
-    }
-    if (auto s = store_.save(rec); !s) return undo(s.error());
+    return ep;
+}
+
+Error Engine::undo_create(const ContainerRecord& rec, const Error& e) {
+    (void)remove_tree(store_.container_dir(rec.id));
+    store_.release_name(rec.name, rec.id);
+    release_addresses(rec);
+    return e;
+}
+
+// Nothing is made until the global lock is taken; from the name's reservation on, every error
+// goes through undo_create, and a crash leaves only what the garbage collector removes (a
+// `.creating-*` folder, or the container's folder with its create intent and no record). The
+// record is saved last: no half-created container is ever visible.
+Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt) {
+    ISOLAB_TRY(check_container_spec(spec));
+    ISOLAB_TRY(check_runtime_choice(spec));
+    Result<Image> image = prebuilt ? Result<Image>(*prebuilt) : images_.resolve(spec.image);
+    if (!image) return image.error();
+    auto from_image = record_from_image(spec, *image, runtime_->backend());
+    if (!from_image) return from_image.error();
+    ContainerRecord rec = std::move(*from_image);
+    auto network = choose_network(spec, rec);
+    if (!network) return network.error();
+
+    // Held until create returns: ids, names and addresses are handed out one create at a time.
+    auto global = store_.lock_global();
+    if (!global) return global.error();
+    ISOLAB_TRY(reserve_id_and_name(spec, rec));
+    fill_hostname_and_env(spec, rec);
+    choose_rootfs_and_cgroup(spec, rec);
+
+    // From here on an error removes the folder and releases the name and the addresses.
+    const std::string dir = store_.container_dir(rec.id);
+    auto endpoint = lease_endpoint(*network, rec);
+    if (!endpoint) return undo_create(rec, endpoint.error());
+    rec.endpoints.push_back(*endpoint);
+    auto intent = make_container_folder(store_.containers_dir(), dir);
+    if (!intent) return undo_create(rec, intent.error());
+    if (auto s = runtime_->prepare(store_, rec); !s) return undo_create(rec, s.error().wrap("create " + rec.name));
+    write_name_files(rec, *network, dir);
+    if (auto s = store_.save(rec); !s) return undo_create(rec, s.error());
     refresh_hosts(rec);
     store_.append_event("create", {{"id", rec.id}, {"name", rec.name}, {"image", spec.image}});
     return rec;

@@ -110,6 +110,25 @@ private:
     Result<LockedRecord> lock_record(const std::string& ref);
 
     Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime, Backend backend);
+
+    // create()'s steps that need the engine's state, in the order it runs them (the others are
+    // file-local in engine.cpp).
+    // SPEC's --runtime, if any, is one this engine can honour here (Docker's wording if not).
+    Status check_runtime_choice(const ContainerSpec& spec);
+    // SPEC's network exists and the host ports it publishes are free; REC gets the network's
+    // name (and, on the host network, the host's hostname) and drops ports it cannot publish,
+    // with a warning. Nothing is made.
+    Result<net::Network> choose_network(const ContainerSpec& spec, ContainerRecord& rec);
+    // Caller holds the global lock. REC gets a fresh id and SPEC's name (or a generated one),
+    // reserved for that id; on error no name is reserved.
+    Status reserve_id_and_name(const ContainerSpec& spec, ContainerRecord& rec);
+    // REC's root file system mode and cgroup name, with a warning for what this host cannot do.
+    void choose_rootfs_and_cgroup(const ContainerSpec& spec, ContainerRecord& rec);
+    // REC's endpoint on NETWORK: with an address leased for REC's id on a bridge (not rootless).
+    Result<net::Endpoint> lease_endpoint(const net::Network& network, const ContainerRecord& rec);
+    // Undoes a failed create after its name was reserved: REC's folder, name and addresses go.
+    // Returns E unchanged.
+    Error undo_create(const ContainerRecord& rec, const Error& e);
     // The end of `rm`, also resumed by the garbage collector and by `rm -f` after a killed rm:
     // stops what still runs, removes the container's kernel objects, files, name and addresses.
     Status finish_removal(const std::string& id);
