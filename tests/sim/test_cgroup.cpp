@@ -102,7 +102,23 @@ struct FakeV2 {
     std::string root() const { return t.path("cgroup"); }
 };
 
-const CgroupLimits kLimits{32 << 20, 16, 500000000};  // 32 MiB, 16 pids, 0.5 CPU
+// MEMORY, PIDS and NANO_CPUS set, every other limit as a new CgroupLimits has it.
+CgroupLimits limits(int64_t memory, int64_t pids, int64_t nano_cpus) {
+    CgroupLimits l;
+    l.memory_bytes = memory;
+    l.pids_limit = pids;
+    l.nano_cpus = nano_cpus;
+    return l;
+}
+
+// No device rules at all (what --privileged asks for), every other limit unset.
+CgroupLimits no_device_rules() {
+    CgroupLimits l;
+    l.devices = std::nullopt;
+    return l;
+}
+
+const CgroupLimits kLimits = limits(32 << 20, 16, 500000000);  // 32 MiB, 16 pids, 0.5 CPU
 
 }  // namespace
 
@@ -115,10 +131,10 @@ TEST_CASE("cgroup names and limits are checked before touching the file system")
         REQUIRE_FALSE(r.ok());
         CHECK(r.error().message.find("invalid cgroup name") != std::string::npos);
     }
-    auto neg = Cgroup::create("isolab/x", CgroupLimits{-1, 0, 0}, h.src);
+    auto neg = Cgroup::create("isolab/x", limits(-1, 0, 0), h.src);
     REQUIRE_FALSE(neg.ok());
     CHECK(neg.error().message.find("negative") != std::string::npos);
-    auto tiny = Cgroup::create("isolab/x", CgroupLimits{0, 0, 1000000}, h.src);  // 0.001 CPU
+    auto tiny = Cgroup::create("isolab/x", limits(0, 0, 1000000), h.src);  // 0.001 CPU
     REQUIRE_FALSE(tiny.ok());
     CHECK(tiny.error().message.find("at least 0.01") != std::string::npos);
     CHECK_FALSE(h.t.exists("cgroup/isolab"));
@@ -151,7 +167,7 @@ TEST_CASE("a host without cgroups yields a disabled group, or an error when limi
     CHECK_FALSE(info.writable);
     CHECK(info.reason.find("no cgroup file system is mounted") != std::string::npos);
 
-    auto with_limit = Cgroup::create("isolab/c", CgroupLimits{1 << 20, 0, 0}, src);
+    auto with_limit = Cgroup::create("isolab/c", limits(1 << 20, 0, 0), src);
     REQUIRE_FALSE(with_limit.ok());
     CHECK(with_limit.error().message.find("cannot apply the memory limit") != std::string::npos);
     CHECK(with_limit.error().message.find("no cgroup file system") != std::string::npos);
@@ -167,7 +183,7 @@ TEST_CASE("a host without cgroups yields a disabled group, or an error when limi
         CHECK(with_devices.ok());
     }
 
-    auto without = Cgroup::create("isolab/c", CgroupLimits{.devices = std::nullopt}, src);
+    auto without = Cgroup::create("isolab/c", no_device_rules(), src);
     REQUIRE(without.ok());
     CHECK(without->version() == CgroupVersion::None);
     CHECK(without->disabled_reason() == info.reason);
@@ -348,7 +364,7 @@ TEST_CASE("v2 fake tree: a controller the parent does not offer") {
     CHECK(cg.error().message.find("it offers: memory pids") != std::string::npos);
     CHECK_FALSE(h.t.exists("cgroup/isolab"));
 
-    auto ok = Cgroup::create("isolab/c3", CgroupLimits{32 << 20, 16, 0}, h.src);
+    auto ok = Cgroup::create("isolab/c3", limits(32 << 20, 16, 0), h.src);
     REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
     CHECK(h.t.read("cgroup/cgroup.subtree_control") == "+memory +pids");
 }
@@ -498,7 +514,7 @@ TEST_CASE("v1 fake tree: separate cpu and cpuacct, and a mount of a sub-hierarch
     CHECK(info.parents == std::vector<std::string>{R + "/cpu/inner", R + "/cpuacct"});
 
     // Limits whose controller is not mounted are refused up front.
-    auto cg = Cgroup::create("isolab/x", CgroupLimits{0, 16, 0}, {R, t.path("mountinfo"), t.path("self")});
+    auto cg = Cgroup::create("isolab/x", limits(0, 16, 0), {R, t.path("mountinfo"), t.path("self")});
     REQUIRE_FALSE(cg.ok());
     CHECK(cg.error().message.find("cgroup v1 pids controller") != std::string::npos);
     CHECK_FALSE(t.exists("cg/cpuacct/isolab"));
@@ -601,7 +617,7 @@ TEST_CASE("v1 fake tree: an OCI spec's resources in cgroup v1's files, and runc'
 
     // Docker's default when no swap total is given: twice the memory limit.
     h.t.write("sys fs/cgroup/memory/user.slice/oci/d/memory.memsw.limit_in_bytes", "-1\n");
-    auto d = Cgroup::create("oci/d", CgroupLimits{1 << 20, 0, 0}, h.src);
+    auto d = Cgroup::create("oci/d", limits(1 << 20, 0, 0), h.src);
     REQUIRE(d.ok());
     CHECK(h.t.read("sys fs/cgroup/memory/user.slice/oci/d/memory.memsw.limit_in_bytes") == "2097152");
     REQUIRE(d->destroy().ok());
@@ -619,7 +635,7 @@ TEST_CASE("v1 fake tree: an OCI spec's resources in cgroup v1's files, and runc'
     CgroupPlacement runc_like;
     runc_like.from_root = true;
     runc_like.every_v1_hierarchy = true;
-    auto all = Cgroup::create("abs/c", CgroupLimits{.devices = std::nullopt}, runc_like, h.src);
+    auto all = Cgroup::create("abs/c", no_device_rules(), runc_like, h.src);
     REQUIRE_MESSAGE(all.ok(), (all.ok() ? "" : all.error().message));
     std::vector<std::string> want = {h.R + "/cpu,cpuacct/abs/c", h.R + "/memory/abs/c", h.R + "/devices/abs/c",
                                      h.R + "/freezer/abs/c",     h.R + "/pids/abs/c",   h.R + "/systemd/abs/c",
@@ -659,7 +675,7 @@ TEST_CASE("v1 fake tree: device rules need the devices hierarchy, and bad rules 
         CHECK(refused.ok());
     }
     // Without device rules (--privileged's nullopt) the memory hierarchy alone is enough.
-    auto open_devices = Cgroup::create("isolab/d", CgroupLimits{.devices = std::nullopt}, src);
+    auto open_devices = Cgroup::create("isolab/d", no_device_rules(), src);
     REQUIRE_MESSAGE(open_devices.ok(), (open_devices.ok() ? "" : open_devices.error().message));
     CHECK(open_devices->paths() == std::vector<std::string>{R + "/memory/isolab/d"});
 }
