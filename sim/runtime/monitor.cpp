@@ -60,6 +60,18 @@ std::string short_socket_path(const std::string& path, int* dir_fd) {
 
 namespace {
 
+// DIR/intent.json (sim/engine/intent.hpp, read here without the engine: the runtime sits below it)
+// exists and the process it names, with its start time, is alive.
+bool start_still_wanted(const std::string& dir) {
+    auto text = read_file(dir + "/intent.json");
+    if (!text) return false;
+    auto j = json::parse(*text, nullptr, false);
+    if (!j.is_object() || j.value("op", "") != "start") return false;
+    pid_t pid = j.value("pid", 0);
+    uint64_t start = j.value("start_time", uint64_t{0});
+    return pid > 0 && start != 0 && process_matches(pid, start);
+}
+
 struct Client {
     UniqueFd fd;
 };
@@ -494,6 +506,15 @@ int Monitor::run() {
     // between this monitor's start and the CLI's save, or a garbled record): pid and start time.
     (void)write_file_atomic(dir + "/monitor.pid",
                             std::to_string(::getpid()) + " " + std::to_string(process_start_time(::getpid())) + "\n", 0600);
+    // The start that spawned us must still be wanted. Its intent (written before we were) names the
+    // CLI doing it. Gone means the next command rolled the start back, perhaps before this
+    // monitor.pid existed for it to find; a dead owner means it is about to. Either way nothing
+    // may start: leave, having made nothing. (Checked after monitor.pid is written, so a roll-back
+    // that comes later finds us and stops us.)
+    if (!start_still_wanted(dir)) {
+        ::unlink((dir + "/monitor.pid").c_str());
+        return 1;
+    }
     if (auto log = JsonLogWriter::open(dir + "/container.log", rec_.spec.log.max_size, rec_.spec.log.max_file))
         log_ = std::move(*log);
 

@@ -16,10 +16,10 @@ fi
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE
        -I"$here" -DISOLAB_SOURCE_DIR="\"$here\"")
 clang++-14 "${flags[@]}" "$here/tests/fuzz/fuzz_dockerfile.cpp" "$here/sim/engine/dockerfile.cpp" \
-  -o "$out/fuzz_dockerfile"
+  "$here/sim/core/strings.cpp" -o "$out/fuzz_dockerfile"
 clang++-14 "${flags[@]}" "$here/tests/fuzz/fuzz_lesson.cpp" "$here/sim/lesson/lesson.cpp" \
   "$here/sim/lesson/allowlist.cpp" "$here/sim/core/command_line.cpp" "$here/sim/core/safe_path.cpp" \
-  "$here/sim/core/files.cpp" "$here/sim/core/i18n.cpp" -o "$out/fuzz_lesson"
+  "$here/sim/core/files.cpp" "$here/sim/core/i18n.cpp" "$here/sim/core/strings.cpp" -o "$out/fuzz_lesson"
 # The seeds stay untouched in the repository; new inputs go to build/fuzz/corpus-NAME.
 cd "$out"
 for target in dockerfile lesson; do
