@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/mountinfo.hpp"
 #include "sim/core/strings.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
@@ -100,21 +101,6 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape_octal(std::string_view s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-        auto octal = [&](size_t k) { return s[k] >= '0' && s[k] <= '7'; };
-        if (s[i] == '\\' && i + 3 < s.size() && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
-            out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-            i += 3;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
-
 std::string errno_text(int err) { return std::strerror(err); }
 
 double ms_since(Clock::time_point start) {
@@ -175,35 +161,6 @@ void sort_controllers(std::vector<std::string>& v) {
         return ra != rb ? ra < rb : a < b;
     });
     v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
-// The directory of this process's own cgroup in a hierarchy mounted at MOUNTPOINT with ROOT, given
-// PATH from /proc/self/cgroup.
-std::string own_dir(const std::string& mountpoint, const std::string& root, std::string path) {
-    if (root != "/" && path.rfind(root, 0) == 0) path = path.substr(root.size());
-    if (path.empty() || path == "/") return mountpoint;
-    return mountpoint + path;
-}
-
-struct SelfCgroups {
-    std::string v2_path;                                          // "0::/path"
-    std::vector<std::pair<std::vector<std::string>, std::string>> v1;  // controllers → path
-};
-
-SelfCgroups read_self_cgroups() {
-    SelfCgroups out;
-    auto text = slurp("/proc/self/cgroup");
-    if (!text) return out;
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-        size_t a = line.find(':');
-        size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-        if (b == std::string::npos) continue;
-        std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        if (line.compare(0, a, "0") == 0 && ctrls.empty()) out.v2_path = path;
-        else out.v1.emplace_back(split(ctrls, ','), path);
-    }
-    return out;
 }
 
 // ---- the probes -----------------------------------------------------------------------------
@@ -508,9 +465,9 @@ void probe_namespaces(HostReport& r, const ProbeOptions& o) {
 }
 
 void probe_cgroups(HostReport& r) {
-    auto mountinfo = slurp("/proc/self/mountinfo");
-    CgroupMounts m = parse_cgroup_mountinfo(mountinfo ? *mountinfo : "");
-    SelfCgroups self = read_self_cgroups();
+    auto mounts = cgroup_mounts(read_mountinfo());
+    CgroupMounts m = summarize_cgroup_mounts(mounts);
+    auto self = read_proc_cgroup();
     r.cgroup_layout = m.layout;
 
     // Where IsoLab creates groups (see sim/runtime/cgroup.hpp): v1 — our own cgroup in each
@@ -526,18 +483,18 @@ void probe_cgroups(HostReport& r) {
                 missing.emplace_back(needed);
                 continue;
             }
-            for (const auto& h : m.v1_hierarchies) {
-                if (!contains(h.controllers, needed)) continue;
-                std::string path = "/";
-                for (const auto& [ctrls, p] : self.v1)
-                    if (contains(ctrls, needed)) path = p;
+            for (const auto& h : mounts) {
+                if (h.v2 || !contains(h.controllers, needed)) continue;
+                const CgroupMembership* g = membership_in(self, h);
                 any = true;
-                if (::access(own_dir(h.mountpoint, h.root, path).c_str(), W_OK) != 0) writable = false;
+                if (::access(cgroup_dir(h, g ? g->path : "/").c_str(), W_OK) != 0) writable = false;
             }
         }
         writable = writable && any;
     } else if (m.layout == CgroupLayout::V2) {
-        std::string own = own_dir(m.v2_mountpoint, m.v2_root, self.v2_path.empty() ? "/" : self.v2_path);
+        CgroupMount v2{m.v2_mountpoint, m.v2_root, true, {}};
+        const CgroupMembership* g = membership_in(self, v2);
+        std::string own = cgroup_dir(v2, g ? g->path : "/");
         std::string parent = r.root ? m.v2_mountpoint : own;
         if (auto ctrls = slurp(parent + "/cgroup.controllers")) {
             std::istringstream in(*ctrls);
@@ -808,56 +765,36 @@ void choose_backends(HostReport& r) {
 
 // ---- public ------------------------------------------------------------------------------------
 
-const char* cgroup_layout_name(CgroupLayout layout) {
-    switch (layout) {
-        case CgroupLayout::None: return "none";
-        case CgroupLayout::V1: return "v1";
-        case CgroupLayout::V2: return "v2";
-        case CgroupLayout::Hybrid: return "hybrid";
+CgroupMounts summarize_cgroup_mounts(const std::vector<CgroupMount>& mounts) {
+    CgroupMounts m;
+    for (const auto& cm : mounts) {
+        if (cm.v2) {
+            if (m.v2_mountpoint.empty()) {
+                m.v2_mountpoint = cm.mountpoint;
+                m.v2_root = cm.root;
+            }
+            continue;
+        }
+        CgroupMounts::Hierarchy h;
+        h.mountpoint = cm.mountpoint;
+        h.root = cm.root;
+        for (const auto& c : cm.controllers)
+            if (c.rfind("name=", 0) != 0) h.controllers.push_back(c);
+        // The same hierarchy may be mounted twice (bind mounts); count it once.
+        bool seen = false;
+        for (const auto& other : m.v1_hierarchies)
+            if (other.controllers == h.controllers && !h.controllers.empty()) seen = true;
+        if (seen) continue;
+        for (const auto& c : h.controllers) m.v1_controllers.push_back(c);
+        m.v1_hierarchies.push_back(std::move(h));
     }
-    return "none";
+    sort_controllers(m.v1_controllers);
+    m.layout = cgroup_layout_of(mounts);
+    return m;
 }
 
 CgroupMounts parse_cgroup_mountinfo(std::string_view mountinfo) {
-    CgroupMounts m;
-    size_t start = 0;
-    while (start < mountinfo.size()) {
-        size_t end = mountinfo.find('\n', start);
-        if (end == std::string_view::npos) end = mountinfo.size();
-        std::string_view line = mountinfo.substr(start, end - start);
-        start = end + 1;
-        // id parent major:minor root mountpoint options [optional…] - fstype source superoptions
-        size_t sep = line.find(" - ");
-        if (sep == std::string_view::npos) continue;
-        auto left = split(line.substr(0, sep), ' ');
-        auto right = split(line.substr(sep + 3), ' ');
-        if (left.size() < 5 || right.size() < 3) continue;
-        const std::string& fstype = right[0];
-        if (fstype == "cgroup2") {
-            if (m.v2_mountpoint.empty()) {
-                m.v2_mountpoint = unescape_octal(left[4]);
-                m.v2_root = unescape_octal(left[3]);
-            }
-        } else if (fstype == "cgroup") {
-            CgroupMounts::Hierarchy h;
-            h.mountpoint = unescape_octal(left[4]);
-            h.root = unescape_octal(left[3]);
-            for (const auto& opt : split(right[2], ','))
-                if (controller_rank(opt) < static_cast<int>(std::size(kV1Controllers))) h.controllers.push_back(opt);
-            // The same hierarchy may be mounted twice (bind mounts); count it once.
-            bool seen = false;
-            for (const auto& other : m.v1_hierarchies)
-                if (other.controllers == h.controllers && !h.controllers.empty()) seen = true;
-            if (seen) continue;
-            for (const auto& c : h.controllers) m.v1_controllers.push_back(c);
-            m.v1_hierarchies.push_back(std::move(h));
-        }
-    }
-    sort_controllers(m.v1_controllers);
-    bool v1 = !m.v1_controllers.empty();
-    bool v2 = !m.v2_mountpoint.empty();
-    m.layout = v1 && v2 ? CgroupLayout::Hybrid : v1 ? CgroupLayout::V1 : v2 ? CgroupLayout::V2 : CgroupLayout::None;
-    return m;
+    return summarize_cgroup_mounts(cgroup_mounts(parse_mountinfo(mountinfo)));
 }
 
 const Capability* HostReport::find(std::string_view id) const {
@@ -1025,14 +962,10 @@ bool in_chroot() {
     // In a chroot, /proc/self/mountinfo lists mount points relative to the process's root, and
     // no mount sits at "/" (the chroot directory is not a mount point): exactly the condition
     // under which pivot_root and MS_PRIVATE on "/" are refused.
-    std::ifstream in("/proc/self/mountinfo");
-    if (!in) return false;  // no /proc: cannot tell
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string id, parent, devno, root, mount_point;
-        if (fields >> id >> parent >> devno >> root >> mount_point && mount_point == "/") return false;
-    }
+    auto mounts = read_mountinfo();
+    if (mounts.empty()) return false;  // no /proc: cannot tell
+    for (const auto& e : mounts)
+        if (e.mountpoint == "/") return false;
     return true;
 }
 

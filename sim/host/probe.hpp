@@ -21,6 +21,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "sim/core/mountinfo.hpp"
+
 namespace isolab::host {
 
 // One thing the machine offers or lacks, in the order doctor prints them.
@@ -34,9 +36,8 @@ struct Capability {
                                  // empty when no single command does
 };
 
-enum class CgroupLayout { None, V1, V2, Hybrid };  // Hybrid: v1 controllers plus a cgroup2 mount
-
-const char* cgroup_layout_name(CgroupLayout layout);  // "none" | "v1" | "v2" | "hybrid"
+using isolab::CgroupLayout;  // sim/core/mountinfo.hpp, with cgroup_layout_name()
+using isolab::cgroup_layout_name;
 
 // What /proc/self/mountinfo says about cgroups. A pure function of the text, for unit tests.
 struct CgroupMounts {
@@ -53,6 +54,7 @@ struct CgroupMounts {
     std::string v2_root;
 };
 CgroupMounts parse_cgroup_mountinfo(std::string_view mountinfo);
+CgroupMounts summarize_cgroup_mounts(const std::vector<isolab::CgroupMount>& mounts);
 
 struct ProbeOptions {
     int kvm_timeout_ms = 1500;        // the KVM child is SIGKILLed after this

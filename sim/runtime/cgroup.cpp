@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "sim/core/files.hpp"
+#include "sim/core/mountinfo.hpp"
 #include "sim/core/strings.hpp"
 
 namespace isolab {
@@ -38,12 +39,6 @@ constexpr int64_t kMinCfsQuotaUs = 1000;  // the kernel rejects smaller quotas
 const std::vector<std::string> kV1Used = {"memory", "pids", "cpu", "cpuacct", "freezer", "devices"};
 // v2 controllers enabled on the way down, in this order, when the parent offers them.
 const std::vector<std::string> kV2Used = {"memory", "pids", "cpu"};
-// Controller names a v1 mount may carry in its super options; everything else there (rw,
-// relatime, xattr, release_agent=...) is a mount option.
-const std::set<std::string> kV1Known = {"cpu",     "cpuacct",    "cpuset",  "memory",   "devices",
-                                        "freezer", "net_cls",    "blkio",   "perf_event", "net_prio",
-                                        "hugetlb", "pids",       "rdma",    "misc"};
-
 std::string q(const std::string& s) { return "`" + s + "`"; }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -208,82 +203,19 @@ Result<int64_t> read_keyed_control(const std::string& dir, const std::string& fi
 
 // --- Layout detection -----------------------------------------------------------------------
 
-struct Mount {
-    std::string dir;                       // mount point
-    std::string fstype;                    // "cgroup" or "cgroup2"
-    std::string root;                      // the hierarchy path mounted there (field 4)
-    std::vector<std::string> controllers;  // v1 only, "name=systemd" included
-};
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape_octal(const std::string& s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\\' && i + 3 < s.size() &&
-            std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
-            std::isdigit(static_cast<unsigned char>(s[i + 2])) &&
-            std::isdigit(static_cast<unsigned char>(s[i + 3]))) {
-            out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-            i += 3;
-        } else {
-            out += s[i];
-        }
+// Cgroup mounts at or below `under`, in mountinfo order (sim/core/mountinfo.hpp reads them).
+std::vector<CgroupMount> cgroup_mounts_under(const std::string& mountinfo, const std::string& under) {
+    std::vector<CgroupMount> out;
+    for (auto& m : cgroup_mounts(parse_mountinfo(mountinfo))) {
+        m.mountpoint = normalize_root(m.mountpoint);
+        if (starts_with_dir(m.mountpoint, under)) out.push_back(std::move(m));
     }
     return out;
 }
 
-// Cgroup mounts at or below `under`, in mountinfo order.
-std::vector<Mount> cgroup_mounts(const std::string& mountinfo, const std::string& under) {
-    std::vector<Mount> out;
-    for (const auto& line : split(mountinfo, '\n')) {
-        auto f = split(line, ' ');
-        auto dash = std::find(f.begin(), f.end(), "-");
-        if (dash == f.end() || dash - f.begin() < 5 || f.end() - dash < 4) continue;
-        Mount m;
-        m.root = unescape_octal(f[3]);
-        m.dir = normalize_root(unescape_octal(f[4]));
-        m.fstype = *(dash + 1);
-        if (m.fstype != "cgroup" && m.fstype != "cgroup2") continue;
-        if (!starts_with_dir(m.dir, under)) continue;
-        if (m.fstype == "cgroup") {
-            for (const auto& opt : split(*(dash + 3), ','))
-                if (kV1Known.count(opt) || opt.rfind("name=", 0) == 0) m.controllers.push_back(opt);
-        }
-        out.push_back(std::move(m));
-    }
-    return out;
-}
-
-// /proc/self/cgroup: "ID:CONTROLLERS:PATH"; the key is CONTROLLERS ("" for the v2 line).
-std::map<std::string, std::string> parse_self_cgroup(const std::string& text) {
-    std::map<std::string, std::string> out;
-    for (const auto& line : split(text, '\n')) {
-        size_t a = line.find(':');
-        size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-        if (b == std::string::npos) continue;
-        out[line.substr(a + 1, b - a - 1)] = line.substr(b + 1);
-    }
-    return out;
-}
-
-std::string self_path_for(const std::map<std::string, std::string>& self,
-                          const std::vector<std::string>& controllers) {
-    std::set<std::string> want(controllers.begin(), controllers.end());
-    for (const auto& [key, path] : self) {
-        auto c = split(key, ',');
-        if (!key.empty() && std::set<std::string>(c.begin(), c.end()) == want) return path;
-    }
-    return "/";
-}
-
-// The directory of our own cgroup in mount M, given its hierarchy path from /proc/self/cgroup.
-// A path outside the mounted subtree (a cgroup namespace or bind mount hides it) maps to the mount.
-std::string own_dir(const Mount& m, const std::string& self_path) {
-    std::string rel;
-    if (m.root == "/" || m.root.empty()) rel = self_path;
-    else if (starts_with_dir(self_path, m.root)) rel = self_path.substr(m.root.size());
-    else rel = "/";
-    return join_path(m.dir, rel);
+std::string self_path_in(const std::vector<CgroupMembership>& self, const CgroupMount& m) {
+    const CgroupMembership* g = membership_in(self, m);
+    return g ? g->path : "/";
 }
 
 struct Hierarchy {
@@ -341,27 +273,27 @@ Layout detect_layout(const CgroupSource& source, const std::vector<std::string>&
     L.root = normalize_root(source.sysfs_root);
     std::string text;
     (void)read_small(source.mountinfo, text);  // unreadable: fall back to the tree's contents
-    std::vector<Mount> mounts = cgroup_mounts(text, L.root);
+    std::vector<CgroupMount> mounts = cgroup_mounts_under(text, L.root);
     (void)read_small(source.self_cgroup, text);
-    auto self = parse_self_cgroup(text);
+    auto self = parse_proc_cgroup(text);
 
     // Pure v2: cgroup2 mounted at the root itself, or (fake trees, no mountinfo entries) a root
     // holding cgroup.controllers.
-    const Mount* unified = nullptr;
-    Mount fake_unified{L.root, "cgroup2", "/", {}};
+    const CgroupMount* unified = nullptr;
+    CgroupMount fake_unified{L.root, "/", true, {}};
     for (const auto& m : mounts)
-        if (m.fstype == "cgroup2" && m.dir == L.root) unified = &m;
+        if (m.v2 && m.mountpoint == L.root) unified = &m;
     if (!unified && mounts.empty() && exists(L.root + "/cgroup.controllers")) unified = &fake_unified;
 
     if (unified) {
         L.version = CgroupVersion::V2;
-        std::string self_path = self.count("") ? self.at("") : "/";
+        std::string self_path = self_path_in(self, *unified);
         // After a previous create() moved us into the supervisor leaf, the delegated cgroup we
         // create groups in is its parent.
         if (basename_of(self_path) == kSupervisorLeaf) self_path = dirname_of(self_path);
         Hierarchy h;
-        h.mount_dir = unified->dir;
-        h.own = own_dir(*unified, self_path);
+        h.mount_dir = unified->mountpoint;
+        h.own = cgroup_dir(*unified, self_path);
         h.parent = (from_root || (::geteuid() == 0 && ::access(h.mount_dir.c_str(), W_OK) == 0)) ? h.mount_dir : h.own;
         h.plain = is_plain(h.mount_dir);
         std::string offered;
@@ -377,16 +309,16 @@ Layout detect_layout(const CgroupSource& source, const std::vector<std::string>&
     std::set<std::string> all;
     std::set<std::set<std::string>> seen;
     for (const auto& m : mounts) {
-        if (m.fstype == "cgroup2") {
+        if (m.v2) {
             L.hybrid = true;
             // A hybrid host's controller-less v2 hierarchy (/sys/fs/cgroup/unified): runc puts
             // its containers there too.
             if (every_v1 && seen.insert(std::set<std::string>{"cgroup2"}).second) {
                 Hierarchy h;
-                h.mount_dir = m.dir;
-                h.own = own_dir(m, self.count("") ? self.at("") : "/");
+                h.mount_dir = m.mountpoint;
+                h.own = cgroup_dir(m, self_path_in(self, m));
                 h.parent = from_root ? h.mount_dir : h.own;
-                h.plain = is_plain(m.dir);
+                h.plain = is_plain(m.mountpoint);
                 L.hierarchies.push_back(std::move(h));
             }
             continue;
@@ -401,11 +333,11 @@ Layout detect_layout(const CgroupSource& source, const std::vector<std::string>&
         // The same hierarchy mounted twice (a bind mount) is joined once.
         if (!used || !seen.insert({m.controllers.begin(), m.controllers.end()}).second) continue;
         Hierarchy h;
-        h.mount_dir = m.dir;
+        h.mount_dir = m.mountpoint;
         h.controllers = m.controllers;
-        h.own = own_dir(m, self_path_for(self, m.controllers));
+        h.own = cgroup_dir(m, self_path_in(self, m));
         h.parent = from_root ? h.mount_dir : h.own;
-        h.plain = is_plain(m.dir);
+        h.plain = is_plain(m.mountpoint);
         L.hierarchies.push_back(std::move(h));
     }
     if (L.version == CgroupVersion::None) {

@@ -29,6 +29,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/core/mountinfo.hpp"
 #include "sim/core/strings.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
@@ -96,54 +97,11 @@ unsigned long locked_flags(const std::string& path) {
     return flags;
 }
 
-// Controllers of the host's cgroup v1 hierarchies as /proc/cgroups names them.
-std::set<std::string> v1_subsystems() {
-    std::set<std::string> out;
-    std::ifstream in("/proc/cgroups");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        out.insert(line.substr(0, line.find('\t')));
-    }
-    return out;
-}
-
-struct HostCgroupMount {
-    std::string mountpoint, fstype, options;  // options: mount data for cgroup v1 ("memory", "none,name=systemd")
-};
-
-std::vector<HostCgroupMount> host_cgroup_mounts() {
-    std::vector<HostCgroupMount> out;
-    auto subsystems = v1_subsystems();
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream ss(line);
-        std::vector<std::string> f;
-        for (std::string w; ss >> w;) f.push_back(w);
-        size_t dash = 0;
-        while (dash < f.size() && f[dash] != "-") ++dash;
-        if (dash + 3 >= f.size() + 0 || f.size() < 5) continue;
-        if (dash + 3 > f.size()) continue;
-        const std::string& fstype = f[dash + 1];
-        if (fstype != "cgroup" && fstype != "cgroup2") continue;
-        HostCgroupMount m{f[4], fstype, ""};
-        if (fstype == "cgroup") {
-            std::stringstream opts(dash + 3 < f.size() ? f[dash + 3] : "");
-            std::vector<std::string> keep;
-            bool named = false;
-            for (std::string o; std::getline(opts, o, ',');) {
-                if (subsystems.count(o)) keep.push_back(o);
-                if (o.rfind("name=", 0) == 0) {
-                    keep.push_back(o);
-                    named = true;
-                }
-            }
-            if (named) keep.insert(keep.begin(), "none");
-            for (const auto& k : keep) m.options += (m.options.empty() ? "" : ",") + k;
-        }
-        out.push_back(m);
-    }
+// The mount data that mounts the v1 hierarchy M again: its controllers, "none,name=X" for a
+// named one.
+std::string v1_mount_data(const CgroupMount& m) {
+    std::string out = m.named() ? "none" : "";
+    for (const auto& c : m.controllers) out += (out.empty() ? "" : ",") + c;
     return out;
 }
 
@@ -300,10 +258,10 @@ void bind_readonly(const InitContext& ctx, const std::string& source, const std:
 // where the kernel refuses, e.g. in a user namespace), read-only when asked. Below the fresh
 // tmpfs nothing but this function writes: names under its descriptor are safe to join.
 void mount_cgroup(const InitContext& ctx, const safe::Root& rfs, const std::string& dest, const MountFlags& mf) {
-    auto hosts = host_cgroup_mounts();
+    auto hosts = cgroup_mounts(read_mountinfo());
     bool unified = false;
     for (const auto& h : hosts)
-        if (h.mountpoint == "/sys/fs/cgroup" && h.fstype == "cgroup2") unified = true;
+        if (h.mountpoint == "/sys/fs/cgroup" && h.v2) unified = true;
     unsigned long flags = mf.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
     UniqueFd t = target_dir(ctx, rfs, dest);
     if (unified) {
@@ -317,12 +275,12 @@ void mount_cgroup(const InitContext& ctx, const safe::Root& rfs, const std::stri
     for (const auto& h : hosts) {
         // v1 hierarchies only: a hybrid host's controller-less cgroup2 at /sys/fs/cgroup/unified
         // is not shown, as runc does not show it.
-        if (h.mountpoint.rfind("/sys/fs/cgroup/", 0) != 0 || h.fstype != "cgroup") continue;
+        if (h.mountpoint.rfind("/sys/fs/cgroup/", 0) != 0 || h.v2) continue;
         std::string name = h.mountpoint.substr(std::strlen("/sys/fs/cgroup/"));
         if (name.empty() || name.find('/') != std::string::npos) continue;
         std::string sub = base + "/" + name;
         ::mkdir(sub.c_str(), 0755);
-        if (::mount("cgroup", sub.c_str(), "cgroup", flags, h.options.c_str()) != 0) bind_readonly(ctx, h.mountpoint, sub, flags);
+        if (::mount("cgroup", sub.c_str(), "cgroup", flags, v1_mount_data(h).c_str()) != 0) bind_readonly(ctx, h.mountpoint, sub, flags);
         // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct", as on the host.
         if (name.find(',') != std::string::npos) {
             std::stringstream parts(name);
@@ -468,29 +426,17 @@ void close_other_fds(const InitContext& ctx) {
 // linux.rootfsPropagation does to every mount. Done in the container's own mount namespace: the
 // host's mount is untouched.
 void make_parent_mount_private(const InitContext& ctx, const std::string& root) {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string best, best_optional;
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream ss(line);
-        std::vector<std::string> f;
-        for (std::string w; ss >> w;) f.push_back(w);
-        if (f.size() < 7) continue;
-        std::string mp;  // mountinfo escapes space, tab, newline and backslash as \ooo
-        for (size_t i = 0; i < f[4].size(); ++i) {
-            if (f[4][i] == '\\' && i + 3 < f[4].size()) {
-                mp += static_cast<char>(std::stoi(f[4].substr(i + 1, 3), nullptr, 8));
-                i += 3;
-            } else {
-                mp += f[4][i];
-            }
-        }
+    std::string best;
+    bool shared = false;
+    for (const auto& e : read_mountinfo()) {
+        const std::string& mp = e.mountpoint;
         bool under = mp == "/" || root == mp || root.rfind(mp + "/", 0) == 0;
         if (!under || mp.size() < best.size()) continue;
         best = mp;
-        best_optional.clear();
-        for (size_t i = 6; i < f.size() && f[i] != "-"; ++i) best_optional += f[i] + " ";
+        shared = std::any_of(e.optional_fields.begin(), e.optional_fields.end(),
+                             [](const std::string& f) { return f.rfind("shared:", 0) == 0; });
     }
-    if (best_optional.find("shared:") == std::string::npos) return;
+    if (!shared) return;
     if (::mount(nullptr, best.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
         die_errno(ctx, "make `" + best + "`, the mount that holds the root file system, private");
 }

@@ -17,6 +17,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/mountinfo.hpp"
 #include "sim/runtime/cgroup.hpp"
 
 namespace isolab {
@@ -97,14 +98,11 @@ std::vector<pid_t> all_pids() {
 
 // PID's /proc/PID/cgroup names the group NAME or one below it, in any hierarchy.
 bool in_cgroup(pid_t pid, const std::string& name) {
-    auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
-    if (!text) return false;
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-        size_t at = line.find("/" + name);
+    for (const auto& g : read_proc_cgroup("/proc/" + std::to_string(pid) + "/cgroup")) {
+        size_t at = g.path.find("/" + name);
         if (at == std::string::npos) continue;
         size_t end = at + 1 + name.size();
-        if (end == line.size() || line[end] == '/') return true;
+        if (end == g.path.size() || g.path[end] == '/') return true;
     }
     return false;
 }

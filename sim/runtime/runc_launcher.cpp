@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <sstream>
@@ -17,6 +18,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/mountinfo.hpp"
 #include "sim/core/process.hpp"
 #include "sim/runtime/launcher.hpp"
 #include "sim/runtime/oci_spec.hpp"
@@ -75,22 +77,20 @@ int runc_exit_code(const std::string& msg) {
 // uses; v2: the one unified directory), so pause, OOM counting and cleanup work as for IsoLab's
 // own containers.
 std::vector<std::string> cgroup_dirs_of(pid_t pid) {
-    auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+    auto groups = read_proc_cgroup("/proc/" + std::to_string(pid) + "/cgroup");
     std::vector<std::string> v1, v2;
-    if (!text) return {};
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-        size_t a = line.find(':'), b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos) continue;
-        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        if (controllers.empty()) {
-            v2.push_back("/sys/fs/cgroup" + (path == "/" ? "" : path));
+    for (const auto& m : cgroup_mounts(read_mountinfo())) {
+        const CgroupMembership* g = membership_in(groups, m);
+        if (!g) continue;
+        if (m.v2) {
+            v2.push_back(cgroup_dir(m, g->path));
             continue;
         }
-        std::istringstream cs(controllers);
-        for (std::string c; std::getline(cs, c, ',');)
-            if (c == "memory" || c == "pids" || c == "cpu" || c == "cpuacct" || c == "freezer")
-                v1.push_back("/sys/fs/cgroup/" + c + path);
+        bool used = std::any_of(m.controllers.begin(), m.controllers.end(), [](const std::string& c) {
+            return c == "memory" || c == "pids" || c == "cpu" || c == "cpuacct" || c == "freezer";
+        });
+        std::string dir = cgroup_dir(m, g->path);
+        if (used && std::find(v1.begin(), v1.end(), dir) == v1.end()) v1.push_back(dir);
     }
     return v1.empty() ? v2 : v1;
 }

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/core/mountinfo.hpp"
 #include "sim/core/strings.hpp"
 #include "sim/core/i18n.hpp"
 
@@ -70,42 +71,28 @@ std::string describe_id_map(const std::vector<IdMapLine>& map) {
     return out;
 }
 
-MountSummary parse_mountinfo(const std::string& text) {
-    // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
-    // field 5 is the mount point; after " - ": fstype, source. The last "/" line is the one on top.
+MountSummary summarize_mounts(const std::string& mountinfo) {
+    // The last "/" line is the one on top.
     MountSummary s;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
+    for (const auto& e : isolab::parse_mountinfo(mountinfo)) {
         ++s.count;
-        std::istringstream f(line);
-        std::string id, parent, dev, root, point;
-        if (!(f >> id >> parent >> dev >> root >> point)) continue;
-        if (point != "/") continue;
-        size_t dash = line.find(" - ");
-        if (dash == std::string::npos) continue;
-        std::istringstream rest(line.substr(dash + 3));
-        std::string fstype, source;
-        rest >> fstype >> source;
-        s.root_source = source == fstype ? fstype : source + " (" + fstype + ")";
+        if (e.mountpoint != "/") continue;
+        s.root_source = e.source == e.fstype ? e.fstype : e.source + " (" + e.fstype + ")";
     }
     return s;
 }
 
 std::string cgroup_summary(const std::string& text) {
-    std::istringstream in(text);
-    std::string line, first_other;
-    while (std::getline(in, line)) {
-        size_t a = line.find(':');
-        size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-        if (b == std::string::npos) continue;
-        std::string hier = line.substr(0, a), controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        if (hier == "0" && controllers.empty()) {
-            if (path != "/") return path;
+    std::string first_other;
+    for (const auto& g : parse_proc_cgroup(text)) {
+        if (g.v2()) {
+            if (g.path != "/") return g.path;
             continue;
         }
-        if (path != "/" && first_other.empty()) first_other = controllers + ":" + path;
+        if (g.path == "/" || !first_other.empty()) continue;
+        std::string controllers;
+        for (const auto& c : g.controllers) controllers += (controllers.empty() ? "" : ",") + c;
+        first_other = controllers + ":" + g.path;
     }
     return first_other.empty() ? "/" : first_other;
 }
@@ -208,7 +195,7 @@ SideFacts read_side(pid_t pid, bool count_processes_in_pidns) {
         s.hostname = trim(slurp(dir + "/root/etc/hostname"));
         s.kernel = trim(slurp(dir + "/root/proc/sys/kernel/osrelease"));
     }
-    s.mounts = parse_mountinfo(slurp(dir + "/mountinfo"));
+    s.mounts = summarize_mounts(slurp(dir + "/mountinfo"));
     s.uid_map = parse_id_map(slurp(dir + "/uid_map"));
     s.cgroup = cgroup_summary(slurp(dir + "/cgroup"));
     if (pid == 0) s.shm_segments = count_shm(slurp("/proc/sysvipc/shm"));

@@ -40,10 +40,10 @@ bool is_identity_map(const std::vector<IdMapLine>& map);
 std::string describe_id_map(const std::vector<IdMapLine>& map);
 
 struct MountSummary {
-    int count = 0;            // lines of mountinfo
+    int count = 0;            // mounts listed in mountinfo
     std::string root_source;  // what is mounted on "/": "overlay (overlay)", "/dev/sda1 (ext4)"
 };
-MountSummary parse_mountinfo(const std::string& text);
+MountSummary summarize_mounts(const std::string& mountinfo);
 
 // The cgroup a process is in, from /proc/P/cgroup: the unified ("0::") path when it is not "/",
 // else the first controller line with a path other than "/" ("memory:/x"), else "/".

@@ -40,10 +40,10 @@ TEST_CASE("view: mountinfo summary finds the topmost / mount") {
         "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
         "27 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
         "30 27 0:50 / /sys rw - sysfs sysfs rw\n";
-    auto m = parse_mountinfo(text);
+    auto m = summarize_mounts(text);
     CHECK(m.count == 3);
     CHECK(m.root_source == "/dev/sda1 (ext4)");
-    auto c = parse_mountinfo("500 400 0:77 / / rw,relatime - overlay overlay rw,lowerdir=/a\n"
+    auto c = summarize_mounts("500 400 0:77 / / rw,relatime - overlay overlay rw,lowerdir=/a\n"
                              "501 500 0:78 / /proc rw - proc proc rw\n");
     CHECK(c.count == 2);
     CHECK(c.root_source == "overlay");
