@@ -608,11 +608,28 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     }
     if (c.verb == "gui") return exec_gui(c, err);
     if (c.verb == "lesson") return run_lesson_command(c, out, err);
+    if (c.verb == "vm") return run_vm_command(c, out, err);
+    if (c.verb == "race") return run_race_command(c, out, err);
     double t_open = monotonic_ms();
     auto engine = open_engine(c);
     if (!engine) return fail(err, engine.error(), "isolab: ");
     if (c.debug) err << "debug: open engine + garbage collection " << (monotonic_ms() - t_open) << " ms\n";
-    Engine& e = **engine;
+    return run_engine_command(**engine, c, out, err);
+}
+
+bool runs_on_shared_engine(const Command& c) {
+    if (!c.global_root.empty() || !c.lang.empty() || c.help || c.bare) return false;
+    const std::string& v = c.verb;
+    if (v == "run") return c.detach && !c.spec.interactive && !c.spec.tty && c.attach_streams.empty();
+    if (v == "start") return !c.attach && !c.interactive;
+    if (v == "logs") return !c.follow;
+    static const char* const kEngineOnly[] = {"create", "stop",  "restart", "kill", "pause",   "unpause", "rm",
+                                              "ps",     "inspect", "top",   "wait", "images",  "diff",    "tag",
+                                              "history", "rmi",  "commit", "network", "port", "system"};
+    return std::any_of(std::begin(kEngineOnly), std::end(kEngineOnly), [&](const char* k) { return v == k; });
+}
+
+int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     // What the state root had to set right (a record moved aside), once after the garbage
     // collection of open() and once after the command.
     auto print_state_warnings = [&] {
@@ -763,8 +780,6 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (v == "network") return run_network_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system") return run_system_command(e, c, out, err);
-    if (v == "vm") return run_vm_command(c, out, err);
-    if (v == "race") return run_race_command(c, out, err);
     err << "isolab: '" << v << "' is not an isolab command.\nSee 'isolab --help'\n";
     return 1;
 }

@@ -10,11 +10,27 @@
 
 #include "app/cli/args.hpp"
 
+namespace isolab {
+class Engine;
+}
+
 namespace isolab::cli {
 
 // Runs a parsed command. `out`/`err` receive what a terminal would show; interactive commands
 // (run -it, exec -it, attach) use the process's own stdin/stdout.
 int run_command(const Command& cmd, std::ostream& out, std::ostream& err);
+
+// The part of run_command that works on the state root through an engine: E is the caller's (the
+// GUI shares one between its views and its jobs; run_command opens one per command). The caller
+// has run E's garbage collection first, as Engine::open does.
+int run_engine_command(Engine& e, const Command& cmd, std::ostream& out, std::ostream& err);
+
+// Whether CMD may run inside a long-lived process on a shared engine (the GUI's jobs): it works
+// only through the engine and OUT/ERR, on the engine's own state root and language, and needs no
+// terminal, no signal handler and no current directory. Attached run/start, exec, logs -f, build,
+// save/load, vm, race, lesson, runtime, gui, doctor and anything with --root or --lang get a
+// process of their own.
+bool runs_on_shared_engine(const Command& cmd);
 
 // argv without the program name → exit code (parse, then run_command on std::cout/std::cerr).
 int cli_main(const std::vector<std::string>& argv);

@@ -74,7 +74,13 @@ App::App(GuiOptions options) : opt_(std::move(options)) {
     fullscreen_ = opt_.fullscreen;
     i18n::set_language(i18n::detect_language(opt_.lang.empty() ? nullptr : opt_.lang.c_str()));
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    jobs_ = std::make_unique<Jobs>(root_, [this] { wake(); });
+    // The window's one engine, before any thread: the poller, the jobs and the views share it
+    // (its state is on disk under file locks, so threads use it as processes would).
+    EngineOptions eo;
+    eo.root = root_;
+    if (auto e = Engine::open(eo)) engine_ = std::shared_ptr<Engine>(std::move(*e));
+    else engine_error_ = e.error().message;
+    jobs_ = std::make_unique<Jobs>(root_, engine_, [this] { wake(); });
     views_ = make_views();
     active_view_ = opt_.view.empty() || opt_.view == "all" ? views_.front()->id() : opt_.view;
     pending_view_ = active_view_;
@@ -122,11 +128,9 @@ void App::wake() {
 void App::animate_for(double ms) { animate_until_ = std::max(animate_until_, monotonic_ms() + ms); }
 
 void App::poll_loop() {
-    EngineOptions eo;
-    eo.root = root_;
-    auto engine = Engine::open(eo);
+    std::shared_ptr<Engine> engine = engine_;
     vm::VmManager vms(root_);
-    view::HostInfo host = view::read_host_info(engine ? (*engine)->backend_name() : "unavailable");
+    view::HostInfo host = view::read_host_info(engine ? engine->backend_name() : "unavailable");
     {
         // An unknown $ISOLAB_VM_BACKEND: `isolab vm create` names the mistake; the window shows
         // the model, which is what nothing booting amounts to.
@@ -147,10 +151,10 @@ void App::poll_loop() {
     while (!stop_) {
         auto snap = std::make_shared<view::WorldSnapshot>();
         if (engine) {
-            *snap = view::take_snapshot(**engine, vms, host);
+            *snap = view::take_snapshot(*engine, vms, host);
         } else {
             snap->host = host;
-            snap->error = engine.error().message;
+            snap->error = engine_error_;
         }
         std::string f = view::fingerprint(*snap);
         bool changed = f != last;

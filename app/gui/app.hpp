@@ -19,6 +19,10 @@
 struct GLFWwindow;
 struct ImFont;
 
+namespace isolab {
+class Engine;
+}
+
 namespace isolab::gui {
 
 struct GuiOptions {
@@ -50,7 +54,15 @@ public:
     // ---- what views use ----
     std::shared_ptr<const view::WorldSnapshot> world() const;
     Jobs& jobs() { return *jobs_; }
-    // Runs an `isolab` command line for a button: logged with the equivalent command.
+    // The window's one engine, shared by the poller, the jobs and the views' workers (a copy of
+    // the pointer keeps it alive for a worker that outlives its view). Null when it could not be
+    // opened: engine_error() says why.
+    std::shared_ptr<Engine> engine() const { return engine_; }
+    const std::string& engine_error() const { return engine_error_; }
+    // A button's action: WORDS after `isolab` ({"stop", name}), parsed once into the typed action
+    // that runs, logged as the line a learner could type.
+    void act(const std::vector<std::string>& words) { jobs_->submit_words(words, "button"); }
+    // The same for an action the views hold as a line (the lifecycle diagram's arrows).
     void command(const std::string& line) { jobs_->submit(line, "button"); }
     const GuiOptions& options() const { return opt_; }
     std::string selected_container;   // name
@@ -109,6 +121,8 @@ private:
     GuiOptions opt_;
     std::string root_;
     GLFWwindow* window_ = nullptr;
+    std::shared_ptr<Engine> engine_;
+    std::string engine_error_;
     std::unique_ptr<Jobs> jobs_;
     std::vector<std::unique_ptr<View>> views_;
     std::string active_view_, pending_view_;

@@ -6,17 +6,22 @@
 
 #include <chrono>
 #include <cstring>
+#include <ostream>
 #include <sstream>
+#include <streambuf>
 #include <thread>
 
 #include "app/cli/args.hpp"
+#include "app/cli/commands.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/process.hpp"
+#include "sim/engine/engine.hpp"
 
 namespace isolab::gui {
 
-Jobs::Jobs(std::string state_root, std::function<void()> wake) : root_(std::move(state_root)), wake_(std::move(wake)) {
-    // Every job's `isolab` works on the window's state root. Set here, before any thread runs:
+Jobs::Jobs(std::string state_root, std::shared_ptr<Engine> engine, std::function<void()> wake)
+    : root_(std::move(state_root)), engine_(std::move(engine)), wake_(std::move(wake)) {
+    // Every child `isolab` works on the window's state root. Set here, before any thread runs:
     // a forked child of a multithreaded process must not call setenv (it allocates).
     if (!root_.empty()) ::setenv("ISOLAB_ROOT", root_.c_str(), 1);
 }
@@ -50,41 +55,55 @@ void Jobs::spawn(std::function<void()> work) {
     });
 }
 
-int Jobs::add_job(const std::string& line, const std::string& origin, std::string* shown) {
-    *shown = line;
-    if (shown->rfind("isolab ", 0) != 0 && shown->rfind("docker ", 0) != 0) *shown = "isolab " + *shown;
+Jobs::Pending Jobs::prepare(Result<cli::Command> cmd, std::string shown, const std::string& origin) {
+    if (shown.empty() && cmd) shown = cli::to_command_line(*cmd);
+    if (shown != "isolab" && shown.rfind("isolab ", 0) != 0 && shown.rfind("docker ", 0) != 0) shown = "isolab " + shown;
     std::lock_guard<std::mutex> l(mu_);
-    int id = next_++;
+    Pending p;
+    p.id = next_++;
+    p.cmd = std::move(cmd);
     Job j;
-    j.id = id;
-    j.command = *shown;
+    j.id = p.id;
+    j.command = shown;
     j.origin = origin;
     j.started_ms = monotonic_ms();
     jobs_.push_back(j);
     if (jobs_.size() > 200) jobs_.erase(jobs_.begin());
     ++running_;
+    return p;
+}
+
+int Jobs::submit(Action action, const std::string& origin) {
+    Pending p = prepare(std::move(action.cmd), std::move(action.shown), origin);
+    int id = p.id;
+    spawn([this, p = std::move(p)] { run(p, ""); });
     return id;
 }
 
 int Jobs::submit(const std::string& line, const std::string& origin) {
-    std::string shown;
-    int id = add_job(line, origin, &shown);
-    spawn([this, id, shown] { run(id, shown); });
+    Pending p = prepare(cli::parse_line(line), line, origin);
+    int id = p.id;
+    spawn([this, p = std::move(p)] { run(p, ""); });
+    return id;
+}
+
+int Jobs::submit_words(const std::vector<std::string>& words, const std::string& origin) {
+    Pending p = prepare(cli::parse_action(words), "", origin);
+    int id = p.id;
+    spawn([this, p = std::move(p)] { run(p, ""); });
     return id;
 }
 
 std::vector<int> Jobs::submit_sequence(const std::vector<std::string>& lines, const std::string& origin,
                                        const std::string& cwd) {
-    std::vector<std::pair<int, std::string>> todo;
+    std::vector<Pending> todo;
     std::vector<int> ids;
     for (const auto& line : lines) {
-        std::string shown;
-        int id = add_job(line, origin, &shown);
-        todo.emplace_back(id, shown);
-        ids.push_back(id);
+        todo.push_back(prepare(cli::parse_line(line), line, origin));
+        ids.push_back(todo.back().id);
     }
-    spawn([this, todo, cwd] {
-        for (const auto& [id, shown] : todo) run(id, shown, cwd);
+    spawn([this, todo = std::move(todo), cwd] {
+        for (const auto& p : todo) run(p, cwd);
     });
     return ids;
 }
@@ -100,16 +119,14 @@ std::string isolab_binary() {
 }
 
 std::vector<int> Jobs::submit_words(const std::vector<JobLine>& lines, const std::string& origin, const std::string& cwd) {
-    std::vector<std::pair<int, std::vector<std::string>>> todo;
+    std::vector<Pending> todo;
     std::vector<int> ids;
     for (const auto& l : lines) {
-        std::string shown;
-        int id = add_job(l.shown, origin, &shown);
-        todo.emplace_back(id, l.argv);
-        ids.push_back(id);
+        todo.push_back(prepare(cli::parse_action(l.argv), l.shown, origin));
+        ids.push_back(todo.back().id);
     }
-    spawn([this, todo, cwd] {
-        for (const auto& [id, argv] : todo) run_words(id, argv, cwd);
+    spawn([this, todo = std::move(todo), cwd] {
+        for (const auto& p : todo) run(p, cwd);
     });
     return ids;
 }
@@ -143,22 +160,65 @@ void Jobs::finish(int id, int code) {
     if (wake_) wake_();
 }
 
-void Jobs::run(int id, std::string line, const std::string& cwd) {
-    auto words = cli::split_command_line(line);
-    if (!words) {
-        append(id, words.error().message + "\n");
-        finish(id, 2);
+void Jobs::run(const Pending& p, const std::string& cwd) {
+    if (!p.cmd) {
+        append(p.id, p.cmd.error().message + "\n");
+        finish(p.id, p.cmd.error().exit_code);
         return;
     }
-    run_words(id, cli::strip_docker_prefix(*words), cwd);
+    const cli::Command& cmd = *p.cmd;
+    if (cmd.verb.empty()) {  // an empty line
+        finish(p.id, 0);
+        return;
+    }
+    if ((cmd.interactive && cmd.tty) || (cmd.spec.interactive && cmd.spec.tty)) {
+        append(p.id, "this line cannot hold an interactive terminal: open the container's shell, or leave out -it\n");
+        finish(p.id, 1);
+        return;
+    }
+    if (engine_ && cli::runs_on_shared_engine(cmd)) run_here(p.id, cmd);
+    else run_child(p.id, cmd, cwd);
 }
 
-void Jobs::run_words(int id, std::vector<std::string> words, const std::string& cwd) {
-    if (auto cmd = cli::parse_args(words); !words.empty() && cmd && ((cmd->interactive && cmd->tty) || (cmd->spec.interactive && cmd->spec.tty))) {
-        append(id, "this line cannot hold an interactive terminal: open the container's shell, or leave out -it\n");
-        finish(id, 1);
-        return;
+namespace {
+
+// An ostream whose every write goes to one job's output as it is printed.
+class JobStreamBuf final : public std::streambuf {
+public:
+    explicit JobStreamBuf(std::function<void(const std::string&)> sink) : sink_(std::move(sink)) {}
+
+protected:
+    std::streamsize xsputn(const char* s, std::streamsize n) override {
+        if (n > 0) sink_(std::string(s, static_cast<size_t>(n)));
+        return n;
     }
+    int_type overflow(int_type c) override {
+        if (c != traits_type::eof()) sink_(std::string(1, traits_type::to_char_type(c)));
+        return traits_type::not_eof(c);
+    }
+
+private:
+    std::function<void(const std::string&)> sink_;
+};
+
+}  // namespace
+
+void Jobs::run_here(int id, const cli::Command& cmd) {
+    JobStreamBuf buf([this, id](const std::string& text) {
+        append(id, text);
+        if (wake_) wake_();
+    });
+    std::ostream out(&buf);
+    // As every `isolab` command does on opening its engine: containers whose monitor died are
+    // cleaned up first.
+    engine_->collect_garbage();
+    int code = cli::run_engine_command(*engine_, cmd, out, out);
+    out.flush();
+    finish(id, code);
+}
+
+void Jobs::run_child(int id, const cli::Command& cmd, const std::string& cwd) {
+    std::vector<std::string> words = cli::to_argv(cmd);
     words.insert(words.begin(), isolab_binary());
     Argv child(std::move(words));
     int pipefd[2];
@@ -168,6 +228,14 @@ void Jobs::run_words(int id, std::vector<std::string> words, const std::string& 
         return;
     }
     pid_t pid = ::fork();
+    if (pid < 0) {
+        int e = errno;
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        append(id, std::string("fork: ") + std::strerror(e) + "\n");
+        finish(id, 1);
+        return;
+    }
     if (pid == 0) {
         ::dup2(pipefd[1], 1);
         ::dup2(pipefd[1], 2);

@@ -9,17 +9,15 @@ namespace isolab::gui {
 using namespace isolab::lesson;
 
 std::string LessonStage::set(const Lesson& l, bool since_open, bool remove) {
-    EngineOptions eo;
-    eo.root = app_.state_root();
-    auto engine = Engine::open(eo);
-    if (!engine) return engine.error().message;
+    std::shared_ptr<Engine> engine = app_.engine();  // the window's one engine
+    if (!engine) return app_.engine_error();
     vm::VmManager vms(app_.state_root());
     std::vector<std::string> lines;
-    if (remove) lines = stage_commands(l, **engine, vms, since_open ? &baseline_ : nullptr);
-    for (auto& line : needs_commands(l, **engine)) lines.push_back(line);
+    if (remove) lines = stage_commands(l, *engine, vms, since_open ? &baseline_ : nullptr);
+    for (auto& line : needs_commands(l, *engine)) lines.push_back(line);
     if (!since_open) {
         // What exists before the lesson's own commands run: the reset key keeps it.
-        baseline_ = take_baseline(**engine, vms);
+        baseline_ = take_baseline(*engine, vms);
         for (auto& n : l.stage.containers) baseline_.containers.erase(n);
         for (auto& n : l.stage.vms) baseline_.vms.erase(n);
         for (auto& n : l.stage.networks) baseline_.networks.erase(n);

@@ -29,11 +29,12 @@ namespace isolab::gui {
 using namespace isolab::lesson;
 using namespace lesson_ui;
 
-// ---- the check worker: one thread with its own engine, evaluating the current step's check.
+// ---- the check worker: one thread on the window's engine, evaluating the current step's check.
 
 class CheckWorker {
 public:
-    CheckWorker(std::string root, std::function<void()> wake) : root_(std::move(root)), wake_(std::move(wake)) {
+    CheckWorker(std::string root, std::shared_ptr<Engine> engine, std::string engine_error, std::function<void()> wake)
+        : root_(std::move(root)), engine_(std::move(engine)), engine_error_(std::move(engine_error)), wake_(std::move(wake)) {
         thread_ = std::thread([this] { loop(); });
     }
     ~CheckWorker() {
@@ -69,9 +70,6 @@ public:
 
 private:
     void loop() {
-        EngineOptions eo;
-        eo.root = root_;
-        auto engine = Engine::open(eo);
         vm::VmManager vms(root_);
         std::unique_lock<std::mutex> l(mu_);
         while (!stop_) {
@@ -82,8 +80,8 @@ private:
             int tag = tag_;
             l.unlock();
             CheckResult r;
-            if (!engine) r = {false, engine.error().message};
-            else r = evaluate(check, CheckContext{engine->get(), &vms, root_, from});
+            if (!engine_) r = {false, engine_error_};
+            else r = evaluate(check, CheckContext{engine_.get(), &vms, root_, from});
             l.lock();
             result_ = r;
             result_tag_ = tag;
@@ -92,6 +90,8 @@ private:
         }
     }
     std::string root_;
+    std::shared_ptr<Engine> engine_;
+    std::string engine_error_;
     std::function<void()> wake_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
@@ -107,7 +107,7 @@ private:
 
 StepPlayer::StepPlayer(App& app, const LessonStage& stage, bool& study_group)
     : app_(app), stage_(stage), group_(study_group),
-      checks_(std::make_unique<CheckWorker>(app.state_root(), [&app] { app.wake(); })) {}
+      checks_(std::make_unique<CheckWorker>(app.state_root(), app.engine(), app.engine_error(), [&app] { app.wake(); })) {}
 
 StepPlayer::~StepPlayer() = default;
 

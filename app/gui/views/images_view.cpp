@@ -135,7 +135,7 @@ private:
         });
     }
 
-    // Runs on the worker thread: owns engine_ while it runs (one job at a time).
+    // Runs on the worker thread (one job at a time), on the window's engine.
     void work(App& app, const std::string& root, const std::string& image_id, const std::vector<std::string>& dirs,
               const std::optional<ContainerRecord>& rec) {
         std::map<std::string, int64_t> known;
@@ -150,25 +150,20 @@ private:
         }
         Findings f;
         f.sizes = std::move(sizes);
-        if (!engine_) {
-            EngineOptions eo;
-            eo.root = root;
-            auto e = Engine::open(eo);
-            if (e) engine_ = std::move(*e);
-            else f.history_error = f.diff_error = f.oci_error = e.error().message;
-        }
-        if (engine_ && !image_id.empty()) {
+        std::shared_ptr<Engine> engine = app.engine();  // the window's one engine
+        if (!engine) f.history_error = f.diff_error = f.oci_error = app.engine_error();
+        if (engine && !image_id.empty()) {
             f.history_image = image_id;
-            if (auto h = engine_->images().history(image_id)) f.history = std::move(*h);
+            if (auto h = engine->images().history(image_id)) f.history = std::move(*h);
             else f.history_error = h.error().message;
         }
-        if (engine_ && rec) {
+        if (engine && rec) {
             f.container_id = rec->id;
-            if (auto d = engine_->diff(rec->id)) f.diff = std::move(*d);
+            if (auto d = engine->diff(rec->id)) f.diff = std::move(*d);
             else f.diff_error = d.error().message;
             std::string wdir = root + "/containers/" + rec->id + (rec->rootfs_mode == RootfsMode::Copy ? "/rootfs" : "/upper");
             f.upper_size = ImageStore::layer_size(wdir);
-            auto cfg = oci::make_oci_config(*rec, false, engine_->store().container_dir(rec->id));
+            auto cfg = oci::make_oci_config(*rec, false, engine->store().container_dir(rec->id));
             if (cfg) f.oci_text = cfg->dump(2);
             else f.oci_error = cfg.error().message;
             f.container_done = true;
@@ -480,7 +475,6 @@ private:
 
     std::mutex mu_;
     Findings found_;
-    std::unique_ptr<Engine> engine_;  // used only on the worker thread
     std::atomic<bool> first_load_pending_{true};
     std::string chosen_image_;  // the image the learner clicked
     std::string last_key_;

@@ -124,7 +124,7 @@ public:
         }
         std::string root = app.state_root();
         App* a = &app;
-        refresher_.start_if_due(1500, [this, a, root] { work(*a, root); });
+        refresher_.start_if_due(1500, [this, a] { work(*a); });
         Picture p;
         {
             std::lock_guard<std::mutex> l(mu_);
@@ -150,17 +150,12 @@ public:
     }
 
 private:
-    void work(App& app, const std::string& root) {
+    void work(App& app) {
         Picture p;
-        if (!engine_) {
-            EngineOptions eo;
-            eo.root = root;
-            auto e = Engine::open(eo);
-            if (e) engine_ = std::move(*e);
-            else p.error = e.error().message;
-        }
-        if (engine_) {
-            auto pic = engine_->network_picture();
+        std::shared_ptr<Engine> engine = app.engine();  // the window's one engine
+        if (!engine) p.error = app.engine_error();
+        if (engine) {
+            auto pic = engine->network_picture();
             if (pic) {
                 p.model = view::build_network_model(*pic);
                 p.error = p.model.error;
@@ -572,7 +567,6 @@ private:
 
     std::mutex mu_;
     Picture picture_;
-    std::unique_ptr<Engine> engine_;  // used only on the worker thread
     std::atomic<bool> first_load_pending_{true};
     // Last member: destroyed first, so a running job ends before the state it writes goes.
     Refresher refresher_;

@@ -176,21 +176,19 @@ private:
             s_->progress.begin(monotonic_ms());
         }
         app.animate_for(500);
-        std::string root = app.state_root();
         std::shared_ptr<RaceShared> s = s_;
-        // The worker owns its Engine; it reports only through S (locked) and wakes the frame loop.
-        std::thread([s, root] {
+        // The worker runs on the window's one engine (its copy of the pointer keeps the engine
+        // alive if the window closes mid-race); it reports only through S (locked) and wakes the
+        // frame loop.
+        std::thread([s, engine = app.engine(), engine_error = app.engine_error()] {
             auto note = [s](auto&& fn) {
                 std::lock_guard<std::mutex> lock(s->mu);
                 fn(s->progress);
                 s->wake_locked();
             };
-            EngineOptions eo;
-            eo.root = root;
-            auto engine = Engine::open(eo);
             Result<vm::RaceResult> r = make_error("no engine");
             if (!engine) {
-                r = engine.error();
+                r = make_error(engine_error);
             } else {
                 vm::RaceOptions o;
                 o.progress = [&](const std::string& side, const std::string& what) {
@@ -205,7 +203,7 @@ private:
                 o.side_done = [&](const std::string& side, const vm::RaceSide& run) {
                     note([&](view::RaceProgress& p) { p.on_side_done(side, run, monotonic_ms()); });
                 };
-                r = vm::run_race(**engine, (*engine)->store().root(), o);
+                r = vm::run_race(*engine, engine->store().root(), o);
             }
             std::lock_guard<std::mutex> lock(s->mu);
             s->progress.finish(monotonic_ms());

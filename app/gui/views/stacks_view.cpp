@@ -118,25 +118,25 @@ void draw_vm_side(App& app, const view::WorldSnapshot& w, const view::StackModel
     bar("hostos_l", m.host_os, width, h_os, kHostOs);
     bar("hw_l", m.hardware, width, h_hw, kHardware);
     draw_ram_bar(m, width, line * 0.9f);
-    // Actions on VMs: each is the `isolab vm` command the log shows.
-    if (ImGui::Button(T("gui.action.add_vm"))) app.command("vm create " + view::next_vm_name(w));
+    // Actions on VMs: each is the typed `isolab vm` action the log shows as a command line.
+    if (ImGui::Button(T("gui.action.add_vm"))) app.act({"vm", "create", view::next_vm_name(w)});
     const view::VmView* sel = w.vm(app.selected_vm);
     float left = ImGui::GetItemRectMin().x;
     flow(T("gui.action.boot"), left, width);
     ImGui::BeginDisabled(!sel || sel->rec.state != vm::VmState::PoweredOff);
     if (ImGui::Button(T("gui.action.boot")) && sel) {
-        app.command("vm start -d " + sel->rec.name);
+        app.act({"vm", "start", "-d", sel->rec.name});
         app.animate_for(20000);
     }
     ImGui::EndDisabled();
     flow(T("gui.action.stop_vm"), left, width);
     ImGui::BeginDisabled(!sel || sel->rec.state != vm::VmState::Running);
-    if (ImGui::Button(T("gui.action.stop_vm")) && sel) app.command("vm stop " + sel->rec.name);
+    if (ImGui::Button(T("gui.action.stop_vm")) && sel) app.act({"vm", "stop", sel->rec.name});
     ImGui::EndDisabled();
     flow(T("gui.action.remove_vm"), left, width);
     ImGui::BeginDisabled(!sel);
     if (ImGui::Button(T("gui.action.remove_vm")) && sel) {
-        app.command("vm rm -f " + sel->rec.name);
+        app.act({"vm", "rm", "-f", sel->rec.name});
         app.selected_vm.clear();
     }
     ImGui::EndDisabled();
@@ -222,20 +222,20 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
     float left = ImGui::GetItemRectMin().x;
     flow(T("gui.action.pause"), left, width);
     ImGui::BeginDisabled(!sel || state != "running");
-    if (ImGui::Button(T("gui.action.pause")) && sel) app.command("pause " + sel->rec.name);
+    if (ImGui::Button(T("gui.action.pause")) && sel) app.act({"pause", sel->rec.name});
     ImGui::EndDisabled();
     flow(T("gui.action.unpause"), left, width);
     ImGui::BeginDisabled(!sel || state != "paused");
-    if (ImGui::Button(T("gui.action.unpause")) && sel) app.command("unpause " + sel->rec.name);
+    if (ImGui::Button(T("gui.action.unpause")) && sel) app.act({"unpause", sel->rec.name});
     ImGui::EndDisabled();
     flow(T("gui.action.stop"), left, width);
     ImGui::BeginDisabled(!sel || (state != "running" && state != "paused"));
-    if (ImGui::Button(T("gui.action.stop")) && sel) app.command("stop -t 2 " + sel->rec.name);
+    if (ImGui::Button(T("gui.action.stop")) && sel) app.act({"stop", "-t", "2", sel->rec.name});
     ImGui::EndDisabled();
     flow(T("gui.action.remove"), left, width);
     ImGui::BeginDisabled(!sel);
     if (ImGui::Button(T("gui.action.remove")) && sel) {
-        app.command("rm -f " + sel->rec.name);
+        app.act({"rm", "-f", sel->rec.name});
         app.selected_container.clear();
     }
     ImGui::EndDisabled();
