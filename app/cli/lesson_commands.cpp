@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/cli/commands.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/process.hpp"
@@ -56,14 +57,29 @@ std::string indent(const std::string& s, const std::string& pad) {
     return out;
 }
 
-// Runs ARGV (the words after `isolab`) as a child of this binary, in IsoLab's tree, with its
-// output going to ours. Returns its exit code.
-int run_argv(std::vector<std::string> argv, const std::string& root) {
+// Runs ARGV (the words after `isolab`), parsed once into the typed action the GUI would submit
+// for the same step: an engine action on this player's engine E (its output going to ours), any
+// other as a child of this binary given the action's words, in IsoLab's tree. Returns its exit
+// code.
+int run_argv(const std::vector<std::string>& argv, Engine& e, std::ostream& err) {
+    auto cmd = parse_action(argv);
+    if (!cmd) {
+        err << cmd.error().message << "\n";
+        return cmd.error().exit_code;
+    }
+    if (runs_on_shared_engine(*cmd)) {
+        e.collect_garbage();
+        int rc = run_engine_command(e, *cmd, std::cout, err);
+        std::cout.flush();
+        return rc;
+    }
     std::string self = self_exe();
     if (self.empty()) return 127;
-    argv.insert(argv.begin(), self);
-    Argv child(std::move(argv));
+    std::vector<std::string> words = to_argv(*cmd);
+    words.insert(words.begin(), self);
+    Argv child(std::move(words));
     std::string dir = tree_dir();
+    std::string root = e.store().root();
     std::cout.flush();
     pid_t pid = ::fork();
     if (pid < 0) return 126;
@@ -79,13 +95,13 @@ int run_argv(std::vector<std::string> argv, const std::string& root) {
 
 // One of IsoLab's own lines (stage.hpp: the stage's removals, the teaching images' builds), made
 // from names the loader validated.
-int run_own_line(const std::string& line, const std::string& root, std::ostream& err) {
+int run_own_line(const std::string& line, Engine& e, std::ostream& err) {
     auto words = split_command_line(line);
     if (!words) {
         err << "isolab lesson: cannot read the command `" << line << "`: " << words.error().message << "\n";
         return 2;
     }
-    return run_argv(strip_docker_prefix(*words), root);
+    return run_argv(strip_docker_prefix(*words), e, err);
 }
 
 // What run_lesson_line returns for a line the allow-list refused (not an exit code a command has).
@@ -94,13 +110,13 @@ constexpr int kRefused = -1;
 // One line of the lesson's own: held against the allow-list again right before it runs (the
 // folder may have changed since the lesson was loaded), and run as the vetted words, whose paths
 // are the host paths resolved inside the lesson's folder.
-int run_lesson_line(const std::string& line, const LessonPlace& place, const std::string& root, std::ostream& err) {
+int run_lesson_line(const std::string& line, const LessonPlace& place, Engine& e, std::ostream& err) {
     auto vetted = vet_command(line, place);
     if (!vetted.ok()) {
         err << "isolab lesson: " << i18n::trf("lesson.refused", {vetted.refusal->translated()}) << "\n";
         return kRefused;
     }
-    return run_argv(std::move(vetted.argv), root);
+    return run_argv(vetted.argv, e, err);
 }
 
 int cmd_list(const std::vector<std::string>& args, std::ostream& out) {
@@ -250,11 +266,11 @@ int cmd_play(const Command& c, const std::vector<std::string>& args, std::ostrea
     // Set the stage: remove what an earlier run left, build the images the lesson runs.
     for (auto& line : stage_commands(*l, e, vms)) {
         out << "$ " << line << "\n";
-        run_own_line(line, root, err);
+        run_own_line(line, e, err);
     }
     for (auto& line : needs_commands(*l, e)) {
         out << "$ " << line << "\n";
-        if (int rc = run_own_line(line, root, err); rc != 0) {
+        if (int rc = run_own_line(line, e, err); rc != 0) {
             err << "isolab lesson: could not build a teaching image (exit " << rc << "); run `sudo tools/setup.sh`\n";
             return 1;
         }
@@ -301,7 +317,7 @@ int cmd_play(const Command& c, const std::vector<std::string>& args, std::ostrea
             int rc = 0;
             for (auto& line : lines) {
                 out << "$ " << line << "\n";
-                rc = run_lesson_line(line, place, root, err);
+                rc = run_lesson_line(line, place, e, err);
                 // A refused line ends the lesson: what follows it may depend on it.
                 if (rc == kRefused) return 1;
             }

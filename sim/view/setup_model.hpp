@@ -46,6 +46,10 @@ struct SetupList {
 SetupList setup_list(const ContainerRecord& rec);
 
 // A step's time for the list: "<1 µs", "26 µs", "4.25 ms", "12.3 ms", "1.20 s".
+// DETAIL (a runtime step's detail, English as `inspect` shows it) in the current language: the
+// fixed phrases translated, numbers, paths and names kept; anything unknown as it is.
+std::string localize_setup_detail(const std::string& detail);
+
 std::string setup_ms_text(double ms);
 
 // What step NAME does, in the learner's language (gui.setup.step.*); "" for a name without one.

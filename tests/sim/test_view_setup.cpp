@@ -173,3 +173,28 @@ TEST_CASE("view: the simulated engine's container shows its plan at create and m
     }
     std::filesystem::remove_all(root);
 }
+
+TEST_CASE("view: step details read in the GUI's language; English is the runtime's own text") {
+    const char* details[] = {"lo up", "old root detached", "uid 0 in the new user namespace",
+                             "its cgroup becomes /", "veth pair, eth0 + default route",
+                             "eth0 172.19.0.2/16 on isolab0", "6 v1 hierarchies",
+                             "overlay: 1 lower layer(s) + upper", "pipes to the monitor", "72 syscall rules",
+                             "user 0:0, 14 capabilities", "set", "2 limit(s)"};
+    i18n::set_language(i18n::Lang::En);
+    for (const char* d : details) {
+        INFO(d);
+        CHECK(localize_setup_detail(d) == d);  // every English key says exactly what the runtime says
+    }
+    i18n::set_language(i18n::Lang::Ko);
+    for (const char* d : details) {
+        INFO(d);
+        CHECK(localize_setup_detail(d) != d);  // every fixed phrase is translated
+    }
+    CHECK(localize_setup_detail("user 1000:1000, 3 capabilities") == "사용자 1000:1000, 권한(capability) 3개");
+    CHECK(localize_setup_detail("eth0 172.19.0.2/16 on isolab0") == "eth0 172.19.0.2/16, 브리지 isolab0에 연결");
+    CHECK(localize_setup_detail("simulated: lo up") == "시뮬레이션: lo 켜짐");
+    // Paths, mounts and commands are not words to translate.
+    CHECK(localize_setup_detail("/proc (proc)") == "/proc (proc)");
+    CHECK(localize_setup_detail("sleep") == "sleep");
+    i18n::set_language(i18n::Lang::En);
+}
