@@ -10,7 +10,9 @@
 
 #include "sim/core/strings.hpp"
 #include "sim/engine/engine.hpp"
+#include "sim/core/files.hpp"
 #include "sim/runtime/json_log.hpp"
+#include "sim/runtime/security.hpp"
 
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -350,6 +353,7 @@ struct ParseState {
     std::string restart;                 // --restart as typed ("" = not given)
     std::string log_driver;              // --log-driver as typed ("" = not given)
     std::vector<std::string> log_opts;   // --log-opt KEY=VALUE, as typed
+    std::vector<std::string> security_opts;  // --security-opt, as typed
 };
 
 struct FlagDef;
@@ -833,6 +837,20 @@ void print_log_opts(const Command& c, const FlagDef& f, std::vector<std::string>
     if (log.max_file != def.max_file) push_flag(words, f, "max-file=" + std::to_string(log.max_file));
 }
 
+Status apply_security_opt(ParseState& st, const std::string& v) {
+    st.security_opts.push_back(v);
+    return {};
+}
+
+// The spec's security fields as the options that set them (a seccomp profile as its JSON text,
+// which the parser takes inline as Docker's API does).
+void print_security_opts(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    const ContainerSpec& s = c.spec;
+    if (s.no_new_privileges) push_flag(words, f, std::string("no-new-privileges=") + (*s.no_new_privileges ? "true" : "false"));
+    if (!s.seccomp.empty()) push_flag(words, f, "seccomp=" + s.seccomp);
+    if (s.unmask_system_paths) push_flag(words, f, "systempaths=unconfined");
+}
+
 Status apply_memory(ParseState& st, const std::string& v) {
     auto n = parse_bytes(v);
     if (!n.ok()) return n.error();
@@ -946,15 +964,15 @@ constexpr std::string_view kDetachKeysHelp = "Override the key sequence for deta
 // The flags `run` and `create` share (Docker's containerOptions plus create's own).
 const FlagDef kContainerFlags[] = {
     kAttachStreamFlag,
-    value_flag<&Command::cap_add>("cap-add", 0, FlagType::List, "Add Linux capabilities"),
-    value_flag<&Command::cap_drop>("cap-drop", 0, FlagType::List, "Drop Linux capabilities"),
+    value_flag<&ContainerSpec::cap_add>("cap-add", 0, FlagType::List, "Add Linux capabilities"),
+    value_flag<&ContainerSpec::cap_drop>("cap-drop", 0, FlagType::List, "Drop Linux capabilities"),
     custom_flag("cpus", 0, FlagType::Decimal, "Number of CPUs", apply_cpus, print_cpus),
     custom_flag("entrypoint", 0, FlagType::String, "Overwrite the default ENTRYPOINT of the image", apply_entrypoint,
                 print_entrypoint),
     custom_flag("env", 'e', FlagType::List, kEnvHelp, apply_env, print_spec_env),
     kEnvFileFlag,
     value_flag<&ContainerSpec::hostname>("hostname", 'h', FlagType::String, "Container host name"),
-    bool_flag<&Command::init>("init", 0,
+    bool_flag<&ContainerSpec::init>("init", 0,
                               "Run an init inside the container that forwards signals and reaps processes"),
     bool_flag<&ContainerSpec::interactive>("interactive", 'i', "Keep STDIN open even if not attached"),
     custom_flag("label", 'l', FlagType::List, "Set meta data on a container", apply_label, print_labels),
@@ -970,7 +988,7 @@ const FlagDef kContainerFlags[] = {
     custom_flag("net", 0, FlagType::Network, "Connect a container to a network", apply_network, nullptr, {}, true),
     value_flag<&ContainerSpec::pids_limit>("pids-limit", 0, FlagType::Int,
                                            "Tune container pids limit (set -1 for unlimited)"),
-    bool_flag<&Command::privileged>("privileged", 0, "Give extended privileges to this container"),
+    bool_flag<&ContainerSpec::privileged>("privileged", 0, "Give extended privileges to this container"),
     custom_flag("publish", 'p', FlagType::List, "Publish a container's port(s) to the host", apply_publish,
                 print_publish),
     bool_flag<&ContainerSpec::publish_all>("publish-all", 'P', "Publish all exposed ports to random ports"),
@@ -979,6 +997,7 @@ const FlagDef kContainerFlags[] = {
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the pull output"),
     custom_flag("restart", 0, FlagType::String, "Restart policy to apply when a container exits", apply_restart,
                 print_restart, "\"no\""),
+    custom_flag("security-opt", 0, FlagType::List, "Security Options", apply_security_opt, print_security_opts),
     bool_flag<&ContainerSpec::auto_remove>(
         "rm", 0, "Automatically remove the container and its associated anonymous volumes when it exits"),
     custom_flag("runtime", 0, FlagType::String, "Runtime to use for this container (isolab, or runc when installed)",
@@ -1202,6 +1221,53 @@ Status apply_log_options(const std::string& driver, const std::vector<std::strin
 }
 
 // Precondition (checked by check_arg_count): pos.size() >= 1.
+// One --security-opt, with Docker's rules: the CLI reads a seccomp profile file (opts.go
+// parseSecurityOpts), the daemon checks the rest (parseSecurityOpt). IsoLab's confinement is
+// namespaces, capabilities and seccomp: an AppArmor or SELinux option is refused, not ignored.
+Status apply_security_option(const std::string& opt, ContainerSpec& s, const std::string& path) {
+    if (opt == "no-new-privileges") {
+        s.no_new_privileges = true;
+        return {};
+    }
+    size_t sep = opt.find('=');
+    if (sep == std::string::npos) sep = opt.find(':');  // Docker's deprecated separator
+    if (sep == std::string::npos) return daemon_error(path, "invalid --security-opt 1: \"" + opt + "\"");
+    const std::string key = opt.substr(0, sep), value = opt.substr(sep + 1);
+    if (key == "no-new-privileges") {
+        static const std::set<std::string> yes = {"1", "t", "T", "TRUE", "true", "True"};
+        static const std::set<std::string> no = {"0", "f", "F", "FALSE", "false", "False"};  // Go's ParseBool
+        if (!yes.count(value) && !no.count(value)) return daemon_error(path, "invalid --security-opt 2: \"" + opt + "\"");
+        s.no_new_privileges = yes.count(value) > 0;
+        return {};
+    }
+    if (key == "seccomp") {
+        if (value == "unconfined") s.seccomp = "unconfined";
+        else if (value == "builtin") s.seccomp.clear();
+        else if (!value.empty() && value[0] == '{') s.seccomp = value;  // a profile given inline (the API's form)
+        else {
+            auto text = read_file(value);
+            if (!text) return run_error(path, "opening seccomp profile (" + value + ") failed: " + text.error().message);
+            auto j = nlohmann::json::parse(*text, nullptr, false);
+            if (j.is_discarded()) return run_error(path, "compacting json for seccomp profile (" + value + ") failed: invalid JSON");
+            s.seccomp = j.dump();
+        }
+        return {};
+    }
+    if (key == "systempaths") {
+        if (value != "unconfined")
+            return run_error(path, "invalid value \"" + value + "\" for systempaths: only \"unconfined\" is supported");
+        s.unmask_system_paths = true;
+        return {};
+    }
+    if (key == "apparmor" || key == "label")
+        return run_error(path, "--security-opt " + opt + ": IsoLab does not use " +
+                                   (key == "apparmor" ? "AppArmor" : "SELinux") +
+                                   " (its containers are confined by namespaces, capabilities and seccomp); leave the option out");
+    if (key == "writable-cgroups")
+        return run_error(path, "--security-opt " + opt + ": not supported by IsoLab; use --privileged for writable cgroups");
+    return daemon_error(path, "invalid --security-opt 2: \"" + opt + "\"");
+}
+
 Status finish_container(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
     Command& c = st.cmd;
     ContainerSpec& s = c.spec;
@@ -1233,12 +1299,14 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
         raw_restart = *r;
     }
     bool restarts = !raw_restart.name.empty() && raw_restart.name != "no";
-    if (s.auto_remove && restarts) return run_error(path, "Conflicting options: --restart and --rm");
+    if (s.auto_remove && restarts) return run_error(path, "conflicting options: cannot specify both --restart and --rm");
     if (c.verb == "run" && c.detach && !c.attach_streams.empty())
         return make_error("Conflicting options: -a and -d", kUsageExit);
     if (!st.volumes.empty())
         return run_error(path, "volumes are not supported yet (-v " + st.volumes.front() +
                                    "): an IsoLab container sees only its image and its own writable layer");
+    for (const std::string& opt : st.security_opts)
+        if (Status so = apply_security_option(opt, s, path); !so) return so.error();
 
     // Daemon-side checks (Docker's verifyContainerSettings), same words.
     if (!s.workdir.empty() && s.workdir[0] != '/')
@@ -1271,6 +1339,8 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
     }
     if (Status log = apply_log_options(st.log_driver, st.log_opts, s.log); !log)
         return daemon_error(path, log.error().message);
+    if (auto caps = security::normalize_capabilities(s.cap_add); !caps) return daemon_error(path, "invalid CapAdd: " + caps.error().message);
+    if (auto caps = security::normalize_capabilities(s.cap_drop); !caps) return daemon_error(path, "invalid CapDrop: " + caps.error().message);
     if (!s.name.empty()) {
         auto name = validate_container_name(s.name);
         if (!name.ok()) return daemon_error(path, name.error().message);

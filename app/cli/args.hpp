@@ -73,10 +73,7 @@ struct Command {
     std::string detach_keys;                  // run/start/exec --detach-keys (stored only)
     bool sig_proxy = true;                    // run --sig-proxy (stored only)
     std::string pull = "missing";             // run/create --pull always|missing|never
-    bool init = false;                        // run/create --init
-    bool privileged = false;                  // run/create/exec --privileged
-    std::vector<std::string> cap_add;         // run/create --cap-add (as typed, repeatable)
-    std::vector<std::string> cap_drop;        // run/create --cap-drop
+    bool privileged = false;                  // exec --privileged (run/create: spec.privileged)
     int64_t memory_swap = 0;                  // run/create --memory-swap: 0 unset, -1 unlimited
 
     // Listing: ps, images, history, inspect.

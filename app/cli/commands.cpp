@@ -682,6 +682,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
         req.interactive = c.interactive;
         req.tty = c.tty;
         req.detach = c.detach;
+        req.privileged = c.privileged;
         out.flush();
         auto code = e.exec(c.args.at(0), req);
         if (!code) return fail(err, code.error(), code.error().exit_code >= 126 ? "" : kDaemon);

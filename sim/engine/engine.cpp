@@ -20,6 +20,7 @@
 #include <optional>
 #include <thread>
 
+#include "sim/core/i18n.hpp"
 #include "sim/core/strings.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/safe_path.hpp"
@@ -652,6 +653,8 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     ISOLAB_TRY(reserve_id_and_name(spec, rec));
     fill_hostname_and_env(spec, rec);
     choose_rootfs_and_cgroup(spec, rec);
+    // In IsoLab's own words, in the learner's language: what --privileged gives away.
+    if (spec.privileged && rec.backend != Backend::Simulated) rec.warnings.push_back(i18n::tr("engine.warning.privileged"));
 
     // From here on an error removes the folder and releases the name and the addresses.
     const std::string dir = store_.container_dir(rec.id);

@@ -25,7 +25,8 @@ json exec_plan_to_json(const ExecPlan& p) {
     return {{"pid", p.pid},           {"pid_start_time", p.pid_start_time}, {"monitor_pid", p.monitor_pid},
             {"rootless", p.rootless}, {"cgroup_paths", p.cgroup_paths},     {"cmd", p.cmd},
             {"env", p.env},           {"workdir", p.workdir},               {"user", p.user},
-            {"tty", p.tty}};
+            {"tty", p.tty},           {"capabilities", p.capabilities},     {"no_new_privileges", p.no_new_privileges},
+            {"seccomp", p.seccomp}};
 }
 
 ExecPlan exec_plan_from_json(const json& j) {
@@ -40,6 +41,9 @@ ExecPlan exec_plan_from_json(const json& j) {
     p.workdir = j.value("workdir", std::string("/"));
     p.user = j.value("user", std::string());
     p.tty = j.value("tty", false);
+    p.capabilities = j.value("capabilities", std::vector<std::string>{});
+    p.no_new_privileges = j.value("no_new_privileges", true);
+    if (auto it = j.find("seccomp"); it != j.end()) p.seccomp = *it;
     return p;
 }
 
@@ -136,10 +140,17 @@ int exec_helper_main() {
     std::string message;
     std::string path = resolve_command("", plan.cmd[0], env, &code, &message);
     if (path.empty()) die(code, message);
-    if (auto s = security::apply_capabilities(security::docker_default_capabilities()); !s) die(125, s.error().message);
+    // The container's own confinement, in the init's order: without no_new_privs the filter goes
+    // on while CAP_SYS_ADMIN is still held, with it after the user switch.
+    const bool filter = !plan.seccomp.is_null();
+    if (filter && !plan.no_new_privileges)
+        if (auto s = load_oci_seccomp(plan.seccomp); !s) die(125, "exec: " + s.error().message);
+    if (auto s = security::apply_capabilities(plan.capabilities); !s) die(125, s.error().message);
     if (auto s = switch_to_user(plan.user, plan.rootless); !s) die(s.error().exit_code, s.error().message);
-    if (auto s = security::set_no_new_privs(); !s) die(125, s.error().message);
-    if (auto s = security::apply_seccomp_default(); !s) die(125, s.error().message);
+    if (plan.no_new_privileges)
+        if (auto s = security::set_no_new_privs(); !s) die(125, s.error().message);
+    if (filter && plan.no_new_privileges)
+        if (auto s = load_oci_seccomp(plan.seccomp); !s) die(125, "exec: " + s.error().message);
     // Step 5: nothing but stdio crosses the execve.
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) die(125, std::string("exec: close_range: ") + std::strerror(errno));
     std::vector<char*> argv, envp;

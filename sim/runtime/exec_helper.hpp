@@ -43,6 +43,10 @@ struct ExecPlan {
     std::vector<std::string> cmd, env;
     std::string workdir = "/", user;
     bool tty = false;
+    // The container's (oci_spec.hpp container_security): what the exec'd process keeps.
+    std::vector<std::string> capabilities;
+    bool no_new_privileges = true;
+    nlohmann::json seccomp;  // null: no filter
 };
 
 nlohmann::json exec_plan_to_json(const ExecPlan& p);

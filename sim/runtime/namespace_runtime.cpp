@@ -368,6 +368,11 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
     if (plan.workdir.empty()) plan.workdir = "/";
     plan.user = req.user;
     plan.tty = req.tty && !req.detach;
+    auto security = oci::container_security(rec.spec, req.privileged);
+    if (!security) return security.error();
+    plan.capabilities = std::move(security->capabilities);
+    plan.no_new_privileges = security->no_new_privileges;
+    plan.seccomp = std::move(security->seccomp);
     const std::string plan_text = exec_plan_to_json(plan).dump();
 
     // The child's ends, then the CLI's. Every one CLOEXEC: the child places its own with dup2.

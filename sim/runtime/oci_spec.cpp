@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -21,6 +23,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/process.hpp"
 #include "sim/state/store.hpp"
+#include "sim/runtime/runtime.hpp"
 #include "sim/runtime/security.hpp"
 #include "sim/runtime/setup_plan.hpp"
 
@@ -898,6 +901,40 @@ Result<OciSpec> parse_oci_spec(const std::string& json_text, const std::string& 
 
 namespace {
 
+// Every character and block device under /dev, as OCI linux.devices entries: runc's HostDevices
+// walk (libcontainer/devices), which skips the per-container file systems (pts, shm, mqueue, fd)
+// and /dev/console.
+json host_device_nodes() {
+    json out = json::array();
+    std::error_code ec;
+    namespace fs = std::filesystem;
+    fs::recursive_directory_iterator it("/dev", fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        const fs::path& p = it->path();
+        std::string name = p.filename().string();
+        std::error_code tec;
+        if (it->is_directory(tec) && !it->is_symlink(tec)) {
+            if (name == "pts" || name == "shm" || name == "fd" || name == "mqueue" || name == ".lxc" ||
+                name == ".lxd-mounts" || name == ".udev")
+                it.disable_recursion_pending();
+            continue;
+        }
+        if (name == "console") continue;
+        struct stat st;
+        if (::lstat(p.c_str(), &st) != 0) continue;
+        char type = S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b' : 0;
+        if (!type) continue;
+        out.push_back({{"path", p.string()},
+                       {"type", std::string(1, type)},
+                       {"major", major(st.st_rdev)},
+                       {"minor", minor(st.st_rdev)},
+                       {"fileMode", st.st_mode & 07777},
+                       {"uid", st.st_uid},
+                       {"gid", st.st_gid}});
+    }
+    return out;
+}
+
 // USER_IN_INIT: the engine's own init resolves a user name inside the container (an annotation,
 // setup_plan.hpp kUserAnnotation); a bundle for another runtime carries numbers.
 Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
@@ -909,41 +946,51 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
         uid = ids->first;
         gid = ids->second;
     }
-    auto seccomp = security::seccomp_oci_json();
-    if (!seccomp) return seccomp.error();
+    const ContainerSpec& cs = rec.spec;
+    auto security = container_security(cs);
+    if (!security) return security.error();
+    const std::vector<std::string>& caps = security->capabilities;
+    const json& seccomp_json = security->seccomp;
 
     // Docker keeps its capabilities in the permitted and effective sets only for root; a
     // non-root user starts with them in the bounding set alone (what IsoLab's init does too:
     // the user switch empties the sets).
-    const auto& caps = security::docker_default_capabilities();
     json capabilities = {{"bounding", caps}};
     capabilities["effective"] = uid == 0 ? json(caps) : json::array();
     capabilities["permitted"] = uid == 0 ? json(caps) : json::array();
 
+    // --init: IsoLab's minimal init (the monitor binary, static, as docker-init) is PID 1 and runs
+    // the command as its child; it forwards signals and reaps orphans (mini_init.hpp).
+    std::vector<std::string> args = rec.path_args;
+    if (cs.init) args.insert(args.begin(), {kInitPath, "--"});
+
     std::vector<std::string> env = rec.env;
-    json process = {{"terminal", rec.spec.tty},
+    json process = {{"terminal", cs.tty},
                     {"user", {{"uid", uid}, {"gid", gid}}},
-                    {"args", rec.path_args},
+                    {"args", args},
                     {"env", env},
                     {"cwd", rec.workdir.empty() ? "/" : rec.workdir},
                     {"capabilities", capabilities},
-                    {"noNewPrivileges", true},
+                    {"noNewPrivileges", security->no_new_privileges},
                     {"oomScoreAdj", 0}};
 
     // moby oci/defaults.go DefaultLinuxSpec, in its order; then the engine's three files.
     std::vector<std::string> devpts = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
     if (!rootless) devpts.push_back("gid=5");
+    // --privileged: /sys and the cgroup hierarchies writable (moby WithMounts clears "ro").
+    const char* sys_ro = cs.privileged ? "rw" : "ro";
     json mounts = json::array({
         mount_entry("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
         mount_entry("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
         mount_entry("/dev/pts", "devpts", "devpts", devpts),
-        mount_entry("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
-        mount_entry("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}),
+        mount_entry("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", sys_ro}),
+        mount_entry("/sys/fs/cgroup", "cgroup", "cgroup", {sys_ro, "nosuid", "noexec", "nodev"}),
         mount_entry("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
         mount_entry("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
     });
     for (const char* f : {"resolv.conf", "hostname", "hosts"})
         mounts.push_back(mount_entry(std::string("/etc/") + f, "bind", container_dir + "/" + f, {"rbind", "rprivate"}));
+    if (cs.init) mounts.push_back(mount_entry(kInitPath, "bind", monitor_binary(), {"bind", "ro"}));
 
     json namespaces = json::array();
     for (const char* t : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
@@ -954,7 +1001,9 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
     // container opens); runc appends its own list (mknod of anything, /dev/full, ptys, /dev/net/tun),
     // and so does IsoLab's runtime: device_filter.hpp lists both.
     json devices = json::array();
-    for (const auto& r : moby_default_device_rules()) devices.push_back(device_rule_json(r));
+    if (cs.privileged) devices.push_back({{"allow", true}, {"access", "rwm"}});  // every device
+    else
+        for (const auto& r : moby_default_device_rules()) devices.push_back(device_rule_json(r));
 
     json resources = {{"devices", devices}};
     if (rec.spec.memory_bytes > 0) resources["memory"] = {{"limit", rec.spec.memory_bytes}};
@@ -964,11 +1013,17 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
         resources["cpu"] = {{"quota", rec.spec.nano_cpus * period / 1000000000}, {"period", period}};
     }
 
-    json linux = {{"namespaces", namespaces},
-                  {"resources", resources},
-                  {"maskedPaths", security::docker_masked_paths()},
-                  {"readonlyPaths", security::docker_readonly_paths()},
-                  {"seccomp", *seccomp}};
+    json linux = {{"namespaces", namespaces}, {"resources", resources}};
+    // --privileged and systempaths=unconfined leave /proc and /sys unmasked (moby: no masked or
+    // read-only paths for a privileged container).
+    if (!cs.privileged && !cs.unmask_system_paths) {
+        linux["maskedPaths"] = security::docker_masked_paths();
+        linux["readonlyPaths"] = security::docker_readonly_paths();
+    }
+    if (!seccomp_json.is_null()) linux["seccomp"] = seccomp_json;
+    // --privileged: the host's device nodes in the container's /dev (moby WithDevices, runc's
+    // HostDevices walk).
+    if (cs.privileged) linux["devices"] = host_device_nodes();
     if (rootless) {
         linux["namespaces"].push_back({{"type", "user"}});
         linux["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}});
@@ -989,6 +1044,26 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
 }
 
 }  // namespace
+
+Result<ContainerSecurity> container_security(const ContainerSpec& spec, bool exec_privileged) {
+    ContainerSecurity out;
+    // --cap-add, --cap-drop and --privileged with Docker's rules (moby oci/caps TweakCapabilities);
+    // `exec --privileged` gives its process every capability, in the container's seccomp filter.
+    auto held = security::tweak_capabilities(security::docker_default_capabilities(), spec.cap_add, spec.cap_drop,
+                                             spec.privileged);
+    if (!held) return held.error();
+    out.capabilities = exec_privileged ? security::all_capabilities() : *held;
+    // Docker's seccomp profile depends on the capabilities (a rule for CAP_SYS_ADMIN's calls applies
+    // only with it); --privileged and seccomp=unconfined run without a filter, seccomp=PROFILE
+    // with that Docker profile.
+    if (!spec.privileged && spec.seccomp != "unconfined") {
+        auto profile = spec.seccomp.empty() ? security::seccomp_oci_json(*held) : security::seccomp_profile_to_oci(spec.seccomp, *held);
+        if (!profile) return profile.error();
+        out.seccomp = std::move(*profile);
+    }
+    out.no_new_privileges = spec.no_new_privileges.value_or(!spec.privileged);
+    return out;
+}
 
 Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
                              const std::string& rootfs) {

@@ -197,6 +197,20 @@ int rlimit_from_name(const std::string& name);
 Result<nlohmann::json> make_oci_config(const ContainerRecord& rec, bool rootless,
                                        const std::string& container_dir, const std::string& rootfs = "");
 
+// A container's capabilities, no_new_privs and seccomp filter as Docker derives them from
+// --cap-add, --cap-drop, --privileged and --security-opt (the init's process.capabilities and
+// linux.seccomp, and what `exec` applies to its process). EXEC_PRIVILEGED: `exec --privileged`,
+// every capability for that process. seccomp is null when the container runs without a filter.
+struct ContainerSecurity {
+    std::vector<std::string> capabilities;
+    bool no_new_privileges = true;
+    nlohmann::json seccomp;
+};
+Result<ContainerSecurity> container_security(const ContainerSpec& spec, bool exec_privileged = false);
+
+// Where --init's init is mounted, and the path Docker uses for its own (docker-init).
+inline constexpr const char* kInitPath = "/sbin/docker-init";
+
 // The spec IsoLab's own init runs for REC: make_oci_config's, with root.path = ROOT_PATH (the
 // container's merged or copied root, which the init assembles) and a user name left for the init
 // to resolve inside the container (setup_plan.hpp kUserAnnotation).

@@ -22,6 +22,7 @@ struct ExecRequest {
     bool interactive = false;
     bool tty = false;
     bool detach = false;
+    bool privileged = false;        // exec --privileged: every capability for this process
 };
 
 struct ProcessRow {  // one line of `top`

@@ -358,6 +358,73 @@ const std::vector<std::string>& docker_default_capabilities() {
     return caps;
 }
 
+// Docker's rule (moby oci/caps initCaps): a capability exists for containers when this kernel
+// has it and this process's bounding set holds it; a machine (or a container IsoLab runs in) may
+// have dropped some.
+bool capability_available(cap_value_t cap) { return cap <= kernel_last_cap() && ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1; }
+
+std::vector<std::string> all_capabilities() {
+    std::vector<std::string> out;
+    int last = kernel_last_cap();
+    for (cap_value_t cap = 0; cap <= last; ++cap)
+        if (capability_available(cap)) out.push_back(capability_name(cap));
+    return out;
+}
+
+Result<std::vector<std::string>> normalize_capabilities(const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    const int last = kernel_last_cap();
+    for (std::string c : names) {
+        for (char& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        if (c == "ALL") {
+            out.push_back(c);
+            continue;
+        }
+        if (c.rfind("CAP_", 0) != 0) c = "CAP_" + c;
+        cap_value_t cap = -1;
+        bool shaped = c.size() > 4 && std::all_of(c.begin() + 4, c.end(), [](char ch) {
+                          return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+                      });
+        if (!shaped || cap_from_name(c.c_str(), &cap) != 0 || cap < 0)
+            return make_error("unknown capability: \"" + c + "\"");
+        if (cap > last || !capability_available(cap))
+            return make_error("capability not supported by your kernel or not available in the current environment: \"" +
+                              c + "\"");
+        out.push_back(c);
+    }
+    return out;
+}
+
+Result<std::vector<std::string>> tweak_capabilities(const std::vector<std::string>& basics,
+                                                    const std::vector<std::string>& add,
+                                                    const std::vector<std::string>& drop, bool privileged) {
+    if (privileged) return all_capabilities();
+    if (add.empty() && drop.empty()) return basics;
+    auto adds = normalize_capabilities(add);
+    if (!adds) return adds.error();
+    auto drops = normalize_capabilities(drop);
+    if (!drops) return drops.error();
+    auto has = [](const std::vector<std::string>& v, const std::string& x) {
+        return std::find(v.begin(), v.end(), x) != v.end();
+    };
+    std::vector<std::string> out;
+    if (has(*adds, "ALL")) {
+        for (const auto& c : all_capabilities())
+            if (!has(*drops, c)) out.push_back(c);
+        return out;
+    }
+    if (has(*drops, "ALL")) {
+        for (const auto& c : *adds)
+            if (!has(out, c)) out.push_back(c);
+        return out;
+    }
+    for (const auto& c : basics)
+        if (!has(*drops, c)) out.push_back(c);
+    for (const auto& c : *adds)
+        if (!has(out, c)) out.push_back(c);
+    return out;
+}
+
 Status drop_bounding_set(const std::vector<std::string>& keep) {
     int last_cap = kernel_last_cap();
     auto caps = parse_capabilities(keep, last_cap);
@@ -501,6 +568,76 @@ Result<nlohmann::json> seccomp_oci_json(const std::vector<std::string>& capabili
     return nlohmann::json{{"defaultAction", "SCMP_ACT_ALLOW"},
                           {"architectures", nlohmann::json::array({native_arch_name()})},
                           {"syscalls", std::move(syscalls)}};
+}
+
+Result<nlohmann::json> seccomp_profile_to_oci(const std::string& profile_text,
+                                              const std::vector<std::string>& capabilities) {
+    using nlohmann::json;
+    json p = json::parse(profile_text, nullptr, false);
+    if (p.is_discarded() || !p.is_object())
+        return make_error("decoding seccomp profile failed: the profile is not a JSON object");
+    auto list = [](const json& j, const char* key) {
+        std::vector<std::string> out;
+        if (auto it = j.find(key); it != j.end() && it->is_array())
+            for (const auto& v : *it)
+                if (v.is_string()) out.push_back(v.get<std::string>());
+        return out;
+    };
+    auto has = [](const std::vector<std::string>& v, const std::string& x) {
+        return std::find(v.begin(), v.end(), x) != v.end();
+    };
+    const std::string arch = native_arch_name();
+    json out = json::object();
+    if (!p.contains("defaultAction") || !p["defaultAction"].is_string())
+        return make_error("decoding seccomp profile failed: \"defaultAction\" is missing");
+    out["defaultAction"] = p["defaultAction"];
+    if (p.contains("defaultErrnoRet")) out["defaultErrnoRet"] = p["defaultErrnoRet"];
+    // moby profiles/seccomp setupSeccomp: the native architecture's entry of archMap, with its
+    // sub-architectures; or the plain list.
+    json arches = json::array();
+    if (auto am = p.find("archMap"); am != p.end() && am->is_array()) {
+        for (const auto& a : *am)
+            if (a.value("architecture", "") == arch) {
+                arches.push_back(arch);
+                for (const auto& sub : list(a, "subArchitectures")) arches.push_back(sub);
+            }
+    } else {
+        for (const auto& a : list(p, "architectures")) arches.push_back(a);
+    }
+    if (!arches.empty()) out["architectures"] = arches;
+    json syscalls = json::array();
+    if (auto sc = p.find("syscalls"); sc != p.end()) {
+        if (!sc->is_array()) return make_error("decoding seccomp profile failed: \"syscalls\" is not a list");
+        for (const auto& call : *sc) {
+            if (!call.is_object()) return make_error("decoding seccomp profile failed: a syscalls entry is not an object");
+            const json inc = call.value("includes", json::object()), exc = call.value("excludes", json::object());
+            // Skipped as moby skips it: for another architecture, or for capabilities the
+            // container does (excludes) or does not (includes: all of them) hold.
+            if (has(list(exc, "arches"), arch)) continue;
+            bool excluded = false;
+            for (const auto& c : list(exc, "caps")) excluded = excluded || has(capabilities, c);
+            if (excluded) continue;
+            auto inc_arches = list(inc, "arches");
+            if (!inc_arches.empty() && !has(inc_arches, arch)) continue;
+            bool missing = false;
+            for (const auto& c : list(inc, "caps")) missing = missing || !has(capabilities, c);
+            if (missing) continue;
+            json names = json::array();
+            for (const auto& n : list(call, "names")) names.push_back(n);
+            if (call.contains("name")) {
+                if (!names.empty())
+                    return make_error("'name' and 'names' were specified in the seccomp profile, use either 'name' or 'names'");
+                names.push_back(call["name"]);
+            }
+            if (names.empty()) continue;
+            json e = {{"names", names}, {"action", call.value("action", "")}};
+            if (call.contains("errnoRet")) e["errnoRet"] = call["errnoRet"];
+            if (call.contains("args") && !call["args"].is_null()) e["args"] = call["args"];
+            syscalls.push_back(std::move(e));
+        }
+    }
+    out["syscalls"] = syscalls;
+    return out;
 }
 
 // ---- Masked and read-only paths -----------------------------------------------------------

@@ -40,6 +40,23 @@ namespace isolab::security {
 // Docker's default capability set (moby oci/defaults.go), as "CAP_CHOWN", "CAP_KILL", ...
 const std::vector<std::string>& docker_default_capabilities();
 
+// Every capability this kernel has, as "CAP_" names in number order (Docker's GetAllCapabilities:
+// what --privileged and --cap-add ALL give).
+std::vector<std::string> all_capabilities();
+
+// Docker's NormalizeLegacyCapabilities for --cap-add/--cap-drop: upper case, "CAP_" prefixed
+// when missing, "ALL" kept. Docker's daemon words for a bad name: `unknown capability:
+// "CAP_BOGUS"`, and for one this kernel lacks `capability not supported by your kernel or not
+// available in the current environment: "CAP_X"`.
+Result<std::vector<std::string>> normalize_capabilities(const std::vector<std::string>& names);
+
+// Docker's TweakCapabilities (moby oci/caps): privileged gives every capability; ADD containing
+// ALL gives every capability but those in DROP; DROP containing ALL gives ADD alone; otherwise
+// BASICS without DROP, then ADD. Names as normalize_capabilities checks them.
+Result<std::vector<std::string>> tweak_capabilities(const std::vector<std::string>& basics,
+                                                    const std::vector<std::string>& add,
+                                                    const std::vector<std::string>& drop, bool privileged);
+
 // Leaves the process with exactly `keep`: every other capability is dropped from the bounding
 // set (0..the kernel's last cap, from /proc/sys/kernel/cap_last_cap); permitted and effective
 // become `keep`; inheritable and ambient are cleared (an inheritable set lets file capabilities
@@ -96,6 +113,13 @@ Status apply_seccomp_default(
 // entry also has a "comment" saying why (as Docker's profile files do); runtimes ignore it.
 Result<nlohmann::json> seccomp_oci_json(
     const std::vector<std::string>& capabilities = docker_default_capabilities());
+
+// A Docker seccomp profile (--security-opt seccomp=PROFILE.json: moby's format with archMap,
+// includes/excludes by capability and architecture) as the OCI `linux.seccomp` the runtime
+// loads, for a container holding CAPABILITIES: moby's setupSeccomp. The result is checked again
+// where the runtime spec is parsed.
+Result<nlohmann::json> seccomp_profile_to_oci(const std::string& profile_text,
+                                              const std::vector<std::string>& capabilities);
 
 // ---- Masked and read-only paths -----------------------------------------------------------
 

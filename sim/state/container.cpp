@@ -69,6 +69,13 @@ json to_json(const ContainerSpec& s) {
                               {"max_size_text", s.log.max_size_text},
                               {"max_file", s.log.max_file}}}};
     if (s.entrypoint) j["entrypoint"] = *s.entrypoint;
+    if (!s.cap_add.empty()) j["cap_add"] = s.cap_add;
+    if (!s.cap_drop.empty()) j["cap_drop"] = s.cap_drop;
+    if (s.privileged) j["privileged"] = true;
+    if (s.init) j["init"] = true;
+    if (s.no_new_privileges) j["no_new_privileges"] = *s.no_new_privileges;
+    if (!s.seccomp.empty()) j["seccomp"] = s.seccomp;
+    if (s.unmask_system_paths) j["unmask_system_paths"] = true;
     return j;
 }
 
@@ -99,6 +106,13 @@ ContainerSpec spec_from_json(const json& j) {
     s.stop_timeout = j.value("stop_timeout", -1);
     s.stop_signal = j.value("stop_signal", "");
     s.runtime = j.value("runtime", "");
+    s.cap_add = j.value("cap_add", std::vector<std::string>{});
+    s.cap_drop = j.value("cap_drop", std::vector<std::string>{});
+    s.privileged = j.value("privileged", false);
+    s.init = j.value("init", false);
+    if (j.contains("no_new_privileges")) s.no_new_privileges = j["no_new_privileges"].get<bool>();
+    s.seccomp = j.value("seccomp", "");
+    s.unmask_system_paths = j.value("unmask_system_paths", false);
     // Records written before logs were capped have no log_config: they get the defaults.
     if (const auto it = j.find("log_config"); it != j.end() && it->is_object()) {
         const LogConfig d;
@@ -108,6 +122,15 @@ ContainerSpec spec_from_json(const json& j) {
         if (s.log.max_size <= 0 || s.log.max_file < 1) s.log = d;
     }
     return s;
+}
+
+// HostConfig.SecurityOpt as Docker keeps it: the options given, a seccomp profile as its JSON.
+json security_opts(const ContainerSpec& s) {
+    json out = json::array();
+    if (s.no_new_privileges) out.push_back(std::string("no-new-privileges=") + (*s.no_new_privileges ? "true" : "false"));
+    if (!s.seccomp.empty()) out.push_back("seccomp=" + s.seccomp);
+    if (s.unmask_system_paths) out.push_back("systempaths=unconfined");
+    return out.empty() ? json(nullptr) : out;
 }
 
 json to_json(const ContainerRecord& r) {
@@ -312,7 +335,13 @@ json inspect_json(const ContainerRecord& r) {
                              {"MaximumRetryCount", r.spec.restart.max_retries}}},
           {"LogConfig", {{"Type", "json-file"},
                          {"Config", {{"max-size", r.spec.log.max_size_text},
-                                     {"max-file", std::to_string(r.spec.log.max_file)}}}}}}},
+                                     {"max-file", std::to_string(r.spec.log.max_file)}}}}},
+          // Docker's null for a list nobody gave, and for Init without --init.
+          {"CapAdd", r.spec.cap_add.empty() ? json(nullptr) : json(r.spec.cap_add)},
+          {"CapDrop", r.spec.cap_drop.empty() ? json(nullptr) : json(r.spec.cap_drop)},
+          {"Privileged", r.spec.privileged},
+          {"Init", r.spec.init ? json(true) : json(nullptr)},
+          {"SecurityOpt", security_opts(r.spec)}}},
         {"NetworkSettings", {{"Ports", ports},
                              {"SandboxKey", live && r.pid > 0 ? ns_path(r.pid, "net") : ""},
                              {"IPAddress", first ? first->ip : ""},

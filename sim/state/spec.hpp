@@ -62,6 +62,19 @@ struct ContainerSpec {
     std::string stop_signal;                 // "" = SIGTERM
     std::string runtime;                     // "" = IsoLab's own; "runc" = Debian's runc (--runtime)
     LogConfig log;                           // --log-driver json-file, --log-opt
+
+    // Security (sim/runtime/oci_spec.cpp turns these into the runtime spec, with Docker's rules).
+    std::vector<std::string> cap_add;        // --cap-add, as typed ("NET_ADMIN", "cap_sys_time", "ALL")
+    std::vector<std::string> cap_drop;       // --cap-drop, as typed
+    bool privileged = false;                 // --privileged: every capability, host devices, no seccomp,
+                                             // no masked or read-only paths
+    bool init = false;                       // --init: IsoLab's minimal init runs as PID 1 (docker-init)
+    // --security-opt no-new-privileges[=BOOL]; nullopt = IsoLab's default (set, unless privileged).
+    std::optional<bool> no_new_privileges;
+    // --security-opt seccomp=...: "" = Docker's default profile, "unconfined" = no filter, else a
+    // Docker seccomp profile's JSON text (the client reads the file, as Docker's CLI does).
+    std::string seccomp;
+    bool unmask_system_paths = false;        // --security-opt systempaths=unconfined
     bool operator==(const ContainerSpec&) const = default;
 };
 

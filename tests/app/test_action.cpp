@@ -108,6 +108,7 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "--cap-drop ALL --cpus 0.5 --entrypoint '' -e A=1 -e 'B=two words' -h box -l team=a -l 'k=v=w' "
         "--log-driver json-file --log-opt max-size=1m --log-opt max-file=5 -m 1.5g --memory-swap -1 --network none "
         "--pids-limit 64 --pull never --restart on-failure:3 --runtime runc --stop-signal SIGUSR1 --stop-timeout 5 "
+        "--security-opt no-new-privileges=false --security-opt seccomp=unconfined "
         "-u 1000:1000 -w /tmp busybox -- -weird",
         "run --entrypoint /bin/sh -m 6291457 --memory-swap 2g --restart always --net mynet --network= busybox",
         "run --restart unless-stopped --stop-timeout -1 --pids-limit -1 --runtime isolab --pull=always busybox",
@@ -119,6 +120,7 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "create --init --privileged -q -a stdin --cap-add NET_ADMIN --cap-drop ALL --cpus 0.5 --entrypoint /bin/sh "
         "-h box -l team=a --log-opt max-file=2 -m 64m --memory-swap 128m --network bridge --pids-limit 64 "
         "--pull never --restart no -P --restart on-failure:1 --runtime runc --stop-signal 15 --stop-timeout 5 "
+        "--security-opt systempaths=unconfined --security-opt 'seccomp={\"defaultAction\": \"SCMP_ACT_ALLOW\"}' "
         "-u nobody -w /srv busybox",
         "create --rm busybox",
         "container create -p 80 --cpus 1/4 busybox",

@@ -357,13 +357,27 @@ TEST_CASE("run: every flag in short, long and = forms") {
          [](const Command& c) { CHECK(c.attach_streams == Argv{"stderr", "stdin"}); }},
         {{"run", "--attach=Stdout", img}, [](const Command& c) { CHECK(c.attach_streams == Argv{"stdout"}); }},
         // --init, --privileged, --cap-add, --cap-drop
-        {{"run", "--init", img}, [](const Command& c) { CHECK(c.init); }},
-        {{"run", "--privileged", img}, [](const Command& c) { CHECK(c.privileged); }},
-        {{"run", "--cap-add", "NET_ADMIN", "--cap-add=SYS_TIME", "--cap-drop", "ALL", img},
+        {{"run", "--init", img}, [](const Command& c) { CHECK(c.spec.init); }},
+        {{"run", "--privileged", img}, [](const Command& c) { CHECK(c.spec.privileged); }},
+        {{"run", "--cap-add", "NET_ADMIN", "--cap-add=sys_time", "--cap-drop", "all", img},
          [](const Command& c) {
-             CHECK(c.cap_add == Argv{"NET_ADMIN", "SYS_TIME"});
-             CHECK(c.cap_drop == Argv{"ALL"});
+             CHECK(c.spec.cap_add == Argv{"NET_ADMIN", "sys_time"});  // as typed, as `inspect` shows
+             CHECK(c.spec.cap_drop == Argv{"all"});
          }},
+        // --security-opt
+        {{"run", "--security-opt", "no-new-privileges=false", "--security-opt", "seccomp=unconfined",
+          "--security-opt", "systempaths=unconfined", img},
+         [](const Command& c) {
+             CHECK(c.spec.no_new_privileges == false);
+             CHECK(c.spec.seccomp == "unconfined");
+             CHECK(c.spec.unmask_system_paths);
+         }},
+        {{"run", "--security-opt", "no-new-privileges", img},
+         [](const Command& c) { CHECK(c.spec.no_new_privileges == true); }},
+        {{"run", "--security-opt", "no-new-privileges:1", img},
+         [](const Command& c) { CHECK(c.spec.no_new_privileges == true); }},
+        {{"run", "--security-opt", "seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}", img},
+         [](const Command& c) { CHECK(c.spec.seccomp == "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}"); }},
         // --pull, -q, --sig-proxy, --detach-keys
         {{"run", img}, [](const Command& c) { CHECK(c.pull == "missing"); }},
         {{"run", "--pull", "never", img}, [](const Command& c) { CHECK(c.pull == "never"); }},
@@ -563,7 +577,16 @@ TEST_CASE("run: bad --restart, --rm conflicts, names, workdir, signals, volumes,
          run_err("invalid restart policy format: maximum retry count must be an integer")},
         {{"run", "--restart", ":3", "busybox"},
          run_err("invalid restart policy format: no policy provided before colon")},
-        {{"run", "--rm", "--restart", "always", "busybox"}, run_err("Conflicting options: --restart and --rm")},
+        {{"run", "--rm", "--restart", "always", "busybox"}, run_err("conflicting options: cannot specify both --restart and --rm")},
+        // capabilities and security options, with the daemon's words
+        {{"run", "--cap-add", "BOGUS", "busybox"}, daemon_err("invalid CapAdd: unknown capability: \"CAP_BOGUS\"")},
+        {{"run", "--cap-drop", "cap_nope", "busybox"}, daemon_err("invalid CapDrop: unknown capability: \"CAP_NOPE\"")},
+        {{"run", "--security-opt", "bogus", "busybox"}, daemon_err("invalid --security-opt 1: \"bogus\"")},
+        {{"run", "--security-opt", "foo=bar", "busybox"}, daemon_err("invalid --security-opt 2: \"foo=bar\"")},
+        {{"run", "--security-opt", "no-new-privileges=maybe", "busybox"},
+         daemon_err("invalid --security-opt 2: \"no-new-privileges=maybe\"")},
+        {{"run", "--security-opt", "seccomp=/nonexistent/profile.json", "busybox"},
+         run_err("opening seccomp profile (/nonexistent/profile.json) failed: read `/nonexistent/profile.json`: No such file or directory")},
         {{"run", "-d", "-a", "stdout", "busybox"}, "Conflicting options: -a and -d"},
         {{"run", "--name", "../../etc", "busybox"},
          daemon_err("Invalid container name (../../etc), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")},

@@ -777,3 +777,66 @@ TEST_CASE("docker_masked_paths and docker_readonly_paths are moby's lists") {
     CHECK(sec::docker_readonly_paths() ==
           std::vector<std::string>{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
 }
+
+TEST_CASE("security: capabilities are tweaked with Docker's rules") {
+    using isolab::security::tweak_capabilities;
+    const auto& def = isolab::security::docker_default_capabilities();
+    auto all = isolab::security::all_capabilities();
+    REQUIRE(all.size() > def.size());
+    auto has = [](const std::vector<std::string>& v, const std::string& c) { return std::find(v.begin(), v.end(), c) != v.end(); };
+    // Nothing asked: the defaults.
+    CHECK(*tweak_capabilities(def, {}, {}, false) == def);
+    // Privileged: everything this process may hand on, whatever else is asked.
+    CHECK(*tweak_capabilities(def, {}, {"ALL"}, true) == all);
+    // Names are normalized: case, CAP_ prefix.
+    auto added = tweak_capabilities(def, {"net_admin"}, {"CAP_CHOWN", "kill"}, false);
+    REQUIRE(added);
+    CHECK(has(*added, "CAP_NET_ADMIN"));
+    CHECK_FALSE(has(*added, "CAP_CHOWN"));
+    CHECK_FALSE(has(*added, "CAP_KILL"));
+    CHECK(added->size() == def.size() - 1);
+    // drop ALL: only what is added; add ALL: everything but what is dropped.
+    CHECK(*tweak_capabilities(def, {"SYS_TIME"}, {"all"}, false) == std::vector<std::string>{"CAP_SYS_TIME"});
+    auto most = tweak_capabilities(def, {"ALL"}, {"NET_RAW"}, false);
+    REQUIRE(most);
+    CHECK(most->size() == all.size() - 1);
+    CHECK_FALSE(has(*most, "CAP_NET_RAW"));
+    // Docker's words for a bad name.
+    auto bad = tweak_capabilities(def, {"BOGUS"}, {}, false);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message == "unknown capability: \"CAP_BOGUS\"");
+    CHECK_FALSE(tweak_capabilities(def, {}, {"CAP_CHOWN,CAP_KILL"}, false));  // one name per value
+}
+
+TEST_CASE("security: a Docker seccomp profile becomes the OCI filter for the container's capabilities") {
+    using isolab::security::seccomp_profile_to_oci;
+    std::string profile = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+        "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
+                    {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+        "syscalls": [
+          {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+          {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+          {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_SYS_PTRACE"]}},
+          {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["s390x"]}},
+          {"name": "clone", "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]}]})";
+    auto plain = seccomp_profile_to_oci(profile, {"CAP_CHOWN"});
+    REQUIRE(plain);
+    CHECK((*plain)["defaultAction"] == "SCMP_ACT_ERRNO");
+    CHECK((*plain)["defaultErrnoRet"] == 1);
+    auto names = [](const nlohmann::json& j) {
+        std::vector<std::string> out;
+        for (const auto& s : j["syscalls"])
+            for (const auto& n : s["names"]) out.push_back(n.get<std::string>());
+        return out;
+    };
+    CHECK(names(*plain) == std::vector<std::string>{"read", "write", "ptrace", "clone"});
+    CHECK((*plain)["syscalls"][2]["args"][0]["op"] == "SCMP_CMP_EQ");
+    auto admin = seccomp_profile_to_oci(profile, {"CAP_SYS_ADMIN", "CAP_SYS_PTRACE"});
+    REQUIRE(admin);
+    CHECK(names(*admin) == std::vector<std::string>{"read", "write", "mount", "clone"});
+    CHECK_FALSE(seccomp_profile_to_oci("[1, 2]", {}));
+    CHECK_FALSE(seccomp_profile_to_oci(R"({"syscalls": []})", {}));
+    auto both = seccomp_profile_to_oci(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"name": "a", "names": ["b"], "action": "SCMP_ACT_ERRNO"}]})", {});
+    REQUIRE_FALSE(both);
+    CHECK(both.error().message == "'name' and 'names' were specified in the seccomp profile, use either 'name' or 'names'");
+}
