@@ -152,8 +152,10 @@ void set_capability_sets(const InitContext& ctx, const Capabilities& caps) {
 }
 
 // Supplementary groups as runc computes them: the groups of the container's /etc/group that list
-// the user (by the name /etc/passwd gives the uid), then process.user.additionalGids.
-std::vector<gid_t> supplementary_groups(uint32_t uid, const std::vector<uint32_t>& additional) {
+// the user (by the name /etc/passwd gives the uid), then process.user.additionalGids. For a user
+// the engine was given by name or number (`run -u`, the image's USER), the primary group comes
+// first, as podman sets it (`run -u nobody busybox id` shows groups=65534(nogroup)).
+std::vector<gid_t> supplementary_groups(uint32_t uid, const gid_t* primary, const std::vector<uint32_t>& additional) {
     std::string name;
     {
         std::ifstream in("/etc/passwd");
@@ -185,6 +187,7 @@ std::vector<gid_t> supplementary_groups(uint32_t uid, const std::vector<uint32_t
                 }
         }
     }
+    if (primary && std::find(out.begin(), out.end(), *primary) == out.end()) out.insert(out.begin(), *primary);
     for (uint32_t g : additional) out.push_back(g);
     return out;
 }
@@ -606,7 +609,10 @@ Status switch_to_user(const std::string& user, bool rootless) {
     if (user.empty() || user == "root" || user == "0" || user == "0:0") return {};
     auto ids = lookup_user(user);
     if (!ids) return ids.error();
-    if (::setgroups(0, nullptr) != 0 && !rootless) return errno_error("setgroups", errno);
+    // The same groups as the container's process of that user (supplementary_groups).
+    gid_t primary = ids->gid;
+    auto groups = supplementary_groups(ids->uid, &primary, {});
+    if (::setgroups(groups.size(), groups.data()) != 0 && !rootless) return errno_error("setgroups", errno);
     if (::setresgid(ids->gid, ids->gid, ids->gid) != 0) return errno_error("setgid " + std::to_string(ids->gid), errno);
     if (::setresuid(ids->uid, ids->uid, ids->uid) != 0) return errno_error("setuid " + std::to_string(ids->uid), errno);
     return {};
@@ -616,7 +622,9 @@ std::string resolve_command(const std::string& root, const std::string& cmd,
                             const std::vector<std::string>& env, int* code, std::string* message) {
     auto check = [&](const std::string& path, bool explicit_path) -> int {
         struct stat st;
-        std::string full = root + path;
+        // A relative path is relative to the working directory, as runc's exec.LookPath has it
+        // (the init resolves after its chdir to process.cwd).
+        std::string full = path[0] == '/' ? root + path : path;
         if (::stat(full.c_str(), &st) != 0) return explicit_path ? 127 : -1;
         if (S_ISDIR(st.st_mode)) return 126;
         if (::access(full.c_str(), X_OK) != 0) return explicit_path ? 126 : -2;
@@ -628,14 +636,14 @@ std::string resolve_command(const std::string& root, const std::string& cmd,
         return "";
     }
     if (cmd.find('/') != std::string::npos) {
-        std::string path = cmd[0] == '/' ? cmd : "/" + cmd;
+        const std::string& path = cmd;
         int r = check(path, true);
         if (r == 0) return cmd;
         *code = r;
         if (r == 127) *message = "exec: \"" + cmd + "\": stat " + cmd + ": no such file or directory";
         else if (r == 126) {
             struct stat st;
-            bool dir = ::stat((root + path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+            bool dir = ::stat((path[0] == '/' ? root + path : path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
             *message = "exec: \"" + cmd + "\": " + (dir ? "is a directory" : "permission denied");
         }
         return "";
@@ -650,7 +658,7 @@ std::string resolve_command(const std::string& root, const std::string& cmd,
         std::string dir = path.substr(start, end - start);
         if (dir.empty()) dir = ".";
         std::string candidate = (dir.back() == '/' ? dir : dir + "/") + cmd;
-        int r = check(candidate[0] == '/' ? candidate : "/" + candidate, false);
+        int r = check(candidate, false);
         if (r == 0) return candidate;
         if (r == -2 || r == 126) denied = true;
         start = end + 1;
@@ -864,6 +872,7 @@ void run_init(const InitContext& ctx) {
                 break;
             }
             case StepKind::User: {
+                const bool named_user = spec.annotations.count(kUserAnnotation) != 0;
                 if (auto it = spec.annotations.find(kUserAnnotation); it != spec.annotations.end()) {
                     auto ids = lookup_user(it->second);
                     if (!ids) die(ctx, ids.error().exit_code, ids.error().message);
@@ -881,7 +890,8 @@ void run_init(const InitContext& ctx) {
                     auto text = read_file("/proc/self/setgroups");
                     std::string setgroups = text ? *text : "";
                     while (!setgroups.empty() && std::isspace(static_cast<unsigned char>(setgroups.back()))) setgroups.pop_back();
-                    auto groups = supplementary_groups(uid, proc.additional_gids);
+                    gid_t primary = gid;
+                    auto groups = supplementary_groups(uid, named_user ? &primary : nullptr, proc.additional_gids);
                     if (setgroups != "deny") {
                         if (::setgroups(groups.size(), groups.data()) != 0) die_errno(ctx, "setgroups");
                     } else if (!proc.additional_gids.empty()) {

@@ -37,7 +37,9 @@ struct InitContext {
 [[noreturn]] void run_init(const InitContext& ctx);
 
 // Resolves a command like execvp would inside `root` (the container's /), with the container's
-// PATH. Returns "" and sets *code/*message (126/127, Docker's wording) when it cannot be invoked.
+// PATH; a relative path ("./hello.sh", or a PATH entry like "bin") is relative to the working
+// directory, as runc resolves it. Returns "" and sets *code/*message (126/127, Docker's wording)
+// when it cannot be invoked.
 std::string resolve_command(const std::string& root, const std::string& cmd,
                             const std::vector<std::string>& env, int* code, std::string* message);
 

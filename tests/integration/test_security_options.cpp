@@ -211,3 +211,30 @@ TEST_CASE("init: --init runs docker-init as PID 1, which forwards stop's SIGTERM
     CHECK(missing.code == 127);
     CHECK(missing.err.find("no-such-command") != std::string::npos);
 }
+
+TEST_CASE("user: -u NAME or UID:GID gives the primary group as a supplementary one; exec -u the same; a relative command resolves against the working directory") {
+    if (!can_run_real()) return;
+    TempRoot r;
+    // podman/crun's rule for a user given with -u (Docker's id shows the same for nobody).
+    CHECK(in_container(r, {"-u", "nobody"}, "id") == "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n");
+    CHECK(in_container(r, {"-u", "1234:5"}, "id") == "uid=1234 gid=5(tty) groups=5(tty)\n");
+    // Without -u the process keeps root's groups from /etc/group (none in busybox).
+    CHECK(in_container(r, {}, "id") == "uid=0(root) gid=0(root)\n");
+
+    REQUIRE(r.isolab({"run", "-d", "--network", "none", "--name", "ug", "busybox", "sleep", "100"}).code == 0);
+    auto ex = r.isolab({"exec", "-u", "nobody", "ug", "id"});
+    CHECK(ex.code == 0);
+    CHECK(ex.out == "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n");
+    auto bad = r.isolab({"exec", "-u", "nosuchuser", "ug", "id"});
+    CHECK(bad.code == 126);
+    CHECK(bad.err.find("unable to find user nosuchuser: no matching entries in passwd file") != std::string::npos);
+    CHECK(r.isolab({"rm", "-f", "ug"}).code == 0);
+
+    // runc resolves "./echo" against process.cwd, so does IsoLab (Docker prints "hi").
+    auto rel = r.isolab({"run", "--rm", "--network", "none", "-w", "/bin", "--entrypoint", "./echo", "busybox", "hi"});
+    CHECK(rel.code == 0);
+    CHECK(rel.out == "hi\n");
+    // ... and a relative path that is not there is the 127 of a missing file.
+    auto missing = r.isolab({"run", "--rm", "--network", "none", "-w", "/tmp", "--entrypoint", "./echo", "busybox", "hi"});
+    CHECK(missing.code == 127);
+}
