@@ -11,6 +11,7 @@
 #include "sim/core/strings.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/core/files.hpp"
+#include "sim/runtime/attach.hpp"
 #include "sim/runtime/json_log.hpp"
 #include "sim/runtime/security.hpp"
 
@@ -986,6 +987,8 @@ const FlagDef kContainerFlags[] = {
     custom_flag("network", 0, FlagType::Network, "Connect a container to a network", apply_network,
                 print_value<&ContainerSpec::network>),
     custom_flag("net", 0, FlagType::Network, "Connect a container to a network", apply_network, nullptr, {}, true),
+    value_flag<&ContainerSpec::ipc_mode>("ipc", 0, FlagType::String, "IPC mode to use"),
+    value_flag<&ContainerSpec::pid_mode>("pid", 0, FlagType::String, "PID namespace to use"),
     value_flag<&ContainerSpec::pids_limit>("pids-limit", 0, FlagType::Int,
                                            "Tune container pids limit (set -1 for unlimited)"),
     bool_flag<&ContainerSpec::privileged>("privileged", 0, "Give extended privileges to this container"),
@@ -1010,6 +1013,7 @@ const FlagDef kContainerFlags[] = {
                                      "Username or UID (format: <name|uid>[:<group|gid>])"),
     // Always refused by finish, so a parsed Command has nothing to print.
     custom_flag("volume", 'v', FlagType::List, "Bind mount a volume (not supported yet)", apply_volume, nullptr),
+    value_flag<&ContainerSpec::uts_mode>("uts", 0, FlagType::String, "UTS namespace to use"),
     value_flag<&ContainerSpec::workdir>("workdir", 'w', FlagType::String, "Working directory inside the container"),
 };
 
@@ -1023,6 +1027,12 @@ const FlagDef kStartFlags[] = {
     bool_flag<&Command::attach>("attach", 'a', "Attach STDOUT/STDERR and forward signals"),
     value_flag<&Command::detach_keys>("detach-keys", 0, FlagType::String, kDetachKeysHelp),
     bool_flag<&Command::interactive>("interactive", 'i', "Attach container's STDIN"),
+};
+
+const FlagDef kAttachFlags[] = {
+    value_flag<&Command::detach_keys>("detach-keys", 0, FlagType::String, kDetachKeysHelp),
+    bool_flag<&Command::no_stdin>("no-stdin", 0, "Do not attach STDIN"),
+    bool_flag<&Command::sig_proxy>("sig-proxy", 0, "Proxy all received signals to the process", "true"),
 };
 
 const FlagDef kStopFlags[] = {
@@ -1307,8 +1317,23 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
                                    "): an IsoLab container sees only its image and its own writable layer");
     for (const std::string& opt : st.security_opts)
         if (Status so = apply_security_option(opt, s, path); !so) return so.error();
+    if (auto keys = parse_detach_keys(c.detach_keys); !keys) return daemon_error(path, keys.error().message);
+    // Namespace modes, as Docker's client validates them (container.IpcMode/PidMode/UTSMode Valid).
+    auto joins_container = [](const std::string& m) { return m.rfind("container:", 0) == 0 && m.size() > 10; };
+    if (const std::string& m = s.ipc_mode;
+        !(m.empty() || m == "none" || m == "private" || m == "shareable" || m == "host" || joins_container(m)))
+        return run_error(path, "--ipc: invalid IPC mode");
+    if (!(s.pid_mode.empty() || s.pid_mode == "host" || joins_container(s.pid_mode)))
+        return run_error(path, "--pid: invalid PID mode");
+    if (!(s.uts_mode.empty() || s.uts_mode == "host")) return run_error(path, "--uts: invalid UTS mode");
 
     // Daemon-side checks (Docker's verifyContainerSettings), same words.
+    const bool net_container = s.network.rfind("container:", 0) == 0;
+    if (net_container && s.network.size() == 10) return daemon_error(path, "invalid container format container:<name|id>");
+    if (net_container && !s.hostname.empty()) return daemon_error(path, "conflicting options: hostname and the network mode");
+    if (net_container && (!st.publish.empty() || s.publish_all))
+        return daemon_error(path, "conflicting options: port publishing and the container type network mode");
+    if (s.uts_mode == "host" && !s.hostname.empty()) return daemon_error(path, "conflicting options: hostname and the UTS mode");
     if (!s.workdir.empty() && s.workdir[0] != '/')
         return daemon_error(path, "the working directory '" + s.workdir + "' is invalid, it needs to be an absolute path");
     if (s.memory_bytes > 0 && s.memory_bytes < kMinMemoryBytes)
@@ -1349,8 +1374,20 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
     return {};
 }
 
+// start, attach: the detach keys checked before anything happens (Docker's words).
+Status finish_detach_keys(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
+    st.cmd.args = pos;
+    if (auto keys = parse_detach_keys(st.cmd.detach_keys); !keys) return daemon_error(path, keys.error().message);
+    return {};
+}
+
 Status finish_exec(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
     Command& c = st.cmd;
+    // An exec session runs on the caller's own terminal and ends with its command: there is no
+    // attach stream to detach from.
+    if (!c.detach_keys.empty())
+        return run_error(path, "--detach-keys is not supported by `isolab exec`: an exec session ends with its command. "
+                               "Use `isolab exec -d` to leave it running, or `isolab attach` (ctrl-p,ctrl-q) on the main process");
     c.args = {pos[0]};
     c.exec_cmd.assign(pos.begin() + 1, pos.end());
     std::vector<std::string> env;
@@ -1450,9 +1487,11 @@ const std::vector<VerbDef>& verbs() {
         make_not_interspersed(verb("create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
                                    kContainerFlags, ArgRule::Min, 1, 0, finish_container, container_positionals)),
         verb("start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", kStartFlags,
-             ArgRule::Min, 1),
+             ArgRule::Min, 1, 0, finish_detach_keys),
         verb("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", kStopFlags,
              ArgRule::Min, 1),
+        verb("attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
+             kAttachFlags, ArgRule::Exact, 1, 0, finish_detach_keys),
         verb("restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", kStopFlags,
              ArgRule::Min, 1),
         verb("kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", kKillFlags,
@@ -1529,7 +1568,7 @@ struct SubCommand {
 
 // `docker container X` and `docker image X` forms that IsoLab serves, mapped to flat verbs.
 constexpr SubCommand kContainerSubs[] = {
-    {"commit", "commit"}, {"create", "create"}, {"diff", "diff"},       {"exec", "exec"},
+    {"attach", "attach"}, {"commit", "commit"}, {"create", "create"}, {"diff", "diff"},       {"exec", "exec"},
     {"inspect", "inspect"}, {"kill", "kill"},   {"logs", "logs"},       {"ls", "ps"},
     {"list", "ps"},       {"ps", "ps"},         {"pause", "pause"},     {"port", "port"},
     {"restart", "restart"}, {"rm", "rm"},       {"remove", "rm"},       {"run", "run"},

@@ -67,11 +67,12 @@ struct Command {
 
     bool detach = false;       // run -d, exec -d
     bool attach = false;       // start -a
+    bool no_stdin = false;     // attach --no-stdin
     bool interactive = false;  // start -i, exec -i (run/create: spec.interactive)
     bool tty = false;          // exec -t (run/create: spec.tty)
     std::vector<std::string> attach_streams;  // run/create -a: lowercased stdin|stdout|stderr
-    std::string detach_keys;                  // run/start/exec --detach-keys (stored only)
-    bool sig_proxy = true;                    // run --sig-proxy (stored only)
+    std::string detach_keys;                  // run/start/attach --detach-keys (validated; exec refuses it)
+    bool sig_proxy = true;                    // run/attach --sig-proxy
     std::string pull = "missing";             // run/create --pull always|missing|never
     bool privileged = false;                  // exec --privileged (run/create: spec.privileged)
     int64_t memory_swap = 0;                  // run/create --memory-swap: 0 unset, -1 unlimited

@@ -263,6 +263,45 @@ int cmd_logs(Engine& e, const Command& c, std::ostream& out, std::ostream& err) 
     }
 }
 
+// This terminal attached to a running container, as `docker run`, `start -a` and `attach` do:
+// the detach keys (with a terminal) and, with --sig-proxy and no terminal, every signal this
+// process receives sent on to the container (Docker's CLI calls the kill API with it). Returns the
+// container's exit code, or 0 after the detach keys.
+Result<int> attach_to(Engine& e, const ContainerRecord& rec, AttachOptions o, const Command& c) {
+    auto keys = parse_detach_keys(c.detach_keys);
+    if (!keys) return keys.error();
+    o.detach_keys = *keys;
+    o.tty = rec.spec.tty;
+    if (c.sig_proxy && !o.tty) {
+        const std::string id = rec.id;
+        o.forward_signal = [&e, id](int sig) { (void)e.kill(id, std::to_string(sig)); };
+    }
+    auto end = attach_session(e.attach_socket(rec.id), o);
+    if (!end) return end.error();
+    return end->detached ? 0 : end->exit_code;
+}
+
+// `docker attach CONTAINER`.
+int cmd_attach(Engine& e, const Command& c, std::ostream& err) {
+    auto rec = e.inspect(c.args.at(0));
+    if (!rec) return fail(err, rec.error());
+    if (rec->state == ContainerState::Paused)
+        return fail(err, make_error("You cannot attach to a paused container, unpause it first", 1), "");
+    if (!container_has_process(rec->state))
+        return fail(err, make_error("You cannot attach to a stopped container, start it first", 1), "");
+    if (rec->backend == Backend::Simulated) {
+        err << "(simulated: no process runs here, so there is nothing to attach to)\n";
+        return 0;
+    }
+    AttachOptions o;
+    o.stdin_attached = rec->spec.interactive && !c.no_stdin;
+    if (rec->spec.tty && o.stdin_attached && !::isatty(0))
+        return fail(err, make_error("the input device is not a TTY", 1), "");
+    auto code = attach_to(e, *rec, o, c);
+    if (!code) return fail(err, code.error(), "isolab: ");
+    return *code;
+}
+
 int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     const bool run = c.verb == "run";
     // -D/--debug: where the time of `run` goes, phase by phase (the runtime's own steps are in
@@ -310,7 +349,15 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         return 0;
     }
     out.flush();
-    auto code = attach_session(e.attach_socket(rec->id), c.spec.interactive, c.spec.tty);
+    // -a picks the streams (Docker: stdin with -i or -a stdin; without -a, stdout and stderr).
+    auto streams = [&](const char* name) {
+        return std::find(c.attach_streams.begin(), c.attach_streams.end(), name) != c.attach_streams.end();
+    };
+    AttachOptions o;
+    o.stdin_attached = c.spec.interactive || streams("stdin");
+    o.stdout_attached = c.attach_streams.empty() || streams("stdout");
+    o.stderr_attached = c.attach_streams.empty() || streams("stderr");
+    auto code = attach_to(e, *started, o, c);
     phase("attach until exit");
     if (!code) return fail(err, code.error(), "isolab: ");
     return *code;
@@ -321,7 +368,9 @@ int cmd_start(Engine& e, const Command& c, std::ostream& out, std::ostream& err)
         auto rec = e.start(c.args.at(0), true);
         if (!rec) return fail(err, rec.error());
         if (rec->state == ContainerState::Running && rec->monitor_pid == 0) return 0;
-        auto code = attach_session(e.attach_socket(rec->id), c.interactive, rec->spec.tty);
+        AttachOptions o;
+        o.stdin_attached = c.interactive;
+        auto code = attach_to(e, *rec, o, c);
         if (!code) return fail(err, code.error());
         return *code;
     }
@@ -644,6 +693,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     const std::string& v = c.verb;
     if (v == "run" || v == "create") return cmd_run(e, c, out, err);
     if (v == "start") return cmd_start(e, c, out, err);
+    if (v == "attach") return cmd_attach(e, c, err);
     if (v == "stop")
         return for_each_ref(c, out, err, [&](const std::string& r) { return e.stop(r, c.time_given ? c.time : -1, c.signal); });
     if (v == "restart")

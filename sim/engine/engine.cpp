@@ -1,4 +1,5 @@
 #include "sim/engine/engine.hpp"
+#include "sim/runtime/oci_spec.hpp"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -530,6 +531,17 @@ Status Engine::check_runtime_choice(const ContainerSpec& spec) {
 Result<net::Network> Engine::choose_network(const ContainerSpec& spec, ContainerRecord& rec) {
     // The network must exist and the ports asked for must be free before anything is made (a
     // conflict leaves nothing behind).
+    // --network container:X shares X's network namespace: no endpoint of its own, X's hostname
+    // and name files (moby initializeNetworking). X is looked up now, joined at each start.
+    if (spec.network.rfind("container:", 0) == 0) {
+        auto other = store_.resolve(spec.network.substr(10));
+        if (!other) return make_error(other.error().message, 125);
+        rec.spec.network = "container:" + other->id;
+        rec.spec.hostname = other->hostname;
+        auto none = networks_.get("none");
+        if (!none) return make_error(none.error().message, 125);
+        return none;
+    }
     std::string wanted = spec.network.empty() || spec.network == "default" ? "bridge" : spec.network;
     auto network = networks_.get(wanted);
     if (!network) return make_error(network.error().message, 125);  // "not found", a corrupt network file, or why the default bridge cannot be made
@@ -552,7 +564,7 @@ Result<net::Network> Engine::choose_network(const ContainerSpec& spec, Container
                                           (spec.name.empty() ? std::string("(new container)") : spec.name) + ": " +
                                           st.error().message,
                                       125);
-    if (network->driver == net::Driver::Host && spec.hostname.empty()) {
+    if ((network->driver == net::Driver::Host || spec.uts_mode == "host") && spec.hostname.empty()) {
         char host[256] = {};
         ::gethostname(host, sizeof host - 1);
         rec.spec.hostname = host;
@@ -646,6 +658,14 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     ContainerRecord rec = std::move(*from_image);
     auto network = choose_network(spec, rec);
     if (!network) return network.error();
+    // --pid and --ipc container:X name X by its id from now on (a rename keeps the link).
+    for (std::string* mode : {&rec.spec.pid_mode, &rec.spec.ipc_mode})
+        if (mode->rfind("container:", 0) == 0) {
+            auto other = store_.resolve(mode->substr(10));
+            if (!other) return make_error(other.error().message, 125);
+            *mode = "container:" + other->id;
+        }
+    const bool joins_network = rec.spec.network.rfind("container:", 0) == 0;
 
     // Held until create returns: ids, names and addresses are handed out one create at a time.
     auto global = store_.lock_global();
@@ -658,13 +678,24 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
 
     // From here on an error removes the folder and releases the name and the addresses.
     const std::string dir = store_.container_dir(rec.id);
-    auto endpoint = lease_endpoint(*network, rec);
-    if (!endpoint) return undo_create(rec, endpoint.error());
-    rec.endpoints.push_back(*endpoint);
+    if (!joins_network) {
+        auto endpoint = lease_endpoint(*network, rec);
+        if (!endpoint) return undo_create(rec, endpoint.error());
+        rec.endpoints.push_back(*endpoint);
+    }
     auto intent = make_container_folder(store_.containers_dir(), dir);
     if (!intent) return undo_create(rec, intent.error());
     if (auto s = runtime_->prepare(store_, rec); !s) return undo_create(rec, s.error().wrap("create " + rec.name));
-    write_name_files(rec, *network, dir);
+    if (joins_network) {
+        // The joined container's name files, as Docker shares them (copied: best effort).
+        const std::string other_dir = store_.container_dir(rec.spec.network.substr(10));
+        for (const char* f : {"/hosts", "/resolv.conf"}) {
+            auto text = read_file(other_dir + f);
+            (void)write_file(dir + f, text ? *text : "");
+        }
+    } else {
+        write_name_files(rec, *network, dir);
+    }
     if (auto s = store_.save(rec); !s) return undo_create(rec, s.error());
     refresh_hosts(rec);
     store_.append_event("create", {{"id", rec.id}, {"name", rec.name}, {"image", spec.image}});
@@ -711,6 +742,9 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
                 rec->warnings.push_back(*warning);
         }
     ISOLAB_TRY(resolve_published(*rec));
+    // A container it joins must run (Docker's words); the monitor resolves the paths again.
+    if (rec->backend != Backend::Simulated)
+        if (auto joins = oci::namespace_joins(store_, *rec); !joins) return joins.error();
     ISOLAB_TRY(store_.save(*rec));
     if (auto s = runtime_->start(store_, *rec, attach); !s) {
         // A failed start leaves nothing running: the monitor (if it got that far), PID 1, its
@@ -1193,7 +1227,8 @@ void Engine::refresh_hosts(const ContainerRecord& changed) {
     if (touched.empty()) {
         // On no user-defined network, CHANGED has no peers and is nobody's: only its own file,
         // and no reading of every record (it made each create and start O(containers)).
-        if (changed.spec.network != "host" && path_exists(store_.container_dir(changed.id) + "/container.json"))
+        if (changed.spec.network != "host" && changed.spec.network.rfind("container:", 0) != 0 &&
+            path_exists(store_.container_dir(changed.id) + "/container.json"))
             (void)net::rewrite_in_place(store_.container_dir(changed.id) + "/hosts",
                                         net::hosts_file(changed.hostname, changed.endpoints, {}));
         return;

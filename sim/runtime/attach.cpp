@@ -1,5 +1,6 @@
 #include "sim/runtime/attach.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -8,8 +9,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "sim/core/files.hpp"
 #include "sim/runtime/monitor.hpp"
@@ -98,7 +102,109 @@ Result<Frame> read_frame(int fd) {
     return f;
 }
 
-Result<int> attach_session(const std::string& socket_path, bool interactive, bool tty) {
+Result<std::string> parse_detach_keys(const std::string& keys) {
+    if (keys.empty()) return std::string(kDefaultDetachKeys);
+    static const char* const kCtrl = "@abcdefghijklmnopqrstuvwxyz[\\]^_";  // ctrl-@ is 0, ctrl-_ 31
+    std::string out;
+    size_t start = 0;
+    for (;;) {
+        size_t comma = keys.find(',', start);
+        std::string key = keys.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (key.size() == 1) {
+            out += key[0];
+        } else if (key.size() == 6 && key.rfind("ctrl-", 0) == 0 && std::strchr(kCtrl, key[5]) && key[5] != '\0') {
+            out += static_cast<char>(std::strchr(kCtrl, key[5]) - kCtrl);
+        } else if (key == "DEL") {
+            out += '\x7f';
+        } else {
+            return make_error("Invalid detach keys (" + keys + ") provided", 125);
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::string EscapeProxy::feed(const std::string& in, bool* detached) {
+    std::string out;
+    for (char ch : in) {
+        if (keys_.empty()) {
+            out += ch;
+            continue;
+        }
+        if (ch == keys_[matched_]) {
+            if (++matched_ == keys_.size()) {
+                *detached = true;
+                matched_ = 0;
+                return out;
+            }
+            continue;
+        }
+        // The sequence broke off: what was held back goes on, then this byte (which may start a
+        // new sequence).
+        out += keys_.substr(0, matched_);
+        matched_ = 0;
+        if (ch == keys_[0]) matched_ = 1;
+        else out += ch;
+    }
+    return out;
+}
+
+namespace {
+
+// --sig-proxy: the handlers write the signal number into a pipe the attach loop polls.
+volatile sig_atomic_t g_signal_pipe = -1;
+void on_proxied_signal(int sig) {
+    int saved = errno;
+    unsigned char b = static_cast<unsigned char>(sig);
+    if (g_signal_pipe >= 0) {
+        ssize_t n = ::write(g_signal_pipe, &b, 1);
+        (void)n;
+    }
+    errno = saved;
+}
+
+class SignalProxy {
+public:
+    SignalProxy() {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return;
+        read_.reset(p[0]);
+        write_.reset(p[1]);
+        g_signal_pipe = p[1];
+        struct sigaction sa = {};
+        sa.sa_handler = on_proxied_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int sig = 1; sig < 32; ++sig) {
+            if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD || sig == SIGPIPE || sig == SIGURG || sig == SIGWINCH)
+                continue;
+            struct sigaction old = {};
+            if (::sigaction(sig, &sa, &old) == 0) saved_.emplace_back(sig, old);
+        }
+    }
+    ~SignalProxy() {
+        for (auto& [sig, old] : saved_) ::sigaction(sig, &old, nullptr);
+        g_signal_pipe = -1;
+    }
+    int fd() const { return read_.get(); }
+    // The signals received since the last call.
+    std::vector<int> take() {
+        std::vector<int> out;
+        unsigned char buf[64];
+        ssize_t n;
+        while ((n = ::read(read_.get(), buf, sizeof buf)) > 0)
+            for (ssize_t i = 0; i < n; ++i) out.push_back(buf[i]);
+        return out;
+    }
+
+private:
+    UniqueFd read_, write_;
+    std::vector<std::pair<int, struct sigaction>> saved_;
+};
+
+}  // namespace
+
+Result<AttachEnd> attach_session(const std::string& socket_path, const AttachOptions& options) {
     UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock.valid()) return errno_error("attach: socket", errno);
     struct sockaddr_un addr = {};
@@ -113,7 +219,9 @@ Result<int> attach_session(const std::string& socket_path, bool interactive, boo
         return errno_error("attach: connect `" + socket_path + "`", errno);
 
     ::signal(SIGPIPE, SIG_IGN);
-    const bool local_tty = tty && ::isatty(0);
+    std::unique_ptr<SignalProxy> proxy;
+    if (options.forward_signal && !options.tty) proxy = std::make_unique<SignalProxy>();
+    const bool local_tty = options.tty && ::isatty(0);
     std::unique_ptr<RawTerminal> raw;
     if (local_tty) {
         raw = std::make_unique<RawTerminal>(0);
@@ -122,41 +230,53 @@ Result<int> attach_session(const std::string& socket_path, bool interactive, boo
         ::sigaction(SIGWINCH, &sa, nullptr);
         if (auto ws = window_size(0); !ws.empty()) (void)write_frame(sock.get(), FrameType::Resize, ws);
     }
-    bool stdin_open = interactive;
+    EscapeProxy escape(options.tty ? options.detach_keys : std::string());
+    bool stdin_open = options.stdin_attached;
     for (;;) {
         if (g_winch) {
             g_winch = 0;
             if (auto ws = window_size(0); !ws.empty()) (void)write_frame(sock.get(), FrameType::Resize, ws);
         }
-        struct pollfd fds[2] = {{sock.get(), POLLIN, 0}, {0, POLLIN, 0}};
-        int n = ::poll(fds, stdin_open ? 2 : 1, -1);
+        struct pollfd fds[3] = {{sock.get(), POLLIN, 0},
+                                {proxy ? proxy->fd() : -1, POLLIN, 0},
+                                {stdin_open ? 0 : -1, POLLIN, 0}};
+        int n = ::poll(fds, 3, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno_error("attach: poll", errno);
         }
+        if (proxy && (fds[1].revents & POLLIN))
+            for (int sig : proxy->take()) options.forward_signal(sig);
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             auto f = read_frame(sock.get());
             if (!f) return make_error("attach: the container's monitor went away", 125);
             switch (f->type) {
-                case FrameType::Stdout: write_all(1, f->data.data(), f->data.size()); break;
-                case FrameType::Stderr: write_all(2, f->data.data(), f->data.size()); break;
+                case FrameType::Stdout:
+                    if (options.stdout_attached) write_all(1, f->data.data(), f->data.size());
+                    break;
+                case FrameType::Stderr:
+                    if (options.stderr_attached) write_all(2, f->data.data(), f->data.size());
+                    break;
                 case FrameType::Error: {
                     raw.reset();
                     std::string line = f->data + "\n";
                     write_all(2, line.data(), line.size());
                     break;
                 }
-                case FrameType::Exit: return std::atoi(f->data.c_str());
+                case FrameType::Exit: return AttachEnd{false, std::atoi(f->data.c_str())};
                 case FrameType::Stdin:
                 case FrameType::StdinEof:
                 case FrameType::Resize: break;
             }
         }
-        if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
             char buf[4096];
             ssize_t r = ::read(0, buf, sizeof buf);
             if (r > 0) {
-                (void)write_frame(sock.get(), FrameType::Stdin, std::string(buf, static_cast<size_t>(r)));
+                bool detached = false;
+                std::string pass = escape.feed(std::string(buf, static_cast<size_t>(r)), &detached);
+                if (!pass.empty()) (void)write_frame(sock.get(), FrameType::Stdin, pass);
+                if (detached) return AttachEnd{true, 0};
             } else if (r == 0 || (r < 0 && errno != EINTR)) {
                 stdin_open = false;
                 (void)write_frame(sock.get(), FrameType::StdinEof, "");

@@ -11,7 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
@@ -43,6 +46,53 @@ Error init_error(const std::string& rest) {
     return make_error(sp == std::string::npos ? rest : rest.substr(sp + 1), code > 0 ? code : 125);
 }
 
+// The init, cloned by a bootstrap child that first joins the namespaces in JOINS (path, CLONE_NEW*
+// type), with CLONE_PARENT so that it is the caller's child, as a plain clone's would be (runc's
+// nsexec does the same). setns(CLONE_NEWPID) places the bootstrap's children, so the init lands
+// in the joined PID namespace. Returns the init's pid, or -1 with errno set by the failed clone.
+Result<pid_t> clone_after_joining(const std::vector<std::pair<std::string, int>>& joins, unsigned long flags,
+                                  const std::function<void()>& become_init) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return errno_error("pipe", errno);
+    UniqueFd r(p[0]), w(p[1]);
+    pid_t bootstrap = ::fork();
+    if (bootstrap < 0) return errno_error("fork", errno);
+    if (bootstrap == 0) {
+        r.reset();
+        int answer[2] = {-1, 0};  // the init's pid, or -1 and errno
+        std::vector<UniqueFd> fds;
+        for (const auto& [path, type] : joins) {
+            fds.emplace_back(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!fds.back().valid() || ::setns(fds.back().get(), type) != 0) {
+                answer[0] = -2;  // joining failed, not the clone
+                answer[1] = errno;
+                (void)!::write(w.get(), answer, sizeof answer);
+                ::_exit(1);
+            }
+        }
+        pid_t child = static_cast<pid_t>(::syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+        if (child == 0) {
+            w.reset();
+            become_init();
+        }
+        answer[0] = child;
+        answer[1] = child < 0 ? errno : 0;
+        (void)!::write(w.get(), answer, sizeof answer);
+        ::_exit(0);
+    }
+    w.reset();
+    int answer[2] = {-1, EIO};
+    ssize_t n = ::read(r.get(), answer, sizeof answer);
+    ::waitpid(bootstrap, nullptr, 0);
+    if (n != static_cast<ssize_t>(sizeof answer)) return make_error("join the namespaces of another container: the bootstrap died");
+    if (answer[0] == -2) return errno_error("join the namespaces of another container (" + joins.front().first + ")", answer[1]);
+    if (answer[0] < 0) {
+        errno = answer[1];
+        return -1;
+    }
+    return static_cast<pid_t>(answer[0]);
+}
+
 class IsolabLauncher final : public Launcher {
 public:
     Result<Launched> create(const LaunchRequest& req) override {
@@ -52,7 +102,9 @@ public:
         out.started_ms = monotonic_ms();
 
         // The container as an OCI runtime spec, its setup as a plan, run by the one init.
-        auto spec = oci::engine_spec(rec, req.rootless, dir, engine_root_path(rec, dir));
+        auto ns_paths = oci::namespace_joins(*req.store, rec);
+        if (!ns_paths) return ns_paths.error();
+        auto spec = oci::engine_spec(rec, req.rootless, dir, engine_root_path(rec, dir), &*ns_paths);
         if (!spec) return spec.error();
         // cgroup v1: the init joins by itself (InitOptions::cgroup_self_join).
         Cgroup* cg = req.cgroup;
@@ -80,24 +132,38 @@ public:
         ctx.console_fd = req.console_fd;
         ctx.die_with_parent = true;
 
+        // New namespaces are clone flags; one with a path (--network/--pid/--ipc container:X) is
+        // joined first, by a short-lived bootstrap child, so the monitor stays where it is.
         unsigned long flags = 0;
-        for (const auto& ns : spec->namespaces) flags |= static_cast<unsigned long>(oci::namespace_flag(ns.type));
+        std::vector<std::pair<std::string, int>> joins;  // path, CLONE_NEW* type
+        for (const auto& ns : spec->namespaces) {
+            if (ns.path.empty()) flags |= static_cast<unsigned long>(oci::namespace_flag(ns.type));
+            else joins.emplace_back(ns.path, oci::namespace_flag(ns.type));
+        }
         flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);  // unshared by the init once it is in its cgroup
         ctx.clone_started_ms = monotonic_ms();
-        // A raw clone with a null stack behaves like fork(2) with namespace flags.
-        pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-        if (pid < 0) {
-            int err = errno;
-            std::string why = std::string("clone: ") + std::strerror(err);
-            if (err == EPERM || err == EINVAL || err == ENOSPC) why += " (namespaces are not allowed here: run `isolab doctor`)";
-            return make_error(why);
-        }
-        if (pid == 0) {
+        auto become_init = [&]() {
             ::sigset_t all;
             ::sigemptyset(&all);
             ::sigprocmask(SIG_SETMASK, &all, nullptr);
             for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) ::signal(s, SIG_DFL);
             run_init(ctx);
+        };
+        pid_t pid = -1;
+        if (joins.empty()) {
+            // A raw clone with a null stack behaves like fork(2) with namespace flags.
+            pid = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+            if (pid == 0) become_init();
+        } else {
+            auto joined = clone_after_joining(joins, flags, become_init);
+            if (!joined) return joined.error();
+            pid = *joined;
+        }
+        if (pid < 0) {
+            int err = errno;
+            std::string why = std::string("clone: ") + std::strerror(err);
+            if (err == EPERM || err == EINVAL || err == ENOSPC) why += " (namespaces are not allowed here: run `isolab doctor`)";
+            return make_error(why);
         }
         out.pid = pid;
         go_r.reset();

@@ -220,7 +220,7 @@ public:
         }
         pid_t pid1 = j.value("pid", 0);
         if (j.value("monitor_pid", 0) != monitor_pid || pid1 <= 0 || process_parent(pid1) != monitor_pid ||
-            ns_inode(pid1, "pid") == ns_inode(::getpid(), "pid")) {
+            (rec.spec.pid_mode != "host" && ns_inode(pid1, "pid") == ns_inode(::getpid(), "pid"))) {
             ::kill(monitor_pid, SIGKILL);
             return make_error("start " + rec.name + ": the monitor's report names process " + std::to_string(pid1) +
                               ", which is not its container's PID 1: refused");

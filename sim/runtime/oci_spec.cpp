@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "sim/core/strings.hpp"
 #include "sim/core/files.hpp"
@@ -937,8 +939,13 @@ json host_device_nodes() {
 
 // USER_IN_INIT: the engine's own init resolves a user name inside the container (an annotation,
 // setup_plan.hpp kUserAnnotation); a bundle for another runtime carries numbers.
+// The container ID of a "container:ID" mode, or "".
+std::string joined_container(const std::string& mode) {
+    return mode.rfind("container:", 0) == 0 ? mode.substr(10) : std::string();
+}
+
 Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
-                        const std::string& rootfs, bool user_in_init) {
+                        const std::string& rootfs, bool user_in_init, const NamespaceJoins* joins) {
     uint32_t uid = 0, gid = 0;
     if (!user_in_init) {
         auto ids = resolve_user(rec, container_dir, rootfs);
@@ -986,16 +993,36 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
         mount_entry("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", sys_ro}),
         mount_entry("/sys/fs/cgroup", "cgroup", "cgroup", {sys_ro, "nosuid", "noexec", "nodev"}),
         mount_entry("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
-        mount_entry("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
     });
+    // /dev/shm: none with --ipc none, the host's with --ipc host, else its own tmpfs. With --ipc
+    // container:X the IPC namespace (System V IPC, POSIX message queues) is X's, but /dev/shm
+    // stays the container's own: X's tmpfs lives in X's mount namespace, which a bind cannot
+    // reach (Docker mounts a shareable container's /dev/shm on the host to share it).
+    if (cs.ipc_mode == "host") {
+        mounts.push_back(mount_entry("/dev/shm", "bind", "/dev/shm", {"rbind", "nosuid", "noexec", "nodev"}));
+    } else if (cs.ipc_mode != "none") {
+        mounts.push_back(mount_entry("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
+    }
     for (const char* f : {"resolv.conf", "hostname", "hosts"})
         mounts.push_back(mount_entry(std::string("/etc/") + f, "bind", container_dir + "/" + f, {"rbind", "rprivate"}));
     if (cs.init) mounts.push_back(mount_entry(kInitPath, "bind", monitor_binary(), {"bind", "ro"}));
 
+    // Each namespace new, the host's (mode "host": left out) or another container's (a path).
     json namespaces = json::array();
-    for (const char* t : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
-        if (std::strcmp(t, "network") != 0 || rec.spec.network != "host")  // --network host: the host's
-            namespaces.push_back({{"type", t}});
+    const std::pair<const char*, const std::string*> modes[] = {
+        {"pid", &cs.pid_mode}, {"network", &cs.network}, {"ipc", &cs.ipc_mode}, {"uts", &cs.uts_mode}};
+    for (const auto& [type, mode] : modes) {
+        if (*mode == "host") continue;
+        json ns = {{"type", type}};
+        if (std::string other = joined_container(*mode); !other.empty()) {
+            const char* link = std::strcmp(type, "network") == 0 ? "net" : type;
+            if (!joins) ns["path"] = "/proc/PID-OF-" + other.substr(0, 12) + "/ns/" + link;
+            else if (auto it = joins->find(type); it != joins->end()) ns["path"] = it->second;
+            else return make_error(std::string("linux.namespaces: no path for the ") + type + " namespace of container " + other, 125);
+        }
+        namespaces.push_back(ns);
+    }
+    for (const char* t : {"mount", "cgroup"}) namespaces.push_back({{"type", t}});
 
     // Docker's device cgroup rules as dockerd writes them (deny everything, then the few nodes every
     // container opens); runc appends its own list (mknod of anything, /dev/full, ptys, /dev/net/tun),
@@ -1034,13 +1061,15 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
                         {"org.isolab.container.name", rec.name},
                         {"org.isolab.image", rec.image_id}};
     if (user_in_init && !rec.spec.user.empty()) annotations[kUserAnnotation] = rec.spec.user;
-    return json{{"ociVersion", "1.0.2"},
+    json config = json{{"ociVersion", "1.0.2"},
                 {"process", process},
                 {"root", {{"path", "rootfs"}, {"readonly", false}}},
-                {"hostname", rec.hostname},
                 {"mounts", mounts},
                 {"annotations", annotations},
                 {"linux", linux}};
+    // A hostname needs the container's own UTS namespace (--uts host keeps the host's name).
+    if (cs.uts_mode != "host") config["hostname"] = rec.hostname;
+    return config;
 }
 
 }  // namespace
@@ -1065,14 +1094,36 @@ Result<ContainerSecurity> container_security(const ContainerSpec& spec, bool exe
     return out;
 }
 
+Result<NamespaceJoins> namespace_joins(const Store& store, const ContainerRecord& rec) {
+    NamespaceJoins out;
+    const std::tuple<const char*, const char*, const std::string*> modes[] = {
+        {"network", "network", &rec.spec.network}, {"pid", "PID", &rec.spec.pid_mode}, {"ipc", "IPC", &rec.spec.ipc_mode}};
+    for (const auto& [type, what, mode] : modes) {
+        std::string other = joined_container(*mode);
+        if (other.empty()) continue;
+        if (other == rec.id) return make_error(std::string("cannot join own ") + (std::strcmp(type, "network") == 0 ? "network" : what), 125);
+        auto target = store.load(other);
+        // Docker's words (moby daemon/container_operations.go, getIpcContainer, getPidContainer).
+        if (!target) return make_error("No such container: " + other, 125);
+        const bool running = target->state == ContainerState::Running && target->pid > 0 && ::kill(target->pid, 0) == 0;
+        if (!running) {
+            if (std::strcmp(type, "network") == 0) return make_error("cannot join network of a non running container: " + other, 125);
+            if (std::strcmp(type, "pid") == 0) return make_error("container " + other + " is not running", 125);
+            return make_error("cannot join IPC of a non running container: " + other, 125);
+        }
+        out[type] = "/proc/" + std::to_string(target->pid) + "/ns/" + (std::strcmp(type, "network") == 0 ? "net" : type);
+    }
+    return out;
+}
+
 Result<json> make_oci_config(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
-                             const std::string& rootfs) {
-    return oci_config(rec, rootless, container_dir, rootfs, false);
+                             const std::string& rootfs, const NamespaceJoins* joins) {
+    return oci_config(rec, rootless, container_dir, rootfs, false, joins);
 }
 
 Result<OciSpec> engine_spec(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
-                            const std::string& root_path) {
-    auto j = oci_config(rec, rootless, container_dir, "", true);
+                            const std::string& root_path, const NamespaceJoins* joins) {
+    auto j = oci_config(rec, rootless, container_dir, "", true, joins);
     if (!j) return j.error();
     (*j)["root"]["path"] = root_path;
     try {
@@ -1118,7 +1169,9 @@ Status write_bundle(const Store& store, const ContainerRecord& rec, const std::s
         } else {
             ISOLAB_TRY(copy_merged(rec, upper, dir + "/rootfs"));
         }
-        auto config = make_oci_config(rec, rootless, container_dir, dir + "/rootfs");
+        auto joins = namespace_joins(store, rec);
+        if (!joins) return joins.error().wrap("bundle " + rec.name);
+        auto config = make_oci_config(rec, rootless, container_dir, dir + "/rootfs", &*joins);
         if (!config) return config.error().wrap("bundle " + rec.name);
         return write_file_atomic(dir + "/config.json", config->dump(2) + "\n");
     };

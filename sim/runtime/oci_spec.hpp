@@ -194,8 +194,19 @@ int rlimit_from_name(const std::string& name);
 // mounts); ROOTFS is where the container's /etc/passwd and /etc/group are read to turn a user
 // name into numbers ("" = look through the container's writable layer and image layers).
 // A user that cannot be resolved is an error, as it would be at `docker start`.
+// The namespaces REC joins instead of making (--network container:X, --pid container:X,
+// --ipc container:X): OCI namespace type → path (/proc/PID/ns/net of X's PID 1).
+using NamespaceJoins = std::map<std::string, std::string>;
+
+// The joins of REC, read from the records of the containers it names. Error (Docker's words,
+// exit 125): such a container is gone or has no running process.
+Result<NamespaceJoins> namespace_joins(const Store& store, const ContainerRecord& rec);
+
+// JOINS: the paths to put in linux.namespaces; nullptr (a plan, before any start) puts a
+// placeholder path that names the container ("/proc/PID-OF-1234abcd5678/ns/net").
 Result<nlohmann::json> make_oci_config(const ContainerRecord& rec, bool rootless,
-                                       const std::string& container_dir, const std::string& rootfs = "");
+                                       const std::string& container_dir, const std::string& rootfs = "",
+                                       const NamespaceJoins* joins = nullptr);
 
 // A container's capabilities, no_new_privs and seccomp filter as Docker derives them from
 // --cap-add, --cap-drop, --privileged and --security-opt (the init's process.capabilities and
@@ -215,7 +226,7 @@ inline constexpr const char* kInitPath = "/sbin/docker-init";
 // container's merged or copied root, which the init assembles) and a user name left for the init
 // to resolve inside the container (setup_plan.hpp kUserAnnotation).
 Result<OciSpec> engine_spec(const ContainerRecord& rec, bool rootless, const std::string& container_dir,
-                            const std::string& root_path);
+                            const std::string& root_path, const NamespaceJoins* joins = nullptr);
 
 // Writes DIR/config.json and DIR/rootfs (a copy of the container's merged file system: its image
 // layers with its writable layer on top, or its copied root). DIR must not exist or be empty; on

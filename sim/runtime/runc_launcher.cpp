@@ -137,7 +137,9 @@ public:
                 return errno_error("mount overlay on `" + dir + "/merged`", errno);
             merged_ = dir + "/merged";
         }
-        auto cfg = oci::make_oci_config(rec, false, dir, dir + "/merged");
+        auto joins = oci::namespace_joins(*req.store, rec);
+        if (!joins) return joins.error();
+        auto cfg = oci::make_oci_config(rec, false, dir, dir + "/merged", &*joins);
         if (!cfg) return cfg.error();
         (*cfg)["root"] = {{"path", dir + "/merged"}, {"readonly", false}};
         (*cfg)["linux"]["cgroupsPath"] = "/" + (rec.cgroup_name.empty() ? "isolab-runc/" + id_ : rec.cgroup_name);

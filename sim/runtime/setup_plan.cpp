@@ -167,7 +167,7 @@ InitOptions engine_init_options(const ContainerRecord& rec, const std::string& c
     opts.rootfs.container_dir = container_dir;
     opts.rootfs.userxattr = rootless;
     const std::string& n = rec.spec.network;
-    opts.host_plugs_network = !rootless && n != "none" && n != "host";
+    opts.host_plugs_network = !rootless && n != "none" && n != "host" && n.rfind("container:", 0) != 0;
     opts.own_stdio = true;
     for (const auto& p : cgroup_v1_paths) opts.cgroup_self_join.push_back(p + "/tasks");
     return opts;

@@ -76,6 +76,9 @@ json to_json(const ContainerSpec& s) {
     if (s.no_new_privileges) j["no_new_privileges"] = *s.no_new_privileges;
     if (!s.seccomp.empty()) j["seccomp"] = s.seccomp;
     if (s.unmask_system_paths) j["unmask_system_paths"] = true;
+    if (!s.pid_mode.empty()) j["pid_mode"] = s.pid_mode;
+    if (!s.ipc_mode.empty()) j["ipc_mode"] = s.ipc_mode;
+    if (!s.uts_mode.empty()) j["uts_mode"] = s.uts_mode;
     return j;
 }
 
@@ -113,6 +116,9 @@ ContainerSpec spec_from_json(const json& j) {
     if (j.contains("no_new_privileges")) s.no_new_privileges = j["no_new_privileges"].get<bool>();
     s.seccomp = j.value("seccomp", "");
     s.unmask_system_paths = j.value("unmask_system_paths", false);
+    s.pid_mode = j.value("pid_mode", "");
+    s.ipc_mode = j.value("ipc_mode", "");
+    s.uts_mode = j.value("uts_mode", "");
     // Records written before logs were capped have no log_config: they get the defaults.
     if (const auto it = j.find("log_config"); it != j.end() && it->is_object()) {
         const LogConfig d;
@@ -331,6 +337,9 @@ json inspect_json(const ContainerRecord& r) {
           {"AutoRemove", r.spec.auto_remove},
           {"Runtime", r.spec.runtime.empty() ? "isolab" : r.spec.runtime},
           {"NetworkMode", r.spec.network == "default" ? "bridge" : r.spec.network},
+          {"PidMode", r.spec.pid_mode},
+          {"IpcMode", r.spec.ipc_mode.empty() ? "private" : r.spec.ipc_mode},
+          {"UTSMode", r.spec.uts_mode},
           {"RestartPolicy", {{"Name", restart_name(r.spec.restart.kind)},
                              {"MaximumRetryCount", r.spec.restart.max_retries}}},
           {"LogConfig", {{"Type", "json-file"},

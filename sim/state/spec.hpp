@@ -54,7 +54,7 @@ struct ContainerSpec {
     int64_t pids_limit = 0;                  // --pids-limit; 0 = no limit (-1 also unlimited)
     int64_t nano_cpus = 0;                   // --cpus 1.5 = 1'500'000'000
     RestartPolicy restart;
-    std::string network = "default";         // none | host | bridge | default | NAME
+    std::string network = "default";         // none | host | bridge | default | NAME | container:ID
     std::vector<PortMapping> ports;          // -p
     bool publish_all = false;                // -P
     std::map<std::string, std::string> labels;
@@ -75,6 +75,14 @@ struct ContainerSpec {
     // Docker seccomp profile's JSON text (the client reads the file, as Docker's CLI does).
     std::string seccomp;
     bool unmask_system_paths = false;        // --security-opt systempaths=unconfined
+
+    // Namespaces shared instead of made (Docker's HostConfig PidMode, IpcMode, UTSMode): "" = its
+    // own; "host" = the host's; "container:ID" (pid, ipc) = that running container's. ipc_mode also
+    // takes Docker's "private", "shareable" and "none" (all three get a new IPC namespace here; "none"
+    // also has no /dev/shm).
+    std::string pid_mode;
+    std::string ipc_mode;
+    std::string uts_mode;
     bool operator==(const ContainerSpec&) const = default;
 };
 
