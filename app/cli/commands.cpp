@@ -407,7 +407,7 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
         tmpl = std::move(*parsed);
     }
     json arr = json::array();
-    int rc = 0;
+    std::string missing;  // Docker prints what it found first, then one error line per object it did not
     for (const auto& ref : c.args) {
         if (c.inspect_type != "image")
             if (auto rec = e.inspect(ref)) {
@@ -419,15 +419,19 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
                 arr.push_back(image_inspect_json(*img));
                 continue;
             }
-        rc = 1;
-        err << "Error: No such " << (c.inspect_type.empty() ? "object" : c.inspect_type) << ": " << ref << "\n";
+        missing += "Error: No such " + (c.inspect_type.empty() ? std::string("object") : c.inspect_type) + ": " + ref + "\n";
     }
     if (tmpl) {
-        if (auto printed = print_inspect(*tmpl, arr, out); !printed) return fail(err, printed.error(), "");
-    } else if (!arr.empty() || rc == 0) {
-        out << arr.dump(4) << "\n";
+        if (auto printed = print_inspect(*tmpl, arr, out); !printed) {
+            err << missing;
+            return fail(err, printed.error(), "");
+        }
+    } else {
+        out << arr.dump(4) << "\n";  // "[]" when nothing was found, as Docker's
     }
-    return rc;
+    out.flush();
+    err << missing;
+    return missing.empty() ? 0 : 1;
 }
 
 int cmd_top(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
