@@ -8,6 +8,7 @@
 // and the CLI report the same words before anything touches the kernel (STYLE §8).
 #include "app/cli/args.hpp"
 
+#include "app/cli/filters.hpp"
 #include "sim/core/strings.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/core/files.hpp"
@@ -1056,8 +1057,16 @@ const FlagDef kRmFlags[] = {
 
 const FlagDef kFormatFlag =
     value_flag<&Command::format>("format", 0, FlagType::String, "Format output using a custom template");
-const FlagDef kFilterFlag =
-    value_flag<&Command::filters>("filter", 'f', FlagType::Filter, "Filter output based on conditions provided");
+// Docker's client keeps a filter word as KEY=VALUE (key lowercased, both sides trimmed) and drops
+// an empty one; a word without '=' is a flag error (filters.hpp).
+Status apply_filter(ParseState& st, const std::string& v) {
+    auto word = FilterArgs::normalize(v);
+    if (!word) return word.error();
+    if (!word->empty()) st.cmd.filters.push_back(*word);
+    return {};
+}
+const FlagDef kFilterFlag = custom_flag("filter", 'f', FlagType::Filter, "Filter output based on conditions provided",
+                                        apply_filter, print_value<&Command::filters>);
 const FlagDef kNoTruncFlag = bool_flag<&Command::no_trunc>("no-trunc", 0, "Don't truncate output");
 
 const FlagDef kPsFlags[] = {

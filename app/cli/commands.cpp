@@ -20,6 +20,8 @@
 
 #include "sim/core/process.hpp"
 #include "app/cli/doctor.hpp"
+#include "app/cli/filters.hpp"
+#include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
 #include "app/cli/vm_commands.hpp"
 #include "sim/core/clock.hpp"
@@ -150,55 +152,80 @@ void print_warnings(const ContainerRecord& r, std::ostream& err) {
     for (const auto& w : r.warnings) err << "WARNING: " << w << "\n";
 }
 
-// Docker's `docker ps` formats a *formatter.ContainerContext; these are the fields IsoLab fills.
+// Docker's `docker ps` formats a *formatter.ContainerContext; these are its fields (Docker 28).
 constexpr const char* kContainerContext = "*formatter.ContainerContext";
-const std::vector<std::string> kContainerFields = {"ID",    "Image", "Command", "CreatedAt", "RunningFor",
-                                                   "Status", "State", "Ports",   "Names",     "Networks"};
+const std::vector<std::string> kContainerFields = {"Command",  "CreatedAt", "ID",    "Image",      "Labels",
+                                                   "LocalVolumes", "Mounts", "Names", "Networks", "Platform",
+                                                   "Ports",    "RunningFor", "Size", "State",      "Status"};
 
+// `docker ps [-a] [-f KEY=VALUE]... [-n N | -l] [-q] [-s] [--format F]`: filters.hpp decides which
+// containers, this prints them.
 int cmd_ps(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     // Docker checks the template before listing: a wrong one fails even when nothing matches.
     if (!c.format.empty())
         if (auto ok = validate_listing_format(c.format, kContainerFields, kContainerContext); !ok)
             return fail(err, ok.error(), "");
-    auto recs = e.list(c.all || c.latest || c.last >= 0);
-    if (c.latest && recs.size() > 1) recs.resize(1);
-    if (c.last >= 0 && recs.size() > static_cast<size_t>(c.last)) recs.resize(static_cast<size_t>(c.last));
+    auto filters = FilterArgs::parse(c.filters);
+    if (!filters) return fail(err, filters.error(), "isolab: ");
+    PsQuery query;
+    query.all = c.all;
+    query.limit = c.last;
+    if (c.latest && query.limit == -1) query.limit = 1;  // Docker's client: -l is -n 1
+    std::vector<ImageFacts> images;
+    if (filters->contains("ancestor")) images = image_facts(e.images().list());
+    auto recs = filter_containers(e.list(true), *filters, query, images);
+    // IsoLab's own refusals (exit 125) carry their prefix; the rest are Docker's daemon errors.
+    if (!recs) return fail(err, recs.error(), recs.error().exit_code == 125 ? "" : kDaemon);
     if (c.quiet) {
-        for (const auto& r : recs) out << (c.no_trunc ? r.id : r.id.substr(0, 12)) << "\n";
+        for (const auto& r : *recs) out << (c.no_trunc ? r.id : r.id.substr(0, 12)) << "\n";
         return 0;
     }
-    if (!c.format.empty() && !is_default_table(c.format)) {
+    const bool table = c.format.empty() || is_default_table(c.format);
+    const bool sizes = c.size || (!table && format_reads_field(c.format, kContainerFields, "Size", kContainerContext));
+    auto size_of = [&](const ContainerRecord& r) { return sizes ? size_text(container_size(e, r)) : "0B"; };
+    if (!table) {
         std::vector<json> rows;
-        for (const auto& r : recs) {
+        for (const auto& r : *recs) {
             std::string cmd = command_line(r.path_args);
+            std::vector<std::string> names;
+            for (const auto& ep : r.endpoints) names.push_back(ep.network);
+            std::sort(names.begin(), names.end());
             std::string nets;
-            for (const auto& ep : r.endpoints) nets += (nets.empty() ? "" : ",") + ep.network;
-            rows.push_back({{"ID", c.no_trunc ? r.id : r.id.substr(0, 12)},
+            for (const auto& n : names) nets += (nets.empty() ? "" : ",") + n;
+            rows.push_back({{"Command", "\"" + (c.no_trunc ? cmd : ellipsis(cmd, 20)) + "\""},
+                            {"CreatedAt", go_time_text(r.created, false)},
+                            {"ID", c.no_trunc ? r.id : r.id.substr(0, 12)},
                             {"Image", image_label(r)},
-                            {"Command", "\"" + (c.no_trunc ? cmd : ellipsis(cmd, 20)) + "\""},
-                            {"CreatedAt", r.created},
-                            {"RunningFor", human_duration(seconds_since(r.created)) + " ago"},
-                            {"Status", labeled_status(r)},
-                            {"State", std::string(to_string(r.state))},
-                            {"Ports", ports_text(r)},
+                            {"Labels", labels_text(r.spec.labels)},
+                            {"LocalVolumes", "0"},  // IsoLab has no volumes
+                            {"Mounts", ""},
                             {"Names", r.name},
-                            {"Networks", nets}});
+                            {"Networks", nets},
+                            {"Platform", nullptr},  // Docker 28's daemon sends none for a local image
+                            {"Ports", ports_text(r)},
+                            {"RunningFor", human_duration(seconds_since(r.created)) + " ago"},
+                            {"Size", size_of(r)},
+                            {"State", std::string(to_string(r.state))},
+                            {"Status", labeled_status(r)}});
         }
         auto printed = print_formatted(
             c.format, rows,
             {{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"},
              {"RunningFor", "CREATED"}, {"Status", "STATUS"}, {"State", "STATE"}, {"Ports", "PORTS"},
-             {"Names", "NAMES"}, {"Networks", "NETWORKS"}},
+             {"Names", "NAMES"}, {"Networks", "NETWORKS"}, {"Labels", "LABELS"}, {"LocalVolumes", "LOCAL VOLUMES"},
+             {"Mounts", "MOUNTS"}, {"Size", "SIZE"}, {"Platform", "PLATFORM"}},
             kContainerContext, out);
         return printed ? 0 : fail(err, printed.error(), "");
     }
     std::vector<std::vector<std::string>> rows = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
-    for (const auto& r : recs) {
+    if (sizes) rows[0].push_back("SIZE");
+    for (const auto& r : *recs) {
         std::string cmd = command_line(r.path_args);
         rows.push_back({c.no_trunc ? r.id : r.id.substr(0, 12), image_label(r),
                         "\"" + (c.no_trunc ? cmd : ellipsis(cmd, 20)) + "\"",
                         human_duration(seconds_since(r.created)) + " ago", labeled_status(r), ports_text(r), r.name});
+        if (sizes) rows.back().push_back(size_of(r));
     }
     out << format_table(rows);
     return 0;
@@ -429,7 +456,7 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
         tmpl = std::move(*parsed);
     }
     json arr = json::array();
-    int rc = 0;
+    std::string missing;  // Docker prints what it found first, then one error line per object it did not
     for (const auto& ref : c.args) {
         if (c.inspect_type != "image")
             if (auto rec = e.inspect(ref)) {
@@ -441,15 +468,19 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
                 arr.push_back(image_inspect_json(*img));
                 continue;
             }
-        rc = 1;
-        err << "Error: No such " << (c.inspect_type.empty() ? "object" : c.inspect_type) << ": " << ref << "\n";
+        missing += "Error: No such " + (c.inspect_type.empty() ? std::string("object") : c.inspect_type) + ": " + ref + "\n";
     }
     if (tmpl) {
-        if (auto printed = print_inspect(*tmpl, arr, out); !printed) return fail(err, printed.error(), "");
-    } else if (!arr.empty() || rc == 0) {
-        out << arr.dump(4) << "\n";
+        if (auto printed = print_inspect(*tmpl, arr, out); !printed) {
+            err << missing;
+            return fail(err, printed.error(), "");
+        }
+    } else {
+        out << arr.dump(4) << "\n";  // "[]" when nothing was found, as Docker's
     }
-    return rc;
+    out.flush();
+    err << missing;
+    return missing.empty() ? 0 : 1;
 }
 
 int cmd_top(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
@@ -462,58 +493,61 @@ int cmd_top(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     return 0;
 }
 
-// `docker images [REPOSITORY[:TAG]]`: newest first; an image without a name shows as
-// <none> <none> (what a rebuild leaves behind when its tag moved on).
+// `docker images [-f KEY=VALUE]... [REPOSITORY[:TAG]]`: newest first; an image without a name
+// shows as <none> <none> (what a rebuild leaves behind when its tag moved on). filters.hpp decides
+// which images and tags; Docker's client turns REPOSITORY[:TAG] into a `reference` filter.
 int cmd_images(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     (void)e.images().ensure_busybox();
-    auto images = e.images().list();
-    std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) {
-        return a.config.value("created", "") > b.config.value("created", "");
-    });
-    std::string want = c.args.empty() ? "" : c.args[0];
-    auto matches = [&](const std::string& tag) {
-        if (want.empty()) return true;
-        if (want.find(':') == std::string::npos) return tag.substr(0, tag.rfind(':')) == want;
-        return tag == ImageStore::normalize_ref(want);
-    };
+    std::vector<std::string> words = c.filters;
+    if (!c.args.empty()) words.push_back("reference=" + c.args[0]);
+    auto filters = FilterArgs::parse(words);
+    if (!filters) return fail(err, filters.error(), "isolab: ");
+    const auto images = e.images().list();
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    auto matches = filter_images(image_facts(images), *filters, now);
+    if (!matches) return fail(err, matches.error());
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
     std::vector<json> formatted;  // the same rows for --format
-    for (const auto& img : images) {
+    for (const auto& m : *matches) {
+        const Image& img = images[m.index];
         std::string id = c.no_trunc ? img.id : img.id.substr(7, 12);
-        std::vector<std::string> tags = img.repo_tags;
-        std::sort(tags.begin(), tags.end());
-        if (tags.empty()) {
-            if (!want.empty()) continue;
-            tags.push_back("<none>:<none>");
-        }
-        std::erase_if(tags, [&](const std::string& t) { return !matches(t); });
-        if (tags.empty()) continue;
         if (c.quiet) {
             out << id << "\n";
             continue;
         }
         int64_t bytes = 0;
         for (const auto& l : img.layer_dirs) bytes += ImageStore::layer_size(l);
-        char size[32];
-        if (bytes >= 1000000) std::snprintf(size, sizeof size, "%.2fMB", static_cast<double>(bytes) / 1e6);
-        else std::snprintf(size, sizeof size, "%.1fkB", static_cast<double>(bytes) / 1e3);
-        std::string created = human_duration(seconds_since(img.config.value("created", ""))) + " ago";
+        const std::string size = go_human_size(bytes, 3);  // Docker's SIZE: 3 significant digits
+        const std::string created_at = img.config.value("created", "");
+        std::string created = human_duration(seconds_since(created_at)) + " ago";
+        std::vector<std::string> tags = m.tags;
+        if (tags.empty()) tags.push_back("<none>:<none>");
         for (const auto& tag : tags) {
             size_t colon = tag.rfind(':');
             rows.push_back({tag.substr(0, colon), tag.substr(colon + 1), id, created, size});
-            formatted.push_back({{"Repository", tag.substr(0, colon)},
-                                 {"Tag", tag.substr(colon + 1)},
-                                 {"ID", id},
+            // Docker 28's daemon counts neither containers nor shared sizes for `images`: "N/A".
+            formatted.push_back({{"Containers", "N/A"},
+                                 {"CreatedAt", go_time_text(created_at, false)},
                                  {"CreatedSince", created},
-                                 {"CreatedAt", img.config.value("created", "")},
-                                 {"Size", size}});
+                                 {"Digest", "<none>"},
+                                 {"ID", id},
+                                 {"Repository", tag.substr(0, colon)},
+                                 {"SharedSize", "N/A"},
+                                 {"Size", size},
+                                 {"Tag", tag.substr(colon + 1)},
+                                 {"UniqueSize", "N/A"},
+                                 {"VirtualSize", go_human_size(bytes, 4)}});
         }
     }
     if (c.quiet) return 0;
     if (!c.format.empty() && !is_default_table(c.format)) {
         auto printed = print_formatted(c.format, formatted,
                                        {{"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"},
-                                        {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"Size", "SIZE"}},
+                                        {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"Size", "SIZE"},
+                                        {"Containers", "CONTAINERS"}, {"Digest", "DIGEST"},
+                                        {"SharedSize", "SHARED SIZE"}, {"UniqueSize", "UNIQUE SIZE"},
+                                        {"VirtualSize", "SIZE"}},
                                        "*formatter.imageContext", out);
         if (!printed) return fail(err, printed.error(), "");
     } else {

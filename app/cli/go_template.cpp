@@ -670,6 +670,24 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Values. Go's reflect.Value, for JSON data: a JSON value and the Go type it would have.
 
+// Go's json.Marshal escaping of HTML characters and of U+2028/U+2029 in the text of TEXT.
+std::string go_html_escaped(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '<') out += "\\u003c";
+        else if (c == '>') out += "\\u003e";
+        else if (c == '&') out += "\\u0026";
+        else if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' && (text[i + 2] == '\xA8' || text[i + 2] == '\xA9')) {
+            out += text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+            i += 2;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 struct Value {
     json v;
     bool invalid = false;  // Go's invalid reflect.Value: a missing map key; prints "<no value>"
@@ -1187,7 +1205,12 @@ private:
         if (name == "json") {
             want(1);
             Value v = a(0, Param::Any);
-            return of_string(v.invalid ? "null" : v.v.dump());
+            if (v.invalid) return of_string("null");
+            // A formatter struct marshals itself with Go's json.Marshal, which escapes <, > and &
+            // ("\u003cnone\u003e" in `docker images --format json`); Docker's json function alone,
+            // on a plain value, does not.
+            if (v.is_struct) return of_string(go_html_escaped(v.v.dump(-1, ' ', false, json::error_handler_t::replace)));
+            return of_string(v.v.dump());
         }
         if (name == "upper" || name == "lower" || name == "title") {
             want(1);

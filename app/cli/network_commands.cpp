@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "app/cli/commands.hpp"
+#include "app/cli/filters.hpp"
+#include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
 #include "sim/net/networks.hpp"
 #include "sim/vm/vm_manager.hpp"
@@ -26,7 +28,9 @@ constexpr const char* kNetworkUsage =
     "                                   Create a bridge network\n"
     "  disconnect [-f] NETWORK CONTAINER  Disconnect a container from a network\n"
     "  inspect [-f FORMAT] NETWORK...   Display detailed information on one or more networks\n"
-    "  ls [-q]                          List networks\n"
+    "  ls [-q] [-f KEY=VALUE] [--format FORMAT] [--no-trunc]\n"
+    "                                   List networks (filters: dangling, driver, id, label, name,\n"
+    "                                   scope, type)\n"
     "  prune [-f]                       Remove all unused networks\n"
     "  rm NETWORK...                    Remove one or more networks\n"
     "  picture                          The network as the GUI draws it: every interface, address,\n"
@@ -73,6 +77,72 @@ json inspect_json(Engine& e, const net::Network& n) {
     return out;
 }
 
+// Docker's `docker network ls` formats a *formatter.networkContext (Docker 28's fields below).
+constexpr const char* kNetworkContext = "*formatter.networkContext";
+
+// `network ls [-f KEY=VALUE]... [-q] [--no-trunc] [--format F]`: filters.hpp decides which networks.
+int network_ls(Engine& e, std::map<std::string, std::vector<std::string>>& flags, std::ostream& out,
+               std::ostream& err) {
+    std::vector<std::string> words;
+    for (const char* name : {"-f", "--filter"})
+        for (const auto& w : flags[name]) {
+            // The client's check (opts.FilterOpt), with pflag's words and cobra's footer.
+            if (auto n = FilterArgs::normalize(w); !n) {
+                err << "invalid argument \"" << w << "\" for \"-f, --filter\" flag: " << n.error().message
+                    << "\n\nUsage:  isolab network ls [OPTIONS]\n\nRun 'isolab network ls --help' for more information\n";
+                return n.error().exit_code;
+            }
+            words.push_back(w);
+        }
+    const bool quiet = flags.count("-q") || flags.count("--quiet");
+    const bool no_trunc = flags.count("--no-trunc") != 0;
+    const std::string format = flags.count("--format") ? flags["--format"].back() : "";
+    auto filters = FilterArgs::parse(words);
+    if (!filters) return fail(err, filters.error());
+    auto list = e.networks().list();
+    if (list.size() < 3) {
+        (void)e.networks().get("bridge");  // the pre-defined three are made on first use
+        list = e.networks().list();
+    }
+    std::vector<bool> in_use;
+    if (filters->contains("dangling"))
+        for (const auto& n : list) in_use.push_back(!e.network_members(n.name).empty());
+    auto shown = filter_networks(list, in_use, *filters);
+    if (!shown) return fail(err, shown.error());
+    auto id_of = [&](const net::Network& n) { return no_trunc ? n.id : n.id.substr(0, 12); };
+    if (quiet) {
+        for (const auto& n : *shown) out << id_of(n) << "\n";
+        return 0;
+    }
+    if (!format.empty() && !is_default_table(format)) {
+        std::vector<json> rows;
+        for (const auto& n : *shown)
+            rows.push_back({{"CreatedAt", go_time_text(n.created, true)},
+                            {"Driver", net::driver_name(n.driver)},
+                            {"ID", id_of(n)},
+                            {"IPv4", "true"},
+                            {"IPv6", "false"},
+                            {"Internal", n.internal ? "true" : "false"},
+                            {"Labels", labels_text(n.labels)},
+                            {"Name", n.name},
+                            {"Scope", "local"}});
+        auto printed = print_formatted(format, rows,
+                                       {{"ID", "NETWORK ID"}, {"Name", "NAME"}, {"Driver", "DRIVER"}, {"Scope", "SCOPE"},
+                                        {"IPv4", "IPV4"}, {"IPv6", "IPV6"}, {"Internal", "INTERNAL"},
+                                        {"Labels", "LABELS"}, {"CreatedAt", "CREATED AT"}},
+                                       kNetworkContext, out);
+        if (!printed) {
+            err << printed.error().message << "\n";
+            return printed.error().exit_code;
+        }
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {{"NETWORK ID", "NAME", "DRIVER", "SCOPE"}};
+    for (const auto& n : *shown) rows.push_back({id_of(n), n.name, net::driver_name(n.driver), "local"});
+    out << format_table(rows);
+    return 0;
+}
+
 }  // namespace
 
 int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
@@ -88,7 +158,7 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
     std::vector<std::string> words;
     auto takes_value = [](const std::string& f) {
         return f == "--subnet" || f == "--label" || f == "-f" || f == "--format" || f == "-d" || f == "--driver" ||
-               f == "--gateway";
+               f == "--gateway" || f == "--filter";
     };
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& w = args[i];
@@ -133,23 +203,7 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
         out << n->id << "\n";
         return 0;
     }
-    if (sub == "ls" || sub == "list") {
-        auto list = e.networks().list();
-        if (list.size() < 3) {
-            (void)e.networks().get("bridge");  // the pre-defined three are made on first use
-            list = e.networks().list();
-        }
-        std::vector<std::vector<std::string>> rows = {{"NETWORK ID", "NAME", "DRIVER", "SCOPE"}};
-        for (const auto& n : list) {
-            if (has({"-q", "--quiet"})) {
-                out << n.id.substr(0, 12) << "\n";
-                continue;
-            }
-            rows.push_back({n.id.substr(0, 12), n.name, net::driver_name(n.driver), "local"});
-        }
-        if (!has({"-q", "--quiet"})) out << format_table(rows);
-        return 0;
-    }
+    if (sub == "ls" || sub == "list") return network_ls(e, flags, out, err);
     if (sub == "inspect") {
         if (words.empty()) return usage_error(err, "\"network inspect\" requires at least 1 argument.");
         std::optional<GoTemplate> tmpl;

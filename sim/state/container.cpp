@@ -319,6 +319,7 @@ json inspect_json(const ContainerRecord& r) {
         {"Name", "/" + r.name},
         {"RestartCount", r.restart_count},
         {"Driver", r.rootfs_mode == RootfsMode::Copy ? "vfs" : "overlay2"},
+        {"Mounts", json::array()},  // no volumes or bind mounts in IsoLab yet
         {"Config",
          {{"Hostname", r.hostname},
           {"Image", r.spec.image},
