@@ -547,7 +547,7 @@ Status parse_flags(const VerbDef& v, const std::vector<std::string>& args, size_
 
 std::string_view plural(int n) { return n == 1 ? "argument" : "arguments"; }
 
-// cobra's positional checks as Docker's cli/required.go words them.
+// cobra's positional checks as Docker's cli/required.go words them; exit 1, as Docker 28's client.
 Status check_arg_count(const VerbDef& v, const std::string& path, size_t count) {
     const std::string p = full_path(path);
     const std::string usage_part = "\n\nUsage:  " + use_line(v, path) + "\n\n";
@@ -558,28 +558,28 @@ Status check_arg_count(const VerbDef& v, const std::string& path, size_t count) 
             if (n == 0) return {};
             return make_error("isolab: '" + p + "' accepts no arguments" + usage_part + "Run '" + p +
                                   " --help' for more information",
-                              kUsageExit);
+                              1);
         case ArgRule::Min:
             if (n >= v.min) return {};
             return make_error("isolab: '" + p + "' requires at least " + std::to_string(v.min) + " " +
                                   std::string(plural(v.min)) + usage_part + "See '" + p + " --help' for more information",
-                              kUsageExit);
+                              1);
         case ArgRule::Max:
             if (n <= v.max) return {};
             return make_error("isolab: '" + p + "' requires at most " + std::to_string(v.max) + " " +
                                   std::string(plural(v.max)) + usage_part + "Run '" + p + " --help' for more information",
-                              kUsageExit);
+                              1);
         case ArgRule::Exact:
             if (n == v.min) return {};
             return make_error("isolab: '" + p + "' requires " + std::to_string(v.min) + " " +
                                   std::string(plural(v.min)) + usage_part + "Run '" + p + " --help' for more information",
-                              kUsageExit);
+                              1);
         case ArgRule::Range:
             if (n >= v.min && n <= v.max) return {};
             return make_error("isolab: '" + p + "' requires at least " + std::to_string(v.min) + " and at most " +
                                   std::to_string(v.max) + " " + std::string(plural(v.max)) + usage_part + "Run '" +
                                   p + " --help' for more information",
-                              kUsageExit);
+                              1);
     }
     return {};
 }
@@ -1699,40 +1699,46 @@ std::string verb_usage(const VerbDef& v, const std::string& path) {
 // Public value parsers
 
 Result<int64_t> parse_bytes(std::string_view text) {
-    // go-units RAMInBytes: ^(\d+(\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$ with binary multiples.
-    auto invalid = [&] { return make_error("invalid size: '" + std::string(text) + "'"); };
+    // go-units RAMInBytes (parseSize): the number is everything up to the last digit, '.' or space
+    // (a space is dropped), the rest a suffix: b, or k/m/g/t/p with an optional "b" or "ib", binary
+    // multiples, any case. Its three errors, word for word.
+    const std::string original(text);
+    auto invalid_size = [&] { return make_error("invalid size: '" + original + "'"); };
+    size_t sep = original.find_last_of("01234567890. ");
+    if (sep == std::string::npos) return invalid_size();
+    std::string num = original[sep] == ' ' ? original.substr(0, sep) : original.substr(0, sep + 1);
+    std::string sfx = original.substr(sep + 1);
+    // strconv.ParseFloat on decimal text: [+-] digits [. digits], at least one digit.
+    auto syntax_error = [&] { return make_error("strconv.ParseFloat: parsing " + go_quote(num) + ": invalid syntax"); };
     size_t i = 0;
-    while (i < text.size() && is_digit(text[i])) ++i;
-    if (i == 0) return invalid();
-    size_t frac_begin = i, frac_end = i;
-    if (i < text.size() && text[i] == '.') {
-        frac_begin = ++i;
-        while (i < text.size() && is_digit(text[i])) ++i;
-        frac_end = i;
-        if (frac_end == frac_begin) return invalid();
+    bool negative = false;
+    if (i < num.size() && (num[i] == '+' || num[i] == '-')) negative = num[i++] == '-';
+    long double value = 0;
+    int digits = 0;
+    for (; i < num.size() && is_digit(num[i]); ++i, ++digits) value = value * 10 + (num[i] - '0');
+    if (i < num.size() && num[i] == '.') {
+        long double scale = 0.1L;  // digit arithmetic, not strtold: the GUI's locale may use ','
+        for (++i; i < num.size() && is_digit(num[i]); ++i, ++digits, scale /= 10) value += (num[i] - '0') * scale;
     }
-    if (i < text.size() && text[i] == ' ') ++i;
-    long double multiplier = 1;
-    if (i < text.size()) {
-        switch (std::tolower(static_cast<unsigned char>(text[i]))) {
-            case 'k': multiplier = 1024.0L; ++i; break;
-            case 'm': multiplier = 1024.0L * 1024; ++i; break;
-            case 'g': multiplier = 1024.0L * 1024 * 1024; ++i; break;
-            case 't': multiplier = 1024.0L * 1024 * 1024 * 1024; ++i; break;
-            case 'p': multiplier = 1024.0L * 1024 * 1024 * 1024 * 1024; ++i; break;
-            default: break;
+    if (digits == 0 || i != num.size()) return syntax_error();
+    if (negative && value != 0) return invalid_size();
+    auto bad_suffix = [&](const std::string& shown) { return make_error("invalid suffix: '" + shown + "'"); };
+    if (!sfx.empty()) {
+        if (sfx.size() > 3) return bad_suffix(sfx);
+        std::string lower = sfx;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (lower[0] == 'b') {
+            if (lower.size() > 1) return bad_suffix(lower);
+        } else {
+            const char* const units = "kmgtp";
+            const char* unit = std::strchr(units, lower[0]);
+            if (!unit || lower[0] == '\0') return bad_suffix(lower);
+            for (long k = 0; k <= unit - units; ++k) value *= 1024.0L;
+            if ((lower.size() == 2 && lower[1] != 'b') || (lower.size() == 3 && lower.substr(1) != "ib"))
+                return bad_suffix(lower);
         }
     }
-    if (i < text.size() && (text[i] == 'i' || text[i] == 'I')) ++i;
-    if (i < text.size() && (text[i] == 'b' || text[i] == 'B')) ++i;
-    if (i != text.size()) return invalid();
-    // Digit arithmetic, not strtold: the GUI may run under a locale whose decimal point is ','.
-    long double value = 0;
-    for (size_t k = 0; k < frac_begin && is_digit(text[k]); ++k) value = value * 10 + (text[k] - '0');
-    long double scale = 0.1L;
-    for (size_t k = frac_begin; k < frac_end; ++k, scale /= 10) value += (text[k] - '0') * scale;
-    value *= multiplier;
-    if (value >= 9.2233720368547758e18L) return invalid();  // would not fit int64
+    if (value >= 9.2233720368547758e18L) return invalid_size();  // would not fit int64
     return static_cast<int64_t>(value);
 }
 

@@ -715,7 +715,7 @@ Result<Engine::LockedRecord> Engine::lock_record(const std::string& ref) {
 Result<Engine::Locked> Engine::lock_for(const std::string& ref, ContainerAction action) {
     auto held = lock_record(ref);
     if (!held) return held.error();
-    auto t = container_transition(held->rec.state, action, {ref, held->rec.id});
+    auto t = container_transition(held->rec.state, action, {ref, held->rec.id, held->rec.name});
     if (!t) return t.error();
     return Locked{std::move(held->lock), std::move(held->rec), *t};
 }

@@ -149,13 +149,13 @@ Result<Transition> container_transition(ContainerState from, ContainerAction act
                 case S::Exited:
                 case S::Dead: return go(S::Removing);
                 case S::Running:
-                    return fail("cannot remove container \"" + w.ref +
+                    return fail("cannot remove container \"/" + (w.name.empty() ? w.ref : w.name) +
                                 "\": container is running: stop the container before removing or force remove");
                 case S::Paused:
-                    return fail("cannot remove container \"" + w.ref +
+                    return fail("cannot remove container \"/" + (w.name.empty() ? w.ref : w.name) +
                                 "\": container is paused: unpause and then stop the container before removing or force remove");
                 case S::Restarting:
-                    return fail("cannot remove container \"" + w.ref +
+                    return fail("cannot remove container \"/" + (w.name.empty() ? w.ref : w.name) +
                                 "\": container is restarting: stop the container before removing or force remove");
                 case S::Removing:
                     return fail("removal of container " + w.ref + " is already in progress");

@@ -54,10 +54,12 @@ struct Transition {
 };
 
 // The names an error message quotes: Docker says "cannot kill container: web: container <id> is
-// not running" — `ref` is what the user typed, `id` the full 64-hex id.
+// not running" — `ref` is what the user typed, `id` the full 64-hex id; `name` the container's
+// name, which rm's refusals quote as "/NAME" whatever was typed (moby's ctr.Name).
 struct ContainerRef {
     std::string ref;
     std::string id;
+    std::string name;
 };
 
 Result<Transition> container_transition(ContainerState from, ContainerAction action,

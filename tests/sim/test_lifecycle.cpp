@@ -76,9 +76,9 @@ const Row kTable[] = {
     {S::Created, A::Remove, true, S::Removing, false, 0, ""},
     {S::Exited, A::Remove, true, S::Removing, false, 0, ""},
     {S::Dead, A::Remove, true, S::Removing, false, 0, ""},
-    {S::Running, A::Remove, false, S::Running, false, 1, "cannot remove container \"web\": container is running: stop the container before removing or force remove"},
-    {S::Paused, A::Remove, false, S::Paused, false, 1, "cannot remove container \"web\": container is paused: unpause and then stop the container before removing or force remove"},
-    {S::Restarting, A::Remove, false, S::Restarting, false, 1, "cannot remove container \"web\": container is restarting: stop the container before removing or force remove"},
+    {S::Running, A::Remove, false, S::Running, false, 1, "cannot remove container \"/web\": container is running: stop the container before removing or force remove"},
+    {S::Paused, A::Remove, false, S::Paused, false, 1, "cannot remove container \"/web\": container is paused: unpause and then stop the container before removing or force remove"},
+    {S::Restarting, A::Remove, false, S::Restarting, false, 1, "cannot remove container \"/web\": container is restarting: stop the container before removing or force remove"},
     {S::Removing, A::Remove, false, S::Removing, false, 1, "removal of container web is already in progress"},
     // rm -f
     {S::Created, A::ForceRemove, true, S::Removing, false, 0, ""},
