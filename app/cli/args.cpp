@@ -1193,6 +1193,77 @@ const FlagDef kGuiFlags[] = {
                                    "Tab to show: race, lifecycle, isolation, images, network, terminal, resources"),
 };
 
+// rename, update, stats, events, info (app/cli/everyday_commands.cpp runs them).
+Status apply_update_memory(ParseState& st, const std::string& v) {
+    auto n = parse_bytes(v);
+    if (!n.ok()) return n.error();
+    st.cmd.update.memory_bytes = *n;
+    return {};
+}
+
+Status apply_update_memory_swap(ParseState& st, const std::string& v) {
+    if (v == "-1") {
+        st.cmd.update.memory_swap = -1;
+        return {};
+    }
+    auto n = parse_bytes(v);
+    if (!n.ok()) return n.error();
+    st.cmd.update.memory_swap = *n;
+    return {};
+}
+
+Status apply_update_cpus(ParseState& st, const std::string& v) {
+    auto n = parse_cpus(v);
+    if (!n.ok()) return n.error();
+    st.cmd.update.nano_cpus = *n;
+    return {};
+}
+
+Status apply_update_pids(ParseState& st, const std::string& v) {
+    auto n = go_parse_int64(v);
+    if (!n.ok()) return n.error();
+    st.cmd.update.pids_limit = *n;
+    return {};
+}
+
+void print_update(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    const ResourceUpdate& u = c.update;
+    if (f.name == "memory" && u.memory_bytes) push_flag(words, f, bytes_word(*u.memory_bytes));
+    if (f.name == "memory-swap" && u.memory_swap) push_flag(words, f, *u.memory_swap == -1 ? "-1" : bytes_word(*u.memory_swap));
+    if (f.name == "cpus" && u.nano_cpus) push_flag(words, f, cpus_word(*u.nano_cpus));
+    if (f.name == "pids-limit" && u.pids_limit) push_flag(words, f, std::to_string(*u.pids_limit));
+    if (f.name == "restart" && u.restart) push_flag(words, f, restart_word(*u.restart));
+}
+
+const FlagDef kUpdateFlags[] = {
+    custom_flag("cpus", 0, FlagType::Decimal, "Number of CPUs", apply_update_cpus, print_update),
+    custom_flag("memory", 'm', FlagType::Bytes, "Memory limit", apply_update_memory, print_update),
+    custom_flag("memory-swap", 0, FlagType::Bytes, "Swap limit equal to memory plus swap: -1 to enable unlimited swap",
+                apply_update_memory_swap, print_update),
+    custom_flag("pids-limit", 0, FlagType::Int, "Tune container pids limit (set -1 for unlimited)", apply_update_pids,
+                print_update),
+    custom_flag("restart", 0, FlagType::String, "Restart policy to apply when a container exits", apply_restart,
+                print_update),
+};
+
+const FlagDef kStatsFlags[] = {
+    bool_flag<&Command::all>("all", 'a', "Show all containers (default shows just running)"),
+    kFormatFlag,
+    bool_flag<&Command::no_stream>("no-stream", 0, "Disable streaming stats and only pull the first result"),
+    bool_flag<&Command::no_trunc>("no-trunc", 0, "Do not truncate output"),
+};
+
+const FlagDef kEventsFlags[] = {
+    kFilterFlag,
+    kFormatFlag,
+    value_flag<&Command::since>("since", 0, FlagType::String, "Show all events created since timestamp"),
+    value_flag<&Command::until>("until", 0, FlagType::String, "Stream events until this timestamp"),
+};
+
+const FlagDef kInfoFlags[] = {
+    value_flag<&Command::format>("format", 'f', FlagType::String, "Format output using a custom template"),
+};
+
 // Flags before the verb (Docker's global options, IsoLab's own).
 const FlagDef kGlobalFlags[] = {
     bool_flag<&Command::debug>("debug", 'D', "Enable debug mode"),
@@ -1351,6 +1422,7 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
         return daemon_error(path, "Minimum memoryswap limit should be larger than memory limit, see usage");
     if (s.memory_bytes == 0 && c.memory_swap > 0)
         return daemon_error(path, "You should always set the Memory limit when using Memoryswap limit, see usage");
+    s.memory_swap = c.memory_swap;
     if (s.nano_cpus != 0) {
         long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
         if (host_cpus < 1) host_cpus = 1;
@@ -1434,6 +1506,19 @@ std::vector<std::string> top_positionals(const Command& c) {
     std::vector<std::string> words = c.args;
     words.insert(words.end(), c.ps_args.begin(), c.ps_args.end());
     return words;
+}
+
+// update: Docker's client checks (a flag is needed; the restart policy's syntax), then the daemon's
+// restart rules. The resource values are checked by the engine against the container.
+Status finish_update(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
+    st.cmd.args = pos;
+    if (!st.restart.empty()) {
+        auto policy = parse_restart_policy(st.restart);
+        if (!policy.ok()) return run_error(path, policy.error().message);
+        st.cmd.update.restart = *policy;
+    }
+    if (!st.cmd.update.any()) return run_error(path, "you must provide one or more flags when using this command");
+    return {};
 }
 
 Status finish_kill(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
@@ -1536,6 +1621,13 @@ const std::vector<VerbDef>& verbs() {
         verb("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
              kSaveFlags, ArgRule::Min, 1),
         verb("load", "[OPTIONS]", "Load an image from a tar archive or STDIN", kLoadFlags, ArgRule::None),
+        verb("rename", "CONTAINER NEW_NAME", "Rename a container", kNone, ArgRule::Exact, 2),
+        verb("update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers",
+             kUpdateFlags, ArgRule::Min, 1, 0, finish_update),
+        verb("stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics",
+             kStatsFlags, ArgRule::Any),
+        verb("events", "[OPTIONS]", "Get real time events from the server", kEventsFlags, ArgRule::None),
+        verb("info", "[OPTIONS]", "Display system-wide information", kInfoFlags, ArgRule::None),
         verb("version", "[OPTIONS]", "Show the IsoLab version information", kVersionFlags, ArgRule::None),
         verb("gui", "[OPTIONS]", "Open the IsoLab window (what `isolab` alone does)", kGuiFlags, ArgRule::None),
         verb("help", "[COMMAND]", "Help about any command", kNone, ArgRule::Any),
@@ -1582,7 +1674,7 @@ constexpr SubCommand kContainerSubs[] = {
     {"list", "ps"},       {"ps", "ps"},         {"pause", "pause"},     {"port", "port"},
     {"restart", "restart"}, {"rm", "rm"},       {"remove", "rm"},       {"run", "run"},
     {"start", "start"},   {"stop", "stop"},     {"top", "top"},         {"unpause", "unpause"},
-    {"wait", "wait"},
+    {"wait", "wait"},     {"rename", "rename"}, {"update", "update"},   {"stats", "stats"},
 };
 constexpr SubCommand kImageSubs[] = {
     {"build", "build"}, {"history", "history"}, {"inspect", "inspect"}, {"load", "load"}, {"ls", "images"},

@@ -42,7 +42,7 @@ namespace isolab::cli {
 struct Command {
     // The flat verb this command dispatches on: run create start stop kill pause unpause restart
     // rm ps exec logs inspect wait top diff commit history images rmi build tag save load port
-    // version help gui doctor, the groups vm network lesson race runtime, and "container" /
+    // rename update stats events info version help gui doctor, the groups vm network lesson race runtime, and "container" /
     // "image" only when given alone (then help is true). `container ls` arrives as "ps",
     // `image rm` as "rmi".
     std::string verb;
@@ -136,6 +136,10 @@ struct Command {
     std::string gui_select;  // gui --select CONTAINER|vm:NAME
     std::string gui_size;    // gui --size WxH
     bool fullscreen = false; // gui --fullscreen
+
+    // update: only the values typed (CONTAINER... in args). stats --no-stream.
+    ResourceUpdate update;
+    bool no_stream = false;
 
     bool short_version = false;  // `isolab -v/--version`: one line, like `docker -v`
     bool json = false;           // doctor --json

@@ -20,6 +20,7 @@
 
 #include "sim/core/process.hpp"
 #include "app/cli/doctor.hpp"
+#include "app/cli/everyday_commands.hpp"
 #include "app/cli/filters.hpp"
 #include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
@@ -671,6 +672,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         return 0;
     }
     if (c.verb.empty()) return 0;
+    if (c.verb == "version" && !c.format.empty() && !c.short_version) return run_version_format(c, out, err);
     if (c.verb == "version") {
         out << "IsoLab version 0.1.0" << (c.short_version ? "" : "\n") << std::flush;
         if (!c.short_version) {
@@ -865,6 +867,11 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "network") return run_network_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system") return run_system_command(e, c, out, err);
+    if (v == "rename") return run_rename_command(e, c, out, err);
+    if (v == "update") return run_update_command(e, c, out, err);
+    if (v == "stats") return run_stats_command(e, c, out, err);
+    if (v == "events") return run_events_command(e, c, out, err);
+    if (v == "info") return run_info_command(e, c, out, err);
     err << "isolab: '" << v << "' is not an isolab command.\nSee 'isolab --help'\n";
     return 1;
 }

@@ -1387,3 +1387,118 @@ std::vector<ContainerRecord> Engine::list(bool all) {
 }
 
 }  // namespace isolab
+
+// ---- rename and update (`docker rename`, `docker update`) ----
+
+namespace isolab {
+
+Result<ContainerRecord> Engine::rename(const std::string& ref, const std::string& new_name_raw) {
+    if (ref.empty() || new_name_raw.empty()) return make_error("Neither old nor new names may be empty", 1);
+    // Docker canonicalises the new name with a leading '/' and quotes it so in its errors.
+    const std::string slashed = new_name_raw[0] == '/' ? new_name_raw : "/" + new_name_raw;
+    const std::string new_name = slashed.substr(1);
+    // Names before containers, as create and rm take them: the global lock first.
+    auto global = store_.lock_global();
+    if (!global) return global.error();
+    auto held = lock_record(ref);
+    if (!held) return held.error();
+    ContainerRecord* rec = &held->rec;
+    if (rec->name == new_name) return make_error("Renaming a container with the same name as its current name", 1);
+    if (!valid_container_name(new_name))
+        return make_error("Error when allocating new name: Invalid container name (" + slashed +
+                              "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                          1);
+    std::string owner;
+    auto reserved = store_.reserve_name(new_name, rec->id, &owner);
+    if (!reserved) return reserved.error().wrap("rename " + rec->name);
+    if (!*reserved)
+        return make_error("Error when allocating new name: Conflict. The container name \"" + slashed +
+                              "\" is already in use by container \"" + owner +
+                              "\". You have to remove (or rename) that container to be able to reuse that name.",
+                          1);
+    const std::string old_name = rec->name;
+    rec->name = new_name;
+    if (auto saved = store_.save(*rec); !saved) {
+        store_.release_name(new_name, rec->id);
+        return saved.error().wrap("rename " + old_name);
+    }
+    store_.release_name(old_name, rec->id);
+    refresh_hosts(*rec);  // peers on its user-defined networks resolve the new name
+    store_.append_event("rename", {{"id", rec->id}, {"name", new_name}, {"oldName", "/" + old_name}, {"image", rec->spec.image}});
+    return *rec;
+}
+
+namespace {
+
+// Docker's daemon checks for an update (verifyPlatformContainerResources with update=true, then
+// Container.UpdateContainer), with its words. REC is the container as it is.
+Status check_update(const ContainerRecord& rec, const ResourceUpdate& u) {
+    constexpr int64_t kMinMemory = 6 * 1024 * 1024;
+    if (u.memory_bytes && *u.memory_bytes != 0 && *u.memory_bytes < kMinMemory)
+        return make_error("Minimum memory limit allowed is 6MB", 1);
+    if (u.memory_bytes && u.memory_swap && *u.memory_bytes > 0 && *u.memory_swap > 0 && *u.memory_swap < *u.memory_bytes)
+        return make_error("Minimum memoryswap limit should be larger than memory limit, see usage", 1);
+    if (u.nano_cpus && *u.nano_cpus != 0) {
+        long host_cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+        if (host_cpus < 1) host_cpus = 1;
+        if (*u.nano_cpus < 10'000'000 || *u.nano_cpus > int64_t(host_cpus) * 1'000'000'000) {
+            std::string n = std::to_string(host_cpus);
+            return make_error("range of CPUs is from 0.01 to " + n + ".00, as there are only " + n + " CPUs available", 1);
+        }
+    }
+    const std::string cannot = "Cannot update container " + rec.id + ": ";
+    if (rec.state == ContainerState::Removing || rec.state == ContainerState::Dead)
+        return make_error(cannot + "container is marked for removal and cannot be \"update\"", 1);
+    // The memory + swap total in force: what was set, else Docker's default of twice the memory.
+    const int64_t swap_now = rec.spec.memory_swap != 0 ? rec.spec.memory_swap : 2 * rec.spec.memory_bytes;
+    if (u.memory_bytes && *u.memory_bytes != 0 && !u.memory_swap && swap_now > 0 && *u.memory_bytes > swap_now)
+        return make_error(cannot + "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time", 1);
+    if (u.restart && u.restart->kind != RestartPolicyKind::No && rec.spec.auto_remove)
+        return make_error(cannot + "Restart policy cannot be updated because AutoRemove is enabled for the container", 1);
+    return {};
+}
+
+}  // namespace
+
+Result<ContainerRecord> Engine::update(const std::string& ref, const ResourceUpdate& asked) {
+    // Docker's update changes memory, swap and CPUs only when the value is not zero.
+    ResourceUpdate u = asked;
+    for (auto* field : {&u.memory_bytes, &u.memory_swap, &u.nano_cpus})
+        if (*field && **field == 0) field->reset();
+    auto held = lock_record(ref);
+    if (!held) return held.error();
+    ContainerRecord* rec = &held->rec;
+    ISOLAB_TRY(check_update(*rec, u));
+    ContainerRecord next = *rec;
+    ContainerSpec& s = next.spec;
+    // A memory limit given alone keeps Docker's default total (twice it) unless one was set.
+    if (u.memory_bytes) s.memory_bytes = *u.memory_bytes;
+    if (u.memory_swap) s.memory_swap = *u.memory_swap;
+    if (u.nano_cpus) s.nano_cpus = *u.nano_cpus;
+    if (u.pids_limit) s.pids_limit = *u.pids_limit > 0 ? *u.pids_limit : 0;  // 0 and -1: unlimited
+    if (u.restart) s.restart = *u.restart;
+    const bool limits_changed = u.memory_bytes || u.memory_swap || u.nano_cpus || u.pids_limit;
+    const bool live = container_has_process(rec->state) && rec->backend == Backend::Namespaces;
+    if (limits_changed && rec->backend != Backend::Simulated && rec->cgroup_name.empty())
+        return make_error("Cannot update container " + rec->id + ": this container has no cgroup (" + rec->cgroup_note + ")", 1);
+    if (limits_changed && live) {
+        // The group's directories by name, as stop_leftovers finds them: the record need not list them.
+        std::vector<std::string> dirs;
+        for (const auto& parent : host_cgroups().parents)
+            if (path_exists(parent + "/" + rec->cgroup_name)) dirs.push_back(parent + "/" + rec->cgroup_name);
+        auto cg = Cgroup::open_paths(dirs);
+        if (!cg) return cg.error().wrap("Cannot update container " + rec->id);
+        CgroupLimits limits;
+        limits.memory_bytes = s.memory_bytes;
+        limits.pids_limit = s.pids_limit;
+        limits.nano_cpus = s.nano_cpus;
+        if (s.memory_swap != 0) limits.memory_swap = s.memory_swap;
+        limits.devices = std::nullopt;
+        if (auto st = cg->update_limits(limits); !st) return st.error().wrap("Cannot update container " + rec->id);
+    }
+    ISOLAB_TRY(store_.save(next));
+    store_.append_event("update", {{"id", next.id}, {"name", next.name}, {"image", next.spec.image}});
+    return next;
+}
+
+}  // namespace isolab

@@ -72,6 +72,17 @@ public:
     // Overlay root: a copy of the writable layer. Copied root: the changes `diff` finds.
     Status export_changes(const std::string& ref, const std::string& dest);
     std::vector<ContainerRecord> list(bool all);
+    // `docker rename`: REF (running or not) takes NEW_NAME (Docker's rule, an optional leading
+    // '/'). Under the global lock (names are handed out one at a time, as create does) and then
+    // the container's: the new name is reserved before the old one is released, so two renames
+    // racing for one name cannot both win. Peers on its networks learn the name; a "rename" event
+    // carries oldName. Docker's errors ("Error when allocating new name: Conflict. ...").
+    Result<ContainerRecord> rename(const std::string& ref, const std::string& new_name);
+    // `docker update`: CHANGE's values go into REF's record (inspect and the next start use them)
+    // and, while it runs, into its cgroup. Docker's checks first (6MB minimum, swap not below
+    // memory, the CPU range, restart with --rm); a failed cgroup write leaves the record as it
+    // was. An "update" event.
+    Result<ContainerRecord> update(const std::string& ref, const ResourceUpdate& change);
 
     // ---- Networks (`docker network ...`) ----
     Result<net::Network> create_network(const std::string& name, const std::string& subnet, bool internal,

@@ -818,6 +818,11 @@ std::string v2_number(int64_t v) { return v == -1 ? "max" : std::to_string(v); }
 
 }  // namespace
 
+Status Cgroup::update_limits(const CgroupLimits& limits) {
+    ISOLAB_TRY(check_enabled("update the limits"));
+    return apply_limits(limits);
+}
+
 Status Cgroup::apply_limits(const CgroupLimits& l) {
     // Zero limits are written as "unlimited" so that a reused leftover group loses stale values;
     // such writes are skipped where the file does not exist (controller absent, plain tree).

@@ -137,6 +137,11 @@ public:
     const std::string& disabled_reason() const { return reason_; }
     std::vector<std::string> paths() const;
 
+    // `docker update`: writes LIMITS' memory, swap, pids and cpu values into the existing group,
+    // zero ones as "unlimited" (the same conversions as create). Device rules are not touched.
+    // Fails on a disabled group, naming why it has none.
+    Status update_limits(const CgroupLimits& limits);
+
     // Moves PID (the whole thread group) into the group in every hierarchy.
     Status add_process(pid_t pid);
 

@@ -98,6 +98,7 @@ private:
     void flush_partial();
     void log_line(const char* stream, const std::string& text);
     void broadcast(FrameType type, const std::string& data);
+    std::string current_name() const;
     void accept_client();
     void handle_client(size_t index);
     // The one report to the CLI that started us. False when it did not arrive (the CLI is gone:
@@ -163,6 +164,12 @@ bool Monitor::sync_report(const json& j) {
 void Monitor::log_line(const char* stream, const std::string& text) {
     // A failed write drops the entry (the container's output is never held back for its log).
     if (log_) (void)log_->write(stream, text, now_rfc3339());
+}
+
+// The container's name now: `rename` may have changed it since this monitor read the record.
+std::string Monitor::current_name() const {
+    auto r = store_.load(id_);
+    return r ? r->name : rec_.name;
 }
 
 void Monitor::broadcast(FrameType type, const std::string& data) {
@@ -386,7 +393,7 @@ bool Monitor::start_once(bool first) {
             r.steps = l.steps;
             r.cgroup_paths = l.cgroup_paths;
         });
-        store_.append_event("start", {{"id", id_}, {"name", rec_.name}, {"restart", true}});
+        store_.append_event("start", {{"id", id_}, {"name", current_name()}, {"restart", true}});
     }
     return true;
 }
@@ -546,6 +553,8 @@ int Monitor::run() {
         limits.memory_bytes = rec_.spec.memory_bytes;
         limits.pids_limit = rec_.spec.pids_limit;
         limits.nano_cpus = rec_.spec.nano_cpus;
+        // --memory-swap / update --memory-swap (memory + swap; -1 unlimited); unset: twice -m.
+        if (rec_.spec.memory_bytes > 0 && rec_.spec.memory_swap != 0) limits.memory_swap = rec_.spec.memory_swap;
         auto cg = Cgroup::create(rec_.cgroup_name, limits);
         if (!cg) {
             sync_report({{"status", "error"}, {"exit_code", 125}, {"message", cg.error().message}});
@@ -580,7 +589,7 @@ int Monitor::run() {
         // Re-read the record: `stop` may have marked it stopped_by_user meanwhile.
         auto cur = store_.load(id_);
         bool restart = cur && should_restart(*cur, code);
-        store_.append_event("die", {{"id", id_}, {"name", rec_.name}, {"exitCode", code}, {"oomKilled", oom}});
+        store_.append_event("die", {{"id", id_}, {"name", current_name()}, {"exitCode", code}, {"oomKilled", oom}});
         if (!restart) {
             // Without --rm, an attached CLI may return at once; with --rm it returns only once the
             // container is gone (as `docker run --rm` does): the Exit frame goes out below.
@@ -653,7 +662,7 @@ int Monitor::run() {
         net::Ipam ipam(net::NetworkStore(store_.root(), false).leases_dir());
         for (const auto& ep : rec_.endpoints)
             if (!ep.ip.empty()) (void)ipam.release(ep.network, id_);
-        store_.append_event("destroy", {{"id", id_}, {"name", rec_.name}});
+        store_.append_event("destroy", {{"id", id_}, {"name", current_name()}});
         broadcast(FrameType::Exit, std::to_string(code));
     }
     clients_.clear();

@@ -1034,6 +1034,8 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
 
     json resources = {{"devices", devices}};
     if (rec.spec.memory_bytes > 0) resources["memory"] = {{"limit", rec.spec.memory_bytes}};
+    // --memory-swap (memory + swap; -1 unlimited); unset, the cgroup gets Docker's twice the limit.
+    if (rec.spec.memory_bytes > 0 && rec.spec.memory_swap != 0) resources["memory"]["swap"] = rec.spec.memory_swap;
     if (rec.spec.pids_limit > 0) resources["pids"] = {{"limit", rec.spec.pids_limit}};
     if (rec.spec.nano_cpus > 0) {
         const int64_t period = 100000;  // µs, Docker's --cpus period

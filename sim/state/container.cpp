@@ -55,6 +55,7 @@ json to_json(const ContainerSpec& s) {
               {"memory", s.memory_bytes},
               {"pids_limit", s.pids_limit},
               {"nano_cpus", s.nano_cpus},
+              {"memory_swap", s.memory_swap},
               {"restart", {{"name", restart_name(s.restart.kind)},
                            {"max_retries", s.restart.max_retries}}},
               {"network", s.network},
@@ -98,6 +99,7 @@ ContainerSpec spec_from_json(const json& j) {
     s.memory_bytes = j.value("memory", int64_t{0});
     s.pids_limit = j.value("pids_limit", int64_t{0});
     s.nano_cpus = j.value("nano_cpus", int64_t{0});
+    s.memory_swap = j.value("memory_swap", int64_t{0});
     if (j.contains("restart")) {
         s.restart.kind = restart_kind(j["restart"].value("name", "no"));
         s.restart.max_retries = j["restart"].value("max_retries", 0);
@@ -333,6 +335,8 @@ json inspect_json(const ContainerRecord& r) {
           {"Labels", r.spec.labels}}},
         {"HostConfig",
          {{"Memory", r.spec.memory_bytes},
+          // Docker's daemon stores its default, twice the memory limit, when none was given.
+          {"MemorySwap", r.spec.memory_swap != 0 ? r.spec.memory_swap : 2 * r.spec.memory_bytes},
           {"PidsLimit", r.spec.pids_limit > 0 ? json(r.spec.pids_limit) : json(nullptr)},
           {"NanoCpus", r.spec.nano_cpus},
           {"AutoRemove", r.spec.auto_remove},

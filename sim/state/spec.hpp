@@ -53,6 +53,8 @@ struct ContainerSpec {
     int64_t memory_bytes = 0;                // -m; 0 = no limit
     int64_t pids_limit = 0;                  // --pids-limit; 0 = no limit (-1 also unlimited)
     int64_t nano_cpus = 0;                   // --cpus 1.5 = 1'500'000'000
+    int64_t memory_swap = 0;                 // memory + swap (`update --memory-swap`); 0 = Docker's
+                                             // default (twice -m), -1 = unlimited
     RestartPolicy restart;
     std::string network = "default";         // none | host | bridge | default | NAME | container:ID
     std::vector<PortMapping> ports;          // -p
@@ -84,6 +86,18 @@ struct ContainerSpec {
     std::string ipc_mode;
     std::string uts_mode;
     bool operator==(const ContainerSpec&) const = default;
+};
+
+// `docker update`: the values a user changes on an existing container. Unset fields keep the
+// container's own; the engine checks them with Docker's rules (Engine::update).
+struct ResourceUpdate {
+    std::optional<int64_t> memory_bytes;  // -m
+    std::optional<int64_t> memory_swap;   // --memory-swap (-1 = unlimited)
+    std::optional<int64_t> nano_cpus;     // --cpus
+    std::optional<int64_t> pids_limit;    // --pids-limit (0 or -1 = unlimited)
+    std::optional<RestartPolicy> restart; // --restart
+    bool any() const { return memory_bytes || memory_swap || nano_cpus || pids_limit || restart; }
+    bool operator==(const ResourceUpdate&) const = default;
 };
 
 }  // namespace isolab
