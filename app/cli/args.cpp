@@ -1162,6 +1162,40 @@ const FlagDef kLoadFlags[] = {
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the load output"),
 };
 
+// The prune commands' --filter: the listings' words (apply_filter); which names a command accepts
+// is the daemon's check (prune_commands.cpp).
+constexpr FlagDef prune_filter_flag(std::string_view example) {
+    return custom_flag("filter", 0, FlagType::Filter, example, apply_filter, print_value<&Command::filters>);
+}
+const FlagDef kPruneForceFlag = bool_flag<&Command::force>("force", 'f', "Do not prompt for confirmation");
+
+const FlagDef kPruneFlags[] = {  // container prune, network prune
+    prune_filter_flag("Provide filter values (e.g. \"until=<timestamp>\")"),
+    kPruneForceFlag,
+};
+
+const FlagDef kImagePruneFlags[] = {
+    bool_flag<&Command::all>("all", 'a', "Remove all unused images, not just dangling ones"),
+    prune_filter_flag("Provide filter values (e.g. \"until=<timestamp>\")"),
+    kPruneForceFlag,
+};
+
+const FlagDef kSystemPruneFlags[] = {
+    bool_flag<&Command::all>("all", 'a', "Remove all unused images not just dangling ones"),
+    prune_filter_flag("Provide filter values (e.g. \"label=<key>=<value>\")"),
+    kPruneForceFlag,
+    bool_flag<&Command::volumes>("volumes", 0, "Prune anonymous volumes"),
+};
+
+const FlagDef kSystemDfFlags[] = {
+    kFormatFlag,
+    bool_flag<&Command::verbose>("verbose", 'v', "Show detailed information on space usage"),
+};
+
+const FlagDef kSystemResetFlags[] = {
+    bool_flag<&Command::force>("force", 'f', "Do it: without -f, reset only says what it would remove"),
+};
+
 const FlagDef kDoctorFlags[] = {
     bool_flag<&Command::fix>("fix", 0,
                              "Remove the bridges and firewall rules that deleted state roots and older IsoLab "
@@ -1642,6 +1676,16 @@ const std::vector<VerbDef>& verbs() {
         make_group("bundle", "CONTAINER DIR", "Write a container's OCI runtime bundle (config.json + rootfs), what Docker hands to runc"),
         make_group("container", "COMMAND", "Manage containers"),
         make_group("image", "COMMAND", "Manage images"),
+        // Reached only through their group's word (`isolab container prune`): a name with a space
+        // is never a top-level command.
+        verb("container prune", "[OPTIONS]", "Remove all stopped containers", kPruneFlags, ArgRule::None),
+        verb("image prune", "[OPTIONS]", "Remove unused images", kImagePruneFlags, ArgRule::None),
+        verb("network prune", "[OPTIONS]", "Remove all unused networks", kPruneFlags, ArgRule::None),
+        verb("system df", "[OPTIONS]", "Show IsoLab disk usage", kSystemDfFlags, ArgRule::None),
+        verb("system prune", "[OPTIONS]", "Remove unused data", kSystemPruneFlags, ArgRule::None),
+        verb("system reset", "[OPTIONS]",
+             "Start over: remove every container, VM, network, image and the build cache of this state root",
+             kSystemResetFlags, ArgRule::None),
     };
     return table;
 }
@@ -1662,6 +1706,11 @@ const VerbDef* find_verb(std::string_view name) {
     return nullptr;
 }
 
+// A verb typed as the first word: never one of the "group sub" verbs above.
+const VerbDef* find_top_verb(std::string_view name) {
+    return name.find(' ') == std::string_view::npos ? find_verb(name) : nullptr;
+}
+
 struct SubCommand {
     std::string_view word;
     std::string_view verb;
@@ -1672,18 +1721,24 @@ constexpr SubCommand kContainerSubs[] = {
     {"attach", "attach"}, {"commit", "commit"}, {"create", "create"}, {"diff", "diff"},       {"exec", "exec"},
     {"inspect", "inspect"}, {"kill", "kill"},   {"logs", "logs"},       {"ls", "ps"},
     {"list", "ps"},       {"ps", "ps"},         {"pause", "pause"},     {"port", "port"},
+    {"prune", "container prune"},
     {"restart", "restart"}, {"rm", "rm"},       {"remove", "rm"},       {"run", "run"},
     {"start", "start"},   {"stop", "stop"},     {"top", "top"},         {"unpause", "unpause"},
     {"wait", "wait"},     {"rename", "rename"}, {"update", "update"},   {"stats", "stats"},
 };
 constexpr SubCommand kImageSubs[] = {
     {"build", "build"}, {"history", "history"}, {"inspect", "inspect"}, {"load", "load"}, {"ls", "images"},
-    {"list", "images"}, {"rm", "rmi"},          {"remove", "rmi"},      {"save", "save"}, {"tag", "tag"},
+    {"list", "images"}, {"prune", "image prune"}, {"rm", "rmi"}, {"remove", "rmi"}, {"save", "save"},
+    {"tag", "tag"},
+};
+constexpr SubCommand kSystemSubs[] = {
+    {"df", "system df"}, {"prune", "system prune"}, {"reset", "system reset"},
 };
 
 std::span<const SubCommand> subs_of(std::string_view group) {
     if (group == "container") return kContainerSubs;
     if (group == "image") return kImageSubs;
+    if (group == "system") return kSystemSubs;
     return {};
 }
 
@@ -1721,7 +1776,8 @@ std::string flag_lines(std::span<const FlagDef> a, std::span<const FlagDef> b, b
 }
 
 std::string aliases_of(std::string_view verb_name) {
-    if (verb_name == "inspect") return "";  // `docker inspect` is its own command, no aliases
+    // `docker inspect` is its own command, no aliases; nor has a "group sub" verb.
+    if (verb_name == "inspect" || verb_name.find(' ') != std::string_view::npos) return "";
     std::vector<std::string> names;
     for (std::string_view group : {"container", "image"})
         for (const SubCommand& s : subs_of(group))
@@ -1753,7 +1809,7 @@ std::string top_level_usage() {
                           std::end(common) ||
                       std::find_if(std::begin(groups), std::end(groups), [&](const char* n) { return v.name == n; }) !=
                           std::end(groups);
-        if (!listed) rest.push_back(&v);
+        if (!listed && v.name.find(' ') == std::string_view::npos) rest.push_back(&v);
     }
     std::sort(rest.begin(), rest.end(), [](const VerbDef* a, const VerbDef* b) { return a->name < b->name; });
     for (const VerbDef* v : rest) out += row(v->name, v->summary);
@@ -2006,12 +2062,17 @@ Result<Command> parse_action(const std::vector<std::string>& argv) {
 
     size_t next = 1;
     std::string path = words[0];
-    const VerbDef* def = find_verb(words[0]);
+    const VerbDef* def = find_top_verb(words[0]);
     if (!def)
         return make_error("isolab: unknown command: isolab " + words[0] + "\n\nRun 'isolab --help' for more information",
                           kUnknownCommandExit);
 
-    if (def->name == "container" || def->name == "image") {
+    // `network prune` is a table verb; the network group's other words are its own.
+    if (def->name == "network" && words.size() > 1 && words[1] == "prune") {
+        def = find_verb("network prune");
+        path = "network prune";
+        next = 2;
+    } else if (def->name == "container" || def->name == "image" || def->name == "system") {
         std::string group(def->name);
         if (words.size() == 1 || words[1] == "--help" || words[1] == "-h") {
             cmd.verb = cmd.command_path = group;
@@ -2126,9 +2187,11 @@ std::string usage(std::string_view verb_or_path) {
     std::string path(verb_or_path);
     while (!path.empty() && path.back() == ' ') path.pop_back();
     if (path.empty() || path == "help") return path.empty() ? top_level_usage() : verb_usage(*find_verb("help"), path);
+    if (const VerbDef* whole = find_verb(path); whole && path.find(' ') != std::string::npos)
+        return verb_usage(*whole, path);  // `network prune`, `system df`, ...
     size_t space = path.find(' ');
     std::string first = path.substr(0, space);
-    const VerbDef* def = find_verb(first);
+    const VerbDef* def = find_top_verb(first);
     if (!def) return top_level_usage();
     if (space != std::string::npos) {
         std::string sub = path.substr(space + 1);

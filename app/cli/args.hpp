@@ -44,7 +44,9 @@ struct Command {
     // rm ps exec logs inspect wait top diff commit history images rmi build tag save load port
     // rename update stats events info version help gui doctor, the groups vm network lesson race runtime, and "container" /
     // "image" only when given alone (then help is true). `container ls` arrives as "ps",
-    // `image rm` as "rmi".
+    // `image rm` as "rmi". The prune commands keep their two words: "container prune",
+    // "image prune", "network prune", "system prune", and so do "system df" and "system reset"
+    // ("system" alone is help, as "container").
     std::string verb;
     // The words that named the command, for messages: "run", "container ls", "image rm".
     std::string command_path;
@@ -91,6 +93,7 @@ struct Command {
     bool volumes = false;   // rm -v (accepted, no-op)
     bool link = false;      // rm -l (accepted, no-op)
     bool no_prune = false;  // rmi --no-prune
+    bool verbose = false;   // system df -v (prune -a, -f, --filter, --volumes: all, force, filters, volumes)
 
     // logs
     bool follow = false, timestamps = false, details = false;

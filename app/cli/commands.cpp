@@ -32,6 +32,7 @@
 #include "sim/runtime/attach.hpp"
 #include "app/cli/lesson_commands.hpp"
 #include "app/cli/network_commands.hpp"
+#include "app/cli/prune_commands.hpp"
 #include "app/cli/runtime_commands.hpp"
 #include "sim/engine/build.hpp"
 #include "sim/engine/image_archive.hpp"
@@ -665,6 +666,9 @@ int exec_gui(const Command& c, std::ostream& err) {
 
 }  // namespace
 
+std::string container_status_column(const ContainerRecord& r) { return labeled_status(r); }
+std::string docker_ellipsis(const std::string& s, size_t n) { return ellipsis(s, n); }
+
 int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (!c.lang.empty()) i18n::set_language(c.lang == "ko" ? i18n::Lang::Ko : i18n::Lang::En);
     if (c.help || c.verb == "help") {
@@ -710,7 +714,7 @@ bool runs_on_shared_engine(const Command& c) {
     if (v == "logs") return !c.follow;
     static const char* const kEngineOnly[] = {"create", "stop",  "restart", "kill", "pause",   "unpause", "rm",
                                               "ps",     "inspect", "top",   "wait", "images",  "diff",    "tag",
-                                              "history", "rmi",  "commit", "network", "port", "system"};
+                                              "history", "rmi",  "commit", "network", "port", "system reset"};
     return std::any_of(std::begin(kEngineOnly), std::end(kEngineOnly), [&](const char* k) { return v == k; });
 }
 
@@ -866,7 +870,8 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "load") return cmd_load(e, c, out, err);
     if (v == "network") return run_network_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
-    if (v == "system") return run_system_command(e, c, out, err);
+    if (v == "system reset") return run_system_command(e, c, out, err);
+    if (is_prune_verb(v)) return run_prune_command(e, c, std::cin, out, err);
     if (v == "rename") return run_rename_command(e, c, out, err);
     if (v == "update") return run_update_command(e, c, out, err);
     if (v == "stats") return run_stats_command(e, c, out, err);

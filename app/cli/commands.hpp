@@ -12,6 +12,7 @@
 
 namespace isolab {
 class Engine;
+struct ContainerRecord;
 }
 
 namespace isolab::cli {
@@ -38,5 +39,10 @@ int cli_main(const std::vector<std::string>& argv);
 // Docker's table layout: columns padded to the widest cell plus 3 spaces, and to at least
 // MIN_WIDTH (Docker's formatter tables use 10).
 std::string format_table(const std::vector<std::vector<std::string>>& rows, size_t min_width = 0);
+
+// ps's STATUS column ("Up 3 minutes", "Exited (0) 2 seconds ago", "... (simulated)").
+std::string container_status_column(const ContainerRecord& r);
+// Docker's Ellipsis: S cut to N code points, the last one "…".
+std::string docker_ellipsis(const std::string& s, size_t n);
 
 }  // namespace isolab::cli

@@ -31,7 +31,7 @@ constexpr const char* kNetworkUsage =
     "  ls [-q] [-f KEY=VALUE] [--format FORMAT] [--no-trunc]\n"
     "                                   List networks (filters: dangling, driver, id, label, name,\n"
     "                                   scope, type)\n"
-    "  prune [-f]                       Remove all unused networks\n"
+    "  prune [OPTIONS]                  Remove all unused networks\n"
     "  rm NETWORK...                    Remove one or more networks\n"
     "  picture                          The network as the GUI draws it: every interface, address,\n"
     "                                   route and listening socket of the host and of each running\n"
@@ -167,9 +167,9 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
             if (size_t eq = w.find('='); eq != std::string::npos) {
                 name = w.substr(0, eq);
                 value = w.substr(eq + 1);
-            } else if (takes_value(w) && !(sub == "disconnect" || sub == "prune") && i + 1 < args.size()) {
+            } else if (takes_value(w) && sub != "disconnect" && i + 1 < args.size()) {
                 value = args[++i];
-            } else if (takes_value(w) && !(sub == "disconnect" || sub == "prune")) {
+            } else if (takes_value(w) && sub != "disconnect") {
                 return usage_error(err, "flag needs an argument: " + w);
             }
             flags[name].push_back(value);
@@ -255,21 +255,6 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
         if (auto st = e.disconnect(words[0], words[1], has({"-f", "--force"})); !st) return fail(err, st.error());
         return 0;
     }
-    if (sub == "prune") {
-        if (!has({"-f", "--force"})) {
-            err << "WARNING! This will remove all custom networks not used by at least one container.\n"
-                   "Run `isolab network prune -f` to do it.\n";
-            return 1;
-        }
-        std::vector<std::string> gone;
-        for (const auto& n : e.networks().list())
-            if (!n.builtin && e.network_members(n.name).empty() && e.remove_network(n.name)) gone.push_back(n.name);
-        if (!gone.empty()) {
-            out << "Deleted Networks:\n";
-            for (const auto& g : gone) out << g << "\n";
-        }
-        return 0;
-    }
     if (sub == "picture") {
         auto pic = e.network_picture();
         if (!pic) return fail(err, pic.error());
@@ -307,15 +292,7 @@ int run_port_command(Engine& e, const Command& c, std::ostream& out, std::ostrea
 }
 
 int run_system_command(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
-    const auto& a = c.rest;
-    if (a.empty() || a[0] != "reset") {
-        err << "Usage:  isolab system reset [-f]\n\n"
-               "Start over: removes every container, VM, network (bridges and firewall rules too), image\n"
-               "and the build cache of this state root. busybox comes back by itself.\n";
-        return a.empty() || a[0] == "--help" ? 0 : 1;
-    }
-    bool force = a.size() > 1 && (a[1] == "-f" || a[1] == "--force");
-    if (!force) {
+    if (!c.force) {
         err << "WARNING! This removes every container, VM, network, image and the build cache of "
             << e.store().root() << ".\nRun `isolab system reset -f` to do it.\n";
         return 1;

@@ -1,5 +1,5 @@
-// `isolab network ...`, `isolab port` and `isolab system reset`: thin over the engine's network
-// functions (sim/engine/engine.hpp, sim/net/).
+// `isolab network ...` (but `network prune`: prune_commands.hpp), `isolab port` and
+// `isolab system reset`: thin over the engine's network functions (sim/engine/engine.hpp, sim/net/).
 #pragma once
 
 #include <iosfwd>

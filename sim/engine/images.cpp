@@ -462,6 +462,41 @@ Result<std::string> ImageStore::commit(const Image& parent, const std::string& d
     return store_config(config.dump(2) + "\n", tags);
 }
 
+std::vector<ImageStore::BuildCacheEntry> ImageStore::build_cache() const {
+    std::vector<BuildCacheEntry> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_ + "/build-cache", ec)) {
+        std::string key = e.path().filename().string();
+        // Only finished entries: the builder writes each one atomically through a scratch name.
+        if (key.size() != 64 || key.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+        struct stat st{};
+        if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        BuildCacheEntry entry;
+        entry.key = key;
+        entry.size = st.st_size;
+        entry.modified_unix = st.st_mtim.tv_sec;
+        auto text = read_file(e.path().string());
+        auto j = text ? json::parse(*text, nullptr, false) : json();
+        const json diff_ids = j.is_object() ? j.value("config", json::object()).value("rootfs", json::object())
+                                                   .value("diff_ids", json::array())
+                                            : json::array();
+        entry.dangling = !j.is_object();
+        for (const auto& d : diff_ids)
+            if (!d.is_string() || !path_exists(layer_path(d.get<std::string>()))) entry.dangling = true;
+        out.push_back(std::move(entry));
+    }
+    std::sort(out.begin(), out.end(), [](const BuildCacheEntry& a, const BuildCacheEntry& b) { return a.key < b.key; });
+    return out;
+}
+
+Status ImageStore::remove_build_cache(const std::string& key) {
+    if (key.size() != 64 || key.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return make_error("not a build cache key: " + key);
+    std::string path = dir_ + "/build-cache/" + key;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("remove `" + path + "`", errno);
+    return {};
+}
+
 Result<std::vector<ImageStore::HistoryRow>> ImageStore::history(const std::string& ref) {
     auto img = resolve(ref);
     if (!img) return no_such_image(img.error(), normalize_ref(ref));

@@ -96,6 +96,18 @@ public:
                                const std::string& created_by, const std::string& comment,
                                const nlohmann::json& settings);
 
+    // The build cache (build.hpp): one entry per Dockerfile step, under build-cache/<key>. An
+    // entry is dangling when a layer its config names is no longer in the store: no build can
+    // use it again. `system df` counts them, `system prune` removes them (-a: all of them).
+    struct BuildCacheEntry {
+        std::string key;           // 64 hex
+        int64_t size = 0;          // bytes of the entry itself; its layers count with the images
+        int64_t modified_unix = 0; // when the step was cached (the file's mtime), Unix seconds
+        bool dangling = false;
+    };
+    std::vector<BuildCacheEntry> build_cache() const;
+    Status remove_build_cache(const std::string& key);
+
     // One row of `docker history`, newest first.
     struct HistoryRow {
         std::string created;      // RFC 3339

@@ -50,6 +50,8 @@ mapfile -t verbs < <(help_of | sed -n 's/^  \([a-z]\+\)  .*/\1/p')
 # Subcommands of the two Docker management groups.
 mapfile -t container_subs < <(help_of container | sed -n 's/^  \([a-z]\+\)  .*/\1/p')
 mapfile -t image_subs < <(help_of image | sed -n 's/^  \([a-z]\+\)  .*/\1/p')
+# `system` lists its commands the same way; `network prune` is the network group's table verb.
+mapfile -t system_subs < <(help_of system | sed -n 's/^  \([a-z]\+\)  .*/\1/p')
 
 emit --help
 emit -h
@@ -61,6 +63,10 @@ emit container --help
 emit image -h
 for s in "${container_subs[@]}"; do emit container "$s" --help; done
 for s in "${image_subs[@]}"; do emit image "$s" --help; done
+emit system
+emit system --help
+for s in "${system_subs[@]}"; do emit system "$s" --help; done
+emit network prune --help
 emit help container ls
 emit container ls --help=maybe
 emit container --bogus
@@ -126,6 +132,20 @@ emit container ls extra
 emit image ls a b
 emit container exec c
 emit image rm
+emit container prune extra
+emit container prune --filter
+emit container prune --filter nofmt
+emit container prune -f=maybe
+emit image prune -a=maybe
+emit image prune extra
+emit network prune --bogus
+emit network prune extra
+emit system prune --volumes=maybe
+emit system prune -Z
+emit system df -v extra
+emit system df --format
+emit system reset extra
+emit system nosuch
 
 # Values checked after flag parsing (client side, then Docker's daemon words).
 emit run --pull sometimes busybox
