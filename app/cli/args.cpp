@@ -9,6 +9,7 @@
 #include "app/cli/args.hpp"
 
 #include "app/cli/filters.hpp"
+#include "sim/core/i18n.hpp"
 #include "sim/core/strings.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/core/files.hpp"
@@ -1690,6 +1691,15 @@ const std::vector<VerbDef>& verbs() {
     return table;
 }
 
+// Docker's top-level commands IsoLab leaves out, each with what to use instead (README's list).
+std::string docker_command_left_out(const std::string& word) {
+    // The hint is IsoLab's own words, in the learner's language (assets/strings cli.left_out.*).
+    static const char* const kLeftOut[] = {"pull", "push", "login", "logout", "search", "cp", "volume", "export", "import", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
+    for (const char* name : kLeftOut)
+        if (word == name) return i18n::tr(std::string("cli.left_out.") + name);
+    return "";
+}
+
 // The flags before the verb, read as a verb whose first positional (the verb) ends them.
 const VerbDef& global_verb() {
     static const VerbDef global = [] {
@@ -2063,9 +2073,13 @@ Result<Command> parse_action(const std::vector<std::string>& argv) {
     size_t next = 1;
     std::string path = words[0];
     const VerbDef* def = find_top_verb(words[0]);
-    if (!def)
+    if (!def) {
+        // A Docker command IsoLab does not have is not a typo: say so, and what to use.
+        if (std::string instead = docker_command_left_out(words[0]); !instead.empty())
+            return make_error("isolab: '" + words[0] + "' is not an IsoLab command: " + instead, kUnknownCommandExit);
         return make_error("isolab: unknown command: isolab " + words[0] + "\n\nRun 'isolab --help' for more information",
                           kUnknownCommandExit);
+    }
 
     // `network prune` is a table verb; the network group's other words are its own.
     if (def->name == "network" && words.size() > 1 && words[1] == "prune") {

@@ -29,6 +29,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
+#include "sim/net/firewall.hpp"
 #include "sim/runtime/attach.hpp"
 #include "app/cli/lesson_commands.hpp"
 #include "app/cli/network_commands.hpp"
@@ -485,9 +486,64 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
     return missing.empty() ? 0 : 1;
 }
 
+// `docker top CTR PS_ARGS...`: moby runs the host's `ps` with the arguments and keeps the rows
+// whose PID column names one of the container's processes (daemon/top_unix.go), with its errors.
+int top_with_ps_args(const std::vector<ProcessRow>& procs, const std::vector<std::string>& ps_args, std::ostream& out,
+                     std::ostream& err) {
+    std::string ps;
+    for (const char* p : {"/usr/bin/ps", "/bin/ps"})
+        if (::access(p, X_OK) == 0) ps = p;
+    if (ps.empty()) return fail(err, make_error("Error running ps: exec: \"ps\": executable file not found in $PATH", 1));
+    std::vector<std::string> argv = {ps};
+    for (const auto& a : ps_args)
+        for (size_t start = 0; start <= a.size();) {  // Docker splits the arguments at spaces too
+            size_t sp = a.find(' ', start);
+            std::string w = a.substr(start, sp == std::string::npos ? std::string::npos : sp - start);
+            if (!w.empty()) argv.push_back(w);
+            if (sp == std::string::npos) break;
+            start = sp + 1;
+        }
+    auto ran = net::run_command(argv);
+    if (!ran) return fail(err, make_error("Error running ps: " + ran.error().message, 1));
+    if (ran->exit_code != 0) {
+        std::string args;
+        for (size_t i = 1; i < argv.size(); ++i) args += (i > 1 ? " " : "") + argv[i];
+        return fail(err, make_error("ps: Error running ps " + args + ": exit status " + std::to_string(ran->exit_code) +
+                                        (ran->err.empty() ? "" : ": " + trim(ran->err)),
+                                    1));
+    }
+    std::istringstream lines(ran->out);
+    std::string header;
+    std::getline(lines, header);
+    std::vector<std::string> titles;
+    {
+        std::istringstream h(header);
+        for (std::string w; h >> w;) titles.push_back(w);
+    }
+    auto pid_col = std::find(titles.begin(), titles.end(), "PID");
+    if (pid_col == titles.end()) return fail(err, make_error("Couldn't find PID field in ps output", 1));
+    const size_t pid_index = static_cast<size_t>(pid_col - titles.begin());
+    std::set<std::string> pids;
+    for (const auto& p : procs) pids.insert(std::to_string(p.pid));
+    std::vector<std::vector<std::string>> t = {titles};
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream in(line);
+        std::vector<std::string> f;
+        for (std::string w; f.size() + 1 < titles.size() && in >> w;) f.push_back(w);
+        std::string rest;
+        std::getline(in, rest);
+        rest = trim(rest);
+        if (!rest.empty()) f.push_back(rest);  // the last column (the command) keeps its spaces
+        if (f.size() > pid_index && pids.count(f[pid_index])) t.push_back(f);
+    }
+    out << format_table(t);
+    return 0;
+}
+
 int cmd_top(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     auto rows = e.top(c.args.at(0));
     if (!rows) return fail(err, rows.error());
+    if (!c.ps_args.empty()) return top_with_ps_args(*rows, c.ps_args, out, err);
     std::vector<std::vector<std::string>> t = {{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}};
     for (const auto& r : *rows)
         t.push_back({r.uid, std::to_string(r.pid), std::to_string(r.ppid), "0", r.stime, r.tty, r.time, r.cmd});

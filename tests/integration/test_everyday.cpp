@@ -208,3 +208,24 @@ TEST_CASE("everyday: info counts the containers and names the state root") {
     CHECK(f.out == "4 1 1 2\n");
     CHECK(r.isolab({"unpause", "frozen"}).code == 0);
 }
+
+TEST_CASE("top CTR PS_ARGS: the host's ps with those options, only the container's processes (moby's top_unix.go)") {
+    if (!can_run_real()) return;
+    TempRoot r;
+    REQUIRE(r.isolab({"run", "-d", "--network", "none", "--name", "tp", "busybox", "sh", "-c", "sleep 51 & sleep 61"}).code == 0);
+    auto aux = r.isolab({"top", "tp", "aux"});
+    CHECK(aux.code == 0);
+    auto rows = lines_of(aux.out);
+    REQUIRE(rows.size() == 3);  // the header, sleep 61 (PID 1) and sleep 51; no host process
+    CHECK(rows[0].find("%CPU") != std::string::npos);
+    CHECK(aux.out.find("sleep 61") != std::string::npos);
+    CHECK(aux.out.find("sleep 51") != std::string::npos);
+    auto cols = r.isolab({"top", "tp", "-o", "pid,comm"});
+    CHECK(lines_of(cols.out).size() == 3);
+    CHECK(lines_of(cols.out)[0].rfind("PID", 0) == 0);
+    // Docker's refusals: no PID column, and ps's own error.
+    auto nopid = r.isolab({"top", "tp", "-o", "comm"});
+    CHECK(nopid.code == 1);
+    CHECK(nopid.err == "Error response from daemon: Couldn't find PID field in ps output\n");
+    CHECK(r.isolab({"top", "tp", "--bogus"}).code == 1);
+}
