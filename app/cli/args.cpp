@@ -1403,6 +1403,10 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
     // Client-side checks, in the order of Docker's RunRun/parse().
     if (c.pull != "always" && c.pull != "missing" && c.pull != "never")
         return run_error(path, "invalid pull option: '" + c.pull + "': must be one of \"always\", \"missing\" or \"never\"");
+    // "missing" and "never" mean the same here (nothing is ever pulled); "always" cannot be done.
+    if (c.pull == "always")
+        return run_error(path, "--pull always needs a registry, and IsoLab does not download images yet: use --pull missing "
+                               "(the default) or never; `isolab build` and `isolab load` bring images");
     for (const std::string& p : st.publish) {
         auto ports = parse_publish(p);
         if (!ports.ok()) return run_error(path, ports.error().message);
@@ -1514,6 +1518,15 @@ Status finish_exec(ParseState& st, std::vector<std::string>& pos, const VerbDef&
     }
     env.insert(env.end(), st.env.begin(), st.env.end());
     c.exec_env = only_assignments(std::move(env));
+    return {};
+}
+
+// rm --link removes a legacy link (--link at run), never the container; IsoLab has no links.
+Status finish_rm(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
+    st.cmd.args = pos;
+    if (st.cmd.link)
+        return run_error(path, "--link is not supported: IsoLab has no legacy container links (it would remove a link, "
+                               "not the container); containers on a network from `isolab network create` reach each other by name");
     return {};
 }
 
@@ -1629,7 +1642,8 @@ const std::vector<VerbDef>& verbs() {
              ArgRule::Min, 1),
         verb("unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", kNone,
              ArgRule::Min, 1),
-        verb("rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", kRmFlags, ArgRule::Min, 1),
+        verb("rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", kRmFlags, ArgRule::Min, 1, 0,
+             finish_rm),
         verb("ps", "[OPTIONS]", "List containers", kPsFlags, ArgRule::None),
         make_not_interspersed(verb("exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
                                    "Execute a command in a running container", kExecFlags, ArgRule::Min, 2, 0,

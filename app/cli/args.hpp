@@ -82,7 +82,7 @@ struct Command {
     // Listing: ps, images, history, inspect.
     bool all = false, quiet = false, no_trunc = false, size = false, latest = false;
     int last = -1;                     // ps -n/--last (-1 = all)
-    bool digests = false;              // images --digests (stored only)
+    bool digests = false;              // images --digests (a DIGEST column)
     std::string format;                // --format (ps, images, history, version), -f (inspect)
     std::vector<std::string> filters;  // ps/images -f/--filter, repeatable
     std::string inspect_type;          // inspect --type; "image"/"container" via the groups

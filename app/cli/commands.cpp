@@ -464,6 +464,11 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
         if (c.inspect_type != "image")
             if (auto rec = e.inspect(ref)) {
                 arr.push_back(inspect_json(*rec));
+                if (c.size) {  // -s: Docker's SizeRw (the writable layer) and SizeRootFs (all of it)
+                    ContainerSize sz = container_size(e, *rec);
+                    arr.back()["SizeRw"] = sz.rw;
+                    arr.back()["SizeRootFs"] = sz.root_fs;
+                }
                 continue;
             }
         if (c.inspect_type != "container")
@@ -566,6 +571,9 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out, std::ostream& err
     auto matches = filter_images(image_facts(images), *filters, now);
     if (!matches) return fail(err, matches.error());
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+    // --digests: Docker's DIGEST column after TAG; IsoLab keeps no registry digests, so "<none>"
+    // (what Docker shows for a locally built image).
+    if (c.digests) rows[0].insert(rows[0].begin() + 2, "DIGEST");
     std::vector<json> formatted;  // the same rows for --format
     for (const auto& m : *matches) {
         const Image& img = images[m.index];
@@ -584,6 +592,7 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out, std::ostream& err
         for (const auto& tag : tags) {
             size_t colon = tag.rfind(':');
             rows.push_back({tag.substr(0, colon), tag.substr(colon + 1), id, created, size});
+            if (c.digests) rows.back().insert(rows.back().begin() + 2, "<none>");
             // Docker 28's daemon counts neither containers nor shared sizes for `images`: "N/A".
             formatted.push_back({{"Containers", "N/A"},
                                  {"CreatedAt", go_time_text(created_at, false)},
@@ -611,6 +620,54 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out, std::ostream& err
     } else {
         out << format_table(rows);
     }
+    return 0;
+}
+
+// Go's time.RFC3339 of a stored RFC 3339 time: whole seconds ("2024-05-10T12:00:00Z").
+std::string go_rfc3339(const std::string& t) {
+    size_t dot = t.find('.');
+    if (dot == std::string::npos) return t;
+    size_t end = t.find_first_not_of("0123456789", dot + 1);
+    return t.substr(0, dot) + (end == std::string::npos ? "" : t.substr(end));
+}
+
+// `docker history [-H=false] [--no-trunc] [-q] [--format F] IMAGE`: one row per step, newest
+// first; the image's own id on the top row, "<missing>" below (Docker's for steps whose image is
+// not kept). -H=false prints RFC 3339 times and sizes in bytes.
+int cmd_history(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    static const std::vector<std::string> kFields = {"ID", "CreatedSince", "CreatedAt", "CreatedBy", "Size", "Comment"};
+    if (!c.format.empty())
+        if (auto ok = validate_listing_format(c.format, kFields, "*formatter.historyContext"); !ok)
+            return fail(err, ok.error(), "");
+    auto rows = e.images().history(c.args.at(0));
+    if (!rows) return fail(err, rows.error());
+    auto img = e.images().resolve(c.args.at(0));
+    std::vector<std::vector<std::string>> t = {{"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
+    std::vector<json> formatted;
+    for (size_t i = 0; i < rows->size(); ++i) {
+        const auto& r = (*rows)[i];
+        const std::string id = i == 0 ? (c.no_trunc ? img->id : img->id.substr(7, 12)) : "<missing>";
+        if (c.quiet) {
+            out << id << "\n";
+            continue;
+        }
+        const std::string created = c.human ? human_duration(seconds_since(r.created)) + " ago" : go_rfc3339(r.created);
+        const std::string size = c.human ? go_human_size(r.size, 3) : std::to_string(r.size);
+        const std::string by = c.no_trunc ? r.created_by : ellipsis(r.created_by, 45);
+        t.push_back({id, created, by, size, r.comment});
+        formatted.push_back({{"ID", id}, {"CreatedSince", created}, {"CreatedAt", go_rfc3339(r.created)},
+                             {"CreatedBy", by}, {"Size", size}, {"Comment", r.comment}});
+    }
+    if (c.quiet) return 0;
+    if (!c.format.empty() && !is_default_table(c.format)) {
+        auto printed = print_formatted(c.format, formatted,
+                                       {{"ID", "IMAGE"}, {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"},
+                                        {"CreatedBy", "CREATED BY"}, {"Size", "SIZE"}, {"Comment", "COMMENT"}},
+                                       "*formatter.historyContext", out);
+        if (!printed) return fail(err, printed.error(), "");
+        return 0;
+    }
+    out << format_table(t);
     return 0;
 }
 
@@ -845,27 +902,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
         if (auto st = e.images().tag(c.args.at(0), c.args.at(1)); !st) return fail(err, st.error());
         return 0;
     }
-    if (v == "history") {
-        auto rows = e.images().history(c.args.at(0));
-        if (!rows) return fail(err, rows.error());
-        auto img = e.images().resolve(c.args.at(0));
-        std::vector<std::vector<std::string>> t = {{"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
-        for (size_t i = 0; i < rows->size(); ++i) {
-            const auto& r = (*rows)[i];
-            if (c.quiet) {
-                out << (i == 0 ? img->id.substr(7, 12) : "<missing>") << "\n";
-                continue;
-            }
-            char size[32];
-            if (r.size >= 1000000) std::snprintf(size, sizeof size, "%.2fMB", static_cast<double>(r.size) / 1e6);
-            else if (r.size >= 1000) std::snprintf(size, sizeof size, "%.1fkB", static_cast<double>(r.size) / 1e3);
-            else std::snprintf(size, sizeof size, "%lldB", static_cast<long long>(r.size));
-            t.push_back({i == 0 ? img->id.substr(7, 12) : "<missing>", human_duration(seconds_since(r.created)) + " ago",
-                         c.no_trunc ? r.created_by : ellipsis(r.created_by, 45), size, r.comment});
-        }
-        if (!c.quiet) out << format_table(t);
-        return 0;
-    }
+    if (v == "history") return cmd_history(e, c, out, err);
     if (v == "rmi") {
         int rc = 0;
         for (const auto& ref : c.args) {

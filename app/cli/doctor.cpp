@@ -69,6 +69,9 @@ std::string format_doctor_report(const host::HostReport& r) {
     out << trf("doctor.summary.containers", {r.container_backend, tr("doctor.backend." + r.container_backend)}) << "\n";
     out << trf("doctor.summary.vms", {r.vm_backend, tr("doctor.backend." + r.vm_backend)}) << "\n";
     out << tr("doctor.legend") << "\n";
+    // The Docker commands IsoLab leaves out (README "What IsoLab leaves out"); each one, typed,
+    // says what to use instead.
+    out << tr("doctor.left_out") << "\n";
     return out.str();
 }
 

@@ -864,11 +864,10 @@ TEST_CASE("rm, rmi") {
              CHECK(c.volumes);
              CHECK(c.args == Argv{"a", "b"});
          }},
-        {{"rm", "--force", "--volumes", "--link", "web"},
+        {{"rm", "--force", "--volumes", "web"},
          [](const Command& c) {
              CHECK(c.force);
              CHECK(c.volumes);
-             CHECK(c.link);
          }},
         {{"rm", "web", "-f"}, [](const Command& c) { CHECK(c.force); }},
         {{"rmi", "-f", "img"},
@@ -1765,4 +1764,17 @@ TEST_CASE("usage text") {
     CHECK(has(top, "Run 'isolab COMMAND --help' for more information on a command."));
     CHECK(usage("nonsense") == top);
     CHECK(starts(usage("vm"), "Usage:  isolab vm COMMAND\n\nManage virtual machines"));
+}
+
+TEST_CASE("listed flags IsoLab cannot honour are refused, never ignored") {
+    check_errors({
+        {{"rm", "--link", "web"},
+         "isolab: --link is not supported: IsoLab has no legacy container links (it would remove a link, not the "
+         "container); containers on a network from `isolab network create` reach each other by name\n\nRun 'isolab rm "
+         "--help' for more information"},
+        {{"run", "--pull", "always", "busybox"},
+         "isolab: --pull always needs a registry, and IsoLab does not download images yet: use --pull missing (the "
+         "default) or never; `isolab build` and `isolab load` bring images\n\nRun 'isolab run --help' for more "
+         "information"},
+    });
 }

@@ -229,3 +229,35 @@ TEST_CASE("top CTR PS_ARGS: the host's ps with those options, only the container
     CHECK(nopid.err == "Error response from daemon: Couldn't find PID field in ps output\n");
     CHECK(r.isolab({"top", "tp", "--bogus"}).code == 1);
 }
+
+TEST_CASE("listing flags that used to be accepted and ignored: inspect -s, images --digests, history -H=false and --format") {
+    if (!can_run_real()) return;
+    TempRoot r;
+    REQUIRE(r.isolab({"run", "-d", "--network", "none", "--name", "sz", "busybox", "sh", "-c", "echo hello > /f; sleep 300"}).code == 0);
+    REQUIRE(poll_until(std::chrono::seconds(10), [&] { return r.isolab({"exec", "sz", "cat", "/f"}).out == "hello\n"; }));
+    // -s: the writable layer holds the 6 bytes written; the whole root adds busybox's layer.
+    auto sizes = r.isolab({"inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "sz"});
+    CHECK(sizes.code == 0);
+    std::istringstream in(sizes.out);
+    int64_t rw = 0, rootfs = 0;
+    in >> rw >> rootfs;
+    CHECK(rw == 6);
+    CHECK(rootfs > 1000000);
+    CHECK(r.isolab({"inspect", "-f", "{{.SizeRw}}", "sz"}).code != 0);  // without -s there is none, as in Docker
+
+    auto digests = lines_of(r.isolab({"images", "--digests", "busybox"}).out);
+    REQUIRE(digests.size() == 2);
+    CHECK(digests[0].find("TAG      DIGEST   IMAGE ID") != std::string::npos);
+    CHECK(digests[1].find("<none>") != std::string::npos);
+
+    auto exact = lines_of(r.isolab({"history", "--human=false", "busybox"}).out);
+    REQUIRE(exact.size() >= 2);
+    CHECK(exact[1].find("T") != std::string::npos);  // an RFC 3339 time, not "… ago"
+    CHECK(exact[1].find(" ago") == std::string::npos);
+    auto formatted = lines_of(r.isolab({"history", "--format", "{{.ID}}|{{.Size}}", "busybox"}).out);
+    REQUIRE(formatted.size() >= 2);
+    CHECK(formatted[0].find('|') != std::string::npos);
+    CHECK(formatted[1].rfind("<missing>|", 0) == 0);
+    auto bad = r.isolab({"history", "--format", "{{.Nope}}", "busybox"});
+    CHECK(bad.code != 0);
+}
