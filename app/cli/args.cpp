@@ -1188,6 +1188,28 @@ const FlagDef kSystemPruneFlags[] = {
     bool_flag<&Command::volumes>("volumes", 0, "Prune anonymous volumes"),
 };
 
+const FlagDef kNetworkCreateFlags[] = {
+    value_flag<&Command::network_driver>("driver", 'd', FlagType::String, "Driver to manage the Network", "\"bridge\""),
+    bool_flag<&Command::internal>("internal", 0, "Restrict external access to the network"),
+    value_flag<&Command::network_labels>("label", 0, FlagType::List, "Set metadata on a network"),
+    value_flag<&Command::subnet>("subnet", 0, FlagType::String, "Subnet in CIDR format that represents a network segment"),
+};
+
+const FlagDef kNetworkLsFlags[] = {
+    kFilterFlag,
+    value_flag<&Command::format>("format", 0, FlagType::String, "Format output using a custom template"),
+    kNoTruncFlag,
+    bool_flag<&Command::quiet>("quiet", 'q', "Only display network IDs"),
+};
+
+const FlagDef kNetworkInspectFlags[] = {
+    value_flag<&Command::format>("format", 'f', FlagType::String, "Format output using a custom template"),
+};
+
+const FlagDef kNetworkDisconnectFlags[] = {
+    bool_flag<&Command::force>("force", 'f', "Force the container to disconnect from a network"),
+};
+
 const FlagDef kSystemDfFlags[] = {
     kFormatFlag,
     bool_flag<&Command::verbose>("verbose", 'v', "Show detailed information on space usage"),
@@ -1695,6 +1717,18 @@ const std::vector<VerbDef>& verbs() {
         // is never a top-level command.
         verb("container prune", "[OPTIONS]", "Remove all stopped containers", kPruneFlags, ArgRule::None),
         verb("image prune", "[OPTIONS]", "Remove unused images", kImagePruneFlags, ArgRule::None),
+        verb("network connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", kNone,
+             ArgRule::Exact, 2),
+        verb("network create", "[OPTIONS] NETWORK", "Create a network", kNetworkCreateFlags, ArgRule::Exact, 1),
+        verb("network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
+             kNetworkDisconnectFlags, ArgRule::Exact, 2),
+        verb("network inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks",
+             kNetworkInspectFlags, ArgRule::Min, 1),
+        verb("network ls", "[OPTIONS]", "List networks", kNetworkLsFlags, ArgRule::None),
+        verb("network rm", "NETWORK [NETWORK...]", "Remove one or more networks", kNone, ArgRule::Min, 1),
+        verb("network picture", "",
+             "Print the network as the GUI draws it, as JSON (interfaces, addresses, routes, sockets)",
+             kNone, ArgRule::None),
         verb("network prune", "[OPTIONS]", "Remove all unused networks", kPruneFlags, ArgRule::None),
         verb("system df", "[OPTIONS]", "Show IsoLab disk usage", kSystemDfFlags, ArgRule::None),
         verb("system prune", "[OPTIONS]", "Remove unused data", kSystemPruneFlags, ArgRule::None),
@@ -1755,6 +1789,12 @@ constexpr SubCommand kImageSubs[] = {
     {"list", "images"}, {"prune", "image prune"}, {"rm", "rmi"}, {"remove", "rmi"}, {"save", "save"},
     {"tag", "tag"},
 };
+constexpr SubCommand kNetworkSubs[] = {
+    {"connect", "network connect"}, {"create", "network create"}, {"disconnect", "network disconnect"},
+    {"inspect", "network inspect"}, {"ls", "network ls"},         {"list", "network ls"},
+    {"picture", "network picture"}, {"prune", "network prune"},   {"rm", "network rm"},
+    {"remove", "network rm"},
+};
 constexpr SubCommand kSystemSubs[] = {
     {"df", "system df"}, {"prune", "system prune"}, {"reset", "system reset"},
 };
@@ -1763,6 +1803,7 @@ std::span<const SubCommand> subs_of(std::string_view group) {
     if (group == "container") return kContainerSubs;
     if (group == "image") return kImageSubs;
     if (group == "system") return kSystemSubs;
+    if (group == "network") return kNetworkSubs;
     return {};
 }
 
@@ -1801,6 +1842,8 @@ std::string flag_lines(std::span<const FlagDef> a, std::span<const FlagDef> b, b
 
 std::string aliases_of(std::string_view verb_name) {
     // `docker inspect` is its own command, no aliases; nor has a "group sub" verb.
+    if (verb_name == "network ls") return "isolab network ls, isolab network list";
+    if (verb_name == "network rm") return "isolab network rm, isolab network remove";
     if (verb_name == "inspect" || verb_name.find(' ') != std::string_view::npos) return "";
     std::vector<std::string> names;
     for (std::string_view group : {"container", "image"})
@@ -2095,12 +2138,7 @@ Result<Command> parse_action(const std::vector<std::string>& argv) {
                           kUnknownCommandExit);
     }
 
-    // `network prune` is a table verb; the network group's other words are its own.
-    if (def->name == "network" && words.size() > 1 && words[1] == "prune") {
-        def = find_verb("network prune");
-        path = "network prune";
-        next = 2;
-    } else if (def->name == "container" || def->name == "image" || def->name == "system") {
+    if (def->name == "container" || def->name == "image" || def->name == "system" || def->name == "network") {
         std::string group(def->name);
         if (words.size() == 1 || words[1] == "--help" || words[1] == "-h") {
             cmd.verb = cmd.command_path = group;

@@ -85,6 +85,11 @@ struct Command {
     bool digests = false;              // images --digests (a DIGEST column)
     std::string format;                // --format (ps, images, history, version), -f (inspect)
     std::vector<std::string> filters;  // ps/images -f/--filter, repeatable
+    // network create
+    std::string network_driver;               // -d/--driver ("" = bridge; anything else is refused)
+    std::string subnet;                       // --subnet CIDR
+    bool internal = false;                    // --internal
+    std::vector<std::string> network_labels;  // --label K=V, repeatable
     std::string inspect_type;          // inspect --type; "image"/"container" via the groups
     bool human = true;                 // history -H/--human
 

@@ -827,7 +827,8 @@ bool runs_on_shared_engine(const Command& c) {
     if (v == "logs") return !c.follow;
     static const char* const kEngineOnly[] = {"create", "stop",  "restart", "kill", "pause",   "unpause", "rm",
                                               "ps",     "inspect", "top",   "wait", "images",  "diff",    "tag",
-                                              "history", "rmi",  "commit", "network", "port", "system reset"};
+                                              "history", "rmi",  "commit", "port", "system reset"};
+    if (v.rfind("network ", 0) == 0 && v != "network prune") return true;  // create, ls, inspect, rm, connect, ...
     return std::any_of(std::begin(kEngineOnly), std::end(kEngineOnly), [&](const char* k) { return v == k; });
 }
 
@@ -961,7 +962,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     }
     if (v == "save") return cmd_save(e, c, out, err);
     if (v == "load") return cmd_load(e, c, out, err);
-    if (v == "network") return run_network_command(e, c, out, err);
+    if (v.rfind("network ", 0) == 0 && v != "network prune") return run_network_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system reset") return run_system_command(e, c, out, err);
     if (is_prune_verb(v)) return run_prune_command(e, c, std::cin, out, err);

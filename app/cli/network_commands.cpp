@@ -19,32 +19,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kNetworkUsage =
-    "Usage:  isolab network COMMAND\n\n"
-    "Manage networks\n\n"
-    "Commands:\n"
-    "  connect NETWORK CONTAINER        Connect a container to a network\n"
-    "  create [--subnet CIDR] [--internal] [--label K=V] NETWORK\n"
-    "                                   Create a bridge network\n"
-    "  disconnect [-f] NETWORK CONTAINER  Disconnect a container from a network\n"
-    "  inspect [-f FORMAT] NETWORK...   Display detailed information on one or more networks\n"
-    "  ls [-q] [-f KEY=VALUE] [--format FORMAT] [--no-trunc]\n"
-    "                                   List networks (filters: dangling, driver, id, label, name,\n"
-    "                                   scope, type)\n"
-    "  prune [OPTIONS]                  Remove all unused networks\n"
-    "  rm NETWORK...                    Remove one or more networks\n"
-    "  picture                          The network as the GUI draws it: every interface, address,\n"
-    "                                   route and listening socket of the host and of each running\n"
-    "                                   container, and which veth pairs with which (JSON)";
-
 int fail(std::ostream& err, const Error& e) {
     err << "Error response from daemon: " << e.message << "\n";
     return e.exit_code;
-}
-
-int usage_error(std::ostream& err, const std::string& what) {
-    err << "isolab: " << what << "\nSee 'isolab network --help'.\n";
-    return 1;
 }
 
 // Docker's `docker network inspect` shape.
@@ -81,22 +58,12 @@ json inspect_json(Engine& e, const net::Network& n) {
 constexpr const char* kNetworkContext = "*formatter.networkContext";
 
 // `network ls [-f KEY=VALUE]... [-q] [--no-trunc] [--format F]`: filters.hpp decides which networks.
-int network_ls(Engine& e, std::map<std::string, std::vector<std::string>>& flags, std::ostream& out,
-               std::ostream& err) {
-    std::vector<std::string> words;
-    for (const char* name : {"-f", "--filter"})
-        for (const auto& w : flags[name]) {
-            // The client's check (opts.FilterOpt), with pflag's words and cobra's footer.
-            if (auto n = FilterArgs::normalize(w); !n) {
-                err << "invalid argument \"" << w << "\" for \"-f, --filter\" flag: " << n.error().message
-                    << "\n\nUsage:  isolab network ls [OPTIONS]\n\nRun 'isolab network ls --help' for more information\n";
-                return n.error().exit_code;
-            }
-            words.push_back(w);
-        }
-    const bool quiet = flags.count("-q") || flags.count("--quiet");
-    const bool no_trunc = flags.count("--no-trunc") != 0;
-    const std::string format = flags.count("--format") ? flags["--format"].back() : "";
+int network_ls(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
+    // The filter words were checked by the parser (a word without '=' is a flag error).
+    const std::vector<std::string>& words = c.filters;
+    const bool quiet = c.quiet;
+    const bool no_trunc = c.no_trunc;
+    const std::string& format = c.format;
     auto filters = FilterArgs::parse(words);
     if (!filters) return fail(err, filters.error());
     auto list = e.networks().list();
@@ -145,70 +112,29 @@ int network_ls(Engine& e, std::map<std::string, std::vector<std::string>>& flags
 
 }  // namespace
 
+// The verbs "network create", "network ls", ... (app/cli/args.cpp parses their flags as Docker's
+// client does: an unknown flag is an error, never ignored).
 int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
-    const auto& a = c.rest;
-    if (a.empty() || a[0] == "--help" || a[0] == "-h" || a[0] == "help") {
-        (a.empty() ? err : out) << kNetworkUsage << "\n";
-        return a.empty() ? 1 : 0;
-    }
-    const std::string sub = a[0];
-    std::vector<std::string> args(a.begin() + 1, a.end());
-    // Flags and positional words of the sub-command.
-    std::map<std::string, std::vector<std::string>> flags;
-    std::vector<std::string> words;
-    auto takes_value = [](const std::string& f) {
-        return f == "--subnet" || f == "--label" || f == "-f" || f == "--format" || f == "-d" || f == "--driver" ||
-               f == "--gateway" || f == "--filter";
-    };
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& w = args[i];
-        if (w.size() > 1 && w[0] == '-') {
-            std::string name = w, value;
-            if (size_t eq = w.find('='); eq != std::string::npos) {
-                name = w.substr(0, eq);
-                value = w.substr(eq + 1);
-            } else if (takes_value(w) && sub != "disconnect" && i + 1 < args.size()) {
-                value = args[++i];
-            } else if (takes_value(w) && sub != "disconnect") {
-                return usage_error(err, "flag needs an argument: " + w);
-            }
-            flags[name].push_back(value);
-        } else {
-            words.push_back(w);
-        }
-    }
-    auto has = [&](std::initializer_list<const char*> names) {
-        for (const char* n : names)
-            if (flags.count(n)) return true;
-        return false;
-    };
-    auto value = [&](std::initializer_list<const char*> names) -> std::string {
-        for (const char* n : names)
-            if (flags.count(n)) return flags[n].back();
-        return "";
-    };
-
-    if (sub == "create") {
-        if (words.size() != 1) return usage_error(err, "\"network create\" requires exactly 1 argument.");
-        std::string driver = value({"-d", "--driver"});
-        if (!driver.empty() && driver != "bridge")
-            return fail(err, make_error("plugin \"" + driver + "\" not found (IsoLab networks are bridges)", 1));
+    const std::string& v = c.verb;
+    const std::vector<std::string>& words = c.args;
+    if (v == "network create") {
+        if (!c.network_driver.empty() && c.network_driver != "bridge")
+            return fail(err, make_error("plugin \"" + c.network_driver + "\" not found (IsoLab networks are bridges)", 1));
         std::map<std::string, std::string> labels;
-        for (const auto& l : flags["--label"]) {
+        for (const auto& l : c.network_labels) {
             size_t eq = l.find('=');
             labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
         }
-        auto n = e.create_network(words[0], value({"--subnet"}), has({"--internal"}), labels);
+        auto n = e.create_network(words[0], c.subnet, c.internal, labels);
         if (!n) return fail(err, n.error());
         out << n->id << "\n";
         return 0;
     }
-    if (sub == "ls" || sub == "list") return network_ls(e, flags, out, err);
-    if (sub == "inspect") {
-        if (words.empty()) return usage_error(err, "\"network inspect\" requires at least 1 argument.");
+    if (v == "network ls") return network_ls(e, c, out, err);
+    if (v == "network inspect") {
         std::optional<GoTemplate> tmpl;
-        if (std::string fmt = value({"-f", "--format"}); !fmt.empty()) {
-            auto parsed = parse_inspect_format(fmt);
+        if (!c.format.empty()) {
+            auto parsed = parse_inspect_format(c.format);
             if (!parsed) {
                 err << parsed.error().message << "\n";
                 return parsed.error().exit_code;
@@ -216,28 +142,28 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
             tmpl = std::move(*parsed);
         }
         json arr = json::array();
-        int rc = 0;
+        std::string missing;  // as Docker: what was found is printed first, then an error per name
         for (const auto& w : words) {
             auto n = e.networks().get(w);
             if (!n) {
-                err << "Error: No such network: " << w << "\n";
-                rc = 1;
+                missing += "Error: No such network: " + w + "\n";
                 continue;
             }
             arr.push_back(inspect_json(e, *n));
         }
         if (tmpl) {
             if (auto printed = print_inspect(*tmpl, arr, out); !printed) {
-                err << printed.error().message << "\n";
+                err << missing << printed.error().message << "\n";
                 return printed.error().exit_code;
             }
-        } else if (!arr.empty() || rc == 0) {
+        } else {
             out << arr.dump(4) << "\n";
         }
-        return rc;
+        out.flush();
+        err << missing;
+        return missing.empty() ? 0 : 1;
     }
-    if (sub == "rm" || sub == "remove") {
-        if (words.empty()) return usage_error(err, "\"network rm\" requires at least 1 argument.");
+    if (v == "network rm") {
         int rc = 0;
         for (const auto& w : words) {
             if (auto st = e.remove_network(w); !st) rc = fail(err, st.error());
@@ -245,23 +171,21 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
         }
         return rc;
     }
-    if (sub == "connect") {
-        if (words.size() != 2) return usage_error(err, "\"network connect\" requires exactly 2 arguments.");
+    if (v == "network connect") {
         if (auto st = e.connect(words[0], words[1]); !st) return fail(err, st.error());
         return 0;
     }
-    if (sub == "disconnect") {
-        if (words.size() != 2) return usage_error(err, "\"network disconnect\" requires exactly 2 arguments.");
-        if (auto st = e.disconnect(words[0], words[1], has({"-f", "--force"})); !st) return fail(err, st.error());
+    if (v == "network disconnect") {
+        if (auto st = e.disconnect(words[0], words[1], c.force); !st) return fail(err, st.error());
         return 0;
     }
-    if (sub == "picture") {
+    if (v == "network picture") {
         auto pic = e.network_picture();
         if (!pic) return fail(err, pic.error());
         out << pic->dump(2) << "\n";
         return 0;
     }
-    err << "isolab: 'network " << sub << "' is not an isolab command.\nSee 'isolab network --help'.\n";
+    err << "isolab: unknown command: isolab " << v << "\n";
     return 1;
 }
 

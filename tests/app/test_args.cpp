@@ -1165,7 +1165,16 @@ TEST_CASE("groups keep everything after the verb verbatim") {
              CHECK(c.rest == Argv{"--help"});
              CHECK_FALSE(c.help);
          }},
-        {{"network", "create", "net1"}, [](const Command& c) { CHECK(c.rest == Argv{"create", "net1"}); }},
+        // network's subcommands are table verbs, with Docker's flags (an unknown one is an error).
+        {{"network", "create", "--subnet", "10.9.0.0/24", "--internal", "--label", "a=b", "net1"},
+         [](const Command& c) {
+             CHECK(c.verb == "network create");
+             CHECK(c.args == Argv{"net1"});
+             CHECK(c.subnet == "10.9.0.0/24");
+             CHECK(c.internal);
+             CHECK(c.network_labels == Argv{"a=b"});
+         }},
+        {{"network", "list", "-q"}, [](const Command& c) { CHECK((c.verb == "network ls" && c.quiet)); }},
         {{"lesson", "check"}, [](const Command& c) { CHECK(c.rest == Argv{"check"}); }},
         {{"race", "--json"},
          [](const Command& c) {
@@ -1776,5 +1785,17 @@ TEST_CASE("listed flags IsoLab cannot honour are refused, never ignored") {
          "isolab: --pull always needs a registry, and IsoLab does not download images yet: use --pull missing (the "
          "default) or never; `isolab build` and `isolab load` bring images\n\nRun 'isolab run --help' for more "
          "information"},
+    });
+}
+
+TEST_CASE("network subcommands refuse what they do not list") {
+    check_errors({
+        {{"network", "create", "--gateway", "10.9.0.1", "n1"},
+         flag_err("unknown flag: --gateway", "network create", "[OPTIONS] NETWORK")},
+        {{"network", "connect", "--ip", "10.9.0.5", "n1", "web"},
+         flag_err("unknown flag: --ip", "network connect", "[OPTIONS] NETWORK CONTAINER")},
+        {{"network", "ls", "-f", "nokey"},
+         flag_err("invalid argument \"nokey\" for \"-f, --filter\" flag: bad format of filter (expected name=value)",
+                  "network ls", "[OPTIONS]")},
     });
 }
