@@ -344,6 +344,12 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         t_last = now;
     };
     const std::string help_footer = "\n\nRun 'isolab " + c.command_path + " --help' for more information";
+    // --pull never: Docker's daemon answers a missing image with its own words, no pull attempted
+    // (missing, the default, says IsoLab cannot download it and what to do instead).
+    if (c.pull == "never" && !e.images().resolve(c.spec.image)) {
+        err << "isolab: " << kDaemon << "No such image: " << ImageStore::normalize_ref(c.spec.image) << help_footer << "\n";
+        return 125;
+    }
     auto rec = e.create(c.spec);
     if (!rec) {
         err << "isolab: " << kDaemon << rec.error().message << help_footer << "\n";
@@ -932,7 +938,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
         return rc;
     }
     if (v == "commit") {
-        auto id = e.commit(c.args.at(0), c.args.size() > 1 ? c.args[1] : "", c.message, c.changes, c.pause);
+        auto id = e.commit(c.args.at(0), c.args.size() > 1 ? c.args[1] : "", c.message, c.changes, c.pause, c.author);
         if (!id) return fail(err, id.error());
         out << *id << "\n";
         return 0;

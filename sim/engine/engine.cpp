@@ -1038,7 +1038,7 @@ bool changed(const struct stat& a, const struct stat& b) {
 }  // namespace
 
 Result<std::string> Engine::commit(const std::string& ref, const std::string& tag, const std::string& message,
-                                   const std::vector<std::string>& changes, bool pause) {
+                                   const std::vector<std::string>& changes, bool pause, const std::string& author) {
     auto rec = store_.resolve(ref);
     if (!rec) return rec.error();
     auto parent = images_.resolve(rec->spec.image);
@@ -1057,18 +1057,26 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
     if (rec->rootfs_mode == RootfsMode::Copy) what.staged = images_.dir() + "/layers/" + owned_scratch_name(".commit");
     auto intent = IntentGuard::begin(cdir, what);
     if (!intent) return intent.error().wrap("commit " + rec->name);
+    // Docker's commit pauses through its containerPause, which logs "pause" and "unpause" events.
     struct Thaw {
         Runtime* rt = nullptr;
         const ContainerRecord* rec = nullptr;
+        Store* store = nullptr;
         ~Thaw() {
-            if (rt) (void)rt->thaw(*rec);
+            if (!rt) return;
+            (void)rt->thaw(*rec);
+            store->append_event("unpause", {{"id", rec->id}, {"name", rec->name}});
         }
     } thaw;
     if (pause && rec->state == ContainerState::Running && rec->backend != Backend::Simulated && !rec->cgroup_name.empty()) {
         what.froze = true;
         ISOLAB_TRY(intent->update(what));
         thaw.rec = &*rec;
-        if (runtime_->freeze(*rec)) thaw.rt = runtime_.get();
+        thaw.store = &store_;
+        if (runtime_->freeze(*rec)) {
+            thaw.rt = runtime_.get();
+            store_.append_event("pause", {{"id", rec->id}, {"name", rec->name}});
+        }
     }
     std::string upper = cdir + "/upper";
     std::string staged = what.staged;
@@ -1084,7 +1092,7 @@ Result<std::string> Engine::commit(const std::string& ref, const std::string& ta
         upper = staged;
     }
     std::string by = "isolab commit " + rec->name + " (" + command_line(rec->path_args) + ")";
-    auto id = images_.commit(*parent, upper, tag, by, message, settings);
+    auto id = images_.commit(*parent, upper, tag, by, message, settings, author);
     if (id) store_.append_event("commit", {{"id", rec->id}, {"name", rec->name}, {"image", *id}});
     return id;
 }

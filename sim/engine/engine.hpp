@@ -66,7 +66,8 @@ public:
     // `docker commit [-m MSG] [-c 'CMD ...'] CONTAINER [REPO[:TAG]]`: pauses a running container
     // while its writable layer is copied (unless pause is false). Returns the new image id.
     Result<std::string> commit(const std::string& ref, const std::string& tag, const std::string& message,
-                               const std::vector<std::string>& changes, bool pause = true);
+                               const std::vector<std::string>& changes, bool pause = true,
+                               const std::string& author = "");
     // Writes what the container changed against its image into DEST (created here) as a layer
     // directory: overlayfs whiteouts for deletions, the opaque xattr for replaced directories.
     // Overlay root: a copy of the writable layer. Copied root: the changes `diff` finds.

@@ -442,7 +442,7 @@ Status ImageStore::remove(const std::string& ref, std::vector<std::string>* repo
 
 Result<std::string> ImageStore::commit(const Image& parent, const std::string& diff_dir, const std::string& tag,
                                       const std::string& created_by, const std::string& comment,
-                                      const json& settings) {
+                                      const json& settings, const std::string& author) {
     if (!tag.empty() && !valid_reference(tag))
         return make_error("invalid reference format: repository name (" + tag + ") must be lowercase", 125);
     auto diff_id = add_layer(diff_dir, false);
@@ -455,6 +455,9 @@ Result<std::string> ImageStore::commit(const Image& parent, const std::string& d
     config["rootfs"]["diff_ids"].push_back(*diff_id);
     json entry = {{"created", now}, {"created_by", created_by}};
     if (!comment.empty()) entry["comment"] = comment;
+    if (!author.empty()) entry["author"] = author;
+    config.erase("author");  // the parent's is not this image's (Docker writes the one given, or none)
+    if (!author.empty()) config["author"] = author;
     if (!config.contains("history")) config["history"] = json::array();
     config["history"].push_back(entry);
     std::vector<std::string> tags;

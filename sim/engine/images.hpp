@@ -92,9 +92,10 @@ public:
     // container's writable layer; overlayfs whiteouts are kept, they work in lower layers too),
     // with SETTINGS as the new config's "config" object (Cmd, Env, ...; the caller applies
     // `--change`s to the parent's). Tags the result TAG ("" = untagged). Returns the new image id.
+    // AUTHOR (`commit -a`) becomes the config's "author" and the history entry's, as Docker's.
     Result<std::string> commit(const Image& parent, const std::string& diff_dir, const std::string& tag,
                                const std::string& created_by, const std::string& comment,
-                               const nlohmann::json& settings);
+                               const nlohmann::json& settings, const std::string& author = "");
 
     // The build cache (build.hpp): one entry per Dockerfile step, under build-cache/<key>. An
     // entry is dangling when a layer its config names is no longer in the store: no build can

@@ -237,3 +237,29 @@ TEST_CASE("attach and -a: Docker's refusals, and only the streams asked for") {
     CHECK(ex.code == 125);
     CHECK(ex.err.find("isolab exec -d") != std::string::npos);
 }
+
+TEST_CASE("start -ai with --detach-keys, and attach --no-stdin") {
+    if (!can_run_real()) return;
+    TempRoot r;
+    REQUIRE(r.isolab({"create", "-it", "--network", "none", "--name", "st", "busybox", "sh"}).code == 0);
+    Child s(r, {"start", "-ai", "--detach-keys", "ctrl-x", "st"}, true);
+    REQUIRE(s.read_until("# ", 15000));
+    s.type("echo in-$((5*5))\r");
+    REQUIRE(s.read_until("in-25", 5000));
+    s.type("\x18");  // ctrl-x
+    CHECK(s.wait_exit(10000) == 0);
+    CHECK(status_of(r, "st") == "running\n");
+
+    // --no-stdin: what is typed never reaches the container (a non-tty `cat` echoes its stdin).
+    REQUIRE(r.isolab({"run", "-di", "--network", "none", "--name", "echoer", "busybox", "cat"}).code == 0);
+    Child quiet(r, {"attach", "--no-stdin", "echoer"}, true);
+    std::this_thread::sleep_for(500ms);
+    quiet.type("never-seen\r");
+    std::this_thread::sleep_for(700ms);
+    quiet.read_until("", 200);
+    CHECK(r.isolab({"logs", "echoer"}).out.find("never-seen") == std::string::npos);
+    Child loud(r, {"attach", "echoer"}, true);
+    std::this_thread::sleep_for(500ms);
+    loud.type("seen-here\r");
+    CHECK(poll_until(5s, [&] { return r.isolab({"logs", "echoer"}).out.find("seen-here") != std::string::npos; }));
+}
