@@ -176,3 +176,33 @@ TEST_CASE("export and import refusals: Docker's words and exit codes, and nothin
     for (const auto& e : fs::directory_iterator(r.path() + "/images/layers"))
         CHECK(e.path().filename().string().rfind(".import", 0) != 0);
 }
+
+TEST_CASE("export: a rootless container (the overlay mounted in a user namespace of the caller's ids), imported back") {
+    if (!can_run_real()) return;
+    auto max = read_text("/proc/sys/user/max_user_namespaces");
+    if (max.empty() || std::stoi(max) == 0) {
+        ISOLAB_SKIP("user namespaces are disabled on this machine (max_user_namespaces = 0)");
+        return;
+    }
+    auto probe = run_process({"unshare", "--user", "--map-root-user", "true"}, {}, 10000, "", 65534);
+    if (probe.code != 0) {
+        ISOLAB_SKIP("uid 65534 cannot create a user namespace here: the rootless path cannot run on this machine");
+        return;
+    }
+    TempRoot r;
+    r.use_private_binaries();
+    r.uid = 65534;
+    REQUIRE(::chown(r.path().c_str(), 65534, 65534) == 0);
+    REQUIRE(r.isolab({"run", "--name", "rl", "busybox", "sh", "-c", "echo rootless > /r; rm /bin/vi"}).code == 0);
+    const std::string tar = r.path() + "/rl.tar";
+    auto exported = r.isolab({"export", "-o", tar, "rl"});
+    INFO(exported.err);
+    REQUIRE(exported.code == 0);
+    const auto names = tar_names(tar);
+    CHECK(names.count("r"));
+    CHECK(names.count("bin/busybox"));
+    CHECK_FALSE(names.count("bin/vi"));  // the userxattr overlay applies the rootless whiteout too
+    CHECK_FALSE(merged_mount_left());
+    REQUIRE(r.isolab({"import", tar, "rl:1"}).code == 0);
+    CHECK(r.isolab({"run", "--rm", "rl:1", "cat", "/r"}).out == "rootless\n");
+}
