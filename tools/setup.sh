@@ -29,7 +29,7 @@ cd "$here"
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
           libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libnftables-dev
           libimgui-dev libglfw3-dev libepoxy-dev libpng-dev libfontconfig-dev fonts-nanum fonts-dejavu-core
-          busybox-static iproute2 nftables procps util-linux qemu-system-x86)
+          busybox-static iproute2 nftables procps util-linux qemu-system-x86 bash-completion)
 if [ "$mode" = test ]; then
   # runc: the peer the benchmark compares against and the OCI runtime the bundle tests run;
   # skopeo and podman: real tools that must read the archives `isolab save` writes;
@@ -56,6 +56,13 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" 2>&1 | grep -E 'error|warning|Error' | grep -v 'statically linked applications' || true
 test -x build/isolab || { echo "setup.sh: the build failed; run: cmake --build build" >&2; exit 1; }
 ln -sf "$here/build/isolab" /usr/local/bin/isolab
+
+echo "==> bash completion (/usr/share/bash-completion/completions/isolab)"
+# Generated from the binary's own verb and flag tables, so it is rewritten with every build;
+# bash-completion loads it the first time `isolab` is completed in a new shell.
+mkdir -p /usr/share/bash-completion/completions
+build/isolab completion bash > /usr/share/bash-completion/completions/isolab.tmp
+mv /usr/share/bash-completion/completions/isolab.tmp /usr/share/bash-completion/completions/isolab
 
 echo "==> base image busybox (from Debian's busybox-static)"
 build/isolab images >/dev/null

@@ -1163,6 +1163,16 @@ const FlagDef kLoadFlags[] = {
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the load output"),
 };
 
+const FlagDef kExportFlags[] = {
+    value_flag<&Command::output>("output", 'o', FlagType::String, "Write to a file, instead of STDOUT"),
+};
+
+// Docker's --platform is left out: IsoLab imports for this machine only.
+const FlagDef kImportFlags[] = {
+    value_flag<&Command::changes>("change", 'c', FlagType::List, "Apply Dockerfile instruction to the created image"),
+    value_flag<&Command::message>("message", 'm', FlagType::String, "Set commit message for imported image"),
+};
+
 // The prune commands' --filter: the listings' words (apply_filter); which names a command accepts
 // is the daemon's check (prune_commands.cpp).
 constexpr FlagDef prune_filter_flag(std::string_view example) {
@@ -1597,6 +1607,17 @@ Status finish_kill(ParseState& st, std::vector<std::string>& pos, const VerbDef&
     return {};
 }
 
+// `completion` alone is its help (as Docker's); `completion bash` the script; other shells are refused.
+Status finish_completion(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
+    st.cmd.args = pos;
+    if (pos.empty()) {
+        st.cmd.help = true;
+        return {};
+    }
+    if (pos[0] != "bash") return make_error("isolab: " + i18n::trf("cli.completion.only_bash", {pos[0]}), 1);
+    return {};
+}
+
 Status finish_inspect(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
     st.cmd.args = pos;
     const std::string& t = st.cmd.inspect_type;
@@ -1692,6 +1713,12 @@ const std::vector<VerbDef>& verbs() {
         verb("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
              kSaveFlags, ArgRule::Min, 1),
         verb("load", "[OPTIONS]", "Load an image from a tar archive or STDIN", kLoadFlags, ArgRule::None),
+        verb("export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", kExportFlags,
+             ArgRule::Exact, 1),
+        verb("import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+             "Import the contents from a tarball to create a filesystem image", kImportFlags, ArgRule::Range, 1, 2),
+        verb("completion", "bash", "Print the bash completion script (tools/setup.sh installs it)", kNone,
+             ArgRule::Max, 0, 1, finish_completion),
         verb("rename", "CONTAINER NEW_NAME", "Rename a container", kNone, ArgRule::Exact, 2),
         verb("update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers",
              kUpdateFlags, ArgRule::Min, 1, 0, finish_update),
@@ -1742,7 +1769,7 @@ const std::vector<VerbDef>& verbs() {
 // Docker's top-level commands IsoLab leaves out, each with what to use instead (README's list).
 std::string docker_command_left_out(const std::string& word) {
     // The hint is IsoLab's own words, in the learner's language (assets/strings cli.left_out.*).
-    static const char* const kLeftOut[] = {"pull", "push", "login", "logout", "search", "cp", "volume", "export", "import", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
+    static const char* const kLeftOut[] = {"pull", "push", "login", "logout", "search", "cp", "volume", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
     for (const char* name : kLeftOut)
         if (word == name) return i18n::tr(std::string("cli.left_out.") + name);
     return "";
@@ -1783,11 +1810,12 @@ constexpr SubCommand kContainerSubs[] = {
     {"restart", "restart"}, {"rm", "rm"},       {"remove", "rm"},       {"run", "run"},
     {"start", "start"},   {"stop", "stop"},     {"top", "top"},         {"unpause", "unpause"},
     {"wait", "wait"},     {"rename", "rename"}, {"update", "update"},   {"stats", "stats"},
+    {"export", "export"},
 };
 constexpr SubCommand kImageSubs[] = {
     {"build", "build"}, {"history", "history"}, {"inspect", "inspect"}, {"load", "load"}, {"ls", "images"},
     {"list", "images"}, {"prune", "image prune"}, {"rm", "rmi"}, {"remove", "rmi"}, {"save", "save"},
-    {"tag", "tag"},
+    {"tag", "tag"},       {"import", "import"},
 };
 constexpr SubCommand kNetworkSubs[] = {
     {"connect", "network connect"}, {"create", "network create"}, {"disconnect", "network disconnect"},
@@ -2266,6 +2294,34 @@ std::string usage(std::string_view verb_or_path) {
         return verb_usage(*def, first);
     }
     return verb_usage(*def, first);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tables as data
+
+namespace {
+FlagInfo flag_info(const FlagDef& f) {
+    return FlagInfo{std::string(f.name), f.shorthand, f.type != FlagType::Bool, f.hidden};
+}
+}  // namespace
+
+std::vector<VerbInfo> verb_infos() {
+    std::vector<VerbInfo> out;
+    for (const VerbDef& v : verbs()) {
+        VerbInfo info{std::string(v.name), std::string(v.use), v.group, {}, {}};
+        for (auto span : {v.flags, v.more_flags})
+            for (const FlagDef& f : span)
+                if (!f.name.empty()) info.flags.push_back(flag_info(f));
+        for (const SubCommand& sub : subs_of(v.name)) info.subcommands.push_back({std::string(sub.word), std::string(sub.verb)});
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+std::vector<FlagInfo> global_flag_infos() {
+    std::vector<FlagInfo> out;
+    for (const FlagDef& f : kGlobalFlags) out.push_back(flag_info(f));
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------

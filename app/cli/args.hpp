@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/core/command_line.hpp"
@@ -42,7 +43,7 @@ namespace isolab::cli {
 struct Command {
     // The flat verb this command dispatches on: run create start stop kill pause unpause restart
     // rm ps exec logs inspect wait top diff commit history images rmi build tag save load port
-    // rename update stats events info version help gui doctor, the groups vm network lesson race runtime, and "container" /
+    // rename update stats events info version export import completion help gui doctor, the groups vm network lesson race runtime, and "container" /
     // "image" only when given alone (then help is true). `container ls` arrives as "ps",
     // `image rm` as "rmi". The prune commands keep their two words: "container prune",
     // "image prune", "network prune", "system prune", and so do "system df" and "system reset"
@@ -130,7 +131,8 @@ struct Command {
     std::vector<std::string> build_args;  // --build-arg K=V, repeatable
     bool no_cache = false;
 
-    // save -o FILE / load -i FILE ("" = stdout / stdin)
+    // save/export -o FILE / load -i FILE ("" = stdout / stdin). import FILE|- [REPO[:TAG]] and
+    // completion bash keep their words in args; import's -c/-m are commit's changes and message.
     std::string output, input;
 
     // gui --present --lesson ID --screenshot FILE --frames N (--lang goes to `lang`)
@@ -206,6 +208,24 @@ std::string to_command_line(const Command& c);
 // Docker-like usage text for `isolab VERB --help` (verb may be a path such as "container ls";
 // "" or an unknown verb gives the top-level help). Ends without a newline.
 std::string usage(std::string_view verb);
+
+// The verb and flag tables as data, for text generated from them (`isolab completion bash`), so
+// that a new verb or flag reaches the generated text without a second list to keep in step.
+struct FlagInfo {
+    std::string name;     // long name, without "--"
+    char shorthand = 0;   // 0 = none
+    bool takes_value = false;
+    bool hidden = false;  // an alias or deprecated spelling, not shown in usage
+};
+struct VerbInfo {
+    std::string name;  // "run", "network", "system df" (a name with a space: reached through its group)
+    std::string use;   // what follows the command path in the usage line: "[OPTIONS] CONTAINER"
+    bool group = false;  // its own parser reads the words after it (network, vm, lesson, ...)
+    std::vector<FlagInfo> flags;
+    std::vector<std::pair<std::string, std::string>> subcommands;  // container/image/system: word → verb
+};
+std::vector<VerbInfo> verb_infos();
+std::vector<FlagInfo> global_flag_infos();
 
 // One splitter for every command line (sim/core/command_line.hpp): the lesson checker reads a
 // lesson's lines with the same words the CLI and the GUI run.

@@ -19,8 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/process.hpp"
+#include "app/cli/completion.hpp"
 #include "app/cli/doctor.hpp"
 #include "app/cli/everyday_commands.hpp"
+#include "app/cli/export_commands.hpp"
 #include "app/cli/filters.hpp"
 #include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
@@ -815,6 +817,7 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
         return run_bundle_command(a);
     }
     if (c.verb == "gui") return exec_gui(c, err);
+    if (c.verb == "completion") return run_completion_command(c, out, err);
     if (c.verb == "lesson") return run_lesson_command(c, out, err);
     if (c.verb == "vm") return run_vm_command(c, out, err);
     if (c.verb == "race") return run_race_command(c, out, err);
@@ -969,6 +972,8 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "save") return cmd_save(e, c, out, err);
     if (v == "load") return cmd_load(e, c, out, err);
     if (v.rfind("network ", 0) == 0 && v != "network prune") return run_network_command(e, c, out, err);
+    if (v == "export") return run_export_command(e, c, out, err);
+    if (v == "import") return run_import_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system reset") return run_system_command(e, c, out, err);
     if (is_prune_verb(v)) return run_prune_command(e, c, std::cin, out, err);

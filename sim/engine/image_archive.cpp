@@ -539,6 +539,8 @@ std::string familiar_image_name(const std::string& ref_in, bool bare_is_tag) {
     return ref;
 }
 
+std::string host_oci_architecture() { return this_arch(); }
+
 std::string full_image_name(const std::string& familiar) {
     std::string ref = familiar;
     size_t slash = ref.rfind('/');

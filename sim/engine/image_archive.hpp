@@ -60,5 +60,8 @@ Result<std::vector<ArchiveImage>> load_image_archive(const std::string& in_path,
 std::string familiar_image_name(const std::string& ref, bool bare_is_tag);
 // "hello:latest" → "docker.io/library/hello:latest"; "me/app" → "docker.io/me/app:latest".
 std::string full_image_name(const std::string& familiar);
+// This machine's architecture in OCI words ("amd64", "arm64", ...), what `load` picks from a
+// multi-platform index and `import` writes into a new config; "" for one IsoLab has no word for.
+std::string host_oci_architecture();
 
 }  // namespace isolab

@@ -165,7 +165,7 @@ la_ssize_t sink_write(struct archive* a, void* client, const void* buf, size_t n
 // plain ustar unless an entry needs an extended header (long name, big size or id, xattr); the
 // last block is not padded to 10 KiB, so the stream ends with the two zero blocks like Go's
 // archive/tar.
-Result<ArchiveWriter> open_tar_writer(TarSink* sink) {
+Result<ArchiveWriter> open_tar_writer(TarSink* sink, bool binary_names = true) {
     ArchiveWriter a(archive_write_new());
     if (!a) return make_error("libarchive: out of memory");
     if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
@@ -177,7 +177,7 @@ Result<ArchiveWriter> open_tar_writer(TarSink* sink) {
         // Names are written as the bytes on disk. Without this, libarchive converts them through the
         // process locale, and a non-ASCII name would give one diff_id under LANG=C and another
         // under a UTF-8 locale (the GUI calls setlocale).
-        archive_write_set_format_option(a.get(), "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
+        (binary_names && archive_write_set_format_option(a.get(), "pax", "hdrcharset", "BINARY") != ARCHIVE_OK) ||
         archive_write_open2(a.get(), sink, nullptr, sink_write, nullptr, nullptr) != ARCHIVE_OK)
         return make_error("libarchive: set up a tar writer: " + archive_message(a.get()));
     return a;
@@ -429,8 +429,12 @@ const char* overlay_opaque_xattr_for_writing() {
     return real_root ? "trusted.overlay.opaque" : "user.overlay.opaque";
 }
 
-Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_path) {
-    const std::string ctx = "archive layer `" + dir + "`";
+namespace {
+
+// write_layer_tar and write_layer_tar_to_fd: OUT_FD >= 0 streams there, else TAR_PATH as described
+// in the header.
+Result<LayerTar> write_layer_tar_impl(const std::string& dir, const std::string& tar_path, int out_fd,
+                                      const std::string& ctx) {
     struct stat root;
     if (::stat(dir.c_str(), &root) != 0) return errno_error(ctx, errno);
     if (!S_ISDIR(root.st_mode)) return make_error(ctx + ": not a directory");
@@ -441,7 +445,9 @@ Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_
     TarSink sink;
     UniqueFd out;
     std::string tmp;
-    if (!tar_path.empty()) {
+    if (out_fd >= 0) {
+        sink.fd = out_fd;
+    } else if (!tar_path.empty()) {
         tmp = tar_path + ".tmp." + std::to_string(::getpid());
         out.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         if (!out.valid()) return errno_error(ctx + ": create `" + tmp + "`", errno);
@@ -451,7 +457,9 @@ Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_
         if (!tmp.empty()) ::unlink(tmp.c_str());
         return e.wrap(ctx);
     };
-    auto a = open_tar_writer(&sink);
+    // A stream for people (export) spells names as the locale does, so that GNU tar reads it
+    // without a warning per entry; a layer's stays byte-exact whatever the locale.
+    auto a = open_tar_writer(&sink, out_fd < 0);
     if (!a.ok()) return fail(a.error());
     Status st = write_items(a->get(), items);
     if (!st.ok()) return fail(st.error());
@@ -464,6 +472,17 @@ Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_
             return fail(errno_error("rename `" + tmp + "` to `" + tar_path + "`", errno));
     }
     return LayerTar{"sha256:" + sink.hash.hex(), sink.size};
+}
+
+}  // namespace
+
+Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_path) {
+    return write_layer_tar_impl(dir, tar_path, -1, "archive layer `" + dir + "`");
+}
+
+Result<LayerTar> write_layer_tar_to_fd(const std::string& dir, int fd, const std::string& what) {
+    if (fd < 0) return make_error("archive " + what + ": no output descriptor");
+    return write_layer_tar_impl(dir, "", fd, "archive " + what);
 }
 
 std::string original_layer_tar(const std::string& dir) {

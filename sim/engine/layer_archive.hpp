@@ -40,6 +40,12 @@ struct LayerTar {
 // fifos and char/block devices other than whiteouts are kept; sockets cannot be put in a tar and
 // are skipped (Docker does the same).
 Result<LayerTar> write_layer_tar(const std::string& dir, const std::string& tar_path);
+// The same tar streamed to the open descriptor FD (`isolab export` to stdout or to a file): the
+// bytes go out as they are made, so a failure leaves a truncated stream that the caller must
+// discard. WHAT names the tree in errors ("container `web`"); DIR may be a /proc/self/fd/N path.
+// One difference: names are not forced to binary pax headers (a `hdrcharset=BINARY` record on
+// every entry, which GNU tar warns about once per entry); ASCII names give plain ustar entries.
+Result<LayerTar> write_layer_tar_to_fd(const std::string& dir, int fd, const std::string& what);
 
 // Extracts a layer tar (plain, gzip, zstd or xz, as libarchive detects) into DEST, which is
 // created and must be empty or absent. OCI whiteouts become overlay whiteouts (mknod c 0 0, which

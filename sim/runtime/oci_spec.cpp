@@ -1,12 +1,15 @@
 #include "sim/runtime/oci_spec.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1135,6 +1138,134 @@ Result<OciSpec> engine_spec(const ContainerRecord& rec, bool rootless, const std
     } catch (const json::exception& e) {
         return make_error(std::string("config.json: ") + e.what());
     }
+}
+
+namespace {
+
+// The child's half of open_merged_root. Does not return. Writes one line to ERR_FD on failure;
+// on success sends the O_PATH descriptor of the mounted root over SOCK_FD (SCM_RIGHTS).
+[[noreturn]] void mount_merged_child(const ContainerRecord& rec, const std::string& opts, const std::string& mnt,
+                                     uid_t uid, gid_t gid, int sock_fd, int err_fd) {
+    auto die = [&](const std::string& msg) {
+        ssize_t n = ::write(err_fd, msg.data(), msg.size());
+        (void)n;
+        ::_exit(1);
+    };
+    // Privilege phase: as root, a private mount namespace is all the mount needs. Without root
+    // (the rootless backend's state root belongs to the user), a user namespace mapping only the
+    // caller's own ids to root grants CAP_SYS_ADMIN over that mount namespace, enough for an
+    // overlay with `userxattr` (Linux 5.11+); nothing outside it is reachable with those rights.
+    if (uid != 0) {
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+            die(std::string("unshare user and mount namespaces: ") + std::strerror(errno));
+        auto write_proc = [&](const char* file, const std::string& text) {
+            std::string path = std::string("/proc/self/") + file;
+            int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+                die("write `" + path + "`: " + std::strerror(errno));
+            ::close(fd);
+        };
+        write_proc("setgroups", "deny");
+        write_proc("uid_map", "0 " + std::to_string(uid) + " 1");
+        write_proc("gid_map", "0 " + std::to_string(gid) + " 1");
+    } else if (::unshare(CLONE_NEWNS) != 0) {
+        die(std::string("unshare mount namespace: ") + std::strerror(errno));
+    }
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        die(std::string("make / private: ") + std::strerror(errno));
+    if (::mount("overlay", mnt.c_str(), "overlay", MS_RDONLY, opts.c_str()) != 0)
+        die("mount a read-only overlay of " + rec.name + "'s layers on `" + mnt + "`: " + std::strerror(errno));
+    int root = ::open(mnt.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) die("open `" + mnt + "`: " + std::strerror(errno));
+    char data = 'r';
+    struct iovec iov = {&data, 1};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &root, sizeof(int));
+    if (::sendmsg(sock_fd, &msg, MSG_NOSIGNAL) != 1) die(std::string("send the mounted root: ") + std::strerror(errno));
+    ::_exit(0);
+}
+
+}  // namespace
+
+Result<UniqueFd> open_merged_root(const Store& store, const ContainerRecord& rec) {
+    const std::string what = "open the file system of " + rec.name;
+    const std::string container_dir = store.container_dir(rec.id);
+    if (rec.rootfs_mode == RootfsMode::Copy) {
+        // A copied root is a plain directory: nothing to assemble.
+        UniqueFd fd(::open((container_dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!fd.valid()) return errno_error(what + ": `" + container_dir + "/rootfs`", errno);
+        return fd;
+    }
+    if (rec.rootfs_mode != RootfsMode::Overlay)
+        return make_error(what + ": the container has no file system on disk (backend " +
+                              std::string(backend_name(rec.backend)) +
+                              "); create it with the namespaces or rootless backend",
+                          1);
+    const std::string upper = container_dir + "/upper";
+    if (!path_exists(upper)) return make_error(what + ": `" + upper + "` is missing", 1);
+    // The writable layer on top, read-only like the rest; scratch's one empty layer below it, so
+    // that overlayfs always has the two lower layers a mount without upperdir needs.
+    std::string lower = upper;
+    for (auto it = rec.layers.rbegin(); it != rec.layers.rend(); ++it) lower += ":" + *it;
+    if (rec.layers.empty()) lower += ":" + container_dir + "/empty";
+    std::string opts = "lowerdir=" + lower;
+    if (rec.backend == Backend::Rootless) opts += ",userxattr";
+
+    char tmpl[] = "/tmp/isolab-merged-XXXXXX";
+    if (!::mkdtemp(tmpl)) return errno_error(what + ": create a temporary mount point in /tmp", errno);
+    const std::string mnt = tmpl;
+    struct RemoveMountPoint {
+        std::string path;
+        ~RemoveMountPoint() { ::rmdir(path.c_str()); }  // empty again once the child has gone
+    } remove_mnt{mnt};
+    int socks[2], err_pipe[2];
+    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, socks) != 0) return errno_error(what + ": socketpair", errno);
+    UniqueFd sock_parent(socks[0]), sock_child(socks[1]);
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return errno_error(what + ": pipe", errno);
+    UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
+    const uid_t uid = ::geteuid();
+    const gid_t gid = ::getegid();
+    pid_t pid = ::fork();
+    if (pid < 0) return errno_error(what + ": fork", errno);
+    if (pid == 0) mount_merged_child(rec, opts, mnt, uid, gid, sock_child.get(), err_write.get());
+    sock_child.reset();
+    err_write.reset();
+    std::string msg;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(err_read.get(), buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return make_error(what + ": " + (msg.empty() ? std::string("the mount process failed") : msg));
+    // The child is gone and its mount namespace with it: the overlay is detached from every
+    // namespace and lives exactly as long as this descriptor (nothing to unmount, ever).
+    char data = 0;
+    struct iovec iov = {&data, 1};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr m = {};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    if (::recvmsg(sock_parent.get(), &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
+        return errno_error(what + ": receive the mounted root", errno);
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&m);
+    if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+        return make_error(what + ": the mount process sent no descriptor");
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return UniqueFd(fd);
 }
 
 Status write_bundle(const Store& store, const ContainerRecord& rec, const std::string& dir, bool rootless) {

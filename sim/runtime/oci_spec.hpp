@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
 #include "sim/state/container.hpp"
 #include "sim/runtime/device_filter.hpp"
@@ -233,6 +234,15 @@ Result<OciSpec> engine_spec(const ContainerRecord& rec, bool rootless, const std
 // failure nothing is left behind. Needs mount privileges for overlay-mode containers (the copy is
 // taken through a read-only overlay mounted in a private mount namespace).
 Status write_bundle(const Store& store, const ContainerRecord& rec, const std::string& dir, bool rootless);
+
+// A descriptor (O_PATH | O_DIRECTORY, close-on-exec) on REC's whole file system as the container
+// sees it: its image layers with its writable layer on top, whiteouts applied (`isolab export`).
+// Overlay root: a read-only overlay mounted by a child in a private mount namespace (a user
+// namespace of the caller's own ids when not root, with `userxattr`) and handed back over a
+// socket; when the child exits the mount belongs to no namespace and vanishes with the
+// descriptor, so nothing is ever left mounted. Copied root: its directory. Walk it through
+// fd_path ("/proc/self/fd/N/..."). Works on running, paused and stopped containers.
+Result<UniqueFd> open_merged_root(const Store& store, const ContainerRecord& rec);
 
 }  // namespace oci
 }  // namespace isolab

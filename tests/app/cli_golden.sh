@@ -125,6 +125,10 @@ emit commit a b c
 emit images a b
 emit tag a
 emit tag a b c
+emit export a b
+emit import a b c
+emit completion zsh
+emit completion bash extra
 emit exec c
 emit build
 emit build a b

@@ -171,6 +171,12 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "tag a b",
         "save -o out.tar a b",
         "load -q -i in.tar",
+        "export -o out.tar web",
+        "container export web",
+        "import -c 'ENV A=1' -c 'CMD [\"sh\"]' -m msg - repo:tag",
+        "image import rootfs.tar",
+        "completion bash",
+        "completion",
         // The rest, and global flags.
         "version --format '{{.Client}}'",
         "version",
@@ -233,7 +239,7 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
     const char* verbs[] = {"run",  "create",  "start", "attach", "stop",    "restart", "kill",  "pause",  "unpause",
                            "rm",   "ps",      "exec",  "logs",    "inspect", "wait",  "top",    "diff",
                            "port", "commit",  "history", "images", "rmi",    "build", "tag",    "save",
-                           "load", "version", "gui",   "help",    "doctor"};
+                           "load", "version", "gui",   "help",    "doctor", "export", "import", "completion"};
     for (const char* verb : verbs) {
         std::set<std::string> seen;
         bool any = false;
