@@ -1417,11 +1417,9 @@ Status apply_security_option(const std::string& opt, ContainerSpec& s, const std
         return {};
     }
     if (key == "apparmor" || key == "label")
-        return run_error(path, "--security-opt " + opt + ": IsoLab does not use " +
-                                   (key == "apparmor" ? "AppArmor" : "SELinux") +
-                                   " (its containers are confined by namespaces, capabilities and seccomp); leave the option out");
+        return run_error(path, i18n::trf("cli.refuse.security_opt_lsm", {opt, key == "apparmor" ? "AppArmor" : "SELinux"}));
     if (key == "writable-cgroups")
-        return run_error(path, "--security-opt " + opt + ": not supported by IsoLab; use --privileged for writable cgroups");
+        return run_error(path, i18n::trf("cli.refuse.writable_cgroups", {opt}));
     return daemon_error(path, "invalid --security-opt 2: \"" + opt + "\"");
 }
 
@@ -1437,8 +1435,7 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
         return run_error(path, "invalid pull option: '" + c.pull + "': must be one of \"always\", \"missing\" or \"never\"");
     // "missing" and "never" mean the same here (nothing is ever pulled); "always" cannot be done.
     if (c.pull == "always")
-        return run_error(path, "--pull always needs a registry, and IsoLab does not download images yet: use --pull missing "
-                               "(the default) or never; `isolab build` and `isolab load` bring images");
+        return run_error(path, i18n::tr("cli.refuse.pull_always"));
     for (const std::string& p : st.publish) {
         auto ports = parse_publish(p);
         if (!ports.ok()) return run_error(path, ports.error().message);
@@ -1464,8 +1461,7 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
     if (c.verb == "run" && c.detach && !c.attach_streams.empty())
         return make_error("Conflicting options: -a and -d", kUsageExit);
     if (!st.volumes.empty())
-        return run_error(path, "volumes are not supported yet (-v " + st.volumes.front() +
-                                   "): an IsoLab container sees only its image and its own writable layer");
+        return run_error(path, i18n::trf("cli.refuse.volume", {st.volumes.front()}));
     for (const std::string& opt : st.security_opts)
         if (Status so = apply_security_option(opt, s, path); !so) return so.error();
     if (auto keys = parse_detach_keys(c.detach_keys); !keys) return daemon_error(path, keys.error().message);
@@ -1538,8 +1534,7 @@ Status finish_exec(ParseState& st, std::vector<std::string>& pos, const VerbDef&
     // An exec session runs on the caller's own terminal and ends with its command: there is no
     // attach stream to detach from.
     if (!c.detach_keys.empty())
-        return run_error(path, "--detach-keys is not supported by `isolab exec`: an exec session ends with its command. "
-                               "Use `isolab exec -d` to leave it running, or `isolab attach` (ctrl-p,ctrl-q) on the main process");
+        return run_error(path, i18n::tr("cli.refuse.exec_detach_keys"));
     c.args = {pos[0]};
     c.exec_cmd.assign(pos.begin() + 1, pos.end());
     std::vector<std::string> env;
@@ -1557,8 +1552,7 @@ Status finish_exec(ParseState& st, std::vector<std::string>& pos, const VerbDef&
 Status finish_rm(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
     st.cmd.args = pos;
     if (st.cmd.link)
-        return run_error(path, "--link is not supported: IsoLab has no legacy container links (it would remove a link, "
-                               "not the container); containers on a network from `isolab network create` reach each other by name");
+        return run_error(path, i18n::tr("cli.refuse.rm_link"));
     return {};
 }
 
