@@ -330,6 +330,12 @@ Result<std::string> process_word(const std::string& word, const std::map<std::st
     WordLexer lexer(word, escape, vars, mode);
     Result<std::string> r = lexer.run();
     if (!r.ok()) return make_error("failed to process `" + word + "`: " + r.error().message, 1);
+    // Hostile input: a value that grows line by line (ENV A=$A$A) stops here, not in the allocator.
+    if (r->size() > kMaxExpandedWord)
+        return make_error("failed to process `" + (word.size() > 60 ? word.substr(0, 60) + "…" : word) + "`: it expands to " +
+                              std::to_string(r->size()) + " bytes, over 128 KiB (Linux's limit for one argument or "
+                              "environment string): shorten the value",
+                          1);
     return r;
 }
 

@@ -81,7 +81,10 @@ Result<Dockerfile> parse(const std::string& text, const std::string& name = "Doc
 // ARG values: $VAR, ${VAR}, ${VAR:-default}, ${VAR:+alt}, ${VAR-default}, ${VAR+alt},
 // ${VAR:?message}, ${VAR?message}; quote removal ('...' literal, "..." expands $), escapes with
 // the escape char. Unknown variables expand to "". A malformed ${...} or an unmatched quote is an
-// error (exit code 1) naming the word. Nesting of ${a:-${b:-...}} is bounded (32 levels).
+// error (exit code 1) naming the word. Nesting of ${a:-${b:-...}} is bounded (32 levels), and so
+// is the result: a word that expands past kMaxExpandedWord is an error, so that `ENV A=$A$A` on
+// line after line cannot double a value until the builder runs out of memory.
+inline constexpr size_t kMaxExpandedWord = 128 * 1024;  // Linux's MAX_ARG_STRLEN: one argv/env string
 Result<std::string> expand(const std::string& word, const std::map<std::string, std::string>& vars,
                            char escape = '\\');
 

@@ -63,8 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             // for ${X?msg}/${X:?msg} which fail by design when X is unset.
             const auto kv = expand(k, vars, df.escape);
             const auto vv = expand(v, vars, df.escape);
-            if (v.find('?') == std::string::npos) check(vv.ok());
-            if (k.find('?') == std::string::npos) check(kv.ok());
+            // ... or when the value outgrows kMaxExpandedWord (ENV A=$A$A, line after line).
+            auto too_long = [](const auto& r) { return !r.ok() && r.error().message.find("over 128 KiB") != std::string::npos; };
+            if (v.find('?') == std::string::npos) check(vv.ok() || too_long(vv));
+            if (k.find('?') == std::string::npos) check(kv.ok() || too_long(kv));
             if (vv.ok() && in.kind == Kind::Env) vars[k] = vv.value();
         }
         switch (in.kind) {

@@ -718,3 +718,18 @@ TEST_CASE("dockerfile: long inputs stay linear and deep JSON does not recurse") 
     Dockerfile many = parse_ok(cont);
     CHECK(many.instructions[1].args[0].size() > 300000);
 }
+
+TEST_CASE("dockerfile: a value that doubles line after line (ENV A=$A$A) stops at 128 KiB, not in the allocator") {
+    std::map<std::string, std::string> vars = {{"A", "x"}};
+    Result<std::string> r = expand("$A$A", vars);
+    int lines = 0;
+    for (; r.ok() && lines < 64; ++lines) {
+        vars["A"] = *r;
+        r = expand("$A$A", vars);
+    }
+    REQUIRE_FALSE(r.ok());
+    CHECK(lines == 17);  // A reached 2^17 bytes = 128 KiB, the last that fits; 2^18 is refused
+    CHECK(r.error().message.find("expands to 262144 bytes, over 128 KiB") != std::string::npos);
+    CHECK(r.error().exit_code == 1);
+    CHECK(expand("$A", vars).ok());  // exactly 128 KiB still expands
+}
