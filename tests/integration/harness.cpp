@@ -1,5 +1,8 @@
 #include "harness.hpp"
 
+#include "sim/host/probe.hpp"
+#include "tests/skip.hpp"
+
 #include <png.h>
 
 #include <arpa/inet.h>
@@ -232,5 +235,17 @@ Picture read_png(const std::string& path) {
     return p;
 }
 
+
+bool real_runtime_or_skip() {
+    if (::geteuid() != 0) {
+        ISOLAB_SKIP("the real-runtime integration tests need root (CI runs them as root)");
+        return false;
+    }
+    if (isolab::host::in_chroot()) {
+        ISOLAB_SKIP("this test runs inside a chroot, where pivot_root is refused: the container runtime needs a real root");
+        return false;
+    }
+    return true;
+}
 
 }  // namespace isolab::test

@@ -35,6 +35,10 @@ private:
     std::string path_;
 };
 
+// True when the real runtime can run here: root, and not inside a chroot (pivot_root is refused
+// there). Otherwise says why through ISOLAB_SKIP (a failure under CI=true) and returns false.
+bool real_runtime_or_skip();
+
 // Asks PREDICATE every 20 ms until it holds or TIMEOUT has passed; returns its last answer, so that
 // the assertion after it fails with the state at the deadline. For "wait until X has happened"
 // only: a check that something does NOT happen (a paused counter stays still) still needs its

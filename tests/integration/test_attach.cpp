@@ -26,18 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool can_run_real() {
-    if (::geteuid() != 0) {
-        ISOLAB_SKIP("the real-runtime integration tests need root (CI runs them as root)");
-        return false;
-    }
-    if (isolab::host::in_chroot()) {
-        ISOLAB_SKIP("this test runs inside a chroot, where pivot_root is refused: the container runtime needs a real root");
-        return false;
-    }
-    return true;
-}
-
 // `isolab ARGS` as a child of this test (not through the harness, which waits), with default
 // signal dispositions, its output in a pipe. With a terminal (forkpty) when PTY is set.
 struct Child {
@@ -137,7 +125,7 @@ const char* const kTrapInt = "trap 'echo got-INT; exit 3' INT; echo ready; sleep
 }  // namespace
 
 TEST_CASE("sig-proxy: Ctrl-C (SIGINT) to `run` without -t reaches the container; --sig-proxy=false leaves it running") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     {
         Child c(r, {"run", "--rm", "--network", "none", "--name", "sp", "busybox", "sh", "-c", kTrapInt}, false);
@@ -176,7 +164,7 @@ TEST_CASE("sig-proxy: Ctrl-C (SIGINT) to `run` without -t reaches the container;
 }
 
 TEST_CASE("detach keys: ctrl-p ctrl-q leaves `run -it` running; attach --detach-keys joins and leaves again; exit ends attach") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     Child run(r, {"run", "-it", "--network", "none", "--name", "dt", "busybox", "sh"}, true);
     REQUIRE(run.read_until("# ", 15000));
@@ -208,7 +196,7 @@ TEST_CASE("detach keys: ctrl-p ctrl-q leaves `run -it` running; attach --detach-
 }
 
 TEST_CASE("attach and -a: Docker's refusals, and only the streams asked for") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     auto out_only = r.isolab({"run", "--rm", "--network", "none", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2"});
     CHECK(out_only.code == 0);
@@ -239,7 +227,7 @@ TEST_CASE("attach and -a: Docker's refusals, and only the streams asked for") {
 }
 
 TEST_CASE("start -ai with --detach-keys, and attach --no-stdin") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     REQUIRE(r.isolab({"create", "-it", "--network", "none", "--name", "st", "busybox", "sh"}).code == 0);
     Child s(r, {"start", "-ai", "--detach-keys", "ctrl-x", "st"}, true);

@@ -19,18 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool can_run_real() {
-    if (::geteuid() != 0) {
-        ISOLAB_SKIP("the real-runtime integration tests need root (CI runs them as root)");
-        return false;
-    }
-    if (isolab::host::in_chroot()) {
-        ISOLAB_SKIP("this test runs inside a chroot, where pivot_root is refused: the container runtime needs a real root");
-        return false;
-    }
-    return true;
-}
-
 bool cgroup_v2() { return ::access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0; }
 
 std::string cpu_quota_inside(const TempRoot& r, const std::string& name) {
@@ -40,7 +28,7 @@ std::string cpu_quota_inside(const TempRoot& r, const std::string& name) {
 }  // namespace
 
 TEST_CASE("flag effects: run --cpus, --env-file, --pull never, --stop-signal, --stop-timeout; exec --env-file; stop --signal") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     REQUIRE(r.isolab({"run", "-d", "--network", "none", "--cpus", "0.5", "--name", "cp", "busybox", "sleep", "300"}).code == 0);
     CHECK(cpu_quota_inside(r, "cp") == (cgroup_v2() ? "50000 100000" : "50000"));
@@ -86,7 +74,7 @@ TEST_CASE("flag effects: run --cpus, --env-file, --pull never, --stop-signal, --
 }
 
 TEST_CASE("flag effects: logs --since/--until/--details, inspect --type, commit --author/--pause, version --format, doctor --json") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     REQUIRE(r.isolab({"run", "-d", "--network", "none", "--name", "lg", "busybox", "sh", "-c", "echo one; sleep 300"}).code == 0);
     REQUIRE(poll_until(10s, [&] { return r.isolab({"logs", "lg"}).out == "one\n"; }));
@@ -131,7 +119,7 @@ TEST_CASE("flag effects: logs --since/--until/--details, inspect --type, commit 
 }
 
 TEST_CASE("flag effects: build --no-cache, update --restart, network create --internal, network ls --no-trunc, prune --filter, system df --format") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     const std::string ctx = r.path() + "/ctx";
     write_text(ctx + "/Dockerfile", "FROM busybox\nRUN echo built > /built\n");

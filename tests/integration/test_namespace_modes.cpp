@@ -20,18 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool can_run_real() {
-    if (::geteuid() != 0) {
-        ISOLAB_SKIP("the real-runtime integration tests need root (CI runs them as root)");
-        return false;
-    }
-    if (isolab::host::in_chroot()) {
-        ISOLAB_SKIP("this test runs inside a chroot, where pivot_root is refused: the container runtime needs a real root");
-        return false;
-    }
-    return true;
-}
-
 std::string link(const std::string& path) {
     char buf[256];
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
@@ -61,7 +49,7 @@ isolab::view::Sharing row_sharing(const std::vector<isolab::view::IsolationRow>&
 }  // namespace
 
 TEST_CASE("namespace modes: --pid host, --uts host and --ipc host use the host's; the isolation inspector says shared") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     const std::string host_pid = link("/proc/self/ns/pid"), host_uts = link("/proc/self/ns/uts"),
                       host_ipc = link("/proc/self/ns/ipc"), host_net = link("/proc/self/ns/net");
@@ -105,7 +93,7 @@ TEST_CASE("namespace modes: --pid host, --uts host and --ipc host use the host's
 }
 
 TEST_CASE("namespace modes: --network, --pid and --ipc container:NAME join a running container; Docker's refusals") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     REQUIRE(r.isolab({"run", "-d", "--name", "tg", "-h", "target-host", "busybox", "sleep", "300"}).code == 0);
     auto in_target = [&](const std::string& kind) { return r.isolab({"exec", "tg", "readlink", "/proc/1/ns/" + kind}).out; };

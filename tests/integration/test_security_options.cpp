@@ -21,18 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool can_run_real() {
-    if (::geteuid() != 0) {
-        ISOLAB_SKIP("the real-runtime integration tests need root (CI runs them as root)");
-        return false;
-    }
-    if (isolab::host::in_chroot()) {
-        ISOLAB_SKIP("this test runs inside a chroot, where pivot_root is refused: the container runtime needs a real root");
-        return false;
-    }
-    return true;
-}
-
 // The value of FIELD ("CapEff", "Seccomp", "NoNewPrivs") in a /proc/PID/status text.
 std::string status_field(const std::string& status, const std::string& field) {
     std::istringstream in(status);
@@ -65,7 +53,7 @@ std::string in_container(const TempRoot& r, std::vector<std::string> flags, cons
 }  // namespace
 
 TEST_CASE("security: --cap-drop and --cap-add change the capabilities the process holds") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     uint64_t def = hex(status_field(in_container(r, {}, "cat /proc/self/status"), "CapEff"));
     CHECK((def & bit(kCapChown)) != 0);
@@ -100,7 +88,7 @@ TEST_CASE("security: --cap-drop and --cap-add change the capabilities the proces
 }
 
 TEST_CASE("security: --privileged gives every capability, host devices, no seccomp, unmasked /proc, and a warning") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     uint64_t host_bounding = 0;
     for (int cap = 0; cap < 64; ++cap)
@@ -126,7 +114,7 @@ TEST_CASE("security: --privileged gives every capability, host devices, no secco
 }
 
 TEST_CASE("security: --security-opt no-new-privileges, seccomp=unconfined, seccomp=PROFILE.json") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     auto open = in_container(r, {"--security-opt", "no-new-privileges=false", "--security-opt", "seccomp=unconfined"},
                              "cat /proc/self/status");
@@ -163,7 +151,7 @@ TEST_CASE("security: --security-opt no-new-privileges, seccomp=unconfined, secco
 }
 
 TEST_CASE("security: exec keeps the container's capabilities; exec --privileged gets them all") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     REQUIRE(r.isolab({"run", "-d", "--name", "capless", "--network", "none", "--cap-drop", "ALL", "busybox", "sleep", "300"}).code == 0);
     auto e = r.isolab({"exec", "capless", "cat", "/proc/self/status"});
@@ -177,7 +165,7 @@ TEST_CASE("security: exec keeps the container's capabilities; exec --privileged 
 }
 
 TEST_CASE("init: --init runs docker-init as PID 1, which forwards stop's SIGTERM and reaps orphans") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     auto who = r.isolab({"run", "--rm", "--network", "none", "--init", "busybox", "sh", "-c",
                          "tr '\\0' ' ' < /proc/1/cmdline; echo; echo \"me=$$\""});
@@ -213,7 +201,7 @@ TEST_CASE("init: --init runs docker-init as PID 1, which forwards stop's SIGTERM
 }
 
 TEST_CASE("user: -u NAME or UID:GID gives the primary group as a supplementary one; exec -u the same; a relative command resolves against the working directory") {
-    if (!can_run_real()) return;
+    if (!real_runtime_or_skip()) return;
     TempRoot r;
     // podman/crun's rule for a user given with -u (Docker's id shows the same for nobody).
     CHECK(in_container(r, {"-u", "nobody"}, "id") == "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n");
