@@ -80,6 +80,11 @@ json to_json(const ContainerSpec& s) {
     if (!s.pid_mode.empty()) j["pid_mode"] = s.pid_mode;
     if (!s.ipc_mode.empty()) j["ipc_mode"] = s.ipc_mode;
     if (!s.uts_mode.empty()) j["uts_mode"] = s.uts_mode;
+    if (!s.mounts.empty()) {
+        j["mounts"] = json::array();
+        for (const auto& m : s.mounts) j["mounts"].push_back(to_json(m));
+    }
+    if (s.read_only) j["read_only"] = true;
     return j;
 }
 
@@ -121,6 +126,9 @@ ContainerSpec spec_from_json(const json& j) {
     s.pid_mode = j.value("pid_mode", "");
     s.ipc_mode = j.value("ipc_mode", "");
     s.uts_mode = j.value("uts_mode", "");
+    if (const auto it = j.find("mounts"); it != j.end() && it->is_array())
+        for (const auto& m : *it) s.mounts.push_back(mount_from_json(m));
+    s.read_only = j.value("read_only", false);
     // Records written before logs were capped have no log_config: they get the defaults.
     if (const auto it = j.find("log_config"); it != j.end() && it->is_object()) {
         const LogConfig d;

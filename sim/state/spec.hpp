@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/state/mounts.hpp"
+
 namespace isolab {
 
 enum class RestartPolicyKind { No, OnFailure, Always, UnlessStopped };
@@ -85,6 +87,12 @@ struct ContainerSpec {
     std::string pid_mode;
     std::string ipc_mode;
     std::string uts_mode;
+
+    // Data that outlives the container (mounts.hpp): -v, --mount, --tmpfs and, after create, the
+    // image's VOLUMEs, with anonymous volumes named. --read-only: the root file system is mounted
+    // read-only (the mounts stay as asked).
+    std::vector<MountSpec> mounts;
+    bool read_only = false;
     bool operator==(const ContainerSpec&) const = default;
 };
 
