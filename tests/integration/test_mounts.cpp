@@ -233,3 +233,32 @@ TEST_CASE("volumes: a missing bind source — --mount refuses it and leaves noth
     CHECK(rel.code == 125);
     CHECK(rel.err.find("invalid mount path: 'site' mount path must be absolute") != std::string::npos);
 }
+
+TEST_CASE("volumes: rootless — a named volume and a bind of the user's own folder work; a folder the user cannot read is refused") {
+    if (!real_runtime_or_skip()) return;
+    auto probe = run_process({"unshare", "--user", "--map-root-user", "true"}, {}, 10000, "", 65534);
+    if (probe.code != 0) {
+        ISOLAB_SKIP("uid 65534 cannot create a user namespace here (" << probe.err << "): the rootless path cannot run");
+        return;
+    }
+    TempRoot r;
+    r.use_private_binaries();
+    r.uid = 65534;
+    ::chown(r.path().c_str(), 65534, 65534);
+    const std::string mine = r.path() + "/mine";
+    fs::create_directories(mine);
+    ::chown(mine.c_str(), 65534, 65534);
+    write_text(mine + "/f", "mine\n");
+    ::chown((mine + "/f").c_str(), 65534, 65534);
+    auto w = r.isolab({"run", "--rm", "-v", "rl:/data", "-v", mine + ":/mine", "busybox", "sh", "-c",
+                       "cat /mine/f && echo kept > /data/x"});
+    INFO(w.err);
+    CHECK(w.code == 0);
+    CHECK(w.out == "mine\n");
+    CHECK(r.isolab({"run", "--rm", "-v", "rl:/data", "busybox", "cat", "/data/x"}).out == "kept\n");
+    HostDir secret("rootonly");
+    ::chmod(secret.path.c_str(), 0700);
+    auto refused = r.isolab({"run", "--rm", "-v", secret.path + ":/s", "busybox", "true"});
+    CHECK(refused.code == 125);
+    CHECK(refused.err.find("is not readable by you") != std::string::npos);
+}

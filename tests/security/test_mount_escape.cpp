@@ -177,3 +177,23 @@ TEST_CASE("security mounts: a copied root never follows a symlink a lower layer 
     CHECK(run.out == "layered\n");
     CHECK(v.untouched());
 }
+
+TEST_CASE("security mounts: a working directory through /proc/self/fd never lands outside the container (CVE-2024-21626)") {
+    if (!can_attack()) return;
+    TempRoot r;
+    Victim v("workdir");
+    write_text(v.path + "/marker", "host marker\n");
+    const std::string climb = "../../../../../../../../.." + v.path + "/marker";
+    REQUIRE(r.isolab({"run", "-d", "--name", "wd", "--network", "none", "busybox", "sleep", "300"}).code == 0);
+    for (int fd = 3; fd <= 12; ++fd) {
+        CAPTURE(fd);
+        const std::string dir = "/proc/self/fd/" + std::to_string(fd);
+        // run -w: the init's own descriptors are all gone (or its own) before it enters the directory.
+        auto run = r.isolab({"run", "--rm", "--network", "none", "-w", dir, "busybox", "cat", climb});
+        CHECK(run.out.find("host marker") == std::string::npos);
+        // exec -w: the same for the process exec starts in a running container.
+        auto ex = r.isolab({"exec", "-w", dir, "wd", "cat", climb});
+        CHECK(ex.out.find("host marker") == std::string::npos);
+    }
+    CHECK(read_text(v.path + "/marker") == "host marker\n");
+}
