@@ -120,11 +120,15 @@ Status copy_dir(int from, int to, const TreeCopyOptions& o, const std::string& w
             target[static_cast<size_t>(n)] = 0;
             if (::symlinkat(target.data(), to, name.c_str()) != 0) return errno_error(what + ": create the link `" + where + "`", errno);
             if (o.keep_owner) (void)::fchownat(to, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+            struct timespec t[2] = {st.st_atim, st.st_mtim};
+            (void)::utimensat(to, name.c_str(), t, AT_SYMLINK_NOFOLLOW);
         } else {
             // Devices, fifos and sockets: made as they are where the kernel lets us (root), else
             // left out, as a copy by an unprivileged user would.
             if (::mknodat(to, name.c_str(), st.st_mode, st.st_rdev) == 0) {
                 if (o.keep_owner) (void)::fchownat(to, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+                struct timespec t[2] = {st.st_atim, st.st_mtim};
+                (void)::utimensat(to, name.c_str(), t, AT_SYMLINK_NOFOLLOW);
             } else if (errno != EPERM) {
                 return errno_error(what + ": create `" + where + "`", errno);
             }

@@ -262,3 +262,23 @@ TEST_CASE("volumes: rootless — a named volume and a bind of the user's own fol
     CHECK(refused.code == 125);
     CHECK(refused.err.find("is not readable by you") != std::string::npos);
 }
+
+TEST_CASE("volumes: diff and commit leave a volume's files out, with an overlay and with a copied root") {
+    if (!real_runtime_or_skip()) return;
+    TempRoot r;
+    for (const std::string mode : {"overlay", "copy"}) {
+        CAPTURE(mode);
+        const std::string name = "dc-" + mode;
+        std::vector<std::string> env;
+        if (mode == "copy") env.push_back("ISOLAB_ROOTFS=copy");
+        auto run = run_process({r.bin, "--root", r.path(), "run", "--name", name, "--network", "none", "-v", "v-" + mode + ":/data",
+                                "busybox", "sh", "-c", "echo v > /data/x; echo l > /layer"},
+                               env);
+        REQUIRE(run.code == 0);
+        // The mount point is the container's; what was written into the volume is not.
+        CHECK(r.isolab({"diff", name}).out == "A /data\nA /layer\n");
+        REQUIRE(r.isolab({"commit", name, "img-" + mode}).code == 0);
+        auto ls = r.isolab({"run", "--rm", "--network", "none", "img-" + mode, "sh", "-c", "cat /layer; ls /data"});
+        CHECK(ls.out == "l\n");
+    }
+}
