@@ -1041,6 +1041,8 @@ const FlagDef kContainerFlags[] = {
     value_flag<&ContainerSpec::user>("user", 'u', FlagType::String,
                                      "Username or UID (format: <name|uid>[:<group|gid>])"),
     custom_flag("volume", 'v', FlagType::List, "Bind mount a volume", apply_volume, print_mounts<MountOrigin::VolumeFlag>),
+    value_flag<&ContainerSpec::volumes_from>("volumes-from", 0, FlagType::List,
+                                             "Mount volumes from the specified container(s)"),
     value_flag<&ContainerSpec::uts_mode>("uts", 0, FlagType::String, "UTS namespace to use"),
     value_flag<&ContainerSpec::workdir>("workdir", 'w', FlagType::String, "Working directory inside the container"),
 };
@@ -1504,6 +1506,8 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
             s.mounts.push_back(*m);
         }
         if (auto d = check_duplicate_targets(s.mounts); !d) return daemon_error(path, d.error().message);
+        for (const std::string& v : s.volumes_from)
+            if (auto f = parse_volumes_from(v); !f) return daemon_error(path, f.error().message);
     }
     for (const std::string& opt : st.security_opts)
         if (Status so = apply_security_option(opt, s, path); !so) return so.error();
