@@ -132,7 +132,7 @@ WorldSnapshot take_snapshot(Engine& engine, vm::VmManager& vms, const HostInfo& 
     }
     w.networks = engine.networks().list();
     // A small record per volume (no sizes: measuring walks every file, the Images tab's worker does it).
-    w.volumes = VolumeStore(w.state_root).list();
+    w.volumes = engine.volumes().list();
     return w;
 }
 

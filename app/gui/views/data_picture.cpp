@@ -161,32 +161,41 @@ void draw_data_picture(App& app, const view::DataPicture& pic, float width) {
     for (const auto& b : pic.boxes) texts.push_back(box_text(b));
     const size_t m = pic.boxes.size();
     const float inner_pad = pad;
-    float bw = m ? (width - pad * 2 - gap * static_cast<float>(m - 1)) / static_cast<float>(m) : 0;
-    bw = std::clamp(bw, fs * 10.0f, fs * 17.0f);
-    bw = std::min(bw, width - pad * 2);
-    const size_t per_row = std::max<size_t>(1, static_cast<size_t>((width - pad * 2 + gap) / (bw + gap)));
+    // Each box as wide as its longest line needs, between 10 and 17 font heights (a long host
+    // path is cut, its tooltip has it whole); rows filled left to right, each centered.
+    const float kind_scale = 0.85f;  // the kind is a caption above the name
+    std::vector<float> bws(m);
+    for (size_t i = 0; i < m; ++i) {
+        const BoxText& t = texts[i];
+        float need = ImGui::CalcTextSize(t.kind.c_str()).x * kind_scale;
+        need = std::max(need, ImGui::CalcTextSize(t.label.c_str()).x + ImGui::CalcTextSize(t.size.c_str()).x + pad);
+        for (const auto& u : t.users) need = std::max(need, ImGui::CalcTextSize(u.c_str()).x);
+        bws[i] = std::min(std::clamp(need + inner_pad * 2 + 2, fs * 10.0f, fs * 17.0f), width - pad * 2);
+    }
     auto top_extra = [&](const view::DataBox& b) { return b.kind == view::DataKind::Bind ? line * 0.5f : line * 0.6f; };
     auto box_h = [&](size_t i) {
         const BoxText& t = texts[i];
-        float status_h = ImGui::CalcTextSize(t.status.c_str(), nullptr, false, bw - inner_pad * 2).y;
+        float status_h = ImGui::CalcTextSize(t.status.c_str(), nullptr, false, bws[i] - inner_pad * 2).y;
         return top_extra(pic.boxes[i]) + inner_pad * 2 + line * (2 + static_cast<float>(t.users.size())) + pad * 0.5f + status_h;
     };
     std::vector<ImVec2> box_a(m), box_b(m);  // box_a.y: the top of its shape (drum lid, folder tab)
     std::vector<size_t> box_row(m);
     float y = band_top + pad + line + pad;   // under the band's title
-    for (size_t r0 = 0; r0 < m; r0 += per_row) {
-        size_t r1 = std::min(m, r0 + per_row);
+    for (size_t r0 = 0, row = 0; r0 < m; ++row) {
+        size_t r1 = r0 + 1;
+        float row_w = bws[r0];
+        while (r1 < m && row_w + gap + bws[r1] <= width - pad * 2) row_w += gap + bws[r1++];
         float row_h = 0;
         for (size_t i = r0; i < r1; ++i) row_h = std::max(row_h, box_h(i));
-        float row_w = static_cast<float>(r1 - r0) * bw + static_cast<float>(r1 - r0 - 1) * gap;
         float x = origin.x + std::max(pad, (width - row_w) * 0.5f);
         for (size_t i = r0; i < r1; ++i) {
             box_a[i] = ImVec2(x, y);
-            box_row[i] = r0 / per_row;
-            box_b[i] = ImVec2(x + bw, y + box_h(i));
-            x += bw + gap;
+            box_row[i] = row;
+            box_b[i] = ImVec2(x + bws[i], y + box_h(i));
+            x += bws[i] + gap;
         }
         y += row_h + line * 1.3f;  // room for a line to turn towards a lower-row box
+        r0 = r1;
     }
     if (m == 0) y += line + pad;
     const float band_bottom = y;
@@ -215,7 +224,7 @@ void draw_data_picture(App& app, const view::DataPicture& pic, float width) {
             size_t j = 0;
             for (; j < b.users.size(); ++j)
                 if (b.users[j].container_id == c.id && b.users[j].target == e.target) break;
-            float nu = static_cast<float>(b.users.size() + 1);
+            float nu = static_cast<float>(b.users.size() + 1), bw = bws[e.box];
             ImVec2 s(x + cw * static_cast<float>(k + 1) / static_cast<float>(c.edges.size() + 1), cols_bottom);
             ImVec2 t(box_a[e.box].x + bw * static_cast<float>(j + 1) / nu, box_a[e.box].y + top_extra(b) * 0.5f);
             ImU32 col = texts[e.box].fill;
@@ -316,6 +325,7 @@ void draw_data_picture(App& app, const view::DataPicture& pic, float width) {
         const view::DataBox& b = pic.boxes[i];
         const BoxText& t = texts[i];
         ImVec2 a = box_a[i], z = box_b[i];
+        const float bw = bws[i];
         float ex = top_extra(b);
         if (b.kind == view::DataKind::Bind) {
             // A folder: a tab on its top left, the body below.
@@ -332,7 +342,8 @@ void draw_data_picture(App& app, const view::DataPicture& pic, float width) {
         if (b.dangling) dashed_rect(dl, ImVec2(a.x - pad * 0.5f, a.y - pad * 0.5f), ImVec2(z.x + pad * 0.5f, z.y + pad * 0.5f),
                                     text_col, fs * 0.4f, thick);
         float tx = a.x + inner_pad, tw = bw - inner_pad * 2, ty = a.y + ex + inner_pad;
-        dl->AddText(ImVec2(tx, ty), kSoftWhite, fit_text(t.kind, tw).c_str());
+        dl->AddText(ImGui::GetFont(), fs * kind_scale, ImVec2(tx, ty + line * (1 - kind_scale) * 0.5f), kSoftWhite,
+                    fit_text(t.kind, tw / kind_scale).c_str());
         ty += line;
         // name ............ size
         float size_w = std::min(ImGui::CalcTextSize(t.size.c_str()).x, tw * 0.45f);
