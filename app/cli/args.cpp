@@ -357,6 +357,7 @@ struct ParseState {
     std::vector<std::string> volumes;    // -v, as typed (the daemon's checks, in finish)
     std::vector<MountSpec> mounts;       // --mount, parsed (the client's checks, as Docker's CLI)
     std::vector<std::string> tmpfs;      // --tmpfs, as typed
+    std::string mount_daemon_error;      // the first --mount the daemon would refuse
     std::string restart;                 // --restart as typed ("" = not given)
     std::string log_driver;              // --log-driver as typed ("" = not given)
     std::vector<std::string> log_opts;   // --log-opt KEY=VALUE, as typed
@@ -920,7 +921,16 @@ Status apply_volume(ParseState& st, const std::string& v) {
 Status apply_mount(ParseState& st, const std::string& v) {
     std::error_code ec;
     auto m = parse_mount_flag(v, std::filesystem::current_path(ec).string());
-    if (!m) return make_error(m.error().message);
+    if (!m) {
+        // The CLI reads the fields; whether they make a valid mount is the daemon's question,
+        // asked after every flag is read, with its prefix (Docker's order of errors).
+        const std::string& why = m.error().message;
+        if (why.rfind("invalid mount config", 0) == 0 || why.find("volume name") != std::string::npos) {
+            if (st.mount_daemon_error.empty()) st.mount_daemon_error = why;
+            return {};
+        }
+        return make_error(why);
+    }
     st.mounts.push_back(*m);
     return {};
 }
@@ -1499,6 +1509,7 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
             if (!m) return daemon_error(path, m.error().message);
             s.mounts.push_back(*m);
         }
+        if (!st.mount_daemon_error.empty()) return daemon_error(path, st.mount_daemon_error);
         s.mounts.insert(s.mounts.end(), st.mounts.begin(), st.mounts.end());
         for (const std::string& t : st.tmpfs) {
             auto m = parse_tmpfs_flag(t);
