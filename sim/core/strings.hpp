@@ -1,8 +1,11 @@
 // The few string helpers every layer needs, once (issue 13 found seven trims and six all_digits).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "sim/core/result.hpp"
 
 namespace isolab {
 
@@ -14,5 +17,10 @@ std::string_view trim_view(std::string_view s);
 std::string trim_left(std::string s);
 // S is one or more ASCII digits and nothing else.
 bool all_digits(std::string_view s);
+// Go's %q for the strings that appear in Docker's messages: "value" with \" \\ and control escapes.
+std::string go_quote(std::string_view s);
+// go-units RAMInBytes: "512", "512b", "64k", "64kb", "1.5g", "2 GiB" (binary units, any case, up
+// to p). Its errors word for word: "invalid size: '12q'", "invalid suffix: 'q'", strconv's.
+Result<int64_t> go_ram_in_bytes(std::string_view text);
 
 }  // namespace isolab

@@ -1,5 +1,7 @@
 #include "sim/state/mounts.hpp"
 
+#include "sim/core/strings.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -91,29 +93,6 @@ std::optional<bool> parse_go_bool(const std::string& v) {
     auto it = words.find(v);
     if (it == words.end()) return std::nullopt;
     return it->second;
-}
-
-// go-units RAMInBytes: a number with an optional binary suffix (k, m, g, t, p, with or without
-// "b"/"ib"), case-insensitive.
-std::optional<int64_t> ram_in_bytes(const std::string& v) {
-    size_t i = 0;
-    while (i < v.size() && (std::isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
-    if (i == 0) return std::nullopt;
-    double n = 0;
-    try {
-        n = std::stod(v.substr(0, i));
-    } catch (...) {
-        return std::nullopt;
-    }
-    std::string unit = v.substr(i);
-    for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (unit.size() > 1 && (unit.substr(unit.size() - 2) == "ib")) unit.resize(unit.size() - 2);
-    else if (!unit.empty() && unit.back() == 'b') unit.pop_back();
-    static const std::map<std::string, double> mult = {
-        {"", 1}, {"k", 1024.0}, {"m", 1048576.0}, {"g", 1073741824.0}, {"t", 1099511627776.0}, {"p", 1125899906842624.0}};
-    auto it = mult.find(unit);
-    if (it == mult.end()) return std::nullopt;
-    return static_cast<int64_t>(n * it->second);
 }
 
 // A CSV record as Go's encoding/csv reads one line: fields split on ',', a field in double quotes
@@ -296,7 +275,7 @@ Result<MountSpec> parse_mount_flag(const std::string& text, const std::string& c
             m.no_copy = *b;
             volume_opts = true;
         } else if (key == "tmpfs-size") {
-            auto n = ram_in_bytes(val);
+            auto n = go_ram_in_bytes(val);
             if (!n) return bad_value(key, val);
             m.tmpfs_size = *n;
             tmpfs_opts = true;
@@ -348,7 +327,7 @@ Result<MountSpec> parse_tmpfs_flag(const std::string& text) {
     std::stringstream ss(m.tmpfs_options);
     for (std::string o; std::getline(ss, o, ',');) {
         if (o.rfind("size=", 0) == 0) {
-            auto n = ram_in_bytes(o.substr(5));
+            auto n = go_ram_in_bytes(o.substr(5));
             // tmpfs also takes a percentage of RAM ("size=50%"): the kernel reads it.
             if (!n && (o.empty() || o.back() != '%')) return make_error("invalid tmpfs option [\"" + o + "\"]: size is not a number of bytes (64m, 1g)", 125);
             if (n) m.tmpfs_size = *n;
