@@ -1082,12 +1082,18 @@ Result<CopyResult> copy_to_container(const Store& store, const std::string& cont
     }
 
     // The daemon's half: the extraction point, every symlink on the way resolved in the root.
+    // Docker's checkIfPathIsInAVolume: a read-only volume or bind refuses, and so does a
+    // read-only root outside every volume (the kernel would say EROFS anyway; these are the
+    // daemon's words, checked on the extraction point as named, the deepest mount first).
     const std::string shown_dir = go_clean("/" + dest_dir);
+    const MountSpec* under = nullptr;
     for (const auto& m : fs->record().spec.mounts) {
-        if (!m.readonly) continue;
+        if (m.type == MountType::Tmpfs) continue;
         if (shown_dir == m.target || shown_dir.rfind(m.target + "/", 0) == 0)
-            return daemon_error("mounted volume is marked read-only");
+            if (!under || m.target.size() > under->target.size()) under = &m;
     }
+    if (under && under->readonly) return daemon_error("mounted volume is marked read-only");
+    if (!under && fs->record().spec.read_only) return daemon_error("container rootfs is marked read-only");
     auto dir = root.open(shown_dir, O_RDONLY | O_DIRECTORY);
     if (!dir) {
         int err = errno_of(dir.error());

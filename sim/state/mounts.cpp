@@ -411,6 +411,7 @@ json to_json(const MountSpec& m) {
     json j = {{"type", mount_type_name(m.type)}, {"source", m.source}, {"target", m.target}};
     static const char* const origins[] = {"volume_flag", "mount_flag", "tmpfs_flag", "image"};
     j["origin"] = origins[static_cast<int>(m.origin)];
+    if (!m.host_path.empty()) j["host_path"] = m.host_path;
     if (m.readonly) j["readonly"] = true;
     if (!m.propagation.empty()) j["propagation"] = m.propagation;
     if (!m.mode.empty()) j["mode"] = m.mode;
@@ -435,6 +436,7 @@ MountSpec mount_from_json(const json& j) {
                                    : MountOrigin::VolumeFlag;
     m.source = j.value("source", "");
     m.target = j.value("target", "");
+    m.host_path = j.value("host_path", "");
     m.readonly = j.value("readonly", false);
     m.propagation = j.value("propagation", "");
     m.mode = j.value("mode", "");

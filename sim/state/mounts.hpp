@@ -34,6 +34,9 @@ struct MountSpec {
     // Bind: an absolute, cleaned host path. Tmpfs: "".
     std::string source;
     std::string target;            // absolute and cleaned, never "/"
+    // Where the source is on the host, filled by the engine at create: a volume's _data
+    // (ROOT/volumes/NAME/_data), a bind's source; "" for tmpfs. inspect's Source.
+    std::string host_path;
     bool readonly = false;
     std::string propagation;       // bind: rprivate (default) | private | rslave | slave | rshared | shared
     std::string mode;              // -v's third field as typed ("ro,z"), inspect's Mode
