@@ -314,8 +314,8 @@ struct Extractor {
     }
 
     Status set_owner(int fd, const char* name, int at_flags, struct archive_entry* e) const {
-        uid_t uid;
-        gid_t gid;
+        uid_t uid = 0;
+        gid_t gid = 0;
         switch (o.owner) {
             case Ownership::Caller: return {};
             case Ownership::Root:
@@ -650,17 +650,6 @@ Result<UniqueFd> reopen_for_reading(int fd, const struct stat& st, const std::st
     return UniqueFd(rd);
 }
 
-// The lstat of PATH inside the container: its directories resolved in the root, its last
-// component not followed. Docker's daemon answers a HEAD on the archive with this.
-int lstat_in_root(const safe::Root& root, const std::string& path, struct stat* st) {
-    const std::string clean = safe::clean_in_root(path);
-    if (clean == "/") return ::fstat(root.fd(), st) == 0 ? 0 : errno;
-    auto parent = root.open_parent(clean, false);
-    if (!parent) return ENOENT;
-    if (::fstatat(parent->dir.get(), parent->name.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
-    return 0;
-}
-
 // safe::Root's errors end in strerror(errno) (errno_error): the two errors a copy words
 // differently (Docker's "Could not find the file", "not a directory") are told apart by it.
 int errno_of(const Error& e) {
@@ -671,6 +660,23 @@ int errno_of(const Error& e) {
     if (ends_with(ENOENT)) return ENOENT;
     if (ends_with(ENOTDIR)) return ENOTDIR;
     return EIO;
+}
+
+// The lstat of PATH inside the container: its directories resolved in the root, its last
+// component not followed. Docker's daemon answers a HEAD on the archive with this.
+int lstat_in_root(const safe::Root& root, const std::string& path, struct stat* st) {
+    const std::string clean = safe::clean_in_root(path);
+    if (clean == "/") return ::fstat(root.fd(), st) == 0 ? 0 : errno;
+    if (asserts_directory(path)) {
+        // "DIR/" resolves DIR whatever it is, a symlink included (POSIX's trailing slash).
+        auto fd = root.open(clean, O_PATH);
+        if (!fd) return errno_of(fd.error());
+        return ::fstat(fd->get(), st) == 0 ? 0 : errno;
+    }
+    auto parent = root.open_parent(clean, false);
+    if (!parent) return ENOENT;
+    if (::fstatat(parent->dir.get(), parent->name.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    return 0;
 }
 
 // A pair of connected sockets for the tar between the two halves (a send on a closed peer is
