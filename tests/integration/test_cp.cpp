@@ -171,6 +171,9 @@ TEST_CASE("cp: out of and into a running container, a tar with -, a trailing /.,
     const std::string events = read_text(r.path() + "/events.jsonl");
     CHECK(events.find("\"archive-path\"") != std::string::npos);
     CHECK(events.find("\"extract-to-dir\"") != std::string::npos);
+    auto listed = r.isolab({"events", "--since", "10m", "--until", "0s"});
+    CHECK(listed.out.find("container archive-path ") != std::string::npos);
+    CHECK(listed.out.find("container extract-to-dir ") != std::string::npos);
 }
 
 TEST_CASE("cp: the summary line on a terminal, and -q, as Docker 28") {

@@ -148,7 +148,7 @@ TEST_CASE("security cp: a tar whose entries climb out or go through an absolute 
     TempRoot r;
     Victim v("tar");
     HostDir h;
-    REQUIRE(r.isolab({"run", "-d", "--network", "none", "--name", "t", "busybox", "sleep", "1000"}).code == 0);
+    REQUIRE(r.isolab({"run", "-d", "--network", "none", "--name", "tarred", "busybox", "sleep", "1000"}).code == 0);
     // Crafted with GNU tar: -P keeps "../" and absolute names, --transform renames as it stores.
     fs::create_directories(h.path + "/in");
     write_text(h.path + "/in/payload", "pwned\n");
@@ -173,7 +173,7 @@ TEST_CASE("security cp: a tar whose entries climb out or go through an absolute 
         argv.insert(argv.end(), a.tar_args.begin(), a.tar_args.end());
         auto made = run_process(argv);
         REQUIRE(made.code == 0);
-        for (const std::string dest : {"t:/tmp", "t:/"}) {
+        for (const std::string dest : {"tarred:/tmp", "tarred:/"}) {
             auto c = r.isolab({"cp", "-", dest}, 60000, made.out);
             CHECK(c.code == 1);
             CHECK(c.err.rfind("Error response from daemon: ", 0) == 0);
@@ -182,13 +182,13 @@ TEST_CASE("security cp: a tar whose entries climb out or go through an absolute 
     }
     CHECK(read_text("/etc/hostname") == hostname_before);
     // The links themselves were made, as links, inside the container.
-    CHECK(r.isolab({"exec", "t", "readlink", "/tmp/abs"}).out == v.path + "\n");
+    CHECK(r.isolab({"exec", "tarred", "readlink", "/tmp/abs"}).out == v.path + "\n");
     CHECK(v.empty());
 
     // Copied out to the host, a container's tree with such links keeps them as links: a later
     // file of the same copy is never written through them.
-    REQUIRE(r.isolab({"exec", "t", "sh", "-c", "mkdir -p /o && ln -s " + v.path + " /o/abs && echo x > /o/file"}).code == 0);
-    REQUIRE(r.isolab({"cp", "t:/o", h.path + "/o"}).code == 0);
+    REQUIRE(r.isolab({"exec", "tarred", "sh", "-c", "mkdir -p /o && ln -s " + v.path + " /o/abs && echo x > /o/file"}).code == 0);
+    REQUIRE(r.isolab({"cp", "tarred:/o", h.path + "/o"}).code == 0);
     CHECK(fs::is_symlink(h.path + "/o/abs"));
     CHECK(v.empty());
 }
@@ -203,7 +203,8 @@ TEST_CASE("security cp: a container swapping a symlink for the target directory 
     write_text(h.path + "/payload", "pwned\n");
     // /w/target is, in turns, a real directory (with a container `secret`) and a symlink to one
     // of the victims' host paths, replaced as fast as the shell can (CVE-2018-15664).
-    const std::string dir = "mkdir /w/target && echo container > /w/target/secret; ";
+    // (the secret is renamed into place whole: a copy never sees it half-written)
+    const std::string dir = "mkdir /w/target && echo container > /w/s && mv /w/s /w/target/secret; ";
     const std::string loop = "mkdir -p /w && while :; do rm -rf /w/target; " + dir + "rm -rf /w/target; ln -s " + in_v.path +
                              " /w/target; rm -f /w/target; " + dir + "rm -rf /w/target; ln -s " + out_v.path +
                              " /w/target; rm -f /w/target; done";
