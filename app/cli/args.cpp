@@ -357,6 +357,7 @@ struct ParseState {
     std::vector<std::string> volumes;    // -v, as typed (the daemon's checks, in finish)
     std::vector<MountSpec> mounts;       // --mount, parsed (the client's checks, as Docker's CLI)
     std::vector<std::string> tmpfs;      // --tmpfs, as typed
+    std::string mount_daemon_error;      // the first --mount the daemon would refuse
     std::string restart;                 // --restart as typed ("" = not given)
     std::string log_driver;              // --log-driver as typed ("" = not given)
     std::vector<std::string> log_opts;   // --log-opt KEY=VALUE, as typed
@@ -921,7 +922,16 @@ Status apply_volume(ParseState& st, const std::string& v) {
 Status apply_mount(ParseState& st, const std::string& v) {
     std::error_code ec;
     auto m = parse_mount_flag(v, std::filesystem::current_path(ec).string());
-    if (!m) return make_error(m.error().message);
+    if (!m) {
+        // The CLI reads the fields; whether they make a valid mount is the daemon's question,
+        // asked after every flag is read, with its prefix (Docker's order of errors).
+        const std::string& why = m.error().message;
+        if (why.rfind("invalid mount config", 0) == 0 || why.find("volume name") != std::string::npos) {
+            if (st.mount_daemon_error.empty()) st.mount_daemon_error = why;
+            return {};
+        }
+        return make_error(why);
+    }
     st.mounts.push_back(*m);
     return {};
 }
@@ -1042,6 +1052,8 @@ const FlagDef kContainerFlags[] = {
     value_flag<&ContainerSpec::user>("user", 'u', FlagType::String,
                                      "Username or UID (format: <name|uid>[:<group|gid>])"),
     custom_flag("volume", 'v', FlagType::List, "Bind mount a volume", apply_volume, print_mounts<MountOrigin::VolumeFlag>),
+    value_flag<&ContainerSpec::volumes_from>("volumes-from", 0, FlagType::List,
+                                             "Mount volumes from the specified container(s)"),
     value_flag<&ContainerSpec::uts_mode>("uts", 0, FlagType::String, "UTS namespace to use"),
     value_flag<&ContainerSpec::workdir>("workdir", 'w', FlagType::String, "Working directory inside the container"),
 };
@@ -1507,6 +1519,7 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
             if (!m) return daemon_error(path, m.error().message);
             s.mounts.push_back(*m);
         }
+        if (!st.mount_daemon_error.empty()) return daemon_error(path, st.mount_daemon_error);
         s.mounts.insert(s.mounts.end(), st.mounts.begin(), st.mounts.end());
         for (const std::string& t : st.tmpfs) {
             auto m = parse_tmpfs_flag(t);
@@ -1514,6 +1527,8 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
             s.mounts.push_back(*m);
         }
         if (auto d = check_duplicate_targets(s.mounts); !d) return daemon_error(path, d.error().message);
+        for (const std::string& v : s.volumes_from)
+            if (auto f = parse_volumes_from(v); !f) return daemon_error(path, f.error().message);
     }
     for (const std::string& opt : st.security_opts)
         if (Status so = apply_security_option(opt, s, path); !so) return so.error();

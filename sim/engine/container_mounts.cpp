@@ -59,6 +59,25 @@ Status seed_volume(const Store& store, const ContainerRecord& rec, const MountSp
 
 }  // namespace
 
+Status add_volumes_from(const Store& store, ContainerRecord& rec) {
+    auto& mounts = rec.spec.mounts;
+    for (const std::string& text : rec.spec.volumes_from) {
+        auto from = parse_volumes_from(text);
+        if (!from) return from.error();
+        auto other = store.resolve(from->container);
+        if (!other) return make_error(other.error().message, 125);
+        for (MountSpec m : other->spec.mounts) {
+            if (m.type == MountType::Tmpfs) continue;  // a tmpfs is the other container's memory
+            if (std::any_of(mounts.begin(), mounts.end(), [&](const MountSpec& x) { return x.target == m.target; })) continue;
+            if (from->mode == "ro") m.readonly = true;
+            if (from->mode == "rw") m.readonly = false;
+            m.origin = MountOrigin::VolumesFrom;
+            mounts.push_back(m);
+        }
+    }
+    return {};
+}
+
 Status plan_mounts(ContainerRecord& rec, const Image& image, bool build_step, const VolumeStore& volumes) {
     auto& mounts = rec.spec.mounts;
     ISOLAB_TRY(check_duplicate_targets(mounts));

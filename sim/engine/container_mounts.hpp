@@ -15,6 +15,11 @@
 
 namespace isolab {
 
+// --volumes-from: the volumes and binds of each container REC names, with its mode, where no
+// mount of REC's own has that target (moby registerMountPoints: the user's -v wins). Errors:
+// Docker's "No such container: X" (exit 125), the mode's.
+Status add_volumes_from(const Store& store, ContainerRecord& rec);
+
 // REC's mounts completed for create, nothing made: the image's VOLUMEs added as anonymous
 // volumes where no mount of the user's has that target (not for a build step's container, as
 // BuildKit mounts none), anonymous volumes named, host paths filled in. Checked with the

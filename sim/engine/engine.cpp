@@ -661,6 +661,7 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     if (!from_image) return from_image.error();
     ContainerRecord rec = std::move(*from_image);
     // A build step's container (PREBUILT) mounts none of the image's VOLUMEs, as BuildKit.
+    ISOLAB_TRY(add_volumes_from(store_, rec));
     ISOLAB_TRY(plan_mounts(rec, *image, prebuilt != nullptr, volumes_));
     auto network = choose_network(spec, rec);
     if (!network) return network.error();

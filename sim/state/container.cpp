@@ -87,6 +87,7 @@ json to_json(const ContainerSpec& s) {
         for (const auto& m : s.mounts) j["mounts"].push_back(to_json(m));
     }
     if (s.read_only) j["read_only"] = true;
+    if (!s.volumes_from.empty()) j["volumes_from"] = s.volumes_from;
     return j;
 }
 
@@ -131,6 +132,7 @@ ContainerSpec spec_from_json(const json& j) {
     if (const auto it = j.find("mounts"); it != j.end() && it->is_array())
         for (const auto& m : *it) s.mounts.push_back(mount_from_json(m));
     s.read_only = j.value("read_only", false);
+    s.volumes_from = j.value("volumes_from", std::vector<std::string>{});
     // Records written before logs were capped have no log_config: they get the defaults.
     if (const auto it = j.find("log_config"); it != j.end() && it->is_object()) {
         const LogConfig d;
@@ -436,6 +438,7 @@ json inspect_json(const ContainerRecord& r) {
           {"Binds", host_binds(r.spec)},
           {"Mounts", host_mounts(r.spec)},
           {"Tmpfs", host_tmpfs(r.spec)},
+          {"VolumesFrom", r.spec.volumes_from.empty() ? json(nullptr) : json(r.spec.volumes_from)},
           {"ReadonlyRootfs", r.spec.read_only}}},
         {"NetworkSettings", {{"Ports", ports},
                              {"SandboxKey", live && r.pid > 0 ? ns_path(r.pid, "net") : ""},

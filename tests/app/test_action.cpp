@@ -206,7 +206,8 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "--root /tmp/r bundle web /tmp/b",
         "run -v data:/data -v /srv/site:/www:ro -v /anon --mount type=tmpfs,target=/t,tmpfs-size=1m "
         "--tmpfs /run:size=2m --read-only busybox",
-        "create -v data:/data --mount type=bind,src=/srv,dst=/srv,ro --tmpfs /tmp --read-only busybox",
+        "create -v data:/data --mount type=bind,src=/srv,dst=/srv,ro --tmpfs /tmp --read-only --volumes-from db:ro busybox",
+        "run --volumes-from db busybox",
     };
     std::vector<Command> commands;
     for (const std::string& line : lines) commands.push_back(check_round_trip(line));

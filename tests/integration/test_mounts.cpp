@@ -282,3 +282,30 @@ TEST_CASE("volumes: diff and commit leave a volume's files out, with an overlay 
         CHECK(ls.out == "l\n");
     }
 }
+
+TEST_CASE("volumes: --volumes-from shares another container's volumes, :ro makes them read-only, an unknown container is refused") {
+    if (!real_runtime_or_skip()) return;
+    TempRoot r;
+    REQUIRE(r.isolab({"create", "--name", "store", "-v", "/dbdata", "-v", "named:/named", "--tmpfs", "/scratch", "busybox"}).code == 0);
+    CHECK(r.isolab({"run", "--rm", "--network", "none", "--volumes-from", "store", "busybox", "sh", "-c",
+                    "echo a > /dbdata/a && echo b > /named/b"})
+              .code == 0);
+    auto ro = r.isolab({"run", "--name", "reader", "--network", "none", "--volumes-from", "store:ro", "busybox", "sh", "-c",
+                        "cat /dbdata/a /named/b; touch /named/c"});
+    CHECK(ro.out == "a\nb\n");
+    CHECK(ro.code == 1);
+    CHECK(ro.err.find("Read-only file system") != std::string::npos);
+    auto j = json::parse(r.isolab({"inspect", "reader"}).out)[0];
+    CHECK(j["HostConfig"]["VolumesFrom"] == json::array({"store:ro"}));
+    CHECK(j["Mounts"].size() == 2);  // the tmpfs is store's own memory, not shared
+    // The anonymous volume is store's: rm -v of the reader keeps it while store uses it.
+    const auto anon = inspect(r, "store")["Mounts"][0]["Name"].get<std::string>();
+    REQUIRE(r.isolab({"rm", "-v", "reader"}).code == 0);
+    CHECK(fs::exists(r.path() + "/volumes/" + anon));
+    REQUIRE(r.isolab({"rm", "-v", "store"}).code == 0);
+    CHECK_FALSE(fs::exists(r.path() + "/volumes/" + anon));
+    CHECK(fs::exists(r.path() + "/volumes/named"));  // named volumes are never removed by rm -v
+    auto bad = r.isolab({"run", "--rm", "--volumes-from", "nosuch", "busybox", "true"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("No such container: nosuch") != std::string::npos);
+}
