@@ -382,6 +382,7 @@ struct VerbDef {
     FinishFn finish = nullptr;
     PositionalsFn positionals = nullptr;  // null: Command::args
     bool group = false;  // everything after the verb goes to Command::rest
+    std::string_view description = {};  // help's text under the usage line ("" = the summary)
 };
 
 const FlagDef* find_long(const VerbDef& v, std::string_view name) {
@@ -1178,6 +1179,15 @@ const FlagDef kLoadFlags[] = {
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the load output"),
 };
 
+// Docker's cp: -q wraps its help over three lines there; IsoLab's flag rows are one line each.
+const FlagDef kCpFlags[] = {
+    bool_flag<&Command::archive>("archive", 'a', "Archive mode (copy all uid/gid information)"),
+    bool_flag<&Command::follow_link>("follow-link", 'L', "Always follow symbol link in SRC_PATH"),
+    bool_flag<&Command::quiet>("quiet", 'q',
+                               "Suppress progress output during copy. Progress output is automatically suppressed if no "
+                               "terminal is attached"),
+};
+
 const FlagDef kExportFlags[] = {
     value_flag<&Command::output>("output", 'o', FlagType::String, "Write to a file, instead of STDOUT"),
 };
@@ -1684,6 +1694,19 @@ VerbDef make_run() {
     return v;
 }
 
+// Docker's cp: two usage lines and a longer text under them.
+VerbDef make_cp() {
+    VerbDef v = verb("cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tisolab cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+                     "Copy files/folders between a container and the local filesystem", kCpFlags, ArgRule::Exact, 2);
+    v.description =
+        "Copy files/folders between a container and the local filesystem\n\n"
+        "Use '-' as the source to read a tar archive from stdin\n"
+        "and extract it to a directory destination in a container.\n"
+        "Use '-' as the destination to stream a tar archive of a\n"
+        "container source to stdout.";
+    return v;
+}
+
 VerbDef make_not_interspersed(VerbDef v) {
     v.interspersed = false;
     return v;
@@ -1742,6 +1765,7 @@ const std::vector<VerbDef>& verbs() {
         verb("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
              kSaveFlags, ArgRule::Min, 1),
         verb("load", "[OPTIONS]", "Load an image from a tar archive or STDIN", kLoadFlags, ArgRule::None),
+        make_cp(),
         verb("export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", kExportFlags,
              ArgRule::Exact, 1),
         verb("import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
@@ -1798,7 +1822,7 @@ const std::vector<VerbDef>& verbs() {
 // Docker's top-level commands IsoLab leaves out, each with what to use instead (README's list).
 std::string docker_command_left_out(const std::string& word) {
     // The hint is IsoLab's own words, in the learner's language (assets/strings cli.left_out.*).
-    static const char* const kLeftOut[] = {"pull", "push", "login", "logout", "search", "cp", "volume", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
+    static const char* const kLeftOut[] = {"pull", "push", "login", "logout", "search", "volume", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
     for (const char* name : kLeftOut)
         if (word == name) return i18n::tr(std::string("cli.left_out.") + name);
     return "";
@@ -1839,7 +1863,7 @@ constexpr SubCommand kContainerSubs[] = {
     {"restart", "restart"}, {"rm", "rm"},       {"remove", "rm"},       {"run", "run"},
     {"start", "start"},   {"stop", "stop"},     {"top", "top"},         {"unpause", "unpause"},
     {"wait", "wait"},     {"rename", "rename"}, {"update", "update"},   {"stats", "stats"},
-    {"export", "export"},
+    {"export", "export"}, {"cp", "cp"},
 };
 constexpr SubCommand kImageSubs[] = {
     {"build", "build"}, {"history", "history"}, {"inspect", "inspect"}, {"load", "load"}, {"ls", "images"},
@@ -1943,7 +1967,8 @@ std::string top_level_usage() {
 }
 
 std::string verb_usage(const VerbDef& v, const std::string& path) {
-    std::string out = "Usage:  " + use_line(v, path) + "\n\n" + std::string(v.summary);
+    std::string out = "Usage:  " + use_line(v, path) + "\n\n" +
+                      std::string(v.description.empty() ? v.summary : v.description);
     std::span<const SubCommand> subs = subs_of(v.name);
     if (!subs.empty()) {
         out += "\n\nCommands:\n";

@@ -135,6 +135,10 @@ struct Command {
     // completion bash keep their words in args; import's -c/-m are commit's changes and message.
     std::string output, input;
 
+    // cp SRC DEST (both in args): -L/--follow-link, -a/--archive; -q is `quiet`.
+    bool follow_link = false;
+    bool archive = false;
+
     // gui --present --lesson ID --screenshot FILE --frames N (--lang goes to `lang`)
     bool present = false;
     std::string lesson;

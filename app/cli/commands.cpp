@@ -22,6 +22,7 @@
 #include "app/cli/completion.hpp"
 #include "app/cli/doctor.hpp"
 #include "app/cli/everyday_commands.hpp"
+#include "app/cli/cp_command.hpp"
 #include "app/cli/export_commands.hpp"
 #include "app/cli/filters.hpp"
 #include "app/cli/list_format.hpp"
@@ -973,6 +974,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "load") return cmd_load(e, c, out, err);
     if (v.rfind("network ", 0) == 0 && v != "network prune") return run_network_command(e, c, out, err);
     if (v == "export") return run_export_command(e, c, out, err);
+    if (v == "cp") return run_cp_command(e, c, out, err);
     if (v == "import") return run_import_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system reset") return run_system_command(e, c, out, err);

@@ -275,7 +275,7 @@ DockerEvent docker_event_from(const json& j, std::map<std::string, std::string>&
     ev.time_ns = rfc3339_to_unix_ns(j.value("time", ""));
     static const std::set<std::string> kContainer = {"create", "start",  "die",    "stop",   "kill",
                                                      "pause",  "unpause", "restart", "destroy", "rename",
-                                                     "update", "commit"};
+                                                     "update", "commit", "archive-path", "extract-to-dir"};
     auto attr = [&](const char* from, const char* to) {
         if (j.contains(from) && !j[from].is_null()) ev.attributes[to] = json_word(j[from]);
     };

@@ -170,6 +170,14 @@ Result<Root> Root::open(const std::string& host_path) {
     return r;
 }
 
+Root Root::adopt(UniqueFd fd, std::string label) {
+    Root r;
+    r.fd_ = std::move(fd);
+    r.path_ = std::move(label);
+    r.adopted_ = true;
+    return r;
+}
+
 Result<UniqueFd> Root::open(const std::string& path, int flags, mode_t mode) const {
     int fd = open_in_root(fd_.get(), path, flags, mode);
     if (fd < 0) return errno_error("open `" + path + "` inside `" + path_ + "`", -fd);
@@ -220,6 +228,7 @@ Result<UniqueFd> Root::make_dirs_following(const std::string& path, mode_t mode,
 }
 
 Result<std::string> Root::resolve(const std::string& path, bool may_be_missing) const {
+    if (adopted_) return make_error("resolve `" + path + "` inside " + path_ + ": the tree has no host path");
     int fd = open_in_root(fd_.get(), path, O_PATH, 0);
     if (fd == -ENOENT && may_be_missing) {
         auto parent = open_parent(path, false);

@@ -29,6 +29,11 @@ public:
     // HOST_PATH is trusted (IsoLab's own state directory or a path the user named); it must be a
     // directory.
     static Result<Root> open(const std::string& host_path);
+    // A tree whose top has no host path to open by: a running container's `/proc/PID/root`, or a
+    // mount tree handed over as a descriptor (cp's view of a stopped container). FD must be a
+    // directory; LABEL names the tree in errors ("container `web`"). resolve() needs a host path
+    // and refuses such a root; every other call works the same.
+    static Root adopt(UniqueFd fd, std::string label);
     Root() = default;
 
     int fd() const { return fd_.get(); }
@@ -58,6 +63,7 @@ private:
     Result<UniqueFd> make_dirs_following(const std::string& path, mode_t mode, int depth) const;
     UniqueFd fd_;
     std::string path_;
+    bool adopted_ = false;
 };
 
 // "/proc/self/fd/N": hands a descriptor resolved in a tree to a call that takes a path

@@ -31,6 +31,9 @@ struct Proof {
 };
 
 const Proof kProofs[] = {
+    {"cp", "--archive", Proof::Test, "cp: -a keeps uid/gid; without it a copy in belongs to the container's root and a copy out to the caller"},
+    {"cp", "--follow-link", Proof::Test, "cp: -L follows a symlink in SRC_PATH inside the container; without it the link is copied"},
+    {"cp", "--quiet", Proof::Test, "cp: the summary line on a terminal, and -q, as Docker 28"},
     {"export", "--output", Proof::Test, "export: a running container's file system, deletions applied, imports as an image that runs"},
     {"import", "--change", Proof::Test, "export: a running container's file system, deletions applied, imports as an image that runs"},
     {"import", "--message", Proof::Test, "export: a stopped container to stdout, imported from stdin; import -c sets CMD; -m the comment"},
@@ -236,7 +239,7 @@ const Proof kProofs[] = {
     {"gui", "--view", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
 };
 
-const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "completion"};
+const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "cp", "completion"};
 
 // "--name" and "-n" of each flag VERB's help lists.
 std::vector<std::pair<std::string, std::string>> listed_flags(const std::string& verb) {
