@@ -35,6 +35,7 @@
 #include "sim/runtime/attach.hpp"
 #include "app/cli/lesson_commands.hpp"
 #include "app/cli/network_commands.hpp"
+#include "app/cli/volume_commands.hpp"
 #include "app/cli/prune_commands.hpp"
 #include "app/cli/runtime_commands.hpp"
 #include "sim/engine/build.hpp"
@@ -202,8 +203,8 @@ int cmd_ps(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
                             {"ID", c.no_trunc ? r.id : r.id.substr(0, 12)},
                             {"Image", image_label(r)},
                             {"Labels", labels_text(r.spec.labels)},
-                            {"LocalVolumes", "0"},  // IsoLab has no volumes
-                            {"Mounts", ""},
+                            {"LocalVolumes", std::to_string(local_volume_count(r))},
+                            {"Mounts", mounts_text(r, c.no_trunc)},
                             {"Names", r.name},
                             {"Networks", nets},
                             {"Platform", nullptr},  // Docker 28's daemon sends none for a local image
@@ -838,6 +839,7 @@ bool runs_on_shared_engine(const Command& c) {
                                               "ps",     "inspect", "top",   "wait", "images",  "diff",    "tag",
                                               "history", "rmi",  "commit", "port", "system reset"};
     if (v.rfind("network ", 0) == 0 && v != "network prune") return true;  // create, ls, inspect, rm, connect, ...
+    if (is_volume_verb(v) && v != "volume prune") return true;              // prune asks on stdin
     return std::any_of(std::begin(kEngineOnly), std::end(kEngineOnly), [&](const char* k) { return v == k; });
 }
 
@@ -972,6 +974,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "save") return cmd_save(e, c, out, err);
     if (v == "load") return cmd_load(e, c, out, err);
     if (v.rfind("network ", 0) == 0 && v != "network prune") return run_network_command(e, c, out, err);
+    if (is_volume_verb(v)) return run_volume_command(e, c, std::cin, out, err);
     if (v == "export") return run_export_command(e, c, out, err);
     if (v == "import") return run_import_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);

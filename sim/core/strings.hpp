@@ -14,5 +14,8 @@ std::string_view trim_view(std::string_view s);
 std::string trim_left(std::string s);
 // S is one or more ASCII digits and nothing else.
 bool all_digits(std::string_view s);
+// Go's sortorder.NaturalLess (Docker sorts volume names and prune filters with it): runs of digits
+// compare as numbers ("v2" < "v10"), everything else byte by byte.
+bool natural_less(const std::string& a, const std::string& b);
 
 }  // namespace isolab
