@@ -1695,7 +1695,7 @@ Status finish_volume_create(ParseState& st, std::vector<std::string>& pos, const
 Status finish_inspect(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
     st.cmd.args = pos;
     const std::string& t = st.cmd.inspect_type;
-    if (!t.empty() && t != "container" && t != "image" && t != "network")
+    if (!t.empty() && t != "container" && t != "image" && t != "network" && t != "volume")
         return make_error(go_quote(t) + " is not a valid value for --type", kUsageExit);
     return {};
 }

@@ -33,6 +33,7 @@
 #include "sim/engine/engine.hpp"
 #include "sim/net/firewall.hpp"
 #include "sim/runtime/attach.hpp"
+#include "sim/state/volumes.hpp"
 #include "app/cli/lesson_commands.hpp"
 #include "app/cli/network_commands.hpp"
 #include "app/cli/volume_commands.hpp"
@@ -469,8 +470,10 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
     }
     json arr = json::array();
     std::string missing;  // Docker prints what it found first, then one error line per object it did not
+    const std::string& type = c.inspect_type;
+    const VolumeStore volumes(e.store().root());
     for (const auto& ref : c.args) {
-        if (c.inspect_type != "image")
+        if (type != "image" && type != "volume")
             if (auto rec = e.inspect(ref)) {
                 arr.push_back(inspect_json(*rec));
                 if (c.size) {  // -s: Docker's SizeRw (the writable layer) and SizeRootFs (all of it)
@@ -480,9 +483,15 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
                 }
                 continue;
             }
-        if (c.inspect_type != "container")
+        if (type != "container" && type != "volume")
             if (auto img = e.images().resolve(ref); img && img->id != "scratch") {
                 arr.push_back(image_inspect_json(*img));
+                continue;
+            }
+        // Docker's inspect looks for a volume after containers and images.
+        if (type.empty() || type == "volume")
+            if (auto v = volumes.get(ref)) {
+                arr.push_back(volume_inspect_json(*v));
                 continue;
             }
         missing += "Error: No such " + (c.inspect_type.empty() ? std::string("object") : c.inspect_type) + ": " + ref + "\n";

@@ -220,7 +220,7 @@ emit create --name ../x busybox
 emit container run --name ../x busybox
 emit container create -m 1k busybox
 emit exec --env-file /nonexistent/env c sh
-emit inspect --type volume x
+emit inspect --type secret x
 emit gui --lang fr
 emit gui --frames 0
 emit --lang fr ps

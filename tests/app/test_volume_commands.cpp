@@ -315,7 +315,7 @@ TEST_CASE("volume commands: create, ls, inspect as Docker 28 prints them") {
     CHECK(as_json.out == "{\"Availability\":\"N/A\",\"Driver\":\"local\",\"Group\":\"N/A\",\"Labels\":\"tier=back\","
                          "\"Links\":\"N/A\",\"Mountpoint\":\"" + e.root + "/volumes/db/_data\",\"Name\":\"db\","
                          "\"Scope\":\"local\",\"Size\":\"N/A\",\"Status\":\"N/A\"}\n");
-    CHECK(e.run({"volume", "ls", "--format", "table {{.Name}}\t{{.Scope}}", "-f", "name=db"}).out ==
+    CHECK(e.run({"volume", "ls", "--format", "table {{.Name}}\t{{.Scope}}", "-f", "name=^db$"}).out ==
           "VOLUME NAME   SCOPE\ndb            local\n");
     auto bad_template = e.run({"volume", "ls", "--format", "{{.Nope}}"});
     CHECK(bad_template.code != 0);
@@ -339,6 +339,12 @@ TEST_CASE("volume commands: create, ls, inspect as Docker 28 prints them") {
     CHECK(none.out == "[]\n");
     CHECK(e.run({"volume", "inspect", "-f", "{{.Name}} {{.Driver}} {{.Scope}}", "db", anon_name}).out ==
           "db local local\n" + anon_name + " local local\n");
+    // The generic inspect finds a volume after containers and images.
+    CHECK(e.run({"inspect", "-f", "{{.Name}} {{.Labels.tier}}", "db"}).out == "db back\n");
+    auto typed = e.run({"inspect", "--type", "volume", "busybox"});
+    CHECK(typed.code == 1);
+    CHECK(typed.out == "[]\n");
+    CHECK(typed.err == "Error: No such volume: busybox\n");
 }
 
 TEST_CASE("volume commands: rm prints what it removed, then the errors; a volume in use stays") {

@@ -91,6 +91,12 @@ TEST_CASE("volumes: create, ls, inspect and rm as Docker's; rm is refused while 
     const std::string mountpoint = chomp(r.isolab({"volume", "inspect", "-f", "{{.Mountpoint}}", "data"}).out);
     CHECK(mountpoint == r.path() + "/volumes/data/_data");
     write_text(mountpoint + "/kept", "hi\n");  // what a container would have written
+    // `inspect` finds volumes too, after containers and images; --type volume only them.
+    CHECK(r.isolab({"inspect", "-f", "{{.Mountpoint}}", "data"}).out == mountpoint + "\n");
+    CHECK(r.isolab({"inspect", "--type", "volume", "-f", "{{.Name}} {{.Scope}}", "data"}).out == "data local\n");
+    auto not_volume = r.isolab({"inspect", "--type", "volume", "busybox"});
+    CHECK(not_volume.code == 1);
+    CHECK(not_volume.err == "Error: No such volume: busybox\n");
 
     // A container that mounts `data`, stopped (never started): it holds the volume all the same.
     auto create = r.isolab({"create", "--name", "user", "busybox", "true"});
@@ -213,8 +219,8 @@ TEST_CASE("volumes: a Dockerfile's VOLUME is in the image's Config.Volumes throu
     CHECK(r.isolab({"image", "inspect", "-f", "{{json .Config.Volumes}}", "vol:1"}).out == want);
 
     // commit keeps the image's volumes and --change adds one, as Docker's commit does.
-    REQUIRE(r.isolab({"create", "--name", "c", "vol:1", "true"}).code == 0);
-    auto commit = r.isolab({"commit", "-c", "VOLUME /extra", "c", "vol:2"});
+    REQUIRE(r.isolab({"create", "--name", "maker", "vol:1", "true"}).code == 0);
+    auto commit = r.isolab({"commit", "-c", "VOLUME /extra", "maker", "vol:2"});
     INFO(commit.err);
     REQUIRE(commit.code == 0);
     CHECK(r.isolab({"image", "inspect", "-f", "{{json .Config.Volumes}}", "vol:2"}).out ==
