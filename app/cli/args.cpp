@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <span>
 #include <type_traits>
@@ -327,7 +328,7 @@ Result<RestartPolicy> validate_restart(const RawRestart& r) {
 // ---------------------------------------------------------------------------------------------
 // The flag engine
 
-enum class FlagType { Bool, String, List, Int, Bytes, Decimal, Network, Filter, Map };
+enum class FlagType { Bool, String, List, Int, Bytes, Decimal, Network, Filter, Mount, Map };
 
 std::string_view type_word(FlagType t) {
     switch (t) {
@@ -339,6 +340,7 @@ std::string_view type_word(FlagType t) {
         case FlagType::Decimal: return "decimal";
         case FlagType::Network: return "network";
         case FlagType::Filter: return "filter";
+        case FlagType::Mount: return "mount";
         case FlagType::Map: return "map";
     }
     return "";
@@ -353,7 +355,9 @@ struct ParseState {
     std::vector<std::string> env;        // -e, after validate_env, in order
     std::vector<std::string> env_files;  // --env-file, in order
     std::vector<std::string> publish;    // -p, as typed
-    std::vector<std::string> volumes;    // -v, as typed (refused in finish)
+    std::vector<std::string> volumes;    // -v, as typed (the daemon's checks, in finish)
+    std::vector<MountSpec> mounts;       // --mount, parsed (the client's checks, as Docker's CLI)
+    std::vector<std::string> tmpfs;      // --tmpfs, as typed
     std::string restart;                 // --restart as typed ("" = not given)
     std::string log_driver;              // --log-driver as typed ("" = not given)
     std::vector<std::string> log_opts;   // --log-opt KEY=VALUE, as typed
@@ -917,6 +921,25 @@ Status apply_volume(ParseState& st, const std::string& v) {
     return {};
 }
 
+Status apply_mount(ParseState& st, const std::string& v) {
+    std::error_code ec;
+    auto m = parse_mount_flag(v, std::filesystem::current_path(ec).string());
+    if (!m) return make_error(m.error().message);
+    st.mounts.push_back(*m);
+    return {};
+}
+
+Status apply_tmpfs(ParseState& st, const std::string& v) {
+    st.tmpfs.push_back(v);
+    return {};
+}
+
+template <MountOrigin O>
+void print_mounts(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    for (const MountSpec& m : c.spec.mounts)
+        if (m.origin == O) push_flag(words, f, m.as_typed);
+}
+
 Status apply_timeout(ParseState& st, const std::string& v) {
     auto n = go_parse_int(v);
     if (!n.ok()) return n.error();
@@ -986,6 +1009,8 @@ const FlagDef kContainerFlags[] = {
     custom_flag("log-driver", 0, FlagType::String, "Logging driver for the container", apply_log_driver, nullptr),
     custom_flag("log-opt", 0, FlagType::List, "Log driver options", apply_log_opt, print_log_opts),
     custom_flag("memory", 'm', FlagType::Bytes, "Memory limit", apply_memory, print_memory),
+    custom_flag("mount", 0, FlagType::Mount, "Attach a filesystem mount to the container", apply_mount,
+                print_mounts<MountOrigin::MountFlag>),
     custom_flag("memory-swap", 0, FlagType::Bytes, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
                 apply_memory_swap, print_memory_swap),
     // Validated in finish, as Docker's daemon does.
@@ -1004,6 +1029,7 @@ const FlagDef kContainerFlags[] = {
     value_flag<&Command::pull>("pull", 0, FlagType::String,
                                "Pull image before running (\"always\", \"missing\", \"never\")", "\"missing\""),
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the pull output"),
+    bool_flag<&ContainerSpec::read_only>("read-only", 0, "Mount the container's root filesystem as read only"),
     custom_flag("restart", 0, FlagType::String, "Restart policy to apply when a container exits", apply_restart,
                 print_restart, "\"no\""),
     custom_flag("security-opt", 0, FlagType::List, "Security Options", apply_security_opt, print_security_opts),
@@ -1014,11 +1040,13 @@ const FlagDef kContainerFlags[] = {
     value_flag<&ContainerSpec::stop_signal>("stop-signal", 0, FlagType::String, "Signal to stop the container"),
     value_flag<&ContainerSpec::stop_timeout>("stop-timeout", 0, FlagType::Int,
                                              "Timeout (in seconds) to stop a container"),
+    custom_flag("tmpfs", 0, FlagType::List, "Mount a tmpfs directory", apply_tmpfs, print_mounts<MountOrigin::TmpfsFlag>),
     bool_flag<&ContainerSpec::tty>("tty", 't', "Allocate a pseudo-TTY"),
     value_flag<&ContainerSpec::user>("user", 'u', FlagType::String,
                                      "Username or UID (format: <name|uid>[:<group|gid>])"),
-    // Always refused by finish, so a parsed Command has nothing to print.
-    custom_flag("volume", 'v', FlagType::List, "Bind mount a volume (not supported yet)", apply_volume, nullptr),
+    custom_flag("volume", 'v', FlagType::List, "Bind mount a volume", apply_volume, print_mounts<MountOrigin::VolumeFlag>),
+    value_flag<&ContainerSpec::volumes_from>("volumes-from", 0, FlagType::List,
+                                             "Mount volumes from the specified container(s)"),
     value_flag<&ContainerSpec::uts_mode>("uts", 0, FlagType::String, "UTS namespace to use"),
     value_flag<&ContainerSpec::workdir>("workdir", 'w', FlagType::String, "Working directory inside the container"),
 };
@@ -1523,8 +1551,27 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
     if (s.auto_remove && restarts) return run_error(path, "conflicting options: cannot specify both --restart and --rm");
     if (c.verb == "run" && c.detach && !c.attach_streams.empty())
         return make_error("Conflicting options: -a and -d", kUsageExit);
-    if (!st.volumes.empty())
-        return run_error(path, i18n::trf("cli.refuse.volume", {st.volumes.front()}));
+    // Mounts: -v (the daemon parses it: its errors), --mount (parsed as the flag was read),
+    // --tmpfs, in HostConfig's order (Binds, Mounts, Tmpfs); two on one target is the daemon's
+    // "Duplicate mount point".
+    {
+        std::error_code ec;
+        const std::string cwd = std::filesystem::current_path(ec).string();
+        for (const std::string& v : st.volumes) {
+            auto m = parse_volume_flag(absolute_volume_source(v, cwd));
+            if (!m) return daemon_error(path, m.error().message);
+            s.mounts.push_back(*m);
+        }
+        s.mounts.insert(s.mounts.end(), st.mounts.begin(), st.mounts.end());
+        for (const std::string& t : st.tmpfs) {
+            auto m = parse_tmpfs_flag(t);
+            if (!m) return daemon_error(path, m.error().message);
+            s.mounts.push_back(*m);
+        }
+        if (auto d = check_duplicate_targets(s.mounts); !d) return daemon_error(path, d.error().message);
+        for (const std::string& v : s.volumes_from)
+            if (auto f = parse_volumes_from(v); !f) return daemon_error(path, f.error().message);
+    }
     for (const std::string& opt : st.security_opts)
         if (Status so = apply_security_option(opt, s, path); !so) return so.error();
     if (auto keys = parse_detach_keys(c.detach_keys); !keys) return daemon_error(path, keys.error().message);

@@ -369,7 +369,7 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     auto started = e.start(rec->id, attach);
     if (!started) {
         err << "isolab: " << kDaemon << started.error().message << help_footer << "\n";
-        if (c.spec.auto_remove) (void)e.remove(rec->id, true);
+        if (c.spec.auto_remove) (void)e.remove(rec->id, true, true);
         return started.error().exit_code;
     }
     phase(attach ? "start (PID 1 ready)" : "start (PID 1 running)");
@@ -381,7 +381,7 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         // No process runs, so there is nothing to attach to: say so instead of failing.
         if (c.spec.auto_remove) {
             err << "(simulated: no process ran here, so there is no output)\n";
-            (void)e.remove(rec->id, true);
+            (void)e.remove(rec->id, true, true);
         } else {
             err << "(simulated: no process runs here, so there is no output; the container stays up until `isolab stop "
                 << rec->name << "`)\n";
@@ -879,7 +879,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "rm") {
         int rc = 0;
         for (const auto& ref : c.args) {
-            if (auto s = e.remove(ref, c.force); !s) rc = fail(err, s.error());
+            if (auto s = e.remove(ref, c.force, c.volumes); !s) rc = fail(err, s.error());
             else out << ref << "\n";
         }
         return rc;

@@ -405,7 +405,7 @@ int cmd_system_df(Engine& e, const Command& c, std::ostream& out, std::ostream& 
     const VolumeStore volume_store(e.store().root());
     auto volumes = volume_store.list();
     std::sort(volumes.begin(), volumes.end(), [](const Volume& a, const Volume& b) { return natural_less(a.name, b.name); });
-    const auto users = volume_users(e.store());
+    const auto users = volume_user_map(e.store());
     std::vector<int64_t> volume_sizes;
     int active_volumes = 0;
     int64_t volumes_size = 0, volumes_reclaimable = 0;

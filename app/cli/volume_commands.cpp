@@ -57,7 +57,7 @@ int volume_create(Engine& e, const Command& c, std::ostream& out, std::ostream& 
 int volume_ls(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
     VolumeStore volumes(e.store().root());
     const auto all = volumes.list();
-    const auto users = volume_users(e.store());
+    const auto users = volume_user_map(e.store());
     std::vector<bool> used;
     for (const auto& v : all) used.push_back(users.count(v.name) != 0);
     auto shown = filter_volumes(all, used, c.filters);

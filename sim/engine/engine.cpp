@@ -26,6 +26,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/safe_path.hpp"
 #include "sim/engine/build.hpp"
+#include "sim/engine/container_mounts.hpp"
 #include "sim/engine/intent.hpp"
 #include "sim/runtime/lost_container.hpp"
 #include "sim/net/attach.hpp"
@@ -170,6 +171,7 @@ Engine::Engine(Store store, ImageStore images, std::unique_ptr<Runtime> runtime,
       images_(std::move(images)),
       networks_(store_.root(), store_.root() == "/var/lib/isolab"),
       ipam_(networks_.leases_dir()),
+      volumes_(store_.root()),
       runtime_(std::move(runtime)),
       backend_(backend) {}
 
@@ -316,6 +318,7 @@ void Engine::collect_garbage() {
             (void)runtime_->destroy(store_, *rec);
             store_.release_name(rec->name, rec->id);
             release_addresses(*rec);
+            (void)remove_anonymous_volumes(store_, *rec);
         }
     }
     // Addresses whose container is gone (removed by its monitor with --rm, or by a crash between
@@ -388,6 +391,7 @@ void Engine::collect_garbage() {
             }
         }
     }
+    volumes_.collect_garbage();
     // Scratch folders of the image store whose process was killed (owned_scratch_name); a
     // build's work folder is its own collector's (below), which also removes its journaled layers.
     {
@@ -656,6 +660,9 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     auto from_image = record_from_image(spec, *image, runtime_->backend());
     if (!from_image) return from_image.error();
     ContainerRecord rec = std::move(*from_image);
+    // A build step's container (PREBUILT) mounts none of the image's VOLUMEs, as BuildKit.
+    ISOLAB_TRY(add_volumes_from(store_, rec));
+    ISOLAB_TRY(plan_mounts(rec, *image, prebuilt != nullptr, volumes_));
     auto network = choose_network(spec, rec);
     if (!network) return network.error();
     // --pid and --ipc container:X name X by its id from now on (a rename keeps the link).
@@ -696,7 +703,14 @@ Result<ContainerRecord> Engine::create(ContainerSpec spec, const Image* prebuilt
     } else {
         write_name_files(rec, *network, dir);
     }
-    if (auto s = store_.save(rec); !s) return undo_create(rec, s.error());
+    // The volumes last, under the global lock (a `volume rm` takes it too, so a volume cannot go
+    // between its check and this container's record naming it).
+    auto made = make_volumes(store_, rec, volumes_);
+    if (!made) return undo_create(rec, made.error());
+    if (auto s = store_.save(rec); !s) {
+        undo_volumes(*made, volumes_);
+        return undo_create(rec, s.error());
+    }
     refresh_hosts(rec);
     store_.append_event("create", {{"id", rec.id}, {"name", rec.name}, {"image", spec.image}});
     return rec;
@@ -742,6 +756,9 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
                 rec->warnings.push_back(*warning);
         }
     ISOLAB_TRY(resolve_published(*rec));
+    // Bind sources made (-v) or checked (--mount), empty volumes seeded from the image.
+    if (rec->backend != Backend::Simulated)
+        ISOLAB_TRY(prepare_mounts(store_, *rec, volumes_));
     // A container it joins must run (Docker's words); the monitor resolves the paths again.
     if (rec->backend != Backend::Simulated)
         if (auto joins = oci::namespace_joins(store_, *rec); !joins) return joins.error();
@@ -895,11 +912,11 @@ Result<ContainerRecord> Engine::restart(const std::string& ref, int timeout) {
     return r;
 }
 
-Status Engine::remove(const std::string& ref, bool force) {
+Status Engine::remove(const std::string& ref, bool force, bool volumes) {
     // A removal whose process was killed ("Removal In Progress" with no live owner) resumes here.
     if (auto found = store_.resolve(ref); found && found->state == ContainerState::Removing) {
         auto in = read_intent(store_.container_dir(found->id));
-        if (!in || !intent_owner_alive(*in)) return finish_removal(found->id);
+        if (!in || !intent_owner_alive(*in)) return finish_removal(found->id, volumes);
     }
     ContainerRecord rec;
     IntentGuard intent;
@@ -925,10 +942,10 @@ Status Engine::remove(const std::string& ref, bool force) {
         if (!wait_exit(rec.id, 10000))
             return make_error("cannot remove container \"" + ref + "\": could not kill it", 1);
     }
-    return finish_removal(rec.id);
+    return finish_removal(rec.id, volumes);
 }
 
-Status Engine::finish_removal(const std::string& id) {
+Status Engine::finish_removal(const std::string& id, bool volumes) {
     auto global = store_.lock_global();
     auto lock = store_.lock_container(id);
     auto r = store_.load(id);
@@ -947,6 +964,7 @@ Status Engine::finish_removal(const std::string& id) {
     release_addresses(*r);
     refresh_hosts(*r);  // *r is gone from the store: its peers forget it
     store_.append_event("destroy", {{"id", r->id}, {"name", r->name}});
+    if (volumes) (void)remove_anonymous_volumes(store_, *r);
     return {};
 }
 
@@ -1383,6 +1401,7 @@ Status Engine::reset() {
     // Also what deleted roots left (issue 12): a reset is where a learner starts over.
     if (runtime_->backend() == Backend::Namespaces) (void)net::collect_orphans(net::Sweep::AlsoLegacy);
     ISOLAB_TRY(remove_tree(images_.dir()));
+    ISOLAB_TRY(remove_tree(volumes_.dir()));
     store_.append_event("reset", nlohmann::json::object());
     return {};
 }

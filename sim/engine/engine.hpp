@@ -11,6 +11,7 @@
 #include "sim/state/container.hpp"
 #include "sim/engine/images.hpp"
 #include "sim/state/store.hpp"
+#include "sim/state/volumes.hpp"
 #include "sim/net/ipam.hpp"
 #include "sim/net/networks.hpp"
 #include "sim/runtime/runtime.hpp"
@@ -31,6 +32,7 @@ public:
     ImageStore& images() { return images_; }
     Runtime& runtime() { return *runtime_; }
     net::NetworkStore& networks() { return networks_; }
+    const VolumeStore& volumes() const { return volumes_; }
     Backend backend() const { return backend_; }
     const char* backend_name() const { return isolab::backend_name(backend_); }
 
@@ -50,7 +52,8 @@ public:
     Result<ContainerRecord> pause(const std::string& ref);
     Result<ContainerRecord> unpause(const std::string& ref);
     Result<ContainerRecord> restart(const std::string& ref, int timeout = -1);
-    Status remove(const std::string& ref, bool force = false);
+    // VOLUMES (`rm -v`): the container's anonymous volumes that no other container uses go too.
+    Status remove(const std::string& ref, bool force = false, bool volumes = false);
     // Blocks until the container is not running; returns its exit code.
     Result<int> wait(const std::string& ref);
     Result<int> exec(const std::string& ref, const ExecRequest& req);
@@ -143,7 +146,7 @@ private:
     Error undo_create(const ContainerRecord& rec, const Error& e);
     // The end of `rm`, also resumed by the garbage collector and by `rm -f` after a killed rm:
     // stops what still runs, removes the container's kernel objects, files, name and addresses.
-    Status finish_removal(const std::string& id);
+    Status finish_removal(const std::string& id, bool volumes = false);
     // Kills a container's monitor (from its pidfile), PID 1 and its cgroup, and removes its veths.
     void stop_leftovers(ContainerRecord& rec);
     // Rolls the intent of container ID forward or back when its owner is gone (intent.hpp).
@@ -165,6 +168,7 @@ private:
     ImageStore images_;
     net::NetworkStore networks_;
     net::Ipam ipam_;
+    VolumeStore volumes_;
     std::unique_ptr<Runtime> runtime_;
     Backend backend_;
 };

@@ -16,7 +16,7 @@ void log_volume_event(const Store& store, const std::string& action, const std::
 
 }  // namespace
 
-std::map<std::string, std::vector<std::string>> volume_users(const Store& store) {
+std::map<std::string, std::vector<std::string>> volume_user_map(const Store& store) {
     std::map<std::string, std::vector<std::string>> out;
     for (const auto& rec : store.list()) {
         std::set<std::string> seen;  // a container that mounts one volume twice counts once
@@ -50,10 +50,9 @@ Status remove_volume(const Store& store, const VolumeStore& volumes, const std::
         if (force) return {};  // moby's PurgeOnError: -f makes an unknown name a success
         return v.error();
     }
-    auto users = volume_users(store);
-    if (auto it = users.find(name); it != users.end()) {
+    if (auto users = volume_users(store, name); !users.empty()) {
         std::string refs;
-        for (const auto& id : it->second) refs += (refs.empty() ? "" : ", ") + id;
+        for (const auto& id : users) refs += (refs.empty() ? "" : ", ") + id;
         return make_error("remove " + name + ": volume is in use - [" + refs + "]", 1);
     }
     ISOLAB_TRY(volumes.remove(name));
@@ -81,7 +80,7 @@ Result<VolumePruneReport> prune_volumes(const Store& store, const VolumeStore& v
     {
         auto global = store.lock_global();
         if (!global) return global.error();
-        for (const auto& v : prunable_volumes(volumes.list(), volume_users(store), all, matches)) {
+        for (const auto& v : prunable_volumes(volumes.list(), volume_user_map(store), all, matches)) {
             const int64_t size = volumes.size_bytes(v.name);
             if (!volumes.remove(v.name)) continue;  // moby logs a warning and goes on
             log_volume_event(store, "destroy", v.name);

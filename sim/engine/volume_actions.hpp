@@ -33,7 +33,7 @@ namespace isolab {
 
 // Volume name → the ids of the containers whose records mount it, in the store's order. Volumes
 // no container mounts are absent.
-std::map<std::string, std::vector<std::string>> volume_users(const Store& store);
+std::map<std::string, std::vector<std::string>> volume_user_map(const Store& store);
 
 // `volume create [--label K=V]... [NAME]`. An empty NAME makes an anonymous volume with a fresh
 // 64-hex-digit name (moby: stringid.GenerateRandomID). A NAME that exists is returned unchanged
@@ -53,7 +53,7 @@ struct VolumePruneReport {
     uint64_t reclaimed = 0;            // bytes the removed volumes held
 };
 
-// Which of VOLUMES `volume prune` removes: not used by any container (USERS from volume_users),
+// Which of VOLUMES `volume prune` removes: not used by any container (USERS from volume_user_map),
 // anonymous unless ALL (Docker 23+), and accepted by MATCHES (the caller's label/label! filters;
 // null accepts all). Pure: the selection rule, testable without files.
 std::vector<Volume> prunable_volumes(const std::vector<Volume>& volumes,

@@ -50,7 +50,7 @@ const std::vector<std::string>& known_targets() {
     static const std::vector<std::string> v = {"hosted-stack", "container-stack", "host-kernel", "guest-kernel",
                                                "hypervisor",   "engine",          "ns-pid",      "ns-mnt",
                                                "ns-uts",       "ns-net",          "ns-ipc",      "ns-user",
-                                               "ns-cgroup",    "kernel"};
+                                               "ns-cgroup",    "kernel",          "volumes"};
     return v;
 }
 const std::vector<std::string>& known_images() {

@@ -230,7 +230,22 @@ UniqueFd target_dir(const InitContext& ctx, const safe::Root& rfs, const std::st
 UniqueFd target_file(const InitContext& ctx, const safe::Root& rfs, const std::string& path) {
     auto fd = rfs.open(path, O_PATH);
     if (fd) return std::move(*fd);
-    auto parent = rfs.open_parent(path, true);
+    // Missing, or a symlink to a file that is not there (an image's /etc/hosts -> /host/file):
+    // made where the link leads inside the root, as runc does, so the container's own link
+    // reaches the mounted file and nothing is ever made outside.
+    std::string where = path;
+    for (int hops = 0; hops < 40; ++hops) {  // the kernel's own limit on a chain of links
+        auto link = rfs.open_parent(where, false);
+        if (!link) break;
+        char buf[4096];
+        ssize_t n = ::readlinkat(link->dir.get(), link->name.c_str(), buf, sizeof buf - 1);
+        if (n <= 0) break;  // not a link: make it here
+        std::string target(buf, static_cast<size_t>(n));
+        // Joined as text only to be resolved inside the root again (an absolute target starts at
+        // the container's top).
+        where = target[0] == '/' ? target : where.substr(0, where.find_last_of('/') + 1) + target;
+    }
+    auto parent = rfs.open_parent(where, true);
     if (!parent) die(ctx, "mount point `" + path + "`: " + parent.error().message);
     int made = ::openat(parent->dir.get(), parent->name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (made < 0) die_errno(ctx, "create mount point `" + path + "`");

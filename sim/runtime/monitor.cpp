@@ -1,4 +1,5 @@
 #include "sim/runtime/monitor.hpp"
+#include "sim/state/volumes.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -663,6 +664,7 @@ int Monitor::run() {
         for (const auto& ep : rec_.endpoints)
             if (!ep.ip.empty()) (void)ipam.release(ep.network, id_);
         store_.append_event("destroy", {{"id", id_}, {"name", current_name()}});
+        (void)remove_anonymous_volumes(store_, rec_);  // --rm takes its anonymous volumes along
         broadcast(FrameType::Exit, std::to_string(code));
     }
     clients_.clear();

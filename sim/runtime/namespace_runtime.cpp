@@ -24,6 +24,7 @@
 
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
+#include "sim/core/tree_copy.hpp"
 #include "sim/core/process.hpp"
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
@@ -76,14 +77,6 @@ std::string monitor_binary() {
 
 namespace {
 
-Status copy_tree(const std::string& from, const std::string& to) {
-    std::error_code ec;
-    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks |
-                           fs::copy_options::overwrite_existing, ec);
-    if (ec) return make_error("copy `" + from + "` to `" + to + "`: " + ec.message());
-    return {};
-}
-
 std::string tick_clock(uint64_t ticks) {
     long hz = ::sysconf(_SC_CLK_TCK);
     uint64_t s = ticks / static_cast<uint64_t>(hz);
@@ -115,7 +108,11 @@ public:
                               "# IsoLab: this container has only the loopback interface\n"));
         if (rec.rootfs_mode == RootfsMode::Copy) {
             ISOLAB_TRY(make_dirs(dir + "/rootfs"));
-            for (const auto& layer : rec.layers) ISOLAB_TRY(copy_tree(layer, dir + "/rootfs"));
+            // Lowest layer first, each with overlay's whiteouts, never following a link that a
+            // lower layer planted (tree_copy.hpp).
+            TreeCopyOptions layer;
+            layer.layer = true;
+            for (const auto& l : rec.layers) ISOLAB_TRY(copy_tree(l, dir + "/rootfs", layer));
         }
         // The setup the init will run, for `inspect` and the GUI before the first start.
         auto plan = engine_plan(rec, dir, rootless_);

@@ -1009,6 +1009,26 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
     for (const char* f : {"resolv.conf", "hostname", "hosts"})
         mounts.push_back(mount_entry(std::string("/etc/") + f, "bind", container_dir + "/" + f, {"rbind", "rprivate"}));
     if (cs.init) mounts.push_back(mount_entry(kInitPath, "bind", monitor_binary(), {"bind", "ro"}));
+    // The user's mounts (-v, --mount, --tmpfs, the image's VOLUMEs), after the defaults and
+    // shallowest target first, as moby sorts them (a parent is mounted before what lies in it).
+    // One of the defaults or of the engine's name files on the same target gives way to the
+    // user's (`-v ./hosts:/etc/hosts`, `--tmpfs /dev/shm`).
+    std::vector<const MountSpec*> user;
+    for (const auto& m : cs.mounts) user.push_back(&m);
+    std::stable_sort(user.begin(), user.end(), [](const MountSpec* a, const MountSpec* b) {
+        return std::count(a->target.begin(), a->target.end(), '/') < std::count(b->target.begin(), b->target.end(), '/');
+    });
+    for (const MountSpec* m : user) {
+        for (auto it = mounts.begin(); it != mounts.end();)
+            it = (*it)["destination"] == m->target ? mounts.erase(it) : it + 1;
+        if (m->type == MountType::Tmpfs) {
+            mounts.push_back(mount_entry(m->target, "tmpfs", "tmpfs", tmpfs_mount_options(*m)));
+            continue;
+        }
+        std::vector<std::string> options = {"rbind", m->propagation.empty() ? "rprivate" : m->propagation};
+        if (m->readonly) options.push_back("ro");
+        mounts.push_back(mount_entry(m->target, "bind", m->host_path, options));
+    }
 
     // Each namespace new, the host's (mode "host": left out) or another container's (a path).
     json namespaces = json::array();
@@ -1068,7 +1088,7 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
     if (user_in_init && !rec.spec.user.empty()) annotations[kUserAnnotation] = rec.spec.user;
     json config = json{{"ociVersion", "1.0.2"},
                 {"process", process},
-                {"root", {{"path", "rootfs"}, {"readonly", false}}},
+                {"root", {{"path", "rootfs"}, {"readonly", cs.read_only}}},
                 {"mounts", mounts},
                 {"annotations", annotations},
                 {"linux", linux}};

@@ -1,5 +1,7 @@
 #include "sim/state/container.hpp"
 
+#include <algorithm>
+
 #include <stdexcept>
 
 namespace isolab {
@@ -85,6 +87,7 @@ json to_json(const ContainerSpec& s) {
         for (const auto& m : s.mounts) j["mounts"].push_back(to_json(m));
     }
     if (s.read_only) j["read_only"] = true;
+    if (!s.volumes_from.empty()) j["volumes_from"] = s.volumes_from;
     return j;
 }
 
@@ -129,6 +132,7 @@ ContainerSpec spec_from_json(const json& j) {
     if (const auto it = j.find("mounts"); it != j.end() && it->is_array())
         for (const auto& m : *it) s.mounts.push_back(mount_from_json(m));
     s.read_only = j.value("read_only", false);
+    s.volumes_from = j.value("volumes_from", std::vector<std::string>{});
     // Records written before logs were capped have no log_config: they get the defaults.
     if (const auto it = j.find("log_config"); it != j.end() && it->is_object()) {
         const LogConfig d;
@@ -138,6 +142,72 @@ ContainerSpec spec_from_json(const json& j) {
         if (s.log.max_size <= 0 || s.log.max_file < 1) s.log = d;
     }
     return s;
+}
+
+// Docker's inspect Mounts: every mount but --tmpfs's (HostConfig.Tmpfs), by destination.
+json mounts_json(const ContainerSpec& s) {
+    std::vector<const MountSpec*> ms;
+    for (const auto& m : s.mounts)
+        if (m.origin != MountOrigin::TmpfsFlag) ms.push_back(&m);
+    std::sort(ms.begin(), ms.end(), [](const MountSpec* a, const MountSpec* b) { return a->target < b->target; });
+    json out = json::array();
+    for (const MountSpec* m : ms) {
+        json j = {{"Type", mount_type_name(m->type)}};
+        if (m->type == MountType::Volume) j["Name"] = m->source;
+        j["Source"] = m->host_path;
+        j["Destination"] = m->target;
+        if (m->type == MountType::Volume) j["Driver"] = "local";
+        // A volume's Mode is "z" unless -v gave one; a bind's is -v's third field.
+        j["Mode"] = m->type == MountType::Volume && m->mode.empty() && m->origin != MountOrigin::Image ? "z" : m->mode;
+        j["RW"] = !m->readonly;
+        j["Propagation"] = m->type == MountType::Bind ? m->propagation : "";
+        out.push_back(j);
+    }
+    return out;
+}
+
+// Config.Volumes: the anonymous volumes' targets (-v /path, the image's VOLUME); null for none.
+json config_volumes(const ContainerSpec& s) {
+    json out = json::object();
+    for (const auto& m : s.mounts)
+        if (m.type == MountType::Volume && (m.origin == MountOrigin::Image || (m.origin == MountOrigin::VolumeFlag && m.anonymous)))
+            out[m.target] = json::object();
+    return out.empty() ? json(nullptr) : out;
+}
+
+// HostConfig.Binds: the -v values with a source, as typed; HostConfig.Mounts: --mount's;
+// HostConfig.Tmpfs: --tmpfs's target → options.
+json host_binds(const ContainerSpec& s) {
+    json out = json::array();
+    for (const auto& m : s.mounts)
+        if (m.origin == MountOrigin::VolumeFlag && !m.anonymous) out.push_back(m.as_typed);
+    return out.empty() ? json(nullptr) : out;
+}
+
+json host_mounts(const ContainerSpec& s) {
+    json out = json::array();
+    for (const auto& m : s.mounts) {
+        if (m.origin != MountOrigin::MountFlag) continue;
+        json j = {{"Type", mount_type_name(m.type)}, {"Target", m.target}};
+        if (!m.anonymous && m.type != MountType::Tmpfs) j["Source"] = m.source;
+        if (m.readonly) j["ReadOnly"] = true;
+        if (m.type == MountType::Volume && m.no_copy) j["VolumeOptions"] = {{"NoCopy", true}};
+        if (m.type == MountType::Bind && m.propagation != "rprivate") j["BindOptions"] = {{"Propagation", m.propagation}};
+        if (m.type == MountType::Tmpfs && (m.tmpfs_size || m.tmpfs_mode)) {
+            j["TmpfsOptions"] = json::object();
+            if (m.tmpfs_size) j["TmpfsOptions"]["SizeBytes"] = m.tmpfs_size;
+            if (m.tmpfs_mode) j["TmpfsOptions"]["Mode"] = m.tmpfs_mode;
+        }
+        out.push_back(j);
+    }
+    return out.empty() ? json(nullptr) : out;
+}
+
+json host_tmpfs(const ContainerSpec& s) {
+    json out = json::object();
+    for (const auto& m : s.mounts)
+        if (m.origin == MountOrigin::TmpfsFlag) out[m.target] = m.tmpfs_options;
+    return out.empty() ? json(nullptr) : out;
 }
 
 // HostConfig.SecurityOpt as Docker keeps it: the options given, a seccomp profile as its JSON.
@@ -329,7 +399,7 @@ json inspect_json(const ContainerRecord& r) {
         {"Name", "/" + r.name},
         {"RestartCount", r.restart_count},
         {"Driver", r.rootfs_mode == RootfsMode::Copy ? "vfs" : "overlay2"},
-        {"Mounts", json::array()},  // no volumes or bind mounts in IsoLab yet
+        {"Mounts", mounts_json(r.spec)},
         {"Config",
          {{"Hostname", r.hostname},
           {"Image", r.spec.image},
@@ -340,7 +410,8 @@ json inspect_json(const ContainerRecord& r) {
           {"User", r.spec.user},
           {"Tty", r.spec.tty},
           {"OpenStdin", r.spec.interactive},
-          {"Labels", r.spec.labels}}},
+          {"Labels", r.spec.labels},
+          {"Volumes", config_volumes(r.spec)}}},
         {"HostConfig",
          {{"Memory", r.spec.memory_bytes},
           // Docker's daemon stores its default, twice the memory limit, when none was given.
@@ -363,7 +434,12 @@ json inspect_json(const ContainerRecord& r) {
           {"CapDrop", r.spec.cap_drop.empty() ? json(nullptr) : json(r.spec.cap_drop)},
           {"Privileged", r.spec.privileged},
           {"Init", r.spec.init ? json(true) : json(nullptr)},
-          {"SecurityOpt", security_opts(r.spec)}}},
+          {"SecurityOpt", security_opts(r.spec)},
+          {"Binds", host_binds(r.spec)},
+          {"Mounts", host_mounts(r.spec)},
+          {"Tmpfs", host_tmpfs(r.spec)},
+          {"VolumesFrom", r.spec.volumes_from.empty() ? json(nullptr) : json(r.spec.volumes_from)},
+          {"ReadonlyRootfs", r.spec.read_only}}},
         {"NetworkSettings", {{"Ports", ports},
                              {"SandboxKey", live && r.pid > 0 ? ns_path(r.pid, "net") : ""},
                              {"IPAddress", first ? first->ip : ""},

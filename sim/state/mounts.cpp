@@ -370,6 +370,23 @@ Result<MountSpec> parse_tmpfs_flag(const std::string& text) {
     return m;
 }
 
+Result<VolumesFrom> parse_volumes_from(const std::string& text) {
+    if (text.empty()) return make_error("volumes-from specification cannot be an empty string", 125);
+    VolumesFrom out;
+    auto colon = text.find(':');
+    out.container = text.substr(0, colon);
+    if (colon == std::string::npos) return out;
+    std::string mode = text.substr(colon + 1);
+    // Only rw/ro and the SELinux label words: no propagation and no copy mode (moby).
+    bool ok = valid_mode(mode) && !mode_has(mode, "nocopy");
+    for (const auto& p : kPropagation)
+        if (mode_has(mode, p)) ok = false;
+    if (!ok) return make_error("invalid mode: " + mode, 125);
+    if (mode_has(mode, "ro")) out.mode = "ro";
+    else if (mode_has(mode, "rw")) out.mode = "rw";
+    return out;
+}
+
 Status check_duplicate_targets(const std::vector<MountSpec>& mounts) {
     std::set<std::string> seen;
     for (const auto& m : mounts)
@@ -409,8 +426,9 @@ std::vector<std::string> tmpfs_mount_options(const MountSpec& m) {
 
 json to_json(const MountSpec& m) {
     json j = {{"type", mount_type_name(m.type)}, {"source", m.source}, {"target", m.target}};
-    static const char* const origins[] = {"volume_flag", "mount_flag", "tmpfs_flag", "image"};
+    static const char* const origins[] = {"volume_flag", "mount_flag", "tmpfs_flag", "image", "volumes_from"};
     j["origin"] = origins[static_cast<int>(m.origin)];
+    if (!m.host_path.empty()) j["host_path"] = m.host_path;
     if (m.readonly) j["readonly"] = true;
     if (!m.propagation.empty()) j["propagation"] = m.propagation;
     if (!m.mode.empty()) j["mode"] = m.mode;
@@ -432,9 +450,11 @@ MountSpec mount_from_json(const json& j) {
     m.origin = o == "mount_flag" ? MountOrigin::MountFlag
                : o == "tmpfs_flag" ? MountOrigin::TmpfsFlag
                : o == "image"      ? MountOrigin::Image
+               : o == "volumes_from" ? MountOrigin::VolumesFrom
                                    : MountOrigin::VolumeFlag;
     m.source = j.value("source", "");
     m.target = j.value("target", "");
+    m.host_path = j.value("host_path", "");
     m.readonly = j.value("readonly", false);
     m.propagation = j.value("propagation", "");
     m.mode = j.value("mode", "");

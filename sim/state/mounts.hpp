@@ -25,7 +25,7 @@ const char* mount_type_name(MountType t);  // "volume" | "bind" | "tmpfs"
 
 // How a mount was asked for; inspect shows each in its own place (HostConfig.Binds, .Mounts,
 // .Tmpfs, Config.Volumes) and Mode/Propagation differ between them, as in Docker.
-enum class MountOrigin { VolumeFlag, MountFlag, TmpfsFlag, Image };
+enum class MountOrigin { VolumeFlag, MountFlag, TmpfsFlag, Image, VolumesFrom };
 
 struct MountSpec {
     MountType type = MountType::Volume;
@@ -34,6 +34,9 @@ struct MountSpec {
     // Bind: an absolute, cleaned host path. Tmpfs: "".
     std::string source;
     std::string target;            // absolute and cleaned, never "/"
+    // Where the source is on the host, filled by the engine at create: a volume's _data
+    // (ROOT/volumes/NAME/_data), a bind's source; "" for tmpfs. inspect's Source.
+    std::string host_path;
     bool readonly = false;
     std::string propagation;       // bind: rprivate (default) | private | rslave | slave | rshared | shared
     std::string mode;              // -v's third field as typed ("ro,z"), inspect's Mode
@@ -64,6 +67,14 @@ std::string absolute_volume_source(const std::string& text, const std::string& c
 // least). The error is the daemon's ("\"a/b\" includes invalid characters for a local volume
 // name, ...").
 Status check_volume_name(const std::string& name);
+
+// `--volumes-from CONTAINER[:MODE]` (moby ParseVolumesFrom): the container and the mode ("" keeps
+// each mount's own, "ro" or "rw" sets it). Error: the daemon's words, exit 125.
+struct VolumesFrom {
+    std::string container;
+    std::string mode;
+};
+Result<VolumesFrom> parse_volumes_from(const std::string& text);
 
 // Two mounts on one target: Docker's "Duplicate mount point: /data" (exit 125).
 Status check_duplicate_targets(const std::vector<MountSpec>& mounts);

@@ -93,6 +93,7 @@ struct ContainerSpec {
     // read-only (the mounts stay as asked).
     std::vector<MountSpec> mounts;
     bool read_only = false;
+    std::vector<std::string> volumes_from;   // --volumes-from CONTAINER[:ro|rw], as typed
     bool operator==(const ContainerSpec&) const = default;
 };
 

@@ -13,6 +13,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/state/container.hpp"
+#include "sim/state/store.hpp"
 
 namespace isolab {
 
@@ -135,6 +136,30 @@ std::map<std::string, std::string> volume_labels(const Volume& v) {
     std::map<std::string, std::string> out = v.labels;
     if (v.anonymous) out[kAnonymousVolumeLabel] = "";
     return out;
+}
+
+std::vector<std::string> volume_users(const Store& store, const std::string& name, const std::string& except_id) {
+    std::vector<std::string> out;
+    for (const auto& r : store.list()) {
+        if (r.id == except_id) continue;
+        const auto used = volumes_of(r);
+        if (std::find(used.begin(), used.end(), name) != used.end()) out.push_back(r.id);
+    }
+    return out;
+}
+
+std::vector<std::string> remove_anonymous_volumes(const Store& store, const ContainerRecord& rec) {
+    VolumeStore volumes(store.root());
+    std::vector<std::string> removed;
+    for (const auto& m : rec.spec.mounts) {
+        if (m.type != MountType::Volume || !m.anonymous || m.source.empty()) continue;
+        if (!volume_users(store, m.source, rec.id).empty()) continue;
+        if (volumes.remove(m.source)) {
+            removed.push_back(m.source);
+            store.append_event("volume_destroy", {{"name", m.source}, {"driver", "local"}});
+        }
+    }
+    return removed;
 }
 
 json volume_inspect_json(const Volume& v) {

@@ -74,7 +74,16 @@ std::map<std::string, std::string> volume_labels(const Volume& v);
 // The names of the volumes REC mounts, in its mounts' order.
 std::vector<std::string> volumes_of(const ContainerRecord& rec);
 
-// Docker's `volume inspect` object for V (Labels from volume_labels; null when there are none).
+class Store;
+// The ids of the containers of STORE (any state) whose mounts name volume NAME, but EXCEPT_ID.
+std::vector<std::string> volume_users(const Store& store, const std::string& name, const std::string& except_id = "");
+// `rm -v` and `run --rm`: REC's anonymous volumes that no other container uses are removed
+// (Docker keeps named volumes, and anonymous ones another container mounts). Best effort: the
+// caller holds the global lock; returns the names removed.
+std::vector<std::string> remove_anonymous_volumes(const Store& store, const ContainerRecord& rec);
+
+// Docker's `volume inspect` object for V: Labels from volume_labels; Labels and Options are {}
+// after `volume create`, else null when empty (Volume::by_volume_create).
 nlohmann::json volume_inspect_json(const Volume& v);
 
 }  // namespace isolab

@@ -76,6 +76,11 @@ MountSummary summarize_mounts(const std::string& mountinfo) {
     MountSummary s;
     for (const auto& e : isolab::parse_mountinfo(mountinfo)) {
         ++s.count;
+        MountPointSeen p;
+        p.mountpoint = e.mountpoint;
+        p.fstype = e.fstype;
+        p.readonly = e.options == "ro" || e.options.rfind("ro,", 0) == 0;
+        s.points.push_back(std::move(p));
         if (e.mountpoint != "/") continue;
         s.root_source = e.source == e.fstype ? e.fstype : e.source + " (" + e.fstype + ")";
     }
@@ -95,6 +100,34 @@ std::string cgroup_summary(const std::string& text) {
         first_other = controllers + ":" + g.path;
     }
     return first_other.empty() ? "/" : first_other;
+}
+
+std::vector<MountLine> mount_lines(const std::vector<MountSpec>& mounts, const MountSummary* seen) {
+    std::vector<MountLine> out;
+    for (const auto& m : mounts) {
+        MountLine l;
+        l.type = m.type;
+        l.anonymous = m.anonymous;
+        l.target = m.target;
+        l.readonly = m.readonly;
+        l.source = m.type == MountType::Tmpfs ? "" : m.anonymous ? m.source.substr(0, 12) : m.source;
+        if (seen) {
+            // The last entry on a path is the one on top: what the container's processes see there.
+            const MountPointSeen* top = nullptr;
+            for (const auto& p : seen->points)
+                if (p.mountpoint == m.target) top = &p;
+            l.seen = top ? MountLine::Seen::Mounted : MountLine::Seen::NotMounted;
+            if (top) l.readonly = top->readonly;
+        }
+        std::string from = m.type == MountType::Tmpfs ? tr("gui.mounts.from_tmpfs")
+                           : m.type == MountType::Bind ? trf("gui.mounts.from_bind", {l.source})
+                           : m.anonymous               ? trf("gui.mounts.from_anonymous", {l.source})
+                                                       : trf("gui.mounts.from_volume", {l.source});
+        l.text = l.target + " ← " + from + " · " + (l.readonly ? "ro" : "rw");
+        if (l.seen == MountLine::Seen::NotMounted) l.text += " " + tr("gui.mounts.not_mounted");
+        out.push_back(std::move(l));
+    }
+    return out;
 }
 
 Sharing decide_sharing(const std::string& host_ns, const std::string& container_ns) {
@@ -286,7 +319,8 @@ std::string ns_of(const SideFacts& s, size_t i) { return i < s.ns.size() ? s.ns[
 
 }  // namespace
 
-std::vector<IsolationRow> build_isolation_rows(const IsolationFacts& f, const vm::VmRecord* vm) {
+std::vector<IsolationRow> build_isolation_rows(const IsolationFacts& f, const vm::VmRecord* vm,
+                                               const std::vector<MountSpec>* mounts) {
     std::vector<IsolationRow> rows;
     const auto& kinds = namespace_kinds();
     const SideFacts& h = f.host;
@@ -312,6 +346,7 @@ std::vector<IsolationRow> build_isolation_rows(const IsolationFacts& f, const vm
             r.container_sees =
                 have_c ? trf("gui.isolation.mnt.sees", {std::to_string(c.mounts.count), c.mounts.root_source}) : "";
             r.vm_has = vm ? tr("gui.isolation.mnt.vm") : vm_off;
+            if (mounts) r.mounts = mount_lines(*mounts, have_c ? &c.mounts : nullptr);
         } else if (k == "uts") {
             r.host_sees = h.hostname;
             r.container_sees = have_c ? c.hostname : "";
@@ -337,6 +372,7 @@ std::vector<IsolationRow> build_isolation_rows(const IsolationFacts& f, const vm
         }
         // The user and cgroup rows teach differently when the namespace is shared.
         if ((k == "user" || k == "cgroup") && shared) r.lesson = tr("gui.isolation." + k + ".lesson_shared");
+        else if (k == "mnt" && !r.mounts.empty()) r.lesson = tr("gui.isolation.mnt.lesson_mounts");
         else r.lesson = tr("gui.isolation." + k + ".lesson");
         rows.push_back(r);
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/net/inspect.hpp"
+#include "sim/state/mounts.hpp"
 #include "sim/vm/vm_manager.hpp"
 
 namespace isolab::view {
@@ -39,11 +40,32 @@ bool is_identity_map(const std::vector<IdMapLine>& map);
 // "0→0 ×4294967295 (the host's ids)" or "0→100000 ×65536" for display.
 std::string describe_id_map(const std::vector<IdMapLine>& map);
 
+struct MountPointSeen {
+    std::string mountpoint;   // as the process sees it (relative to its own root)
+    std::string fstype;
+    bool readonly = false;    // "ro" among the per-mount options
+};
 struct MountSummary {
     int count = 0;            // mounts listed in mountinfo
     std::string root_source;  // what is mounted on "/": "overlay (overlay)", "/dev/sda1 (ext4)"
+    std::vector<MountPointSeen> points;  // every mount, in mountinfo order (the last one on a path is on top)
 };
 MountSummary summarize_mounts(const std::string& mountinfo);
+
+// One of the container's own mounts (-v, --mount, --tmpfs) as the mount row shows it:
+// "TARGET ← SOURCE · ro|rw", and whether the kernel has it where the record says.
+struct MountLine {
+    MountType type = MountType::Volume;
+    bool anonymous = false;
+    std::string target;
+    std::string source;       // volume name (anonymous: its short id) | host path | "" (tmpfs)
+    bool readonly = false;    // the kernel's word when seen, else what was asked
+    enum class Seen { Mounted, NotMounted, Unknown } seen = Seen::Unknown;  // Unknown: no mountinfo read
+    std::string text;         // "/data ← volume data · rw", in the current language
+};
+// MOUNTS: the record's spec.mounts. SEEN: the container's mountinfo, or null when it was not read
+// (not running, no access): then nothing is claimed about the kernel.
+std::vector<MountLine> mount_lines(const std::vector<MountSpec>& mounts, const MountSummary* seen);
 
 // The cgroup a process is in, from /proc/P/cgroup: the unified ("0::") path when it is not "/",
 // else the first controller line with a path other than "/" ("memory:/x"), else "/".
@@ -99,9 +121,12 @@ struct IsolationRow {
     std::string host_sees, container_sees, vm_has;  // one or two short lines each
     std::string lesson;               // one sentence, in the current language
     bool punch_line = false;          // the kernel row: the same for both, highlighted
+    std::vector<MountLine> mounts;    // the mnt row: the container's volumes, binds and tmpfs
 };
 
-// VM: the selected or first running VM (nullptr: "not running").
-std::vector<IsolationRow> build_isolation_rows(const IsolationFacts& f, const vm::VmRecord* vm);
+// VM: the selected or first running VM (nullptr: "not running"). MOUNTS (may be null): the
+// container's spec.mounts, shown in the mnt row beside what its mountinfo holds.
+std::vector<IsolationRow> build_isolation_rows(const IsolationFacts& f, const vm::VmRecord* vm,
+                                               const std::vector<MountSpec>* mounts = nullptr);
 
 }  // namespace isolab::view

@@ -131,6 +131,8 @@ WorldSnapshot take_snapshot(Engine& engine, vm::VmManager& vms, const HostInfo& 
         w.vms.push_back(std::move(v));
     }
     w.networks = engine.networks().list();
+    // A small record per volume (no sizes: measuring walks every file, the Images tab's worker does it).
+    w.volumes = engine.volumes().list();
     return w;
 }
 
@@ -145,6 +147,7 @@ std::string fingerprint(const WorldSnapshot& w) {
         f << v.rec.name << ' ' << vm::to_string(v.rec.state) << ' ' << v.rec.stages.size() << ' ' << (v.rss_bytes >> 22) << ' '
           << static_cast<int64_t>(v.cpu_seconds / 5) << '\n';
     for (const auto& i : w.images) f << i.id << i.repo_tags.size() << '\n';
+    for (const auto& v : w.volumes) f << "volume " << v.name << '\n';
     return f.str();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sim/engine/engine.hpp"
+#include "sim/state/volumes.hpp"
 #include "sim/vm/vm_manager.hpp"
 
 namespace isolab::view {
@@ -52,6 +53,7 @@ struct WorldSnapshot {
     std::vector<VmView> vms;
     std::vector<Image> images;
     std::vector<net::Network> networks;
+    std::vector<Volume> volumes;           // every volume of the state root, by name (used or not)
     std::string error;                     // why the snapshot is incomplete, if it is
     const ContainerView* container(const std::string& name_or_id) const;
     const VmView* vm(const std::string& name) const;

@@ -204,7 +204,11 @@ emit run -a stdio busybox
 emit run -e =x busybox
 emit run --env-file /nonexistent/env busybox
 emit run -l =x busybox
-emit run -v /a:/b busybox
+emit run -v foo:bar busybox
+emit run -v /a:/b:bogus busybox
+emit run --mount type=bind,target=/x busybox
+emit run --mount type=volume,src=v,dst=/x,bogus=1 busybox
+emit run --tmpfs /x --tmpfs /x busybox
 emit run -w relative busybox
 emit run --stop-signal FOO busybox
 emit run --name ../etc busybox

@@ -209,6 +209,10 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "runtime state x",
         "system reset -f",
         "--root /tmp/r bundle web /tmp/b",
+        "run -v data:/data -v /srv/site:/www:ro -v /anon --mount type=tmpfs,target=/t,tmpfs-size=1m "
+        "--tmpfs /run:size=2m --read-only busybox",
+        "create -v data:/data --mount type=bind,src=/srv,dst=/srv,ro --tmpfs /tmp --read-only --volumes-from db:ro busybox",
+        "run --volumes-from db busybox",
     };
     std::vector<Command> commands;
     for (const std::string& line : lines) commands.push_back(check_round_trip(line));
@@ -239,8 +243,8 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
     // Coverage: every flag `VERB --help` lists is printed by at least one of the lines above (so
     // a new flag without a printer, or without a case here, fails). --help is printed for every
     // verb by the same code; --env-file is printed as -e; --log-driver has one value, json-file,
-    // which is the default; -v/--volume, rm's --link and exec's --detach-keys are always refused.
-    const std::set<std::string> printed_otherwise = {"--help", "--env-file", "--log-driver", "--volume"};
+    // which is the default; rm's --link and exec's --detach-keys are always refused.
+    const std::set<std::string> printed_otherwise = {"--help", "--env-file", "--log-driver"};
     const char* verbs[] = {"run",  "create",  "start", "attach", "stop",    "restart", "kill",  "pause",  "unpause",
                            "rm",   "ps",      "exec",  "logs",    "inspect", "wait",  "top",    "diff",
                            "port", "commit",  "history", "images", "rmi",    "build", "tag",    "save",

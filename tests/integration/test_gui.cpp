@@ -1,6 +1,7 @@
 // The GUI smoke test: the real window under Xvfb (Mesa's software renderer), every view, in
 // English, in Korean and in presenter mode, with live containers (running, paused, exited, on a
-// user network with a published port) and a VM. Each picture must be a picture: the right size,
+// user network with a published port, with a named volume, an anonymous one, a bind mount and a
+// tmpfs, beside a volume no container uses) and a VM. Each picture must be a picture: the right size,
 // many colors, mostly not background; and the app must exit cleanly without errors. No pixel is
 // compared to a reference.
 #include <doctest/doctest.h>
@@ -41,7 +42,13 @@ TEST_CASE("gui: every view renders in English, Korean and presenter mode, with l
     TempRoot r;
     // A world worth drawing.
     REQUIRE(r.isolab({"network", "create", "gui-net"}).code == 0);
-    REQUIRE(r.isolab({"run", "-d", "--name", "web", "--network", "gui-net", "-p", "18280:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/var/www"}).code == 0);
+    // The Images tab draws the volumes beside the writable layers, the Isolation tab lists the mounts.
+    fs::create_directories(r.path() + "/site");
+    REQUIRE(r.isolab({"run", "--rm", "-v", "gui-old:/old", "busybox", "true"}).code == 0);  // left dangling
+    REQUIRE(r.isolab({"run", "-d", "--name", "web", "--network", "gui-net", "-p", "18280:80", "-v", "gui-data:/data", "-v",
+                      "/cache", "-v", r.path() + "/site:/www:ro", "--tmpfs", "/tmp", "busybox", "httpd", "-f", "-p", "80", "-h",
+                      "/var/www"})
+                .code == 0);
     REQUIRE(r.isolab({"run", "-d", "--name", "frozen", "-m", "32m", "busybox", "sleep", "300"}).code == 0);
     REQUIRE(r.isolab({"pause", "frozen"}).code == 0);
     REQUIRE(r.isolab({"run", "--name", "done", "busybox", "true"}).code == 0);

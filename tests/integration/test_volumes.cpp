@@ -2,9 +2,8 @@
 // Dockerfile's VOLUME through the real binary, each case in its own ISOLAB_ROOT, with Docker 28's
 // words (the client's tables and questions, moby's daemon errors).
 //
-// A container that uses a volume is made with `isolab create` and its record is given the mount
-// through Store::save, exactly the record `run -v NAME:/path` writes; the volume commands only
-// read records, so this is what they see of a real `run -v`.
+// A container that uses a volume is made with `isolab create -v NAME:/path`; it holds the volume
+// from create to rm, in any state, as in Docker.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -16,8 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.hpp"
-#include "sim/state/mounts.hpp"
-#include "sim/state/store.hpp"
 
 using namespace isolab::test;
 using nlohmann::json;
@@ -27,20 +24,6 @@ namespace {
 std::string chomp(std::string s) {
     while (!s.empty() && s.back() == '\n') s.pop_back();
     return s;
-}
-
-// Gives container REF (a name) a mount of volume NAME at TARGET in its record.
-void mount_volume(const TempRoot& r, const std::string& ref, const std::string& name, const std::string& target) {
-    isolab::Store store(r.path());
-    auto rec = store.resolve(ref);
-    REQUIRE(rec.ok());
-    isolab::MountSpec m;
-    m.type = isolab::MountType::Volume;
-    m.source = name;
-    m.target = target;
-    m.as_typed = name + ":" + target;
-    rec->spec.mounts.push_back(m);
-    REQUIRE(store.save(*rec).ok());
 }
 
 std::vector<std::string> lines(const std::string& text) {
@@ -99,11 +82,10 @@ TEST_CASE("volumes: create, ls, inspect and rm as Docker's; rm is refused while 
     CHECK(not_volume.err == "Error: No such volume: busybox\n");
 
     // A container that mounts `data`, stopped (never started): it holds the volume all the same.
-    auto create = r.isolab({"create", "--name", "user", "busybox", "true"});
+    auto create = r.isolab({"create", "--name", "user", "-v", "data:/data", "busybox", "true"});
     INFO(create.err);
     REQUIRE(create.code == 0);
     const std::string id = chomp(create.out);
-    mount_volume(r, "user", "data", "/data");
     CHECK(r.isolab({"ps", "-a", "-q", "--no-trunc", "--filter", "volume=data"}).out == id + "\n");
     CHECK(r.isolab({"ps", "-a", "-q", "--no-trunc", "--filter", "volume=/data"}).out == id + "\n");
     CHECK(r.isolab({"ps", "-a", "-q", "--filter", "volume=" + anon_name}).out.empty());
@@ -142,8 +124,7 @@ TEST_CASE("volumes: prune keeps named volumes without -a, and what a container u
     REQUIRE(loose.size() == 64);
     REQUIRE(held.size() == 64);
     write_text(r.path() + "/volumes/" + loose + "/_data/big", std::string(20000, 'x'));
-    REQUIRE(r.isolab({"create", "--name", "holder", "busybox", "true"}).code == 0);
-    mount_volume(r, "holder", held, "/data");
+    REQUIRE(r.isolab({"create", "--name", "holder", "-v", held + ":/data", "busybox", "true"}).code == 0);
 
     auto df = r.isolab({"system", "df"});
     const auto df_lines = lines(df.out);

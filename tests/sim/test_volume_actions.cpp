@@ -124,7 +124,7 @@ TEST_CASE("volume actions: create refuses bad names with the daemon's words and 
     CHECK(events_of(root.path, "volume_create").empty());
 }
 
-TEST_CASE("volume actions: volume_users lists every container that mounts a volume, in any state, once each") {
+TEST_CASE("volume actions: volume_user_map lists every container that mounts a volume, in any state, once each") {
     Root root;
     const Store store = root.store();
     std::string running = save_container(store, "web", {volume_mount("data", "/data")}, ContainerState::Running);
@@ -136,7 +136,7 @@ TEST_CASE("volume actions: volume_users lists every container that mounts a volu
     bind.target = "/www";
     save_container(store, "site", {bind});
     save_container(store, "plain", {});
-    auto users = volume_users(store);
+    auto users = volume_user_map(store);
     REQUIRE(users.size() == 1);  // a bind's source is no volume
     REQUIRE(users.count("data"));
     auto ids = users["data"];

@@ -4,9 +4,12 @@
 //   - the chosen image as a stack of slabs, lowest layer at the bottom, each with the history
 //     step that made it; settings-only steps as thin lines; the selected container's writable
 //     layer on top, next to what it changed (`isolab diff`, refreshed every 2 s);
+//   - the data that outlives a container: every container that mounts something as its writable
+//     layer over its image, and its volumes, host folders and tmpfs outside that stack
+//     (data_picture.cpp): `rm` deletes the writable layer, a volume stays;
 //   - `isolab history` of the image;
 //   - the OCI config.json Docker's engine would hand its runtime for the selected container.
-// Everything that reads the disk (layer sizes, diff, history, the OCI config) runs on a worker
+// Everything that reads the disk (layer sizes, volume sizes, diff, history, the OCI config) runs on a worker
 // thread; the frame only draws the last results (STYLE §6: the view keeps only view state).
 #include <imgui.h>
 
@@ -20,11 +23,14 @@
 #include <thread>
 
 #include "app/gui/refresher.hpp"
+#include "app/gui/views/data_picture.hpp"
 #include "app/gui/views/views.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/runtime/oci_spec.hpp"
+#include "sim/state/volumes.hpp"
 #include "sim/view/layers_model.hpp"
+#include "sim/view/volumes_model.hpp"
 
 namespace isolab::gui {
 
@@ -41,6 +47,7 @@ std::string size_text(int64_t bytes) { return bytes < 0 ? "..." : view::human_by
 // What the worker found; read by the frame under the view's mutex.
 struct Findings {
     std::map<std::string, int64_t> sizes;  // layer dir → bytes; layers never change (content-named)
+    std::map<std::string, int64_t> volume_sizes;  // volume name → bytes under _data (measured each time)
     std::string history_image;
     std::vector<ImageStore::HistoryRow> history;
     std::string history_error;
@@ -100,10 +107,15 @@ public:
         ImGui::BeginGroup();
         draw_stack(stack, stack_w);
         ImGui::EndGroup();
+        const float stack_bottom = ImGui::GetItemRectMax().y;
         ImGui::SameLine(0, gap);
         ImGui::BeginGroup();
-        draw_diff(app.presenter(), sel, f, avail - stack_w - gap, same_image, *img);
+        draw_diff(app.presenter(), sel, f, avail - stack_w - gap, stack_bottom, same_image, *img);
         ImGui::EndGroup();
+
+        ImGui::Spacing();
+        ImGui::Separator();
+        draw_data_picture(app, view::build_data_picture(*w, f.volume_sizes, app.selected_container), avail);
 
         ImGui::Spacing();
         ImGui::Separator();
@@ -121,23 +133,26 @@ private:
     // Starts the worker every 2 s, or at once when what is shown changed.
     void refresh(App& app, const view::WorldSnapshot& w, const std::string& image_id, const view::ContainerView* sel) {
         std::string key = image_id + "|" + (sel ? sel->rec.id + std::string(to_string(sel->rec.state)) : "");
-        bool changed = key != last_key_ || w.images.size() != last_image_count_;
+        std::vector<std::string> volumes;
+        for (const auto& v : w.volumes) volumes.push_back(v.name);
+        bool changed = key != last_key_ || w.images.size() != last_image_count_ || volumes != last_volumes_;
         last_key_ = key;
         last_image_count_ = w.images.size();
+        last_volumes_ = volumes;
         std::vector<std::string> dirs;
         for (const auto& i : w.images) dirs.insert(dirs.end(), i.layer_dirs.begin(), i.layer_dirs.end());
         std::optional<ContainerRecord> rec;
         if (sel) rec = sel->rec;
         std::string root = app.state_root();
         App* a = &app;
-        refresher_.start_if_due(2000, changed, [this, a, root, image_id, dirs, rec] {
-            work(*a, root, image_id, dirs, rec);
+        refresher_.start_if_due(2000, changed, [this, a, root, image_id, dirs, rec, volumes] {
+            work(*a, root, image_id, dirs, rec, volumes);
         });
     }
 
     // Runs on the worker thread (one job at a time), on the window's engine.
     void work(App& app, const std::string& root, const std::string& image_id, const std::vector<std::string>& dirs,
-              const std::optional<ContainerRecord>& rec) {
+              const std::optional<ContainerRecord>& rec, const std::vector<std::string>& volumes) {
         std::map<std::string, int64_t> known;
         {
             std::lock_guard<std::mutex> l(mu_);
@@ -150,6 +165,9 @@ private:
         }
         Findings f;
         f.sizes = std::move(sizes);
+        // Volumes change while containers write to them: measured again on every refresh.
+        VolumeStore store(root);
+        for (const auto& v : volumes) f.volume_sizes[v] = store.size_bytes(v);
         std::shared_ptr<Engine> engine = app.engine();  // the window's one engine
         if (!engine) f.history_error = f.diff_error = f.oci_error = app.engine_error();
         if (engine && !image_id.empty()) {
@@ -354,8 +372,10 @@ private:
                                                                  std::to_string(s.settings_count)}).c_str());
     }
 
-    void draw_diff(bool light, const view::ContainerView* sel, const Findings& f, float width, bool same_image,
-                   const Image& img) {
+    // The list ends level with the stack's bottom (BOTTOM, a screen y), so that what comes below
+    // the two starts as high as it can; at least 7 lines.
+    void draw_diff(bool light, const view::ContainerView* sel, const Findings& f, float width, float bottom,
+                   bool same_image, const Image& img) {
         ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width);
         if (!sel) {
             ImGui::TextUnformatted(T("gui.images.diff_heading"));
@@ -372,7 +392,8 @@ private:
         }
         ImGui::PopTextWrapPos();
         float line = ImGui::GetTextLineHeightWithSpacing();
-        ImGui::BeginChild("diff", ImVec2(width, line * 12), true, ImGuiWindowFlags_HorizontalScrollbar);
+        float h = std::max(line * 7, bottom - ImGui::GetCursorScreenPos().y);
+        ImGui::BeginChild("diff", ImVec2(width, h), true, ImGuiWindowFlags_HorizontalScrollbar);
         if (f.container_id != sel->rec.id || !f.container_done) {
             ImGui::TextDisabled("%s", T("gui.images.loading"));
         } else if (!f.diff_error.empty()) {
@@ -479,6 +500,7 @@ private:
     std::string chosen_image_;  // the image the learner clicked
     std::string last_key_;
     size_t last_image_count_ = 0;
+    std::vector<std::string> last_volumes_;
     ImFont* app_mono_ = nullptr;
     // Last member: destroyed first, so a running job ends before the state it writes goes.
     Refresher refresher_;

@@ -1,6 +1,7 @@
 // The Isolation tab: what a running container shares with the host and what it has of its own,
 // one row per namespace, read from the real /proc (namespace ids, processes, hostname, mounts,
-// interfaces, user ids, cgroup) — and the kernel, which has no namespace: `uname -r` answers the
+// interfaces, user ids, cgroup; in the mount row, the container's own volumes, bind mounts and
+// tmpfs, each checked against its mountinfo) — and the kernel, which has no namespace: `uname -r` answers the
 // same for both, the punch line. A VM column beside it: every row "its own".
 //
 // /proc is read on a worker thread about once a second (view::read_isolation walks every
@@ -26,6 +27,10 @@ namespace {
 constexpr ImU32 kIsolated = IM_COL32(46, 160, 67, 255);
 constexpr ImU32 kShared = IM_COL32(204, 102, 0, 255);
 constexpr ImU32 kVm = IM_COL32(150, 80, 170, 255);
+// The mount kinds in the Images tab's colours (data_picture.cpp).
+constexpr ImU32 kVolume = IM_COL32(46, 160, 67, 255);
+constexpr ImU32 kBind = IM_COL32(133, 94, 56, 255);
+constexpr ImU32 kTmpfs = IM_COL32(168, 62, 130, 255);
 
 void small_badge(const char* text, ImU32 color) {
     ImVec4 c = ImGui::ColorConvertU32ToFloat4(color);
@@ -99,7 +104,7 @@ public:
                 }
         }
         if (!facts->error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", facts->error.c_str());
-        auto rows = view::build_isolation_rows(*facts, vm ? &vm->rec : nullptr);
+        auto rows = view::build_isolation_rows(*facts, vm ? &vm->rec : nullptr, &sel->rec.spec.mounts);
         draw_punch_line(app, rows.back(), vm);
         draw_table(app, *sel, vm, rows);
         ImGui::TextDisabled("%s", i18n::trf("gui.isolation.footer", {std::to_string(static_cast<int>(facts->read_ms + 0.5))}).c_str());
@@ -249,6 +254,7 @@ private:
             if (r.punch_line) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(kShared));
             wrapped(r.container_sees);
             if (r.punch_line) ImGui::PopStyleColor();
+            if (r.kind == "mnt") draw_own_mounts(r.mounts);
             if (r.punch_line && app.big_font()) ImGui::PopFont();
             // VM: its own.
             ImGui::TableSetColumnIndex(3);
@@ -274,6 +280,45 @@ private:
         }
         if (scroll_to >= 0) ImGui::SetScrollY(std::max(0.0f, scroll_to - ImGui::GetWindowHeight() * 0.25f));
         ImGui::EndTable();
+    }
+
+    // The mount row's list: TARGET ← SOURCE · ro|rw for each -v, --mount and --tmpfs, a colour
+    // chip per kind (the Images tab's: volume green, host folder brown, tmpfs magenta).
+    static void draw_own_mounts(const std::vector<view::MountLine>& lines) {
+        if (lines.empty()) {
+            ImGui::PushTextWrapPos(0);
+            ImGui::TextDisabled("%s", T("gui.isolation.mnt.no_own"));
+            ImGui::PopTextWrapPos();
+            return;
+        }
+        ImGui::TextDisabled("%s", T("gui.isolation.mnt.own"));
+        float line = ImGui::GetTextLineHeight();
+        for (size_t i = 0; i < lines.size(); ++i) {
+            const auto& l = lines[i];
+            ImGui::PushID(static_cast<int>(i));
+            ImU32 col = l.type == MountType::Tmpfs ? kTmpfs : l.type == MountType::Bind ? kBind : kVolume;
+            ImVec2 p = ImGui::GetCursorScreenPos();
+            float sq = line * 0.7f;
+            ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(p.x, p.y + (line - sq) * 0.5f),
+                                                      ImVec2(p.x + sq, p.y + (line + sq) * 0.5f), col, sq * 0.2f);
+            ImGui::Dummy(ImVec2(sq, line));
+            ImGui::SameLine(0, ImGui::GetStyle().ItemInnerSpacing.x);
+            if (l.seen == view::MountLine::Seen::NotMounted) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.9f, 0.45f, 0.2f, 1));
+            ImGui::PushTextWrapPos(0);
+            ImGui::TextUnformatted(l.text.c_str());
+            ImGui::PopTextWrapPos();
+            if (l.seen == view::MountLine::Seen::NotMounted) ImGui::PopStyleColor();
+            if (ImGui::IsItemHovered()) {
+                ImGui::BeginTooltip();
+                ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+                ImGui::TextUnformatted(T(l.type == MountType::Tmpfs  ? "gui.isolation.mnt.tmpfs_tip"
+                                         : l.type == MountType::Bind ? "gui.isolation.mnt.bind_tip"
+                                                                     : "gui.isolation.mnt.volume_tip"));
+                ImGui::PopTextWrapPos();
+                ImGui::EndTooltip();
+            }
+            ImGui::PopID();
+        }
     }
 
     std::mutex mu_;
