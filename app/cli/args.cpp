@@ -305,7 +305,7 @@ Result<RestartPolicy> validate_restart(const RawRestart& r) {
 // ---------------------------------------------------------------------------------------------
 // The flag engine
 
-enum class FlagType { Bool, String, List, Int, Bytes, Decimal, Network, Filter, Mount };
+enum class FlagType { Bool, String, List, Int, Bytes, Decimal, Network, Filter, Mount, Map };
 
 std::string_view type_word(FlagType t) {
     switch (t) {
@@ -318,6 +318,7 @@ std::string_view type_word(FlagType t) {
         case FlagType::Network: return "network";
         case FlagType::Filter: return "filter";
         case FlagType::Mount: return "mount";
+        case FlagType::Map: return "map";
     }
     return "";
 }
@@ -339,6 +340,8 @@ struct ParseState {
     std::string log_driver;              // --log-driver as typed ("" = not given)
     std::vector<std::string> log_opts;   // --log-opt KEY=VALUE, as typed
     std::vector<std::string> security_opts;  // --security-opt, as typed
+    std::string volume_name;                 // volume create --name (hidden, Docker's old spelling)
+    std::vector<std::string> volume_opts;    // volume create -o/--opt, as typed (refused in finish)
 };
 
 struct FlagDef;
@@ -374,6 +377,7 @@ struct VerbDef {
     std::string_view name;
     std::string_view use;  // what follows the command path in the usage line
     std::string_view summary;
+    std::string_view description = {};  // the help's text when it says more than SUMMARY (cobra's Long)
     std::span<const FlagDef> flags;
     std::span<const FlagDef> more_flags;  // run's own flags on top of the container flags
     bool interspersed = true;             // false: the first positional ends the flags
@@ -382,7 +386,6 @@ struct VerbDef {
     FinishFn finish = nullptr;
     PositionalsFn positionals = nullptr;  // null: Command::args
     bool group = false;  // everything after the verb goes to Command::rest
-    std::string_view description = {};  // help's text under the usage line ("" = the summary)
 };
 
 const FlagDef* find_long(const VerbDef& v, std::string_view name) {
@@ -1245,6 +1248,65 @@ const FlagDef kNetworkDisconnectFlags[] = {
     bool_flag<&Command::force>("force", 'f', "Force the container to disconnect from a network"),
 };
 
+// volume create: Docker's local driver only; -o/--opt (the local driver's mount options: tmpfs, NFS,
+// a device) is refused in finish_volume_create, never accepted and ignored. Docker's cluster-volume
+// flags (swarm) are left out.
+Status apply_volume_label(ParseState& st, const std::string& v) {
+    size_t eq = v.find('=');
+    std::string key = trim(v.substr(0, eq));
+    if (key.empty()) return make_error("invalid label '" + v + "': empty name");
+    if (key.find_first_of(" \t\n\r\v\f") != std::string::npos)
+        return make_error("label '" + key + "' contains whitespaces");
+    st.cmd.volume_labels[v.substr(0, eq)] = eq == std::string::npos ? "" : v.substr(eq + 1);
+    return {};
+}
+
+void print_volume_labels(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    for (const auto& [key, value] : c.volume_labels) push_flag(words, f, key + "=" + value);
+}
+
+Status apply_volume_name(ParseState& st, const std::string& v) {
+    st.volume_name = v;
+    return {};
+}
+
+Status apply_volume_opt(ParseState& st, const std::string& v) {
+    st.volume_opts.push_back(v);
+    return {};
+}
+
+const FlagDef kVolumeCreateFlags[] = {
+    value_flag<&Command::volume_driver>("driver", 'd', FlagType::String, "Specify volume driver name", "\"local\""),
+    custom_flag("label", 0, FlagType::List, "Set metadata for a volume", apply_volume_label, print_volume_labels),
+    // Moved into the positional by finish_volume_create, which prints it back.
+    custom_flag("name", 0, FlagType::String, "Specify volume name", apply_volume_name, nullptr, {}, true),
+    // Always refused by finish_volume_create, so a parsed Command has nothing to print.
+    custom_flag("opt", 'o', FlagType::Map, "Set driver specific options", apply_volume_opt, nullptr, "map[]"),
+};
+
+const FlagDef kVolumeLsFlags[] = {
+    custom_flag("filter", 'f', FlagType::Filter, "Provide filter values (e.g. \"dangling=true\")", apply_filter,
+                print_value<&Command::filters>),
+    value_flag<&Command::format>("format", 0, FlagType::String,
+                                 "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE'"),
+    bool_flag<&Command::quiet>("quiet", 'q', "Only display volume names"),
+};
+
+const FlagDef kVolumeInspectFlags[] = {
+    value_flag<&Command::format>("format", 'f', FlagType::String,
+                                 "Format output using a custom template: 'json' or 'TEMPLATE'"),
+};
+
+const FlagDef kVolumeRmFlags[] = {
+    bool_flag<&Command::force>("force", 'f', "Force the removal of one or more volumes"),
+};
+
+const FlagDef kVolumePruneFlags[] = {
+    bool_flag<&Command::all>("all", 'a', "Remove all unused volumes, not just anonymous ones"),
+    prune_filter_flag("Provide filter values (e.g. \"label=<label>\")"),
+    kPruneForceFlag,
+};
+
 const FlagDef kSystemDfFlags[] = {
     kFormatFlag,
     bool_flag<&Command::verbose>("verbose", 'v', "Show detailed information on space usage"),
@@ -1657,10 +1719,27 @@ Status finish_completion(ParseState& st, std::vector<std::string>& pos, const Ve
     return {};
 }
 
+// `volume create`: the hidden --name and the positional are one name (Docker's check); a driver
+// other than local and any -o are refused, saying what to use instead.
+Status finish_volume_create(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
+    if (!st.volume_name.empty()) {
+        if (!pos.empty())
+            return make_error("conflicting options: cannot specify a volume-name through both --name and as a "
+                              "positional arg",
+                              1);
+        pos.push_back(st.volume_name);
+    }
+    st.cmd.args = pos;
+    if (!st.cmd.volume_driver.empty() && st.cmd.volume_driver != "local")
+        return run_error(path, i18n::trf("cli.refuse.volume_driver", {st.cmd.volume_driver}));
+    if (!st.volume_opts.empty()) return run_error(path, i18n::trf("cli.refuse.volume_opt", {st.volume_opts.front()}));
+    return {};
+}
+
 Status finish_inspect(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
     st.cmd.args = pos;
     const std::string& t = st.cmd.inspect_type;
-    if (!t.empty() && t != "container" && t != "image" && t != "network")
+    if (!t.empty() && t != "container" && t != "image" && t != "network" && t != "volume")
         return make_error(go_quote(t) + " is not a valid value for --type", kUsageExit);
     return {};
 }
@@ -1709,6 +1788,11 @@ VerbDef make_cp() {
 
 VerbDef make_not_interspersed(VerbDef v) {
     v.interspersed = false;
+    return v;
+}
+
+VerbDef with_description(VerbDef v, std::string_view description) {
+    v.description = description;
     return v;
 }
 
@@ -1787,6 +1871,7 @@ const std::vector<VerbDef>& verbs() {
         make_group("race", "[OPTIONS]", "Boot a VM and start a container running the same web server, and time both"),
         make_group("vm", "COMMAND", "Manage virtual machines"),
         make_group("network", "COMMAND", "Manage networks"),
+        make_group("volume", "COMMAND", "Manage volumes"),
         make_group("lesson", "COMMAND", "Take, list and check the lessons"),
         make_group("runtime", "COMMAND", "Run OCI bundles: the OCI runtime command line (create, start, state, kill, delete)"),
         make_group("system", "COMMAND", "Manage IsoLab itself (system reset: start over)"),
@@ -1810,6 +1895,15 @@ const std::vector<VerbDef>& verbs() {
              "Print the network as the GUI draws it, as JSON (interfaces, addresses, routes, sockets)",
              kNone, ArgRule::None),
         verb("network prune", "[OPTIONS]", "Remove all unused networks", kPruneFlags, ArgRule::None),
+        verb("volume create", "[OPTIONS] [VOLUME]", "Create a volume", kVolumeCreateFlags, ArgRule::Max, 0, 1,
+             finish_volume_create),
+        verb("volume inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes",
+             kVolumeInspectFlags, ArgRule::Min, 1),
+        verb("volume ls", "[OPTIONS]", "List volumes", kVolumeLsFlags, ArgRule::None),
+        verb("volume prune", "[OPTIONS]", "Remove unused local volumes", kVolumePruneFlags, ArgRule::None),
+        with_description(verb("volume rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", kVolumeRmFlags,
+                              ArgRule::Min, 1),
+                         "Remove one or more volumes. You cannot remove a volume that is in use by a container."),
         verb("system df", "[OPTIONS]", "Show IsoLab disk usage", kSystemDfFlags, ArgRule::None),
         verb("system prune", "[OPTIONS]", "Remove unused data", kSystemPruneFlags, ArgRule::None),
         verb("system reset", "[OPTIONS]",
@@ -1822,7 +1916,7 @@ const std::vector<VerbDef>& verbs() {
 // Docker's top-level commands IsoLab leaves out, each with what to use instead (README's list).
 std::string docker_command_left_out(const std::string& word) {
     // The hint is IsoLab's own words, in the learner's language (assets/strings cli.left_out.*).
-    static const char* const kLeftOut[] = {"pull", "push", "login", "logout", "search", "volume", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
+    static const char* const kLeftOut[] = {"pull", "push", "login", "logout", "search", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
     for (const char* name : kLeftOut)
         if (word == name) return i18n::tr(std::string("cli.left_out.") + name);
     return "";
@@ -1876,6 +1970,10 @@ constexpr SubCommand kNetworkSubs[] = {
     {"picture", "network picture"}, {"prune", "network prune"},   {"rm", "network rm"},
     {"remove", "network rm"},
 };
+constexpr SubCommand kVolumeSubs[] = {
+    {"create", "volume create"}, {"inspect", "volume inspect"}, {"ls", "volume ls"}, {"list", "volume ls"},
+    {"prune", "volume prune"},   {"rm", "volume rm"},           {"remove", "volume rm"},
+};
 constexpr SubCommand kSystemSubs[] = {
     {"df", "system df"}, {"prune", "system prune"}, {"reset", "system reset"},
 };
@@ -1885,6 +1983,7 @@ std::span<const SubCommand> subs_of(std::string_view group) {
     if (group == "image") return kImageSubs;
     if (group == "system") return kSystemSubs;
     if (group == "network") return kNetworkSubs;
+    if (group == "volume") return kVolumeSubs;
     return {};
 }
 
@@ -1925,6 +2024,8 @@ std::string aliases_of(std::string_view verb_name) {
     // `docker inspect` is its own command, no aliases; nor has a "group sub" verb.
     if (verb_name == "network ls") return "isolab network ls, isolab network list";
     if (verb_name == "network rm") return "isolab network rm, isolab network remove";
+    if (verb_name == "volume ls") return "isolab volume ls, isolab volume list";
+    if (verb_name == "volume rm") return "isolab volume rm, isolab volume remove";
     if (verb_name == "inspect" || verb_name.find(' ') != std::string_view::npos) return "";
     std::vector<std::string> names;
     for (std::string_view group : {"container", "image"})
@@ -1948,7 +2049,7 @@ std::string top_level_usage() {
     const char* common[] = {"run", "exec", "ps", "build", "images", "gui", "race", "doctor"};
     for (const char* name : common) out += row(name, find_verb(name)->summary);
     out += "\nManagement Commands:\n";
-    const char* groups[] = {"container", "image", "lesson", "network", "runtime", "system", "vm"};
+    const char* groups[] = {"container", "image", "lesson", "network", "runtime", "system", "vm", "volume"};
     for (const char* name : groups) out += row(name, find_verb(name)->summary);
     out += "\nCommands:\n";
     std::vector<const VerbDef*> rest;
@@ -2178,7 +2279,8 @@ Result<Command> parse_action(const std::vector<std::string>& argv) {
                           kUnknownCommandExit);
     }
 
-    if (def->name == "container" || def->name == "image" || def->name == "system" || def->name == "network") {
+    if (def->name == "container" || def->name == "image" || def->name == "system" || def->name == "network" ||
+        def->name == "volume") {
         std::string group(def->name);
         if (words.size() == 1 || words[1] == "--help" || words[1] == "-h") {
             cmd.verb = cmd.command_path = group;

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,7 +44,8 @@ namespace isolab::cli {
 struct Command {
     // The flat verb this command dispatches on: run create start stop kill pause unpause restart
     // rm ps exec logs inspect wait top diff commit history images rmi build tag save load port
-    // rename update stats events info version export import completion help gui doctor, the groups vm network lesson race runtime, and "container" /
+    // rename update stats events info version export import completion help gui doctor, the groups vm network lesson race runtime, the
+    // volume subcommands ("volume create", "volume ls", "volume inspect", "volume rm", "volume prune"), and "container" /
     // "image" only when given alone (then help is true). `container ls` arrives as "ps",
     // `image rm` as "rmi". The prune commands keep their two words: "container prune",
     // "image prune", "network prune", "system prune", and so do "system df" and "system reset"
@@ -91,6 +93,9 @@ struct Command {
     std::string subnet;                       // --subnet CIDR
     bool internal = false;                    // --internal
     std::vector<std::string> network_labels;  // --label K=V, repeatable
+    // volume create (volume ls/inspect/rm/prune use quiet, filters, format, force and all)
+    std::string volume_driver;                             // -d/--driver: "" or "local" (others are refused)
+    std::map<std::string, std::string> volume_labels;      // --label K[=V], repeatable
     std::string inspect_type;          // inspect --type; "image"/"container" via the groups
     bool human = true;                 // history -H/--human
 

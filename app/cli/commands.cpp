@@ -34,8 +34,10 @@
 #include "sim/engine/engine.hpp"
 #include "sim/net/firewall.hpp"
 #include "sim/runtime/attach.hpp"
+#include "sim/state/volumes.hpp"
 #include "app/cli/lesson_commands.hpp"
 #include "app/cli/network_commands.hpp"
+#include "app/cli/volume_commands.hpp"
 #include "app/cli/prune_commands.hpp"
 #include "app/cli/runtime_commands.hpp"
 #include "sim/engine/build.hpp"
@@ -203,8 +205,8 @@ int cmd_ps(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
                             {"ID", c.no_trunc ? r.id : r.id.substr(0, 12)},
                             {"Image", image_label(r)},
                             {"Labels", labels_text(r.spec.labels)},
-                            {"LocalVolumes", "0"},  // IsoLab has no volumes
-                            {"Mounts", ""},
+                            {"LocalVolumes", std::to_string(local_volume_count(r))},
+                            {"Mounts", mounts_text(r, c.no_trunc)},
                             {"Names", r.name},
                             {"Networks", nets},
                             {"Platform", nullptr},  // Docker 28's daemon sends none for a local image
@@ -469,8 +471,10 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
     }
     json arr = json::array();
     std::string missing;  // Docker prints what it found first, then one error line per object it did not
+    const std::string& type = c.inspect_type;
+    const VolumeStore volumes(e.store().root());
     for (const auto& ref : c.args) {
-        if (c.inspect_type != "image")
+        if (type != "image" && type != "volume")
             if (auto rec = e.inspect(ref)) {
                 arr.push_back(inspect_json(*rec));
                 if (c.size) {  // -s: Docker's SizeRw (the writable layer) and SizeRootFs (all of it)
@@ -480,9 +484,15 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
                 }
                 continue;
             }
-        if (c.inspect_type != "container")
+        if (type != "container" && type != "volume")
             if (auto img = e.images().resolve(ref); img && img->id != "scratch") {
                 arr.push_back(image_inspect_json(*img));
+                continue;
+            }
+        // Docker's inspect looks for a volume after containers and images.
+        if (type.empty() || type == "volume")
+            if (auto v = volumes.get(ref)) {
+                arr.push_back(volume_inspect_json(*v));
                 continue;
             }
         missing += "Error: No such " + (c.inspect_type.empty() ? std::string("object") : c.inspect_type) + ": " + ref + "\n";
@@ -839,6 +849,7 @@ bool runs_on_shared_engine(const Command& c) {
                                               "ps",     "inspect", "top",   "wait", "images",  "diff",    "tag",
                                               "history", "rmi",  "commit", "port", "system reset"};
     if (v.rfind("network ", 0) == 0 && v != "network prune") return true;  // create, ls, inspect, rm, connect, ...
+    if (is_volume_verb(v) && v != "volume prune") return true;              // prune asks on stdin
     return std::any_of(std::begin(kEngineOnly), std::end(kEngineOnly), [&](const char* k) { return v == k; });
 }
 
@@ -973,6 +984,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "save") return cmd_save(e, c, out, err);
     if (v == "load") return cmd_load(e, c, out, err);
     if (v.rfind("network ", 0) == 0 && v != "network prune") return run_network_command(e, c, out, err);
+    if (is_volume_verb(v)) return run_volume_command(e, c, std::cin, out, err);
     if (v == "export") return run_export_command(e, c, out, err);
     if (v == "cp") return run_cp_command(e, c, out, err);
     if (v == "import") return run_import_command(e, c, out, err);

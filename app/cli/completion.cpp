@@ -35,6 +35,7 @@ std::string positional_kind(const VerbInfo& v) {
     if (u.find("IMAGE") != std::string::npos || u.find("NAME|ID") != std::string::npos) kinds.push_back("images");
     if (u.find("PATH") != std::string::npos || u.find("DIR") != std::string::npos) kinds.push_back("dirs");
     if (u.find("file|") != std::string::npos || u.find("FILE") != std::string::npos) kinds.push_back("files");
+    if (u.find("VOLUME [VOLUME...]") != std::string::npos) kinds.push_back("volumes");  // not create's new name
     if (v.name == "completion") kinds.push_back("shells");
     return join_words(kinds, " ");
 }
@@ -85,6 +86,7 @@ std::string bash_completion_script() {
     s += "        case $kind in\n";
     s += "            containers) COMPREPLY+=($(compgen -W \"$(_isolab_list ps -a --format '{{.Names}}')\" -- \"$cur\")) ;;\n";
     s += "            images) COMPREPLY+=($(compgen -W \"$(_isolab_list images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>')\" -- \"$cur\")) ;;\n";
+    s += "            volumes) COMPREPLY+=($(compgen -W \"$(_isolab_list volume ls -q)\" -- \"$cur\")) ;;\n";
     s += "            dirs) COMPREPLY+=($(compgen -d -- \"$cur\")) ;;\n";
     s += "            files) COMPREPLY+=($(compgen -f -- \"$cur\")) ;;\n";
     s += "            shells) COMPREPLY+=($(compgen -W \"bash\" -- \"$cur\")) ;;\n";

@@ -316,6 +316,16 @@ DockerEvent docker_event_from(const json& j, std::map<std::string, std::string>&
         ev.attributes["type"] = "bridge";
         return ev;
     }
+    // moby's LogVolumeEvent: the volume's name as the actor, its driver as the attribute; a prune
+    // has no actor and says what it reclaimed.
+    if (word.rfind("volume_", 0) == 0) {
+        ev.type = "volume";
+        ev.action = word.substr(7);
+        ev.actor_id = j.value("name", "");
+        attr("driver", "driver");
+        attr("reclaimed", "reclaimed");
+        return ev;
+    }
     // What Docker has no event for keeps IsoLab's words: vm_start → vm start, build → isolab build.
     if (word.rfind("vm_", 0) == 0) {
         ev.type = "vm";
@@ -359,9 +369,9 @@ json event_json(const DockerEvent& ev) {
 
 Result<EventFilter> EventFilter::parse(const std::vector<std::string>& words) {
     EventFilter f;
-    static const std::set<std::string> kServed = {"container", "event", "type", "image", "network"};
+    static const std::set<std::string> kServed = {"container", "event", "type", "image", "network", "volume"};
     static const std::set<std::string> kDocker = {"config", "daemon",  "label",  "node",  "plugin",
-                                                  "scope",  "secret", "service", "volume"};
+                                                  "scope",  "secret", "service"};
     for (const auto& w : words) {
         size_t eq = w.find('=');
         if (eq == std::string::npos)
@@ -370,7 +380,7 @@ Result<EventFilter> EventFilter::parse(const std::vector<std::string>& words) {
         if (!kServed.count(key)) {
             if (kDocker.count(key))
                 return make_error(std::string(kDaemon) + "the events filter '" + key +
-                                      "' is not served by IsoLab (it filters on container, event, type, image and network)",
+                                      "' is not served by IsoLab (it filters on container, event, type, image, network and volume)",
                                   1);
             return make_error(std::string(kDaemon) + "invalid filter '" + key + "'", 1);
         }
@@ -403,7 +413,8 @@ bool EventFilter::matches(const DockerEvent& ev) const {
                auto bare = [](std::string s) { return s.size() > 7 && s.rfind(":latest") == s.size() - 7 ? s.substr(0, s.size() - 7) : s; };
                return !image.empty() && (image == v || bare(image) == bare(v));
            }) &&
-           any_of("network", [&](const std::string& v) { return ev.type == "network" && (ev.actor_id == v || attr("name") == v); });
+           any_of("network", [&](const std::string& v) { return ev.type == "network" && (ev.actor_id == v || attr("name") == v); }) &&
+           any_of("volume", [&](const std::string& v) { return ev.type == "volume" && !v.empty() && ev.actor_id.rfind(v, 0) == 0; });
 }
 
 namespace {

@@ -33,7 +33,7 @@ std::string human_size(double bytes);
 
 // One event of ROOT/events.jsonl as Docker's API shows it (events.Message).
 struct DockerEvent {
-    std::string type;    // container | network | vm | isolab
+    std::string type;    // container | network | volume | vm | isolab
     std::string action;  // start, die, "exec_start: sh -c ...", connect, ...
     std::string actor_id;
     std::map<std::string, std::string> attributes;  // sorted, as Docker prints them
@@ -50,7 +50,8 @@ nlohmann::json event_json(const DockerEvent& ev);
 DockerEvent docker_event_from(const nlohmann::json& line, std::map<std::string, std::string>& images);
 
 // `--filter` of events: KEY=VALUE words, values of one key OR'd, keys AND'd. Keys IsoLab serves:
-// container (id prefix or name), event, type, image, network. Errors in Docker's words.
+// container (id prefix or name), event, type, image, network, volume (name prefix). Errors in
+// Docker's words.
 struct EventFilter {
     std::map<std::string, std::vector<std::string>> values;
     static Result<EventFilter> parse(const std::vector<std::string>& words);

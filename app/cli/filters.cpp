@@ -438,13 +438,26 @@ Result<std::vector<ImageMatch>> filter_images(const std::vector<ImageFacts>& ima
 
 // ---- Containers
 
+// moby's `volume` filter (daemon/list.go): a value equal to one of the container's mount points'
+// destination, or to its name (a volume's name; a bind's host path). The mount points are what
+// `inspect` lists under Mounts: everything but --tmpfs, which Docker keeps in HostConfig.Tmpfs.
+namespace {
+bool mounts_any(const ContainerRecord& r, const std::vector<std::string>& values) {
+    for (const auto& m : r.spec.mounts) {
+        if (m.origin == MountOrigin::TmpfsFlag) continue;
+        for (const auto& v : values)
+            if (v == m.target || (!m.source.empty() && v == m.source)) return true;
+    }
+    return false;
+}
+}  // namespace
+
 Result<std::vector<ContainerRecord>> filter_containers(const std::vector<ContainerRecord>& all_newest_first,
                                                        const FilterArgs& filters, const PsQuery& query,
                                                        const std::vector<ImageFacts>& images) {
     ISOLAB_TRY(filters.validate({"ancestor", "before", "exited", "expose", "health", "id", "isolation", "is-task",
                                  "label", "name", "network", "publish", "since", "status", "volume"}));
     // Keys Docker knows and IsoLab cannot answer: refused, never ignored (exit 125).
-    if (filters.contains("volume")) return make_error(i18n::tr("filters.volume"), 125);
     for (const char* key : {"expose", "publish", "health", "isolation", "is-task"})
         if (filters.contains(key)) return make_error(i18n::trf("filters.unsupported", {key}), 125);
 
@@ -509,6 +522,7 @@ Result<std::vector<ContainerRecord>> filter_containers(const std::vector<Contain
         }
         if (!filters.match("status", std::string(to_string(r.state)))) continue;
         if (ancestor_filter && !ancestor_images.count(r.image_id)) continue;
+        if (filters.contains("volume") && !mounts_any(r, filters.get("volume"))) continue;
         if (filters.contains("network")) {
             bool on = false;
             for (const auto& v : filters.get("network"))

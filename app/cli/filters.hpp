@@ -20,8 +20,6 @@
 // A word without '=' is the client's error (bad_filter_format), exit 125.
 //
 // Deliberate differences from Docker:
-// - `volume` is refused (IsoLab has no volumes yet) with IsoLab's own message (filters.volume),
-//   exit 125; Docker would accept it and, with no volume mounted, list nothing.
 // - ps `before`/`since` take a full id, a name, or a unique id prefix; Docker 28 looks up the full
 //   id or the name only (its docs still show a short id, which older daemons took).
 // - ps `label` looks at the container's own labels (what `inspect` shows under Config.Labels);

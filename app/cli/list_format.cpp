@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/cli/commands.hpp"
 #include "app/cli/go_template.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/engine/engine.hpp"
@@ -57,6 +58,22 @@ std::string go_human_size(int64_t bytes, int precision) {
 std::string labels_text(const std::map<std::string, std::string>& labels) {
     std::string out;
     for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+    return out;
+}
+
+int local_volume_count(const ContainerRecord& r) {
+    int n = 0;
+    for (const auto& m : r.spec.mounts) n += m.type == MountType::Volume;
+    return n;
+}
+
+std::string mounts_text(const ContainerRecord& r, bool no_trunc) {
+    std::string out;
+    for (const auto& m : r.spec.mounts) {
+        if (m.origin == MountOrigin::TmpfsFlag) continue;
+        std::string name = no_trunc ? m.source : docker_ellipsis(m.source, 15);
+        out += (out.empty() ? "" : ",") + name;
+    }
     return out;
 }
 

@@ -36,6 +36,12 @@ std::string go_human_size(int64_t bytes, int precision);
 // Docker's Labels column: "k=v" sorted by key, joined by ",".
 std::string labels_text(const std::map<std::string, std::string>& labels);
 
+// Docker's ps fields over a container's mount points (what inspect lists under Mounts: every mount
+// but --tmpfs): LocalVolumes counts the volumes (local driver), Mounts joins each one's volume name
+// or bind source with ",", each cut to 15 characters unless NO_TRUNC.
+int local_volume_count(const ContainerRecord& r);
+std::string mounts_text(const ContainerRecord& r, bool no_trunc);
+
 // Docker's `ps` asks the daemon for sizes only when -s is given or the template reads .Size: it
 // runs the format as typed ("json" is literal text there, `{{json .}}` reads every field) on an
 // empty struct. FIELDS are the struct's fields; true when FIELD's value reaches the output.

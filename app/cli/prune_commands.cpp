@@ -12,11 +12,14 @@
 
 #include "app/cli/commands.hpp"
 #include "app/cli/go_template.hpp"
+#include "app/cli/list_format.hpp"
+#include "app/cli/volume_commands.hpp"
 #include "sim/core/clock.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/strings.hpp"
 #include "sim/engine/build.hpp"
 #include "sim/engine/engine.hpp"
+#include "sim/engine/volume_actions.hpp"
 #include "sim/runtime/json_log.hpp"
 
 namespace isolab::cli {
@@ -43,35 +46,6 @@ bool confirm(std::istream& in, std::ostream& out, std::string_view message) {
     line = trim(line);
     return line == "y" || line == "Y";
 }
-
-namespace {
-
-// sortorder.NaturalLess: runs of digits compare as numbers, the rest byte by byte.
-bool natural_less(const std::string& a, const std::string& b) {
-    size_t i = 0, j = 0;
-    auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    while (i < a.size() && j < b.size()) {
-        if (digit(a[i]) && digit(b[j])) {
-            size_t ei = i, ej = j;
-            while (ei < a.size() && digit(a[ei])) ++ei;
-            while (ej < b.size() && digit(b[ej])) ++ej;
-            std::string na = a.substr(i, ei - i), nb = b.substr(j, ej - j);
-            na.erase(0, std::min(na.find_first_not_of('0'), na.size()));
-            nb.erase(0, std::min(nb.find_first_not_of('0'), nb.size()));
-            if (na.size() != nb.size()) return na.size() < nb.size();
-            if (na != nb) return na < nb;
-            i = ei;
-            j = ej;
-            continue;
-        }
-        if (a[i] != b[j]) return a[i] < b[j];
-        ++i;
-        ++j;
-    }
-    return a.size() - i < b.size() - j;
-}
-
-}  // namespace
 
 std::string system_prune_warning(bool all, bool volumes, const std::vector<std::string>& filters) {
     std::vector<std::string> warnings = {"all stopped containers", "all networks not used by at least one container"};
@@ -251,6 +225,15 @@ Result<Pruned> prune_images(Engine& e, bool all, std::vector<std::string> filter
     return out;
 }
 
+Result<Pruned> prune_unused_volumes(Engine& e, const std::vector<std::string>& filters) {
+    bool all = false;  // an `all=true` among system prune's filters is the daemon's, as in Docker
+    auto matches = volume_prune_filter(filters, &all);
+    if (!matches) return matches.error();
+    auto report = prune_volumes(e.store(), VolumeStore(e.store().root()), all, *matches);
+    if (!report) return report.error();
+    return Pruned{report->deleted, report->reclaimed};
+}
+
 Pruned prune_build_cache(Engine& e, bool all) {
     Pruned out;
     for (const auto& entry : e.images().build_cache()) {
@@ -314,6 +297,12 @@ int cmd_network_prune(Engine& e, const Command& c, std::istream& in, std::ostrea
 }
 
 int cmd_system_prune(Engine& e, const Command& c, std::istream& in, std::ostream& out, std::ostream& err) {
+    // Docker's client refuses this before asking (moby's volume prune has no `until`).
+    if (c.volumes && std::any_of(c.filters.begin(), c.filters.end(),
+                                 [](const std::string& f) { return f.rfind("until=", 0) == 0; })) {
+        err << "ERROR: The \"until\" filter is not supported with \"--volumes\"\n";
+        return 1;
+    }
     if (!c.force && !confirm(in, out, system_prune_warning(c.all, c.volumes, c.filters))) return 0;
     uint64_t total = 0;
     // Docker's order: containers first, so that the networks and images they held are free.
@@ -324,8 +313,14 @@ int cmd_system_prune(Engine& e, const Command& c, std::istream& in, std::ostream
     auto networks = prune_networks(e, c.filters);
     if (!networks) return fail(err, networks.error());
     print_section(out, "Deleted Networks:", *networks);
-    // --volumes: IsoLab has no volumes, so there is nothing to remove and, as in Docker then,
-    // nothing to print.
+    // --volumes: anonymous volumes no container uses, never named ones (Docker's client sends no
+    // `all` here, whatever -a says), with the label filters.
+    if (c.volumes) {
+        auto volumes = prune_unused_volumes(e, c.filters);
+        if (!volumes) return fail(err, volumes.error());
+        print_section(out, "Deleted Volumes:", *volumes);
+        total += volumes->bytes;
+    }
     auto images = prune_images(e, c.all, c.filters);
     if (!images) return fail(err, images.error());
     print_section(out, "Deleted Images:", *images);
@@ -405,6 +400,23 @@ int cmd_system_df(Engine& e, const Command& c, std::ostream& out, std::ostream& 
     int64_t cache_size = 0;
     for (const auto& entry : cache) cache_size += entry.size;
 
+    // Volumes: Docker's diskUsageVolumesContext. Active = mounted by a container (any state);
+    // reclaimable = the sizes of the others.
+    const VolumeStore volume_store(e.store().root());
+    auto volumes = volume_store.list();
+    std::sort(volumes.begin(), volumes.end(), [](const Volume& a, const Volume& b) { return natural_less(a.name, b.name); });
+    const auto users = volume_user_map(e.store());
+    std::vector<int64_t> volume_sizes;
+    int active_volumes = 0;
+    int64_t volumes_size = 0, volumes_reclaimable = 0;
+    for (const auto& v : volumes) {
+        const int64_t size = volume_store.size_bytes(v.name);
+        volume_sizes.push_back(size);
+        volumes_size += size;
+        if (users.count(v.name)) ++active_volumes;
+        else volumes_reclaimable += size;
+    }
+
     if (!c.verbose) {
         auto row = [](const char* type, size_t total, int active, std::string size, std::string reclaimable) {
             return json{{"Type", type},
@@ -418,7 +430,8 @@ int cmd_system_df(Engine& e, const Command& c, std::ostream& out, std::ostream& 
                 with_percent(layers_size - used, layers_size)),
             row("Containers", containers.size(), active_containers, go_human_size(static_cast<double>(containers_size)),
                 with_percent(containers_reclaimable, containers_size)),
-            row("Local Volumes", 0, 0, "0B", "0B"),
+            row("Local Volumes", volumes.size(), active_volumes, go_human_size(static_cast<double>(volumes_size)),
+                with_percent(volumes_reclaimable, volumes_size)),
             row("Build Cache", cache.size(), 0, go_human_size(static_cast<double>(cache_size)),
                 go_human_size(static_cast<double>(cache_size))),
         };
@@ -462,11 +475,18 @@ int cmd_system_df(Engine& e, const Command& c, std::ostream& out, std::ostream& 
     for (size_t i = 0; i < containers.size(); ++i) {
         const auto& r = containers[i];
         ct.push_back({r.id.substr(0, 12), r.spec.image, "\"" + docker_ellipsis(command_line(r.path_args), 20) + "\"",
-                      "0", go_human_size(static_cast<double>(container_sizes[i]), 3), since(r.created),
+                      std::to_string(local_volume_count(r)), go_human_size(static_cast<double>(container_sizes[i]), 3),
+                      since(r.created),
                       container_status_column(r), r.name});
     }
     out << "\nContainers space usage:\n\n" << format_table(ct, 10);
-    out << "\nLocal Volumes space usage:\n\n" << format_table({{"VOLUME NAME", "LINKS", "SIZE"}}, 10);
+    std::vector<std::vector<std::string>> vt = {{"VOLUME NAME", "LINKS", "SIZE"}};
+    for (size_t i = 0; i < volumes.size(); ++i) {
+        auto it = users.find(volumes[i].name);
+        vt.push_back({volumes[i].name, std::to_string(it == users.end() ? 0 : it->second.size()),
+                      go_human_size(static_cast<double>(volume_sizes[i]))});
+    }
+    out << "\nLocal Volumes space usage:\n\n" << format_table(vt, 10);
     out << "\nBuild cache usage: " << go_human_size(static_cast<double>(cache_size)) << "\n\n";
     std::vector<std::vector<std::string>> bt = {
         {"CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"}};

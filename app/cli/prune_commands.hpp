@@ -10,8 +10,10 @@
 //   layers are counted with the images. `system prune` removes the dangling entries (whose layers
 //   are gone), `system prune -a` all of them. IsoLab records no use of an entry: `system df -v`
 //   leaves LAST USED and USAGE empty.
-// - There are no volumes: `--volumes` prunes nothing and prints nothing, as Docker does when there
-//   is no volume to remove; `system df` shows Local Volumes as 0.
+// - Volumes (sim/state/volumes.hpp) are counted as Docker's local driver does: a volume's SIZE is
+//   the blocks its _data folder holds, it is active (LINKS > 0) while any container's record mounts
+//   it, in any state. `system prune --volumes` removes the anonymous ones no container uses
+//   (sim/engine/volume_actions.hpp), never a named one.
 // - The base image busybox is an image like any other: `image prune -a` removes it when no
 //   container uses it, and the image store makes it again from the host's static busybox at the
 //   next `run busybox` or `images` (ImageStore::ensure_busybox), with the same id.

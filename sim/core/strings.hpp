@@ -22,5 +22,8 @@ std::string go_quote(std::string_view s);
 // go-units RAMInBytes: "512", "512b", "64k", "64kb", "1.5g", "2 GiB" (binary units, any case, up
 // to p). Its errors word for word: "invalid size: '12q'", "invalid suffix: 'q'", strconv's.
 Result<int64_t> go_ram_in_bytes(std::string_view text);
+// Go's sortorder.NaturalLess (Docker sorts volume names and prune filters with it): runs of digits
+// compare as numbers ("v2" < "v10"), everything else byte by byte.
+bool natural_less(const std::string& a, const std::string& b);
 
 }  // namespace isolab

@@ -544,6 +544,20 @@ Status apply_setting(Stage& stage, const Instruction& in, const std::map<std::st
         }
         break;
     }
+    case Kind::Volume: {
+        // Only the image's config: Docker's `Config.Volumes` ({"/data": {}}), paths as written after
+        // expansion. The engine makes an anonymous volume for each at `run`; RUN steps of this
+        // build mount none (BuildKit's behaviour).
+        if (!stage.cfg().contains("Volumes") || !stage.cfg()["Volumes"].is_object()) stage.cfg()["Volumes"] = json::object();
+        for (const auto& w : in.args) {
+            auto path = xp(w);
+            if (!path) return path.error();
+            std::string p = trim(*path);
+            if (p.empty()) return step_error(in, name, "VOLUME specified can not be an empty string");
+            stage.cfg()["Volumes"][p] = json::object();
+        }
+        break;
+    }
     case Kind::Workdir: {
         auto dir = xp(in.args.at(0));
         if (!dir) return dir.error();
@@ -1211,7 +1225,7 @@ Status apply_changes(json& settings, const std::vector<std::string>& changes) {
         // Each change is one Dockerfile line; line 2 after a FROM the parser requires.
         auto parsed = dockerfile::parse("FROM scratch\n" + change + "\n", "change");
         if (!parsed) {
-            // "change:2: VOLUME is not supported by IsoLab" → the part after the line number.
+            // "change:2: ONBUILD is not supported by IsoLab" → the part after the line number.
             std::string why = parsed.error().message;
             if (why.rfind("change:", 0) == 0 && why.find(": ") != std::string::npos) why = why.substr(why.find(": ") + 2);
             return make_error("dockerfile parse error in --change \"" + change + "\": " + why, 125);
@@ -1220,11 +1234,11 @@ Status apply_changes(json& settings, const std::vector<std::string>& changes) {
             const auto& in = parsed->instructions[i];
             switch (in.kind) {
             case Kind::Cmd: case Kind::Entrypoint: case Kind::Env: case Kind::Expose: case Kind::Label:
-            case Kind::User: case Kind::Workdir: case Kind::StopSignal:
+            case Kind::User: case Kind::Workdir: case Kind::StopSignal: case Kind::Volume:
                 break;
             default:
                 return make_error(in.keyword + " is not a valid change command (use CMD, ENTRYPOINT, ENV, EXPOSE, "
-                                  "LABEL, STOPSIGNAL, USER or WORKDIR)", 125);
+                                  "LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR)", 125);
             }
             std::map<std::string, std::string> vars;
             for (const auto& e : stage.env())

@@ -68,9 +68,9 @@ Result<std::string> build_image(Engine& engine, const BuildOptions& options, std
 int collect_build_leftovers(Engine& engine);
 
 // `commit --change` / `import --change`: applies Dockerfile instructions that change only
-// settings (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL) to CONFIG, an image
-// config's "config" object. Anything else is refused by name (Docker's list, less ONBUILD and
-// VOLUME, which IsoLab does not support).
+// settings (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL) to CONFIG, an
+// image config's "config" object. Anything else is refused by name (Docker's list, less ONBUILD,
+// which IsoLab does not support).
 Status apply_changes(nlohmann::json& config, const std::vector<std::string>& changes);
 
 }  // namespace isolab

@@ -608,12 +608,12 @@ struct KindInfo {
     Kind kind;
 };
 
-constexpr std::array<KindInfo, 14> kKinds = {{
+constexpr std::array<KindInfo, 15> kKinds = {{
     {"FROM", Kind::From}, {"RUN", Kind::Run}, {"CMD", Kind::Cmd},
     {"ENTRYPOINT", Kind::Entrypoint}, {"COPY", Kind::Copy}, {"ADD", Kind::Add},
     {"ENV", Kind::Env}, {"WORKDIR", Kind::Workdir}, {"EXPOSE", Kind::Expose},
     {"LABEL", Kind::Label}, {"USER", Kind::User}, {"ARG", Kind::Arg},
-    {"STOPSIGNAL", Kind::StopSignal}, {"SHELL", Kind::Shell},
+    {"STOPSIGNAL", Kind::StopSignal}, {"SHELL", Kind::Shell}, {"VOLUME", Kind::Volume},
 }};
 
 // Flags IsoLab implements, per instruction.
@@ -624,7 +624,7 @@ std::vector<std::string_view> accepted_flags(Kind kind) {
         case Kind::Add: return {"chown", "chmod"};
         case Kind::Run: case Kind::Cmd: case Kind::Entrypoint: case Kind::Env: case Kind::Workdir:
         case Kind::Expose: case Kind::Label: case Kind::User: case Kind::Arg: case Kind::StopSignal:
-        case Kind::Shell:
+        case Kind::Shell: case Kind::Volume:
             return {};
     }
     return {};
@@ -638,7 +638,7 @@ std::vector<std::string_view> docker_only_flags(Kind kind) {
         case Kind::Add: return {"checksum", "keep-git-dir", "link", "exclude", "unpack"};
         case Kind::From: case Kind::Cmd: case Kind::Entrypoint: case Kind::Env: case Kind::Workdir:
         case Kind::Expose: case Kind::Label: case Kind::User: case Kind::Arg: case Kind::StopSignal:
-        case Kind::Shell:
+        case Kind::Shell: case Kind::Volume:
             return {};
     }
     return {};
@@ -838,6 +838,28 @@ Status parse_expose(const std::string& rest, Instruction& in) {
     return {};
 }
 
+// VOLUME (parseMaybeJSONToList, then instructions/parse.go parseVolume): a JSON array of strings,
+// or the words split at white space; each path trimmed, none empty. The paths are kept as written
+// (the executor expands them); Docker checks nothing else at build time.
+Status parse_volume(const std::string& rest, Instruction& in) {
+    std::vector<std::string> items;
+    switch (parse_json_array(rest, items)) {
+        case JsonForm::NotStrings:
+            return make_error("when using JSON array syntax, arrays must be comprised of strings only", 1);
+        case JsonForm::Strings:
+            in.json_form = true;
+            for (const std::string& item : items) in.args.emplace_back(trim_view(item));
+            break;
+        case JsonForm::NotJson:
+            for (std::string_view f : split_fields(rest)) in.args.emplace_back(f);
+            break;
+    }
+    if (in.args.empty()) return make_error("VOLUME requires at least one argument", 1);
+    for (const std::string& path : in.args)
+        if (path.empty()) return make_error("VOLUME specified can not be an empty string", 1);
+    return {};
+}
+
 Status parse_single(const std::string& rest, Instruction& in) {
     if (rest.empty()) return make_error(in.keyword + " requires exactly one argument", 1);
     in.args = {rest};
@@ -860,7 +882,7 @@ Result<Instruction> parse_instruction(std::string_view line, int lineno, char es
         if (k.keyword == keyword) info = &k;
     }
     if (info == nullptr) {
-        if (keyword == "HEALTHCHECK" || keyword == "VOLUME" || keyword == "ONBUILD") {
+        if (keyword == "HEALTHCHECK" || keyword == "ONBUILD") {
             return make_error(keyword + " is not supported by IsoLab", 1);
         }
         if (keyword == "MAINTAINER") {
@@ -890,6 +912,7 @@ Result<Instruction> parse_instruction(std::string_view line, int lineno, char es
         case Kind::Env: case Kind::Label: ISOLAB_TRY(parse_key_values(rest, in, escape)); break;
         case Kind::Arg: ISOLAB_TRY(parse_arg(rest, in, escape)); break;
         case Kind::Expose: ISOLAB_TRY(parse_expose(rest, in)); break;
+        case Kind::Volume: ISOLAB_TRY(parse_volume(rest, in)); break;
         case Kind::Workdir: case Kind::User: case Kind::StopSignal:
             ISOLAB_TRY(parse_single(rest, in));
             break;
@@ -1074,6 +1097,7 @@ const char* kind_name(Kind kind) {
         case Kind::Arg: return "ARG";
         case Kind::StopSignal: return "STOPSIGNAL";
         case Kind::Shell: return "SHELL";
+        case Kind::Volume: return "VOLUME";
     }
     return "?";
 }

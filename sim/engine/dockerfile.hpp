@@ -11,7 +11,7 @@
 // Dockerfile reference ("Environment replacement", "Understand how CMD and ENTRYPOINT interact").
 //
 // Where IsoLab differs from Docker, on purpose:
-//   - HEALTHCHECK, VOLUME, ONBUILD, MAINTAINER (deprecated) and heredocs (`<<EOF`) are refused
+//   - HEALTHCHECK, ONBUILD, MAINTAINER (deprecated) and heredocs (`<<EOF`) are refused
 //     with "... is not supported by IsoLab" instead of being half-implemented. MAINTAINER's message
 //     names the replacement (`LABEL maintainer="..."`).
 //   - Docker-only flags (RUN --mount/--network/--security/--device, COPY --link/--parents/--exclude,
@@ -34,7 +34,7 @@
 namespace isolab::dockerfile {
 
 enum class Kind { From, Run, Cmd, Entrypoint, Copy, Add, Env, Workdir, Expose, Label, User, Arg,
-                  StopSignal, Shell };
+                  StopSignal, Shell, Volume };
 
 struct Instruction {
     Kind kind;
@@ -50,6 +50,7 @@ struct Instruction {
     // FROM: {image} (and stage name in `stage`)
     // COPY/ADD: sources..., destination last (json or space form)
     // WORKDIR/USER/STOPSIGNAL: {value}; EXPOSE: the port words; SHELL: the array
+    // VOLUME: the paths (json form, or the words split at white space: parseMaybeJSONToList)
     // Words are as written (quotes kept, variables not expanded): pass each to expand() with the
     // Dockerfile's escape character to get what Docker uses. RUN/CMD/ENTRYPOINT/SHELL are never
     // expanded (the shell does that at run time).

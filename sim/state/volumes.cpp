@@ -22,7 +22,7 @@ using nlohmann::json;
 VolumeStore::VolumeStore(std::string state_root) : root_(std::move(state_root)) {}
 
 Result<Volume> VolumeStore::create(const std::string& name, const std::map<std::string, std::string>& labels,
-                                   bool anonymous, bool* created) const {
+                                   bool anonymous, bool* created, bool by_volume_create) const {
     if (created) *created = false;
     ISOLAB_TRY(check_volume_name(name));
     if (auto existing = get(name)) return existing;
@@ -34,6 +34,7 @@ Result<Volume> VolumeStore::create(const std::string& name, const std::map<std::
     std::string now = now_rfc3339();
     if (auto dot = now.find('.'); dot != std::string::npos) now = now.substr(0, dot) + "Z";
     json rec = {{"created", now}, {"labels", labels}, {"anonymous", anonymous}};
+    if (by_volume_create) rec["by_volume_create"] = true;
     Status s = write_file_atomic(fresh + "/volume.json", rec.dump(2) + "\n", 0600);
     if (s && ::mkdir((fresh + "/_data").c_str(), 0755) != 0) s = errno_error("create volume " + name + " data", errno);
     if (!s) {
@@ -63,6 +64,7 @@ Result<Volume> VolumeStore::get(const std::string& name) const {
         v.created = j.value("created", "");
         v.labels = j.value("labels", std::map<std::string, std::string>{});
         v.anonymous = j.value("anonymous", false);
+        v.by_volume_create = j.value("by_volume_create", false);
     } catch (const std::exception& e) {
         return make_error("volume " + name + ": its record " + dir() + "/" + name + "/volume.json is not valid JSON (" +
                               e.what() + "): remove the folder to drop the volume",
@@ -130,6 +132,12 @@ std::vector<std::string> volumes_of(const ContainerRecord& rec) {
     return out;
 }
 
+std::map<std::string, std::string> volume_labels(const Volume& v) {
+    std::map<std::string, std::string> out = v.labels;
+    if (v.anonymous) out[kAnonymousVolumeLabel] = "";
+    return out;
+}
+
 std::vector<std::string> volume_users(const Store& store, const std::string& name, const std::string& except_id) {
     std::vector<std::string> out;
     for (const auto& r : store.list()) {
@@ -148,19 +156,20 @@ std::vector<std::string> remove_anonymous_volumes(const Store& store, const Cont
         if (!volume_users(store, m.source, rec.id).empty()) continue;
         if (volumes.remove(m.source)) {
             removed.push_back(m.source);
-            store.append_event("volume_destroy", {{"name", m.source}});
+            store.append_event("volume_destroy", {{"name", m.source}, {"driver", "local"}});
         }
     }
     return removed;
 }
 
 json volume_inspect_json(const Volume& v) {
+    const auto labels = volume_labels(v);
     return {{"CreatedAt", v.created},
             {"Driver", "local"},
-            {"Labels", v.labels.empty() ? json(nullptr) : json(v.labels)},
+            {"Labels", labels.empty() && !v.by_volume_create ? json(nullptr) : json(labels)},
             {"Mountpoint", v.mountpoint},
             {"Name", v.name},
-            {"Options", json(nullptr)},
+            {"Options", v.by_volume_create ? json::object() : json(nullptr)},
             {"Scope", "local"}};
 }
 

@@ -1,7 +1,8 @@
 // Named and anonymous volumes with Docker's `local` driver semantics: a directory per volume
 // under the state root that outlives every container using it.
 //
-//   ROOT/volumes/NAME/volume.json   {"created": RFC 3339, "labels": {...}, "anonymous": bool}
+//   ROOT/volumes/NAME/volume.json   {"created": RFC 3339, "labels": {...}, "anonymous": bool,
+//                                    "by_volume_create": true when `volume create` made it}
 //   ROOT/volumes/NAME/_data         what containers see at the mount's target (Mountpoint)
 //
 // A volume appears in one step: it is made as a scratch folder (owned_scratch_name) holding its
@@ -29,6 +30,9 @@ struct Volume {
     std::string created;     // RFC 3339, UTC
     std::map<std::string, std::string> labels;
     bool anonymous = false;  // named by the engine (-v /path, VOLUME): `rm -v` and `run --rm` remove it
+    // Made by `volume create` (Docker's API then stores the empty label and option maps it was sent,
+    // so inspect shows "Labels": {} and "Options": {}, where a volume `run -v` made shows null).
+    bool by_volume_create = false;
     std::string mountpoint;  // ROOT/volumes/NAME/_data
 };
 
@@ -41,8 +45,9 @@ public:
 
     // NAME (check_volume_name's rule) made, or the one that exists (Docker's `volume create` of an
     // existing name succeeds and changes nothing). CREATED is false when it already existed.
+    // BY_VOLUME_CREATE: the `volume create` command makes it (see Volume::by_volume_create).
     Result<Volume> create(const std::string& name, const std::map<std::string, std::string>& labels, bool anonymous,
-                          bool* created = nullptr) const;
+                          bool* created = nullptr, bool by_volume_create = false) const;
     // Error (exit 1): "get NAME: no such volume", Docker's daemon words.
     Result<Volume> get(const std::string& name) const;
     std::vector<Volume> list() const;  // sorted by name
@@ -58,6 +63,14 @@ private:
     std::string root_;
 };
 
+// Docker's label on a volume the daemon named (moby's AnonymousLabel): `volume create` without a
+// name, `-v /path` and an image's VOLUME. `volume prune` without --all removes only these.
+inline constexpr const char* kAnonymousVolumeLabel = "com.docker.volume.anonymous";
+
+// V's labels as Docker shows and filters them: its own, plus kAnonymousVolumeLabel ("") when it is
+// anonymous (IsoLab keeps that as Volume::anonymous, Docker as the label).
+std::map<std::string, std::string> volume_labels(const Volume& v);
+
 // The names of the volumes REC mounts, in its mounts' order.
 std::vector<std::string> volumes_of(const ContainerRecord& rec);
 
@@ -69,7 +82,8 @@ std::vector<std::string> volume_users(const Store& store, const std::string& nam
 // caller holds the global lock; returns the names removed.
 std::vector<std::string> remove_anonymous_volumes(const Store& store, const ContainerRecord& rec);
 
-// Docker's `volume inspect` object for V.
+// Docker's `volume inspect` object for V: Labels from volume_labels; Labels and Options are {}
+// after `volume create`, else null when empty (Volume::by_volume_create).
 nlohmann::json volume_inspect_json(const Volume& v);
 
 }  // namespace isolab

@@ -52,6 +52,8 @@ mapfile -t container_subs < <(help_of container | sed -n 's/^  \([a-z]\+\)  .*/\
 mapfile -t image_subs < <(help_of image | sed -n 's/^  \([a-z]\+\)  .*/\1/p')
 # `system` lists its commands the same way; `network prune` is the network group's table verb.
 mapfile -t system_subs < <(help_of system | sed -n 's/^  \([a-z]\+\)  .*/\1/p')
+# And so does `volume`.
+mapfile -t volume_subs < <(help_of volume | sed -n 's/^  \([a-z]\+\)  .*/\1/p')
 
 emit --help
 emit -h
@@ -67,6 +69,11 @@ emit system
 emit system --help
 for s in "${system_subs[@]}"; do emit system "$s" --help; done
 emit network prune --help
+emit volume
+emit volume --help
+for s in "${volume_subs[@]}"; do emit volume "$s" --help; done
+emit volume list --help
+emit volume remove --help
 emit help container ls
 emit container ls --help=maybe
 emit container --bogus
@@ -150,6 +157,28 @@ emit system df -v extra
 emit system df --format
 emit system reset extra
 emit system nosuch
+emit volume nosuch
+emit volume --bogus
+emit volume create a b
+emit volume create --name a b
+emit volume create -d flocker x
+emit volume create --driver=nfs
+emit volume create -o type=tmpfs x
+emit volume create --opt device=/dev/sda1 -d local x
+emit volume create --label
+emit volume create --label =x x
+emit volume create --label 'a b=c' x
+emit volume create --cluster x
+emit volume ls extra
+emit volume ls --filter nofmt
+emit volume ls -q=maybe
+emit volume inspect
+emit volume inspect --format
+emit volume rm
+emit volume rm -f=maybe x
+emit volume prune extra
+emit volume prune -a=maybe
+emit volume prune --filter
 
 # Values checked after flag parsing (client side, then Docker's daemon words).
 emit run --pull sometimes busybox
@@ -195,7 +224,7 @@ emit create --name ../x busybox
 emit container run --name ../x busybox
 emit container create -m 1k busybox
 emit exec --env-file /nonexistent/env c sh
-emit inspect --type volume x
+emit inspect --type secret x
 emit gui --lang fr
 emit gui --frames 0
 emit --lang fr ps

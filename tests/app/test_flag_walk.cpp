@@ -226,6 +226,17 @@ const Proof kProofs[] = {
     {"network ls", "--quiet", Proof::Test, "images and network ls: --filter, REPOSITORY[:TAG] and --format json"},
     {"network inspect", "--format", Proof::Test, "flag effects: build --no-cache, update --restart, network create --internal, network ls --no-trunc, prune --filter, system df --format"},
     {"network disconnect", "--force", Proof::Test, "network: containers on one user network reach each other by name; other networks cannot"},
+    {"volume create", "--driver", Proof::Test, "volumes: create, ls, inspect and rm as Docker's; rm is refused while a container uses the volume"},
+    {"volume create", "--label", Proof::Test, "volumes: create, ls, inspect and rm as Docker's; rm is refused while a container uses the volume"},
+    {"volume create", "--opt", Proof::Refused, "volume create -o type=tmpfs data"},
+    {"volume ls", "--filter", Proof::Test, "volumes: create, ls, inspect and rm as Docker's; rm is refused while a container uses the volume"},
+    {"volume ls", "--format", Proof::Test, "volumes: create, ls, inspect and rm as Docker's; rm is refused while a container uses the volume"},
+    {"volume ls", "--quiet", Proof::Test, "volumes: create, ls, inspect and rm as Docker's; rm is refused while a container uses the volume"},
+    {"volume inspect", "--format", Proof::Test, "volumes: create, ls, inspect and rm as Docker's; rm is refused while a container uses the volume"},
+    {"volume rm", "--force", Proof::Test, "volumes: create, ls, inspect and rm as Docker's; rm is refused while a container uses the volume"},
+    {"volume prune", "--all", Proof::Test, "volumes: prune keeps named volumes without -a, and what a container uses; system prune --volumes; system df counts them"},
+    {"volume prune", "--filter", Proof::Test, "volumes: prune keeps named volumes without -a, and what a container uses; system prune --volumes; system df counts them"},
+    {"volume prune", "--force", Proof::Test, "volumes: prune keeps named volumes without -a, and what a container uses; system prune --volumes; system df counts them"},
     {"gui", "--frames", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
     {"gui", "--fullscreen", Proof::Test, "gui flags: --lessons and --study-group change what is drawn; --fullscreen fills the screen"},
     {"gui", "--lang", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
@@ -239,7 +250,7 @@ const Proof kProofs[] = {
     {"gui", "--view", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
 };
 
-const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "cp", "completion"};
+const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "cp", "completion", "volume create", "volume ls", "volume inspect", "volume rm", "volume prune"};
 
 // "--name" and "-n" of each flag VERB's help lists.
 std::vector<std::pair<std::string, std::string>> listed_flags(const std::string& verb) {

@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             case Kind::Entrypoint: entrypoint = config_args(in, shell); break;
             case Kind::From: case Kind::Copy: case Kind::Add: case Kind::Env: case Kind::Workdir:
             case Kind::Expose: case Kind::Label: case Kind::User: case Kind::Arg:
-            case Kind::StopSignal: case Kind::Shell:
+            case Kind::StopSignal: case Kind::Shell: case Kind::Volume:
                 break;
         }
     }

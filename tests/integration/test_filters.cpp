@@ -81,7 +81,7 @@ TEST_CASE("ps filters: `rm -f $(ps -aq -f status=exited)` removes only the exite
     CHECK(left.out == "up running\nmade created\n");
 
     // Docker's refusals: an unknown status is the daemon's (exit 1), a word without '=' the
-    // client's (exit 125), `volume` IsoLab's own (exit 125); nothing is listed.
+    // client's (exit 125); nothing is listed.
     auto bad = r.isolab({"ps", "-a", "-f", "status=foo"});
     CHECK(bad.code == 1);
     CHECK(bad.out.empty());
@@ -90,10 +90,10 @@ TEST_CASE("ps filters: `rm -f $(ps -aq -f status=exited)` removes only the exite
     CHECK(word.code == 125);
     CHECK(word.err.rfind("invalid argument \"exited\" for \"-f, --filter\" flag: bad format of filter "
                          "(expected name=value)\n\nUsage:  isolab ps [OPTIONS]", 0) == 0);
-    auto volume = r.isolab({"ps", "-f", "volume=/data"});
-    CHECK(volume.code == 125);
+    // `volume` is served (tests/integration/test_volumes.cpp): nothing here mounts /data.
+    auto volume = r.isolab({"ps", "-a", "-q", "-f", "volume=/data"});
+    CHECK(volume.code == 0);
     CHECK(volume.out.empty());
-    CHECK(volume.err.find("volume") != std::string::npos);
 }
 
 TEST_CASE("ps: --format json, -s, -n and -l as Docker's") {

@@ -334,7 +334,8 @@ TEST_CASE("prune: system prune asks Docker's question, removes stopped container
     CHECK(image_ids(r).count(second) == 1);
     CHECK_FALSE(mounts_mention(done_id));
 
-    // -a --volumes: Docker's longer question (not asked with -f); IsoLab has no volumes to list.
+    // -a --volumes: Docker's longer question (not asked with -f); no volume exists here
+    // (tests/integration/test_volumes.cpp prunes some).
     auto ask_all = r.isolab({"system", "prune", "-a", "--volumes"}, 60000, "");
     CHECK(ask_all.out ==
           "WARNING! This will remove:\n"

@@ -111,10 +111,11 @@ TEST_CASE("dockerfile: every instruction kind is recognised") {
         "LABEL a=b\n"
         "USER nobody\n"
         "STOPSIGNAL SIGTERM\n"
-        "SHELL [\"/bin/bash\", \"-c\"]\n");
+        "SHELL [\"/bin/bash\", \"-c\"]\n"
+        "VOLUME /v\n");
     const std::vector<Kind> kinds = {Kind::Arg, Kind::From, Kind::Run, Kind::Cmd, Kind::Entrypoint,
                                      Kind::Copy, Kind::Add, Kind::Env, Kind::Workdir, Kind::Expose,
-                                     Kind::Label, Kind::User, Kind::StopSignal, Kind::Shell};
+                                     Kind::Label, Kind::User, Kind::StopSignal, Kind::Shell, Kind::Volume};
     REQUIRE(df.instructions.size() == kinds.size());
     for (size_t i = 0; i < kinds.size(); ++i) {
         CAPTURE(i);
@@ -492,12 +493,31 @@ TEST_CASE("dockerfile: EXPOSE validates each port word") {
 TEST_CASE("dockerfile: instructions IsoLab does not support are refused by name") {
     CHECK(parse_error("FROM a\nHEALTHCHECK CMD curl -f http://localhost/\n") ==
           "Dockerfile:2: HEALTHCHECK is not supported by IsoLab");
-    CHECK(parse_error("FROM a\nVOLUME /data\n") == "Dockerfile:2: VOLUME is not supported by IsoLab");
     CHECK(parse_error("FROM a\nonbuild RUN x\n") == "Dockerfile:2: ONBUILD is not supported by IsoLab");
     CHECK(parse_error("FROM a\nMAINTAINER Jane <j@x.org>\n") ==
           "Dockerfile:2: MAINTAINER is not supported by IsoLab (Docker deprecated it): write LABEL maintainer=\"Jane <j@x.org>\"");
     // Checked before the FROM rule: the message names the real problem.
-    CHECK(parse_error("VOLUME /data\n") == "Dockerfile:1: VOLUME is not supported by IsoLab");
+    CHECK(parse_error("ONBUILD RUN x\n") == "Dockerfile:1: ONBUILD is not supported by IsoLab");
+}
+
+TEST_CASE("dockerfile: VOLUME takes a JSON array or words, as BuildKit's parseMaybeJSONToList and parseVolume") {
+    Instruction json_form = second("VOLUME [\"/data\", \" /logs \"]");
+    CHECK(json_form.kind == Kind::Volume);
+    CHECK(json_form.keyword == "VOLUME");
+    CHECK(json_form.json_form);
+    CHECK(json_form.args == Strings{"/data", "/logs"});  // each path trimmed
+    CHECK(json_form.text == "VOLUME [\"/data\", \" /logs \"]");
+    Instruction words = second("volume /a   $DIR\t/c");
+    CHECK_FALSE(words.json_form);
+    CHECK(words.args == Strings{"/a", "$DIR", "/c"});  // expanded by the builder, not here
+    // Invalid JSON is the word form, as for CMD.
+    CHECK(second("VOLUME [/data]").args == Strings{"[/data]"});
+    CHECK(parse_error("FROM a\nVOLUME\n") == "Dockerfile:2: VOLUME requires at least one argument");
+    CHECK(parse_error("FROM a\nVOLUME []\n") == "Dockerfile:2: VOLUME requires at least one argument");
+    CHECK(parse_error("FROM a\nVOLUME [\"/a\", \" \"]\n") == "Dockerfile:2: VOLUME specified can not be an empty string");
+    CHECK(parse_error("FROM a\nVOLUME [\"/a\", 1]\n") ==
+          "Dockerfile:2: when using JSON array syntax, arrays must be comprised of strings only");
+    CHECK(parse_error("FROM a\nVOLUME --x=1 /a\n").find("Dockerfile:2: ") == 0);  // VOLUME has no flags
 }
 
 TEST_CASE("dockerfile: heredocs are refused, look-alikes are not") {
