@@ -9,6 +9,7 @@
 #include "sim/core/command_line.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/safe_path.hpp"
+#include "sim/state/mounts.hpp"
 
 namespace isolab::lesson {
 
@@ -44,6 +45,7 @@ enum class Value {
     FileOut,  // a host file IsoLab writes (save -o): inside the lesson's folder
     Network,  // --network: a network of the state root, but not `host`
     Setting,  // NAME=VALUE (-e, --build-arg): a bare NAME would copy the learner's own environment
+    Mount,    // -v, --mount: a volume or a tmpfs, never a bind of a host folder
 };
 
 struct FlagRule {
@@ -71,10 +73,10 @@ struct CommandRule {
 const FlagRule kPrivileged{"privileged", 0, Value::None, "lesson.refuse.privileged"};
 const FlagRule kCapAdd{"cap-add", 0, Value::Text, "lesson.refuse.cap_add"};
 const FlagRule kRuntimeFlag{"runtime", 0, Value::Text, "lesson.refuse.runtime_flag"};
-// IsoLab has no volumes yet (args.cpp refuses -v), so no bind source can be checked: a lesson may
-// not mount anything, whatever the source, and says so before the engine is asked.
-const FlagRule kVolume{"volume", 'v', Value::Text, "lesson.refuse.bind"};
-const FlagRule kMount{"mount", 0, Value::Text, "lesson.refuse.bind"};
+// Volumes (named or anonymous) and tmpfs live in the state root or in memory; a bind would show
+// the container a folder of the learner's machine, so -v/--mount with a host source is refused.
+const FlagRule kVolume{"volume", 'v', Value::Mount};
+const FlagRule kMount{"mount", 0, Value::Mount};
 // A bare NAME line in the file copies the learner's environment, as a bare `-e NAME` does; the
 // file's lines are not checked here, so the flag is refused.
 const FlagRule kEnvFile{"env-file", 0, Value::Text, "lesson.refuse.env_copy"};
@@ -103,11 +105,14 @@ std::vector<FlagRule> container_flags(bool run) {
         {"publish-all", 'P', Value::None},
         {"pull", 0, Value::Text},
         {"quiet", 'q', Value::None},
+        {"read-only", 0, Value::None},
         {"restart", 0, Value::Text},
         {"stop-signal", 0, Value::Text},
         {"stop-timeout", 0, Value::Text},
+        {"tmpfs", 0, Value::Text},
         {"tty", 't', Value::None},
         {"user", 'u', Value::Text},
+        {"volumes-from", 0, Value::Text},
         {"workdir", 'w', Value::Text},
         kPrivileged, kCapAdd, kRuntimeFlag, kVolume, kMount, kEnvFile,
     };
@@ -213,6 +218,14 @@ const std::vector<CommandRule>& rules() {
         {"network ls", {{"quiet", 'q', Value::None}, {"format", 'f', Value::Text}}, Operands::Refs},
         {"network inspect", {{"format", 'f', Value::Text}}, Operands::Refs},
         {"network rm", {}, Operands::Refs},
+        // Volumes: folders of the state root, made and removed by the engine.
+        {"volume create", {{"driver", 'd', Value::Text}, {"label", 0, Value::Text}}, Operands::Refs},
+        {"volume ls",
+         {{"filter", 'f', Value::Text}, {"format", 0, Value::Text}, {"quiet", 'q', Value::None}},
+         Operands::Refs},
+        {"volume inspect", {{"format", 'f', Value::Text}}, Operands::Refs},
+        {"volume rm", {{"force", 'f', Value::None}}, Operands::Refs},
+        {"volume prune", {{"all", 'a', Value::None}, {"filter", 0, Value::Text}, {"force", 'f', Value::None}}, Operands::Refs},
     };
     return table;
 }
@@ -235,7 +248,7 @@ constexpr RefusedCommand kRefusedCommands[] = {
 };
 
 // The verbs whose second word is a sub-command with its own rules.
-bool is_group(std::string_view verb) { return verb == "vm" || verb == "network"; }
+bool is_group(std::string_view verb) { return verb == "vm" || verb == "network" || verb == "volume"; }
 
 // ---- Checking one line ----------------------------------------------------------------------
 
@@ -400,6 +413,12 @@ private:
             case Value::Setting: {
                 size_t eq = v.find('=');
                 if (eq == std::string::npos || eq == 0) return refuse("lesson.refuse.env_copy", {shown + " " + v, cmd()});
+                return std::nullopt;
+            }
+            case Value::Mount: {
+                // Parsed as the engine will parse it; what does not parse is the engine's to refuse.
+                auto m = f.name == "volume" ? parse_volume_flag(v) : parse_mount_flag(v, place_.folder);
+                if (m.ok() && m->type == MountType::Bind) return refuse("lesson.refuse.bind", {shown + " " + v, cmd()});
                 return std::nullopt;
             }
             case Value::FileIn:

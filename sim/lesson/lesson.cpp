@@ -501,11 +501,12 @@ public:
         for (size_t i = 0; i < l.needs.size(); ++i) one_of(l.needs[i], known_images(), "/needs/" + std::to_string(i), "teaching image");
         if (doc.contains("stage")) {
             const auto& s = doc.at("stage");
-            if (keys(s, "/stage", {"containers", "vms", "networks", "images"}, {}, "the stage")) {
+            if (keys(s, "/stage", {"containers", "vms", "networks", "images", "volumes"}, {}, "the stage")) {
                 l.stage.containers = strings(s, "/stage", "containers");
                 l.stage.vms = strings(s, "/stage", "vms");
                 l.stage.networks = strings(s, "/stage", "networks");
                 l.stage.images = strings(s, "/stage", "images");
+                l.stage.volumes = strings(s, "/stage", "volumes");
                 // The player turns these into command lines (`isolab rm -f NAME`, stage.hpp):
                 // a name must be one word that no command reads as a flag or a path.
                 auto names = [&](const std::vector<std::string>& v, const char* key, const char* what, bool image) {
@@ -519,6 +520,7 @@ public:
                 names(l.stage.vms, "vms", "a VM name", false);
                 names(l.stage.networks, "networks", "a network name", false);
                 names(l.stage.images, "images", "an image name", true);
+                names(l.stage.volumes, "volumes", "a volume name", false);
             }
         }
         if (doc.contains("learned")) {

@@ -26,7 +26,7 @@ struct Text {
 };
 
 struct Stage {
-    std::vector<std::string> containers, vms, networks, images;
+    std::vector<std::string> containers, vms, networks, images, volumes;
 };
 
 struct Highlight {

@@ -13,6 +13,7 @@ Baseline take_baseline(Engine& engine, vm::VmManager& vms) {
     for (auto& c : engine.list(true)) b.containers.insert(c.name);
     for (auto& v : vms.list()) b.vms.insert(v.name);
     for (auto& n : engine.networks().list()) b.networks.insert(n.name);
+    for (auto& v : engine.volumes().list()) b.volumes.insert(v.name);
     return b;
 }
 
@@ -39,6 +40,10 @@ std::vector<std::string> stage_commands(const Lesson& lesson, Engine& engine, vm
     remove(containers, lesson.stage.containers, since ? &since->containers : nullptr, "isolab rm -f ");
     remove(vm_names, lesson.stage.vms, since ? &since->vms : nullptr, "isolab vm rm -f ");
     remove(nets, lesson.stage.networks, since ? &since->networks : nullptr, "isolab network rm ");
+    // Volumes after the containers that used them (a volume in use cannot go).
+    std::vector<std::string> vols;
+    for (auto& v : engine.volumes().list()) vols.push_back(v.name);
+    remove(vols, lesson.stage.volumes, since ? &since->volumes : nullptr, "isolab volume rm -f ");
     for (auto& name : lesson.stage.images)
         if (engine.images().resolve(name)) out.push_back("isolab rmi -f " + name);
     return out;

@@ -20,12 +20,13 @@ class VmManager;
 namespace isolab::lesson {
 
 struct Baseline {
-    std::set<std::string> containers, vms, networks;
+    std::set<std::string> containers, vms, networks, volumes;
 };
 Baseline take_baseline(Engine& engine, vm::VmManager& vms);
 
-// Removal lines (containers, then VMs, then networks, then images) for the objects named in the
-// lesson's stage that exist now, plus, with SINCE, every container, VM and network not in SINCE.
+// Removal lines (containers, then VMs, then networks, then volumes, then images) for the objects
+// named in the lesson's stage that exist now, plus, with SINCE, every container, VM, network and
+// volume not in SINCE.
 std::vector<std::string> stage_commands(const Lesson& lesson, Engine& engine, vm::VmManager& vms,
                                         const Baseline* since = nullptr);
 // `isolab build -q -t isolab/web assets/images/web` for each teaching image the lesson needs that

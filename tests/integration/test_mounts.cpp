@@ -43,7 +43,10 @@ struct HostDir {
 TEST_CASE("volumes: the walkthrough — a volume outlives rm, a read-only bind serves a host folder, --read-only with --tmpfs /tmp") {
     if (!real_runtime_or_skip()) return;
     TempRoot r;
-    // 2. -v NAME:/path makes the volume on first use; the container writes into it.
+    // 1. volume create; ls lists it.
+    REQUIRE(r.isolab({"volume", "create", "data"}).out == "data\n");
+    CHECK(r.isolab({"volume", "ls", "-q"}).out == "data\n");
+    // 2. -v NAME:/path mounts it; the container writes into it.
     auto w = r.isolab({"run", "--name", "writer", "--network", "none", "-v", "data:/data", "busybox", "sh", "-c", "echo hi > /data/x"});
     REQUIRE(w.code == 0);
     const std::string data = r.path() + "/volumes/data/_data";
@@ -75,6 +78,15 @@ TEST_CASE("volumes: the walkthrough — a volume outlives rm, a read-only bind s
     // The host sees a change to the folder at once: it is the same directory, not a copy.
     write_text(site.path + "/index.html", "<h1>edited</h1>\n");
     CHECK(r.isolab({"exec", "web", "wget", "-qO-", "http://127.0.0.1:8080/"}).out == "<h1>edited</h1>\n");
+
+    // 6. cp a log out and a config in.
+    REQUIRE(r.isolab({"exec", "web", "sh", "-c", "mkdir -p /var/log && echo 'GET / 200' > /var/log/access.log"}).code == 0);
+    HostDir here("cp");
+    REQUIRE(r.isolab({"cp", "web:/var/log/access.log", here.path + "/"}).code == 0);
+    CHECK(read_text(here.path + "/access.log") == "GET / 200\n");
+    write_text(here.path + "/httpd.conf", "H:/www\n");
+    REQUIRE(r.isolab({"cp", here.path + "/httpd.conf", "web:/etc/httpd.conf"}).code == 0);
+    CHECK(r.isolab({"exec", "web", "cat", "/etc/httpd.conf"}).out == "H:/www\n");
 
     // 7. --read-only with --tmpfs /tmp: /tmp is writable, the rest is EROFS.
     auto ro = r.isolab({"run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp", "busybox", "sh", "-c",

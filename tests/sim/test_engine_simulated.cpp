@@ -202,3 +202,45 @@ TEST_CASE("engine: signal names and numbers") {
     CHECK_FALSE(valid_container_name("../etc"));
     CHECK_FALSE(valid_container_name("-web"));
 }
+
+#include "sim/lesson/stage.hpp"
+#include "sim/vm/vm_manager.hpp"
+
+TEST_CASE("engine (simulated): volumes are made at create, anonymous ones named; a lesson's reset removes the volumes made since it opened") {
+    SimEngine e;
+    ContainerSpec s = spec("vols");
+    auto named = parse_volume_flag("data:/data");
+    auto anon = parse_volume_flag("/scratch");
+    REQUIRE(named.ok());
+    REQUIRE(anon.ok());
+    vm::VmManager vms(e.root);
+    auto before = lesson::take_baseline(*e.engine, vms);
+    s.mounts = {*named, *anon};
+    auto rec = e->create(s);
+    REQUIRE(rec.ok());
+    REQUIRE(rec->spec.mounts.size() == 2);
+    CHECK(rec->spec.mounts[1].source.size() == 64);
+    CHECK(rec->spec.mounts[1].anonymous);
+    CHECK(rec->spec.mounts[0].host_path == e.root + "/volumes/data/_data");
+    CHECK(e->volumes().get("data").ok());
+    CHECK(e->volumes().get(rec->spec.mounts[1].source).ok());
+    // Two mounts on one target: nothing is made.
+    ContainerSpec dup = spec("dup");
+    dup.mounts = {*parse_volume_flag("other:/x"), *parse_volume_flag("/x")};
+    auto refused = e->create(dup);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message == "Duplicate mount point: /x");
+    CHECK_FALSE(e->volumes().get("other").ok());
+    // The reset: the container first, then both volumes it made.
+    lesson::Lesson l;
+    auto lines = lesson::stage_commands(l, *e.engine, vms, &before);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == "isolab rm -f vols");
+    CHECK(lines[1].rfind("isolab volume rm -f ", 0) == 0);
+    CHECK(lines[2].rfind("isolab volume rm -f ", 0) == 0);
+    // A volume that was there before the lesson stays, unless the stage names it.
+    auto kept = lesson::take_baseline(*e.engine, vms);
+    CHECK(lesson::stage_commands(l, *e.engine, vms, &kept).empty());
+    l.stage.volumes = {"data"};
+    CHECK(lesson::stage_commands(l, *e.engine, vms, &kept) == std::vector<std::string>{"isolab volume rm -f data"});
+}

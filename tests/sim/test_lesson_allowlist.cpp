@@ -248,10 +248,12 @@ TEST_CASE("lesson allow-list: flags that hand the container a piece of the host 
         const char* key;
         const char* named;
     };
-    for (Case c : {Case{"isolab run -v /:/host busybox", "lesson.refuse.bind", "`-v, --volume`"},
-                   Case{"isolab run --volume=/:/host busybox", "lesson.refuse.bind", "`--volume`"},
-                   Case{"isolab create --mount type=bind,src=/,dst=/host busybox", "lesson.refuse.bind", "`--mount`"},
-                   Case{"isolab run -dv /:/host busybox", "lesson.refuse.bind", "`-v, --volume`"},
+    for (Case c : {Case{"isolab run -v /:/host busybox", "lesson.refuse.bind", "`-v /:/host`"},
+                   Case{"isolab run --volume=/:/host busybox", "lesson.refuse.bind", "`--volume /:/host`"},
+                   Case{"isolab create --mount type=bind,src=/,dst=/host busybox", "lesson.refuse.bind", "`--mount type=bind,src=/,dst=/host`"},
+                   Case{"isolab run -dv /:/host busybox", "lesson.refuse.bind", "`-v /:/host`"},
+                   Case{"isolab run -v /etc:/e:ro busybox", "lesson.refuse.bind", "`-v /etc:/e:ro`"},
+                   Case{"isolab run --mount type=bind,source=./x,target=/x busybox", "lesson.refuse.bind", "`--mount"},
                    Case{"isolab run --privileged busybox", "lesson.refuse.privileged", "`--privileged`"},
                    Case{"isolab exec --privileged web sh", "lesson.refuse.privileged", "`--privileged`"},
                    Case{"isolab run --cap-add SYS_ADMIN busybox", "lesson.refuse.cap_add", "`--cap-add`"},
@@ -266,6 +268,20 @@ TEST_CASE("lesson allow-list: flags that hand the container a piece of the host 
         auto e = refused_line(f, c.line);
         CHECK(e.refusal->key == c.key);
         CHECK(contains(e.message, c.named));
+    }
+}
+
+TEST_CASE("lesson allow-list: volumes, tmpfs and read-only roots are allowed; only a bind of a host folder is refused") {
+    LessonFolder f;
+    for (const char* line : {"isolab volume create data", "isolab volume ls -q", "isolab volume inspect data",
+                             "isolab run -v data:/data busybox true", "isolab run -v /scratch busybox true",
+                             "isolab run --mount type=volume,src=data,dst=/data busybox true",
+                             "isolab run --mount type=tmpfs,dst=/t busybox true", "isolab run --read-only --tmpfs /tmp busybox true",
+                             "isolab run --volumes-from db busybox true", "isolab rm -v web", "isolab volume rm data",
+                             "isolab volume prune -f"}) {
+        CAPTURE(line);
+        auto v = vet_command(line, f.place());
+        CHECK(v.ok());
     }
 }
 
