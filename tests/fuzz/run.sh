@@ -18,7 +18,7 @@ flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 clang++-14 "${flags[@]}" "$here/tests/fuzz/fuzz_dockerfile.cpp" "$here/sim/engine/dockerfile.cpp" \
   "$here/sim/core/strings.cpp" -o "$out/fuzz_dockerfile"
 clang++-14 "${flags[@]}" "$here/tests/fuzz/fuzz_lesson.cpp" "$here/sim/lesson/lesson.cpp" \
-  "$here/sim/lesson/allowlist.cpp" "$here/sim/core/command_line.cpp" "$here/sim/core/safe_path.cpp" \
+  "$here/sim/lesson/allowlist.cpp" "$here/sim/state/mounts.cpp" "$here/sim/core/command_line.cpp" "$here/sim/core/safe_path.cpp" \
   "$here/sim/core/files.cpp" "$here/sim/core/i18n.cpp" "$here/sim/core/strings.cpp" -o "$out/fuzz_lesson"
 # The seeds stay untouched in the repository; new inputs go to build/fuzz/corpus-NAME.
 cd "$out"

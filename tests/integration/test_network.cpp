@@ -296,7 +296,10 @@ TEST_CASE("network: kill -9 of the monitor leaves no veth and no proxy after the
     TempRoot r;
     if (!can_network(r)) return;
     REQUIRE(r.isolab({"run", "-d", "--name", "doomed", "-p", "18082:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/var/www"}).code == 0);
-    CHECK(host_wget("http://127.0.0.1:18082/").out.find("Hello from IsoLab") != std::string::npos);
+    // httpd listens a moment after `run -d` returns (longer on a loaded machine): wait for it.
+    CHECK(poll_until(std::chrono::seconds(10), [&] {
+        return host_wget("http://127.0.0.1:18082/").out.find("Hello from IsoLab") != std::string::npos;
+    }));
     std::string id = r.id_of("doomed");
     int monitor = std::atoi(r.isolab({"inspect", "-f", "{{.IsoLab.MonitorPid}}", "doomed"}).out.c_str());
     REQUIRE(monitor > 0);
