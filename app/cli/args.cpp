@@ -1169,8 +1169,11 @@ const FlagDef kBuildFlags[] = {
     value_flag<&Command::dockerfile>("file", 'f', FlagType::String,
                                      "Name of the Dockerfile (default: \"PATH/Dockerfile\")"),
     bool_flag<&Command::no_cache>("no-cache", 0, "Do not use cache when building the image"),
+    value_flag<&Command::progress>("progress", 0, FlagType::String,
+                                   "Set type of progress output (\"auto\", \"plain\", \"quiet\")"),
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the build output and print image ID on success"),
     value_flag<&Command::tags>("tag", 't', FlagType::List, "Name and optionally a tag (format: \"name:tag\")"),
+    value_flag<&Command::target>("target", 0, FlagType::String, "Set the target build stage to build"),
 };
 
 const FlagDef kSaveFlags[] = {
