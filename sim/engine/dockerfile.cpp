@@ -1051,6 +1051,8 @@ Result<Dockerfile> parse(const std::string& text, const std::string& name) {
         if (!in.ok()) {
             // Go on: every instruction that is wrong is reported in one build.
             errors.push_back(name + ":" + std::to_string(lineno) + ": " + in.error().message);
+            // After a heredoc, the lines that follow are its body, not instructions: stop here.
+            if (in.error().message.rfind("heredocs (", 0) == 0) break;
             continue;
         }
         if (!seen_from && in->kind != Kind::From && in->kind != Kind::Arg) {
