@@ -1197,8 +1197,9 @@ Status Builder::step_copy(const Instruction& in) {
     words.pop_back();
     for (const auto& w : words)
         if (is_url(w))
-            return step_error(in, name_, verb + " " + w + ": downloading from a URL is not supported: IsoLab works "
-                                         "offline. Download the file into the build context and COPY it");
+            return step_error(in, name_, verb + " " + w + ": downloading from a URL is not supported by IsoLab yet: it "
+                                         "comes with the registry client (issue 16). Download the file into the build "
+                                         "context and COPY it (a local tar is unpacked by ADD)");
     bool dest_is_dir = !dest.empty() && dest.back() == '/';
     if (dest.empty() || dest[0] != '/') {
         std::string wd = stage_.workdir().empty() ? "/" : stage_.workdir();
