@@ -1846,7 +1846,7 @@ const std::vector<VerbDef>& verbs() {
         verb("history", "[OPTIONS] IMAGE", "Show the history of an image", kHistoryFlags, ArgRule::Exact, 1),
         verb("images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", kImagesFlags, ArgRule::Max, 0, 1),
         verb("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", kRmiFlags, ArgRule::Min, 1),
-        verb("build", "[OPTIONS] PATH", "Build an image from a Dockerfile", kBuildFlags, ArgRule::Exact, 1),
+        verb("build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", kBuildFlags, ArgRule::Exact, 1),
         verb("tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
              kNone, ArgRule::Exact, 2),
         verb("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -775,7 +776,37 @@ public:
     Result<std::string> run();
 
 private:
-    void say(const std::string& line) { out_ << line << "\n" << std::flush; }
+    // A line of the classic output (`Step 1/6 :`, ` ---> ...`); --progress plain prints its own.
+    void say(const std::string& line) {
+        if (!plain_) out_ << line << "\n" << std::flush;
+    }
+    // A line printed in every mode but quiet (warnings, skipped stages).
+    void tell(const std::string& line) { out_ << line << "\n" << std::flush; }
+    // --progress plain: BuildKit's vertices. Opens one (`#N NAME`) and returns its number.
+    int vertex(const std::string& name) {
+        ++vertex_;
+        out_ << "\n#" << vertex_ << " " << name << "\n" << std::flush;
+        vertex_start_ = std::chrono::steady_clock::now();
+        return vertex_;
+    }
+    double vertex_seconds() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - vertex_start_).count();
+    }
+    void vertex_done(const std::string& how = "") {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1fs", vertex_seconds());
+        out_ << "#" << vertex_ << " " << (how.empty() ? std::string("DONE ") + buf : how) << "\n" << std::flush;
+    }
+    // RUN's output under --progress plain: each line as `#N 0.123 text`.
+    void plain_output(const std::string& chunk) {
+        run_line_ += chunk;
+        for (size_t nl; (nl = run_line_.find('\n')) != std::string::npos;) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.3f", vertex_seconds());
+            out_ << "#" << vertex_ << " " << buf << " " << run_line_.substr(0, nl) << "\n";
+            run_line_.erase(0, nl + 1);
+        }
+    }
     Status step(const Instruction& in);
     Status step_from(const Instruction& in);
     Status step_run(const Instruction& in);
@@ -819,6 +850,10 @@ private:
     };
     std::vector<StagePlan> stages_;
     std::vector<std::string> warnings_;                      // printed after the build, as BuildKit
+    bool plain_ = false;                                     // --progress plain
+    int vertex_ = 0;
+    std::chrono::steady_clock::time_point vertex_start_;
+    std::string run_line_;                                   // RUN output not yet ended by a newline
     size_t current_ = 0;                                     // the stage being built
     std::map<size_t, Stage> finished_;                       // built stages, by index
     std::vector<std::pair<std::string, std::string>> args_;  // ARG in the stage, in order
@@ -1087,7 +1122,10 @@ Status Builder::step_run(const Instruction& in) {
         if (!log) return;
         (void)log->poll([&](std::string_view line) {
             auto j = json::parse(line.begin(), line.end(), nullptr, false);
-            if (!j.is_discarded() && j.is_object()) out_ << j.value("log", "");
+            if (!j.is_discarded() && j.is_object()) {
+                if (plain_) plain_output(j.value("log", ""));
+                else out_ << j.value("log", "");
+            }
         });
         out_ << std::flush;
     };
@@ -1423,6 +1461,21 @@ Result<std::string> Builder::run() {
                                          "backend (`isolab doctor` says why)");
 
     ISOLAB_TRY(plan_stages());
+    plain_ = opt_.progress == BuildOptions::Progress::Plain && !opt_.quiet;
+    if (plain_) {
+        // BuildKit's first vertices: the Dockerfile and .dockerignore it loaded.
+        vertex("[internal] load build definition from " + name_);
+        vertex_done("transferring dockerfile: " + std::to_string(text->size()) + "B done");
+        vertex_done();
+        if (context_.fd() >= 0) {
+            vertex("[internal] load .dockerignore");
+            struct stat ig;
+            auto f = context_.open(".dockerignore", O_PATH);
+            const long long size = f && ::fstat(f->get(), &ig) == 0 && S_ISREG(ig.st_mode) ? ig.st_size : 0;
+            vertex_done("transferring context: " + std::to_string(size) + "B done");
+            vertex_done();
+        }
+    }
     // The steps that run: the ARGs before the first FROM and every instruction of a needed stage.
     std::vector<size_t> steps;
     for (size_t i = 0; i < stages_.front().first; ++i) steps.push_back(i);
@@ -1432,7 +1485,7 @@ Result<std::string> Builder::run() {
     for (size_t s = 0; s < stages_.size(); ++s)
         if (!stages_[s].needed) {
             const auto& from = file_.instructions[stages_[s].first];
-            say(i18n::trf("build.stage_skipped", {stages_[s].name.empty() ? std::to_string(s) : stages_[s].name,
+            tell(i18n::trf("build.stage_skipped", {stages_[s].name.empty() ? std::to_string(s) : stages_[s].name,
                                                   name_ + ":" + std::to_string(from.line)}));
         }
     const size_t n = steps.size();
@@ -1447,7 +1500,35 @@ Result<std::string> Builder::run() {
             current_ = stage_index;
         }
         say("Step " + std::to_string(k + 1) + "/" + std::to_string(n) + " : " + in.text);
-        if (auto s = step(in); !s) {
+        // BuildKit shows only the instructions that change the file system, as `[stage k/m]`.
+        const bool is_vertex = in.kind == Kind::From || in.kind == Kind::Run || in.kind == Kind::Copy ||
+                               in.kind == Kind::Add || in.kind == Kind::Workdir;
+        const int cached_before = cached_;
+        if (plain_ && is_vertex) {
+            const StagePlan& st = stages_[current_];
+            int total = 0, at = 0;
+            for (size_t j = st.first; j < st.end; ++j) {
+                const Kind kd = file_.instructions[j].kind;
+                if (kd == Kind::From || kd == Kind::Run || kd == Kind::Copy || kd == Kind::Add || kd == Kind::Workdir) {
+                    ++total;
+                    if (j <= i) ++at;
+                }
+            }
+            std::string prefix = stages_.size() == 1 ? "" : (st.name.empty() ? "stage-" + std::to_string(current_) : st.name) + " ";
+            std::string shown = in.text;
+            if (in.kind == Kind::From) {  // BuildKit names the base as resolved: ARGs expanded
+                std::map<std::string, std::string> v(global_args_.begin(), global_args_.end());
+                if (auto ref = dockerfile::expand(in.args.at(0), v, file_.escape); ref) shown = "FROM " + *ref;
+            }
+            vertex("[" + prefix + std::to_string(at) + "/" + std::to_string(total) + "] " + shown);
+        }
+        auto s = step(in);
+        if (plain_ && is_vertex) {
+            if (!run_line_.empty()) plain_output("\n");
+            if (!s) vertex_done("ERROR: " + s.error().message);
+            else vertex_done(cached_ > cached_before ? "CACHED" : "");
+        }
+        if (!s) {
             cleanup();
             // A signal can also surface as the failure it caused (a poll cut short): say which.
             if (auto i = check_interrupted(); !i) return i.error();
@@ -1470,9 +1551,23 @@ Result<std::string> Builder::run() {
         for (const auto& u : unused) list += (list.empty() ? "" : " ") + u;
         say("[Warning] One or more build-args [" + list + "] were not consumed");
     }
+    if (plain_) {
+        vertex("exporting to image");
+        out_ << "#" << vertex_ << " exporting layers done\n#" << vertex_ << " writing image " << *id << " done\n";
+        for (const auto& t : opt_.tags) {
+            // BuildKit prints the fully qualified name: `web:1` is docker.io/library/web:1.
+            std::string ref = ImageStore::normalize_ref(t);
+            const size_t slash = ref.find('/');
+            const std::string first = slash == std::string::npos ? "" : ref.substr(0, slash);
+            if (slash == std::string::npos) ref = "docker.io/library/" + ref;
+            else if (first.find_first_of(".:") == std::string::npos && first != "localhost") ref = "docker.io/" + ref;
+            out_ << "#" << vertex_ << " naming to " << ref << " done\n";
+        }
+        vertex_done();
+    }
     if (!warnings_.empty()) {
-        say(" " + std::to_string(warnings_.size()) + (warnings_.size() == 1 ? " warning found:" : " warnings found:"));
-        for (const auto& w : warnings_) say(" - " + w);
+        tell(" " + std::to_string(warnings_.size()) + (warnings_.size() == 1 ? " warning found:" : " warnings found:"));
+        for (const auto& w : warnings_) tell(" - " + w);
     }
     say("Successfully built " + short_id(*id));
     for (const auto& t : opt_.tags) say("Successfully tagged " + ImageStore::normalize_ref(t));

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "harness.hpp"
 
@@ -464,6 +465,24 @@ TEST_CASE("build: `build -` and `build -f - PATH` read the Dockerfile from stdin
     CHECK(quiet.code == 0);
     CHECK(quiet.out.rfind("sha256:", 0) == 0);
     CHECK(quiet.out.find("Step") == std::string::npos);
+
+    // --progress plain: BuildKit's vertices, numbered, with RUN's output as `#N SECONDS line`.
+    write(ctx + "/Dockerfile", "FROM busybox AS tool\nRUN echo made > /m\nFROM busybox\nENV A=1\nCOPY --from=tool /m /m\n"
+                               "RUN echo plain-output\n");
+    auto plain = r.isolab({"build", "--progress", "plain", "-t", "plain:1", ctx});
+    INFO(plain.out << plain.err);
+    REQUIRE(plain.code == 0);
+    CHECK(plain.out.rfind("\n#1 [internal] load build definition from Dockerfile\n#1 transferring dockerfile: ", 0) == 0);
+    CHECK(plain.out.find("\n#2 [internal] load .dockerignore\n") != std::string::npos);
+    CHECK(plain.out.find("\n#3 [tool 1/2] FROM busybox\n#3 DONE ") != std::string::npos);
+    CHECK(plain.out.find("\n#4 [tool 2/2] RUN echo made > /m\n") != std::string::npos);
+    CHECK(plain.out.find("\n#6 [stage-1 2/3] COPY --from=tool /m /m\n") != std::string::npos);  // ENV is no vertex
+    CHECK(std::regex_search(plain.out, std::regex("\n#7 [0-9]+\\.[0-9]{3} plain-output\n")));
+    CHECK(plain.out.find("\n#8 exporting to image\n") != std::string::npos);
+    CHECK(plain.out.find("#8 naming to docker.io/library/plain:1 done\n") != std::string::npos);
+    CHECK(plain.out.find("Step 1/") == std::string::npos);
+    auto cached = r.isolab({"build", "--progress", "plain", "-t", "plain:1", ctx});
+    CHECK(cached.out.find("\n#4 [tool 2/2] RUN echo made > /m\n#4 CACHED\n") != std::string::npos);
 
     auto many = r.isolab({"build", "-"}, 60000, "FROM busybox\nRUNN x\nHEALTHCHECK --retries=-2 CMD x\nCOPY --link a b\n");
     CHECK(many.code == 1);
