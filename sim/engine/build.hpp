@@ -10,6 +10,16 @@
 // The image is stored and tagged only when every step succeeded. A failed build removes the
 // layers it made and its containers: no partial image is ever visible.
 //
+// Multi-stage builds (BuildKit's rules): the Dockerfile is split into stages at each FROM; only
+// the target stage (--target, or the last) and the stages it needs through `FROM stage` and
+// `COPY --from` are built, the others are named as skipped. A stage's result stays in memory
+// (its layers are in the store); only the target's image is stored and tagged, so intermediate
+// stages are no images of their own (their layers stay as build cache). `COPY --from` reads a
+// stage or a local image through a read-only overlay of its layers (open_layers_view), every path
+// resolved inside it with safe::Root. A name that is neither a stage nor a local image is Docker's
+// "pull access denied" (IsoLab cannot pull yet). The base image's ONBUILD triggers run right after
+// its FROM and are not inherited.
+//
 // Build cache: the config after each step is kept under images/build-cache/<key>, where the key
 // is the sha256 of the parent config, the step's text and (COPY/ADD) the digest of the staged
 // files. A step whose key is known and whose layers are all still in the store is skipped
