@@ -79,7 +79,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             case Kind::Entrypoint: entrypoint = config_args(in, shell); break;
             case Kind::From: case Kind::Copy: case Kind::Add: case Kind::Env: case Kind::Workdir:
             case Kind::Expose: case Kind::Label: case Kind::User: case Kind::Arg:
-            case Kind::StopSignal: case Kind::Shell: case Kind::Volume:
+            case Kind::StopSignal: case Kind::Shell: case Kind::Volume: case Kind::Maintainer:
+                break;
+            case Kind::Healthcheck:
+                // Test is Docker's shape, and the durations the parser let through read as Go's.
+                check(!in.args.empty() && (in.args[0] == "NONE" || in.args[0] == "CMD" || in.args[0] == "CMD-SHELL"));
+                for (const auto& [flag, value] : in.flags)
+                    if (flag != "retries" && !value.empty()) check(parse_go_duration(value).ok());
+                break;
+            case Kind::Onbuild:
+                // The stored trigger parses again as one instruction after a FROM.
+                check(in.args.size() == 1 && parse("FROM a\n" + in.args[0] + "\n").ok());
                 break;
         }
     }
