@@ -1169,8 +1169,11 @@ const FlagDef kBuildFlags[] = {
     value_flag<&Command::dockerfile>("file", 'f', FlagType::String,
                                      "Name of the Dockerfile (default: \"PATH/Dockerfile\")"),
     bool_flag<&Command::no_cache>("no-cache", 0, "Do not use cache when building the image"),
+    value_flag<&Command::progress>("progress", 0, FlagType::String,
+                                   "Set type of progress output (\"auto\", \"plain\", \"quiet\")"),
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the build output and print image ID on success"),
     value_flag<&Command::tags>("tag", 't', FlagType::List, "Name and optionally a tag (format: \"name:tag\")"),
+    value_flag<&Command::target>("target", 0, FlagType::String, "Set the target build stage to build"),
 };
 
 const FlagDef kSaveFlags[] = {
@@ -1843,7 +1846,7 @@ const std::vector<VerbDef>& verbs() {
         verb("history", "[OPTIONS] IMAGE", "Show the history of an image", kHistoryFlags, ArgRule::Exact, 1),
         verb("images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", kImagesFlags, ArgRule::Max, 0, 1),
         verb("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", kRmiFlags, ArgRule::Min, 1),
-        verb("build", "[OPTIONS] PATH", "Build an image from a Dockerfile", kBuildFlags, ArgRule::Exact, 1),
+        verb("build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", kBuildFlags, ArgRule::Exact, 1),
         verb("tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
              kNone, ArgRule::Exact, 2),
         verb("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",

@@ -133,6 +133,8 @@ struct Command {
     // build PATH
     std::vector<std::string> tags;        // -t/--tag, repeatable
     std::string dockerfile;               // -f/--file ("" = PATH/Dockerfile)
+    std::string target;                   // build --target STAGE
+    std::string progress;                 // build --progress auto|plain|quiet ("" = auto)
     std::vector<std::string> build_args;  // --build-arg K=V, repeatable
     bool no_cache = false;
 

@@ -962,10 +962,40 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
         BuildOptions o;
         o.context = c.args.at(0);
         o.dockerfile = c.dockerfile;
+        o.target = c.target;
+        // Docker 28: `build -` reads the Dockerfile from stdin and has no context; `build -f - PATH`
+        // reads it from stdin with PATH as the context.
+        if (o.context == "-" || o.dockerfile == "-") {
+            if (o.context == "-" && o.dockerfile == "-") {
+                err << "invalid argument: can't use stdin for both build context and dockerfile\n";
+                return 125;
+            }
+            if (o.context == "-" && !o.dockerfile.empty()) {
+                err << "isolab: `build -` reads the Dockerfile from stdin: -f names none (drop -f, or give a context PATH)\n";
+                return 125;
+            }
+            std::ostringstream text;
+            text << std::cin.rdbuf();
+            o.dockerfile_text = text.str();
+            o.has_dockerfile_text = true;
+            if (o.context == "-") o.context.clear();
+            o.dockerfile.clear();
+        }
+        if (c.progress.empty() || c.progress == "auto") o.progress = BuildOptions::Progress::Classic;
+        else if (c.progress == "plain") o.progress = BuildOptions::Progress::Plain;
+        else if (c.progress == "quiet") o.quiet = true;
+        else {
+            err << "invalid argument \"" << c.progress << "\" for \"--progress\" flag: IsoLab accepts auto (Docker's classic "
+                   "`Step 1/6 :` output), plain (BuildKit's `#1 [internal] ...` lines) and quiet; "
+                << (c.progress == "tty" || c.progress == "rawjson" ? "BuildKit's " + c.progress + " view is not supported by IsoLab"
+                                                                    : std::string("no other mode exists"))
+                << "\n";
+            return 125;
+        }
         o.tags = c.tags;
         o.build_args = c.build_args;
         o.no_cache = c.no_cache;
-        o.quiet = c.quiet;
+        o.quiet = o.quiet || c.quiet;
         // SIGINT (Ctrl-C), SIGTERM and SIGHUP end the build cleanly: the builder sees the flag,
         // removes its intermediate container and staged layers, and fails with 128 + the signal.
         // SA_RESETHAND: a second signal kills at once; the next build collects what that leaves.
@@ -978,7 +1008,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
         o.interrupted = &interrupted;
         auto id = build_image(e, o, out);
         if (!id) return fail(err, id.error(), "");
-        if (c.quiet) out << *id << "\n";
+        if (o.quiet) out << *id << "\n";
         return 0;
     }
     if (v == "save") return cmd_save(e, c, out, err);

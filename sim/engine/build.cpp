@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +25,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/safe_path.hpp"
+#include "sim/engine/container_copy.hpp"
 #include "sim/engine/dockerfile.hpp"
 #include "sim/engine/layer_archive.hpp"
 #include "sim/runtime/json_log.hpp"
@@ -227,6 +229,7 @@ public:
         // by UID:GID, --chmod applied, .dockerignore honoured, nothing but files, directories and
         // symlinks, and no xattrs (a context must not plant `trusted.overlay.*` in a layer).
         bool from_archive = false;
+        bool keep_owner = false;  // another stage's files (COPY --from): owners kept, as BuildKit
         uid_t uid = 0;
         gid_t gid = 0;
         int chmod_mode = -1;
@@ -302,8 +305,8 @@ private:
             }
             links_[key] = dest;
         }
-        const uid_t uid = opt_.from_archive ? st.st_uid : opt_.uid;
-        const gid_t gid = opt_.from_archive ? st.st_gid : opt_.gid;
+        const uid_t uid = opt_.from_archive || opt_.keep_owner ? st.st_uid : opt_.uid;
+        const gid_t gid = opt_.from_archive || opt_.keep_owner ? st.st_gid : opt_.gid;
         struct timespec times[2] = {st.st_mtim, st.st_mtim};
         if (is_reg) {
             // Reopened through the descriptor, not by name: the entry cannot have been swapped.
@@ -333,8 +336,8 @@ private:
     // Owner, mode, xattrs (from an archive only) and mtime of a file or directory just written,
     // in that order: chown clears the set-id bits, and every change moves the ctime only.
     Status set_metadata(int out, int in, const struct stat& st, const std::string& dest) {
-        const uid_t uid = opt_.from_archive ? st.st_uid : opt_.uid;
-        const gid_t gid = opt_.from_archive ? st.st_gid : opt_.gid;
+        const uid_t uid = opt_.from_archive || opt_.keep_owner ? st.st_uid : opt_.uid;
+        const gid_t gid = opt_.from_archive || opt_.keep_owner ? st.st_gid : opt_.gid;
         if (::fchown(out, uid, gid) != 0 && ::geteuid() == 0) return errno_error("chown `" + dest + "`", errno);
         mode_t mode = !opt_.from_archive && opt_.chmod_mode >= 0 ? static_cast<mode_t>(opt_.chmod_mode)
                                                                  : st.st_mode & 07777;
@@ -440,6 +443,32 @@ Result<std::vector<Source>> context_sources(const safe::Root& ctx, const std::st
         if (!real) return not_in_context(verb, r == rel ? word : r);
         if (ignore.excluded(real->substr(1))) return not_in_context(verb, r == rel ? word : r);
         out.push_back({fs::path(r).filename().string(), *real});
+    }
+    return out;
+}
+
+// The sources WORD names in a stage's file system (a tree without a host path: a detached mount).
+// The path is kept as written, lexically cleaned inside the root; opening it later follows its
+// links inside the root (openat2 RESOLVE_IN_ROOT). Wildcards match as in the context.
+Result<std::vector<Source>> stage_sources(const safe::Root& root, const std::string& word) {
+    const std::string rel = safe::clean_in_root(word).substr(1);
+    std::vector<std::string> rels;
+    if (word.find_first_of("*?[") != std::string::npos) {
+        std::vector<std::string> parts;
+        for (const auto& p : fs::path(rel)) {
+            std::string c = p.string();
+            if (!c.empty() && c != ".") parts.push_back(c);
+        }
+        if (!parts.empty()) ISOLAB_TRY(glob_context(root.fd(), parts, 0, "", rels));
+        if (rels.empty()) return make_error("no source files were specified", 1);
+    } else {
+        rels.push_back(rel.empty() ? "." : rel);
+    }
+    std::vector<Source> out;
+    for (const auto& r : rels) {
+        auto fd = root.open(r, O_PATH);
+        if (!fd) return fd.error();
+        out.push_back({r == "." ? std::string(".") : fs::path(r).filename().string(), r == "." ? "/" : "/" + r});
     }
     return out;
 }
@@ -586,6 +615,37 @@ Status apply_setting(Stage& stage, const Instruction& in, const std::map<std::st
         shell = in.args;
         stage.cfg()["Shell"] = in.args;
         break;
+    case Kind::Maintainer: {
+        // Docker stores MAINTAINER as the image's Author and, since BuildKit, as this label.
+        auto who = xp(in.args.at(0));
+        if (!who) return who.error();
+        if (!stage.cfg().contains("Labels") || !stage.cfg()["Labels"].is_object()) stage.cfg()["Labels"] = json::object();
+        stage.cfg()["Labels"]["maintainer"] = *who;
+        stage.config["author"] = *who;
+        break;
+    }
+    case Kind::Healthcheck: {
+        // Docker's shape: {"Test": [...], "Interval": ns, "Timeout": ns, "StartPeriod": ns,
+        // "StartInterval": ns, "Retries": n}, only what was given (0 = Docker's default).
+        json h = {{"Test", in.args}};
+        const std::pair<const char*, const char*> durations[] = {
+            {"interval", "Interval"}, {"timeout", "Timeout"}, {"start-period", "StartPeriod"}, {"start-interval", "StartInterval"}};
+        for (const auto& [flag, key] : durations)
+            if (auto it = in.flags.find(flag); it != in.flags.end() && !it->second.empty()) {
+                auto ns = dockerfile::parse_go_duration(it->second);
+                if (!ns) return step_error(in, name, ns.error().message);
+                if (*ns != 0) h[key] = *ns;
+            }
+        if (auto it = in.flags.find("retries"); it != in.flags.end() && !it->second.empty())
+            if (long long r = std::stoll(it->second); r != 0) h["Retries"] = r;
+        stage.cfg()["Healthcheck"] = h;
+        break;
+    }
+    case Kind::Onbuild: {
+        if (!stage.cfg().contains("OnBuild") || !stage.cfg()["OnBuild"].is_array()) stage.cfg()["OnBuild"] = json::array();
+        stage.cfg()["OnBuild"].push_back(in.args.at(0));
+        break;
+    }
     case Kind::Cmd:
         stage.cfg()["Cmd"] = dockerfile::config_args(in, shell);
         stage.cmd_set_here = true;
@@ -716,11 +776,49 @@ public:
     Result<std::string> run();
 
 private:
-    void say(const std::string& line) { out_ << line << "\n" << std::flush; }
+    // A line of the classic output (`Step 1/6 :`, ` ---> ...`); --progress plain prints its own.
+    void say(const std::string& line) {
+        if (!plain_) out_ << line << "\n" << std::flush;
+    }
+    // A line printed in every mode but quiet (warnings, skipped stages).
+    void tell(const std::string& line) { out_ << line << "\n" << std::flush; }
+    // --progress plain: BuildKit's vertices. Opens one (`#N NAME`) and returns its number.
+    int vertex(const std::string& name) {
+        ++vertex_;
+        out_ << "\n#" << vertex_ << " " << name << "\n" << std::flush;
+        vertex_start_ = std::chrono::steady_clock::now();
+        return vertex_;
+    }
+    double vertex_seconds() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - vertex_start_).count();
+    }
+    void vertex_done(const std::string& how = "") {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1fs", vertex_seconds());
+        out_ << "#" << vertex_ << " " << (how.empty() ? std::string("DONE ") + buf : how) << "\n" << std::flush;
+    }
+    // RUN's output under --progress plain: each line as `#N 0.123 text`.
+    void plain_output(const std::string& chunk) {
+        run_line_ += chunk;
+        for (size_t nl; (nl = run_line_.find('\n')) != std::string::npos;) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.3f", vertex_seconds());
+            out_ << "#" << vertex_ << " " << buf << " " << run_line_.substr(0, nl) << "\n";
+            run_line_.erase(0, nl + 1);
+        }
+    }
     Status step(const Instruction& in);
     Status step_from(const Instruction& in);
     Status step_run(const Instruction& in);
     Status step_copy(const Instruction& in);
+    // Runs the ONBUILD triggers of the base image FROM just read (Docker runs them right after it).
+    Status run_triggers(const Instruction& from, const json& triggers);
+    // Splits the Dockerfile into stages, checks names and --from references, and picks the stages
+    // the target needs (BuildKit's rule: the others are skipped).
+    Status plan_stages();
+    // The stage index NAME (a name or a number) refers to from stage CURRENT, or nothing when it
+    // names no stage (then it is an image).
+    Result<std::optional<size_t>> stage_ref(const Instruction& in, const std::string& name, size_t current) const;
     // Finishes a step: stores the cache entry and prints the id (and the layer, if one was made).
     void finish_step(const std::string& key, const std::string& new_layer);
     bool try_cache(const std::string& key);
@@ -745,6 +843,19 @@ private:
     std::map<std::string, std::string> build_args_;          // --build-arg
     std::set<std::string> used_args_;
     std::map<std::string, std::string> global_args_;         // ARG before FROM
+    struct StagePlan {
+        size_t first = 0, end = 0;  // its instructions: [first, end), FROM first
+        std::string name;           // "" when unnamed
+        bool needed = false;        // the target depends on it
+    };
+    std::vector<StagePlan> stages_;
+    std::vector<std::string> warnings_;                      // printed after the build, as BuildKit
+    bool plain_ = false;                                     // --progress plain
+    int vertex_ = 0;
+    std::chrono::steady_clock::time_point vertex_start_;
+    std::string run_line_;                                   // RUN output not yet ended by a newline
+    size_t current_ = 0;                                     // the stage being built
+    std::map<size_t, Stage> finished_;                       // built stages, by index
     std::vector<std::pair<std::string, std::string>> args_;  // ARG in the stage, in order
     std::vector<std::string> new_layers_;                    // made by this build
     std::string live_container_;                             // a RUN container to remove on failure
@@ -829,20 +940,140 @@ void Builder::finish_step(const std::string& key, const std::string& new_layer) 
     say(line);
 }
 
+// Docker's words for an image that is neither a stage nor in the store (the daemon would pull it).
+Error missing_image(const Instruction& in, const std::string& file, const std::string& ref) {
+    return step_error(in, file, i18n::trf("build.pull_denied", {ref}));
+}
+
 Status Builder::step_from(const Instruction& in) {
-    if (have_stage_)
-        return step_error(in, name_, "a second FROM (a multi-stage build) is not supported by IsoLab yet: "
-                                     "build each stage as its own image");
+    // A new stage: nothing of the previous one carries over but what FROM names (Docker's rule:
+    // ARGs and SHELL are per stage).
+    have_stage_ = true;
+    args_.clear();
+    stage_ = Stage{};
     std::map<std::string, std::string> v;
     for (const auto& [k, val] : global_args_) v[k] = val;
     auto ref = dockerfile::expand(in.args.at(0), v, file_.escape);
     if (!ref) return step_error(in, name_, ref.error().message);
-    auto base = engine_.images().resolve(*ref);
-    if (!base) return step_error(in, name_, "FROM " + *ref + ": " + base.error().message);
-    stage_.config = base->config;
-    if (base->id == "scratch") stage_.config.erase("history");
-    have_stage_ = true;
-    say(" ---> " + (base->id == "scratch" ? std::string("scratch (an empty file system)") : short_id(base->id)));
+    auto earlier = stage_ref(in, *ref, current_);
+    if (!earlier) return earlier.error();
+    json triggers;
+    if (*earlier) {
+        // FROM an earlier stage: its config and layers as that stage left them.
+        stage_.config = finished_.at(**earlier).config;
+        say(" ---> " + short_id(finished_.at(**earlier).id()) + "   " +
+            i18n::trf("build.from_stage", {stages_[**earlier].name.empty() ? std::to_string(**earlier) : stages_[**earlier].name}));
+    } else {
+        auto base = engine_.images().resolve(*ref);
+        if (!base) {
+            if (ImageStore::valid_reference(*ref)) return missing_image(in, name_, *ref);
+            return step_error(in, name_, "FROM " + *ref + ": " + base.error().message);
+        }
+        stage_.config = base->config;
+        if (base->id == "scratch") stage_.config.erase("history");
+        say(" ---> " + (base->id == "scratch" ? std::string("scratch (an empty file system)") : short_id(base->id)));
+        if (stage_.config.contains("config") && stage_.config["config"].is_object())
+            triggers = stage_.config["config"].value("OnBuild", json());
+    }
+    shell_ = {"/bin/sh", "-c"};
+    if (stage_.config.contains("config") && stage_.config["config"].is_object() &&
+        stage_.config["config"].contains("Shell") && stage_.config["config"]["Shell"].is_array())
+        shell_ = stage_.config["config"]["Shell"].get<std::vector<std::string>>();
+    // Docker: the triggers run once, in the image that names the base; they are not inherited.
+    if (stage_.config.contains("config") && stage_.config["config"].is_object())
+        stage_.config["config"].erase("OnBuild");
+    if (triggers.is_array() && !triggers.empty()) return run_triggers(in, triggers);
+    return {};
+}
+
+Status Builder::run_triggers(const Instruction& from, const json& triggers) {
+    say(i18n::trf("build.triggers", {std::to_string(triggers.size())}));
+    for (const auto& t : triggers) {
+        if (!t.is_string()) continue;
+        const std::string text = t.get<std::string>();
+        // Each trigger is one Dockerfile line of the base image; parsed as Docker does at this FROM.
+        auto parsed = dockerfile::parse("FROM scratch\n" + text + "\n", "ONBUILD");
+        if (!parsed || parsed->instructions.size() != 2)
+            return step_error(from, name_, "the base image's ONBUILD trigger `" + text + "` is not valid: " +
+                                               (parsed ? std::string("one instruction expected") : parsed.error().message));
+        Instruction in = parsed->instructions[1];
+        in.line = from.line;
+        if (in.kind == Kind::From || in.kind == Kind::Onbuild || in.kind == Kind::Maintainer)
+            return step_error(from, name_, in.keyword + " isn't allowed as an ONBUILD trigger");
+        say("Step " + std::string("ONBUILD") + " : " + in.text);
+        ISOLAB_TRY(step(in));
+    }
+    return {};
+}
+
+Result<std::optional<size_t>> Builder::stage_ref(const Instruction& in, const std::string& raw, size_t current) const {
+    std::string name = raw;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos && in.kind != Kind::From) {
+        // COPY --from=N: the N-th stage (from 0), which must come before this one.
+        if (name.size() > 6 || std::stoul(name) >= current)
+            return step_error(in, name_, i18n::trf("build.from_index", {raw, std::to_string(current)}));
+        return std::optional<size_t>(std::stoul(name));
+    }
+    for (size_t i = 0; i < stages_.size(); ++i) {
+        if (stages_[i].name.empty() || stages_[i].name != name) continue;
+        if (i == current) return step_error(in, name_, "circular dependency detected on stage: " + name);
+        if (i > current) return step_error(in, name_, i18n::trf("build.stage_later", {name}));
+        return std::optional<size_t>(i);
+    }
+    return std::optional<size_t>();
+}
+
+Status Builder::plan_stages() {
+    for (size_t i = 0; i < file_.instructions.size(); ++i) {
+        const auto& in = file_.instructions[i];
+        if (in.kind != Kind::From) continue;
+        if (!stages_.empty()) stages_.back().end = i;
+        for (const auto& st : stages_)
+            if (!in.stage.empty() && st.name == in.stage)
+                return step_error(in, name_, "Duplicate stage name '" + in.stage + "', stage names should be unique");
+        stages_.push_back({i, file_.instructions.size(), in.stage, false});
+    }
+    size_t target = stages_.size() - 1;
+    if (!opt_.target.empty()) {
+        std::string want = opt_.target;
+        for (char& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        auto it = std::find_if(stages_.begin(), stages_.end(), [&](const StagePlan& p) { return p.name == want; });
+        if (it == stages_.end()) return make_error(i18n::trf("build.no_target", {opt_.target}), 1);
+        target = static_cast<size_t>(it - stages_.begin());
+    }
+    // What each stage needs: its FROM (when it names a stage) and every COPY --from that does.
+    // Names are expanded with the global ARGs only (what FROM can see).
+    std::map<std::string, std::string> globals;
+    for (const auto& in : file_.instructions) {
+        if (in.kind == Kind::From) break;
+        if (in.kind == Kind::Arg && !in.pairs.empty()) {
+            auto& [k, def] = in.pairs[0];
+            if (auto b = build_args_.find(k); b != build_args_.end()) globals[k] = b->second;
+            else if (auto v = dockerfile::expand(def, globals, file_.escape); v) globals[k] = *v;
+        }
+    }
+    std::vector<std::set<size_t>> deps(stages_.size());
+    for (size_t s = 0; s < stages_.size(); ++s) {
+        for (size_t i = stages_[s].first; i < stages_[s].end; ++i) {
+            const auto& in = file_.instructions[i];
+            std::string word;
+            if (in.kind == Kind::From) word = in.args.at(0);
+            else if ((in.kind == Kind::Copy || in.kind == Kind::Add) && in.flags.count("from")) word = in.flags.at("from");
+            else continue;
+            auto ref = dockerfile::expand(word, globals, file_.escape);
+            if (!ref) return step_error(in, name_, ref.error().message);
+            auto dep = stage_ref(in, *ref, s);
+            if (!dep) return dep.error();
+            if (*dep) deps[s].insert(**dep);
+        }
+    }
+    // Dependencies point to earlier stages only, so one walk from the target down marks them all.
+    stages_[target].needed = true;
+    for (size_t s = target + 1; s-- > 0;)
+        if (stages_[s].needed)
+            for (size_t d : deps[s]) stages_[d].needed = true;
+    stages_.resize(target + 1);  // stages after the target are never built
     return {};
 }
 
@@ -891,7 +1122,10 @@ Status Builder::step_run(const Instruction& in) {
         if (!log) return;
         (void)log->poll([&](std::string_view line) {
             auto j = json::parse(line.begin(), line.end(), nullptr, false);
-            if (!j.is_discarded() && j.is_object()) out_ << j.value("log", "");
+            if (!j.is_discarded() && j.is_object()) {
+                if (plain_) plain_output(j.value("log", ""));
+                else out_ << j.value("log", "");
+            }
         });
         out_ << std::flush;
     };
@@ -943,8 +1177,34 @@ Status Builder::step_run(const Instruction& in) {
 Status Builder::step_copy(const Instruction& in) {
     const bool add = in.kind == Kind::Add;
     const std::string verb = add ? "ADD" : "COPY";
-    if (in.flags.count("from"))
-        return step_error(in, name_, verb + " --from needs a multi-stage build, which IsoLab does not support yet");
+    // COPY --from: the sources are read from an earlier stage's (or a local image's) file system,
+    // a read-only overlay of its layers, every path resolved inside it with safe::Root: a stage's
+    // `/app -> /etc/shadow` copies the stage's own /etc/shadow, never the host's.
+    std::optional<safe::Root> from_root;
+    std::string from_label;
+    if (auto f = in.flags.find("from"); f != in.flags.end()) {
+        auto ref = expand(in, f->second);
+        if (!ref) return ref.error();
+        if (add) return step_error(in, name_, "ADD --from is not a Docker flag: use COPY --from=" + *ref);
+        auto idx = stage_ref(in, *ref, current_);
+        if (!idx) return idx.error();
+        std::vector<std::string> layers;
+        if (*idx) {
+            for (const auto& d : finished_.at(**idx).diff_ids()) layers.push_back(engine_.images().layer_path(d));
+            from_label = "stage " + (stages_[**idx].name.empty() ? std::to_string(**idx) : stages_[**idx].name);
+        } else {
+            auto image = engine_.images().resolve(*ref);
+            if (!image) return missing_image(in, name_, *ref);
+            layers = image->layer_dirs;
+            from_label = "image " + *ref;
+        }
+        auto empty = work_.staging("empty");
+        if (!empty) return step_error(in, name_, empty.error().message);
+        if (::mkdir(empty->c_str(), 0755) != 0) return step_error(in, name_, errno_error("create `" + *empty + "`", errno).message);
+        auto view = open_layers_view(layers, engine_.backend() == Backend::Rootless, *empty);
+        if (!view) return step_error(in, name_, "COPY --from=" + *ref + ": " + view.error().message);
+        from_root = safe::Root::adopt(std::move(*view), from_label);
+    }
     uid_t uid = 0;
     gid_t gid = 0;
     std::vector<std::string> layer_dirs;
@@ -975,8 +1235,9 @@ Status Builder::step_copy(const Instruction& in) {
     words.pop_back();
     for (const auto& w : words)
         if (is_url(w))
-            return step_error(in, name_, verb + " " + w + ": downloading from a URL is not supported: IsoLab works "
-                                         "offline. Download the file into the build context and COPY it");
+            return step_error(in, name_, verb + " " + w + ": downloading from a URL is not supported by IsoLab yet: it "
+                                         "comes with the registry client (issue 16). Download the file into the build "
+                                         "context and COPY it (a local tar is unpacked by ADD)");
     bool dest_is_dir = !dest.empty() && dest.back() == '/';
     if (dest.empty() || dest[0] != '/') {
         std::string wd = stage_.workdir().empty() ? "/" : stage_.workdir();
@@ -992,11 +1253,17 @@ Status Builder::step_copy(const Instruction& in) {
             if (text) ignore_text = *text;
         }
     }
-    IgnoreRules ignore(ignore_text);
+    IgnoreRules ignore(from_root ? std::string() : ignore_text);  // .dockerignore is the context's only
+    const safe::Root& source_root = from_root ? *from_root : context_;
+    if (!from_root && context_.fd() < 0)
+        return step_error(in, name_, i18n::trf("build.no_context", {verb}));
     std::vector<Source> sources;
     for (const auto& w : words) {
-        auto found = context_sources(context_, w, verb, ignore);
-        if (!found) return found.error();
+        auto found = from_root ? stage_sources(*from_root, w) : context_sources(source_root, w, verb, ignore);
+        if (!found) {
+            if (from_root) return step_error(in, name_, verb + " --from: " + w + ": not found in " + from_label);
+            return found.error();
+        }
         sources.insert(sources.end(), found->begin(), found->end());
     }
     if (sources.size() > 1 && !dest_is_dir)
@@ -1023,8 +1290,14 @@ Status Builder::step_copy(const Instruction& in) {
     from_context.gid = gid;
     from_context.chmod_mode = chmod_mode;
     from_context.ignore = &ignore;
+    if (from_root && uid == 0 && gid == 0 && chmod_mode < 0 && !in.flags.count("chown")) {
+        // Files from a stage keep their owners and modes (BuildKit's COPY --from).
+        from_context.keep_owner = true;
+    }
     for (const auto& src : sources) {
-        auto entry = context_.open(src.real, O_PATH | O_NOFOLLOW);
+        // A stage's source is followed (inside the stage's root) as Docker follows it; the
+        // context's is resolved already.
+        auto entry = source_root.open(src.real, from_root ? O_PATH : O_PATH | O_NOFOLLOW);
         if (!entry) return fail(not_in_context(verb, src.name));
         struct stat st;
         if (::fstat(entry->get(), &st) != 0) return fail(errno_error("stat `" + src.real + "`", errno));
@@ -1129,6 +1402,9 @@ Status Builder::step(const Instruction& in) {
     }
     default:
         ISOLAB_TRY(apply_setting(stage_, in, vars(), file_.escape, shell_, name_));
+        if (in.kind == Kind::Maintainer)  // BuildKit's check MaintainerDeprecated, in its words
+            warnings_.push_back("MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label (line " +
+                                std::to_string(in.line) + ")");
         break;
     }
     std::string key = sha256_hex(parent + "\n" + in.text + "\n" + json(vars()).dump());
@@ -1145,11 +1421,14 @@ Result<std::string> Builder::run() {
 
     // Everything that can be checked is checked before the first step runs.
     struct stat st;
-    if (opt_.context.empty() || ::stat(opt_.context.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        return make_error("unable to prepare context: path \"" + opt_.context + "\" not found", 1);
-    auto context = safe::Root::open(opt_.context);
-    if (!context) return make_error("unable to prepare context: " + context.error().message, 1);
-    context_ = std::move(*context);
+    const bool no_context = opt_.has_dockerfile_text && opt_.context.empty();  // `build -`
+    if (!no_context) {
+        if (opt_.context.empty() || ::stat(opt_.context.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return make_error("unable to prepare context: path \"" + opt_.context + "\" not found", 1);
+        auto context = safe::Root::open(opt_.context);
+        if (!context) return make_error("unable to prepare context: " + context.error().message, 1);
+        context_ = std::move(*context);
+    }
     for (const auto& t : opt_.tags)
         if (!ImageStore::valid_reference(t))
             return make_error("invalid argument \"" + t + "\" for \"-t, --tag\" flag: invalid reference format", 125);
@@ -1161,15 +1440,18 @@ Result<std::string> Builder::run() {
             build_args_[a.substr(0, eq)] = a.substr(eq + 1);
         }
     }
-    std::string path = opt_.dockerfile.empty() ? opt_.context + "/Dockerfile" : opt_.dockerfile;
-    if (!opt_.dockerfile.empty() && !path_exists(path) && path_exists(opt_.context + "/" + opt_.dockerfile))
-        path = opt_.context + "/" + opt_.dockerfile;
-    auto text = read_file(path);
-    if (!text)
-        return make_error("unable to prepare context: cannot read the Dockerfile `" + path +
-                              "`: write one there, or name another with -f",
-                          1);
-    name_ = fs::path(path).filename().string();
+    Result<std::string> text = opt_.dockerfile_text;
+    if (!opt_.has_dockerfile_text) {
+        std::string path = opt_.dockerfile.empty() ? opt_.context + "/Dockerfile" : opt_.dockerfile;
+        if (!opt_.dockerfile.empty() && !path_exists(path) && path_exists(opt_.context + "/" + opt_.dockerfile))
+            path = opt_.context + "/" + opt_.dockerfile;
+        text = read_file(path);
+        if (!text)
+            return make_error("unable to prepare context: cannot read the Dockerfile `" + path +
+                                  "`: write one there, or name another with -f",
+                              1);
+        name_ = fs::path(path).filename().string();
+    }
     auto parsed = dockerfile::parse(*text, name_);
     if (!parsed) return parsed.error();
     file_ = std::move(*parsed);
@@ -1178,12 +1460,75 @@ Result<std::string> Builder::run() {
             return step_error(in, name_, "RUN needs the real container runtime, but this machine uses the simulated "
                                          "backend (`isolab doctor` says why)");
 
-    const size_t n = file_.instructions.size();
-    for (size_t i = 0; i < n; ++i) {
+    ISOLAB_TRY(plan_stages());
+    plain_ = opt_.progress == BuildOptions::Progress::Plain && !opt_.quiet;
+    if (plain_) {
+        // BuildKit's first vertices: the Dockerfile and .dockerignore it loaded.
+        vertex("[internal] load build definition from " + name_);
+        vertex_done("transferring dockerfile: " + std::to_string(text->size()) + "B done");
+        vertex_done();
+        if (context_.fd() >= 0) {
+            vertex("[internal] load .dockerignore");
+            struct stat ig;
+            auto f = context_.open(".dockerignore", O_PATH);
+            const long long size = f && ::fstat(f->get(), &ig) == 0 && S_ISREG(ig.st_mode) ? ig.st_size : 0;
+            vertex_done("transferring context: " + std::to_string(size) + "B done");
+            vertex_done();
+        }
+    }
+    // The steps that run: the ARGs before the first FROM and every instruction of a needed stage.
+    std::vector<size_t> steps;
+    for (size_t i = 0; i < stages_.front().first; ++i) steps.push_back(i);
+    for (const auto& st : stages_)
+        if (st.needed)
+            for (size_t i = st.first; i < st.end; ++i) steps.push_back(i);
+    for (size_t s = 0; s < stages_.size(); ++s)
+        if (!stages_[s].needed) {
+            const auto& from = file_.instructions[stages_[s].first];
+            tell(i18n::trf("build.stage_skipped", {stages_[s].name.empty() ? std::to_string(s) : stages_[s].name,
+                                                  name_ + ":" + std::to_string(from.line)}));
+        }
+    const size_t n = steps.size();
+    size_t stage_index = 0;
+    for (size_t k = 0; k < n; ++k) {
+        const size_t i = steps[k];
         const auto& in = file_.instructions[i];
         ISOLAB_TRY(check_interrupted());
-        say("Step " + std::to_string(i + 1) + "/" + std::to_string(n) + " : " + in.text);
-        if (auto s = step(in); !s) {
+        if (in.kind == Kind::From) {
+            if (have_stage_) finished_[current_] = stage_;  // the stage before is complete
+            while (stages_[stage_index].first != i) ++stage_index;
+            current_ = stage_index;
+        }
+        say("Step " + std::to_string(k + 1) + "/" + std::to_string(n) + " : " + in.text);
+        // BuildKit shows only the instructions that change the file system, as `[stage k/m]`.
+        const bool is_vertex = in.kind == Kind::From || in.kind == Kind::Run || in.kind == Kind::Copy ||
+                               in.kind == Kind::Add || in.kind == Kind::Workdir;
+        const int cached_before = cached_;
+        if (plain_ && is_vertex) {
+            const StagePlan& st = stages_[current_];
+            int total = 0, at = 0;
+            for (size_t j = st.first; j < st.end; ++j) {
+                const Kind kd = file_.instructions[j].kind;
+                if (kd == Kind::From || kd == Kind::Run || kd == Kind::Copy || kd == Kind::Add || kd == Kind::Workdir) {
+                    ++total;
+                    if (j <= i) ++at;
+                }
+            }
+            std::string prefix = stages_.size() == 1 ? "" : (st.name.empty() ? "stage-" + std::to_string(current_) : st.name) + " ";
+            std::string shown = in.text;
+            if (in.kind == Kind::From) {  // BuildKit names the base as resolved: ARGs expanded
+                std::map<std::string, std::string> v(global_args_.begin(), global_args_.end());
+                if (auto ref = dockerfile::expand(in.args.at(0), v, file_.escape); ref) shown = "FROM " + *ref;
+            }
+            vertex("[" + prefix + std::to_string(at) + "/" + std::to_string(total) + "] " + shown);
+        }
+        auto s = step(in);
+        if (plain_ && is_vertex) {
+            if (!run_line_.empty()) plain_output("\n");
+            if (!s) vertex_done("ERROR: " + s.error().message);
+            else vertex_done(cached_ > cached_before ? "CACHED" : "");
+        }
+        if (!s) {
             cleanup();
             // A signal can also surface as the failure it caused (a poll cut short): say which.
             if (auto i = check_interrupted(); !i) return i.error();
@@ -1205,6 +1550,24 @@ Result<std::string> Builder::run() {
         std::string list;
         for (const auto& u : unused) list += (list.empty() ? "" : " ") + u;
         say("[Warning] One or more build-args [" + list + "] were not consumed");
+    }
+    if (plain_) {
+        vertex("exporting to image");
+        out_ << "#" << vertex_ << " exporting layers done\n#" << vertex_ << " writing image " << *id << " done\n";
+        for (const auto& t : opt_.tags) {
+            // BuildKit prints the fully qualified name: `web:1` is docker.io/library/web:1.
+            std::string ref = ImageStore::normalize_ref(t);
+            const size_t slash = ref.find('/');
+            const std::string first = slash == std::string::npos ? "" : ref.substr(0, slash);
+            if (slash == std::string::npos) ref = "docker.io/library/" + ref;
+            else if (first.find_first_of(".:") == std::string::npos && first != "localhost") ref = "docker.io/" + ref;
+            out_ << "#" << vertex_ << " naming to " << ref << " done\n";
+        }
+        vertex_done();
+    }
+    if (!warnings_.empty()) {
+        tell(" " + std::to_string(warnings_.size()) + (warnings_.size() == 1 ? " warning found:" : " warnings found:"));
+        for (const auto& w : warnings_) tell(" - " + w);
     }
     say("Successfully built " + short_id(*id));
     for (const auto& t : opt_.tags) say("Successfully tagged " + ImageStore::normalize_ref(t));
@@ -1234,11 +1597,11 @@ Status apply_changes(json& settings, const std::vector<std::string>& changes) {
             const auto& in = parsed->instructions[i];
             switch (in.kind) {
             case Kind::Cmd: case Kind::Entrypoint: case Kind::Env: case Kind::Expose: case Kind::Label:
-            case Kind::User: case Kind::Workdir: case Kind::StopSignal: case Kind::Volume:
+            case Kind::User: case Kind::Workdir: case Kind::StopSignal: case Kind::Volume: case Kind::Onbuild:
                 break;
             default:
                 return make_error(in.keyword + " is not a valid change command (use CMD, ENTRYPOINT, ENV, EXPOSE, "
-                                  "LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR)", 125);
+                                  "LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME or WORKDIR)", 125);
             }
             std::map<std::string, std::string> vars;
             for (const auto& e : stage.env())

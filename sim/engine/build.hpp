@@ -10,6 +10,16 @@
 // The image is stored and tagged only when every step succeeded. A failed build removes the
 // layers it made and its containers: no partial image is ever visible.
 //
+// Multi-stage builds (BuildKit's rules): the Dockerfile is split into stages at each FROM; only
+// the target stage (--target, or the last) and the stages it needs through `FROM stage` and
+// `COPY --from` are built, the others are named as skipped. A stage's result stays in memory
+// (its layers are in the store); only the target's image is stored and tagged, so intermediate
+// stages are no images of their own (their layers stay as build cache). `COPY --from` reads a
+// stage or a local image through a read-only overlay of its layers (open_layers_view), every path
+// resolved inside it with safe::Root. A name that is neither a stage nor a local image is Docker's
+// "pull access denied" (IsoLab cannot pull yet). The base image's ONBUILD triggers run right after
+// its FROM and are not inherited.
+//
 // Build cache: the config after each step is kept under images/build-cache/<key>, where the key
 // is the sha256 of the parent config, the step's text and (COPY/ADD) the digest of the staged
 // files. A step whose key is known and whose layers are all still in the store is skipped
@@ -44,6 +54,14 @@ struct BuildOptions {
     std::vector<std::string> tags;        // -t NAME[:TAG], checked before anything is built
     std::vector<std::string> build_args;  // --build-arg KEY=VALUE (or KEY: taken from our env)
     bool no_cache = false;
+    std::string target;                   // --target STAGE: build up to that stage ("" = the last)
+    // The Dockerfile's text when it came from stdin (`build -`, `build -f - PATH`), with
+    // has_dockerfile_text set; CONTEXT is "" for `build -` (no context: COPY/ADD have nothing to read).
+    std::string dockerfile_text;
+    bool has_dockerfile_text = false;
+    // --progress: Classic prints Docker's `Step 1/6 :` lines (the classic builder's output, and
+    // IsoLab's `auto`); Plain prints BuildKit's `#1 [internal] load build definition` lines.
+    enum class Progress { Classic, Plain, Quiet } progress = Progress::Classic;
     bool quiet = false;                   // -q: print only the image id
     // Set to a signal number by the front end's SIGINT/SIGTERM handler: the build stops at the
     // next check (between steps, every 20 ms of a RUN, every copied file), removes what it made
@@ -68,9 +86,8 @@ Result<std::string> build_image(Engine& engine, const BuildOptions& options, std
 int collect_build_leftovers(Engine& engine);
 
 // `commit --change` / `import --change`: applies Dockerfile instructions that change only
-// settings (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL) to CONFIG, an
-// image config's "config" object. Anything else is refused by name (Docker's list, less ONBUILD,
-// which IsoLab does not support).
+// settings (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL) to CONFIG, an
+// image config's "config" object. Anything else is refused by name (Docker's list).
 Status apply_changes(nlohmann::json& config, const std::vector<std::string>& changes);
 
 }  // namespace isolab

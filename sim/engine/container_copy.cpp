@@ -814,6 +814,11 @@ Status extract_tar(int in_fd, int dir_fd, const ExtractOptions& options) {
 // ---------------------------------------------------------------------------------------------
 // The view
 
+namespace {
+Result<UniqueFd> assemble_view(const std::string& what, const std::string& base_type, const std::string& base_source,
+                               const std::string& opts, const std::vector<ViewMount>& mounts, bool writable);
+}  // namespace
+
 Result<UniqueFd> open_stopped_view(const Store& store, const ContainerRecord& rec, bool writable) {
     const std::string what = "open the file system of " + rec.name;
     const std::string dir = store.container_dir(rec.id);
@@ -864,7 +869,32 @@ Result<UniqueFd> open_stopped_view(const Store& store, const ContainerRecord& re
         if (!fd.valid()) return errno_error(what + ": `" + base_source + "`", errno, 1);
         return fd;
     }
+    return assemble_view(what, base_type, base_source, opts, mounts, writable);
+}
 
+Result<UniqueFd> open_layers_view(const std::vector<std::string>& layers, bool rootless, const std::string& empty_dir) {
+    const std::string what = "open the file system of a build stage";
+    if (layers.empty()) {
+        // scratch: nothing but an empty directory.
+        UniqueFd fd(::open(empty_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!fd.valid()) return errno_error(what + ": `" + empty_dir + "`", errno, 1);
+        return fd;
+    }
+    // A read-only overlay needs two lower layers at least: the empty directory fills in.
+    std::string lower;
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) lower += (lower.empty() ? "" : ":") + *it;
+    if (layers.size() == 1) lower += ":" + empty_dir;
+    std::string opts = "lowerdir=" + lower;
+    if (rootless) opts += ",userxattr";
+    return assemble_view(what, "overlay", "", opts, {}, false);
+}
+
+namespace {
+
+// The parent's half of a view: a child in its own mount namespace mounts BASE_TYPE (with OPTS,
+// or a bind of BASE_SOURCE) and MOUNTS on a temporary point and hands back the detached tree.
+Result<UniqueFd> assemble_view(const std::string& what, const std::string& base_type, const std::string& base_source,
+                               const std::string& opts, const std::vector<ViewMount>& mounts, bool writable) {
     char tmpl[] = "/tmp/isolab-cp-XXXXXX";
     if (!::mkdtemp(tmpl)) return errno_error(what + ": create a temporary mount point in /tmp", errno, 1);
     const std::string mnt = tmpl;
@@ -911,6 +941,8 @@ Result<UniqueFd> open_stopped_view(const Store& store, const ContainerRecord& re
     std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
     return UniqueFd(fd);
 }
+
+}  // namespace
 
 Result<ContainerFs> ContainerFs::open(const Store& store, const std::string& ref, Access access) {
     for (int attempt = 0; attempt < 3; ++attempt) {

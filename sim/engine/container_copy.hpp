@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
@@ -129,6 +130,12 @@ private:
 // The descriptor of a stopped container's file system with its volumes and bind mounts, writable
 // when WRITABLE (see the top of this file). Exposed for the tests; ContainerFs::open calls it.
 Result<UniqueFd> open_stopped_view(const Store& store, const ContainerRecord& rec, bool writable);
+
+// A read-only view of an image's merged file system (LAYERS bottom first; overlay `userxattr`
+// when ROOTLESS), made the same way in a child's private mount namespace: the build's
+// `COPY --from` reads a stage through it with safe::Root. EMPTY_DIR: an empty directory, the view
+// of no layers and the second lower layer of one.
+Result<UniqueFd> open_layers_view(const std::vector<std::string>& layers, bool rootless, const std::string& empty_dir);
 
 // ---------------------------------------------------------------------------------------------
 // The two halves' tar code, on descriptors (host or container alike).

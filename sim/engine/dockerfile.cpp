@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -608,12 +609,13 @@ struct KindInfo {
     Kind kind;
 };
 
-constexpr std::array<KindInfo, 15> kKinds = {{
+constexpr std::array<KindInfo, 18> kKinds = {{
     {"FROM", Kind::From}, {"RUN", Kind::Run}, {"CMD", Kind::Cmd},
     {"ENTRYPOINT", Kind::Entrypoint}, {"COPY", Kind::Copy}, {"ADD", Kind::Add},
     {"ENV", Kind::Env}, {"WORKDIR", Kind::Workdir}, {"EXPOSE", Kind::Expose},
     {"LABEL", Kind::Label}, {"USER", Kind::User}, {"ARG", Kind::Arg},
     {"STOPSIGNAL", Kind::StopSignal}, {"SHELL", Kind::Shell}, {"VOLUME", Kind::Volume},
+    {"MAINTAINER", Kind::Maintainer}, {"HEALTHCHECK", Kind::Healthcheck}, {"ONBUILD", Kind::Onbuild},
 }};
 
 // Flags IsoLab implements, per instruction.
@@ -622,9 +624,10 @@ std::vector<std::string_view> accepted_flags(Kind kind) {
         case Kind::From: return {"platform"};
         case Kind::Copy: return {"chown", "chmod", "from"};
         case Kind::Add: return {"chown", "chmod"};
+        case Kind::Healthcheck: return {"interval", "timeout", "start-period", "start-interval", "retries"};
         case Kind::Run: case Kind::Cmd: case Kind::Entrypoint: case Kind::Env: case Kind::Workdir:
         case Kind::Expose: case Kind::Label: case Kind::User: case Kind::Arg: case Kind::StopSignal:
-        case Kind::Shell: case Kind::Volume:
+        case Kind::Shell: case Kind::Volume: case Kind::Maintainer: case Kind::Onbuild:
             return {};
     }
     return {};
@@ -638,7 +641,7 @@ std::vector<std::string_view> docker_only_flags(Kind kind) {
         case Kind::Add: return {"checksum", "keep-git-dir", "link", "exclude", "unpack"};
         case Kind::From: case Kind::Cmd: case Kind::Entrypoint: case Kind::Env: case Kind::Workdir:
         case Kind::Expose: case Kind::Label: case Kind::User: case Kind::Arg: case Kind::StopSignal:
-        case Kind::Shell: case Kind::Volume:
+        case Kind::Shell: case Kind::Volume: case Kind::Maintainer: case Kind::Healthcheck: case Kind::Onbuild:
             return {};
     }
     return {};
@@ -870,7 +873,75 @@ Status parse_single(const std::string& rest, Instruction& in) {
 }
 
 // One logical line (continuations joined, comment lines dropped) → an Instruction.
-Result<Instruction> parse_instruction(std::string_view line, int lineno, char escape) {
+Result<Instruction> parse_instruction(std::string_view line, int lineno, char escape, int depth = 0);
+
+// HEALTHCHECK (instructions/parse.go parseHealthcheck): NONE, or CMD with a command in either
+// form; the durations and --retries are checked here, with Docker's words.
+Status parse_healthcheck(const std::string& rest, Instruction& in) {
+    if (rest.empty()) return make_error("HEALTHCHECK requires at least one argument", 1);
+    size_t i = 0;
+    while (i < rest.size() && !is_field_space(rest[i])) ++i;
+    const std::string type = upper(std::string_view(rest).substr(0, i));
+    const std::string command(trim_view(std::string_view(rest).substr(i)));
+    if (type == "NONE") {
+        if (!command.empty()) return make_error("HEALTHCHECK NONE takes no arguments", 1);
+        if (!in.flags.empty())
+            return make_error("HEALTHCHECK NONE takes no flags (--" + in.flags.begin()->first + " belongs to HEALTHCHECK CMD)", 1);
+        in.args = {"NONE"};
+        return {};
+    }
+    if (type != "CMD") return make_error("Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)", 1);
+    std::vector<std::string> items;
+    switch (parse_json_array(command, items)) {
+        case JsonForm::NotStrings:
+            return make_error("when using JSON array syntax, arrays must be comprised of strings only", 1);
+        case JsonForm::Strings:
+            if (items.empty()) return make_error("Missing command after HEALTHCHECK CMD", 1);
+            in.json_form = true;
+            in.args = {"CMD"};
+            in.args.insert(in.args.end(), items.begin(), items.end());
+            break;
+        case JsonForm::NotJson:
+            if (command.empty()) return make_error("Missing command after HEALTHCHECK CMD", 1);
+            in.args = {"CMD-SHELL", command};
+            break;
+    }
+    for (const char* name : {"interval", "timeout", "start-period", "start-interval"}) {
+        auto it = in.flags.find(name);
+        if (it == in.flags.end() || it->second.empty()) continue;
+        Result<int64_t> d = parse_go_duration(it->second);
+        if (!d.ok()) return make_error("--" + std::string(name) + ": " + d.error().message + " (write e.g. 30s, 1m30s or 500ms)", 1);
+        if (*d < 0) return make_error("Interval \"" + std::string(name) + "\" cannot be negative", 1);
+        if (*d > 0 && *d < 1000000) return make_error("Interval \"" + std::string(name) + "\" cannot be less than 1ms", 1);
+    }
+    if (auto it = in.flags.find("retries"); it != in.flags.end() && !it->second.empty()) {
+        std::string_view r = it->second;
+        const bool negative = !r.empty() && r[0] == '-';
+        if (negative || r[0] == '+') r.remove_prefix(1);
+        if (!all_digits(r) || r.size() > 10 || std::stoll(std::string(r)) > 2147483647)
+            return make_error("strconv.ParseInt: parsing \"" + it->second + "\": invalid syntax (--retries takes a whole number)", 1);
+        if (negative && std::stoll(std::string(r)) != 0)
+            return make_error("--retries cannot be negative (" + it->second + ")", 1);
+    }
+    return {};
+}
+
+// ONBUILD (parse.go parseOnBuild): the trigger is stored as written and must itself parse.
+Status parse_onbuild(const std::string& rest, Instruction& in, char escape, int depth) {
+    if (rest.empty()) return make_error("ONBUILD requires at least one argument", 1);
+    size_t i = 0;
+    while (i < rest.size() && !is_field_space(rest[i])) ++i;
+    const std::string trigger = upper(std::string_view(rest).substr(0, i));
+    if (trigger == "ONBUILD") return make_error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", 1);
+    if (trigger == "MAINTAINER" || trigger == "FROM") return make_error(trigger + " isn't allowed as an ONBUILD trigger", 1);
+    if (depth > 0) return make_error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", 1);
+    Result<Instruction> inner = parse_instruction(rest, in.line, escape, depth + 1);
+    if (!inner.ok()) return make_error("ONBUILD " + inner.error().message, 1);
+    in.args = {rest};
+    return {};
+}
+
+Result<Instruction> parse_instruction(std::string_view line, int lineno, char escape, int depth) {
     line = trim_view(line);
     size_t i = 0;
     while (i < line.size() && !is_field_space(line[i])) ++i;
@@ -882,15 +953,10 @@ Result<Instruction> parse_instruction(std::string_view line, int lineno, char es
         if (k.keyword == keyword) info = &k;
     }
     if (info == nullptr) {
-        if (keyword == "HEALTHCHECK" || keyword == "ONBUILD") {
-            return make_error(keyword + " is not supported by IsoLab", 1);
-        }
-        if (keyword == "MAINTAINER") {
-            return make_error("MAINTAINER is not supported by IsoLab (Docker deprecated it): write LABEL maintainer=\"" +
-                                  std::string(written) + "\"",
-                              1);
-        }
-        return make_error("unknown instruction: " + keyword, 1);
+        return make_error("unknown instruction: " + keyword +
+                              " (Docker accepts ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, FROM, HEALTHCHECK, LABEL, "
+                              "MAINTAINER, ONBUILD, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR)",
+                          1);
     }
 
     Instruction in{};
@@ -913,9 +979,11 @@ Result<Instruction> parse_instruction(std::string_view line, int lineno, char es
         case Kind::Arg: ISOLAB_TRY(parse_arg(rest, in, escape)); break;
         case Kind::Expose: ISOLAB_TRY(parse_expose(rest, in)); break;
         case Kind::Volume: ISOLAB_TRY(parse_volume(rest, in)); break;
-        case Kind::Workdir: case Kind::User: case Kind::StopSignal:
+        case Kind::Workdir: case Kind::User: case Kind::StopSignal: case Kind::Maintainer:
             ISOLAB_TRY(parse_single(rest, in));
             break;
+        case Kind::Healthcheck: ISOLAB_TRY(parse_healthcheck(rest, in)); break;
+        case Kind::Onbuild: ISOLAB_TRY(parse_onbuild(rest, in, escape, depth)); break;
     }
     return in;
 }
@@ -951,6 +1019,7 @@ Result<Dockerfile> parse(const std::string& text, const std::string& name) {
 
     Directives directives;
     Dockerfile df;
+    std::vector<std::string> errors;
     bool seen_from = false;
     int first_arg_line = 0;
     size_t i = 0;
@@ -979,15 +1048,30 @@ Result<Dockerfile> parse(const std::string& text, const std::string& name) {
         if (trim_view(joined).empty()) continue;  // only a lone escape character
 
         Result<Instruction> in = parse_instruction(joined, lineno, directives.escape);
-        if (!in.ok()) return line_error(name, lineno, in.error().message);
+        if (!in.ok()) {
+            // Go on: every instruction that is wrong is reported in one build.
+            errors.push_back(name + ":" + std::to_string(lineno) + ": " + in.error().message);
+            // After a heredoc, the lines that follow are its body, not instructions: stop here.
+            if (in.error().message.rfind("heredocs (", 0) == 0) break;
+            continue;
+        }
         if (!seen_from && in->kind != Kind::From && in->kind != Kind::Arg) {
-            return line_error(name, lineno,
-                              "no build stage in current context: " + in->keyword +
-                                  " must come after FROM (only ARG may come before the first FROM)");
+            errors.push_back(name + ":" + std::to_string(lineno) + ": no build stage in current context: " + in->keyword +
+                             " must come after FROM (only ARG may come before the first FROM)");
+            continue;
         }
         if (in->kind == Kind::From) seen_from = true;
         if (in->kind == Kind::Arg && first_arg_line == 0) first_arg_line = lineno;
         df.instructions.push_back(std::move(in.value()));
+    }
+    if (!errors.empty()) {
+        std::string all_errors;
+        const size_t shown = std::min(errors.size(), static_cast<size_t>(kMaxReportedErrors));
+        for (size_t e = 0; e < shown; ++e) all_errors += (e ? "\n" : "") + errors[e];
+        if (errors.size() > shown)
+            all_errors += "\n" + name + ":" + std::to_string(lines.size()) + ": and " + std::to_string(errors.size() - shown) +
+                          " more errors";
+        return make_error(all_errors, 1);
     }
     if (df.instructions.empty()) return line_error(name, 1, "file with no instructions");
     if (!seen_from) {
@@ -996,6 +1080,46 @@ Result<Dockerfile> parse(const std::string& text, const std::string& name) {
     }
     df.escape = directives.escape;
     return df;
+}
+
+Result<int64_t> parse_go_duration(const std::string& text) {
+    const auto bad = [&] { return make_error("time: invalid duration \"" + text + "\"", 1); };
+    std::string_view s(text);
+    bool negative = false;
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+        negative = s[0] == '-';
+        s.remove_prefix(1);
+    }
+    if (s == "0") return int64_t{0};
+    if (s.empty()) return bad();
+    long double total = 0;
+    while (!s.empty()) {
+        size_t i = 0;
+        long double value = 0, scale = 1;
+        bool digits = false;
+        while (i < s.size() && is_digit(s[i])) value = value * 10 + (s[i++] - '0'), digits = true;
+        if (i < s.size() && s[i] == '.') {
+            ++i;
+            while (i < s.size() && is_digit(s[i])) scale /= 10, value += (s[i++] - '0') * scale, digits = true;
+        }
+        if (!digits) return bad();
+        size_t u = i;
+        while (u < s.size() && !is_digit(s[u]) && s[u] != '.') ++u;
+        const std::string_view unit = s.substr(i, u - i);
+        long double mult = 0;
+        if (unit == "ns") mult = 1;
+        else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1e3;
+        else if (unit == "ms") mult = 1e6;
+        else if (unit == "s") mult = 1e9;
+        else if (unit == "m") mult = 60e9;
+        else if (unit == "h") mult = 3600e9;
+        else if (unit.empty()) return make_error("time: missing unit in duration \"" + text + "\"", 1);
+        else return make_error("time: unknown unit \"" + std::string(unit) + "\" in duration \"" + text + "\"", 1);
+        total += value * mult;
+        if (total > 9.2e18L) return bad();
+        s.remove_prefix(u);
+    }
+    return static_cast<int64_t>(negative ? -total : total);
 }
 
 Result<std::string> expand(const std::string& word, const std::map<std::string, std::string>& vars,
@@ -1098,6 +1222,9 @@ const char* kind_name(Kind kind) {
         case Kind::StopSignal: return "STOPSIGNAL";
         case Kind::Shell: return "SHELL";
         case Kind::Volume: return "VOLUME";
+        case Kind::Maintainer: return "MAINTAINER";
+        case Kind::Healthcheck: return "HEALTHCHECK";
+        case Kind::Onbuild: return "ONBUILD";
     }
     return "?";
 }

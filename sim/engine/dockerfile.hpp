@@ -11,9 +11,10 @@
 // Dockerfile reference ("Environment replacement", "Understand how CMD and ENTRYPOINT interact").
 //
 // Where IsoLab differs from Docker, on purpose:
-//   - HEALTHCHECK, ONBUILD, MAINTAINER (deprecated) and heredocs (`<<EOF`) are refused
-//     with "... is not supported by IsoLab" instead of being half-implemented. MAINTAINER's message
-//     names the replacement (`LABEL maintainer="..."`).
+//   - Heredocs (`<<EOF`) are refused with "... is not supported by IsoLab" instead of being
+//     half-implemented.
+//   - Every instruction that fails to parse is reported, one line each (`Dockerfile:N: ...`), at
+//     most kMaxReportedErrors, so a file with three unsupported instructions says so in one build.
 //   - Docker-only flags (RUN --mount/--network/--security/--device, COPY --link/--parents/--exclude,
 //     ADD --checksum/--keep-git-dir/--link/--exclude) are refused by name the same way.
 //   - ARG takes exactly one name[=default] per line (older Docker's rule) because Instruction keeps
@@ -24,6 +25,7 @@
 //     expand() (check_port(), check_signal()).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -34,7 +36,7 @@
 namespace isolab::dockerfile {
 
 enum class Kind { From, Run, Cmd, Entrypoint, Copy, Add, Env, Workdir, Expose, Label, User, Arg,
-                  StopSignal, Shell, Volume };
+                  StopSignal, Shell, Volume, Maintainer, Healthcheck, Onbuild };
 
 struct Instruction {
     Kind kind;
@@ -51,6 +53,11 @@ struct Instruction {
     // COPY/ADD: sources..., destination last (json or space form)
     // WORKDIR/USER/STOPSIGNAL: {value}; EXPOSE: the port words; SHELL: the array
     // VOLUME: the paths (json form, or the words split at white space: parseMaybeJSONToList)
+    // MAINTAINER: {the name as written}
+    // HEALTHCHECK: Docker's Healthcheck.Test: {"NONE"}, {"CMD", args...} (json form) or
+    //   {"CMD-SHELL", text}; the flags --interval/--timeout/--start-period/--start-interval
+    //   (Go durations, checked) and --retries (checked) are in `flags`
+    // ONBUILD: {the trigger as written, "ONBUILD" removed} (checked to parse as an instruction)
     // Words are as written (quotes kept, variables not expanded): pass each to expand() with the
     // Dockerfile's escape character to get what Docker uses. RUN/CMD/ENTRYPOINT/SHELL are never
     // expanded (the shell does that at run time).
@@ -74,9 +81,14 @@ struct Dockerfile {
 };
 
 // Parses TEXT. `name` is used in error messages: "Dockerfile:7: unknown instruction: RUNN".
-// Errors (exit code 1) name the line where the instruction starts and are one line; the parse is
-// all-or-nothing. Linear in the size of TEXT; no recursion deeper than a small fixed bound.
+// Errors (exit code 1) name the line where the instruction starts, one line per failing
+// instruction (each `NAME:LINE: ...`); the parse is all-or-nothing. Linear in the size of TEXT; no recursion deeper than a small fixed bound.
+inline constexpr int kMaxReportedErrors = 20;
 Result<Dockerfile> parse(const std::string& text, const std::string& name = "Dockerfile");
+
+// Go's time.ParseDuration, in nanoseconds ("1m30s", "500ms", "1.5h"); errors in Go's words
+// (`time: invalid duration "x"`).
+Result<int64_t> parse_go_duration(const std::string& text);
 
 // Docker's word expansion for ENV, ADD, COPY, WORKDIR, EXPOSE, LABEL, USER, STOPSIGNAL, FROM,
 // ARG values: $VAR, ${VAR}, ${VAR:-default}, ${VAR:+alt}, ${VAR-default}, ${VAR+alt},

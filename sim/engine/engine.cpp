@@ -456,6 +456,10 @@ Result<ContainerRecord> record_from_image(const ContainerSpec& spec, const Image
     if (rec.workdir[0] != '/')
         return make_error("the working directory '" + rec.workdir + "' is invalid, it needs to be an absolute path", 125);
     if (spec.user.empty()) rec.spec.user = image.user();
+    // Docker: the image's STOPSIGNAL is what `stop` sends unless `--stop-signal` says otherwise.
+    if (spec.stop_signal.empty() && image.config.contains("config") && image.config["config"].is_object() &&
+        image.config["config"].contains("StopSignal") && image.config["config"]["StopSignal"].is_string())
+        rec.spec.stop_signal = image.config["config"]["StopSignal"].get<std::string>();
     if (image.config.contains("config") && image.config["config"].contains("ExposedPorts") &&
         image.config["config"]["ExposedPorts"].is_object())
         for (auto& [port, v] : image.config["config"]["ExposedPorts"].items()) rec.exposed_ports.push_back(port);

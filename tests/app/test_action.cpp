@@ -168,6 +168,7 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "rmi -f --no-prune a b",
         "image rm a",
         "build -t a:1 -t b --build-arg X=1 -f Dockerfile.dev --no-cache -q .",
+        "build --target tool --progress plain -f - .",
         "tag a b",
         "save -o out.tar a b",
         "load -q -i in.tar",

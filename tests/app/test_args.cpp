@@ -1100,12 +1100,12 @@ TEST_CASE("commit, build, tag, save, load") {
          "isolab: 'isolab commit' requires at least 1 and at most 2 arguments\n\nUsage:  isolab commit [OPTIONS] "
          "CONTAINER [REPOSITORY[:TAG]]\n\nRun 'isolab commit --help' for more information"},
         {{"build"},
-         "isolab: 'isolab build' requires 1 argument\n\nUsage:  isolab build [OPTIONS] PATH\n\nRun 'isolab build "
+         "isolab: 'isolab build' requires 1 argument\n\nUsage:  isolab build [OPTIONS] PATH | -\n\nRun 'isolab build "
          "--help' for more information"},
         {{"build", "a", "b"},
-         "isolab: 'isolab build' requires 1 argument\n\nUsage:  isolab build [OPTIONS] PATH\n\nRun 'isolab build "
+         "isolab: 'isolab build' requires 1 argument\n\nUsage:  isolab build [OPTIONS] PATH | -\n\nRun 'isolab build "
          "--help' for more information"},
-        {{"build", "-t"}, flag_err("flag needs an argument: 't' in -t", "build", "[OPTIONS] PATH")},
+        {{"build", "-t"}, flag_err("flag needs an argument: 't' in -t", "build", "[OPTIONS] PATH | -")},
         {{"tag", "a"},
          "isolab: 'isolab tag' requires 2 arguments\n\nUsage:  isolab tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nRun "
          "'isolab tag --help' for more information"},

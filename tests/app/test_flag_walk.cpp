@@ -180,6 +180,8 @@ const Proof kProofs[] = {
     {"build", "--build-arg", Proof::Test, "build: steps like Docker's, RUN in a real container, the image runs; diff, commit, cache, sharing"},
     {"build", "--file", Proof::Test, "build: steps like Docker's, RUN in a real container, the image runs; diff, commit, cache, sharing"},
     {"build", "--no-cache", Proof::Test, "flag effects: build --no-cache, update --restart, network create --internal, network ls --no-trunc, prune --filter, system df --format"},
+    {"build", "--progress", Proof::Test, "build: `build -` and `build -f - PATH` read the Dockerfile from stdin; --progress; every bad line at once"},
+    {"build", "--target", Proof::Test, "build: a multi-stage Dockerfile from a book: toolchain stage, binary copied into a small final stage"},
     {"build", "--quiet", Proof::Test, "build: steps like Docker's, RUN in a real container, the image runs; diff, commit, cache, sharing"},
     {"build", "--tag", Proof::Test, "build: steps like Docker's, RUN in a real container, the image runs; diff, commit, cache, sharing"},
     {"save", "--output", Proof::Test, "save/load: an OCI archive round trip keeps every digest; skopeo and podman read it"},

@@ -4,7 +4,7 @@
 // build executor will run on it: expand() on each argument and each pair (with the Dockerfile's
 // escape and with a few variables set, so the ${...} modifiers take both branches), and
 // config_args()/effective_command(). Beyond ASan/UBSan findings it checks the parser's own
-// promises and aborts when one breaks: errors are one line with exit code 1 and a
+// promises and aborts when one breaks: errors are one line per bad instruction with exit code 1 and a
 // "Dockerfile:N: " prefix, instruction lines are increasing and inside the file, and pair values
 // are in expand() form (they expand without error).
 #include <cstddef>
@@ -38,8 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!parsed.ok()) {
         const auto& e = parsed.error();
         check(e.exit_code == 1);
-        check(e.message.rfind("Dockerfile:", 0) == 0);
-        check(e.message.find('\n') == std::string::npos);
+        // One line per bad instruction, each "Dockerfile:N: ...".
+        for (size_t at = 0; at != std::string::npos;) {
+            check(e.message.compare(at, 11, "Dockerfile:") == 0);
+            at = e.message.find('\n', at);
+            if (at != std::string::npos) ++at;
+        }
         return 0;
     }
     const Dockerfile& df = parsed.value();
@@ -75,7 +79,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             case Kind::Entrypoint: entrypoint = config_args(in, shell); break;
             case Kind::From: case Kind::Copy: case Kind::Add: case Kind::Env: case Kind::Workdir:
             case Kind::Expose: case Kind::Label: case Kind::User: case Kind::Arg:
-            case Kind::StopSignal: case Kind::Shell: case Kind::Volume:
+            case Kind::StopSignal: case Kind::Shell: case Kind::Volume: case Kind::Maintainer:
+                break;
+            case Kind::Healthcheck:
+                // Test is Docker's shape, and the durations the parser let through read as Go's.
+                check(!in.args.empty() && (in.args[0] == "NONE" || in.args[0] == "CMD" || in.args[0] == "CMD-SHELL"));
+                for (const auto& [flag, value] : in.flags)
+                    if (flag != "retries" && !value.empty()) check(parse_go_duration(value).ok());
+                break;
+            case Kind::Onbuild:
+                // The stored trigger parses again as one instruction after a FROM.
+                check(in.args.size() == 1 && parse("FROM a\n" + in.args[0] + "\n").ok());
                 break;
         }
     }

@@ -198,3 +198,43 @@ TEST_CASE("security build: a context symlink to a host directory never copies ho
     CHECK(r.isolab({"run", "--rm", "inside", "cat", "/s.txt"}).out == "from inside the context\n");
     CHECK(files_containing(r.path() + "/images", secret).empty());
 }
+
+TEST_CASE("security build: COPY --from a hostile stage whose paths are symlinks to host files copies the stage's own files") {
+    if (!can_attack()) return;
+    TempRoot r;
+    HostDir host;
+    const std::string secret = unique_token("host-secret-");
+    const std::string own = unique_token("stage-own-");
+    const std::string host_file = host.path + "/secret.txt";
+    const std::string host_only = host.path + "/only-on-host.txt";
+    write_text(host_file, secret + "\n");
+    write_text(host_only, secret + "\n");
+    std::string ctx = host.path + "/ctx";
+    // The stage has its own file at the host file's path; `/app` and `/dir/f` point there by an
+    // absolute link and by a link to a directory; `/gone` points at a path only the host has.
+    write_text(ctx + "/Dockerfile",
+               "FROM busybox AS evil\n"
+               "RUN mkdir -p " + host.path + " && echo " + own + " > " + host_file + " && ln -s " + host_file +
+                   " /app && ln -s " + host.path + " /dir && ln -s " + host_only + " /gone\n"
+               "FROM busybox\n"
+               "COPY --from=evil /app /copied\n"
+               "COPY --from=evil /dir/secret.txt /via-dir\n");
+    auto b = r.isolab({"build", "-t", "evil:1", ctx});
+    INFO(b.out << b.err);
+    REQUIRE(b.code == 0);
+    CHECK(r.isolab({"run", "--rm", "evil:1", "cat", "/copied", "/via-dir"}).out == own + "\n" + own + "\n");
+    CHECK(files_containing(r.path() + "/images", secret).empty());
+
+    // A link to what only the host has is a missing file in the stage: the build fails, and the
+    // host's bytes are nowhere in the store.
+    write_text(ctx + "/Dockerfile",
+               "FROM busybox AS evil\n"
+               "RUN ln -s " + host_only + " /gone\n"
+               "FROM busybox\n"
+               "COPY --from=evil /gone /copied\n");
+    auto gone = r.isolab({"build", "-t", "evil:2", ctx});
+    CHECK(gone.code == 1);
+    CHECK(gone.err == "Dockerfile:4: COPY --from: /gone: not found in stage evil\n");
+    CHECK(files_containing(r.path() + "/images", secret).empty());
+    CHECK(r.isolab({"images", "-q", "evil:2"}).out.empty());
+}
