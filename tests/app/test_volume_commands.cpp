@@ -7,6 +7,8 @@
 // client), the daemon's errors (moby volume/service, daemon/list.go).
 #include <doctest/doctest.h>
 
+#include "sim/core/strings.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -304,11 +306,14 @@ TEST_CASE("volume commands: create, ls, inspect as Docker 28 prints them") {
     CHECK(e.run({"volume", "create", "web10"}).code == 0);
     CHECK(e.run({"volume", "create", "web2"}).code == 0);
 
-    CHECK(e.run({"volume", "ls"}).out == "DRIVER    VOLUME NAME\n"
-                                         "local     " + anon_name + "\n"
-                                         "local     db\n"
-                                         "local     web2\n"
-                                         "local     web10\n");
+    // Natural order (web2 before web10); the anonymous name is random hex, so where it falls is
+    // computed, not assumed.
+    std::vector<std::string> names = {anon_name, "db", "web2", "web10"};
+    std::sort(names.begin(), names.end(), isolab::natural_less);
+    std::string listed = "DRIVER    VOLUME NAME\n";
+    for (const auto& n : names) listed += "local     " + n + "\n";
+    CHECK(e.run({"volume", "ls"}).out == listed);
+    CHECK(std::find(names.begin(), names.end(), "web2") < std::find(names.begin(), names.end(), "web10"));
     CHECK(e.run({"volume", "ls", "-q", "-f", "name=web"}).out == "web2\nweb10\n");
     CHECK(e.run({"volume", "ls", "-q", "--format", "{{.Name}}:{{.Labels}}", "-f", "label=tier"}).out == "db:tier=back\n");
     auto as_json = e.run({"volume", "ls", "--format", "json", "-f", "name=^db$"});
