@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/utsname.h>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -684,6 +686,23 @@ Status parse_flags(const std::vector<std::string>& words, Instruction& in) {
     return {};
 }
 
+// FROM --platform: IsoLab builds for the machine it runs on, so only that platform (or BuildKit's
+// names for it, $BUILDPLATFORM and $TARGETPLATFORM, which are this machine here) is taken; any other
+// is refused rather than ignored.
+Status check_platform(const std::string& value) {
+    struct utsname u {};
+    ::uname(&u);
+    const std::string machine = u.machine;
+    const std::string arch = machine == "x86_64" ? "amd64" : machine == "aarch64" ? "arm64" : machine;
+    const std::string here = "linux/" + arch;
+    for (const char* ok : {"$BUILDPLATFORM", "${BUILDPLATFORM}", "$TARGETPLATFORM", "${TARGETPLATFORM}"})
+        if (value == ok) return {};
+    if (value == here) return {};
+    return make_error("FROM --platform=" + value + ": IsoLab builds for this machine only (" + here +
+                          "): leave --platform out, or write --platform=" + here,
+                      1);
+}
+
 Status reject_heredoc(const std::string& rest, const std::string& keyword) {
     for (const std::string& w : split_words(rest, '\\')) {
         if (is_heredoc_word(w)) {
@@ -968,6 +987,8 @@ Result<Instruction> parse_instruction(std::string_view line, int lineno, char es
     std::vector<std::string> flag_words;
     const std::string rest(trim_view(extract_flags(written, flag_words)));
     ISOLAB_TRY(parse_flags(flag_words, in));
+    if (in.kind == Kind::From)
+        if (auto p = in.flags.find("platform"); p != in.flags.end()) ISOLAB_TRY(check_platform(p->second));
 
     switch (in.kind) {
         case Kind::From: ISOLAB_TRY(parse_from(rest, in)); break;

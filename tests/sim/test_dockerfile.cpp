@@ -3,6 +3,8 @@
 // Error cases check the exact message, including the line where the instruction starts.
 #include <doctest/doctest.h>
 
+#include <sys/utsname.h>
+
 #include <string>
 #include <vector>
 
@@ -815,4 +817,17 @@ TEST_CASE("dockerfile: a value that doubles line after line (ENV A=$A$A) stops a
     CHECK(r.error().message.find("expands to 262144 bytes, over 128 KiB") != std::string::npos);
     CHECK(r.error().exit_code == 1);
     CHECK(expand("$A", vars).ok());  // exactly 128 KiB still expands
+}
+
+TEST_CASE("dockerfile: FROM --platform takes this machine's platform (or $BUILDPLATFORM/$TARGETPLATFORM) and refuses another") {
+    struct utsname u {};
+    ::uname(&u);
+    const std::string machine = u.machine;
+    const std::string here = "linux/" + (machine == "x86_64" ? std::string("amd64") : machine == "aarch64" ? std::string("arm64") : machine);
+    parse_ok("FROM --platform=" + here + " busybox\n");
+    parse_ok("FROM --platform=$BUILDPLATFORM busybox AS b\n");
+    const std::string other = here == "linux/arm64" ? "linux/amd64" : "linux/arm64";
+    const std::string e = parse_error("FROM --platform=" + other + " busybox\n");
+    CHECK(e.find("IsoLab builds for this machine only") != std::string::npos);
+    CHECK(e.find("Dockerfile:1") != std::string::npos);
 }
