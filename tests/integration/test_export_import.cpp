@@ -164,9 +164,10 @@ TEST_CASE("export and import refusals: Docker's words and exit codes, and nothin
     auto bad_change = r.isolab({"import", "-c", "RUN true", created});
     CHECK(bad_change.code != 0);
     CHECK(bad_change.err.find("RUN is not a valid change command") != std::string::npos);
-    auto onbuild = r.isolab({"import", "-c", "ONBUILD RUN true", created});
-    CHECK(onbuild.code != 0);
-    CHECK(onbuild.err.find("ONBUILD") != std::string::npos);
+    // ONBUILD is one of the changes Docker's import takes (it is stored, not run); MAINTAINER is not.
+    auto maintainer = r.isolab({"import", "-c", "MAINTAINER me", created});
+    CHECK(maintainer.code != 0);
+    CHECK(maintainer.err.find("MAINTAINER is not a valid change command") != std::string::npos);
     write_text(r.path() + "/not-a.tar", "this is not a tar archive\n");
     auto garbage = r.isolab({"import", r.path() + "/not-a.tar"});
     CHECK(garbage.code != 0);
