@@ -22,6 +22,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/process.hpp"
 #include "sim/engine/layer_archive.hpp"
+#include "sim/engine/reference.hpp"
 
 namespace isolab {
 
@@ -222,7 +223,11 @@ Result<Image> ImageStore::load(const std::string& hex) const {
 
 Result<Image> ImageStore::resolve(const std::string& ref) {
     std::string full = normalize_ref(ref);
-    if (full == "busybox:latest") ISOLAB_TRY(ensure_busybox());
+    // The familiar spelling of REF (reference.hpp): `docker.io/library/busybox` is `busybox:latest`.
+    std::string familiar = full;
+    if (auto parsed = parse_reference_with_default_tag(ref); parsed && parsed->digest.empty())
+        familiar = parsed->familiar();
+    if (full == "busybox:latest" || familiar == "busybox:latest") ISOLAB_TRY(ensure_busybox());
     if (full == "scratch:latest") {
         Image img;
         img.id = "scratch";
@@ -235,6 +240,10 @@ Result<Image> ImageStore::resolve(const std::string& ref) {
     if (!repos) return repos.error();
     if (repos->contains(full)) {
         std::string id = (*repos)[full].get<std::string>();
+        return load(id.substr(id.find(':') + 1));
+    }
+    if (familiar != full && repos->contains(familiar)) {
+        std::string id = (*repos)[familiar].get<std::string>();
         return load(id.substr(id.find(':') + 1));
     }
     // An image id or a unique prefix of one.
