@@ -24,6 +24,7 @@
 #include "app/cli/everyday_commands.hpp"
 #include "app/cli/cp_command.hpp"
 #include "app/cli/export_commands.hpp"
+#include "app/cli/pull_command.hpp"
 #include "app/cli/filters.hpp"
 #include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
@@ -349,11 +350,24 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         t_last = now;
     };
     const std::string help_footer = "\n\nRun 'isolab " + c.command_path + " --help' for more information";
-    // --pull never: Docker's daemon answers a missing image with its own words, no pull attempted
-    // (missing, the default, says IsoLab cannot download it and what to do instead).
+    // --pull never: Docker's daemon answers a missing image with its own words, no pull attempted.
+    // missing (the default): a name the store lacks is pulled first, after Docker's "Unable to find
+    // image 'x:latest' locally" line; always: pulled every time (an up-to-date image is kept).
     if (c.pull == "never" && !e.images().resolve(c.spec.image)) {
         err << "isolab: " << kDaemon << "No such image: " << ImageStore::normalize_ref(c.spec.image) << help_footer << "\n";
         return 125;
+    }
+    bool pull = c.pull == "always";
+    if (c.pull == "missing") {
+        auto have = e.images().resolve(c.spec.image);
+        pull = !have && have.error().message.rfind("Unable to find image", 0) == 0;
+    }
+    if (pull) {
+        auto pulled = pull_for_run(e, c.spec.image, c.pull == "missing", err);
+        if (!pulled.ok()) {
+            err << "isolab: " << kDaemon << pulled.error().message << help_footer << "\n";
+            return 125;
+        }
     }
     auto rec = e.create(c.spec);
     if (!rec) {
@@ -988,6 +1002,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "export") return run_export_command(e, c, out, err);
     if (v == "cp") return run_cp_command(e, c, out, err);
     if (v == "import") return run_import_command(e, c, out, err);
+    if (v == "pull") return run_pull_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system reset") return run_system_command(e, c, out, err);
     if (is_prune_verb(v)) return run_prune_command(e, c, std::cin, out, err);

@@ -14,7 +14,6 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <regex>
 #include <sstream>
 #include <utility>
 
@@ -193,6 +192,10 @@ ImageStore::ImageStore(std::string images_dir, std::string busybox_path)
     : dir_(std::move(images_dir)), busybox_path_(std::move(busybox_path)) {}
 
 std::string ImageStore::normalize_ref(const std::string& ref) {
+    // The familiar name with a tag (reference.hpp), the tags file's key: `busybox` and
+    // `docker.io/library/busybox` are both `busybox:latest`. Text that is no reference (an id,
+    // a digest reference) keeps the old rule.
+    if (auto parsed = parse_reference_with_default_tag(ref); parsed && parsed->digest.empty()) return parsed->familiar();
     size_t slash = ref.rfind('/');
     size_t colon = ref.rfind(':');
     if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return ref + ":latest";
@@ -276,8 +279,8 @@ std::vector<Image> ImageStore::list() const {
 }
 
 bool ImageStore::valid_reference(const std::string& ref) {
-    static const std::regex re("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$");
-    return std::regex_match(ref, re);
+    auto parsed = parse_reference(ref);
+    return parsed && parsed->digest.empty();
 }
 
 std::string ImageStore::layer_path(const std::string& diff_id) const {
