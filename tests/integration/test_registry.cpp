@@ -23,6 +23,7 @@
 
 #include "harness.hpp"
 #include "registry_fixture.hpp"
+#include "tiny_registry.hpp"
 #include "sim/engine/layer_archive.hpp"
 
 using namespace isolab::test;
@@ -370,4 +371,43 @@ TEST_CASE("registry: htpasswd Basic auth; no or wrong credentials get Docker's w
     auto good = r.isolab({"pull", name});
     CHECK_MESSAGE(good.code == 0, good.err);
     CHECK(r.isolab({"run", "--rm", name, "echo", "authed"}).out == "authed\n");
+}
+
+TEST_CASE("registry: Docker Hub's Bearer token flow (401 challenge, token from the realm, retry with it)") {
+    if (!registry_or_skip()) return;
+    TempRoot r;
+    ConfigHome home(r.path() + "/config");
+    TinyRegistry reg;
+    reg.require_token("tok-" + std::to_string(::getpid()));
+    // One layer made by GNU tar, a config naming it, a manifest naming both.
+    const std::string dir = r.path() + "/layer";
+    write_text(dir + "/hello.txt", "hello through a token\n");
+    REQUIRE(run_process({"/bin/tar", "-C", dir, "-cf", r.path() + "/layer.tar", "hello.txt"}).code == 0);
+    const std::string layer = read_text(r.path() + "/layer.tar");
+    const std::string layer_digest = reg.blob("hostile", layer);
+    nlohmann::json config = {{"architecture", "amd64"}, {"os", "linux"}, {"config", {{"Cmd", {"sh"}}}},
+                             {"rootfs", {{"type", "layers"}, {"diff_ids", {layer_digest}}}}};
+    const std::string config_digest = reg.blob("hostile", config.dump());
+    nlohmann::json manifest = {
+        {"schemaVersion", 2}, {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
+        {"config", {{"mediaType", "application/vnd.docker.container.image.v1+json"}, {"digest", config_digest},
+                    {"size", config.dump().size()}}},
+        {"layers", {{{"mediaType", "application/vnd.docker.image.rootfs.diff.tar"}, {"digest", layer_digest},
+                     {"size", layer.size()}}}}};
+    reg.set("/v2/hostile/manifests/v1",
+            TinyRegistry::Reply{200, manifest.dump(), "application/vnd.docker.distribution.manifest.v2+json"});
+
+    auto pull = r.isolab({"pull", reg.host() + "/hostile:v1"});
+    REQUIRE_MESSAGE(pull.code == 0, pull.err);
+    CHECK(r.isolab({"images", "-q", reg.host() + "/hostile:v1"}).out == config_digest.substr(7, 12) + "\n");
+    // HTTP requests only (the first connection is the HTTPS attempt, a TLS hello, on 127.0.0.1).
+    std::vector<std::string> requests;
+    for (const auto& line : reg.requests())
+        if (line.rfind("GET ", 0) == 0) requests.push_back(line);
+    REQUIRE(requests.size() >= 3);
+    CHECK(requests[0] == "GET /v2/ HTTP/1.1");  // 401 with the challenge
+    CHECK(requests[1] == "GET /token?service=tiny&scope=repository%3Ahostile%3Apull HTTP/1.1");
+    bool manifest_fetched = false;
+    for (const auto& line : requests) manifest_fetched = manifest_fetched || line == "GET /v2/hostile/manifests/v1 HTTP/1.1";
+    CHECK(manifest_fetched);
 }
