@@ -8,6 +8,7 @@
 #include <map>
 #include <ostream>
 
+#include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/pull.hpp"
 #include "sim/engine/reference.hpp"
@@ -17,6 +18,15 @@ namespace isolab::cli {
 namespace {
 
 constexpr const char* kDaemon = "Error response from daemon: ";
+
+// The engine's error with its offline hint in the learner's language.
+Error localized(Error e) {
+    const std::string hint = kRegistryOfflineHint;
+    size_t at = e.message.rfind(hint);
+    if (at != std::string::npos && at + hint.size() == e.message.size())
+        e.message = e.message.substr(0, at) + i18n::tr("cli.pull.offline_hint");
+    return e;
+}
 
 // go-units HumanSize: decimal units, four significant digits ("1.235MB", "772kB", "512B").
 std::string human_size(double size) {
@@ -116,7 +126,7 @@ Result<PullResult> pull_with_progress(Engine& e, const std::string& name, const 
     std::function<void(const PullProgress&)> progress;
     if (!quiet) progress = [&](const PullProgress& p) { printer.show(p); };
     auto r = pull_image(e.images(), req, *settings, progress);
-    if (!r) return r;
+    if (!r) return localized(r.error());
     if (!quiet) {
         out << "Digest: " << r->digest << "\n";
         std::string shown = r->familiar.empty() ? parse_reference(name)->familiar() : r->familiar;

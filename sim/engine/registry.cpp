@@ -32,7 +32,7 @@ namespace {
 // Manifests and token answers are read into memory; nothing legitimate comes near this.
 constexpr size_t kMaxSmallBody = 8 << 20;
 constexpr int kMaxRedirects = 5;
-constexpr const char* kOfflineHint = "IsoLab works offline with `busybox`, `isolab build` and `isolab load`";
+constexpr const char* kOfflineHint = kRegistryOfflineHint;
 
 // ---- libcurl through dlopen (see registry.hpp for why) -----------------------------------------
 
@@ -674,6 +674,7 @@ Status RegistryClient::fetch_blobs(const std::vector<BlobRequest>& blobs, int ma
         std::string part;
         int hops = 0;
         bool reauthed = false;
+        int64_t reported = 0;
     };
     std::vector<std::unique_ptr<Active>> active;
     std::unique_ptr<CURLM, CURLMcode (*)(CURLM*)> multi(c->multi_init(), c->multi_cleanup);
@@ -782,7 +783,11 @@ Status RegistryClient::fetch_blobs(const std::vector<BlobRequest>& blobs, int ma
             }
         }
         if (!failure.ok()) break;
-        for (const auto& a : active) report(a->index, BlobProgress::Phase::Downloading, a->t->written);
+        for (const auto& a : active)
+            if (a->t->written != a->reported) {  // only what changed since the last report
+                a->reported = a->t->written;
+                report(a->index, BlobProgress::Phase::Downloading, a->t->written);
+            }
         failure = launch();
         if (!failure.ok() || active.empty()) break;
         c->multi_poll(multi.get(), nullptr, 0, 200, nullptr);

@@ -59,6 +59,11 @@ std::string isolab_config_dir();
 // key); none when there are none.
 Result<RegistryCredentials> load_registry_credentials(const std::string& domain);
 
+// The end of the error for a registry that cannot be reached (no route, no such host); a front
+// end may put it in the learner's language.
+inline constexpr const char* kRegistryOfflineHint =
+    "IsoLab works offline with `busybox`, `isolab build` and `isolab load`";
+
 // Media types the client asks for and understands.
 inline constexpr const char* kOciManifestType = "application/vnd.oci.image.manifest.v1+json";
 inline constexpr const char* kOciIndexType = "application/vnd.oci.image.index.v1+json";

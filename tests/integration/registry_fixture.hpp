@@ -121,7 +121,7 @@ private:
 // CERT_DIR: skopeo's --dest-cert-dir for a TLS registry ("" = plain HTTP); CREDS "user:pass".
 inline CmdResult push_with_skopeo(const TempRoot& root, const std::string& image, const LocalRegistry& reg,
                                   const std::string& name, const std::string& cert_dir = "",
-                                  const std::string& creds = "") {
+                                  const std::string& creds = "", const std::vector<std::string>& extra = {}) {
     std::string archive = root.path() + "/push-" + std::to_string(::getpid()) + ".tar";
     auto saved = root.isolab({"save", "-o", archive, image});
     if (saved.code != 0) return saved;
@@ -129,6 +129,7 @@ inline CmdResult push_with_skopeo(const TempRoot& root, const std::string& image
     if (cert_dir.empty()) argv.push_back("--dest-tls-verify=false");
     else argv.push_back("--dest-cert-dir=" + cert_dir);
     if (!creds.empty()) argv.push_back("--dest-creds=" + creds);
+    argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back("oci-archive:" + archive);
     argv.push_back("docker://" + reg.host() + "/" + name);
     auto r = run_process(argv, {}, 120000);

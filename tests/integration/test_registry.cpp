@@ -213,6 +213,34 @@ TEST_CASE("registry: pull --platform picks one image from a two-platform index")
     CHECK(none.err.find("no matching manifest for linux/s390x in the manifest list entries") != std::string::npos);
 }
 
+TEST_CASE("registry: gzip and zstd layers are unpacked by libarchive and keep their diff_ids") {
+    if (!registry_or_skip()) return;
+    TempRoot src, r;
+    ConfigHome home(r.path() + "/config");
+    make_marked_image(src, "packed", "packed:v1");
+    for (auto [tag, format] : {std::pair{"gz", "gzip"}, std::pair{"zs", "zstd"}}) {
+        INFO(std::string(format));
+        // A registry per format: skopeo would otherwise reuse the blobs it compressed for the
+        // first one (its blob-info cache is per registry).
+        LocalRegistry reg(r.path() + "/registry-" + tag);
+        REQUIRE(reg.up());
+        auto pushed = push_with_skopeo(src, "packed:v1", reg, std::string("packed:") + tag, "", "",
+                                       {"--dest-compress", std::string("--dest-compress-format=") + format});
+        REQUIRE_MESSAGE(pushed.code == 0, pushed.err);
+        auto manifest = raw_manifest(reg, std::string("packed:") + tag);
+        REQUIRE(manifest.is_object());
+        INFO(manifest.dump());
+        for (const auto& l : manifest["layers"])
+            CHECK(l["mediaType"].get<std::string>().find(std::string("+") + format) != std::string::npos);
+        const std::string name = reg.host() + "/packed:" + tag;
+        auto pull = r.isolab({"pull", name});
+        REQUIRE_MESSAGE(pull.code == 0, pull.err);
+        CHECK(r.isolab({"run", "--rm", name, "cat", "/platform"}).out == "packed\n");
+        // The same config (same diff_ids) as the source: the image id is unchanged.
+        CHECK(first_line(r.isolab({"images", "-q", name}).out) == first_line(src.isolab({"images", "-q", "packed:v1"}).out));
+    }
+}
+
 TEST_CASE("registry: a corrupted layer blob is refused and leaves nothing in the store") {
     if (!registry_or_skip()) return;
     TempRoot src, r;
