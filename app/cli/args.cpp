@@ -1713,13 +1713,6 @@ Status finish_kill(ParseState& st, std::vector<std::string>& pos, const VerbDef&
 }
 
 // `completion` alone is its help (as Docker's); `completion bash` the script; other shells are refused.
-// `pull`: --all-tags is listed (Docker's) but not done yet: refused before anything is fetched.
-Status finish_pull(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
-    st.cmd.args = pos;
-    if (st.cmd.all) return run_error(path, i18n::tr("cli.refuse.pull_all_tags"));
-    return {};
-}
-
 Status finish_completion(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
     st.cmd.args = pos;
     if (pos.empty()) {
@@ -1860,8 +1853,7 @@ const std::vector<VerbDef>& verbs() {
         verb("save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
              kSaveFlags, ArgRule::Min, 1),
         verb("load", "[OPTIONS]", "Load an image from a tar archive or STDIN", kLoadFlags, ArgRule::None),
-        verb("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", kPullFlags, ArgRule::Exact, 1, 1,
-             finish_pull),
+        verb("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", kPullFlags, ArgRule::Exact, 1),
         make_cp(),
         verb("export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", kExportFlags,
              ArgRule::Exact, 1),

@@ -109,6 +109,17 @@ int terminal_width(int fd) {
     return 80;
 }
 
+// The credentials IsoLab's config.json holds for NAME's registry.
+Result<RegistryCredentials> credentials_for(const std::string& name) {
+    auto ref = parse_reference(name);
+    if (!ref) return RegistryCredentials{};
+    auto creds = load_registry_credentials(ref->domain);
+    if (!creds) return make_error(creds.error().message, 1);
+    return creds;
+}
+
+// One pull with its progress on OUT (fd FD decides terminal or plain) and its "Digest:" line;
+// the caller prints the "Status:" line (once per tag, or once for `-a`).
 Result<PullResult> pull_with_progress(Engine& e, const std::string& name, const std::string& platform, bool quiet,
                                       std::ostream& out, int fd) {
     auto settings = load_registry_settings();
@@ -116,23 +127,53 @@ Result<PullResult> pull_with_progress(Engine& e, const std::string& name, const 
     PullRequest req;
     req.name = name;
     req.platform = platform;
-    if (auto ref = parse_reference(name)) {
-        auto creds = load_registry_credentials(ref->domain);
-        if (!creds) return make_error(creds.error().message, 1);
-        req.credentials = *creds;
-    }
+    auto creds = credentials_for(name);
+    if (!creds) return creds.error();
+    req.credentials = *creds;
     bool terminal = ::isatty(fd) == 1;
     ProgressPrinter printer(out, terminal, terminal ? terminal_width(fd) : 0);
     std::function<void(const PullProgress&)> progress;
     if (!quiet) progress = [&](const PullProgress& p) { printer.show(p); };
     auto r = pull_image(e.images(), req, *settings, progress);
     if (!r) return localized(r.error());
-    if (!quiet) {
-        out << "Digest: " << r->digest << "\n";
-        std::string shown = r->familiar.empty() ? parse_reference(name)->familiar() : r->familiar;
-        out << "Status: " << (r->up_to_date ? "Image is up to date for " : "Downloaded newer image for ") << shown << "\n";
-    }
+    if (!quiet) out << "Digest: " << r->digest << "\n";
     return r;
+}
+
+void print_status(std::ostream& out, bool up_to_date, const std::string& shown) {
+    out << "Status: " << (up_to_date ? "Image is up to date for " : "Downloaded newer image for ") << shown << "\n";
+}
+
+// `pull -a NAME`: every tag of the repository, one after the other, as moby's pullRepository:
+// each tag's progress and Digest line, then one Status line for the repository.
+int pull_all_tags(Engine& e, const Command& c, const ImageReference& ref, std::ostream& out, std::ostream& err) {
+    if (!ref.tag.empty() || !ref.digest.empty()) {
+        err << "tag can't be used with --all-tags/-a\n";
+        return 1;
+    }
+    auto settings = load_registry_settings();
+    auto creds = credentials_for(c.args.at(0));
+    Result<std::vector<std::string>> tags = !settings ? Result<std::vector<std::string>>(make_error(settings.error().message, 1))
+                                            : !creds  ? Result<std::vector<std::string>>(creds.error())
+                                                      : list_remote_tags(c.args.at(0), *settings, *creds);
+    if (!tags) {
+        err << kDaemon << localized(tags.error()).message << "\n";
+        return 1;
+    }
+    bool all_up_to_date = true;
+    for (const auto& tag : *tags) {
+        ImageReference one = ref;
+        one.tag = tag;
+        auto r = pull_with_progress(e, one.familiar(), c.platform, c.quiet, out, 1);
+        if (!r) {
+            err << kDaemon << r.error().message << "\n";
+            return 1;
+        }
+        all_up_to_date = all_up_to_date && r->up_to_date;
+    }
+    if (!c.quiet) print_status(out, all_up_to_date, ref.familiar_name());
+    out << ref.repository() << "\n";
+    return 0;
 }
 
 }  // namespace
@@ -144,12 +185,14 @@ int run_pull_command(Engine& e, const Command& c, std::ostream& out, std::ostrea
         err << ref.error().message << "\n";
         return 1;
     }
+    if (c.all) return pull_all_tags(e, c, *ref, out, err);
     if (ref->tag.empty() && ref->digest.empty() && !c.quiet) out << "Using default tag: latest\n";
     auto r = pull_with_progress(e, name, c.platform, c.quiet, out, 1);
     if (!r) {
         err << kDaemon << r.error().message << "\n";
         return 1;
     }
+    if (!c.quiet) print_status(out, r->up_to_date, r->familiar.empty() ? ref->familiar() : r->familiar);
     out << r->full << "\n";
     return 0;
 }
@@ -160,6 +203,7 @@ Status pull_for_run(Engine& e, const std::string& name, bool announce, std::ostr
     if (announce) err << "Unable to find image '" << ref->familiar() << "' locally\n";
     auto r = pull_with_progress(e, name, "", false, err, 2);
     if (!r) return make_error(r.error().message, 125);
+    print_status(err, r->up_to_date, r->familiar.empty() ? ref->familiar() : r->familiar);
     return {};
 }
 

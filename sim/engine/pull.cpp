@@ -71,6 +71,14 @@ std::string hex_of(const std::string& digest) { return digest.substr(7); }
 
 }  // namespace
 
+Result<std::vector<std::string>> list_remote_tags(const std::string& name, const RegistrySettings& settings,
+                                                  const RegistryCredentials& credentials) {
+    auto ref = parse_reference(name);
+    if (!ref) return make_error(ref.error().message, 1);
+    RegistryClient client(*ref, settings, credentials);
+    return client.tags();
+}
+
 Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, const RegistrySettings& settings,
                               const std::function<void(const PullProgress&)>& progress) {
     auto say = [&](const std::string& id, const std::string& status, int64_t cur = -1, int64_t total = -1) {

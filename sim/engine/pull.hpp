@@ -45,6 +45,10 @@ struct PullResult {
     bool up_to_date = false; // the store already had this image under this name
 };
 
+// The tags of NAME's repository on its registry (`pull -a`), in the registry's order.
+Result<std::vector<std::string>> list_remote_tags(const std::string& name, const RegistrySettings& settings,
+                                                  const RegistryCredentials& credentials);
+
 // Errors: Docker's words (exit 1), e.g. "manifest for busybox:nope not found: manifest unknown:
 // manifest unknown", the offline line, "unauthorized: authentication required".
 Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, const RegistrySettings& settings,

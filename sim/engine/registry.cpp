@@ -637,6 +637,33 @@ Result<FetchedManifest> RegistryClient::manifest(const std::string& reference) {
     return m;
 }
 
+Result<std::vector<std::string>> RegistryClient::tags() {
+    std::vector<std::string> out;
+    std::string path = "/v2/" + impl_->ref.path + "/tags/list";
+    for (int page = 0; page < 1000 && !path.empty(); ++page) {
+        Transfer t;
+        ISOLAB_TRY(impl_->get(t, path, {"Accept: application/json"}));
+        if (!t.is_success_body()) return impl_->status_error(t, "name unknown: repository name not known to registry");
+        auto j = json::parse(t.body, nullptr, false);
+        if (!j.is_object()) return make_error("the tag list of " + impl_->ref.familiar_name() + " is not JSON", 1);
+        if (j.contains("tags") && j["tags"].is_array())
+            for (const auto& tag : j["tags"])
+                if (tag.is_string()) out.push_back(tag.get<std::string>());
+        path.clear();
+        // RFC 5988: Link: </v2/x/tags/list?last=b&n=100>; rel="next" (a path on the same registry).
+        if (auto link = t.response_headers.find("link"); link != t.response_headers.end()) {
+            const std::string& v = link->second;
+            size_t open = v.find('<'), close = v.find('>');
+            if (open != std::string::npos && close != std::string::npos && close > open &&
+                v.find("rel=\"next\"") != std::string::npos) {
+                std::string next = v.substr(open + 1, close - open - 1);
+                if (!next.empty() && next.front() == '/') path = next;
+            }
+        }
+    }
+    return out;
+}
+
 Result<std::string> RegistryClient::choose_platform(const FetchedManifest& index, const Platform& want) {
     auto j = json::parse(index.bytes, nullptr, false);
     if (!j.is_object() || !j.contains("manifests") || !j["manifests"].is_array())

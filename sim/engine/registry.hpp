@@ -118,6 +118,8 @@ public:
     // a blob whose dest already exists is not fetched again (the caller owns dest naming).
     Status fetch_blobs(const std::vector<BlobRequest>& blobs, int max_parallel,
                        const std::function<void(const BlobProgress&)>& progress);
+    // GET /v2/<path>/tags/list, following `Link: <…>; rel="next"` pages (`pull -a`).
+    Result<std::vector<std::string>> tags();
     // GET /v2/: reachability and authentication, for errors that name the registry.
     Status ping();
 

@@ -241,6 +241,32 @@ TEST_CASE("registry: gzip and zstd layers are unpacked by libarchive and keep th
     }
 }
 
+TEST_CASE("registry: pull -a pulls every tag of the repository; a tag with -a is refused") {
+    if (!registry_or_skip()) return;
+    TempRoot src, r;
+    ConfigHome home(r.path() + "/config");
+    LocalRegistry reg(r.path() + "/registry");
+    REQUIRE(reg.up());
+    make_marked_image(src, "second", "second:v1");
+    REQUIRE(push_with_skopeo(src, "busybox", reg, "allt:one").code == 0);
+    REQUIRE(push_with_skopeo(src, "second:v1", reg, "allt:two").code == 0);
+    const std::string repo = reg.host() + "/allt";
+
+    auto tagged = r.isolab({"pull", "-a", repo + ":one"});
+    CHECK(tagged.code == 1);
+    CHECK(tagged.err == "tag can't be used with --all-tags/-a\n");
+
+    auto all = r.isolab({"pull", "--all-tags", repo});
+    REQUIRE_MESSAGE(all.code == 0, all.err);
+    CHECK(all.out.find("one: Pulling from allt\n") != std::string::npos);
+    CHECK(all.out.find("two: Pulling from allt\n") != std::string::npos);
+    CHECK(all.out.find("Status: Downloaded newer image for " + repo + "\n" + repo + "\n") != std::string::npos);
+    CHECK(r.isolab({"run", "--rm", repo + ":two", "cat", "/platform"}).out == "second\n");
+    CHECK_FALSE(r.isolab({"images", "-q", repo + ":one"}).out.empty());
+    auto again = r.isolab({"pull", "-a", repo});
+    CHECK(again.out.find("Status: Image is up to date for " + repo + "\n") != std::string::npos);
+}
+
 TEST_CASE("registry: a corrupted layer blob is refused and leaves nothing in the store") {
     if (!registry_or_skip()) return;
     TempRoot src, r;
