@@ -267,6 +267,26 @@ TEST_CASE("registry: pull -a pulls every tag of the repository; a tag with -a is
     CHECK(again.out.find("Status: Image is up to date for " + repo + "\n") != std::string::npos);
 }
 
+TEST_CASE("registry: a docker.io name comes through a registry-mirrors entry of daemon.json") {
+    if (!registry_or_skip()) return;
+    TempRoot src, r;
+    ConfigHome home(r.path() + "/config");
+    LocalRegistry mirror(r.path() + "/mirror");
+    REQUIRE(mirror.up());
+    // A mirror serves Docker Hub's paths: docker.io/mirrored/thing is mirrored/thing there.
+    REQUIRE(push_with_skopeo(src, "busybox", mirror, "mirrored/thing:latest").code == 0);
+    write_text(home.isolab_dir() + "/daemon.json", "{\"registry-mirrors\": [\"http://" + mirror.host() + "\"]}\n");
+    auto pull = r.isolab({"pull", "mirrored/thing"});
+    REQUIRE_MESSAGE(pull.code == 0, pull.err);
+    CHECK(pull.out.find("latest: Pulling from mirrored/thing\n") != std::string::npos);
+    CHECK(pull.out.find("Status: Downloaded newer image for mirrored/thing:latest\ndocker.io/mirrored/thing:latest\n") !=
+          std::string::npos);
+    // Known by its familiar name and by its full one.
+    CHECK_FALSE(r.isolab({"images", "-q", "mirrored/thing"}).out.empty());
+    CHECK(r.isolab({"run", "--rm", "docker.io/mirrored/thing:latest", "echo", "mirrored"}).out == "mirrored\n");
+    CHECK(mirror.log().find("GET /v2/mirrored/thing/manifests/latest") != std::string::npos);
+}
+
 TEST_CASE("registry: a corrupted layer blob is refused and leaves nothing in the store") {
     if (!registry_or_skip()) return;
     TempRoot src, r;
