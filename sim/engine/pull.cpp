@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 
 #include <set>
@@ -48,9 +49,10 @@ Result<Descriptor> descriptor(const json& d, const std::string& what) {
     return out;
 }
 
-// Removes what pulls that were killed left in WORK: partial downloads (`<hex>.part.<pid>`) and
-// extraction folders (`x-<pid>-<n>`, `x-<pid>-<n>.tar`) of processes that no longer exist.
-// Verified blobs (`<hex>`) stay: the next pull of those layers uses them.
+// Removes what pulls that were killed left in WORK: extraction folders (`x-<pid>-<n>`,
+// `x-<pid>-<n>.tar`) of processes that no longer exist, and their partial downloads
+// (`<hex>.part.<pid>`) once a day old. Younger partial downloads stay for the next pull of that
+// blob to resume (registry.cpp), and verified blobs (`<hex>`) stay for it to use.
 void sweep_dead_pulls(const std::string& work) {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(work, ec)) {
@@ -62,13 +64,35 @@ void sweep_dead_pulls(const std::string& work) {
         if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
         pid_t pid = static_cast<pid_t>(std::stol(pid_text));
         if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        if (n.find(".part.") != std::string::npos) {
+            auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(e.path(), ec);
+            if (ec || age < std::chrono::hours(24)) continue;
+        }
         (void)remove_tree(e.path().string());
     }
 }
 
-std::string short_id(const std::string& digest) { return digest.substr(7, 12); }
+bool pid_gone(const std::string& text) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return false;
+    pid_t pid = static_cast<pid_t>(std::stol(text));
+    return pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 std::string hex_of(const std::string& digest) { return digest.substr(7); }
 
+// After a complete pull: the partial downloads of LAYERS that dead pulls left.
+void remove_dead_partials(const std::string& work, const std::vector<Descriptor>& layers) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(work, ec)) {
+        std::string n = e.path().filename().string();
+        size_t at = n.find(".part.");
+        if (at == std::string::npos || !pid_gone(n.substr(at + 6))) continue;
+        for (const auto& l : layers)
+            if (n.compare(0, at, hex_of(l.digest)) == 0) (void)::unlink(e.path().c_str());
+    }
+}
+
+std::string short_id(const std::string& digest) { return digest.substr(7, 12); }
 }  // namespace
 
 Result<std::vector<std::string>> list_remote_tags(const std::string& name, const RegistrySettings& settings,
@@ -237,8 +261,9 @@ Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, con
     auto stored = store.store_config(*config_bytes, tags);
     if (!stored) return fail(make_error(stored.error().message, 1));
     result.image_id = *stored;
-    // Verified blobs of earlier, interrupted pulls of these layers go too.
+    // Verified blobs and partial downloads of earlier, interrupted pulls of these layers go too.
     for (const auto& l : layers) (void)::unlink((work + "/" + hex_of(l.digest)).c_str());
+    remove_dead_partials(work, layers);
     (void)::unlink(config_file.c_str());
     return result;
 }

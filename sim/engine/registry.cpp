@@ -4,6 +4,8 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +13,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <filesystem>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -308,6 +312,7 @@ struct Transfer {
     int fd = -1;                 // file sink when >= 0
     int64_t file_limit = -1;     // bytes allowed into FD (-1: unbounded)
     int64_t written = 0;
+    int64_t resume_from = 0;     // bytes already in FD from an earlier, interrupted pull (Range)
     bool over_limit = false;
     bool write_failed = false;
     std::unique_ptr<Sha256Stream> hash;
@@ -336,6 +341,16 @@ struct Transfer {
         t->curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
         // Only a 2xx body goes to the file; error and redirect bodies stay in memory (small).
         if (t->fd >= 0 && code >= 200 && code < 300) {
+            if (t->resume_from > 0 && code == 200) {
+                // The server ignored the Range request and sends the whole blob: start over.
+                if (::ftruncate(t->fd, 0) != 0) {
+                    t->write_failed = true;
+                    return 0;
+                }
+                t->hash = std::make_unique<Sha256Stream>();
+                t->written = 0;
+                t->resume_from = 0;
+            }
             if (t->file_limit >= 0 && t->written + static_cast<int64_t>(len) > t->file_limit) {
                 t->over_limit = true;
                 return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
@@ -717,9 +732,35 @@ Status RegistryClient::fetch_blobs(const std::vector<BlobRequest>& blobs, int ma
         if (!a.part.empty()) ::unlink(a.part.c_str());
     };
     auto start = [&](Active& a, const std::string& url, bool auth) -> Status {
-        const std::vector<std::string> none;
-        ISOLAB_TRY(impl_->prepare(*a.t, url, none, auth));
+        std::vector<std::string> headers;
+        if (a.t->resume_from > 0) headers.push_back("Range: bytes=" + std::to_string(a.t->resume_from) + "-");
+        ISOLAB_TRY(impl_->prepare(*a.t, url, headers, auth));
         return {};
+    };
+    // Takes over the bytes an interrupted pull left for DEST (`DEST.part.<pid>` of a process that
+    // is gone) as PART, and returns how many there are (0: none, start from nothing). The bytes
+    // are hashed again here; the final digest check covers them like any other byte.
+    auto adopt_partial = [&](const std::string& dest, const std::string& part, int64_t size) -> int64_t {
+        const std::string dir = dest.substr(0, dest.rfind('/'));
+        const std::string prefix = dest.substr(dest.rfind('/') + 1) + ".part.";
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+            std::string n = e.path().filename().string();
+            if (n.rfind(prefix, 0) != 0) continue;
+            std::string pid_text = n.substr(prefix.size());
+            if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+            pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+            if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+            if (::rename(e.path().c_str(), part.c_str()) != 0) continue;  // another pull took it
+            struct stat st {};
+            if (::lstat(part.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+                (size >= 0 && st.st_size >= size)) {
+                ::unlink(part.c_str());
+                return 0;
+            }
+            return st.st_size;
+        }
+        return 0;
     };
     auto launch = [&]() -> Status {
         while (next < blobs.size() && static_cast<int>(active.size()) < std::max(1, max_parallel)) {
@@ -732,13 +773,28 @@ Status RegistryClient::fetch_blobs(const std::vector<BlobRequest>& blobs, int ma
             a->index = i;
             a->t = std::make_unique<Transfer>();
             a->part = blobs[i].dest + ".part." + std::to_string(::getpid());
-            a->t->fd = ::open(a->part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+            const int64_t have = adopt_partial(blobs[i].dest, a->part, blobs[i].size);
+            a->t->hash = std::make_unique<Sha256Stream>();
+            if (have > 0) {
+                int in = ::open(a->part.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (in < 0) return errno_error("open `" + a->part + "`", errno, 1);
+                char buf[1 << 16];
+                int64_t got = 0;
+                for (ssize_t n; (n = ::read(in, buf, sizeof buf)) > 0;) {
+                    a->t->hash->update(buf, static_cast<size_t>(n));
+                    got += n;
+                }
+                ::close(in);
+                a->t->written = a->t->resume_from = got;
+            }
+            a->t->fd = ::open(a->part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (have > 0 ? 0 : O_TRUNC),
+                              0600);
             if (a->t->fd < 0) return errno_error("create `" + a->part + "`", errno, 1);
             a->t->file_limit = blobs[i].size;
-            a->t->hash = std::make_unique<Sha256Stream>();
             ISOLAB_TRY(start(*a, impl_->base + "/v2/" + impl_->ref.path + "/blobs/" + blobs[i].digest, true));
             c->multi_add_handle(multi.get(), a->t->easy);
-            report(i, BlobProgress::Phase::Downloading, 0);
+            report(i, BlobProgress::Phase::Downloading, a->t->written);
+            a->reported = a->t->written;
             active.push_back(std::move(a));
         }
         return {};

@@ -115,7 +115,9 @@ public:
     // first with the architecture). Returns its digest.
     static Result<std::string> choose_platform(const FetchedManifest& index, const Platform& platform);
     // Downloads BLOBS, MAX_PARALLEL at a time, each to its dest with size and sha256 checked;
-    // a blob whose dest already exists is not fetched again (the caller owns dest naming).
+    // a blob whose dest already exists is not fetched again (the caller owns dest naming). The
+    // bytes an interrupted pull left (`dest.part.<pid>` of a process that is gone) are kept and
+    // the rest is asked for with `Range: bytes=N-` (a server that ignores it sends everything).
     Status fetch_blobs(const std::vector<BlobRequest>& blobs, int max_parallel,
                        const std::function<void(const BlobProgress&)>& progress);
     // GET /v2/<path>/tags/list, following `Link: <…>; rel="next"` pages (`pull -a`).

@@ -485,3 +485,56 @@ TEST_CASE("registry: Docker Hub's Bearer token flow (401 challenge, token from t
     for (const auto& line : requests) manifest_fetched = manifest_fetched || line == "GET /v2/hostile/manifests/v1 HTTP/1.1";
     CHECK(manifest_fetched);
 }
+
+TEST_CASE("registry: a download a killed pull left is resumed with a Range request; bad bytes in it are refused") {
+    if (!registry_or_skip()) return;
+    TempRoot r;
+    ConfigHome home(r.path() + "/config");
+    TinyRegistry reg;
+    // A 2 MB layer (incompressible bytes in one file), a config naming it, a manifest naming both.
+    const std::string dir = r.path() + "/layer";
+    fs::create_directories(dir);
+    REQUIRE(run_process({"/bin/sh", "-c", "head -c 2097152 /dev/urandom > " + dir + "/data"}).code == 0);
+    REQUIRE(run_process({"/bin/tar", "-C", dir, "-cf", r.path() + "/layer.tar", "data"}).code == 0);
+    const std::string layer = read_text(r.path() + "/layer.tar");
+    const std::string layer_digest = reg.blob("resume", layer);
+    nlohmann::json config = {{"architecture", "amd64"}, {"os", "linux"}, {"config", {{"Cmd", {"sh"}}}},
+                             {"rootfs", {{"type", "layers"}, {"diff_ids", {layer_digest}}}}};
+    const std::string config_digest = reg.blob("resume", config.dump());
+    nlohmann::json manifest = {
+        {"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+        {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", config_digest},
+                    {"size", config.dump().size()}}},
+        {"layers", {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"}, {"digest", layer_digest},
+                     {"size", layer.size()}}}}};
+    reg.set("/v2/resume/manifests/latest",
+            TinyRegistry::Reply{200, manifest.dump(), "application/vnd.oci.image.manifest.v1+json"});
+    // A pid that is gone: a child that has exited and been reaped.
+    pid_t dead = ::fork();
+    if (dead == 0) ::_exit(0);
+    ::waitpid(dead, nullptr, 0);
+    r.isolab({"images"});
+    const std::string part = r.path() + "/images/pull/" + layer_digest.substr(7) + ".part." + std::to_string(dead);
+    const size_t half = layer.size() / 2;
+    const std::string name = reg.host() + "/resume";
+
+    // Bytes that are not the blob's: the resumed download fails its digest and is thrown away.
+    write_text(part, std::string(half, 'x'));
+    auto poisoned = r.isolab({"pull", name});
+    CHECK(poisoned.code == 1);
+    CHECK(poisoned.err.find("filesystem layer verification failed for digest " + layer_digest) != std::string::npos);
+    CHECK_FALSE(fs::exists(part));
+    CHECK(r.isolab({"images", "-q", name}).out.empty());
+
+    // The blob's own first half: only the rest is asked for, and the image is whole.
+    write_text(part, layer.substr(0, half));
+    auto resumed = r.isolab({"pull", name});
+    REQUIRE_MESSAGE(resumed.code == 0, resumed.err);
+    bool ranged = false;
+    for (const auto& head : reg.heads())
+        ranged = ranged || (head.find("GET /v2/resume/blobs/" + layer_digest) == 0 &&
+                            head.find("\r\nRange: bytes=" + std::to_string(half) + "-") != std::string::npos);
+    CHECK(ranged);
+    CHECK(r.isolab({"images", "-q", name}).out == config_digest.substr(7, 12) + "\n");
+    CHECK(dir_names(r.path() + "/images/pull").empty());
+}

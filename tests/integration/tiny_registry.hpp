@@ -68,6 +68,11 @@ public:
         std::lock_guard<std::mutex> l(mu_);
         return requests_;
     }
+    // The whole head (request line and headers) of every request.
+    std::vector<std::string> heads() {
+        std::lock_guard<std::mutex> l(mu_);
+        return heads_;
+    }
     static std::string sha256(const std::string& bytes) {
         isolab::Sha256Stream h;
         h.update(bytes);
@@ -111,6 +116,7 @@ private:
         {
             std::lock_guard<std::mutex> l(mu_);
             requests_.push_back(line);
+            heads_.push_back(req.substr(0, req.find("\r\n\r\n")));
             bool authorized = token_.empty() || req.find("Authorization: Bearer " + token_ + "\r\n") != std::string::npos;
             if (!token_.empty() && path == "/token") {
                 r = Reply{200, "{\"token\":\"" + token_ + "\",\"expires_in\":300}", "application/json"};
@@ -123,6 +129,16 @@ private:
                 r = Reply{200, "{}", "application/json"};
             } else if (auto it = routes_.find(path); it != routes_.end()) {
                 r = it->second;
+                // `Range: bytes=N-`: 206 with the bytes from N on.
+                size_t range = req.find("\r\nRange: bytes=");
+                if (r.status == 200 && range != std::string::npos) {
+                    size_t from = std::stoul(req.substr(range + 15));
+                    if (from < r.body.size()) {
+                        extra = "Content-Range: bytes " + std::to_string(from) + "-" + std::to_string(r.body.size() - 1) +
+                                "/" + std::to_string(r.body.size()) + "\r\n";
+                        r = Reply{206, r.body.substr(from), r.content_type};
+                    }
+                }
             }
         }
         std::string head = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Type: " + r.content_type +
@@ -145,6 +161,7 @@ private:
     std::map<std::string, Reply> routes_;
     std::string token_;
     std::vector<std::string> requests_;
+    std::vector<std::string> heads_;
 };
 
 }  // namespace isolab::test
