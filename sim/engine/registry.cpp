@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -883,26 +884,48 @@ Status RegistryClient::fetch_blobs(const std::vector<BlobRequest>& blobs, int ma
 }
 
 Result<Platform> parse_platform(const std::string& text) {
-    Platform p;
+    // containerd's platforms.Parse, which Docker uses: known words only, architectures normalized.
+    static const std::set<std::string> kOs{"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos",
+                                           "ios", "js", "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris",
+                                           "windows", "zos"};
+    static const std::set<std::string> kArch{"386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be",
+                                             "ppc64", "ppc64le", "loong64", "mips", "mipsle", "mips64", "mips64le",
+                                             "mips64p32", "mips64p32le", "ppc", "riscv", "riscv64", "s390", "s390x",
+                                             "sparc", "sparc64", "wasm"};
+    const Error invalid = make_error("\"" + text + "\": unknown operating system or architecture: invalid argument", 125);
     std::vector<std::string> parts;
-    size_t start = 0;
-    while (true) {
+    for (size_t start = 0;;) {
         size_t slash = text.find('/', start);
         parts.push_back(lower(text.substr(start, slash == std::string::npos ? std::string::npos : slash - start)));
         if (slash == std::string::npos) break;
         start = slash + 1;
     }
+    if (parts.size() > 3) return invalid;
+    auto normalize = [](std::string arch, std::string variant, Platform* p) {
+        if (arch == "i386") arch = "386";
+        else if (arch == "x86_64" || arch == "x86-64") arch = "amd64";
+        else if (arch == "aarch64") arch = "arm64";
+        else if (arch == "armhf") arch = "arm", variant = "v7";
+        else if (arch == "armel") arch = "arm", variant = "v6";
+        if (arch == "arm64" && (variant == "8" || variant == "v8")) variant = "";
+        if (arch == "arm" && variant.size() == 1 && variant[0] >= '5' && variant[0] <= '8') variant = "v" + variant;
+        if (arch == "amd64" && variant == "v1") variant = "";
+        p->architecture = arch;
+        p->variant = variant;
+    };
+    Platform p;
     if (parts.size() == 1) {
-        p.architecture = parts[0];
-    } else if (parts.size() <= 3) {
-        p.os = parts[0];
-        p.architecture = parts[1];
-        if (parts.size() == 3) p.variant = parts[2];
+        if (kOs.count(parts[0])) {
+            p.os = parts[0];  // the architecture is this machine's
+            return p;
+        }
+        normalize(parts[0], "", &p);
+        if (!kArch.count(p.architecture)) return invalid;
+        return p;
     }
-    if (parts.size() > 3 || p.architecture.empty() || p.os.empty())
-        return make_error("\"" + text + "\": unknown operating system or architecture: invalid argument", 125);
-    if (p.architecture == "x86_64" || p.architecture == "x86-64") p.architecture = "amd64";
-    if (p.architecture == "aarch64") p.architecture = "arm64";
+    p.os = parts[0];
+    normalize(parts[1], parts.size() == 3 ? parts[2] : "", &p);
+    if (!kOs.count(p.os) || !kArch.count(p.architecture)) return invalid;
     return p;
 }
 

@@ -55,11 +55,11 @@ struct ConfigDir {
 }  // namespace
 
 TEST_CASE("registry client: --platform words") {
-    auto full = parse_platform("linux/arm64/v8");
+    auto full = parse_platform("linux/arm/7");
     REQUIRE(full.ok());
     CHECK(full->os == "linux");
-    CHECK(full->architecture == "arm64");
-    CHECK(full->variant == "v8");
+    CHECK(full->architecture == "arm");
+    CHECK(full->variant == "v7");
     auto arch_only = parse_platform("amd64");
     REQUIRE(arch_only.ok());
     CHECK(arch_only->os == "linux");
@@ -67,7 +67,18 @@ TEST_CASE("registry client: --platform words") {
     auto alias = parse_platform("linux/x86_64");
     REQUIRE(alias.ok());
     CHECK(alias->architecture == "amd64");
-    for (const char* bad : {"", "linux/", "a/b/c/d", "/amd64"}) {
+    auto os_only = parse_platform("linux");
+    REQUIRE(os_only.ok());
+    CHECK(os_only->architecture.empty());  // this machine's
+    auto armhf = parse_platform("linux/armhf");
+    REQUIRE(armhf.ok());
+    CHECK(armhf->architecture == "arm");
+    CHECK(armhf->variant == "v7");
+    auto arm64v8 = parse_platform("linux/aarch64/v8");
+    REQUIRE(arm64v8.ok());
+    CHECK(arm64v8->architecture == "arm64");
+    CHECK(arm64v8->variant.empty());
+    for (const char* bad : {"", "foo", "linux/", "a/b/c/d", "/amd64", "linux/foo", "plan10/amd64"}) {
         CAPTURE(bad);
         auto r = parse_platform(bad);
         REQUIRE_FALSE(r.ok());
