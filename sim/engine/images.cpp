@@ -167,6 +167,21 @@ Status ImageStore::save_repositories(const json& repos) const {
     return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
 }
 
+json ImageStore::repo_digests() const {
+    auto text = read_file(dir_ + "/repo-digests.json");
+    if (!text) return json::object();
+    auto j = json::parse(*text, nullptr, false);
+    return j.is_object() ? j : json::object();
+}
+
+Status ImageStore::add_repo_digest(const std::string& repo_digest, const std::string& image_id) {
+    auto lock = FileLock::acquire(dir_ + "/lock");
+    if (!lock) return lock.error();
+    json all = repo_digests();
+    all[repo_digest] = image_id;
+    return write_file_atomic(dir_ + "/repo-digests.json", all.dump(2) + "\n");
+}
+
 std::vector<std::string> ImageStore::take_warnings() {
     std::lock_guard<std::mutex> g(warnings_->mu);
     return std::exchange(warnings_->items, {});
@@ -221,6 +236,9 @@ Result<Image> ImageStore::load(const std::string& hex) const {
     if (repos)
         for (auto& [tag, id] : repos->items())
             if (id == img.id) img.repo_tags.push_back(tag);
+    const json digests = repo_digests();  // a named object: items() refers into it
+    for (auto& [name, id] : digests.items())
+        if (id.is_string() && id.get<std::string>() == img.id) img.repo_digests.push_back(name);
     return img;
 }
 
@@ -248,6 +266,16 @@ Result<Image> ImageStore::resolve(const std::string& ref) {
     if (familiar != full && repos->contains(familiar)) {
         std::string id = (*repos)[familiar].get<std::string>();
         return load(id.substr(id.find(':') + 1));
+    }
+    // `name@sha256:…`: the image a pull by that digest (or of a tag that had it) stored.
+    if (auto parsed = parse_reference(ref); parsed && !parsed->digest.empty()) {
+        json digests = repo_digests();
+        std::string key = parsed->familiar_name() + "@" + parsed->digest;
+        if (digests.contains(key) && digests[key].is_string()) {
+            std::string id = digests[key].get<std::string>();
+            std::string hex = id.substr(id.find(':') + 1);
+            if (path_exists(dir_ + "/configs/" + hex + ".json")) return load(hex);
+        }
     }
     // An image id or a unique prefix of one.
     std::string want = ref.rfind("sha256:", 0) == 0 ? ref.substr(7) : ref;

@@ -188,12 +188,14 @@ Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, con
     std::vector<std::string> tags;
     if (!result.familiar.empty()) tags.push_back(result.familiar);
 
+    const std::string repo_digest = ref.familiar_name() + "@" + result.digest;
     // Already there under this name: nothing to do (Docker's "Image is up to date").
-    if (!result.familiar.empty())
-        if (auto have = store.resolve(result.familiar); have && have->id == result.image_id) {
+    if (auto have = store.resolve(result.familiar.empty() ? repo_digest : result.familiar);
+        have && have->id == result.image_id) {
             result.up_to_date = true;
             (void)::unlink(config_file.c_str());
             for (const auto& l : layers) (void)::unlink((work + "/" + hex_of(l.digest)).c_str());
+            (void)store.add_repo_digest(repo_digest, result.image_id);
             return result;
         }
 
@@ -261,6 +263,8 @@ Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, con
     auto stored = store.store_config(*config_bytes, tags);
     if (!stored) return fail(make_error(stored.error().message, 1));
     result.image_id = *stored;
+    // Docker's RepoDigests: what the registry calls it (a digest pull has no tag, only this).
+    if (auto st = store.add_repo_digest(repo_digest, result.image_id); !st.ok()) return make_error(st.error().message, 1);
     // Verified blobs and partial downloads of earlier, interrupted pulls of these layers go too.
     for (const auto& l : layers) (void)::unlink((work + "/" + hex_of(l.digest)).c_str());
     remove_dead_partials(work, layers);

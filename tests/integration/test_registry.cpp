@@ -117,6 +117,17 @@ TEST_CASE("registry: pull from a local registry, then images, history and run us
     CHECK(run.code == 0);
     CHECK(run.out == "pulled\n");
 
+    // The manifest digest is the image's RepoDigest: images --digests, inspect, name@digest.
+    std::smatch dm;
+    REQUIRE(std::regex_search(pull.out, dm, std::regex("Digest: (sha256:[0-9a-f]{64})")));
+    const std::string digest = dm[1];
+    CHECK(r.isolab({"images", "--digests", name}).out.find("latest   " + digest + "   " + src_id) != std::string::npos);
+    CHECK(r.isolab({"inspect", "-f", "{{json .RepoDigests}}", name}).out == "[\"" + name + "@" + digest + "\"]\n");
+    CHECK(r.isolab({"run", "--rm", name + "@" + digest, "echo", "by digest"}).out == "by digest\n");
+    auto by_digest = r.isolab({"pull", name + "@" + digest});
+    CHECK(by_digest.code == 0);
+    CHECK(by_digest.out.find("Status: Image is up to date for " + name + "@" + digest + "\n") != std::string::npos);
+
     auto again = r.isolab({"pull", name + ":latest"});
     CHECK(again.code == 0);
     CHECK(again.out.find("Status: Image is up to date for " + reg.host() + "/busybox:latest\n") != std::string::npos);
