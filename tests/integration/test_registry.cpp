@@ -298,6 +298,38 @@ TEST_CASE("registry: a docker.io name comes through a registry-mirrors entry of 
     CHECK(mirror.log().find("GET /v2/mirrored/thing/manifests/latest") != std::string::npos);
 }
 
+TEST_CASE("registry: a multi-layer image from isolab build; busybox's layer already exists, the fourth waits") {
+    if (!registry_or_skip()) return;
+    TempRoot src, r;
+    ConfigHome home(r.path() + "/config");
+    LocalRegistry reg(r.path() + "/registry");
+    REQUIRE(reg.up());
+    const std::string ctx = src.path() + "/ctx";
+    write_text(ctx + "/Dockerfile",
+               "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\nCOPY note.txt /note.txt\n"
+               "RUN echo three > /three\nCMD [\"cat\", \"/one\", \"/two\", \"/note.txt\", \"/three\"]\n");
+    write_text(ctx + "/note.txt", "note\n");
+    auto built = src.isolab({"build", "-q", "-t", "layered:v1", ctx}, 300000);
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    REQUIRE(push_with_skopeo(src, "layered:v1", reg, "layered:v1").code == 0);
+    const std::string name = reg.host() + "/layered:v1";
+    r.isolab({"images"});  // the local base busybox is made on first use
+
+    auto pull = r.isolab({"pull", name});
+    REQUIRE_MESSAGE(pull.code == 0, pull.err);
+    auto count = [&](const std::string& what) {
+        size_t n = 0;
+        for (size_t at = pull.out.find(what); at != std::string::npos; at = pull.out.find(what, at + 1)) ++n;
+        return n;
+    };
+    CHECK(count(": Already exists\n") == 1);      // busybox's layer, shared with the local base
+    CHECK(count(": Pulling fs layer\n") == 4);
+    CHECK(count(": Waiting\n") == 1);              // three downloads at a time, as Docker
+    CHECK(count(": Pull complete\n") == 4);
+    CHECK(r.isolab({"run", "--rm", name}).out == "one\ntwo\nnote\nthree\n");
+    CHECK(r.isolab({"history", "-q", name}).out == src.isolab({"history", "-q", "layered:v1"}).out);
+}
+
 TEST_CASE("registry: a corrupted layer blob is refused and leaves nothing in the store") {
     if (!registry_or_skip()) return;
     TempRoot src, r;
