@@ -46,6 +46,11 @@ Result<Descriptor> descriptor(const json& d, const std::string& what) {
         return make_error("the manifest's " + what + " has no digest or size", 1);
     Descriptor out{d.value("mediaType", std::string()), d["digest"].get<std::string>(), d["size"].get<int64_t>()};
     if (out.size < 0) return make_error("the manifest's " + what + " has a negative size", 1);
+    // The digest names files under pull/ and in messages: only the sha256 form is taken (no
+    // other algorithm, no `/` or `..` a hostile manifest could slip into a path).
+    const std::string& dg = out.digest;
+    if (dg.size() != 71 || dg.rfind("sha256:", 0) != 0 || dg.find_first_not_of("0123456789abcdef", 7) != std::string::npos)
+        return make_error("the manifest's " + what + " has digest `" + dg + "`, which is not a sha256 digest: refused", 1);
     return out;
 }
 

@@ -170,3 +170,32 @@ TEST_CASE("registry hostile: layer tars with `../` or a write through a symlink 
     std::error_code ec;
     fs::remove_all(host_dir, ec);
 }
+
+TEST_CASE("registry hostile: a manifest whose digests are paths or not sha256 is refused before any file is named") {
+    if (!can_attack()) return;
+    TempRoot r;
+    r.isolab({"images"});
+    TinyRegistry reg;
+    const StoreState before = store_state(r);
+    const std::string good = "sha256:" + std::string(64, 'a');
+    int n = 0;
+    for (const char* bad : {"sha256:../../../../../../tmp/isl-pull-digest", "x", "sha512:abc", "sha256:ABCDEF"}) {
+        for (bool in_config : {false, true}) {
+            INFO(bad << (in_config ? " (config)" : " (layer)"));
+            nlohmann::json manifest = {
+                {"schemaVersion", 2},
+                {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"digest", in_config ? bad : good}, {"size", 10}}},
+                {"layers", {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"}, {"digest", in_config ? good : bad}, {"size", 10}}}}};
+            const std::string repo = "paths" + std::to_string(n++);
+            reg.set("/v2/" + repo + "/manifests/latest",
+                    TinyRegistry::Reply{200, manifest.dump(), "application/vnd.oci.image.manifest.v1+json"});
+            auto pull = r.isolab({"pull", reg.host() + "/" + repo});
+            CHECK(pull.code == 1);
+            CHECK(pull.err.find("which is not a sha256 digest: refused") != std::string::npos);
+        }
+    }
+    CHECK_FALSE(fs::exists("/tmp/isl-pull-digest"));
+    CHECK(store_state(r) == before);
+    CHECK(names_in(r.path() + "/images/pull").empty());
+}
