@@ -28,6 +28,7 @@ cd "$here"
 # libarchive and the compression libraries it was built with are linked statically into `isolab`.
 packages=(g++ make cmake pkg-config nlohmann-json3-dev doctest-dev libseccomp-dev libcap-dev libssl-dev
           libarchive-dev libacl1-dev libzstd-dev liblzma-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libnftables-dev
+          libcurl4-openssl-dev
           libimgui-dev libglfw3-dev libepoxy-dev libpng-dev libfontconfig-dev fonts-nanum fonts-dejavu-core
           busybox-static iproute2 nftables procps util-linux qemu-system-x86 bash-completion)
 if [ "$mode" = test ]; then
@@ -37,7 +38,10 @@ if [ "$mode" = test ]; then
   # xvfb and Mesa's software renderer: the GUI smoke test draws every view without a display.
   # iptables: the firewall code's second path (nftables is the first) is tested too.
   # strace: the network test counts the processes and netfilter sockets a container start uses.
-  packages+=(runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables strace)
+  # docker-registry (its service is not enabled: the registry tests start it on 127.0.0.1) and
+  # apache2-utils (htpasswd) and openssl (the TLS case's CA): the pull tests run against a real
+  # registry without the internet.
+  packages+=(docker-registry apache2-utils openssl runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables strace)
 fi
 missing=()
 for p in "${packages[@]}"; do

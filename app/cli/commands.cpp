@@ -24,6 +24,7 @@
 #include "app/cli/everyday_commands.hpp"
 #include "app/cli/cp_command.hpp"
 #include "app/cli/export_commands.hpp"
+#include "app/cli/pull_command.hpp"
 #include "app/cli/filters.hpp"
 #include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
@@ -349,11 +350,24 @@ int cmd_run(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {
         t_last = now;
     };
     const std::string help_footer = "\n\nRun 'isolab " + c.command_path + " --help' for more information";
-    // --pull never: Docker's daemon answers a missing image with its own words, no pull attempted
-    // (missing, the default, says IsoLab cannot download it and what to do instead).
+    // --pull never: Docker's daemon answers a missing image with its own words, no pull attempted.
+    // missing (the default): a name the store lacks is pulled first, after Docker's "Unable to find
+    // image 'x:latest' locally" line; always: pulled every time (an up-to-date image is kept).
     if (c.pull == "never" && !e.images().resolve(c.spec.image)) {
         err << "isolab: " << kDaemon << "No such image: " << ImageStore::normalize_ref(c.spec.image) << help_footer << "\n";
         return 125;
+    }
+    bool pull = c.pull == "always";
+    if (c.pull == "missing") {
+        auto have = e.images().resolve(c.spec.image);
+        pull = !have && have.error().message.rfind("Unable to find image", 0) == 0;
+    }
+    if (pull) {
+        auto pulled = pull_for_run(e, c.spec.image, c.pull == "missing", err);
+        if (!pulled.ok()) {
+            err << "isolab: " << kDaemon << pulled.error().message << help_footer << "\n";
+            return 125;
+        }
     }
     auto rec = e.create(c.spec);
     if (!rec) {
@@ -448,7 +462,7 @@ json image_inspect_json(const Image& img) {
     for (const auto& h : cfg.value("history", json::array())) comment = h.value("comment", comment);
     return {{"Id", img.id},
             {"RepoTags", img.repo_tags},
-            {"RepoDigests", json::array()},
+            {"RepoDigests", img.repo_digests},
             {"Parent", ""},
             {"Comment", comment},
             {"Created", cfg.value("created", "")},
@@ -590,8 +604,8 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out, std::ostream& err
     auto matches = filter_images(image_facts(images), *filters, now);
     if (!matches) return fail(err, matches.error());
     std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
-    // --digests: Docker's DIGEST column after TAG; IsoLab keeps no registry digests, so "<none>"
-    // (what Docker shows for a locally built image).
+    // --digests: Docker's DIGEST column after TAG: the manifest digest a pull of that repository
+    // recorded (RepoDigests), else "<none>" (what Docker shows for a locally built image).
     if (c.digests) rows[0].insert(rows[0].begin() + 2, "DIGEST");
     std::vector<json> formatted;  // the same rows for --format
     for (const auto& m : *matches) {
@@ -607,16 +621,22 @@ int cmd_images(Engine& e, const Command& c, std::ostream& out, std::ostream& err
         const std::string created_at = img.config.value("created", "");
         std::string created = human_duration(seconds_since(created_at)) + " ago";
         std::vector<std::string> tags = m.tags;
+        // Pulled by digest only: Docker shows the repository with TAG <none>.
+        if (tags.empty())
+            for (const auto& rd : img.repo_digests) tags.push_back(rd.substr(0, rd.rfind('@')) + ":<none>");
         if (tags.empty()) tags.push_back("<none>:<none>");
         for (const auto& tag : tags) {
             size_t colon = tag.rfind(':');
+            std::string digest = "<none>";
+            for (const auto& rd : img.repo_digests)
+                if (rd.compare(0, colon + 1, tag.substr(0, colon) + "@") == 0) digest = rd.substr(colon + 1);
             rows.push_back({tag.substr(0, colon), tag.substr(colon + 1), id, created, size});
-            if (c.digests) rows.back().insert(rows.back().begin() + 2, "<none>");
+            if (c.digests) rows.back().insert(rows.back().begin() + 2, digest);
             // Docker 28's daemon counts neither containers nor shared sizes for `images`: "N/A".
             formatted.push_back({{"Containers", "N/A"},
                                  {"CreatedAt", go_time_text(created_at, false)},
                                  {"CreatedSince", created},
-                                 {"Digest", "<none>"},
+                                 {"Digest", digest},
                                  {"ID", id},
                                  {"Repository", tag.substr(0, colon)},
                                  {"SharedSize", "N/A"},
@@ -1018,6 +1038,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "export") return run_export_command(e, c, out, err);
     if (v == "cp") return run_cp_command(e, c, out, err);
     if (v == "import") return run_import_command(e, c, out, err);
+    if (v == "pull") return run_pull_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system reset") return run_system_command(e, c, out, err);
     if (is_prune_verb(v)) return run_prune_command(e, c, std::cin, out, err);

@@ -13,6 +13,7 @@
 #include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/export_import.hpp"
+#include "sim/engine/reference.hpp"
 
 namespace isolab::cli {
 
@@ -43,21 +44,10 @@ std::string go_path_error(const std::string& op, const std::string& path, int er
 }
 
 std::string reference_format_error(const std::string& name) {
-    if (ImageStore::valid_reference(name)) return "";
-    std::string lowered = name;
-    for (char& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    // Only the repository part must be lowercase; a tag may hold capitals.
-    size_t colon = name.rfind(':');
-    if (colon != std::string::npos && name.find('/', colon) == std::string::npos)
-        lowered = lowered.substr(0, colon) + name.substr(colon);
-    if (lowered != name && ImageStore::valid_reference(lowered)) {
-        std::string repo = name.substr(0, colon != std::string::npos && name.find('/', colon) == std::string::npos
-                                              ? colon
-                                              : std::string::npos);
-        if (repo.find('/') == std::string::npos) repo = "library/" + repo;
-        return "invalid reference format: repository name (" + repo + ") must be lowercase";
-    }
-    return "invalid reference format";
+    // Docker's ParseNormalizedNamed (sim/engine/reference.hpp) in its own words.
+    auto parsed = parse_reference(name);
+    if (!parsed) return parsed.error().message;
+    return parsed->digest.empty() ? "" : "invalid reference format";
 }
 
 int run_export_command(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {

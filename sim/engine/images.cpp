@@ -14,7 +14,6 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <regex>
 #include <sstream>
 #include <utility>
 
@@ -22,6 +21,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/process.hpp"
 #include "sim/engine/layer_archive.hpp"
+#include "sim/engine/reference.hpp"
 
 namespace isolab {
 
@@ -167,6 +167,21 @@ Status ImageStore::save_repositories(const json& repos) const {
     return write_file_atomic(dir_ + "/repositories.json", repos.dump(2) + "\n");
 }
 
+json ImageStore::repo_digests() const {
+    auto text = read_file(dir_ + "/repo-digests.json");
+    if (!text) return json::object();
+    auto j = json::parse(*text, nullptr, false);
+    return j.is_object() ? j : json::object();
+}
+
+Status ImageStore::add_repo_digest(const std::string& repo_digest, const std::string& image_id) {
+    auto lock = FileLock::acquire(dir_ + "/lock");
+    if (!lock) return lock.error();
+    json all = repo_digests();
+    all[repo_digest] = image_id;
+    return write_file_atomic(dir_ + "/repo-digests.json", all.dump(2) + "\n");
+}
+
 std::vector<std::string> ImageStore::take_warnings() {
     std::lock_guard<std::mutex> g(warnings_->mu);
     return std::exchange(warnings_->items, {});
@@ -192,6 +207,10 @@ ImageStore::ImageStore(std::string images_dir, std::string busybox_path)
     : dir_(std::move(images_dir)), busybox_path_(std::move(busybox_path)) {}
 
 std::string ImageStore::normalize_ref(const std::string& ref) {
+    // The familiar name with a tag (reference.hpp), the tags file's key: `busybox` and
+    // `docker.io/library/busybox` are both `busybox:latest`. Text that is no reference (an id,
+    // a digest reference) keeps the old rule.
+    if (auto parsed = parse_reference_with_default_tag(ref); parsed && parsed->digest.empty()) return parsed->familiar();
     size_t slash = ref.rfind('/');
     size_t colon = ref.rfind(':');
     if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return ref + ":latest";
@@ -217,12 +236,19 @@ Result<Image> ImageStore::load(const std::string& hex) const {
     if (repos)
         for (auto& [tag, id] : repos->items())
             if (id == img.id) img.repo_tags.push_back(tag);
+    const json digests = repo_digests();  // a named object: items() refers into it
+    for (auto& [name, id] : digests.items())
+        if (id.is_string() && id.get<std::string>() == img.id) img.repo_digests.push_back(name);
     return img;
 }
 
 Result<Image> ImageStore::resolve(const std::string& ref) {
     std::string full = normalize_ref(ref);
-    if (full == "busybox:latest") ISOLAB_TRY(ensure_busybox());
+    // The familiar spelling of REF (reference.hpp): `docker.io/library/busybox` is `busybox:latest`.
+    std::string familiar = full;
+    if (auto parsed = parse_reference_with_default_tag(ref); parsed && parsed->digest.empty())
+        familiar = parsed->familiar();
+    if (full == "busybox:latest" || familiar == "busybox:latest") ISOLAB_TRY(ensure_busybox());
     if (full == "scratch:latest") {
         Image img;
         img.id = "scratch";
@@ -236,6 +262,20 @@ Result<Image> ImageStore::resolve(const std::string& ref) {
     if (repos->contains(full)) {
         std::string id = (*repos)[full].get<std::string>();
         return load(id.substr(id.find(':') + 1));
+    }
+    if (familiar != full && repos->contains(familiar)) {
+        std::string id = (*repos)[familiar].get<std::string>();
+        return load(id.substr(id.find(':') + 1));
+    }
+    // `name@sha256:…`: the image a pull by that digest (or of a tag that had it) stored.
+    if (auto parsed = parse_reference(ref); parsed && !parsed->digest.empty()) {
+        json digests = repo_digests();
+        std::string key = parsed->familiar_name() + "@" + parsed->digest;
+        if (digests.contains(key) && digests[key].is_string()) {
+            std::string id = digests[key].get<std::string>();
+            std::string hex = id.substr(id.find(':') + 1);
+            if (path_exists(dir_ + "/configs/" + hex + ".json")) return load(hex);
+        }
     }
     // An image id or a unique prefix of one.
     std::string want = ref.rfind("sha256:", 0) == 0 ? ref.substr(7) : ref;
@@ -267,8 +307,8 @@ std::vector<Image> ImageStore::list() const {
 }
 
 bool ImageStore::valid_reference(const std::string& ref) {
-    static const std::regex re("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$");
-    return std::regex_match(ref, re);
+    auto parsed = parse_reference(ref);
+    return parsed && parsed->digest.empty();
 }
 
 std::string ImageStore::layer_path(const std::string& diff_id) const {

@@ -3,6 +3,9 @@
 //
 //   repositories.json       {"busybox:latest": "sha256:<config digest>"}; a file that cannot be
 //                           read is moved aside as repositories.json.bad (see repositories())
+//   repo-digests.json       {"localhost:5000/app@sha256:<manifest digest>": "sha256:<config digest>"}:
+//                           what a registry called the image when it was pulled (Docker's
+//                           RepoDigests); entries whose config is gone are ignored
 //   configs/<hex>.json      the image config in the OCI image-config shape
 //   layers/<hex>/           one directory per layer, named by its OCI diff_id (the sha256 of the
 //                           layer as an uncompressed tar, see layer_archive.hpp); shared between
@@ -34,6 +37,7 @@ struct Image {
     std::vector<std::string> repo_tags;    // busybox:latest
     nlohmann::json config;                 // OCI image config
     std::vector<std::string> layer_dirs;   // absolute paths, lowest first
+    std::vector<std::string> repo_digests; // "busybox@sha256:<manifest digest>", from pulls
     std::vector<std::string> cmd() const;
     std::vector<std::string> entrypoint() const;
     std::vector<std::string> env() const;
@@ -77,6 +81,9 @@ public:
     // Stores CONFIG_BYTES verbatim as an image config (the id is their sha256) after checking
     // that every diff_id it names is in the store, then points each of TAGS at it.
     Result<std::string> store_config(const std::string& config_bytes, const std::vector<std::string>& tags);
+    // Records that the registry's manifest REPO_DIGEST ("name@sha256:…", familiar name) is the
+    // image IMAGE_ID (`pull`). resolve() then finds the image by that digest reference.
+    Status add_repo_digest(const std::string& repo_digest, const std::string& image_id);
     // The exact bytes of an image's config (what `save` writes; the id is their sha256).
     Result<std::string> config_bytes(const Image& image) const;
     // Removes layers that no image config names and that are not in KEEP (the layers a failed
@@ -131,6 +138,8 @@ private:
     // the images are there, untagged.
     Result<nlohmann::json> repositories() const;
     Status save_repositories(const nlohmann::json& repos) const;
+    // repo-digests.json; an empty object when absent or unreadable (it only adds names).
+    nlohmann::json repo_digests() const;
     // Removes layer directory PATH and the tar kept with it, if any.
     static Status remove_layer_dir(const std::string& path);
     std::string dir_;

@@ -1277,8 +1277,8 @@ TEST_CASE("container and image prefix forms map to the flat verbs") {
          "isolab: unknown command: isolab container foo\n\nUsage:  isolab container COMMAND\n\nRun 'isolab container "
          "--help' for more information",
          1},
-        {{"image", "pull", "x"},
-         "isolab: unknown command: isolab image pull\n\nUsage:  isolab image COMMAND\n\nRun 'isolab image --help' for "
+        {{"image", "push", "x"},
+         "isolab: unknown command: isolab image push\n\nUsage:  isolab image COMMAND\n\nRun 'isolab image --help' for "
          "more information",
          1},
         {{"container", "--bogus"}, flag_err("unknown flag: --bogus", "container", "COMMAND")},
@@ -1298,9 +1298,9 @@ TEST_CASE("unknown commands") {
     check_errors({
         {{"foo"}, "isolab: unknown command: isolab foo\n\nRun 'isolab --help' for more information", 1},
         // A Docker command IsoLab leaves out is named as such, with what to use (never the typo message).
-        {{"pull", "busybox"},
-         "isolab: 'pull' is not an IsoLab command: IsoLab does not download images yet; `busybox` is built in, and "
-         "`isolab build` or `isolab load -i FILE.tar` bring others",
+        {{"push", "busybox"},
+         "isolab: 'push' is not an IsoLab command: IsoLab keeps images on this machine; `isolab save -o FILE.tar IMAGE` "
+         "writes one to share",
          1},
         {{"swarm", "init"}, "isolab: 'swarm' is not an IsoLab command: IsoLab is one machine's engine, for learning: swarm mode (clusters) is left out", 1},
         {{"pul"}, "isolab: unknown command: isolab pul\n\nRun 'isolab --help' for more information", 1},
@@ -1796,10 +1796,6 @@ TEST_CASE("listed flags IsoLab cannot honour are refused, never ignored") {
          "isolab: --link is not supported: IsoLab has no legacy container links (it would remove a link, not the "
          "container); containers on a network from `isolab network create` reach each other by name\n\nRun 'isolab rm "
          "--help' for more information"},
-        {{"run", "--pull", "always", "busybox"},
-         "isolab: --pull always needs a registry, and IsoLab does not download images yet: use --pull missing (the "
-         "default) or never; `isolab build` and `isolab load` bring images\n\nRun 'isolab run --help' for more "
-         "information"},
     });
 }
 

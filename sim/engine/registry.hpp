@@ -1,0 +1,137 @@
+// A client for the OCI distribution API (the registry HTTP API v2): what `isolab pull` uses.
+//
+// Transport: libcurl (Debian's libcurl4, OpenSSL flavour), loaded with dlopen on first use, like
+// libnftables in sim/net/firewall.cpp: `isolab` is a static executable and Debian ships no static
+// libcurl that links without Kerberos and LDAP archives. Two consequences, both handled here:
+//   * glibc's dlopen in a static executable gives the library its own libc, whose pthread_create
+//     crashes (measured: curl's threaded resolver, and OpenSSL's context set-up on a second
+//     thread). So every transfer runs on the CALLING thread (concurrent layer downloads use one
+//     curl multi handle, not threads), and host names are resolved here with getaddrinfo and
+//     handed to curl (CURLOPT_RESOLVE), so curl never starts its resolver thread. The CLI calls
+//     from its main thread; the GUI and the tests are dynamic executables, where any thread works.
+//   * Redirects (a registry sends blobs to a CDN) are followed here, for the same resolving.
+//
+// Rules (Docker's):
+//   * HTTPS with the system CA store (libcurl's default bundle, /etc/ssl/certs/ca-certificates.crt).
+//     Plain HTTP only for localhost, 127.0.0.0/8 and ::1, and for registries listed under
+//     `insecure-registries`; for those HTTPS is tried first and HTTP used when TLS fails.
+//   * docker.io is served by registry-1.docker.io; `registry-mirrors` are tried first for it.
+//   * Proxies come from the environment (https_proxy, http_proxy, no_proxy: libcurl reads them).
+//   * Authentication: anonymous, then on 401 the challenge in WWW-Authenticate: Bearer (ask the
+//     realm for a token for `repository:<path>:pull`, with the Basic credentials if given) or
+//     Basic (the credentials).
+//
+// Settings: `insecure-registries` and `registry-mirrors` in daemon.json (Docker's file and keys)
+// under IsoLab's config folder: $XDG_CONFIG_HOME/isolab/daemon.json, else ~/.config/isolab/.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/core/result.hpp"
+#include "sim/engine/reference.hpp"
+
+namespace isolab {
+
+struct RegistrySettings {
+    std::vector<std::string> insecure_registries;  // "host:port" or "10.0.0.0/8"-style CIDRs
+    std::vector<std::string> registry_mirrors;     // "https://mirror.example.com"
+    std::string ca_file;                           // extra CA bundle ("" = the system's); tests use it
+};
+
+// $XDG_CONFIG_HOME/isolab/daemon.json or ~/.config/isolab/daemon.json; defaults when absent; an
+// error naming the file when it is not JSON or a key has the wrong type.
+Result<RegistrySettings> load_registry_settings();
+std::string registry_settings_path();
+
+struct RegistryCredentials {
+    std::string username;
+    std::string password;
+};
+
+// IsoLab's config folder: $XDG_CONFIG_HOME/isolab, else ~/.config/isolab. It holds daemon.json,
+// config.json (Docker's credential file format: {"auths": {"HOST:PORT": {"auth": base64("u:p")}}},
+// read here, written by `login` later) and certs.d/HOST:PORT/ca.crt (a private registry's CA).
+std::string isolab_config_dir();
+// The credentials config.json holds for DOMAIN ("docker.io": Docker's `https://index.docker.io/v1/`
+// key); none when there are none.
+Result<RegistryCredentials> load_registry_credentials(const std::string& domain);
+
+// The end of the error for a registry that cannot be reached (no route, no such host); a front
+// end may put it in the learner's language.
+inline constexpr const char* kRegistryOfflineHint =
+    "IsoLab works offline with `busybox`, `isolab build` and `isolab load`";
+
+// Media types the client asks for and understands.
+inline constexpr const char* kOciManifestType = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr const char* kOciIndexType = "application/vnd.oci.image.index.v1+json";
+inline constexpr const char* kDockerManifestType = "application/vnd.docker.distribution.manifest.v2+json";
+inline constexpr const char* kDockerManifestListType = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+struct FetchedManifest {
+    std::string media_type;
+    std::string bytes;   // exactly as served (the digest is of these)
+    std::string digest;  // "sha256:<hex>" of BYTES, checked against the request's digest if any
+};
+
+// One blob download (a layer or a config).
+struct BlobRequest {
+    std::string digest;  // "sha256:<hex>"
+    int64_t size = -1;   // from the descriptor; more bytes than this are refused
+    std::string dest;    // file to write (created 0600); complete and verified, or removed.
+                         // The bytes arrive in DEST.part.<pid> and are renamed once verified.
+};
+
+// Progress of one blob, reported on the calling thread.
+struct BlobProgress {
+    size_t index = 0;  // into the request list
+    enum class Phase { Waiting, Downloading, Verifying, Done } phase = Phase::Waiting;
+    int64_t current = 0;
+    int64_t total = 0;
+};
+
+struct Platform {
+    std::string os = "linux";
+    std::string architecture;  // "" = this machine's
+    std::string variant;
+};
+// "linux/amd64", "linux/arm64/v8", "amd64"; an error in Docker's words otherwise.
+Result<Platform> parse_platform(const std::string& text);
+
+class RegistryClient {
+public:
+    RegistryClient(ImageReference ref, RegistrySettings settings, RegistryCredentials credentials = {});
+    ~RegistryClient();
+    RegistryClient(const RegistryClient&) = delete;
+    RegistryClient& operator=(const RegistryClient&) = delete;
+
+    // GET /v2/<path>/manifests/<reference> with the Accept header for the four types. A digest
+    // reference must match the bytes. Errors: "manifest unknown" (404), Docker's "unauthorized"
+    // wording (401 after authenticating), the offline line (no route, no such host).
+    Result<FetchedManifest> manifest(const std::string& reference);
+    // From an index or manifest list, the entry for PLATFORM (exact variant when given, else the
+    // first with the architecture). Returns its digest.
+    static Result<std::string> choose_platform(const FetchedManifest& index, const Platform& platform);
+    // Downloads BLOBS, MAX_PARALLEL at a time, each to its dest with size and sha256 checked;
+    // a blob whose dest already exists is not fetched again (the caller owns dest naming). The
+    // bytes an interrupted pull left (`dest.part.<pid>` of a process that is gone) are kept and
+    // the rest is asked for with `Range: bytes=N-` (a server that ignores it sends everything).
+    Status fetch_blobs(const std::vector<BlobRequest>& blobs, int max_parallel,
+                       const std::function<void(const BlobProgress&)>& progress);
+    // GET /v2/<path>/tags/list, following `Link: <…>; rel="next"` pages (`pull -a`).
+    Result<std::vector<std::string>> tags();
+    // GET /v2/: reachability and authentication, for errors that name the registry.
+    Status ping();
+
+    struct Impl;
+
+private:
+    Impl* impl_;
+};
+
+// True when libcurl.so.4 can be loaded (for `doctor`-style messages and test skips).
+bool registry_transport_available();
+
+}  // namespace isolab
