@@ -511,17 +511,7 @@ int cmd_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream& er
             }
         missing += "Error: No such " + (c.inspect_type.empty() ? std::string("object") : c.inspect_type) + ": " + ref + "\n";
     }
-    if (tmpl) {
-        if (auto printed = print_inspect(*tmpl, arr, out); !printed) {
-            err << missing;
-            return fail(err, printed.error(), "");
-        }
-    } else {
-        out << arr.dump(4) << "\n";  // "[]" when nothing was found, as Docker's
-    }
-    out.flush();
-    err << missing;
-    return missing.empty() ? 0 : 1;
+    return finish_inspect(tmpl, arr, missing, out, err);
 }
 
 // `docker top CTR PS_ARGS...`: moby runs the host's `ps` with the arguments and keeps the rows

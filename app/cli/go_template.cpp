@@ -1494,6 +1494,21 @@ Result<GoTemplate> parse_inspect_format(const std::string& format) {
     return tmpl;
 }
 
+int finish_inspect(const std::optional<GoTemplate>& tmpl, const json& objects, const std::string& missing,
+                   std::ostream& out, std::ostream& err) {
+    if (tmpl) {
+        if (auto printed = print_inspect(*tmpl, objects, out); !printed) {
+            err << missing << printed.error().message << "\n";
+            return printed.error().exit_code;
+        }
+    } else {
+        out << objects.dump(4) << "\n";
+    }
+    out.flush();
+    err << missing;
+    return missing.empty() ? 0 : 1;
+}
+
 Status print_inspect(const GoTemplate& tmpl, const json& objects, std::ostream& out) {
     std::string buffer;
     Status status;

@@ -24,6 +24,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,5 +83,10 @@ Status validate_listing_format(const std::string& format, const std::vector<std:
 // code 1 and stops at that object. Docker writes an empty line when nothing else was written.
 Result<GoTemplate> parse_inspect_format(const std::string& format);
 Status print_inspect(const GoTemplate& tmpl, const nlohmann::json& objects, std::ostream& out);
+// The end of every `inspect`: OBJECTS through TMPL (or as indented JSON, "[]" when empty), then
+// MISSING (Docker's one error line per name not found, printed after what was found). Returns
+// Docker's exit code: the template's error's, else 1 when a name was missing, else 0.
+int finish_inspect(const std::optional<GoTemplate>& tmpl, const nlohmann::json& objects, const std::string& missing,
+                   std::ostream& out, std::ostream& err);
 
 }  // namespace isolab::cli

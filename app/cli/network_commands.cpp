@@ -151,17 +151,7 @@ int run_network_command(Engine& e, const Command& c, std::ostream& out, std::ost
             }
             arr.push_back(inspect_json(e, *n));
         }
-        if (tmpl) {
-            if (auto printed = print_inspect(*tmpl, arr, out); !printed) {
-                err << missing << printed.error().message << "\n";
-                return printed.error().exit_code;
-            }
-        } else {
-            out << arr.dump(4) << "\n";
-        }
-        out.flush();
-        err << missing;
-        return missing.empty() ? 0 : 1;
+        return finish_inspect(tmpl, arr, missing, out, err);
     }
     if (v == "network rm") {
         int rc = 0;

@@ -109,17 +109,7 @@ int volume_inspect(Engine& e, const Command& c, std::ostream& out, std::ostream&
         }
         arr.push_back(volume_inspect_json(*v));
     }
-    if (tmpl) {
-        if (auto printed = print_inspect(*tmpl, arr, out); !printed) {
-            err << missing << printed.error().message << "\n";
-            return printed.error().exit_code;
-        }
-    } else {
-        out << arr.dump(4) << "\n";
-    }
-    out.flush();
-    err << missing;
-    return missing.empty() ? 0 : 1;
+    return finish_inspect(tmpl, arr, missing, out, err);
 }
 
 int volume_rm(Engine& e, const Command& c, std::ostream& out, std::ostream& err) {

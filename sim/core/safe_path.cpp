@@ -21,15 +21,8 @@ std::atomic<bool> g_no_openat2{false};  // set once openat2 was found missing or
 constexpr int kMaxSymlinks = 40;  // the kernel's MAXSYMLINKS
 
 std::deque<std::string> split(const std::string& path) {
-    std::deque<std::string> out;
-    size_t i = 0;
-    while (i <= path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string::npos) j = path.size();
-        if (j > i) out.push_back(path.substr(i, j - i));
-        i = j + 1;
-    }
-    return out;
+    auto parts = components(path);
+    return std::deque<std::string>(parts.begin(), parts.end());
 }
 
 std::string relative(const std::string& path) {
@@ -141,6 +134,18 @@ int open_in_root(int root, const std::string& path, int flags, mode_t mode) {
 void force_walk_for_tests(bool on) { g_force_walk = on; }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+std::vector<std::string> components(const std::string& path) {
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i <= path.size()) {
+        size_t j = path.find('/', i);
+        if (j == std::string::npos) j = path.size();
+        if (j > i) out.push_back(path.substr(i, j - i));
+        i = j + 1;
+    }
+    return out;
+}
 
 std::string clean_in_root(const std::string& path) {
     std::vector<std::string> out;

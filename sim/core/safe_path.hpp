@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
@@ -73,6 +74,9 @@ std::string fd_path(int fd);
 // The path PATH names inside a tree, lexically ("a/../b" → "/b", "../../x" → "/x"): ".." never
 // climbs above the top. For names that are only joined as text, never resolved.
 std::string clean_in_root(const std::string& path);
+
+// The non-empty components of PATH, in order ("/a//b/" → {"a", "b"}); "." and ".." are kept.
+std::vector<std::string> components(const std::string& path);
 
 // Tests force the walk, so both paths are tested on a kernel that has openat2.
 void force_walk_for_tests(bool on);

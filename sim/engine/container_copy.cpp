@@ -21,19 +21,12 @@
 #include <vector>
 
 #include "sim/core/clock.hpp"
+#include "sim/core/safe_path.hpp"
+#include "sim/core/strings.hpp"
 #include "sim/engine/archive_handles.hpp"
+#include "sim/runtime/detached_tree.hpp"
 #include "sim/state/store.hpp"
 #include "sim/state/volumes.hpp"
-
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
 
 namespace isolab {
 
@@ -48,28 +41,6 @@ constexpr const char* kDaemon = "Error response from daemon: ";
 // Directories deeper than this are refused rather than walked: each level holds a descriptor, and
 // a hostile container could otherwise nest until the copy runs out of them (or of stack).
 constexpr int kMaxDepth = 400;
-
-std::vector<std::string> split_components(const std::string& path) {
-    std::vector<std::string> out;
-    size_t i = 0;
-    while (i <= path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string::npos) j = path.size();
-        if (j > i) out.push_back(path.substr(i, j - i));
-        i = j + 1;
-    }
-    return out;
-}
-
-// Go's %q for the paths in Docker's messages.
-std::string go_quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
 
 std::string go_base(const std::string& path) {
     if (path.empty()) return ".";
@@ -270,7 +241,7 @@ struct Extractor {
     // NAME's components below the directory; Docker's breakout error when it climbs above it.
     Result<std::vector<std::string>> components(const std::string& name) const {
         std::vector<std::string> out;
-        for (auto& c : split_components(name)) {
+        for (auto& c : safe::components(name)) {
             if (c == ".") continue;
             if (c == "..") {
                 if (out.empty()) return make_error(go_quote(name) + " is outside of " + go_quote(o.shown_dir), 1);
@@ -496,112 +467,7 @@ struct Extractor {
 // ---------------------------------------------------------------------------------------------
 // The stopped container's view
 
-// One bind of the view: SOURCE (a host path) onto TARGET inside the tree.
-struct ViewMount {
-    std::string source;
-    std::string target;
-    bool readonly = false;
-};
-
-size_t depth_of(const std::string& path) { return split_components(path).size(); }
-
-// The child's half of open_stopped_view. Does not return. Writes one line to ERR_FD on failure;
-// on success sends the descriptor of the detached mount tree over SOCK_FD (SCM_RIGHTS).
-[[noreturn]] void stopped_view_child(const std::string& base_type, const std::string& base_source,
-                                     const std::string& opts, const std::string& mnt, const std::vector<ViewMount>& mounts,
-                                     bool writable, uid_t uid, gid_t gid, int sock_fd, int err_fd) {
-    auto die = [&](const std::string& msg) {
-        ssize_t n = ::write(err_fd, msg.data(), msg.size());
-        (void)n;
-        ::_exit(1);
-    };
-    // Privilege phase, as in oci::open_merged_root: as root a private mount namespace is enough;
-    // without root, a user namespace that maps only the caller's own ids to root gives
-    // CAP_SYS_ADMIN over that namespace's mounts (overlay with `userxattr`, binds of what the user
-    // can already read), and nothing beyond them.
-    if (uid != 0) {
-        if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
-            die(std::string("unshare user and mount namespaces: ") + std::strerror(errno));
-        auto write_proc = [&](const char* file, const std::string& text) {
-            std::string path = std::string("/proc/self/") + file;
-            int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-            if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-                die("write `" + path + "`: " + std::strerror(errno));
-            ::close(fd);
-        };
-        write_proc("setgroups", "deny");
-        write_proc("uid_map", "0 " + std::to_string(uid) + " 1");
-        write_proc("gid_map", "0 " + std::to_string(gid) + " 1");
-    } else if (::unshare(CLONE_NEWNS) != 0) {
-        die(std::string("unshare mount namespace: ") + std::strerror(errno));
-    }
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        die(std::string("make / private: ") + std::strerror(errno));
-    if (base_type == "overlay") {
-        if (::mount("overlay", mnt.c_str(), "overlay", writable ? 0 : MS_RDONLY, opts.c_str()) != 0)
-            die("mount the container's overlay on `" + mnt + "`: " + std::strerror(errno));
-    } else if (::mount(base_source.c_str(), mnt.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-        die("bind `" + base_source + "` on `" + mnt + "`: " + std::strerror(errno));
-    }
-    UniqueFd top(::open(mnt.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!top.valid()) die("open `" + mnt + "`: " + std::strerror(errno));
-    auto root = safe::Root::open(mnt);
-    if (!root) die(root.error().message);
-    // Each target is resolved inside the tree (an image's `/data -> /etc` lands on the tree's
-    // own /etc, never the host's), made if missing as the runtime would at start, and the bind
-    // goes onto the resolved descriptor (runc's fix for CVE-2021-30465). Parents come first.
-    for (const auto& m : mounts) {
-        struct stat st;
-        if (::stat(m.source.c_str(), &st) != 0) continue;  // nothing there yet: nothing to show
-        UniqueFd target;
-        if (!writable) {
-            // A read-only view makes nothing: a target that is not there has nothing mounted on it.
-            auto found = root->open(m.target, O_PATH | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
-            if (!found) continue;
-            target = std::move(*found);
-        } else if (S_ISDIR(st.st_mode)) {
-            auto made = root->make_dirs(m.target);
-            if (!made) die("volume target `" + m.target + "`: " + made.error().message);
-            target = std::move(*made);
-        } else {
-            auto parent = root->open_parent(m.target, true);
-            if (!parent) die("bind target `" + m.target + "`: " + parent.error().message);
-            UniqueFd f(::openat(parent->dir.get(), parent->name.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-            if (!f.valid()) die("bind target `" + m.target + "`: " + std::strerror(errno));
-            target = std::move(f);
-        }
-        const std::string at = safe::fd_path(target.get());
-        if (::mount(m.source.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-            die("bind `" + m.source + "` on `" + m.target + "`: " + std::strerror(errno));
-        if (m.readonly && writable) {
-            // The new mount is what the target's name leads to now.
-            auto fresh = root->open(m.target, O_PATH);
-            if (!fresh) die("reopen `" + m.target + "`: " + fresh.error().message);
-            if (::mount(nullptr, safe::fd_path(fresh->get()).c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
-                die("make `" + m.target + "` read-only: " + std::strerror(errno));
-        }
-    }
-    // A detached copy of the whole tree: it keeps its sub-mounts when this namespace goes away
-    // (a plain descriptor of the top would not), and lives exactly as long as the descriptor.
-    long tree = ::syscall(SYS_open_tree, top.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-    if (tree < 0) die(std::string("open_tree (Linux 5.2+): ") + std::strerror(errno));
-    int fd = static_cast<int>(tree);
-    char data = 'r';
-    struct iovec iov = {&data, 1};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    if (::sendmsg(sock_fd, &msg, MSG_NOSIGNAL) != 1) die(std::string("send the view: ") + std::strerror(errno));
-    ::_exit(0);
-}
+size_t depth_of(const std::string& path) { return safe::components(path).size(); }
 
 // Host side of a copy: what Docker's client finds at a local destination (CopyInfoDestinationPath).
 Result<CopyInfo> host_destination_info(const std::string& path) {
@@ -705,7 +571,7 @@ std::string go_clean(const std::string& path) {
     if (path.empty()) return ".";
     const bool rooted = path[0] == '/';
     std::vector<std::string> out;
-    for (auto& c : split_components(path)) {
+    for (auto& c : safe::components(path)) {
         if (c == ".") continue;
         if (c == "..") {
             if (!out.empty() && out.back() != "..") out.pop_back();
@@ -816,7 +682,7 @@ Status extract_tar(int in_fd, int dir_fd, const ExtractOptions& options) {
 
 namespace {
 Result<UniqueFd> assemble_view(const std::string& what, const std::string& base_type, const std::string& base_source,
-                               const std::string& opts, const std::vector<ViewMount>& mounts, bool writable);
+                               const std::string& opts, const std::vector<TreeBind>& mounts, bool writable);
 }  // namespace
 
 Result<UniqueFd> open_stopped_view(const Store& store, const ContainerRecord& rec, bool writable) {
@@ -850,7 +716,7 @@ Result<UniqueFd> open_stopped_view(const Store& store, const ContainerRecord& re
                                   std::string(backend_name(rec.backend)) + ")",
                               1);
     }
-    std::vector<ViewMount> mounts;
+    std::vector<TreeBind> mounts;
     const VolumeStore volumes(store.root());
     for (const auto& m : rec.spec.mounts) {
         switch (m.type) {
@@ -862,7 +728,7 @@ Result<UniqueFd> open_stopped_view(const Store& store, const ContainerRecord& re
         }
     }
     std::stable_sort(mounts.begin(), mounts.end(),
-                     [](const ViewMount& a, const ViewMount& b) { return depth_of(a.target) < depth_of(b.target); });
+                     [](const TreeBind& a, const TreeBind& b) { return depth_of(a.target) < depth_of(b.target); });
     if (base_type == "bind" && mounts.empty()) {
         // A copied root without mounts is a plain directory: nothing to assemble.
         UniqueFd fd(::open(base_source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -891,55 +757,16 @@ Result<UniqueFd> open_layers_view(const std::vector<std::string>& layers, bool r
 
 namespace {
 
-// The parent's half of a view: a child in its own mount namespace mounts BASE_TYPE (with OPTS,
-// or a bind of BASE_SOURCE) and MOUNTS on a temporary point and hands back the detached tree.
+// A view: BASE_TYPE ("overlay" with OPTS, or "bind" of BASE_SOURCE) with MOUNTS on it, detached.
 Result<UniqueFd> assemble_view(const std::string& what, const std::string& base_type, const std::string& base_source,
-                               const std::string& opts, const std::vector<ViewMount>& mounts, bool writable) {
-    char tmpl[] = "/tmp/isolab-cp-XXXXXX";
-    if (!::mkdtemp(tmpl)) return errno_error(what + ": create a temporary mount point in /tmp", errno, 1);
-    const std::string mnt = tmpl;
-    struct RemoveMountPoint {
-        std::string path;
-        ~RemoveMountPoint() { ::rmdir(path.c_str()); }  // empty again once the child has gone
-    } remove_mnt{mnt};
-    int socks[2], err_pipe[2];
-    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, socks) != 0) return errno_error(what + ": socketpair", errno, 1);
-    UniqueFd sock_parent(socks[0]), sock_child(socks[1]);
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return errno_error(what + ": pipe", errno, 1);
-    UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
-    const uid_t uid = ::geteuid();
-    const gid_t gid = ::getegid();
-    pid_t pid = ::fork();
-    if (pid < 0) return errno_error(what + ": fork", errno, 1);
-    if (pid == 0)
-        stopped_view_child(base_type, base_source, opts, mnt, mounts, writable, uid, gid, sock_child.get(), err_write.get());
-    sock_child.reset();
-    err_write.reset();
-    std::string msg;
-    char buf[512];
-    ssize_t n;
-    while ((n = ::read(err_read.get(), buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return make_error(what + ": " + (msg.empty() ? std::string("the mount process failed") : msg), 1);
-    char data = 0;
-    struct iovec iov = {&data, 1};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr m = {};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    if (::recvmsg(sock_parent.get(), &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
-        return errno_error(what + ": receive the view", errno, 1);
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&m);
-    if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
-        return make_error(what + ": the mount process sent no descriptor", 1);
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-    return UniqueFd(fd);
+                               const std::string& opts, const std::vector<TreeBind>& mounts, bool writable) {
+    DetachedTree tree;
+    if (base_type == "overlay") tree.overlay_options = opts;
+    else tree.bind_source = base_source;
+    tree.base_words = "the container's overlay";
+    tree.binds = mounts;
+    tree.writable = writable;
+    return open_detached_tree(what, tree, 1);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "sim/core/files.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/engine/volume_actions.hpp"
+#include "tests/sim/sim_engine.hpp"
 
 using namespace isolab;
 using namespace isolab::cli;
@@ -36,21 +37,8 @@ using nlohmann::json;
 
 namespace {
 
-struct SimEngine {
-    std::string root;
-    std::unique_ptr<Engine> engine;
-    SimEngine() {
-        char tmpl[] = "/tmp/isl-vol.XXXXXX";
-        root = ::mkdtemp(tmpl);
-        EngineOptions o;
-        o.root = root;
-        o.backend = "simulated";
-        auto e = Engine::open(o);
-        REQUIRE(e.ok());
-        engine = std::move(*e);
-    }
-    ~SimEngine() { std::filesystem::remove_all(root); }
-    Engine& operator*() { return *engine; }
+// The simulated engine with the CLI in front of it.
+struct SimEngine : test::SimEngine {
 
     struct Out {
         int code;

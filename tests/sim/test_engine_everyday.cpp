@@ -10,27 +10,13 @@
 
 #include "sim/core/files.hpp"
 #include "sim/engine/engine.hpp"
+#include "tests/sim/sim_engine.hpp"
 
 using namespace isolab;
 
 namespace {
 
-struct SimEngine {
-    std::string root;
-    std::unique_ptr<Engine> engine;
-    SimEngine() {
-        char tmpl[] = "/tmp/isl-every.XXXXXX";
-        root = ::mkdtemp(tmpl);
-        EngineOptions o;
-        o.root = root;
-        o.backend = "simulated";
-        auto e = Engine::open(o);
-        REQUIRE(e.ok());
-        engine = std::move(*e);
-    }
-    ~SimEngine() { std::filesystem::remove_all(root); }
-    Engine* operator->() { return engine.get(); }
-};
+using test::SimEngine;
 
 ContainerSpec spec(const std::string& name) {
     ContainerSpec s;
