@@ -550,13 +550,15 @@ int Monitor::run() {
         return 1;
     }
     if (!launcher_->makes_own_cgroup() && !rec_.cgroup_name.empty()) {
-        CgroupLimits limits;
-        limits.memory_bytes = rec_.spec.memory_bytes;
-        limits.pids_limit = rec_.spec.pids_limit;
-        limits.nano_cpus = rec_.spec.nano_cpus;
-        // --memory-swap / update --memory-swap (memory + swap; -1 unlimited); unset: twice -m.
-        if (rec_.spec.memory_bytes > 0 && rec_.spec.memory_swap != 0) limits.memory_swap = rec_.spec.memory_swap;
-        auto cg = Cgroup::create(rec_.cgroup_name, limits);
+        // The group's limits are the container's spec's linux.resources, read as runc reads them
+        // (the same function `isolab runtime` uses for a bundle).
+        auto spec = oci::engine_spec(rec_, rec_.backend == Backend::Rootless, dir, engine_root_path(rec_, dir));
+        if (!spec) {
+            sync_report({{"status", "error"}, {"exit_code", 125}, {"message", spec.error().message}});
+            ::unlink(sock_path.c_str());
+            return 1;
+        }
+        auto cg = Cgroup::create(rec_.cgroup_name, oci::limits_of(spec->resources));
         if (!cg) {
             sync_report({{"status", "error"}, {"exit_code", 125}, {"message", cg.error().message}});
             ::unlink(sock_path.c_str());

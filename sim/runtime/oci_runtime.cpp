@@ -168,32 +168,6 @@ Error container_error(const std::string& id, const std::string& msg) {
     return make_error("container \"" + id + "\": " + msg, 1);
 }
 
-// linux.resources as the cgroup manager's limits, with runc's reading of each number: -1 and 0
-// mean "no limit" for memory and pids; swap unset leaves memory + swap unlimited (runc writes no
-// memsw then); cpu quota and period are passed as given.
-CgroupLimits limits_of(const Resources& r) {
-    CgroupLimits l;
-    if (r.memory_limit && *r.memory_limit > 0) l.memory_bytes = *r.memory_limit;
-    l.memory_swap = r.memory_swap.value_or(-1);
-    if (*l.memory_swap == 0) l.memory_swap = -1;
-    if (r.memory_reservation) l.memory_reservation = *r.memory_reservation;
-    l.memory_swappiness = r.memory_swappiness;
-    l.disable_oom_killer = r.disable_oom_killer;
-    if (r.pids_limit && *r.pids_limit > 0) l.pids_limit = *r.pids_limit;
-    l.cpu_shares = r.cpu_shares.value_or(0);
-    l.cpu_quota_us = r.cpu_quota.value_or(0);
-    l.cpu_period_us = r.cpu_period.value_or(0);
-    l.cpuset_cpus = r.cpuset_cpus;
-    l.cpuset_mems = r.cpuset_mems;
-    for (const auto& h : r.hugepage_limits) l.hugepages.push_back({h.page_size, h.limit});
-    l.blkio_weight = r.blkio_weight.value_or(0);
-    // As runc: the bundle's device rules in order on top of "deny everything", then runc's
-    // built-in list appended, which a bundle cannot turn off (runc's AllowedDevices).
-    l.devices = r.devices;
-    for (const auto& rule : runc_default_device_rules()) l.devices->push_back(rule);
-    return l;
-}
-
 // The state a hook reads, from what state.json keeps.
 std::string hook_state(const RuntimeState& s, ContainerStatus status, pid_t pid) {
     return hook_state_json(s.oci_version, s.id, status_name(status), pid, s.bundle, s.annotations);

@@ -28,6 +28,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/process.hpp"
 #include "sim/state/store.hpp"
+#include "sim/runtime/detached_tree.hpp"
 #include "sim/runtime/runtime.hpp"
 #include "sim/runtime/security.hpp"
 #include "sim/runtime/setup_plan.hpp"
@@ -1057,8 +1058,10 @@ Result<json> oci_config(const ContainerRecord& rec, bool rootless, const std::st
 
     json resources = {{"devices", devices}};
     if (rec.spec.memory_bytes > 0) resources["memory"] = {{"limit", rec.spec.memory_bytes}};
-    // --memory-swap (memory + swap; -1 unlimited); unset, the cgroup gets Docker's twice the limit.
-    if (rec.spec.memory_bytes > 0 && rec.spec.memory_swap != 0) resources["memory"]["swap"] = rec.spec.memory_swap;
+    // --memory-swap (memory + swap; -1 unlimited); unset, Docker's daemon writes twice the limit
+    // into the spec (moby daemon_unix.go: MemorySwap = Memory * 2).
+    if (rec.spec.memory_bytes > 0)
+        resources["memory"]["swap"] = rec.spec.memory_swap != 0 ? rec.spec.memory_swap : 2 * rec.spec.memory_bytes;
     if (rec.spec.pids_limit > 0) resources["pids"] = {{"limit", rec.spec.pids_limit}};
     if (rec.spec.nano_cpus > 0) {
         const int64_t period = 100000;  // µs, Docker's --cpus period
@@ -1160,62 +1163,6 @@ Result<OciSpec> engine_spec(const ContainerRecord& rec, bool rootless, const std
     }
 }
 
-namespace {
-
-// The child's half of open_merged_root. Does not return. Writes one line to ERR_FD on failure;
-// on success sends the O_PATH descriptor of the mounted root over SOCK_FD (SCM_RIGHTS).
-[[noreturn]] void mount_merged_child(const ContainerRecord& rec, const std::string& opts, const std::string& mnt,
-                                     uid_t uid, gid_t gid, int sock_fd, int err_fd) {
-    auto die = [&](const std::string& msg) {
-        ssize_t n = ::write(err_fd, msg.data(), msg.size());
-        (void)n;
-        ::_exit(1);
-    };
-    // Privilege phase: as root, a private mount namespace is all the mount needs. Without root
-    // (the rootless backend's state root belongs to the user), a user namespace mapping only the
-    // caller's own ids to root grants CAP_SYS_ADMIN over that mount namespace, enough for an
-    // overlay with `userxattr` (Linux 5.11+); nothing outside it is reachable with those rights.
-    if (uid != 0) {
-        if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
-            die(std::string("unshare user and mount namespaces: ") + std::strerror(errno));
-        auto write_proc = [&](const char* file, const std::string& text) {
-            std::string path = std::string("/proc/self/") + file;
-            int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-            if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-                die("write `" + path + "`: " + std::strerror(errno));
-            ::close(fd);
-        };
-        write_proc("setgroups", "deny");
-        write_proc("uid_map", "0 " + std::to_string(uid) + " 1");
-        write_proc("gid_map", "0 " + std::to_string(gid) + " 1");
-    } else if (::unshare(CLONE_NEWNS) != 0) {
-        die(std::string("unshare mount namespace: ") + std::strerror(errno));
-    }
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        die(std::string("make / private: ") + std::strerror(errno));
-    if (::mount("overlay", mnt.c_str(), "overlay", MS_RDONLY, opts.c_str()) != 0)
-        die("mount a read-only overlay of " + rec.name + "'s layers on `" + mnt + "`: " + std::strerror(errno));
-    int root = ::open(mnt.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0) die("open `" + mnt + "`: " + std::strerror(errno));
-    char data = 'r';
-    struct iovec iov = {&data, 1};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &root, sizeof(int));
-    if (::sendmsg(sock_fd, &msg, MSG_NOSIGNAL) != 1) die(std::string("send the mounted root: ") + std::strerror(errno));
-    ::_exit(0);
-}
-
-}  // namespace
-
 Result<UniqueFd> open_merged_root(const Store& store, const ContainerRecord& rec) {
     const std::string what = "open the file system of " + rec.name;
     const std::string container_dir = store.container_dir(rec.id);
@@ -1240,52 +1187,10 @@ Result<UniqueFd> open_merged_root(const Store& store, const ContainerRecord& rec
     std::string opts = "lowerdir=" + lower;
     if (rec.backend == Backend::Rootless) opts += ",userxattr";
 
-    char tmpl[] = "/tmp/isolab-merged-XXXXXX";
-    if (!::mkdtemp(tmpl)) return errno_error(what + ": create a temporary mount point in /tmp", errno);
-    const std::string mnt = tmpl;
-    struct RemoveMountPoint {
-        std::string path;
-        ~RemoveMountPoint() { ::rmdir(path.c_str()); }  // empty again once the child has gone
-    } remove_mnt{mnt};
-    int socks[2], err_pipe[2];
-    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, socks) != 0) return errno_error(what + ": socketpair", errno);
-    UniqueFd sock_parent(socks[0]), sock_child(socks[1]);
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return errno_error(what + ": pipe", errno);
-    UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
-    const uid_t uid = ::geteuid();
-    const gid_t gid = ::getegid();
-    pid_t pid = ::fork();
-    if (pid < 0) return errno_error(what + ": fork", errno);
-    if (pid == 0) mount_merged_child(rec, opts, mnt, uid, gid, sock_child.get(), err_write.get());
-    sock_child.reset();
-    err_write.reset();
-    std::string msg;
-    char buf[512];
-    ssize_t n;
-    while ((n = ::read(err_read.get(), buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return make_error(what + ": " + (msg.empty() ? std::string("the mount process failed") : msg));
-    // The child is gone and its mount namespace with it: the overlay is detached from every
-    // namespace and lives exactly as long as this descriptor (nothing to unmount, ever).
-    char data = 0;
-    struct iovec iov = {&data, 1};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr m = {};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    if (::recvmsg(sock_parent.get(), &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
-        return errno_error(what + ": receive the mounted root", errno);
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&m);
-    if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
-        return make_error(what + ": the mount process sent no descriptor");
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-    return UniqueFd(fd);
+    DetachedTree tree;
+    tree.overlay_options = opts;
+    tree.base_words = "a read-only overlay of " + rec.name + "'s layers";
+    return open_detached_tree(what, tree);
 }
 
 Status write_bundle(const Store& store, const ContainerRecord& rec, const std::string& dir, bool rootless) {
@@ -1331,6 +1236,32 @@ Status write_bundle(const Store& store, const ContainerRecord& rec, const std::s
     Status st = attempt();
     if (!st) cleanup();
     return st;
+}
+
+// linux.resources as the cgroup manager's limits, with runc's reading of each number: -1 and 0
+// mean "no limit" for memory and pids; swap unset leaves memory + swap unlimited (runc writes no
+// memsw then); cpu quota and period are passed as given.
+CgroupLimits limits_of(const Resources& r) {
+    CgroupLimits l;
+    if (r.memory_limit && *r.memory_limit > 0) l.memory_bytes = *r.memory_limit;
+    l.memory_swap = r.memory_swap.value_or(-1);
+    if (*l.memory_swap == 0) l.memory_swap = -1;
+    if (r.memory_reservation) l.memory_reservation = *r.memory_reservation;
+    l.memory_swappiness = r.memory_swappiness;
+    l.disable_oom_killer = r.disable_oom_killer;
+    if (r.pids_limit && *r.pids_limit > 0) l.pids_limit = *r.pids_limit;
+    l.cpu_shares = r.cpu_shares.value_or(0);
+    l.cpu_quota_us = r.cpu_quota.value_or(0);
+    l.cpu_period_us = r.cpu_period.value_or(0);
+    l.cpuset_cpus = r.cpuset_cpus;
+    l.cpuset_mems = r.cpuset_mems;
+    for (const auto& h : r.hugepage_limits) l.hugepages.push_back({h.page_size, h.limit});
+    l.blkio_weight = r.blkio_weight.value_or(0);
+    // As runc: the bundle's device rules in order on top of "deny everything", then runc's
+    // built-in list appended, which a bundle cannot turn off (runc's AllowedDevices).
+    l.devices = r.devices;
+    for (const auto& rule : runc_default_device_rules()) l.devices->push_back(rule);
+    return l;
 }
 
 }  // namespace isolab::oci

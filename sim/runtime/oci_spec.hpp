@@ -23,6 +23,7 @@
 #include "sim/core/files.hpp"
 #include "sim/core/result.hpp"
 #include "sim/state/container.hpp"
+#include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/device_filter.hpp"
 
 namespace isolab {
@@ -243,6 +244,12 @@ Status write_bundle(const Store& store, const ContainerRecord& rec, const std::s
 // descriptor, so nothing is ever left mounted. Copied root: its directory. Walk it through
 // fd_path ("/proc/self/fd/N/..."). Works on running, paused and stopped containers.
 Result<UniqueFd> open_merged_root(const Store& store, const ContainerRecord& rec);
+
+// linux.resources as the cgroup manager's limits, with runc's reading of each number: -1 and 0
+// mean "no limit" for memory and pids; swap unset leaves memory + swap unlimited; the spec's
+// device rules come first, then runc's built-in list (which a spec cannot turn off). Both the
+// bundle runtime and the engine's monitor make a container's group from these.
+CgroupLimits limits_of(const Resources& r);
 
 }  // namespace oci
 }  // namespace isolab

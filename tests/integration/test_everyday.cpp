@@ -128,6 +128,10 @@ TEST_CASE("everyday: update -m on a running container changes the limit it sees;
     CHECK(swap_inside("sw") == (cgroup_v2() ? "62914560" : "104857600"));
     REQUIRE(r.isolab({"run", "-d", "--name", "sw2", "-m", "32m", "--memory-swap", "-1", "busybox", "sleep", "300"}).code == 0);
     CHECK(swap_inside("sw2") == (cgroup_v2() ? "max" : "9223372036854771712"));
+    // No --memory-swap: Docker's twice -m, written into the spec by the engine and read from the
+    // spec by the monitor (v2: the swap alone, equal to -m).
+    REQUIRE(r.isolab({"run", "-d", "--name", "sw3", "-m", "32m", "busybox", "sleep", "300"}).code == 0);
+    CHECK(swap_inside("sw3") == (cgroup_v2() ? "33554432" : "67108864"));
 }
 
 TEST_CASE("everyday: stats --no-stream shows the memory used and the limit") {

@@ -94,12 +94,15 @@ TEST_CASE("security: --privileged gives every capability, host devices, no secco
     for (int cap = 0; cap < 64; ++cap)
         if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) host_bounding |= bit(cap);
     auto res = r.isolab({"run", "--rm", "--network", "none", "--privileged", "busybox", "sh", "-c",
-                         "cat /proc/self/status; ls /dev; wc -c < /proc/timer_list; grep ' /sys ' /proc/mounts"});
+                         "cat /proc/self/status; ls /dev; wc -c < /proc/timer_list; grep ' /sys ' /proc/mounts; "
+                         ": < /dev/loop-control && echo loop-control-opened"});
     REQUIRE(res.code == 0);
     CHECK(hex(status_field(res.out, "CapEff")) == host_bounding);  // all this machine has
     CHECK(status_field(res.out, "Seccomp") == "0");
     CHECK(status_field(res.out, "NoNewPrivs") == "0");
     CHECK(res.out.find("\nloop0\n") != std::string::npos);  // a host device node
+    // ... that the device cgroup lets it open (the spec's `a *:* rwm` rule, read by the monitor).
+    CHECK(res.out.find("loop-control-opened") != std::string::npos);
     CHECK(res.out.find("sysfs /sys sysfs rw") != std::string::npos);
     CHECK(res.err.find("WARNING: --privileged") != std::string::npos);
     // Without it: Docker's default set, a filter, no_new_privs, no loop device, /proc/timer_list masked.

@@ -542,6 +542,7 @@ TEST_CASE("oci spec: make_oci_config is Docker's config for a container and pars
     CHECK(s.hostname == rec.hostname);
     CHECK(s.root_path == "/bundle/rootfs");
     CHECK(s.resources.memory_limit == int64_t{64 << 20});
+    CHECK(s.resources.memory_swap == int64_t{128 << 20});  // no --memory-swap: Docker's twice -m
     CHECK(s.resources.pids_limit == int64_t{32});
     CHECK(s.resources.cpu_quota == int64_t{150000});
     CHECK(s.resources.cpu_period == uint64_t{100000});
