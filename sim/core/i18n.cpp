@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -184,7 +186,20 @@ const std::string& text_in(Lang lang, std::string_view key) {
     return *it;
 }
 
-// TEXT with {0}, {1}, … replaced by the ARGC strings at ARGV.
+constexpr std::string_view kMarkers[] = {"이(가)", "은(는)", "을(를)", "과(와)", "와(과)", "아(야)", "(이)", "(으)로"};
+
+// The marker that starts TEXT at I, or "".
+std::string_view marker_at(const std::string& text, size_t i) {
+    for (std::string_view m : kMarkers)
+        if (text.compare(i, m.size(), m) == 0) return m;
+    return {};
+}
+
+// Closing marks that may stand between a placeholder and its particle: `{0}`을(를), '{0}'이(가).
+bool closing_mark(char c) { return c == '`' || c == '\'' || c == '"' || c == ')' || c == ']'; }
+
+// TEXT with {0}, {1}, … replaced by the ARGC strings at ARGV, and a particle marker after a
+// placeholder replaced by the form its word takes.
 std::string fill(const std::string& text, const std::string* argv, size_t argc) {
     std::string out;
     out.reserve(text.size() + 16 * argc);
@@ -199,6 +214,13 @@ std::string fill(const std::string& text, const std::string* argv, size_t argc) 
             if (j > i + 1 && j < text.size() && text[j] == '}' && index < argc) {
                 out += argv[index];
                 i = j + 1;
+                size_t k = i;
+                while (k < text.size() && closing_mark(text[k])) ++k;
+                if (std::string_view m = marker_at(text, k); !m.empty()) {
+                    out.append(text, i, k - i);
+                    out += particle(argv[index], m);
+                    i = k + m.size();
+                }
                 continue;
             }
         }
@@ -207,11 +229,64 @@ std::string fill(const std::string& text, const std::string* argv, size_t argc) 
     return out;
 }
 
+// How WORD ends when read aloud in Korean: 0 = a vowel, 1 = a consonant other than ㄹ, 2 = ㄹ.
+int final_sound(std::string_view word) {
+    // The last code point that is not a closing mark or a space.
+    size_t end = word.size();
+    while (end > 0 && (closing_mark(word[end - 1]) || word[end - 1] == ' ' || word[end - 1] == '.')) --end;
+    if (end == 0) return 0;
+    size_t start = end - 1;
+    while (start > 0 && (static_cast<unsigned char>(word[start]) & 0xC0) == 0x80) --start;
+    const auto* b = reinterpret_cast<const unsigned char*>(word.data() + start);
+    uint32_t cp = 0;
+    if (end - start == 3 && (b[0] & 0xF0) == 0xE0) cp = ((b[0] & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
+    if (cp >= 0xAC00 && cp <= 0xD7A3) {  // a Hangul syllable: its 받침 (jongseong) index
+        uint32_t jong = (cp - 0xAC00) % 28;
+        return jong == 0 ? 0 : jong == 8 ? 2 : 1;
+    }
+    if (end - start != 1) return 0;
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(word[end - 1])));
+    if (c >= '0' && c <= '9') {
+        static constexpr int kDigit[10] = {1, 2, 0, 1, 0, 0, 1, 2, 2, 0};  // 영 일 이 삼 사 오 육 칠 팔 구
+        return kDigit[c - '0'];
+    }
+    if (c < 'a' || c > 'z') return 0;
+    // A Latin letter alone (or after a non-letter, "v2-l"): its name. Elsewhere: the word's end.
+    const bool alone = end < 2 || !std::isalpha(static_cast<unsigned char>(word[end - 2]));
+    if (alone) return c == 'l' || c == 'r' ? 2 : (c == 'm' || c == 'n') ? 1 : 0;
+    if (c == 'l') return 2;
+    if (c == 'm' || c == 'n' || c == 'b' || c == 'd' || c == 'g' || c == 'k' || c == 'p' || c == 't') return 1;
+    return 0;
+}
+
 }  // namespace
+
+std::string particle(std::string_view word, std::string_view pair) {
+    const int sound = final_sound(word);
+    if (pair == "(으)로") return sound == 1 ? "으로" : "로";
+    if (pair == "(이)") return sound == 0 ? "" : "이";
+    for (std::string_view m : kMarkers) {
+        if (m != pair || m.front() == '(') continue;
+        // "이(가)": FIRST(SECOND) with both halves one syllable (three bytes) each; the form for a
+        // final consonant is the first, except in "와(과)".
+        std::string_view after_consonant = m.substr(0, 3), after_vowel = m.substr(4, 3);
+        if (m == "와(과)") std::swap(after_consonant, after_vowel);
+        return std::string(sound == 0 ? after_vowel : after_consonant);
+    }
+    return std::string(pair);
+}
 
 const std::string& tr(std::string_view key) { return text_in(language(), key); }
 
 std::string trf(std::string_view key, std::initializer_list<std::string> args) {
+    return fill(tr(key), args.begin(), args.size());
+}
+
+std::string trn(std::string_view key, long long count, std::initializer_list<std::string> args) {
+    if (count == 0 || count == 1) {
+        const std::string variant = std::string(key) + (count == 0 ? ".zero" : ".one");
+        if (const Tables* t = tables(); t && find_text(t->en, variant)) return fill(tr(variant), args.begin(), args.size());
+    }
     return fill(tr(key), args.begin(), args.size());
 }
 

@@ -43,10 +43,29 @@ const std::string& tr(std::string_view key);
 // as written, so a mistake is visible rather than silent.
 std::string trf(std::string_view key, std::initializer_list<std::string> args);
 
+// trf for a sentence about COUNT things: the text of "KEY.zero" when COUNT is 0 and "KEY.one"
+// when it is 1, where the table has them ("1 process", "no steps yet"), else KEY's.
+std::string trn(std::string_view key, long long count, std::initializer_list<std::string> args);
+
 // trf in LANG rather than the current language, with the arguments in a vector: one table entry
 // gives both a message written for a file (English, `isolab lesson check`) and the same message
 // shown to a learner in their language.
 std::string trf_in(Lang lang, std::string_view key, const std::vector<std::string>& args);
+
+// Korean particles after a word whose sound is not known when the text is written (a container's
+// name, a number, a command): PAIR is the marker a Korean text writes after a placeholder,
+// "이(가)", "은(는)", "을(를)", "과(와)", "와(과)", "아(야)", "(이)" or "(으)로", and the result is
+// the one form that fits WORD's last syllable: the first form after a final consonant (받침), the
+// second after a vowel; "(으)로" is "로" after a vowel or ㄹ. The sound is read from the last
+// letter or digit, skipping closing quotes and brackets: a Hangul syllable by its 받침, a digit as
+// Korean reads it (1 일, 3 삼, 6 육, 7 칠, 8 팔, 0 영 end in a consonant), a Latin letter as Korean
+// says the English word's end (…l, …m, …n, …ng, …b, …d, …g, …k, …p, …t and the letters L, M, N,
+// R alone end in a consonant: 웹, 랩; a vowel or other letter does not: 박스, 엔진엑스). Anything
+// else takes the vowel form. Returns PAIR unchanged when it is not a marker.
+std::string particle(std::string_view word, std::string_view pair);
+
+// fill() applies particle() to every marker that follows a placeholder in a Korean text
+// ("{0}이(가)", "`{0}`을(를)"), so no learner ever reads a "이(가)".
 
 // Loads DIR/en.json and DIR/ko.json and makes them the current tables. Both files must exist and
 // hold one flat object of strings; on any error nothing changes and the error names the file.

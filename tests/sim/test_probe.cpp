@@ -440,6 +440,55 @@ TEST_CASE("every string exists in Korean and English") {
     CHECK_MESSAGE(problems.empty(), all);
 }
 
+TEST_CASE("Korean particles follow the word's last sound; no learner reads 이(가)") {
+    using i18n::particle;
+    CHECK(particle("컨테이너", "이(가)") == "가");
+    CHECK(particle("볼륨", "이(가)") == "이");
+    CHECK(particle("web", "이(가)") == "이");       // 웹
+    CHECK(particle("busybox", "이(가)") == "가");   // 비지박스
+    CHECK(particle("nginx", "을(를)") == "를");     // 엔진엑스
+    CHECK(particle("app", "은(는)") == "은");       // 앱
+    CHECK(particle("api", "은(는)") == "는");
+    CHECK(particle("`ps`", "을(를)") == "를");     // closing marks are skipped
+    CHECK(particle("3", "을(를)") == "을");         // 삼
+    CHECK(particle("2", "을(를)") == "를");         // 이
+    CHECK(particle("L", "와(과)") == "과");         // 엘
+    CHECK(particle("db", "와(과)") == "과");
+    CHECK(particle("redis", "와(과)") == "와");
+    // (으)로: 로 after a vowel or ㄹ.
+    CHECK(particle("137", "(으)로") == "로");       // 칠
+    CHECK(particle("0", "(으)로") == "으로");       // 영
+    CHECK(particle("서울", "(으)로") == "로");
+    CHECK(particle("집", "(으)로") == "으로");
+    CHECK(particle("stopped", "(으)로") == "으로");
+    CHECK(particle("busybox", "(이)") == "");
+    CHECK(particle("web", "(이)") == "이");
+    CHECK(particle("x", "그리고") == "그리고");     // not a marker: unchanged
+
+    load_real_strings();
+    i18n::set_language(i18n::Lang::Ko);
+    CHECK(i18n::trf("gui.isolation.col_container", {"web"}) == "컨테이너 web이 보는 것");
+    CHECK(i18n::trf("gui.isolation.col_container", {"busybox"}) == "컨테이너 busybox가 보는 것");
+    CHECK(i18n::trf("gui.lesson.exit_code", {"137"}) == "명령이 종료 코드 137로 끝났어요.");
+    i18n::set_language(i18n::Lang::En);
+    // A count of one has its own sentence where the table has one.
+    CHECK(i18n::trn("gui.resources.containers_total", 1, {"1", "1 MiB", "0%", "1"}).find("1 process") != std::string::npos);
+    CHECK(i18n::trn("gui.resources.containers_total", 1, {"1", "1 MiB", "0%", "1"}).find("processes") == std::string::npos);
+    CHECK(i18n::trn("gui.resources.containers_total", 2, {"1", "1 MiB", "0%", "2"}).find("2 processes") != std::string::npos);
+    // Every marker in the Korean table stands right after a placeholder (and its closing
+    // marks), where fill() replaces it: filled with any word, no text keeps one.
+    std::ifstream in(i18n::assets_dir() + "/strings/ko.json");
+    auto table = nlohmann::json::parse(in);
+    for (auto it = table.begin(); it != table.end(); ++it) {
+        std::vector<std::string> args(10, "web");
+        std::string text = i18n::trf_in(i18n::Lang::Ko, it.key(), args);
+        const std::string where = it.key() + ": " + text;
+        for (const char* m : {"이(가)", "은(는)", "을(를)", "과(와)", "와(과)", "아(야)", "(이)", "(으)로"})
+            CHECK_MESSAGE(text.find(m) == std::string::npos, where);
+    }
+    i18n::set_language(i18n::Lang::En);
+}
+
 TEST_CASE("every capability doctor prints has a label and a fallback text in both languages") {
     load_real_strings();
     const auto& r = shared_report();

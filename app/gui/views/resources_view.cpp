@@ -156,9 +156,9 @@ private:
             ImGui::SameLine();
         };
         swatch(kContainerColor);
-        ImGui::TextWrapped("%s", trf("gui.resources.containers_total",
-                                     {std::to_string(t.containers_live), view::human_bytes(t.containers_mem),
-                                      percent(t.containers_cpu_pct), std::to_string(t.processes)})
+        ImGui::TextWrapped("%s", i18n::trn("gui.resources.containers_total", t.processes,
+                                           {std::to_string(t.containers_live), view::human_bytes(t.containers_mem),
+                                            percent(t.containers_cpu_pct), std::to_string(t.processes)})
                                      .c_str());
         swatch(kVmColor);
         ImGui::TextWrapped("%s", trf("gui.resources.vms_total",
