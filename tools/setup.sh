@@ -41,7 +41,9 @@ if [ "$mode" = test ]; then
   # docker-registry (its service is not enabled: the registry tests start it on 127.0.0.1) and
   # apache2-utils (htpasswd) and openssl (the TLS case's CA): the pull tests run against a real
   # registry without the internet.
-  packages+=(docker-registry apache2-utils openssl runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables strace)
+  # nginx-light: the push test builds a real nginx image from its binary and libraries (ldd),
+  # pushes it to the local registry and runs it (its service is never started on the host).
+  packages+=(nginx-light docker-registry apache2-utils openssl runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables strace)
 fi
 missing=()
 for p in "${packages[@]}"; do

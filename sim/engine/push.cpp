@@ -221,6 +221,8 @@ Result<std::vector<PushedTag>> push_image(ImageStore& store, const PushRequest& 
     ISOLAB_TRY(make_dirs(work, 0700));
     RegistryClient client(ref, settings, request.credentials);
     client.request_push_access();
+    // Docker's pusher reaches the registry (and authenticates) before it prepares any layer.
+    ISOLAB_TRY(client.ping());
     std::map<std::string, LayerSource> remote;  // diff_id → blob, known to be in the repository
     std::vector<PushedTag> pushed;
 
