@@ -38,10 +38,12 @@ if [ "$mode" = test ]; then
   # xvfb and Mesa's software renderer: the GUI smoke test draws every view without a display.
   # iptables: the firewall code's second path (nftables is the first) is tested too.
   # strace: the network test counts the processes and netfilter sockets a container start uses.
-  # docker-registry (its service is not enabled: the registry tests start it on 127.0.0.1) and
+  # docker-registry (its service is not started: the registry tests start it on 127.0.0.1) and
   # apache2-utils (htpasswd) and openssl (the TLS case's CA): the pull tests run against a real
   # registry without the internet.
-  packages+=(docker-registry apache2-utils openssl runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables strace)
+  # nginx-light: the push test builds a real nginx image from its binary and libraries (ldd),
+  # pushes it to the local registry and runs it (its service is not started: see below).
+  packages+=(nginx-light docker-registry apache2-utils openssl runc hyperfine skopeo podman clang-14 libclang-rt-14-dev xvfb xauth xdotool libgl1-mesa-dri iptables strace)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -51,7 +53,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Two test packages ship a service (nginx on :80, docker-registry on :5000) that their install
+  # scripts would start; the tests start their own copies on 127.0.0.1 instead. A policy-rc.d
+  # that answers 101 (Debian's switch for this, invoke-rc.d(8)) keeps them from starting, and
+  # their units are disabled afterwards. An existing policy-rc.d is left as it is.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=no
+  if [ "$mode" = test ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=yes
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$made_policy" = yes ] && rm -f "$policy"
+  if [ "$mode" = test ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    for unit in nginx docker-registry; do
+      if printf '%s\n' "${missing[@]}" | grep -qx -e "$unit" -e "$unit-light"; then
+        systemctl disable --now --quiet "$unit" 2>/dev/null || true
+      fi
+    done
+  fi
 fi
 
 echo "==> building (build/)"

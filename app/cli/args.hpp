@@ -79,7 +79,8 @@ struct Command {
     std::string detach_keys;                  // run/start/attach --detach-keys (validated; exec refuses it)
     bool sig_proxy = true;                    // run/attach --sig-proxy
     std::string pull = "missing";             // run/create --pull always|missing|never
-    std::string platform;                     // pull --platform (run/create: not yet)
+    std::string platform;                     // pull/push --platform (run/create: not yet)
+    bool disable_content_trust = true;        // push --disable-content-trust (Docker's default)
     bool privileged = false;                  // exec --privileged (run/create: spec.privileged)
     int64_t memory_swap = 0;                  // run/create --memory-swap: 0 unset, -1 unlimited
 

@@ -25,6 +25,7 @@
 #include "app/cli/cp_command.hpp"
 #include "app/cli/export_commands.hpp"
 #include "app/cli/pull_command.hpp"
+#include "app/cli/push_command.hpp"
 #include "app/cli/filters.hpp"
 #include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
@@ -1029,6 +1030,7 @@ int run_engine_command(Engine& e, const Command& c, std::ostream& out, std::ostr
     if (v == "cp") return run_cp_command(e, c, out, err);
     if (v == "import") return run_import_command(e, c, out, err);
     if (v == "pull") return run_pull_command(e, c, out, err);
+    if (v == "push") return run_push_command(e, c, out, err);
     if (v == "port") return run_port_command(e, c, out, err);
     if (v == "system reset") return run_system_command(e, c, out, err);
     if (is_prune_verb(v)) return run_prune_command(e, c, std::cin, out, err);

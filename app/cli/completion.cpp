@@ -37,6 +37,7 @@ std::string positional_kind(const VerbInfo& v) {
     if (u.find("file|") != std::string::npos || u.find("FILE") != std::string::npos) kinds.push_back("files");
     if (u.find("VOLUME [VOLUME...]") != std::string::npos) kinds.push_back("volumes");  // not create's new name
     if (v.name == "completion") kinds.push_back("shells");
+    if (v.name == "push") kinds.push_back("images");  // NAME[:TAG]: a local image's name
     return join_words(kinds, " ");
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <ostream>
 
 #include "sim/core/i18n.hpp"
@@ -74,7 +75,7 @@ public:
         const std::string bar = progress_text(p.current, p.total, width_);
         if (!p.layer) {
             lines_.clear();
-            out_ << p.id << ": " << p.status << "\n";
+            out_ << (p.id.empty() ? "" : p.id + ": ") << p.status << "\n";
             out_.flush();
             return;
         }
@@ -196,6 +197,14 @@ int run_pull_command(Engine& e, const Command& c, std::ostream& out, std::ostrea
     out << r->full << "\n";
     return 0;
 }
+
+std::function<void(const PullProgress&)> progress_printer(std::ostream& out, int fd) {
+    const bool terminal = ::isatty(fd) == 1;
+    auto printer = std::make_shared<ProgressPrinter>(out, terminal, terminal ? terminal_width(fd) : 0);
+    return [printer](const PullProgress& p) { printer->show(p); };
+}
+
+Error localized_registry_error(Error e) { return localized(std::move(e)); }
 
 Status pull_for_run(Engine& e, const std::string& name, bool announce, std::ostream& err) {
     auto ref = parse_reference_with_default_tag(name);

@@ -2,11 +2,13 @@
 // engine's pull_image (sim/engine/pull.hpp).
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 
 #include "app/cli/args.hpp"
 #include "sim/core/result.hpp"
+#include "sim/engine/pull.hpp"
 
 namespace isolab {
 class Engine;
@@ -22,5 +24,12 @@ int run_pull_command(Engine& e, const Command& c, std::ostream& out, std::ostrea
 // For `run`/`create`: pulls NAME with the progress on ERR (Docker's client writes it there), after
 // the "Unable to find image 'NAME' locally" line when ANNOUNCE. The error has exit code 125.
 Status pull_for_run(Engine& e, const std::string& name, bool announce, std::ostream& err);
+
+// Docker's progress drawing (jsonmessage) for pull and push: redrawn in place when fd FD is a
+// terminal, status lines without progress bars otherwise. An event with an empty id and layer
+// false is a line of its own ("The push refers to repository [...]").
+std::function<void(const PullProgress&)> progress_printer(std::ostream& out, int fd);
+// A registry error with its offline hint in the learner's language.
+Error localized_registry_error(Error e);
 
 }  // namespace isolab::cli

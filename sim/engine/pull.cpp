@@ -14,6 +14,7 @@
 
 #include "sim/core/files.hpp"
 #include "sim/engine/layer_archive.hpp"
+#include "sim/engine/push.hpp"
 #include "sim/engine/reference.hpp"
 
 namespace isolab {
@@ -194,6 +195,14 @@ Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, con
     if (!result.familiar.empty()) tags.push_back(result.familiar);
 
     const std::string repo_digest = ref.familiar_name() + "@" + result.digest;
+    // What each layer is called on this registry, for a later push (push.hpp: "Layer already
+    // exists", "Mounted from"). A cache: failing to record it fails nothing.
+    auto record_sources = [&] {
+        std::vector<std::pair<std::string, LayerSource>> sources;
+        for (size_t i = 0; i < layers.size(); ++i)
+            sources.emplace_back(diff_ids[i], LayerSource{layers[i].digest, ref.repository(), layers[i].media_type, layers[i].size});
+        (void)add_layer_sources(store, sources);
+    };
     // Already there under this name: nothing to do (Docker's "Image is up to date").
     if (auto have = store.resolve(result.familiar.empty() ? repo_digest : result.familiar);
         have && have->id == result.image_id) {
@@ -201,6 +210,7 @@ Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, con
             (void)::unlink(config_file.c_str());
             for (const auto& l : layers) (void)::unlink((work + "/" + hex_of(l.digest)).c_str());
             (void)store.add_repo_digest(repo_digest, result.image_id);
+            record_sources();
             return result;
         }
 
@@ -270,6 +280,7 @@ Result<PullResult> pull_image(ImageStore& store, const PullRequest& request, con
     result.image_id = *stored;
     // Docker's RepoDigests: what the registry calls it (a digest pull has no tag, only this).
     if (auto st = store.add_repo_digest(repo_digest, result.image_id); !st.ok()) return make_error(st.error().message, 1);
+    record_sources();
     // Verified blobs and partial downloads of earlier, interrupted pulls of these layers go too.
     for (const auto& l : layers) (void)::unlink((work + "/" + hex_of(l.digest)).c_str());
     remove_dead_partials(work, layers);

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -394,6 +395,11 @@ struct RegistryClient::Impl {
     std::string authorization;           // the header value once authenticated
     bool pinged = false;
     std::string ca_file_for_domain;      // certs.d/<domain>/ca.crt when present
+    // Push (request_push_access): the token asked for is `repository:<path>:pull,push`, plus
+    // `repository:<from>:pull` for each repository a blob is mounted from.
+    std::string scope_actions = "pull";
+    std::vector<std::string> extra_scopes;
+    std::string upload_location;         // the open upload session (start_blob_upload), absolute
 
     std::string registry_host() const {
         return ref.domain == "docker.io" ? "registry-1.docker.io" : ref.domain;
@@ -554,8 +560,9 @@ struct RegistryClient::Impl {
         std::string url = c.params["realm"];
         std::string query;
         if (!c.params["service"].empty()) query += "service=" + url_escape(c.params["service"]);
-        std::string scope = "repository:" + ref.path + ":pull";
+        std::string scope = "repository:" + ref.path + ":" + scope_actions;
         query += std::string(query.empty() ? "" : "&") + "scope=" + url_escape(scope);
+        for (const auto& extra : extra_scopes) query += "&scope=" + url_escape(extra);
         url += (url.find('?') == std::string::npos ? "?" : "&") + query;
         Transfer t;
         std::vector<std::string> headers;
@@ -983,5 +990,198 @@ Result<RegistrySettings> load_registry_settings() {
 }
 
 bool registry_transport_available() { return CurlLib::get() != nullptr; }
+
+}  // namespace isolab
+
+// ---- push: HEAD, POST, PATCH, PUT ------------------------------------------------------------
+
+namespace isolab {
+
+namespace {
+
+// What a request sends: a byte string in memory, a file, or nothing (an empty body).
+struct RequestBody {
+    const std::string* bytes = nullptr;
+    int fd = -1;
+    int64_t size = 0;
+    int64_t sent = 0;
+    int64_t reported = 0;
+    std::function<void(int64_t)> progress;
+
+    void rewind() {
+        sent = reported = 0;
+        if (fd >= 0) (void)::lseek(fd, 0, SEEK_SET);
+    }
+    static size_t read(char* buf, size_t size, size_t n, void* self) {
+        auto* b = static_cast<RequestBody*>(self);
+        size_t want = std::min<int64_t>(static_cast<int64_t>(size * n), b->size - b->sent);
+        if (want == 0) return 0;
+        size_t got = 0;
+        if (b->bytes) {
+            std::memcpy(buf, b->bytes->data() + b->sent, want);
+            got = want;
+        } else {
+            ssize_t r;
+            do r = ::read(b->fd, buf, want);
+            while (r < 0 && errno == EINTR);
+            if (r <= 0) return CURL_READFUNC_ABORT;  // the file shrank under us: fail the request
+            got = static_cast<size_t>(r);
+        }
+        b->sent += static_cast<int64_t>(got);
+        // Progress every 512 KiB and at the end: enough to redraw a bar, few calls.
+        if (b->progress && (b->sent - b->reported >= (512 << 10) || b->sent == b->size)) {
+            b->reported = b->sent;
+            b->progress(b->sent);
+        }
+        return got;
+    }
+};
+
+// Go's net/http spells the method this way in its errors ("Put \"https://…\": …").
+std::string go_method(const std::string& method) {
+    std::string m = lower(method);
+    if (!m.empty()) m[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(m[0])));
+    return m;
+}
+
+// An absolute URL for a Location header (registries send paths or whole URLs).
+std::string absolute_location(const std::string& base, const std::string& location) {
+    if (location.find("://") != std::string::npos) return location;
+    return base + (location.empty() || location.front() == '/' ? "" : "/") + location;
+}
+
+}  // namespace
+
+// METHOD URL with BODY (nullptr: none) and HEADERS; on 401 the challenge is answered and the
+// request sent once more (the body rewound). Redirects are not followed: a registry answers push
+// requests itself. T holds the final response.
+static Status send_registry_request(RegistryClient::Impl& impl, Transfer& t, const std::string& method,
+                                    const std::string& url, std::vector<std::string> headers, RequestBody* body) {
+    headers.push_back("Expect:");  // no 100-continue round trip
+    RequestBody empty;
+    if (!body && method != "HEAD") body = &empty;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (body) body->rewind();
+        ISOLAB_TRY(impl.prepare(t, url, headers, true));
+        auto set = [&](CURLoption o, auto v) { t.curl->easy_setopt(t.easy, o, v); };
+        if (method == "HEAD") {
+            set(CURLOPT_NOBODY, 1L);
+        } else {
+            set(CURLOPT_UPLOAD, 1L);
+            set(CURLOPT_CUSTOMREQUEST, method.c_str());
+            set(CURLOPT_READFUNCTION, &RequestBody::read);
+            set(CURLOPT_READDATA, body);
+            set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body->size));
+        }
+        CURLcode rc = t.curl->easy_perform(t.easy);
+        if (rc != CURLE_OK) {
+            Error e = impl.transport_error(t, rc);
+            if (e.message.rfind("Get \"", 0) == 0) e.message = go_method(method) + e.message.substr(3);
+            return e;
+        }
+        t.curl->easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.status);
+        if (t.status != 401 || attempt == 1) return {};
+        ISOLAB_TRY(impl.authenticate(t));
+    }
+    return {};
+}
+
+// The error for an answer push did not expect: the registry's own words when it sent some.
+static Error push_status_error(const RegistryClient::Impl& impl, const Transfer& t, const std::string& method) {
+    if (t.status == 401 || t.status == 403 || t.status == 429) return impl.status_error(t, "");
+    std::string text = registry_error_text(t.body);
+    if (!text.empty()) return make_error(text, 1);
+    return make_error("unexpected status from " + method + " request to " + t.url + ": " + std::to_string(t.status), 1);
+}
+
+void RegistryClient::request_push_access() {
+    impl_->scope_actions = "pull,push";
+}
+
+Result<std::optional<int64_t>> RegistryClient::blob_size(const std::string& digest) {
+    if (!is_sha256_digest(digest)) return make_error("blob digest `" + digest + "` is not a sha256 digest", 1);
+    ISOLAB_TRY(impl_->ping());
+    Transfer t;
+    ISOLAB_TRY(send_registry_request(*impl_, t, "HEAD", impl_->base + "/v2/" + impl_->ref.path + "/blobs/" + digest, {},
+                                     nullptr));
+    if (t.status == 404) return std::optional<int64_t>();
+    if (t.status >= 300 && t.status < 400) return std::optional<int64_t>(-1);  // served elsewhere (a CDN)
+    if (t.status != 200) return push_status_error(*impl_, t, "HEAD");
+    int64_t size = -1;
+    if (auto it = t.response_headers.find("content-length"); it != t.response_headers.end())
+        size = std::strtoll(it->second.c_str(), nullptr, 10);
+    return std::optional<int64_t>(size);
+}
+
+Result<bool> RegistryClient::start_blob_upload(const std::string& mount_digest, const std::string& from_path) {
+    ISOLAB_TRY(impl_->ping());
+    std::string url = impl_->base + "/v2/" + impl_->ref.path + "/blobs/uploads/";
+    if (!mount_digest.empty()) {
+        if (!is_sha256_digest(mount_digest)) return make_error("blob digest `" + mount_digest + "` is not a sha256 digest", 1);
+        url += "?mount=" + url_escape(mount_digest) + "&from=" + url_escape(from_path);
+        const std::string scope = "repository:" + from_path + ":pull";
+        if (std::find(impl_->extra_scopes.begin(), impl_->extra_scopes.end(), scope) == impl_->extra_scopes.end())
+            impl_->extra_scopes.push_back(scope);
+    }
+    Transfer t;
+    ISOLAB_TRY(send_registry_request(*impl_, t, "POST", url, {}, nullptr));
+    if (t.status == 201 && !mount_digest.empty()) {
+        impl_->upload_location.clear();
+        return true;
+    }
+    if (t.status != 202) return push_status_error(*impl_, t, "POST");
+    auto loc = t.response_headers.find("location");
+    if (loc == t.response_headers.end() || loc->second.empty())
+        return make_error("the registry opened an upload without saying where (no Location header)", 1);
+    impl_->upload_location = absolute_location(impl_->base, loc->second);
+    return false;
+}
+
+Status RegistryClient::upload_blob(const std::string& file, const std::string& digest, int64_t size,
+                                   const std::function<void(int64_t)>& progress) {
+    if (!is_sha256_digest(digest)) return make_error("blob digest `" + digest + "` is not a sha256 digest", 1);
+    if (impl_->upload_location.empty()) {
+        auto mounted = start_blob_upload();
+        ISOLAB_TRY(mounted);
+    }
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return errno_error("open `" + file + "`", errno, 1);
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    RequestBody body;
+    body.fd = fd;
+    body.size = size;
+    body.progress = progress;
+    const std::string session = impl_->upload_location;
+    impl_->upload_location.clear();  // a session is used once, whatever happens
+    Transfer patch;
+    ISOLAB_TRY(send_registry_request(*impl_, patch, "PATCH", session, {"Content-Type: application/octet-stream"}, &body));
+    if (patch.status != 202 && patch.status != 204) return push_status_error(*impl_, patch, "PATCH");
+    if (body.sent != size) return make_error("`" + file + "` changed while it was uploaded", 1);
+    std::string next = session;
+    if (auto loc = patch.response_headers.find("location"); loc != patch.response_headers.end() && !loc->second.empty())
+        next = absolute_location(impl_->base, loc->second);
+    next += (next.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + url_escape(digest);
+    Transfer put;
+    ISOLAB_TRY(send_registry_request(*impl_, put, "PUT", next, {"Content-Type: application/octet-stream"}, nullptr));
+    if (put.status != 201 && put.status != 204) return push_status_error(*impl_, put, "PUT");
+    return {};
+}
+
+Result<std::string> RegistryClient::put_manifest(const std::string& tag, const std::string& media_type,
+                                                 const std::string& bytes) {
+    ISOLAB_TRY(impl_->ping());
+    RequestBody body;
+    body.bytes = &bytes;
+    body.size = static_cast<int64_t>(bytes.size());
+    Transfer t;
+    ISOLAB_TRY(send_registry_request(*impl_, t, "PUT", impl_->base + "/v2/" + impl_->ref.path + "/manifests/" + tag,
+                                     {"Content-Type: " + media_type}, &body));
+    if (t.status != 201 && t.status != 200) return push_status_error(*impl_, t, "PUT");
+    auto d = t.response_headers.find("docker-content-digest");
+    return d == t.response_headers.end() ? std::string() : d->second;
+}
 
 }  // namespace isolab

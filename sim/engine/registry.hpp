@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,27 @@ public:
     Result<std::vector<std::string>> tags();
     // GET /v2/: reachability and authentication, for errors that name the registry.
     Status ping();
+
+    // ---- push (`isolab push`, push.hpp). Every call runs on the calling thread.
+    // From now on tokens are asked for `repository:<path>:pull,push` (Docker's push scope); call
+    // before the first request.
+    void request_push_access();
+    // HEAD /v2/<path>/blobs/<digest>: the blob's size when this repository has it (-1 when the
+    // registry redirects and does not say), nothing when it has not (404).
+    Result<std::optional<int64_t>> blob_size(const std::string& digest);
+    // POST /v2/<path>/blobs/uploads/, with `?mount=MOUNT_DIGEST&from=FROM_PATH` when given (a
+    // cross-repository mount; `repository:FROM_PATH:pull` is added to the token scope). True:
+    // the registry mounted the blob (201). False: it opened an upload session instead (202), which
+    // the next upload_blob uses.
+    Result<bool> start_blob_upload(const std::string& mount_digest = "", const std::string& from_path = "");
+    // Uploads the SIZE bytes of FILE, whose sha256 is DIGEST, through the open session (one is
+    // opened when there is none): PATCH with the bytes, then PUT `?digest=DIGEST` (Docker's
+    // sequence). PROGRESS(bytes sent so far) is called as the bytes go.
+    Status upload_blob(const std::string& file, const std::string& digest, int64_t size,
+                       const std::function<void(int64_t)>& progress);
+    // PUT /v2/<path>/manifests/<tag> with Content-Type MEDIA_TYPE. Returns the digest the registry
+    // answers in Docker-Content-Digest ("" when it sends none).
+    Result<std::string> put_manifest(const std::string& tag, const std::string& media_type, const std::string& bytes);
 
     struct Impl;
 

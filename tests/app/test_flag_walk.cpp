@@ -188,6 +188,10 @@ const Proof kProofs[] = {
     {"pull", "--all-tags", Proof::Test, "registry: pull -a pulls every tag of the repository; a tag with -a is refused"},
     {"pull", "--platform", Proof::Test, "registry: pull --platform picks one image from a two-platform index"},
     {"pull", "--quiet", Proof::Test, "registry: pull from a local registry, then images, history and run use the image"},
+    {"push", "--all-tags", Proof::Test, "push: a second repository of the same registry mounts the layers; -a pushes every tag; a tag with -a is refused"},
+    {"push", "--disable-content-trust", Proof::Test, "push: --platform must be the image's; --disable-content-trust=false is refused with what to do"},
+    {"push", "--platform", Proof::Test, "push: --platform must be the image's; --disable-content-trust=false is refused with what to do"},
+    {"push", "--quiet", Proof::Test, "push: an image isolab built goes to a local registry; skopeo sees its layers and config; a fresh root pulls and runs it; a second push finds every layer"},
     {"load", "--input", Proof::Test, "save/load: an OCI archive round trip keeps every digest; skopeo and podman read it"},
     {"load", "--quiet", Proof::Test, "save/load: an OCI archive round trip keeps every digest; skopeo and podman read it"},
     {"version", "--format", Proof::Test, "flag effects: logs --since/--until/--details, inspect --type, commit --author/--pause, version --format, doctor --json"},
@@ -255,7 +259,7 @@ const Proof kProofs[] = {
     {"gui", "--view", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
 };
 
-const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "cp", "completion", "volume create", "volume ls", "volume inspect", "volume rm", "volume prune", "pull"};
+const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "cp", "completion", "volume create", "volume ls", "volume inspect", "volume rm", "volume prune", "pull", "push"};
 
 // "--name" and "-n" of each flag VERB's help lists.
 std::vector<std::pair<std::string, std::string>> listed_flags(const std::string& verb) {
