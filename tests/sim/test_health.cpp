@@ -5,8 +5,11 @@
 
 #include "sim/state/container.hpp"
 #include "sim/state/health.hpp"
+#include "sim/view/snapshot.hpp"
+#include "sim/view/stacks.hpp"
 
 using namespace isolab;
+using namespace isolab::view;
 
 namespace {
 
@@ -234,4 +237,32 @@ TEST_CASE("health: Docker's JSON shapes, and the record keeps the check and the 
     in = inspect_json(r);
     CHECK_FALSE(in["State"].contains("Health"));  // omitempty, as Docker
     CHECK_FALSE(in["Config"].contains("Healthcheck"));
+}
+
+TEST_CASE("health: the GUI's stack boxes carry the health word of a running container, and a change of it wakes the window") {
+    WorldSnapshot w;
+    ContainerView running;
+    running.rec.id = std::string(64, 'c');
+    running.rec.name = "web";
+    running.rec.state = ContainerState::Running;
+    running.rec.path_args = {"httpd"};
+    running.rec.health = health_on_start(std::nullopt);
+    ContainerView paused = running;
+    paused.rec.id = std::string(64, 'd');
+    paused.rec.name = "frozen";
+    paused.rec.state = ContainerState::Paused;
+    ContainerView plain = running;
+    plain.rec.id = std::string(64, 'e');
+    plain.rec.name = "plain";
+    plain.rec.health.reset();
+    w.containers = {running, paused, plain};
+    StackModel m = build_stacks(w);
+    REQUIRE(m.containers.size() == 3);
+    CHECK(m.containers[0].health == "starting");
+    CHECK(m.containers[1].health.empty());  // ps shows "(Paused)" only
+    CHECK(m.containers[2].health.empty());
+    const std::string before = fingerprint(w);
+    w.containers[0].rec.health = apply_probe_result(*w.containers[0].rec.health, result(0), check(), 0);
+    CHECK(build_stacks(w).containers[0].health == "healthy");
+    CHECK(fingerprint(w) != before);
 }
