@@ -38,7 +38,8 @@ Result<ExecPlan> make_exec_plan(const ContainerRecord& rec, const ExecRequest& r
     return plan;
 }
 
-Result<SpawnedExec> spawn_exec_helper(const ExecPlan& plan, const ExecStdio& stdio, bool die_with_parent) {
+Result<SpawnedExec> spawn_exec_helper(const ExecPlan& plan, const ExecStdio& stdio, bool die_with_parent,
+                                      const std::string& helper_path) {
     const std::string plan_text = exec_plan_to_json(plan).dump();
     // Every descriptor CLOEXEC: the child places its own with dup2.
     auto pipe_pair = [](UniqueFd& r, UniqueFd& w) -> Status {
@@ -56,7 +57,7 @@ Result<SpawnedExec> spawn_exec_helper(const ExecPlan& plan, const ExecStdio& std
     // Where each of the child's descriptors comes from, by target number.
     const int sources[6] = {or_null(stdio.in), or_null(stdio.out), or_null(stdio.err), plan_r.get(),
                             or_null(stdio.console), rep_w.get()};
-    ReadOnlyExec helper({monitor_binary(), "--exec"});
+    ReadOnlyExec helper({helper_path, "--exec"});
     const pid_t parent = ::getpid();
 
     pid_t child = ::fork();

@@ -39,8 +39,12 @@ struct SpawnedExec {
 // session (and process group) of its own, with every signal at its default and unblocked, STDIO
 // on 0-2 and nothing else of the caller's; then hands it PLAN and returns. DIE_WITH_PARENT: the
 // helper gets SIGKILL when the calling thread dies (PR_SET_PDEATHSIG; its own child, the command,
-// has the same tie to it), so a monitor killed mid-probe leaves no probe running.
-Result<SpawnedExec> spawn_exec_helper(const ExecPlan& plan, const ExecStdio& stdio, bool die_with_parent);
+// has the same tie to it), so a monitor killed mid-probe leaves no probe running. HELPER is the
+// isolab-monitor binary (monitor_binary()); a caller that leaves the mount namespace it was
+// started in (the monitor of a runc container) finds it before, while /proc/self/exe still names
+// it.
+Result<SpawnedExec> spawn_exec_helper(const ExecPlan& plan, const ExecStdio& stdio, bool die_with_parent,
+                                      const std::string& helper = monitor_binary());
 
 // Reads the report pipe to EOF (blocks until the command was executed or could not be).
 std::string read_exec_report(int fd);

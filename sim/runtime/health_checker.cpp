@@ -32,6 +32,9 @@ int ms_until(double deadline, double now) {
 
 }  // namespace
 
+HealthChecker::HealthChecker(const Store& store, std::string id)
+    : store_(store), id_(std::move(id)), helper_(monitor_binary()) {}
+
 HealthChecker::~HealthChecker() {
     abandon_probe();
     reap_abandoned();
@@ -164,7 +167,7 @@ void HealthChecker::launch(double now_ms) {
     // Docker's words: the probe is an exec, created and started.
     store_.append_event("exec_create", {{"id", id_}, {"name", name_}, {"cmd", req.cmd}, {"execID", exec_id_}});
     store_.append_event("exec_start", {{"id", id_}, {"name", name_}, {"cmd", req.cmd}, {"execID", exec_id_}});
-    auto spawned = spawn_exec_helper(*plan, {-1, out_w.get(), out_w.get(), -1}, true);
+    auto spawned = spawn_exec_helper(*plan, {-1, out_w.get(), out_w.get(), -1}, true, helper_);
     out_w.reset();
     if (!spawned) return failed(spawned.error().message);
     pid_ = spawned->pid;

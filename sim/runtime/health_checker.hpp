@@ -31,7 +31,8 @@ namespace isolab {
 
 class HealthChecker {
 public:
-    HealthChecker(const Store& store, std::string id) : store_(store), id_(std::move(id)) {}
+    // Constructed before the monitor leaves its first mount namespace (see spawn_exec_helper).
+    HealthChecker(const Store& store, std::string id);
     ~HealthChecker();  // kills a running probe
     HealthChecker(const HealthChecker&) = delete;
     HealthChecker& operator=(const HealthChecker&) = delete;
@@ -72,6 +73,7 @@ private:
 
     const Store& store_;
     std::string id_;
+    std::string helper_;   // the isolab-monitor binary, found at construction
     ContainerRecord rec_;  // as begin() got it: the check, shell, env, user, PID 1
     std::string name_;     // for events; refreshed from the record
     bool active_ = false;     // probes are scheduled

@@ -260,3 +260,32 @@ TEST_CASE("health: the start period holds failures back and the start interval p
     CHECK(poll_until(10s, [&] { return status_of(r, "boot") == "unhealthy"; }));
     CHECK(health_of(r, "boot")["FailingStreak"] == 1);
 }
+
+TEST_CASE("health: the check runs in a --runtime runc container and in a rootless one, as exec does") {
+    if (!real_runtime_or_skip()) return;
+    if (::access("/usr/sbin/runc", X_OK) != 0 && ::access("/usr/bin/runc", X_OK) != 0) {
+        ISOLAB_SKIP("runc is not installed (apt-get install runc)");
+    } else {
+        TempRoot r;
+        // runc's monitor leaves its first mount namespace, where /proc/self/exe names the helper.
+        REQUIRE(r.isolab({"run", "-d", "--name", "viarunc", "--runtime", "runc", "--health-cmd", "cat /etc/hostname",
+                          "--health-interval", "300ms", "--hostname", "probed", "busybox", "sleep", "300"})
+                    .code == 0);
+        CHECK(poll_until(15s, [&] { return status_of(r, "viarunc") == "healthy"; }));
+        CHECK(health_of(r, "viarunc")["Log"].back()["Output"] == "probed\n");  // inside the container's UTS namespace
+    }
+    auto probe = run_process({"unshare", "--user", "--map-root-user", "true"}, {}, 10000, "", 65534);
+    if (probe.code != 0) {
+        ISOLAB_SKIP("uid 65534 cannot create a user namespace here: the rootless path cannot run on this machine");
+        return;
+    }
+    TempRoot r;
+    r.use_private_binaries();
+    r.uid = 65534;
+    ::chown(r.path().c_str(), 65534, 65534);
+    REQUIRE(r.isolab({"run", "-d", "--name", "rl", "--health-cmd", "id -u", "--health-interval", "300ms", "busybox",
+                      "sleep", "300"})
+                .code == 0);
+    CHECK(poll_until(15s, [&] { return status_of(r, "rl") == "healthy"; }));
+    CHECK(health_of(r, "rl")["Log"].back()["Output"] == "0\n");  // root inside its user namespace
+}
