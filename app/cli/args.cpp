@@ -11,6 +11,7 @@
 #include "app/cli/filters.hpp"
 #include "sim/core/i18n.hpp"
 #include "sim/core/strings.hpp"
+#include "sim/engine/dockerfile.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/core/files.hpp"
 #include "sim/runtime/attach.hpp"
@@ -305,7 +306,7 @@ Result<RestartPolicy> validate_restart(const RawRestart& r) {
 // ---------------------------------------------------------------------------------------------
 // The flag engine
 
-enum class FlagType { Bool, String, List, Int, Bytes, Decimal, Network, Filter, Mount, Map };
+enum class FlagType { Bool, String, List, Int, Bytes, Decimal, Network, Filter, Mount, Map, Duration };
 
 std::string_view type_word(FlagType t) {
     switch (t) {
@@ -319,6 +320,7 @@ std::string_view type_word(FlagType t) {
         case FlagType::Filter: return "filter";
         case FlagType::Mount: return "mount";
         case FlagType::Map: return "map";
+        case FlagType::Duration: return "duration";
     }
     return "";
 }
@@ -342,6 +344,11 @@ struct ParseState {
     std::vector<std::string> security_opts;  // --security-opt, as typed
     std::string volume_name;                 // volume create --name (hidden, Docker's old spelling)
     std::vector<std::string> volume_opts;    // volume create -o/--opt, as typed (refused in finish)
+    // --health-*: Docker's containerOptions fields (durations in ns), checked in finish.
+    std::string health_cmd;
+    int64_t health_interval = 0, health_timeout = 0, health_start_period = 0, health_start_interval = 0;
+    int health_retries = 0;
+    bool no_healthcheck = false;
 };
 
 struct FlagDef;
@@ -969,6 +976,57 @@ Status apply_lang(ParseState& st, const std::string& v) {
     return {};
 }
 
+// --health-cmd and the other --health-* flags land in ParseState (Docker folds them after every
+// flag is read); they print back from the spec's folded check.
+template <std::string ParseState::*Field>
+Status apply_health_text(ParseState& st, const std::string& v) {
+    st.*Field = v;
+    return {};
+}
+
+// pflag's DurationVar: Go's time.ParseDuration.
+template <int64_t ParseState::*Field>
+Status apply_health_duration(ParseState& st, const std::string& v) {
+    auto ns = dockerfile::parse_go_duration(v);
+    if (!ns.ok()) return make_error(ns.error().message);
+    st.*Field = *ns;
+    return {};
+}
+
+Status apply_health_retries(ParseState& st, const std::string& v) {
+    auto n = go_parse_int(v);
+    if (!n.ok()) return n.error();
+    st.health_retries = *n;
+    return {};
+}
+
+Status apply_no_healthcheck(ParseState& st, const std::string& v) {
+    st.no_healthcheck = v == "true";
+    return {};
+}
+
+const HealthConfig* typed_check(const Command& c) {
+    if (!c.spec.healthcheck || (c.spec.healthcheck->test.size() == 1 && c.spec.healthcheck->test[0] == "NONE")) return nullptr;
+    return &*c.spec.healthcheck;
+}
+
+void print_health_cmd(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (const HealthConfig* h = typed_check(c); h && h->test.size() == 2 && h->test[0] == "CMD-SHELL") push_flag(words, f, h->test[1]);
+}
+
+template <int64_t HealthConfig::*Field>
+void print_health_duration(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (const HealthConfig* h = typed_check(c); h && h->*Field != 0) push_flag(words, f, go_duration_string(h->*Field));
+}
+
+void print_health_retries(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (const HealthConfig* h = typed_check(c); h && h->retries != 0) push_flag(words, f, std::to_string(h->retries));
+}
+
+void print_no_healthcheck(const Command& c, const FlagDef& f, std::vector<std::string>& words) {
+    if (c.spec.healthcheck && !typed_check(c)) push_flag(words, f);
+}
+
 // ---- The tables.
 
 const FlagDef kAttachStreamFlag = custom_flag("attach", 'a', FlagType::List, "Attach to STDIN, STDOUT or STDERR",
@@ -988,6 +1046,23 @@ const FlagDef kContainerFlags[] = {
                 print_entrypoint),
     custom_flag("env", 'e', FlagType::List, kEnvHelp, apply_env, print_spec_env),
     kEnvFileFlag,
+    custom_flag("health-cmd", 0, FlagType::String, "Command to run to check health",
+                apply_health_text<&ParseState::health_cmd>, print_health_cmd),
+    custom_flag("health-interval", 0, FlagType::Duration, "Time between running the check (ms|s|m|h) (default 0s)",
+                apply_health_duration<&ParseState::health_interval>, print_health_duration<&HealthConfig::interval_ns>),
+    custom_flag("health-retries", 0, FlagType::Int, "Consecutive failures needed to report unhealthy",
+                apply_health_retries, print_health_retries),
+    custom_flag("health-start-interval", 0, FlagType::Duration,
+                "Time between running the check during the start period (ms|s|m|h) (default 0s)",
+                apply_health_duration<&ParseState::health_start_interval>,
+                print_health_duration<&HealthConfig::start_interval_ns>),
+    custom_flag("health-start-period", 0, FlagType::Duration,
+                "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) "
+                "(default 0s)",
+                apply_health_duration<&ParseState::health_start_period>,
+                print_health_duration<&HealthConfig::start_period_ns>),
+    custom_flag("health-timeout", 0, FlagType::Duration, "Maximum time to allow one check to run (ms|s|m|h) (default 0s)",
+                apply_health_duration<&ParseState::health_timeout>, print_health_duration<&HealthConfig::timeout_ns>),
     value_flag<&ContainerSpec::hostname>("hostname", 'h', FlagType::String, "Container host name"),
     bool_flag<&ContainerSpec::init>("init", 0,
                               "Run an init inside the container that forwards signals and reaps processes"),
@@ -1005,6 +1080,8 @@ const FlagDef kContainerFlags[] = {
     custom_flag("network", 0, FlagType::Network, "Connect a container to a network", apply_network,
                 print_value<&ContainerSpec::network>),
     custom_flag("net", 0, FlagType::Network, "Connect a container to a network", apply_network, nullptr, {}, true),
+    custom_flag("no-healthcheck", 0, FlagType::Bool, "Disable any container-specified HEALTHCHECK", apply_no_healthcheck,
+                print_no_healthcheck),
     value_flag<&ContainerSpec::ipc_mode>("ipc", 0, FlagType::String, "IPC mode to use"),
     value_flag<&ContainerSpec::pid_mode>("pid", 0, FlagType::String, "PID namespace to use"),
     value_flag<&ContainerSpec::pids_limit>("pids-limit", 0, FlagType::Int,
@@ -1532,6 +1609,32 @@ Status apply_security_option(const std::string& opt, ContainerSpec& s, const std
     return daemon_error(path, "invalid --security-opt 2: \"" + opt + "\"");
 }
 
+// Docker's client (cli/command/container/opts.go): --no-healthcheck is {"NONE"} and takes no
+// --health-* beside it; any --health-* makes a check ({"CMD-SHELL", cmd} when a command was
+// given), none of its durations or retries negative. nullopt: no flag said anything.
+Result<std::optional<HealthConfig>> fold_healthcheck(const ParseState& st) {
+    const bool settings = !st.health_cmd.empty() || st.health_interval != 0 || st.health_timeout != 0 ||
+                          st.health_start_period != 0 || st.health_retries != 0 || st.health_start_interval != 0;
+    if (st.no_healthcheck) {
+        if (settings) return make_error("--no-healthcheck conflicts with --health-* options");
+        return std::optional<HealthConfig>(HealthConfig{{"NONE"}});
+    }
+    if (!settings) return std::optional<HealthConfig>();
+    if (st.health_interval < 0) return make_error("--health-interval cannot be negative");
+    if (st.health_timeout < 0) return make_error("--health-timeout cannot be negative");
+    if (st.health_retries < 0) return make_error("--health-retries cannot be negative");
+    if (st.health_start_period < 0) return make_error("--health-start-period cannot be negative");
+    if (st.health_start_interval < 0) return make_error("--health-start-interval cannot be negative");
+    HealthConfig h;
+    if (!st.health_cmd.empty()) h.test = {"CMD-SHELL", st.health_cmd};
+    h.interval_ns = st.health_interval;
+    h.timeout_ns = st.health_timeout;
+    h.start_period_ns = st.health_start_period;
+    h.start_interval_ns = st.health_start_interval;
+    h.retries = st.health_retries;
+    return std::optional<HealthConfig>(h);
+}
+
 Status finish_container(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
     Command& c = st.cmd;
     ContainerSpec& s = c.spec;
@@ -1599,6 +1702,8 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
     if (!(s.pid_mode.empty() || s.pid_mode == "host" || joins_container(s.pid_mode)))
         return run_error(path, "--pid: invalid PID mode");
     if (!(s.uts_mode.empty() || s.uts_mode == "host")) return run_error(path, "--uts: invalid UTS mode");
+    if (auto check = fold_healthcheck(st); !check) return run_error(path, check.error().message);
+    else s.healthcheck = *check;
 
     // Daemon-side checks (Docker's verifyContainerSettings), same words.
     const bool net_container = s.network.rfind("container:", 0) == 0;
@@ -1609,6 +1714,8 @@ Status finish_container(ParseState& st, std::vector<std::string>& pos, const Ver
     if (s.uts_mode == "host" && !s.hostname.empty()) return daemon_error(path, "conflicting options: hostname and the UTS mode");
     if (!s.workdir.empty() && s.workdir[0] != '/')
         return daemon_error(path, "the working directory '" + s.workdir + "' is invalid, it needs to be an absolute path");
+    if (s.healthcheck)
+        if (auto h = validate_healthcheck(*s.healthcheck); !h) return daemon_error(path, h.error().message);
     if (s.memory_bytes > 0 && s.memory_bytes < kMinMemoryBytes)
         return daemon_error(path, "Minimum memory limit allowed is 6MB");
     if (s.memory_bytes > 0 && c.memory_swap > 0 && c.memory_swap < s.memory_bytes)

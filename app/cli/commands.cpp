@@ -118,7 +118,12 @@ std::string labeled_status(const ContainerRecord& r) {
 std::string status_text(const ContainerRecord& r) {
     switch (r.state) {
         case ContainerState::Created: return "Created";
-        case ContainerState::Running: return "Up " + human_duration(seconds_since(r.started_at));
+        case ContainerState::Running:
+            // Docker's State.String(): the health in parentheses ("health: starting", "healthy").
+            if (r.health)
+                return "Up " + human_duration(seconds_since(r.started_at)) + " (" +
+                       (r.health->status == HealthStatus::Starting ? "health: starting" : health_status_name(r.health->status)) + ")";
+            return "Up " + human_duration(seconds_since(r.started_at));
         case ContainerState::Paused: return "Up " + human_duration(seconds_since(r.started_at)) + " (Paused)";
         case ContainerState::Restarting:
             return "Restarting (" + std::to_string(r.exit_code) + ") " + human_duration(seconds_since(r.finished_at)) + " ago";

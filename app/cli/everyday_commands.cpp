@@ -279,7 +279,8 @@ DockerEvent docker_event_from(const json& j, std::map<std::string, std::string>&
     auto attr = [&](const char* from, const char* to) {
         if (j.contains(from) && !j[from].is_null()) ev.attributes[to] = json_word(j[from]);
     };
-    if (kContainer.count(word) || word == "exec_start" || word == "exec_die") {
+    if (kContainer.count(word) || word == "exec_create" || word == "exec_start" || word == "exec_die" ||
+        word == "health_status") {
         ev.type = "container";
         ev.action = word;
         ev.actor_id = j.value("id", "");
@@ -294,12 +295,15 @@ DockerEvent docker_event_from(const json& j, std::map<std::string, std::string>&
         if (word == "die") attr("exitCode", "exitCode");
         if (word == "kill") attr("signal", "signal");
         if (word == "rename") attr("oldName", "oldName");
-        if (word == "exec_start" && j.contains("cmd") && j["cmd"].is_array()) {
+        // Docker's exec_create/exec_start name the command in the action ("exec_start: sh -c ls").
+        if ((word == "exec_create" || word == "exec_start") && j.contains("cmd") && j["cmd"].is_array()) {
             std::string cmd;
             for (const auto& w : j["cmd"]) cmd += (cmd.empty() ? "" : " ") + json_word(w);
-            ev.action = "exec_start: " + cmd;
+            ev.action = word + ": " + cmd;
         }
         if (word == "exec_die") attr("exitCode", "exitCode");
+        if (word.rfind("exec_", 0) == 0) attr("execID", "execID");  // a health check's probe has one
+        if (word == "health_status") ev.action = "health_status: " + j.value("status", "");
         return ev;
     }
     if (word.rfind("network_", 0) == 0) {

@@ -458,8 +458,13 @@ Result<std::vector<ContainerRecord>> filter_containers(const std::vector<Contain
     ISOLAB_TRY(filters.validate({"ancestor", "before", "exited", "expose", "health", "id", "isolation", "is-task",
                                  "label", "name", "network", "publish", "since", "status", "volume"}));
     // Keys Docker knows and IsoLab cannot answer: refused, never ignored (exit 125).
-    for (const char* key : {"expose", "publish", "health", "isolation", "is-task"})
+    for (const char* key : {"expose", "publish", "isolation", "is-task"})
         if (filters.contains(key)) return make_error(i18n::trf("filters.unsupported", {key}), 125);
+
+    // moby's list.go: each health value is one of container.IsValidHealthString's words.
+    for (const auto& v : filters.get("health"))
+        if (v != "starting" && v != "healthy" && v != "unhealthy" && v != "none")
+            return make_error("Unrecognised filter value for health: " + v, 1);
 
     // Docker's foldFilter, in its order: exited, status, before, since, ancestor.
     std::vector<int64_t> exited;
@@ -521,6 +526,8 @@ Result<std::vector<ContainerRecord>> filter_containers(const std::vector<Contain
             if (!ok) continue;
         }
         if (!filters.match("status", std::string(to_string(r.state)))) continue;
+        // The snapshot's Health: the status word, "none" for a container that has no State.Health.
+        if (!filters.exact_match("health", r.health ? health_status_name(r.health->status) : "none")) continue;
         if (ancestor_filter && !ancestor_images.count(r.image_id)) continue;
         if (filters.contains("volume") && !mounts_any(r, filters.get("volume"))) continue;
         if (filters.contains("network")) {

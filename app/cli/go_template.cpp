@@ -698,6 +698,10 @@ struct Value {
     bool in_interface = false;  // held in an interface{} (a map's or a slice's element)
     bool is_struct = false;
     bool go_map = false;  // a map in Docker's typed API struct: a missing key is "<no value>"
+    // A nil pointer field of Docker's typed struct that its JSON leaves out (State.Health): the
+    // field itself is nil ({{json .State.Health}} is null), a field below it sends Docker back to
+    // the JSON map, whose error names the missing key.
+    std::string omitted_pointer;
 };
 
 // Fields that are Go maps in Docker's API structs (labels, options, networks by name, ports).
@@ -705,6 +709,8 @@ struct Value {
 // "<no value>"; a missing field of a struct falls back to the map error.
 const std::set<std::string> kGoMapFields = {"Labels", "Options",  "Networks",   "Ports",   "ExposedPorts", "Volumes",
                                             "Containers", "DriverOpts", "Sysctls", "Annotations", "StorageOpt", "Tmpfs"};
+// Pointer fields of Docker's inspect structs that its JSON omits when nil (omitempty).
+const std::set<std::string> kOmittedPointerFields = {"Health", "Healthcheck"};
 
 Value invalid_value() {
     Value v;
@@ -989,6 +995,7 @@ private:
             if (missing_key_error_) fail(at, "nil data; no entry for key \"" + name + "\"");
             return r;
         }
+        if (!r.omitted_pointer.empty()) fail(at, "map has no entry for key \"" + r.omitted_pointer + "\"");
         if (r.is_struct) {
             if (!r.v.contains(name)) fail(at, "can't evaluate field " + name + " in type " + r.type);
             if (nargs > 0) fail(at, "wrong number of args for " + name + ": want 0 got " + std::to_string(nargs));
@@ -1001,6 +1008,11 @@ private:
                 Value v = decoded(r.v[name]);
                 v.go_map = kGoMapFields.count(name) > 0;
                 return v;
+            }
+            if (missing_key_error_ && kOmittedPointerFields.count(name)) {
+                Value nil = decoded(nullptr);
+                nil.omitted_pointer = name;
+                return nil;
             }
             if (missing_key_error_ && !r.go_map) fail(at, "map has no entry for key \"" + name + "\"");
             return invalid_value();

@@ -312,6 +312,7 @@ void Engine::collect_garbage() {
         rec->pid = 0;
         rec->monitor_pid = 0;
         rec->finished_at = now_rfc3339();
+        if (rec->health) rec->health = health_on_stop(*rec->health);  // its checks ended with its monitor
         (void)store_.save(*rec);
         store_.append_event("die", {{"id", rec->id}, {"name", rec->name}, {"exitCode", 255}, {"gc", true}});
         if (rec->spec.auto_remove) {
@@ -429,6 +430,7 @@ Status check_container_spec(ContainerSpec& spec) {
     }
     if (spec.memory_bytes != 0 && spec.memory_bytes < 6 * 1024 * 1024)
         return make_error("Minimum memory limit allowed is 6MB", 125);
+    if (spec.healthcheck) ISOLAB_TRY(validate_healthcheck(*spec.healthcheck));
     return {};
 }
 
@@ -463,6 +465,18 @@ Result<ContainerRecord> record_from_image(const ContainerSpec& spec, const Image
     if (image.config.contains("config") && image.config["config"].contains("ExposedPorts") &&
         image.config["config"]["ExposedPorts"].is_object())
         for (auto& [port, v] : image.config["config"]["ExposedPorts"].items()) rec.exposed_ports.push_back(port);
+    // Docker's merge of the health check (the container's fields over the image's HEALTHCHECK),
+    // and the image's SHELL, which a CMD-SHELL check runs under.
+    std::optional<HealthConfig> image_check;
+    if (image.config.contains("config") && image.config["config"].is_object()) {
+        const auto& cfg = image.config["config"];
+        if (auto it = cfg.find("Healthcheck"); it != cfg.end() && it->is_object())
+            image_check = health_config_from_docker_json(*it);
+        if (auto it = cfg.find("Shell"); it != cfg.end() && it->is_array())
+            for (const auto& w : *it)
+                if (w.is_string()) rec.shell.push_back(w.get<std::string>());
+    }
+    rec.healthcheck = merge_healthcheck(spec.healthcheck, image_check);
     return rec;
 }
 
@@ -782,6 +796,9 @@ Result<ContainerRecord> Engine::start(const std::string& ref, bool attach) {
     rec->error.clear();
     rec->exit_code = 0;
     rec->oom_killed = false;
+    // Docker's initHealthMonitor: a checked container starts "starting" (its old log kept); the
+    // monitor runs the probes from here. The simulated backend runs no process to probe.
+    if (runs_probe(rec->healthcheck) && rec->backend != Backend::Simulated) rec->health = health_on_start(rec->health);
     rec->started_at = now_rfc3339();
     rec->finished_at = "0001-01-01T00:00:00Z";
     ISOLAB_TRY(store_.save(*rec));
@@ -822,8 +839,11 @@ Result<ContainerRecord> Engine::stop(const std::string& ref, int timeout, const 
         if (!locked) return locked.error();
         ContainerRecord* r = &locked->rec;
         if (locked->transition.noop) return *r;
-        // Marked before the signal so the monitor does not apply the restart policy.
+        // Marked before the signal so the monitor does not apply the restart policy. Docker's
+        // containerStop stops the health checks first, which leaves the status unhealthy (the
+        // monitor sees the mark and ends its probes).
         r->stopped_by_user = true;
+        if (r->health) r->health = health_on_stop(*r->health);
         ISOLAB_TRY(store_.save(*r));
         rec = *r;
         std::string sname = !signal.empty() ? signal : rec.spec.stop_signal;
@@ -881,6 +901,9 @@ Result<ContainerRecord> Engine::pause(const std::string& ref) {
                           1);
     ISOLAB_TRY(runtime_->freeze(*rec));
     rec->state = t->to;
+    // No probe runs while paused (the monitor ends them when it sees this save); Docker's
+    // CloseMonitorChannel leaves the status unhealthy until a probe after the unpause says otherwise.
+    if (rec->health) rec->health = health_on_stop(*rec->health);
     if (auto saved = store_.save(*rec); !saved) {
         // Never a frozen container whose record says it runs (a full disk): exec would hang in it.
         (void)runtime_->thaw(*rec);

@@ -36,8 +36,8 @@ std::string LessonError::format_for_learner() const {
 
 const std::vector<std::string>& known_events() {
     static const std::vector<std::string> v = {
-        "create", "start", "stop", "kill", "pause", "unpause", "restart", "die", "destroy", "exec_start",
-        "exec_die", "commit", "build", "network_create", "network_destroy", "network_connect",
+        "create", "start", "stop", "kill", "pause", "unpause", "restart", "die", "destroy", "exec_create", "exec_start",
+        "exec_die", "health_status", "commit", "build", "network_create", "network_destroy", "network_connect",
         "network_disconnect", "archive-path", "extract-to-dir", "race", "vm_create", "vm_start", "vm_stop", "vm_destroy", "vm_exec", "reset"};
     return v;
 }

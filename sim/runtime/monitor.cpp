@@ -34,6 +34,7 @@
 #include "sim/runtime/cgroup.hpp"
 #include "sim/runtime/console.hpp"
 #include "sim/runtime/exec_helper.hpp"
+#include "sim/runtime/health_checker.hpp"
 #include "sim/runtime/init.hpp"
 #include "sim/state/restart_policy.hpp"
 #include "sim/runtime/json_log.hpp"
@@ -125,6 +126,7 @@ private:
     double run_started_ms_ = 0;
     std::unique_ptr<Launcher> launcher_;  // IsoLab's init or runc, chosen once from the record
     std::vector<std::unique_ptr<net::PortProxy>> proxies_;  // live while PID 1 runs
+    HealthChecker health_{store_, id_};  // the HEALTHCHECK's probes while PID 1 runs
 };
 
 Result<ContainerRecord> Monitor::update(const std::function<void(ContainerRecord&)>& fn) {
@@ -393,9 +395,18 @@ bool Monitor::start_once(bool first) {
             r.started_at = now_rfc3339();
             r.steps = l.steps;
             r.cgroup_paths = l.cgroup_paths;
+            if (runs_probe(r.healthcheck)) r.health = health_on_start(r.health);  // Docker's initHealthMonitor
         });
         store_.append_event("start", {{"id", id_}, {"name", current_name()}, {"restart", true}});
     }
+    // The probes join PID 1 as `exec` does; the record on disk may not name it yet (the CLI saves
+    // it after our report), so they get what this monitor knows.
+    ContainerRecord probed = rec_;
+    probed.pid = l.pid;
+    probed.pid_start_time = process_start_time(l.pid);
+    probed.monitor_pid = ::getpid();
+    probed.cgroup_paths = l.cgroup_paths;
+    health_.begin(probed, run_started_ms_);
     return true;
 }
 
@@ -451,10 +462,13 @@ int Monitor::event_loop() {
         int out_fd = pty_master_.valid() ? pty_master_.get() : stdout_r_.get();
         fds.push_back({out_fd, static_cast<short>(out_fd >= 0 ? POLLIN : 0), 0});
         fds.push_back({stderr_r_.get(), static_cast<short>(stderr_r_.valid() ? POLLIN : 0), 0});
+        const size_t health_slots = fds.size();
+        health_.add_poll_fds(fds);
+        const size_t first_client = fds.size();
         for (auto& c : clients_) fds.push_back({c.fd.get(), POLLIN, 0});
         bool outputs_open = out_fd >= 0 || stderr_r_.valid();
         if (child_done && (!outputs_open || monotonic_ms() > drain_deadline)) break;
-        int timeout = child_done ? 50 : -1;
+        int timeout = child_done ? 50 : health_.poll_timeout_ms(monotonic_ms());
         int n = ::poll(fds.data(), fds.size(), timeout);
         if (n < 0 && errno != EINTR) break;
         if (fds[0].revents & POLLIN) {
@@ -465,16 +479,21 @@ int Monitor::event_loop() {
             if (r == child_) {
                 child_done = true;
                 drain_deadline = monotonic_ms() + 1000;
+                health_.end();  // Docker's handleContainerExit stops the probes
             }
+            health_.reap_abandoned();
         }
+        if (!child_done) health_.on_poll(&fds[health_slots], monotonic_ms());
         if (fds[1].revents & POLLIN) accept_client();
         if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
             handle_output(out_fd, "stdout");
         if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) handle_output(stderr_r_.get(), "stderr");
-        for (size_t i = fds.size(); i-- > 4;) {
-            if (i - 4 < clients_.size() && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) handle_client(i - 4);
+        for (size_t i = fds.size(); i-- > first_client;) {
+            if (i - first_client < clients_.size() && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                handle_client(i - first_client);
         }
     }
+    health_.end();
     flush_partial();
     stdout_r_.reset();
     stderr_r_.reset();
@@ -608,6 +627,7 @@ int Monitor::run() {
                 r.pid = 0;
                 r.pid_start_time = 0;
                 r.monitor_pid = 0;
+                if (r.health) r.health = health_on_stop(*r.health);  // Docker: unhealthy once the probes stop
                 r.finished_at = now_rfc3339();
                 r.published.clear();
             });
@@ -624,6 +644,7 @@ int Monitor::run() {
             r.oom_killed = oom;
             r.pid = 0;
             r.restart_count += 1;
+            if (r.health) r.health = health_on_stop(*r.health);
             r.finished_at = now_rfc3339();
         });
         double wake = monotonic_ms() + delay_ms;
@@ -647,6 +668,7 @@ int Monitor::run() {
                     std::fprintf(stderr, "isolab-monitor: refused transition: %s\n", t.error().message.c_str());
                 r.pid = 0;
                 r.monitor_pid = 0;
+                if (r.health) r.health = health_on_stop(*r.health);
             });
             break;
         }

@@ -35,6 +35,7 @@
 #include "sim/runtime/sealed_exec.hpp"
 #include "sim/runtime/security.hpp"
 #include "sim/runtime/exec_helper.hpp"
+#include "sim/runtime/exec_spawn.hpp"
 
 namespace isolab {
 
@@ -346,31 +347,9 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
     (void)store;
     if (!process_matches(rec.pid, rec.pid_start_time))
         return make_error("container " + rec.id + " is not running", 1);
-    if (req.cmd.empty()) return make_error("exec: no command specified", 125);
-
-    ExecPlan plan;
-    plan.pid = rec.pid;
-    plan.pid_start_time = rec.pid_start_time;
-    plan.monitor_pid = rec.monitor_pid;
-    plan.rootless = rootless_;
-    plan.cgroup_paths = rec.cgroup_paths;
-    plan.cmd = req.cmd;
-    plan.env = rec.env;
-    for (const auto& e : req.env) {
-        std::string key = e.substr(0, e.find('='));
-        std::erase_if(plan.env, [&](const std::string& x) { return x.compare(0, key.size() + 1, key + "=") == 0; });
-        plan.env.push_back(e);
-    }
-    plan.workdir = req.workdir.empty() ? rec.workdir : req.workdir;
-    if (plan.workdir.empty()) plan.workdir = "/";
-    plan.user = req.user;
-    plan.tty = req.tty && !req.detach;
-    auto security = oci::container_security(rec.spec, req.privileged);
-    if (!security) return security.error();
-    plan.capabilities = std::move(security->capabilities);
-    plan.no_new_privileges = security->no_new_privileges;
-    plan.seccomp = std::move(security->seccomp);
-    const std::string plan_text = exec_plan_to_json(plan).dump();
+    auto made = make_exec_plan(rec, req, rootless_);
+    if (!made) return made.error();
+    const ExecPlan& plan = *made;
 
     // The child's ends, then the CLI's. Every one CLOEXEC: the child places its own with dup2.
     auto pipe_pair = [](UniqueFd& r, UniqueFd& w) -> Status {
@@ -380,10 +359,7 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
         w.reset(p[1]);
         return {};
     };
-    UniqueFd plan_r, plan_w, rep_r, rep_w, in_r, in_w, out_r, out_w, err_r, err_w, con_cli, con_child;
-    ISOLAB_TRY(pipe_pair(plan_r, plan_w));
-    ISOLAB_TRY(pipe_pair(rep_r, rep_w));
-    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    UniqueFd in_r, in_w, out_r, out_w, err_r, err_w, con_cli, con_child;
     if (plan.tty) {
         int sv[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return errno_error("exec: console socket", errno);
@@ -394,57 +370,16 @@ Result<int> NamespaceRuntime::exec(const Store& store, const ContainerRecord& re
         ISOLAB_TRY(pipe_pair(out_r, out_w));
         ISOLAB_TRY(pipe_pair(err_r, err_w));
     }
-    // Where each of the child's descriptors comes from, by target number.
-    const int sources[6] = {in_r.valid() ? in_r.get() : devnull.get(), out_w.valid() ? out_w.get() : devnull.get(),
-                            err_w.valid() ? err_w.get() : devnull.get(), plan_r.get(),
-                            con_child.valid() ? con_child.get() : devnull.get(), rep_w.get()};
-    ReadOnlyExec helper({monitor_binary(), "--exec"});
-
-    pid_t child = ::fork();
-    if (child < 0) return errno_error("exec: fork", errno);
-    if (child == 0) {
-        // A session of its own: never the caller's controlling terminal (TIOCSTI).
-        ::setsid();
-        ::signal(SIGPIPE, SIG_DFL);
-        // Move every source above the targets first, so that no dup2 overwrites a source.
-        int moved[6];
-        for (int i = 0; i < 6; ++i) moved[i] = ::fcntl(sources[i], F_DUPFD_CLOEXEC, 16);
-        for (int i = 0; i < 6; ++i)
-            if (moved[i] < 0 || ::dup2(moved[i], i) < 0) ::_exit(125);
-        ::close_range(6, ~0U, 0);  // nothing else of the caller's goes on
-        helper.exec();
-    }
-    plan_r.reset();
-    rep_w.reset();
+    auto spawned = spawn_exec_helper(plan, {in_r.get(), out_w.get(), err_w.get(), con_child.get()}, false);
+    if (!spawned) return spawned.error();
+    const pid_t child = spawned->pid;
+    UniqueFd rep_r = std::move(spawned->report);
     in_r.reset();
     out_w.reset();
     err_w.reset();
     con_child.reset();
-    {
-        size_t off = 0;
-        while (off < plan_text.size()) {
-            ssize_t w = ::write(plan_w.get(), plan_text.data() + off, plan_text.size() - off);
-            if (w <= 0 && errno != EINTR) break;
-            if (w > 0) off += static_cast<size_t>(w);
-        }
-        plan_w.reset();
-    }
-    auto report = [&]() -> std::string {
-        std::string msg;
-        char buf[1024];
-        ssize_t n;
-        while ((n = ::read(rep_r.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-            if (n > 0) msg.append(buf, static_cast<size_t>(n));
-        return msg;
-    };
-    auto as_error = [](const std::string& msg) -> Error {
-        size_t sp = msg.find(' ');
-        int code = std::atoi(msg.substr(0, sp).c_str());
-        std::string text = sp == std::string::npos ? msg : msg.substr(sp + 1);
-        if (code == 126 && text.rfind("unable to find ", 0) == 0) return make_error(text, 126);
-        return make_error("OCI runtime exec failed: exec failed: unable to start container process: " + text + ": unknown",
-                          code ? code : 125);
-    };
+    auto report = [&]() { return read_exec_report(rep_r.get()); };
+    auto as_error = [](const std::string& msg) { return exec_report_error(msg); };
 
     int master = -1;
     if (plan.tty) {

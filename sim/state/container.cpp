@@ -88,6 +88,7 @@ json to_json(const ContainerSpec& s) {
     }
     if (s.read_only) j["read_only"] = true;
     if (!s.volumes_from.empty()) j["volumes_from"] = s.volumes_from;
+    if (s.healthcheck) j["healthcheck"] = to_docker_json(*s.healthcheck);
     return j;
 }
 
@@ -133,6 +134,8 @@ ContainerSpec spec_from_json(const json& j) {
         for (const auto& m : *it) s.mounts.push_back(mount_from_json(m));
     s.read_only = j.value("read_only", false);
     s.volumes_from = j.value("volumes_from", std::vector<std::string>{});
+    if (const auto it = j.find("healthcheck"); it != j.end() && it->is_object())
+        s.healthcheck = health_config_from_docker_json(*it);
     // Records written before logs were capped have no log_config: they get the defaults.
     if (const auto it = j.find("log_config"); it != j.end() && it->is_object()) {
         const LogConfig d;
@@ -226,7 +229,7 @@ json to_json(const ContainerRecord& r) {
     for (const auto& st : r.steps) steps.push_back({{"name", st.name}, {"ms", st.ms}, {"detail", st.detail}});
     json plan = json::array();
     for (const auto& st : r.plan) plan.push_back({{"name", st.name}, {"detail", st.detail}});
-    return {{"id", r.id},
+    json j = {{"id", r.id},
             {"name", r.name},
             {"created", r.created},
             {"spec", to_json(r.spec)},
@@ -259,6 +262,10 @@ json to_json(const ContainerRecord& r) {
             {"endpoints", endpoints},
             {"exposed_ports", r.exposed_ports},
             {"published", ports_to_json(r.published)}};
+    if (r.healthcheck) j["healthcheck"] = to_docker_json(*r.healthcheck);
+    if (!r.shell.empty()) j["shell"] = r.shell;
+    if (r.health) j["health"] = to_json(*r.health);
+    return j;
 }
 
 const char* backend_name(Backend b) {
@@ -333,6 +340,10 @@ ContainerRecord record_from_json(const json& j) {
     for (const auto& e : j.value("endpoints", json::array())) r.endpoints.push_back(net::endpoint_from_json(e));
     r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
     r.published = ports_from_json(j.value("published", json::array()));
+    if (const auto it = j.find("healthcheck"); it != j.end() && it->is_object())
+        r.healthcheck = health_config_from_docker_json(*it);
+    r.shell = j.value("shell", std::vector<std::string>{});
+    if (const auto it = j.find("health"); it != j.end()) r.health = health_state_from_json(*it);
     return r;
 }
 
@@ -378,7 +389,7 @@ json inspect_json(const ContainerRecord& r) {
     std::string path = r.path_args.empty() ? "" : r.path_args[0];
     std::vector<std::string> args(r.path_args.empty() ? r.path_args.begin() : r.path_args.begin() + 1,
                                   r.path_args.end());
-    return {
+    json out = {
         {"Id", r.id},
         {"Created", r.created},
         {"Path", path},
@@ -459,6 +470,11 @@ json inspect_json(const ContainerRecord& r) {
           {"SetupSteps", to_json(r).at("steps")},
           {"Warnings", r.warnings}}},
     };
+    // Docker leaves these out when unset (omitempty; State.Health is nil until a checked start).
+    if (r.health) out["State"]["Health"] = to_json(*r.health);
+    if (r.healthcheck) out["Config"]["Healthcheck"] = to_docker_json(*r.healthcheck);
+    if (!r.shell.empty()) out["Config"]["Shell"] = r.shell;
+    return out;
 }
 
 }  // namespace isolab

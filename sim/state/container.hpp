@@ -61,6 +61,10 @@ struct ContainerRecord {
     std::vector<std::string> env;         // image env overridden by spec env
     std::string hostname;
     std::string workdir = "/";
+    // The health check the container runs: its flags merged over the image's HEALTHCHECK
+    // (health.hpp); nullopt = none. SHELL is the image's, which a CMD-SHELL check runs under.
+    std::optional<HealthConfig> healthcheck;
+    std::vector<std::string> shell;
     Backend backend = Backend::Namespaces;
     RootfsMode rootfs_mode = RootfsMode::None;
 
@@ -83,6 +87,9 @@ struct ContainerRecord {
     std::vector<RuntimeStep> plan;        // setup steps planned at create (ms 0): drawn before a start
     std::vector<RuntimeStep> steps;       // setup steps of the last start, each timed
     std::vector<std::string> warnings;
+    // State.Health: set at each start of a container whose check runs a probe, then kept by its
+    // monitor (one write per probe, under the container's lock); nullopt = "none".
+    std::optional<HealthState> health;
 
     // Networking. An endpoint per network the container is on (its address is leased from create
     // to rm); the published ports as resolved at the last start (host port 0 / -P picked).

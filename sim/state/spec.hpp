@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/state/health.hpp"
 #include "sim/state/mounts.hpp"
 
 namespace isolab {
@@ -66,6 +67,9 @@ struct ContainerSpec {
     std::string stop_signal;                 // "" = SIGTERM
     std::string runtime;                     // "" = IsoLab's own; "runc" = Debian's runc (--runtime)
     LogConfig log;                           // --log-driver json-file, --log-opt
+    // --health-cmd/--health-interval/... ({"CMD-SHELL", cmd}, zero = the image's), or
+    // --no-healthcheck ({"NONE"}); nullopt = the image's HEALTHCHECK as it is (health.hpp).
+    std::optional<HealthConfig> healthcheck;
 
     // Security (sim/runtime/oci_spec.cpp turns these into the runtime spec, with Docker's rules).
     std::vector<std::string> cap_add;        // --cap-add, as typed ("NET_ADMIN", "cap_sys_time", "ALL")

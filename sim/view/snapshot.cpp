@@ -142,7 +142,8 @@ std::string fingerprint(const WorldSnapshot& w) {
     for (const auto& c : w.containers)
         f << c.rec.id << ' ' << to_string(c.rec.state) << ' ' << c.rec.pid << ' ' << c.rec.exit_code << ' '
           << c.rec.endpoints.size() << ' ' << c.rec.published.size() << ' ' << (c.mem_current >> 20) << ' '
-          << static_cast<int64_t>(c.cpu_seconds) << '\n';
+          << static_cast<int64_t>(c.cpu_seconds) << ' ' << (c.rec.health ? health_status_name(c.rec.health->status) : "none")
+          << '\n';
     for (const auto& v : w.vms)
         f << v.rec.name << ' ' << vm::to_string(v.rec.state) << ' ' << v.rec.stages.size() << ' ' << (v.rss_bytes >> 22) << ' '
           << static_cast<int64_t>(v.cpu_seconds / 5) << '\n';

@@ -37,6 +37,7 @@ StackModel build_stacks(const WorldSnapshot& w) {
         b.id = c.rec.id;
         b.name = c.rec.name;
         b.state = std::string(to_string(c.rec.state));
+        if (c.rec.health && c.rec.state == ContainerState::Running) b.health = health_status_name(c.rec.health->status);
         b.app = c.rec.path_args.empty() ? "?" : basename_of(c.rec.path_args[0]);
         b.app_tip = command_line(c.rec.path_args);
         std::string image = c.image_tags.empty() ? c.rec.spec.image : c.image_tags.front();

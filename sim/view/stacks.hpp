@@ -18,6 +18,7 @@ struct VmBox {
 
 struct ContainerBox {
     std::string id, name, state;        // state: Docker's (created | running | paused | exited ...)
+    std::string health;                 // "" | starting | healthy | unhealthy: only while running, as ps
     std::string app, app_tip;           // "httpd" / the full command
     std::string libs, libs_tip;         // "busybox · 1 layer" / the layers
     std::string pids;                   // "PID 1 inside · 4242 on the host" + memory

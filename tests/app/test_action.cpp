@@ -125,6 +125,13 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "--security-opt systempaths=unconfined --security-opt 'seccomp={\"defaultAction\": \"SCMP_ACT_ALLOW\"}' "
         "-u nobody -w /srv busybox",
         "create --rm busybox",
+        "run -d --health-cmd 'wget -qO- localhost || exit 1' --health-interval 1m30s --health-timeout 2.5s "
+        "--health-retries 5 --health-start-period 10s --health-start-interval 500ms busybox",
+        "run --no-healthcheck busybox",
+        "create --no-healthcheck busybox",
+        "run --health-timeout=3s --health-retries 0 busybox",
+        "create --no-healthcheck=false --health-cmd='exit 0' --health-interval 250ms --health-retries 2 "
+        "--health-start-period 1h0m0s --health-start-interval 1.5s --health-timeout 1m busybox",
         "container create -p 80 --cpus 1/4 busybox",
         "container run -d --name web -P isolab/web",
         // The other container verbs.

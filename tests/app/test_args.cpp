@@ -1814,3 +1814,63 @@ TEST_CASE("network subcommands refuse what they do not list") {
                   "network ls", "[OPTIONS]")},
     });
 }
+
+// =============================================================================================
+// run/create --health-*: Docker's client folding (cli/command/container/opts.go) and the daemon's
+// checks (daemon/container.go validateHealthCheck), words and exit codes.
+
+TEST_CASE("run: --health-* and --no-healthcheck fold into one health check, as Docker's client does") {
+    constexpr int64_t kS = 1'000'000'000;
+    Command c = parsed({"run", "--health-cmd", "curl -f localhost || exit 1", "--health-interval", "1m30s",
+                        "--health-timeout=2.5s", "--health-retries", "4", "--health-start-period", "500ms",
+                        "--health-start-interval", "1s", "busybox"});
+    REQUIRE(c.spec.healthcheck);
+    CHECK(c.spec.healthcheck->test == Argv{"CMD-SHELL", "curl -f localhost || exit 1"});
+    CHECK(c.spec.healthcheck->interval_ns == 90 * kS);
+    CHECK(c.spec.healthcheck->timeout_ns == 2500'000'000);
+    CHECK(c.spec.healthcheck->retries == 4);
+    CHECK(c.spec.healthcheck->start_period_ns == 500'000'000);
+    CHECK(c.spec.healthcheck->start_interval_ns == kS);
+
+    // A timing flag alone: no test of its own (the image's is kept by the engine's merge).
+    c = parsed({"create", "--health-timeout", "3s", "busybox"});
+    REQUIRE(c.spec.healthcheck);
+    CHECK(c.spec.healthcheck->test.empty());
+    CHECK(c.spec.healthcheck->timeout_ns == 3 * kS);
+
+    CHECK(parsed({"run", "--no-healthcheck", "busybox"}).spec.healthcheck->test == Argv{"NONE"});
+    CHECK_FALSE(parsed({"run", "busybox"}).spec.healthcheck);
+    // Zero values say nothing: Docker's haveHealthSettings is false.
+    CHECK_FALSE(parsed({"run", "--health-cmd", "", "--health-retries", "0", "--health-interval", "0s", "busybox"}).spec.healthcheck);
+    CHECK(parsed({"run", "--no-healthcheck", "--health-retries=0", "busybox"}).spec.healthcheck->test == Argv{"NONE"});
+
+    check_errors({
+        {{"run", "--no-healthcheck", "--health-cmd", "true", "busybox"}, run_err("--no-healthcheck conflicts with --health-* options")},
+        {{"run", "--health-interval", "1s", "--no-healthcheck", "busybox"},
+         run_err("--no-healthcheck conflicts with --health-* options")},
+        {{"run", "--no-healthcheck", "--health-start-interval", "2s", "busybox"},
+         run_err("--no-healthcheck conflicts with --health-* options")},
+        {{"run", "--health-interval", "-1s", "busybox"}, run_err("--health-interval cannot be negative")},
+        {{"run", "--health-timeout", "-1ms", "busybox"}, run_err("--health-timeout cannot be negative")},
+        {{"run", "--health-retries", "-2", "busybox"}, run_err("--health-retries cannot be negative")},
+        {{"run", "--health-start-period", "-5s", "busybox"}, run_err("--health-start-period cannot be negative")},
+        {{"run", "--health-start-interval", "-5s", "busybox"}, run_err("--health-start-interval cannot be negative")},
+        // The client's order: the interval before the timeout.
+        {{"run", "--health-timeout", "-1s", "--health-interval", "-1s", "busybox"}, run_err("--health-interval cannot be negative")},
+        {{"run", "--health-interval", "500us", "busybox"}, daemon_err("Interval in Healthcheck cannot be less than 1ms")},
+        {{"run", "--health-timeout", "1ns", "busybox"}, daemon_err("Timeout in Healthcheck cannot be less than 1ms")},
+        {{"run", "--health-start-period", "999us", "busybox"}, daemon_err("StartPeriod in Healthcheck cannot be less than 1ms")},
+        {{"create", "--health-start-interval", "1us", "busybox"},
+         daemon_err("StartInterval in Healthcheck cannot be less than 1ms", "create")},
+        {{"run", "--health-interval", "soon", "busybox"},
+         run_flag_err("invalid argument \"soon\" for \"--health-interval\" flag: time: invalid duration \"soon\"")},
+        {{"run", "--health-timeout", "5", "busybox"},
+         run_flag_err("invalid argument \"5\" for \"--health-timeout\" flag: time: missing unit in duration \"5\"")},
+        {{"run", "--health-retries", "many", "busybox"},
+         run_flag_err("invalid argument \"many\" for \"--health-retries\" flag: strconv.ParseInt: parsing \"many\": "
+                      "invalid syntax")},
+        {{"run", "--no-healthcheck=maybe", "busybox"},
+         run_flag_err("invalid argument \"maybe\" for \"--no-healthcheck\" flag: strconv.ParseBool: parsing \"maybe\": "
+                      "invalid syntax")},
+    });
+}

@@ -51,6 +51,33 @@ TEST_CASE("everyday: IsoLab's events in Docker's line and JSON") {
     CHECK(other.action == "build");
 }
 
+TEST_CASE("everyday: a health check's events in Docker's words (exec_create/exec_start/exec_die, health_status)") {
+    std::map<std::string, std::string> images;
+    const std::string id(64, 'b'), exec_id(64, 'e');
+    (void)docker_event_from(json{{"type", "create"}, {"id", id}, {"name", "web"}, {"image", "busybox"},
+                                 {"time", "2026-12-07T12:00:00Z"}},
+                            images);
+    auto created = docker_event_from(json{{"type", "exec_create"}, {"id", id}, {"name", "web"}, {"execID", exec_id},
+                                          {"cmd", {"/bin/sh", "-c", "exit 0"}}, {"time", "2026-12-07T12:00:01Z"}},
+                                     images);
+    CHECK(event_line(created) == "2026-12-07T12:00:01.000000000Z container exec_create: /bin/sh -c exit 0 " + id +
+                                     " (execID=" + exec_id + ", image=busybox, name=web)");
+    auto died = docker_event_from(json{{"type", "exec_die"}, {"id", id}, {"name", "web"}, {"execID", exec_id},
+                                       {"exitCode", 0}, {"time", "2026-12-07T12:00:01Z"}},
+                                  images);
+    CHECK(event_line(died) == "2026-12-07T12:00:01.000000000Z container exec_die " + id + " (execID=" + exec_id +
+                                  ", exitCode=0, image=busybox, name=web)");
+    auto health = docker_event_from(json{{"type", "health_status"}, {"id", id}, {"name", "web"}, {"status", "unhealthy"},
+                                         {"time", "2026-12-07T12:00:02Z"}},
+                                    images);
+    CHECK(event_line(health) == "2026-12-07T12:00:02.000000000Z container health_status: unhealthy " + id +
+                                    " (image=busybox, name=web)");
+    auto filter = EventFilter::parse({"event=health_status"});
+    REQUIRE(filter.ok());
+    CHECK(filter->matches(health));  // Docker matches the action before its ':'
+    CHECK_FALSE(filter->matches(died));
+}
+
 TEST_CASE("everyday: events filters, Docker's matching and errors") {
     std::map<std::string, std::string> images;
     auto ev = docker_event_from(json{{"type", "exec_start"}, {"id", "abcdef0123"}, {"name", "web"}, {"image", "busybox"},

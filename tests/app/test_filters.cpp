@@ -284,11 +284,35 @@ TEST_CASE("ps filters: -n and -l limit what matched, in every state") {
     CHECK(ps({}, zero) == Names{"web", "frozen"});
 }
 
+TEST_CASE("ps filters: health — the status word, none without State.Health, Docker's refusal of other words") {
+    auto recs = sample();
+    auto with = [](ContainerRecord& r, HealthStatus s) {
+        HealthState h;
+        h.status = s;
+        r.health = h;
+    };
+    with(recs[0], HealthStatus::Healthy);    // web
+    with(recs[1], HealthStatus::Unhealthy);  // myweb1, exited: Docker leaves it unhealthy
+    with(recs[4], HealthStatus::Starting);   // frozen
+    CHECK(ps({"health=healthy"}, {}, recs) == Names{"web"});
+    CHECK(ps({"health=unhealthy"}, all(), recs) == Names{"myweb1"});
+    CHECK(ps({"health=unhealthy"}, {}, recs).empty());  // running only without -a
+    CHECK(ps({"health=starting"}, {}, recs) == Names{"frozen"});
+    CHECK(ps({"health=none"}, all(), recs) == Names{"db", "old"});
+    CHECK(ps({"health=healthy", "health=starting"}, {}, recs) == Names{"web", "frozen"});
+    CHECK(ps({"health=healthy", "name=db"}, all(), recs).empty());
+    for (const char* bad : {"Healthy", "ok", "", "health: starting"}) {
+        auto e = ps_error({std::string("health=") + bad});
+        CHECK(e.message == std::string("Unrecognised filter value for health: ") + bad);
+        CHECK(e.exit_code == 1);
+    }
+}
+
 TEST_CASE("ps filters: unknown keys and the keys IsoLab cannot answer are refused") {
     auto e = ps_error({"colour=red"});
     CHECK(e.message == "invalid filter 'colour'");
     CHECK(e.exit_code == 1);
-    for (const char* key : {"expose", "publish", "health", "isolation", "is-task"}) {
+    for (const char* key : {"expose", "publish", "isolation", "is-task"}) {
         auto u = ps_error({std::string(key) + "=x"});
         CHECK(u.exit_code == 125);
         CHECK(u.message.find(key) != std::string::npos);

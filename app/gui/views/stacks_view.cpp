@@ -193,6 +193,7 @@ void draw_container_side(App& app, const view::WorldSnapshot& w, const view::Sta
             // Name and state on the state's color, cut to the column (no text runs into the next).
             // The name on the state's color (the state in words in the tooltip): one line, never wrapped.
             std::string label = c.name + " · " + std::string(T(("gui.state." + c.state).c_str()));
+            if (!c.health.empty()) label += " · " + std::string(T(("gui.health." + c.health).c_str()));
             std::string shown_label = ImGui::CalcTextSize(label.c_str()).x < col - 8 ? label : c.name;
             if (box("name", shown_label, col, line * 1.1f, state_color(c.state), kWhite, sel, label)) app.selected_container = c.name;
             ImGui::PopID();
