@@ -349,6 +349,7 @@ struct ParseState {
     int64_t health_interval = 0, health_timeout = 0, health_start_period = 0, health_start_interval = 0;
     int health_retries = 0;
     bool no_healthcheck = false;
+    bool password_given = false;             // login -p/--password (refused in finish_login)
 };
 
 struct FlagDef;
@@ -1276,6 +1277,29 @@ const FlagDef kPushFlags[] = {
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress verbose output"),
 };
 
+// Docker 28's login, except -p/--password: listed (so that a learner who types it reads why) and
+// always refused by finish_login.
+Status apply_login_password(ParseState& st, const std::string&) {
+    st.password_given = true;
+    return {};
+}
+
+const FlagDef kLoginFlags[] = {
+    custom_flag("password", 'p', FlagType::String,
+                "Refused: a password on the command line stays in the shell history; use --password-stdin",
+                apply_login_password, nullptr),
+    bool_flag<&Command::password_stdin>("password-stdin", 0, "Take the Password or Personal Access Token (PAT) from stdin"),
+    value_flag<&Command::username>("username", 'u', FlagType::String, "Username"),
+};
+
+// Docker 28's search: the deprecated --automated and --stars are gone there too.
+const FlagDef kSearchFlags[] = {
+    kFilterFlag,
+    value_flag<&Command::format>("format", 0, FlagType::String, "Pretty-print search using a Go template"),
+    value_flag<&Command::limit>("limit", 0, FlagType::Int, "Max number of search results"),
+    kNoTruncFlag,
+};
+
 const FlagDef kLoadFlags[] = {
     value_flag<&Command::input>("input", 'i', FlagType::String, "Read from tar archive file, instead of STDIN"),
     bool_flag<&Command::quiet>("quiet", 'q', "Suppress the load output"),
@@ -1862,6 +1886,14 @@ Status finish_volume_create(ParseState& st, std::vector<std::string>& pos, const
     return {};
 }
 
+// login: a password is never taken from the command line (it would stay in the shell's history
+// and show in `ps`); the refusal says what to use.
+Status finish_login(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string& path) {
+    st.cmd.args = pos;
+    if (st.password_given) return run_error(path, i18n::tr("cli.refuse.login_password"));
+    return {};
+}
+
 Status finish_inspect(ParseState& st, std::vector<std::string>& pos, const VerbDef&, const std::string&) {
     st.cmd.args = pos;
     const std::string& t = st.cmd.inspect_type;
@@ -1977,6 +2009,12 @@ const std::vector<VerbDef>& verbs() {
         verb("load", "[OPTIONS]", "Load an image from a tar archive or STDIN", kLoadFlags, ArgRule::None),
         verb("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", kPullFlags, ArgRule::Exact, 1),
         verb("push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", kPushFlags, ArgRule::Exact, 1),
+        with_description(verb("login", "[OPTIONS] [SERVER]", "Authenticate to a registry", kLoginFlags, ArgRule::Max, 0,
+                              1, finish_login),
+                         "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified."),
+        with_description(verb("logout", "[SERVER]", "Log out from a registry", kNone, ArgRule::Max, 0, 1),
+                         "Log out from a registry.\nIf no server is specified, the default is Docker Hub."),
+        verb("search", "[OPTIONS] TERM", "Search Docker Hub for images", kSearchFlags, ArgRule::Exact, 1),
         make_cp(),
         verb("export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive", kExportFlags,
              ArgRule::Exact, 1),
@@ -2044,7 +2082,7 @@ const std::vector<VerbDef>& verbs() {
 // Docker's top-level commands IsoLab leaves out, each with what to use instead (README's list).
 std::string docker_command_left_out(const std::string& word) {
     // The hint is IsoLab's own words, in the learner's language (assets/strings cli.left_out.*).
-    static const char* const kLeftOut[] = {"login", "logout", "search", "compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
+    static const char* const kLeftOut[] = {"compose", "swarm", "service", "stack", "node", "secret", "config", "context", "plugin", "trust", "manifest", "buildx", "builder", "checkpoint", "init", "scout"};
     for (const char* name : kLeftOut)
         if (word == name) return i18n::tr(std::string("cli.left_out.") + name);
     return "";

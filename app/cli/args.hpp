@@ -44,7 +44,7 @@ namespace isolab::cli {
 struct Command {
     // The flat verb this command dispatches on: run create start stop kill pause unpause restart
     // rm ps exec logs inspect wait top diff commit history images rmi build tag save load port
-    // rename update stats events info version export import completion help gui doctor, the groups vm network lesson race runtime, the
+    // rename update stats events info version export import completion help gui doctor login logout search, the groups vm network lesson race runtime, the
     // volume subcommands ("volume create", "volume ls", "volume inspect", "volume rm", "volume prune"), and "container" /
     // "image" only when given alone (then help is true). `container ls` arrives as "ps",
     // `image rm` as "rmi". The prune commands keep their two words: "container prune",
@@ -163,6 +163,11 @@ struct Command {
     // update: only the values typed (CONTAINER... in args). stats --no-stream.
     ResourceUpdate update;
     bool no_stream = false;
+
+    // login / search (search's -f, --format and --no-trunc are filters, format and no_trunc)
+    std::string username;         // login -u/--username
+    bool password_stdin = false;  // login --password-stdin (-p/--password is refused)
+    int limit = 0;                // search --limit (0: the registry's default, 25)
 
     bool short_version = false;  // `isolab -v/--version`: one line, like `docker -v`
     bool json = false;           // doctor --json

@@ -26,6 +26,7 @@
 #include "app/cli/export_commands.hpp"
 #include "app/cli/pull_command.hpp"
 #include "app/cli/push_command.hpp"
+#include "app/cli/registry_commands.hpp"
 #include "app/cli/filters.hpp"
 #include "app/cli/list_format.hpp"
 #include "app/cli/go_template.hpp"
@@ -848,6 +849,10 @@ int run_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (c.verb == "lesson") return run_lesson_command(c, out, err);
     if (c.verb == "vm") return run_vm_command(c, out, err);
     if (c.verb == "race") return run_race_command(c, out, err);
+    // The registry's own commands: a config file and the network, no state root.
+    if (c.verb == "login") return run_login_command(c, out, err);
+    if (c.verb == "logout") return run_logout_command(c, out, err);
+    if (c.verb == "search") return run_search_command(c, out, err);
     double t_open = monotonic_ms();
     auto engine = open_engine(c);
     if (!engine) return fail(err, engine.error(), "isolab: ");

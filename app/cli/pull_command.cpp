@@ -1,5 +1,7 @@
 #include "app/cli/pull_command.hpp"
 
+#include "app/cli/registry_commands.hpp"
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -21,13 +23,7 @@ namespace {
 constexpr const char* kDaemon = "Error response from daemon: ";
 
 // The engine's error with its offline hint in the learner's language.
-Error localized(Error e) {
-    const std::string hint = kRegistryOfflineHint;
-    size_t at = e.message.rfind(hint);
-    if (at != std::string::npos && at + hint.size() == e.message.size())
-        e.message = e.message.substr(0, at) + i18n::tr("cli.pull.offline_hint");
-    return e;
-}
+Error localized(Error e) { return localized_registry_error(std::move(e)); }
 
 // go-units HumanSize: decimal units, four significant digits ("1.235MB", "772kB", "512B").
 std::string human_size(double size) {
@@ -203,8 +199,6 @@ std::function<void(const PullProgress&)> progress_printer(std::ostream& out, int
     auto printer = std::make_shared<ProgressPrinter>(out, terminal, terminal ? terminal_width(fd) : 0);
     return [printer](const PullProgress& p) { printer->show(p); };
 }
-
-Error localized_registry_error(Error e) { return localized(std::move(e)); }
 
 Status pull_for_run(Engine& e, const std::string& name, bool announce, std::ostream& err) {
     auto ref = parse_reference_with_default_tag(name);

@@ -29,7 +29,5 @@ Status pull_for_run(Engine& e, const std::string& name, bool announce, std::ostr
 // terminal, status lines without progress bars otherwise. An event with an empty id and layer
 // false is a line of its own ("The push refers to repository [...]").
 std::function<void(const PullProgress&)> progress_printer(std::ostream& out, int fd);
-// A registry error with its offline hint in the learner's language.
-Error localized_registry_error(Error e);
 
 }  // namespace isolab::cli

@@ -1,4 +1,5 @@
 #include "app/cli/push_command.hpp"
+#include "app/cli/registry_commands.hpp"
 
 #include <ostream>
 

@@ -989,6 +989,187 @@ Result<RegistrySettings> load_registry_settings() {
     return s;
 }
 
+// ---- login and search ----------------------------------------------------------------------------
+
+namespace {
+
+// Go's http.StatusText for the statuses a registry answers with.
+std::string http_status_text(long code) {
+    switch (code) {
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 429: return "Too Many Requests";
+        case 500: return "Internal Server Error";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        default: return "";
+    }
+}
+
+bool is_tls_verify_error(const Error& e) {
+    return e.message.find("tls: failed to verify certificate") != std::string::npos;
+}
+
+}  // namespace
+
+Result<std::string> registry_login(const std::string& domain, RegistrySettings settings,
+                                   const RegistryCredentials& creds) {
+    settings.registry_mirrors.clear();  // Docker logs in to the registry itself, never a mirror
+    ImageReference ref;
+    ref.domain = domain;
+    RegistryClient::Impl impl{ref, std::move(settings), creds, {}, {}, {}, false};
+    impl.plan_endpoints();
+    const std::string basic = "Basic " + base64(creds.username + ":" + creds.password);
+    Error last = make_error("no registry endpoint", 1);
+    for (const auto& endpoint : impl.endpoints) {
+        const std::string v2 = endpoint + "/v2/";
+        impl.base = endpoint;  // perform() sends Authorization only to this host on redirects
+        Transfer t;
+        ISOLAB_TRY(impl.prepare(t, v2, {}, false));
+        if (auto st = impl.perform(t, {}); !st.ok()) {
+            last = st.error();
+            if (is_tls_verify_error(last)) return last;  // an answer: no fallback to plain HTTP
+            continue;                                     // HTTPS to a plain-HTTP registry: the next one
+        }
+        long status = t.status;
+        if (status == 401) {
+            auto it = t.response_headers.find("www-authenticate");
+            Challenge c = it == t.response_headers.end() ? Challenge{} : parse_challenge(it->second);
+            std::string authorization;
+            if (c.scheme == "basic") {
+                authorization = basic;
+            } else if (c.scheme == "bearer" && !c.params["realm"].empty()) {
+                // distribution's token handler with offline access, as Docker's login sets it up:
+                // the query in Go's url.Values order (sorted keys), no scope.
+                std::string url = c.params["realm"];
+                std::string query = "account=" + url_escape(creds.username) + "&client_id=docker&offline_token=true";
+                if (!c.params["service"].empty()) query += "&service=" + url_escape(c.params["service"]);
+                url += (url.find('?') == std::string::npos ? "?" : "&") + query;
+                Transfer tt;
+                const std::vector<std::string> headers{"Authorization: " + basic};
+                ISOLAB_TRY(impl.prepare(tt, url, headers, false));
+                ISOLAB_TRY(impl.perform(tt, headers));
+                if (tt.status == 401 || tt.status == 403) {
+                    // Docker Hub answers {"details":"incorrect username or password"}; distribution's
+                    // client reads that, or an errors list, as an unauthorized error.
+                    std::string text = registry_error_text(tt.body);
+                    if (text.empty()) {
+                        auto j = json::parse(tt.body, nullptr, false);
+                        if (j.is_object() && j.contains("details") && j["details"].is_string())
+                            text = "unauthorized: " + j["details"].get<std::string>();
+                    }
+                    if (text.empty()) text = "unauthorized: incorrect username or password";
+                    return make_error("Get \"" + v2 + "\": " + text, 1);
+                }
+                if (!tt.is_success_body())
+                    return make_error("Get \"" + v2 + "\": " + impl.status_error(tt, "token endpoint not found").message, 1);
+                auto j = json::parse(tt.body, nullptr, false);
+                std::string token;
+                if (j.is_object() && j.contains("token") && j["token"].is_string()) token = j["token"];
+                if (token.empty() && j.is_object() && j.contains("access_token") && j["access_token"].is_string())
+                    token = j["access_token"];
+                if (token.empty())
+                    return make_error("Get \"" + v2 + "\": the token server at " + c.params["realm"] + " sent no token", 1);
+                authorization = "Bearer " + token;
+            }
+            if (!authorization.empty()) {
+                Transfer again;
+                const std::vector<std::string> headers{"Authorization: " + authorization};
+                ISOLAB_TRY(impl.prepare(again, v2, headers, false));
+                if (auto st = impl.perform(again, headers); !st.ok()) {
+                    last = st.error();
+                    continue;
+                }
+                status = again.status;
+            }
+        }
+        if (status == 200) return std::string("Login Succeeded");
+        // moby's loginV2: any other answer, including 401 after the credentials were sent.
+        last = make_error("login attempt to " + v2 + " failed with status: " + std::to_string(status) + " " +
+                              http_status_text(status),
+                          1);
+    }
+    return last;
+}
+
+Result<SearchTerm> parse_search_term(const std::string& term) {
+    if (term.rfind("http://", 0) == 0 || term.rfind("https://", 0) == 0)
+        return make_error("invalid repository name: repository name (" + term + ") should not have a scheme", 1);
+    SearchTerm out{"docker.io", term};
+    size_t slash = term.find('/');
+    if (slash != std::string::npos) {
+        std::string first = term.substr(0, slash);
+        if (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost") {
+            out.domain = first == "index.docker.io" ? "docker.io" : first;
+            out.query = term.substr(slash + 1);
+        }
+    }
+    if (out.domain == "docker.io" && out.query.rfind("library/", 0) == 0) out.query = out.query.substr(8);
+    return out;
+}
+
+Result<std::vector<SearchResult>> registry_search(const SearchTerm& term, int limit, RegistrySettings settings,
+                                                  const RegistryCredentials& creds) {
+    if (limit < 1 || limit > 100)
+        return make_error("limit " + std::to_string(limit) + " is outside the range of [1, 100]", 1);
+    settings.registry_mirrors.clear();
+    ImageReference ref;
+    ref.domain = term.domain;
+    RegistryClient::Impl impl{ref, std::move(settings), creds, {}, {}, {}, false};
+    std::vector<std::string> indexes;
+    if (term.domain == "docker.io") {
+        std::string index = "https://index.docker.io/v1/";
+        // Tests only (registry.hpp): Docker Hub's index answered from this machine.
+        if (const char* test = std::getenv("ISOLAB_TEST_INDEX_URL"); test && *test) {
+            if (!is_loopback_host(parse_url(test).host))
+                return make_error("ISOLAB_TEST_INDEX_URL must name a loopback address (it is for tests only)", 1);
+            index = test;
+            if (index.back() != '/') index += '/';
+        }
+        indexes.push_back(index);
+    } else {
+        indexes.push_back("https://" + term.domain + "/v1/");
+        if (impl.http_allowed(term.domain)) indexes.push_back("http://" + term.domain + "/v1/");
+    }
+    std::vector<std::string> headers{"X-Docker-Token: true", "Accept: application/json"};
+    if (!creds.username.empty())
+        headers.push_back("Authorization: Basic " + base64(creds.username + ":" + creds.password));
+    Error last = make_error("no search endpoint", 1);
+    for (const auto& index : indexes) {
+        const std::string url = index + "search?q=" + url_escape(term.query) + "&n=" + std::to_string(limit);
+        impl.base = index.substr(0, index.size() - 4);  // perform() keeps Authorization on this host
+        Transfer t;
+        ISOLAB_TRY(impl.prepare(t, url, headers, false));
+        if (auto st = impl.perform(t, headers); !st.ok()) {
+            last = st.error();
+            if (is_tls_verify_error(last)) return last;
+            continue;
+        }
+        if (t.status != 200) return make_error("Unexpected status code " + std::to_string(t.status), 1);
+        auto j = json::parse(t.body, nullptr, false);
+        if (!j.is_object() || (j.contains("results") && !j["results"].is_array()))
+            return make_error("error decoding search results: the answer from " + url + " is not a search result", 1);
+        std::vector<SearchResult> out;
+        if (j.contains("results"))
+            for (const auto& r : j["results"]) {
+                if (!r.is_object()) continue;
+                SearchResult s;
+                if (r.contains("name") && r["name"].is_string()) s.name = r["name"];
+                if (r.contains("description") && r["description"].is_string()) s.description = r["description"];
+                if (r.contains("star_count") && r["star_count"].is_number_integer()) s.star_count = r["star_count"];
+                if (r.contains("is_official") && r["is_official"].is_boolean()) s.is_official = r["is_official"];
+                if (r.contains("is_automated") && r["is_automated"].is_boolean()) s.is_automated = r["is_automated"];
+                out.push_back(std::move(s));
+            }
+        return out;
+    }
+    return last;
+}
+
 bool registry_transport_available() { return CurlLib::get() != nullptr; }
 
 }  // namespace isolab

@@ -54,7 +54,7 @@ struct RegistryCredentials {
 
 // IsoLab's config folder: $XDG_CONFIG_HOME/isolab, else ~/.config/isolab. It holds daemon.json,
 // config.json (Docker's credential file format: {"auths": {"HOST:PORT": {"auth": base64("u:p")}}},
-// read here, written by `login` later) and certs.d/HOST:PORT/ca.crt (a private registry's CA).
+// read here, written by `isolab login`: credential_store.hpp) and certs.d/HOST:PORT/ca.crt (a private registry's CA).
 std::string isolab_config_dir();
 // The credentials config.json holds for DOMAIN ("docker.io": Docker's `https://index.docker.io/v1/`
 // key); none when there are none.
@@ -152,6 +152,54 @@ public:
 private:
     Impl* impl_;
 };
+
+// ---- login and search (`isolab login`, `isolab search`) -----------------------------------------
+
+// What `docker login` asks of a registry (moby's loginV2): GET /v2/ anonymously; on a Basic
+// challenge the same request with CREDS; on a Bearer challenge a token from the realm (GET with
+// `account`, `client_id=docker`, `offline_token=true`, the service, no scope, and CREDS as Basic
+// auth), then GET /v2/ with the token. Returns Docker's "Login Succeeded". DOMAIN is a host[:port]
+// or "docker.io" (served by registry-1.docker.io; registry-mirrors are not used, as Docker does not
+// log in to a mirror). Errors in Docker's words, exit code 1:
+//   "login attempt to http://HOST/v2/ failed with status: 401 Unauthorized" (not accepted),
+//   "Get \"https://HOST/v2/\": unauthorized: incorrect username or password" (the token server
+//   refused), the transport errors pull gives (offline: kRegistryOfflineHint at the end).
+// Refresh tokens (Docker's identity tokens) are not asked for: the caller stores the password.
+Result<std::string> registry_login(const std::string& domain, RegistrySettings settings,
+                                   const RegistryCredentials& creds);
+
+// A search term split as Docker's splitReposSearchTerm: "busybox", "library/busybox" and
+// "user/app" search Docker Hub; "localhost:5000/app" or "reg.example.com/app" (a first part with a
+// '.' or ':' or "localhost") search that registry for the rest. Docker Hub's "library/" is dropped.
+struct SearchTerm {
+    std::string domain;  // "docker.io" or host[:port]
+    std::string query;   // what is sent as q=
+};
+// Error (Docker's daemon words, exit 1): a term with a scheme ("http://x").
+Result<SearchTerm> parse_search_term(const std::string& term);
+
+// One result of the v1 search API (moby's registry.SearchResult).
+struct SearchResult {
+    std::string name;
+    std::string description;
+    int64_t star_count = 0;
+    bool is_official = false;
+    bool is_automated = false;
+};
+
+// GET <index>/v1/search?q=QUERY&n=LIMIT (Docker's searchRepositories) with `X-Docker-Token: true`
+// and CREDS as Basic auth when given. Docker Hub's index is https://index.docker.io/v1/ (never a
+// mirror, as Docker); another registry's is https://HOST/v1/, or http:// for a registry that may
+// use plain HTTP (registry.hpp's rules) when HTTPS fails. LIMIT must be 1..100 (the caller maps
+// Docker's 0 to 25). Errors: "Unexpected status code 404" (a registry without the v1 search API,
+// as Debian's docker-registry), "error decoding search results: ...", the transport errors.
+//
+// TEST ONLY: the environment variable ISOLAB_TEST_INDEX_URL ("http://127.0.0.1:PORT/v1/") replaces
+// Docker Hub's index URL, so that tests can answer Docker Hub's searches from 127.0.0.1. It is
+// honoured only for a loopback address (127.0.0.0/8, ::1, localhost) and is not a setting for
+// users: Docker has none (its registry-mirrors are not used for search either).
+Result<std::vector<SearchResult>> registry_search(const SearchTerm& term, int limit, RegistrySettings settings,
+                                                  const RegistryCredentials& creds);
 
 // True when libcurl.so.4 can be loaded (for `doctor`-style messages and test skips).
 bool registry_transport_available();

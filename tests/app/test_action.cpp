@@ -188,6 +188,12 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "image import rootfs.tar",
         "completion bash",
         "completion",
+        // Registries.
+        "login -u alice --password-stdin 127.0.0.1:5000",
+        "login",
+        "logout 127.0.0.1:5000",
+        "logout",
+        "search -f stars=3 --filter is-official=true --format '{{.Name}}' --limit 10 --no-trunc busybox",
         // The rest, and global flags.
         "version --format '{{.Client}}'",
         "version",
@@ -260,7 +266,8 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
                            "rm",   "ps",      "exec",  "logs",    "inspect", "wait",  "top",    "diff",
                            "port", "commit",  "history", "images", "rmi",    "build", "tag",    "save",
                            "load", "version", "gui",   "help",    "doctor", "export", "import", "completion",
-                           "volume create", "volume ls", "volume inspect", "volume rm", "volume prune"};
+                           "volume create", "volume ls", "volume inspect", "volume rm", "volume prune",
+                           "login", "logout", "search"};
     for (const char* verb : verbs) {
         std::set<std::string> seen;
         bool any = false;
@@ -276,6 +283,7 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
             if (std::string(verb) == "exec" && f.long_name == "--detach-keys") continue;
             if (std::string(verb) == "rm" && f.long_name == "--link") continue;
             if (std::string(verb) == "volume create" && f.long_name == "--opt") continue;  // always refused
+            if (std::string(verb) == "login" && f.long_name == "--password") continue;     // always refused
             INFO("flag: " << f.long_name);
             CHECK((seen.count(f.long_name) || (!f.short_name.empty() && seen.count(f.short_name))));
         }

@@ -206,6 +206,13 @@ const Proof kProofs[] = {
     {"push", "--disable-content-trust", Proof::Test, "push: --platform must be the image's; --disable-content-trust=false is refused with what to do"},
     {"push", "--platform", Proof::Test, "push: --platform must be the image's; --disable-content-trust=false is refused with what to do"},
     {"push", "--quiet", Proof::Test, "push: an image isolab built goes to a local registry; skopeo sees its layers and config; a fresh root pulls and runs it; a second push finds every layer"},
+    {"login", "--password", Proof::Refused, "login -u alice -p s3cret registry.example.com"},
+    {"login", "--password-stdin", Proof::Test, "login: htpasswd Basic auth: Login Succeeded, config.json 0600 in Docker's shape; a wrong password changes nothing; logout"},
+    {"login", "--username", Proof::Test, "login: htpasswd Basic auth: Login Succeeded, config.json 0600 in Docker's shape; a wrong password changes nothing; logout"},
+    {"search", "--filter", Proof::Test, "search: Docker Hub's index answered on 127.0.0.1: the table, --limit, --filter, --no-trunc, --format; a registry's index; offline"},
+    {"search", "--format", Proof::Test, "search: Docker Hub's index answered on 127.0.0.1: the table, --limit, --filter, --no-trunc, --format; a registry's index; offline"},
+    {"search", "--limit", Proof::Test, "search: Docker Hub's index answered on 127.0.0.1: the table, --limit, --filter, --no-trunc, --format; a registry's index; offline"},
+    {"search", "--no-trunc", Proof::Test, "search: Docker Hub's index answered on 127.0.0.1: the table, --limit, --filter, --no-trunc, --format; a registry's index; offline"},
     {"load", "--input", Proof::Test, "save/load: an OCI archive round trip keeps every digest; skopeo and podman read it"},
     {"load", "--quiet", Proof::Test, "save/load: an OCI archive round trip keeps every digest; skopeo and podman read it"},
     {"version", "--format", Proof::Test, "flag effects: logs --since/--until/--details, inspect --type, commit --author/--pause, version --format, doctor --json"},
@@ -273,7 +280,7 @@ const Proof kProofs[] = {
     {"gui", "--view", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
 };
 
-const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "cp", "completion", "volume create", "volume ls", "volume inspect", "volume rm", "volume prune", "pull", "push"};
+const char* const kVerbs[] = {"run", "create", "start", "attach", "stop", "restart", "kill", "pause", "unpause", "rm", "ps", "exec", "logs", "inspect", "wait", "top", "diff", "port", "commit", "history", "images", "rmi", "build", "tag", "save", "load", "version", "gui", "doctor", "rename", "update", "stats", "events", "info", "container prune", "image prune", "network prune", "system prune", "system df", "system reset", "network create", "network ls", "network inspect", "network rm", "network connect", "network disconnect", "network picture", "export", "import", "cp", "completion", "volume create", "volume ls", "volume inspect", "volume rm", "volume prune", "pull", "push", "login", "logout", "search"};
 
 // "--name" and "-n" of each flag VERB's help lists.
 std::vector<std::pair<std::string, std::string>> listed_flags(const std::string& verb) {

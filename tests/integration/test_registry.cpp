@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -580,4 +581,236 @@ TEST_CASE("registry: a download a killed pull left is resumed with a Range reque
     CHECK(ranged);
     CHECK(r.isolab({"images", "-q", name}).out == config_digest.substr(7, 12) + "\n");
     CHECK(dir_names(r.path() + "/images/pull").empty());
+}
+
+namespace {
+
+// An environment variable set for the test process (and every isolab it starts), then restored.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const std::string& value) : name_(name) {
+        if (const char* old = std::getenv(name)) had_ = true, old_ = old;
+        ::setenv(name, value.c_str(), 1);
+    }
+    ~ScopedEnv() {
+        if (had_) ::setenv(name_, old_.c_str(), 1);
+        else ::unsetenv(name_);
+    }
+
+private:
+    const char* name_;
+    std::string old_;
+    bool had_ = false;
+};
+
+mode_t file_mode(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return st.st_mode & 07777;
+}
+
+const char* const kPlainWarning = "\nWARNING! Your credentials are stored unencrypted in '";
+
+}  // namespace
+
+TEST_CASE("login: htpasswd Basic auth: Login Succeeded, config.json 0600 in Docker's shape; a wrong password changes nothing; logout") {
+    if (!registry_or_skip()) return;
+    TempRoot src, r;
+    ConfigHome home(r.path() + "/config");
+    auto line = run_process({"/usr/bin/htpasswd", "-Bbn", "alice", "s3cret"});
+    REQUIRE(line.code == 0);
+    write_text(r.path() + "/htpasswd", line.out);
+    LocalRegistry reg(r.path() + "/registry", {"", "", r.path() + "/htpasswd"});
+    REQUIRE(reg.up());
+    REQUIRE(push_with_skopeo(src, "busybox", reg, "private:latest", "", "alice:s3cret").code == 0);
+    const std::string name = reg.host() + "/private";
+    const std::string config = home.isolab_dir() + "/config.json";
+    fs::remove(config);
+
+    // What Docker refuses or cannot do without a terminal, before any request.
+    auto on_command_line = r.isolab({"login", "-u", "alice", "-p", "s3cret", reg.host()});
+    CHECK(on_command_line.code == 125);
+    CHECK(on_command_line.err.find("--password-stdin") != std::string::npos);
+    auto no_tty = r.isolab({"login", reg.host()});
+    CHECK(no_tty.code == 1);
+    CHECK(no_tty.err == "Error: Cannot perform an interactive login from a non TTY device\n");
+    auto no_user = r.isolab({"login", "--password-stdin", reg.host()}, 60000, "s3cret\n");
+    CHECK(no_user.code == 1);
+    CHECK(no_user.err == "the --password-stdin option requires --username to be set\n");
+    CHECK_FALSE(fs::exists(config));
+
+    // A wrong password: moby's loginV2 words (HTTPS is tried first, then plain HTTP on 127.0.0.1).
+    auto wrong = r.isolab({"login", "-u", "alice", "--password-stdin", reg.host()}, 60000, "nope\n");
+    CHECK(wrong.code == 1);
+    CHECK(wrong.err == "Error response from daemon: login attempt to http://" + reg.host() +
+                           "/v2/ failed with status: 401 Unauthorized\n");
+    CHECK_FALSE(fs::exists(config));
+
+    // Docker's output, the file in Docker's shape (and the trailing newline of stdin stripped).
+    auto good = r.isolab({"login", "--username", "alice", "--password-stdin", reg.host()}, 60000, "s3cret\n");
+    REQUIRE_MESSAGE(good.code == 0, good.err);
+    CHECK(good.out == "Login Succeeded\n");
+    CHECK(good.err.rfind(kPlainWarning + config + "'.\n", 0) == 0);
+    CHECK(file_mode(config) == 0600);
+    auto j = nlohmann::json::parse(read_text(config));
+    CHECK(j["auths"][reg.host()]["auth"] == "YWxpY2U6czNjcmV0");  // base64("alice:s3cret")
+    const std::string stored = read_text(config);
+
+    // The same again: nothing to store, no warning. Without -u the stored credentials are tried.
+    auto again = r.isolab({"login", "-u", "alice", "--password-stdin", reg.host()}, 60000, "s3cret");
+    CHECK(again.code == 0);
+    CHECK(again.err.empty());
+    auto reuse = r.isolab({"login", reg.host()});
+    CHECK(reuse.code == 0);
+    CHECK(reuse.out == "Login Succeeded\n");
+    CHECK(reuse.err.rfind("Authenticating with existing credentials... [Username: alice]\n", 0) == 0);
+    auto wrong_again = r.isolab({"login", "-u", "alice", "--password-stdin", reg.host()}, 60000, "nope");
+    CHECK(wrong_again.code == 1);
+    CHECK(read_text(config) == stored);
+
+    // pull uses what login stored; logout removes it, and the registry refuses again.
+    auto pulled = r.isolab({"pull", "-q", name});
+    CHECK_MESSAGE(pulled.code == 0, pulled.err);
+    auto out = r.isolab({"logout", reg.host()});
+    CHECK(out.code == 0);
+    CHECK(out.out == "Removing login credentials for " + reg.host() + "\n");
+    CHECK_FALSE(nlohmann::json::parse(read_text(config))["auths"].contains(reg.host()));
+    CHECK(r.isolab({"rmi", name}).code == 0);
+    auto refused = r.isolab({"pull", name});
+    CHECK(refused.code == 1);
+    CHECK(refused.err.find("no basic auth credentials") != std::string::npos);
+    // Docker's logout says the same when there was nothing to remove.
+    auto twice = r.isolab({"logout", "http://" + reg.host() + "/v2/"});
+    CHECK(twice.code == 0);
+    CHECK(twice.out == "Removing login credentials for " + reg.host() + "\n");
+}
+
+TEST_CASE("login: docker-registry's token auth with a JWT issuer on 127.0.0.1: pull after login, wrong password, anonymous denied, logout") {
+    if (!registry_or_skip()) return;
+    TempRoot src, r;
+    ConfigHome home(r.path() + "/config");
+    TokenIssuer issuer(r.path() + "/issuer", {{"alice", "s3cret"}});
+    REQUIRE(issuer.ok());
+    LocalRegistry reg(r.path() + "/registry", issuer.registry_options());
+    REQUIRE(reg.up());
+    // skopeo goes through the same issuer (a token for repository:private:pull,push).
+    auto pushed = push_with_skopeo(src, "busybox", reg, "private:latest", "", "alice:s3cret");
+    REQUIRE_MESSAGE(pushed.code == 0, pushed.err << reg.log());
+    const std::string name = reg.host() + "/private";
+    const std::string config = home.isolab_dir() + "/config.json";
+    fs::remove(config);
+
+    // Anonymous: the issuer grants nothing, the registry denies the manifest.
+    auto anonymous = r.isolab({"pull", name});
+    CHECK(anonymous.code == 1);
+    CHECK(anonymous.err.find("unauthorized") != std::string::npos);
+    CHECK(r.isolab({"images", "-q", name}).out.empty());
+
+    // A wrong password: the token server's refusal in Docker's words; nothing stored.
+    auto wrong = r.isolab({"login", "-u", "alice", "--password-stdin", reg.host()}, 60000, "wrong\n");
+    CHECK(wrong.code == 1);
+    CHECK(wrong.err == "Error response from daemon: Get \"http://" + reg.host() +
+                           "/v2/\": unauthorized: incorrect username or password\n");
+    CHECK_FALSE(fs::exists(config));
+
+    auto good = r.isolab({"login", "-u", "alice", "--password-stdin", reg.host()}, 60000, "s3cret\n");
+    REQUIRE_MESSAGE(good.code == 0, good.err << reg.log());
+    CHECK(good.out == "Login Succeeded\n");
+    CHECK(file_mode(config) == 0600);
+    CHECK(nlohmann::json::parse(read_text(config))["auths"][reg.host()]["auth"] == "YWxpY2U6czNjcmV0");
+    // Docker's login asks the issuer for an offline token with no scope.
+    bool login_request = false;
+    for (const auto& req : issuer.requests())
+        login_request = login_request || req == "GET /token?account=alice&client_id=docker&offline_token=true&service=" +
+                                                    std::string(TokenIssuer::kService) + " HTTP/1.1";
+    CHECK(login_request);
+
+    auto pulled = r.isolab({"pull", name});
+    REQUIRE_MESSAGE(pulled.code == 0, pulled.err);
+    CHECK(r.isolab({"run", "--rm", name, "echo", "token"}).out == "token\n");
+
+    auto out = r.isolab({"logout", reg.host()});
+    CHECK(out.out == "Removing login credentials for " + reg.host() + "\n");
+    CHECK(r.isolab({"rmi", name}).code == 0);
+    auto denied = r.isolab({"pull", name});
+    CHECK(denied.code == 1);
+    CHECK(denied.err.find("unauthorized") != std::string::npos);
+}
+
+TEST_CASE("search: Docker Hub's index answered on 127.0.0.1: the table, --limit, --filter, --no-trunc, --format; a registry's index; offline") {
+    if (!registry_or_skip()) return;
+    TempRoot r;
+    ConfigHome home(r.path() + "/config");
+    TinyRegistry index;
+    const std::string long_text = "The smallest shell box, with a description that runs well past forty-five characters";
+    index.set_search(nlohmann::json::array({
+        {{"name", "busybox"}, {"description", "Busybox base image."}, {"star_count", 3338}, {"is_official", true}, {"is_automated", false}},
+        {{"name", "someone/busybox-tools"}, {"description", long_text}, {"star_count", 12}, {"is_official", false}, {"is_automated", true}},
+        {{"name", "other/busybox"}, {"description", "one\nline"}, {"star_count", 0}, {"is_official", false}, {"is_automated", false}},
+    }));
+    ScopedEnv test_index("ISOLAB_TEST_INDEX_URL", "http://" + index.host() + "/v1/");
+
+    auto all = r.isolab({"search", "busybox"});
+    REQUIRE_MESSAGE(all.code == 0, all.err);
+    CHECK(all.out ==
+          "NAME                    DESCRIPTION                                     STARS     OFFICIAL\n"
+          "busybox                 Busybox base image.                             3338      [OK]\n"
+          "someone/busybox-tools   The smallest shell box, with a description t…   12\n"
+          "other/busybox           one line                                        0\n");
+    CHECK(index.requests().back() == "GET /v1/search?q=busybox&n=25 HTTP/1.1");
+    CHECK(index.heads().back().find("\r\nX-Docker-Token: true") != std::string::npos);
+    CHECK(index.heads().back().find("Authorization:") == std::string::npos);
+
+    auto limited = r.isolab({"search", "--limit", "2", "library/busybox"});
+    CHECK(limited.code == 0);
+    CHECK(index.requests().back() == "GET /v1/search?q=busybox&n=2 HTTP/1.1");  // library/ dropped, as Docker
+    CHECK(std::count(limited.out.begin(), limited.out.end(), '\n') == 3);
+    const size_t before = index.requests().size();
+    auto too_many = r.isolab({"search", "--limit", "101", "busybox"});
+    CHECK(too_many.code == 1);
+    CHECK(too_many.err == "Error response from daemon: limit 101 is outside the range of [1, 100]\n");
+
+    auto bad = r.isolab({"search", "-f", "color=red", "busybox"});
+    CHECK(bad.code == 1);
+    CHECK(bad.err == "Error response from daemon: invalid filter 'color'\n");
+    auto automated = r.isolab({"search", "-f", "is-automated=true", "busybox"});
+    CHECK(automated.code == 0);
+    CHECK(automated.err == "WARNING: the \"is-automated\" filter is deprecated, and searching for \"is-automated=true\" will not yield any results in future.\n");
+    CHECK(automated.out == "NAME      DESCRIPTION   STARS     OFFICIAL\n");
+    CHECK(index.requests().size() == before);  // none of the refused or automated searches asked
+
+    auto official = r.isolab({"search", "--filter", "is-official=true", "busybox"});
+    CHECK(official.out.find("busybox   ") != std::string::npos);
+    CHECK(official.out.find("someone/") == std::string::npos);
+    CHECK(std::count(official.out.begin(), official.out.end(), '\n') == 2);
+    auto stars = r.isolab({"search", "-f", "stars=10", "--format", "{{.Name}} {{.StarCount}}", "busybox"});
+    CHECK(stars.out == "busybox 3338\nsomeone/busybox-tools 12\n");
+
+    auto full = r.isolab({"search", "--no-trunc", "--format", "{{.Description}}", "tools"});
+    CHECK(full.out == long_text + "\n");
+
+    // Credentials login stored for Docker Hub go along (Docker's Basic auth on the v1 index).
+    write_text(home.isolab_dir() + "/config.json", R"({"auths": {"https://index.docker.io/v1/": {"auth": "YWxpY2U6czNjcmV0"}}})");
+    CHECK(r.isolab({"search", "busybox"}).code == 0);
+    CHECK(index.heads().back().find("\r\nAuthorization: Basic YWxpY2U6czNjcmV0") != std::string::npos);
+    fs::remove(home.isolab_dir() + "/config.json");
+
+    // A registry prefix searches that registry's own v1 index.
+    auto other = r.isolab({"search", index.host() + "/busy"});
+    CHECK(other.code == 0);
+    CHECK(index.requests().back() == "GET /v1/search?q=busy&n=25 HTTP/1.1");
+    // Debian's docker-registry (distribution) has no v1 search API: Docker's words.
+    LocalRegistry reg(r.path() + "/registry");
+    REQUIRE(reg.up());
+    auto none = r.isolab({"search", reg.host() + "/busybox"});
+    CHECK(none.code == 1);
+    CHECK(none.err == "Error response from daemon: Unexpected status code 404\n");
+    // No such host: the offline hint, in the learner's language.
+    auto offline = r.isolab({"search", "registry.invalid/busybox"});
+    CHECK(offline.code == 1);
+    CHECK(offline.err.find("cannot reach registry registry.invalid") != std::string::npos);
+    CHECK(offline.err.find("IsoLab works offline with `busybox`, `isolab build` and `isolab load`") != std::string::npos);
+    CHECK(std::count(offline.err.begin(), offline.err.end(), '\n') == 1);
+    auto korean = r.isolab({"--lang", "ko", "search", "registry.invalid/busybox"});
+    CHECK(korean.err.find("IsoLab은 인터넷 없이도") != std::string::npos);
 }

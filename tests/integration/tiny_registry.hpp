@@ -3,7 +3,9 @@
 // serves what no honest registry would (a blob that is not its digest, a size that lies, a layer
 // tar that climbs out), and can demand Docker Hub's Bearer token flow: /v2/ answers 401 with
 // `WWW-Authenticate: Bearer realm=…/token,service=tiny,scope=…` and only a request carrying the
-// token from /token is served. Every request line is recorded.
+// token from /token is served. It can also be a search index (Docker Hub's v1 search API:
+// GET /v1/search?q=TERM&n=LIMIT answers the results whose name contains TERM, at most LIMIT of
+// them). Every request line is recorded.
 #pragma once
 
 #include <netinet/in.h>
@@ -16,6 +18,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "sim/engine/layer_archive.hpp"
 
@@ -59,6 +63,11 @@ public:
         std::string d = digest.empty() ? sha256(bytes) : digest;
         set("/v2/" + repo + "/blobs/" + d, Reply{200, bytes});
         return d;
+    }
+    // What /v1/search knows: objects with name, description, star_count, is_official, is_automated.
+    void set_search(const nlohmann::json& results) {
+        std::lock_guard<std::mutex> l(mu_);
+        search_ = results;
     }
     void require_token(const std::string& token) {
         std::lock_guard<std::mutex> l(mu_);
@@ -125,6 +134,23 @@ private:
                           "application/json"};
                 extra = "WWW-Authenticate: Bearer realm=\"http://" + host() +
                         "/token\",service=\"tiny\",scope=\"repository:hostile:pull\"\r\n";
+            } else if (path == "/v1/search" && search_.is_array()) {
+                std::string q;
+                size_t n = 25;
+                for (size_t start = 0; start <= query.size();) {
+                    size_t amp = query.find('&', start);
+                    std::string kv = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+                    if (kv.rfind("q=", 0) == 0) q = kv.substr(2);
+                    if (kv.rfind("n=", 0) == 0) n = std::stoul(kv.substr(2));
+                    if (amp == std::string::npos) break;
+                    start = amp + 1;
+                }
+                nlohmann::json found = nlohmann::json::array();
+                for (const auto& item : search_)
+                    if (found.size() < n && item.value("name", std::string()).find(q) != std::string::npos)
+                        found.push_back(item);
+                r = Reply{200, nlohmann::json{{"num_results", found.size()}, {"query", q}, {"results", found}}.dump(),
+                          "application/json"};
             } else if (path == "/v2/") {
                 r = Reply{200, "{}", "application/json"};
             } else if (auto it = routes_.find(path); it != routes_.end()) {
@@ -160,6 +186,7 @@ private:
     std::mutex mu_;
     std::map<std::string, Reply> routes_;
     std::string token_;
+    nlohmann::json search_;
     std::vector<std::string> requests_;
     std::vector<std::string> heads_;
 };
