@@ -1305,7 +1305,7 @@ TEST_CASE("unknown commands") {
         {{"foo"}, "isolab: unknown command: isolab foo\n\nRun 'isolab --help' for more information", 1},
         // A Docker command IsoLab leaves out is named as such, with what to use (never the typo message).
         {{"manifest", "inspect", "busybox"},
-         "isolab: 'manifest' is not an IsoLab command: IsoLab talks to no registry yet: manifest lists are left out", 1},
+         "isolab: 'manifest' is not an IsoLab command: manifest lists cannot be made or pushed with IsoLab; `isolab pull --platform` picks one image from a registry's list", 1},
         {{"swarm", "init"}, "isolab: 'swarm' is not an IsoLab command: IsoLab is one machine's engine, for learning: swarm mode (clusters) is left out", 1},
         {{"pul"}, "isolab: unknown command: isolab pul\n\nRun 'isolab --help' for more information", 1},
         {{"image-ls"}, "isolab: unknown command: isolab image-ls\n\nRun 'isolab --help' for more information", 1},
