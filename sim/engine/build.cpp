@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -28,6 +30,7 @@
 #include "sim/engine/container_copy.hpp"
 #include "sim/engine/dockerfile.hpp"
 #include "sim/engine/layer_archive.hpp"
+#include "sim/engine/registry.hpp"
 #include "sim/runtime/json_log.hpp"
 
 namespace isolab {
@@ -476,6 +479,70 @@ Result<std::vector<Source>> stage_sources(const safe::Root& root, const std::str
 bool is_url(const std::string& s) {
     return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0 || s.rfind("git@", 0) == 0 ||
            s.rfind("ftp://", 0) == 0;
+}
+
+// Go's url.Parse: %XX in the path decoded. False for a malformed escape.
+bool percent_decode(const std::string& in, std::string& out) {
+    out.clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out += in[i];
+            continue;
+        }
+        if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+            !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
+            return false;
+        out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+    }
+    return true;
+}
+
+// The name a downloaded file takes (moby's downloadSource): the URL path's last element, else the
+// answer's Content-Disposition filename. Never a path: no '/', not "." or "..".
+Result<std::string> download_name(const std::string& url, const std::string& disposition) {
+    std::string path = url.substr(url.find("://") + 3);
+    size_t slash = path.find('/');
+    path = slash == std::string::npos ? "" : path.substr(slash);
+    path = path.substr(0, path.find_first_of("?#"));
+    std::string decoded;
+    if (!percent_decode(path, decoded)) return make_error("invalid URL escape in `" + url + "`", 1);
+    std::string name = decoded.substr(decoded.find_last_of('/') == std::string::npos ? 0 : decoded.find_last_of('/') + 1);
+    if (name.empty() || name == "." || name == "..") name = disposition;
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos)
+        return make_error("cannot determine filename from url: " + url, 1);
+    return name;
+}
+
+// RFC 7231's IMF-fixdate ("Tue, 15 Nov 1994 08:12:31 GMT"); 0 (the epoch) when absent or not one.
+time_t http_time(const std::string& text) {
+    struct tm tm = {};
+    const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end) return 0;
+    return ::timegm(&tm);
+}
+
+// A download bigger than this is refused: a server that never stops cannot fill the disk.
+constexpr int64_t kMaxUrlBytes = int64_t{4} << 30;
+
+// Downloads URL into DIR (the build's own folder) and returns the file's name there.
+Result<std::string> fetch_url(const std::string& dir, const std::string& url) {
+    const std::string tmp = dir + "/.download";
+    auto got = download_url(url, tmp, kMaxUrlBytes);
+    if (!got) return got.error();
+    auto name = download_name(url, got->disposition_filename);
+    if (!name) {
+        (void)::unlink(tmp.c_str());
+        return name.error();
+    }
+    const std::string file = dir + "/" + *name;
+    if (::rename(tmp.c_str(), file.c_str()) != 0) return errno_error("rename `" + tmp + "`", errno, 1);
+    const time_t t = http_time(got->last_modified);
+    const struct timespec times[2] = {{t, 0}, {t, 0}};
+    if (::utimensat(AT_FDCWD, file.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno_error("set the time of `" + file + "`", errno, 1);
+    return *name;
 }
 
 bool looks_like_tar(const std::string& path) {
@@ -1233,11 +1300,17 @@ Status Builder::step_copy(const Instruction& in) {
     }
     std::string dest = words.back();
     words.pop_back();
-    for (const auto& w : words)
-        if (is_url(w))
-            return step_error(in, name_, verb + " " + w + ": downloading from a URL is not supported by IsoLab yet: it "
-                                         "comes with the registry client (issue 16). Download the file into the build "
-                                         "context and COPY it (a local tar is unpacked by ADD)");
+    // URLs: ADD downloads them (below); COPY takes none, as Docker's builder.
+    std::vector<std::string> urls;
+    for (const auto& w : words) {
+        if (!is_url(w)) continue;
+        if (!add) return step_error(in, name_, "source can't be a URL for COPY: use ADD " + w + " to download it");
+        if (w.rfind("http://", 0) != 0 && w.rfind("https://", 0) != 0)
+            return step_error(in, name_, "ADD " + w + ": only http:// and https:// URLs are downloaded; clone a git "
+                                         "repository into the build context and COPY it");
+        urls.push_back(w);
+    }
+    std::erase_if(words, [](const std::string& w) { return is_url(w); });
     bool dest_is_dir = !dest.empty() && dest.back() == '/';
     if (dest.empty() || dest[0] != '/') {
         std::string wd = stage_.workdir().empty() ? "/" : stage_.workdir();
@@ -1255,7 +1328,7 @@ Status Builder::step_copy(const Instruction& in) {
     }
     IgnoreRules ignore(from_root ? std::string() : ignore_text);  // .dockerignore is the context's only
     const safe::Root& source_root = from_root ? *from_root : context_;
-    if (!from_root && context_.fd() < 0)
+    if (!from_root && context_.fd() < 0 && !words.empty())
         return step_error(in, name_, i18n::trf("build.no_context", {verb}));
     std::vector<Source> sources;
     for (const auto& w : words) {
@@ -1266,7 +1339,7 @@ Status Builder::step_copy(const Instruction& in) {
         }
         sources.insert(sources.end(), found->begin(), found->end());
     }
-    if (sources.size() > 1 && !dest_is_dir)
+    if (sources.size() + urls.size() > 1 && !dest_is_dir)
         return step_error(in, name_, "When using " + verb + " with more than one source file, the destination must be a "
                                      "directory and end with a /");
 
@@ -1332,6 +1405,29 @@ Status Builder::step_copy(const Instruction& in) {
             LayerWriter w(*layer, from_context, interrupted);
             if (auto s = w.copy(entry->get(), rel, to); !s) return fail(s.error());
         }
+    }
+    for (const auto& url : urls) {
+        // Downloaded into a folder of the build's own, then copied like a file of the context:
+        // mode 0600 and the Last-Modified time (else the epoch), as Docker's builder; never
+        // unpacked, even a tar. The file's name is the URL's last path element.
+        auto dir = work_.staging("url");
+        if (!dir) return fail(dir.error());
+        if (::mkdir(dir->c_str(), 0700) != 0) return fail(errno_error("create `" + *dir + "`", errno));
+        auto got = fetch_url(*dir, url);
+        if (!got) {
+            (void)remove_tree(*dir);
+            return fail(step_error(in, name_, "ADD " + url + ": " + got.error().message));
+        }
+        UniqueFd file(::open((*dir + "/" + *got).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        Status copied = file.valid() ? Status{} : errno_error("open the download of " + url, errno);
+        if (copied) {
+            LayerWriter::Options from_url = from_context;
+            from_url.ignore = nullptr;  // .dockerignore is about the context, not about URLs
+            LayerWriter w(*layer, from_url, interrupted);
+            copied = w.copy(file.get(), *got, dest_is_dir ? join_in_root(target, *got) : target);
+        }
+        (void)remove_tree(*dir);
+        if (!copied) return fail(copied.error());
     }
     auto content = tree_digest(*staged);
     if (!content) return fail(content.error());

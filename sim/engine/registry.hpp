@@ -201,6 +201,23 @@ struct SearchResult {
 Result<std::vector<SearchResult>> registry_search(const SearchTerm& term, int limit, RegistrySettings settings,
                                                   const RegistryCredentials& creds);
 
+// ---- a file from a URL (the Dockerfile's `ADD https://…`) ------------------------------------------
+
+struct UrlDownload {
+    std::string url;            // where the bytes came from, after redirects
+    std::string sha256;         // hex of the bytes
+    int64_t size = 0;
+    std::string last_modified;  // the Last-Modified header ("" when none)
+    std::string disposition_filename;  // Content-Disposition's filename= ("" when none)
+};
+
+// GET URL (http or https, any host: Docker's builder downloads from anywhere) into DEST, created
+// 0600 with O_EXCL, following up to five redirects, at most MAX_BYTES (more is refused, not cut).
+// HTTPS is checked against the system CA store; proxies come from the environment. A status other
+// than 200 is moby's "failed to GET URL with status 404 Not Found: BODY"; an unreachable host ends
+// with kRegistryOfflineHint. DEST is removed on any error.
+Result<UrlDownload> download_url(const std::string& url, const std::string& dest, int64_t max_bytes);
+
 // True when libcurl.so.4 can be loaded (for `doctor`-style messages and test skips).
 bool registry_transport_available();
 

@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "harness.hpp"
+#include "tiny_registry.hpp"
 
 using namespace isolab::test;
 namespace fs = std::filesystem;
@@ -158,10 +159,10 @@ TEST_CASE("build: a malformed Dockerfile or a failing RUN leaves no image, conta
     CHECK(count_entries(r.path() + "/images/layers") == layers);  // the first RUN's layer went too
     CHECK(r.isolab({"images", "-q", "bad"}).out.empty());
 
-    write(ctx + "/Dockerfile", "FROM busybox\nADD https://example.com/x.tar.gz /\n");
+    write(ctx + "/Dockerfile", "FROM busybox\nADD git@example.com:me/app.git /\n");  // refused before any network
     auto url = r.isolab({"build", ctx});
     CHECK(url.code == 1);
-    CHECK(url.err.find("Dockerfile:2: ADD https://example.com/x.tar.gz: downloading from a URL is not supported") == 0);
+    CHECK(url.err.find("Dockerfile:2: ADD git@example.com:me/app.git: only http:// and https:// URLs are downloaded") == 0);
     write(ctx + "/Dockerfile", "FROM busybox\nCOPY ../../etc/passwd /x\n");
     CHECK(r.isolab({"build", ctx}).err.find("forbidden path outside the build context") != std::string::npos);
     write(ctx + "/Dockerfile", "FROM busybox\nCOPY missing.txt /x\n");
@@ -489,4 +490,50 @@ TEST_CASE("build: `build -` and `build -f - PATH` read the Dockerfile from stdin
     CHECK(many.err.find("Dockerfile:2: unknown instruction: RUNN") == 0);
     CHECK(many.err.find("\nDockerfile:3: --retries cannot be negative (-2)\n") != std::string::npos);
     CHECK(many.err.find("\nDockerfile:4: COPY --link is not supported by IsoLab\n") != std::string::npos);
+}
+
+TEST_CASE("build: ADD of a URL downloads the file (0600, the Last-Modified time, never unpacked); COPY of a URL and bad URLs are refused") {
+    TempRoot r;
+    if (!real_containers(r)) return;
+    TinyRegistry web;  // an HTTP server on 127.0.0.1: nothing leaves this machine
+    web.set("/files/greeting.txt", {200, "hello from the web\n", "text/plain"});
+    web.set_headers("/files/greeting.txt", "Last-Modified: Tue, 15 Nov 1994 08:12:31 GMT\r\n");
+    web.set("/files/arch.tar", {200, std::string(1024, 'x'), "application/x-tar"});
+    web.set("/files/gone.txt", {404, "not here", "text/plain"});
+    web.set("/", {200, "a directory listing", "text/plain"});
+    web.set_headers("/", "Content-Disposition: attachment; filename=\"../../escape\"\r\n");
+    const std::string base = "http://" + web.host();
+    // `build -`: no context at all, the files come from the web.
+    const std::string dockerfile = "FROM busybox\n"
+                                   "ADD " + base + "/files/greeting.txt /data/\n"
+                                   "ADD " + base + "/files/arch.tar /data/\n"
+                                   "ADD " + base + "/files/greeting.txt /renamed.txt\n";
+    auto b = r.isolab({"build", "-q", "-t", "fromweb", "-"}, 60000, dockerfile);
+    REQUIRE_MESSAGE(b.code == 0, b.err);
+    auto seen = r.isolab({"run", "--rm", "fromweb", "sh", "-c",
+                          "stat -c '%n %a %Y %s' /data/greeting.txt /data/arch.tar /renamed.txt; cat /renamed.txt"});
+    REQUIRE(seen.code == 0);
+    CHECK(seen.out.find("/data/greeting.txt 600 784887151 19\n") != std::string::npos);  // Last-Modified
+    CHECK(seen.out.find("/data/arch.tar 600 0 1024\n") != std::string::npos);            // a file, not unpacked
+    CHECK(seen.out.find("/renamed.txt 600 784887151 19\n") != std::string::npos);
+    CHECK(seen.out.find("hello from the web") != std::string::npos);
+    // The same bytes again: every step from the cache, the same image.
+    auto again = r.isolab({"build", "-q", "-t", "fromweb2", "-"}, 60000, dockerfile);
+    REQUIRE(again.code == 0);
+    CHECK(again.out == b.out);
+
+    const std::string images_before = r.isolab({"images", "-a", "-q"}).out;
+    auto gone = r.isolab({"build", "-t", "bad", "-"}, 60000, "FROM busybox\nADD " + base + "/files/gone.txt /x\n");
+    CHECK(gone.code == 1);
+    CHECK(gone.err.find("Dockerfile:2: ADD " + base + "/files/gone.txt: failed to GET " + base +
+                        "/files/gone.txt with status 404 Not Found: not here") != std::string::npos);
+    auto copy = r.isolab({"build", "-t", "bad", "-"}, 60000, "FROM busybox\nCOPY " + base + "/files/greeting.txt /x\n");
+    CHECK(copy.code == 1);
+    CHECK(copy.err.find("source can't be a URL for COPY") != std::string::npos);
+    // A name from the server that is a path is refused; nothing is written outside the layer.
+    auto climb = r.isolab({"build", "-t", "bad", "-"}, 60000, "FROM busybox\nADD " + base + "/ /x/\n");
+    CHECK(climb.code == 1);
+    CHECK(climb.err.find("cannot determine filename from url: " + base + "/") != std::string::npos);
+    CHECK(r.isolab({"images", "-a", "-q"}).out == images_before);  // no image from the failed builds
+    CHECK(!std::filesystem::exists(r.path() + "/escape"));
 }

@@ -54,6 +54,11 @@ public:
     }
 
     std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+    // More header lines for PATH's answer, each ending in \r\n ("Last-Modified: …\r\n").
+    void set_headers(const std::string& path, const std::string& lines) {
+        std::lock_guard<std::mutex> l(mu_);
+        headers_[path] = lines;
+    }
     void set(const std::string& path, Reply r) {
         std::lock_guard<std::mutex> l(mu_);
         routes_[path] = std::move(r);
@@ -155,6 +160,7 @@ private:
                 r = Reply{200, "{}", "application/json"};
             } else if (auto it = routes_.find(path); it != routes_.end()) {
                 r = it->second;
+                if (auto h = headers_.find(path); h != headers_.end()) extra = h->second;
                 // `Range: bytes=N-`: 206 with the bytes from N on.
                 size_t range = req.find("\r\nRange: bytes=");
                 if (r.status == 200 && range != std::string::npos) {
@@ -188,6 +194,7 @@ private:
     std::string token_;
     nlohmann::json search_;
     std::vector<std::string> requests_;
+    std::map<std::string, std::string> headers_;
     std::vector<std::string> heads_;
 };
 
