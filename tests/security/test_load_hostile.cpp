@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -41,7 +42,7 @@ struct HostDir {
 
 // One entry of a crafted tar.
 struct TarEntry {
-    enum Type { File, Dir, Symlink, Hardlink } type = File;
+    enum Type { File, Dir, Symlink, Hardlink, CharDevice } type = File;
     std::string name;
     std::string data;  // a file's bytes
     std::string link;  // a symlink's or hard link's target, verbatim
@@ -72,6 +73,12 @@ std::string tar_bytes(const std::vector<TarEntry>& entries) {
                 archive_entry_set_filetype(e, AE_IFLNK);
                 archive_entry_set_perm(e, 0777);
                 archive_entry_set_symlink(e, t.link.c_str());
+                break;
+            case TarEntry::CharDevice:  // LINK holds "MAJOR:MINOR"
+                archive_entry_set_filetype(e, AE_IFCHR);
+                archive_entry_set_perm(e, 0666);
+                archive_entry_set_rdevmajor(e, static_cast<dev_t>(std::stoul(t.link.substr(0, t.link.find(':')))));
+                archive_entry_set_rdevminor(e, static_cast<dev_t>(std::stoul(t.link.substr(t.link.find(':') + 1))));
                 break;
             case TarEntry::Hardlink:
                 archive_entry_set_filetype(e, AE_IFREG);
@@ -283,4 +290,34 @@ TEST_CASE("security load: a manifest naming a layer or config outside the archiv
     auto ok = r.isolab({"load", "-i", archive});
     REQUIRE_MESSAGE(ok.code == 0, ok.err);
     CHECK(r.isolab({"images", "-q", "evil"}).out.size() > 0);
+}
+
+TEST_CASE("security load: rootless, a device node in a layer is never made as the user; the rest of the image loads") {
+    if (!can_attack()) return;
+    auto probe = run_process({"unshare", "--user", "--map-root-user", "true"}, {}, 10000, "", 65534);
+    if (probe.code != 0) {
+        ISOLAB_SKIP("uid 65534 cannot create a user namespace here: the rootless store cannot be tested");
+        return;
+    }
+    TempRoot r;
+    r.uid = 65534;
+    REQUIRE(::chown(r.path().c_str(), 65534, 65534) == 0);
+    const std::string archive = r.path() + "/evil.tar";
+    // /dev/mem (1:1) as a world-writable node: what an attacker would like a container to open.
+    write_archive(archive, docker_archive({tar_bytes({{TarEntry::Dir, "dev", "", ""},
+                                                      {TarEntry::CharDevice, "dev/mem", "", "1:1"},
+                                                      {TarEntry::File, "hello", "hi\n", ""}})}));
+    REQUIRE(::chown(archive.c_str(), 65534, 65534) == 0);
+    auto load = r.isolab({"load", "-i", archive});
+    MESSAGE("rootless load of a layer with dev/mem: " << (load.code == 0 ? std::string("loaded") : "refused: " + load.err));
+    // Whatever the outcome, no device node other than overlay whiteouts (0:0) exists in the store.
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(r.path(), fs::directory_options::none, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        struct stat st;
+        if (::lstat(it->path().c_str(), &st) != 0) continue;
+        if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+            CHECK_MESSAGE((major(st.st_rdev) == 0 && minor(st.st_rdev) == 0), it->path().string());
+    }
+    if (load.code != 0) CHECK(r.isolab({"images", "-q", "evil"}).out.empty());
 }
