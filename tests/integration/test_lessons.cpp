@@ -103,6 +103,12 @@ TEST_CASE("lessons: each lesson is played to the end against the real engine, ev
     TempRoot r;
     auto ids = lesson_ids(r);
     REQUIRE(ids.size() >= 10);
+    // The learner's own objects, named as lessons once named theirs (opening a lesson once ran
+    // `rm -f web` on the learner's container): no lesson may remove them.
+    REQUIRE(r.isolab({"run", "-d", "--name", "web", "busybox", "sleep", "3600"}).code == 0);
+    REQUIRE(r.isolab({"create", "--name", "life", "busybox", "true"}).code == 0);
+    REQUIRE(r.isolab({"network", "create", "shop"}).code == 0);
+    REQUIRE(r.isolab({"volume", "create", "data"}).code == 0);
     for (const auto& id : ids) {
         auto res = r.isolab({"lesson", "play", id, "--auto"}, 900000);
         INFO("lesson " << id << ": exit " << res.code << "\n" << tail(res.out) << "\n" << tail(res.err));
@@ -115,6 +121,11 @@ TEST_CASE("lessons: each lesson is played to the end against the real engine, ev
     auto again = r.isolab({"lesson", "play", ids.front(), "--auto"}, 900000);
     INFO(tail(again.out) << tail(again.err));
     CHECK(again.code == 0);
+    CHECK(r.isolab({"inspect", "web"}).code == 0);
+    CHECK(r.isolab({"inspect", "life"}).code == 0);
+    CHECK(r.isolab({"network", "inspect", "shop"}).code == 0);
+    CHECK(r.isolab({"volume", "inspect", "data"}).code == 0);
+    CHECK(again.out.find("rm -f web") == std::string::npos);
     (void)r.isolab({"system", "reset", "-f"}, 120000);
 }
 
@@ -129,7 +140,7 @@ TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode"
     std::string state = r.path() + "/xdg-state";
     // Lesson 5 at its second step: the first step's container runs, the pid row is outlined.
     REQUIRE(r.isolab({"build", "-q", "-t", "isolab/web", std::string(ISOLAB_SOURCE_DIR) + "/assets/images/web"}).code == 0);
-    REQUIRE(r.isolab({"run", "-d", "--name", "web", "isolab/web"}).code == 0);
+    REQUIRE(r.isolab({"run", "-d", "--name", "lesson-web", "isolab/web"}).code == 0);
     fs::create_directories(state + "/isolab");
     {
         std::ofstream p(state + "/isolab/progress.json");
@@ -171,7 +182,7 @@ TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode"
     CHECK(np.colors > 20);
     CHECK(np.not_background > 0.02);
     // The panel kept the learner at step 2 (it read the saved progress and did not clear the stage).
-    CHECK(r.isolab({"inspect", "web"}).code == 0);
+    CHECK(r.isolab({"inspect", "lesson-web"}).code == 0);
 }
 
 TEST_CASE("lessons: the clicker alone presents lessons 7 and 4 on the real engine, and Ctrl+R resets the stage") {
