@@ -7,6 +7,7 @@
 #include <png.h>
 
 #include <imgui.h>
+#include <imgui_internal.h>  // PushItemFlag, WantTextInputNextFrame (1.86 has no public form)
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 
@@ -66,6 +67,22 @@ std::string find_font(const char* pattern, FcChar32 must_have) {
 
 void glfw_error(int code, const char* what) { std::fprintf(stderr, "isolab-gui: GLFW error %d: %s\n", code, what); }
 
+// What a presenter's clicker sends (Logitech, Kensington and most others): PageDown/PageUp, the
+// arrows, Space and Enter to move, B or '.' to black the screen.
+bool is_next_key(int key) {
+    return key == GLFW_KEY_PAGE_DOWN || key == GLFW_KEY_RIGHT || key == GLFW_KEY_DOWN || key == GLFW_KEY_SPACE ||
+           key == GLFW_KEY_ENTER || key == GLFW_KEY_KP_ENTER;
+}
+bool is_back_key(int key) { return key == GLFW_KEY_PAGE_UP || key == GLFW_KEY_LEFT || key == GLFW_KEY_UP; }
+bool is_blank_key(int key) { return key == GLFW_KEY_B || key == GLFW_KEY_PERIOD; }
+// While presenting these never reach Dear ImGui (unless a text field the presenter clicked into
+// has the keyboard): they would move its focus (Tab, arrows) or press the focused control (Space,
+// Enter), which once switched the whole window to Korean in the middle of a demo.
+bool withheld_while_presenting(int key) {
+    return is_next_key(key) || is_back_key(key) || is_blank_key(key) || key == GLFW_KEY_TAB;
+}
+bool withheld_char_while_presenting(unsigned c) { return c == ' ' || c == 'b' || c == 'B' || c == '.'; }
+
 }  // namespace
 
 App::App(GuiOptions options) : opt_(std::move(options)) {
@@ -123,6 +140,11 @@ void App::wake() {
     uint64_t one = 1;
     if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
     if (window_) glfwPostEmptyEvent();
+}
+
+void App::focus_text_soon() {
+    text_focus_until_ = monotonic_ms() + 500;
+    animate_for(500);
 }
 
 void App::animate_for(double ms) { animate_until_ = std::max(animate_until_, monotonic_ms() + ms); }
@@ -204,8 +226,19 @@ bool App::init_window() {
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // the layout is the app's, not a file's
-    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
-    ImGui_ImplGlfw_InitForOpenGL(window_, true);
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;  // feed_input() turns it off while presenting
+    // Keys, characters, buttons and scrolling go through the input queue (feed_input); focus,
+    // cursor-enter and monitor events straight to the backend, as its header asks of an
+    // application that installs its own callbacks.
+    ImGui_ImplGlfw_InitForOpenGL(window_, false);
+    glfwSetWindowUserPointer(window_, this);
+    glfwSetWindowFocusCallback(window_, ImGui_ImplGlfw_WindowFocusCallback);
+    glfwSetCursorEnterCallback(window_, ImGui_ImplGlfw_CursorEnterCallback);
+    glfwSetMonitorCallback(ImGui_ImplGlfw_MonitorCallback);
+    glfwSetKeyCallback(window_, on_key);
+    glfwSetCharCallback(window_, on_char);
+    glfwSetMouseButtonCallback(window_, on_mouse_button);
+    glfwSetScrollCallback(window_, on_scroll);
     ImGui_ImplOpenGL3_Init("#version 130");
     if (fullscreen_) {
         fullscreen_ = false;
@@ -291,58 +324,115 @@ void App::apply_theme() {
     ImGui::GetStyle() = style;
 }
 
-// Dear ImGui 1.86 names only a few keys; the GLFW backend indexes io.KeysDown by GLFW key code.
-void App::handle_keys() {
+void App::on_key(GLFWwindow* w, int key, int, int action, int mods) {
+    auto* app = static_cast<App*>(glfwGetWindowUserPointer(w));
+    app->input_.key(key, action != GLFW_RELEASE, mods, action == GLFW_REPEAT);
+}
+void App::on_char(GLFWwindow* w, unsigned int c) { static_cast<App*>(glfwGetWindowUserPointer(w))->input_.character(c); }
+void App::on_mouse_button(GLFWwindow* w, int button, int action, int mods) {
+    double x = 0, y = 0;
+    glfwGetCursorPos(w, &x, &y);  // where the click happened, not where the pointer is next frame
+    static_cast<App*>(glfwGetWindowUserPointer(w))->input_.mouse_button(button, action == GLFW_PRESS, mods, x, y);
+}
+void App::on_scroll(GLFWwindow* w, double dx, double dy) { static_cast<App*>(glfwGetWindowUserPointer(w))->input_.scroll(dx, dy); }
+
+// Runs after ImGui_ImplGlfw_NewFrame (which polls the buttons' state: this overrides it) and
+// before ImGui::NewFrame.
+void App::feed_input() {
     ImGuiIO& io = ImGui::GetIO();
-    if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))) {
-        user_zoom_ = std::min(user_zoom_ * 1.1f, 3.0f);
-        fonts_dirty_ = true;
+    // Whether a text field had the keyboard in the frame just drawn: io.WantTextInput is only
+    // brought up to date by the NewFrame that follows.
+    text_input_ = ImGui::GetCurrentContext()->WantTextInputNextFrame == 1;
+    // A view asked for a text field's focus: what is typed waits until the field has it.
+    if (text_input_) text_focus_until_ = 0;
+    const bool hold_text = monotonic_ms() < text_focus_until_;
+    FrameInput in = input_.take_frame(hold_text);
+    const bool withhold = presenter_ && !text_input_;
+    // Presenting: no control takes the keyboard focus by keys at all.
+    if (presenter_) io.ConfigFlags &= ~ImGuiConfigFlags_NavEnableKeyboard;
+    else io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    for (const auto& k : in.keys) {
+        if (k.code < 0 || k.code >= IM_ARRAYSIZE(io.KeysDown)) continue;
+        io.KeysDown[k.code] = k.down && !(withhold && withheld_while_presenting(k.code));
     }
-    if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))) {
-        user_zoom_ = std::max(user_zoom_ / 1.1f, 0.5f);
-        fonts_dirty_ = true;
-    }
-    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_0)) {
-        user_zoom_ = 1.0f;
-        fonts_dirty_ = true;
-    }
-    if (ImGui::IsKeyPressed(GLFW_KEY_F11)) {
-        GLFWmonitor* m = glfwGetPrimaryMonitor();
-        if (!fullscreen_ && m) {
-            glfwGetWindowPos(window_, &windowed_x_, &windowed_y_);
-            glfwGetWindowSize(window_, &windowed_w_, &windowed_h_);
-            const GLFWvidmode* mode = glfwGetVideoMode(m);
-            glfwSetWindowMonitor(window_, m, 0, 0, mode->width, mode->height, mode->refreshRate);
-            fullscreen_ = true;
-        } else if (fullscreen_) {
-            glfwSetWindowMonitor(window_, nullptr, windowed_x_, windowed_y_, windowed_w_, windowed_h_, 0);
-            fullscreen_ = false;
+    io.KeyCtrl = input_.key_down(GLFW_KEY_LEFT_CONTROL) || input_.key_down(GLFW_KEY_RIGHT_CONTROL);
+    io.KeyShift = input_.key_down(GLFW_KEY_LEFT_SHIFT) || input_.key_down(GLFW_KEY_RIGHT_SHIFT);
+    io.KeyAlt = input_.key_down(GLFW_KEY_LEFT_ALT) || input_.key_down(GLFW_KEY_RIGHT_ALT);
+    io.KeySuper = input_.key_down(GLFW_KEY_LEFT_SUPER) || input_.key_down(GLFW_KEY_RIGHT_SUPER);
+    for (int b = 0; b < InputQueue::kMaxButton; ++b) io.MouseDown[b] = input_.button_down(b);
+    for (const auto& b : in.buttons) io.MousePos = ImVec2(static_cast<float>(b.x), static_cast<float>(b.y));
+    for (uint32_t c : in.chars)
+        if (!(withhold && withheld_char_while_presenting(c))) io.AddInputCharacter(c);
+    io.MouseWheel += static_cast<float>(in.wheel_y);
+    io.MouseWheelH += static_cast<float>(in.wheel_x);
+    presses_ = std::move(in.presses);
+}
+
+// The app's own keys, read from this frame's presses (none lost, however short: input_queue.hpp).
+void App::handle_keys() {
+    const bool demo = lesson_mode_ && presenter_ && lessons_ && lessons_->active();
+    for (const KeyPress& p : presses_) {
+        const bool ctrl = (p.mods & GLFW_MOD_CONTROL) != 0;
+        const int key = p.key;
+        if (ctrl && (key == GLFW_KEY_EQUAL || key == GLFW_KEY_KP_ADD)) {
+            user_zoom_ = std::min(user_zoom_ * 1.1f, 3.0f);
+            fonts_dirty_ = true;
+        } else if (ctrl && (key == GLFW_KEY_MINUS || key == GLFW_KEY_KP_SUBTRACT)) {
+            user_zoom_ = std::max(user_zoom_ / 1.1f, 0.5f);
+            fonts_dirty_ = true;
+        } else if (ctrl && key == GLFW_KEY_0) {
+            user_zoom_ = 1.0f;
+            fonts_dirty_ = true;
+        } else if (key == GLFW_KEY_F11) {
+            GLFWmonitor* m = glfwGetPrimaryMonitor();
+            if (!fullscreen_ && m) {
+                glfwGetWindowPos(window_, &windowed_x_, &windowed_y_);
+                glfwGetWindowSize(window_, &windowed_w_, &windowed_h_);
+                const GLFWvidmode* mode = glfwGetVideoMode(m);
+                glfwSetWindowMonitor(window_, m, 0, 0, mode->width, mode->height, mode->refreshRate);
+                fullscreen_ = true;
+            } else if (fullscreen_) {
+                glfwSetWindowMonitor(window_, nullptr, windowed_x_, windowed_y_, windowed_w_, windowed_h_, 0);
+                fullscreen_ = false;
+            }
+            fonts_dirty_ = true;
         }
-        fonts_dirty_ = true;
-    }
-    // Clicker keys. In a lesson on the projector they play the lesson: PageDown / Right / Space
-    // perform the next step, PageUp / Left go back, Ctrl+R resets the stage, S shows the narrative,
-    // N opens the speaker notes. Otherwise PageUp/PageDown and the arrows step through the tabs.
-    bool demo = lesson_mode_ && presenter_ && lessons_ && lessons_->active();
-    if (demo && !io.WantTextInput) {
-        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) || ImGui::IsKeyPressed(GLFW_KEY_RIGHT) || ImGui::IsKeyPressed(GLFW_KEY_SPACE))
-            lessons_->click(*this);
-        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP) || ImGui::IsKeyPressed(GLFW_KEY_LEFT)) lessons_->back(*this);
-        if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_R)) lessons_->reset_stage(*this);
-        if (!io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_S)) lessons_->show_notes_inline = !lessons_->show_notes_inline;
-        if (!io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_N)) open_notes_window();
-    } else if (!io.WantTextInput) {
+        if (text_input_) continue;  // the keys below are the text field's then
+        // Clicker keys. Presenting, they belong to the presenter (feed_input kept them from Dear
+        // ImGui): B or '.' blacks the screen (and the next press brings it back); in a lesson,
+        // PageDown / Right / Down / Space / Enter perform the next step, PageUp / Left / Up go
+        // back, Ctrl+R resets the stage, S shows the narrative, N opens the speaker notes;
+        // otherwise they step through the tabs. Not presenting: PageUp/PageDown and Left/Right
+        // step through the tabs.
         int dir = 0;
-        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) || ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) dir = 1;
-        if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP) || ImGui::IsKeyPressed(GLFW_KEY_LEFT)) dir = -1;
-        if (dir) {
+        if (presenter_) {
+            if (is_blank_key(key) || (blank_ && (is_next_key(key) || is_back_key(key)))) {
+                blank_ = !blank_ && is_blank_key(key);
+                continue;
+            }
+            dir = is_next_key(key) ? 1 : is_back_key(key) ? -1 : 0;
+        } else if (key == GLFW_KEY_PAGE_DOWN || key == GLFW_KEY_RIGHT) {
+            dir = 1;
+        } else if (key == GLFW_KEY_PAGE_UP || key == GLFW_KEY_LEFT) {
+            dir = -1;
+        }
+        if (demo) {
+            if (dir > 0) lessons_->click(*this);
+            else if (dir < 0) lessons_->back(*this);
+            else if (ctrl && key == GLFW_KEY_R) lessons_->reset_stage(*this);
+            else if (!ctrl && key == GLFW_KEY_S) lessons_->show_notes_inline = !lessons_->show_notes_inline;
+            else if (!ctrl && key == GLFW_KEY_N) open_notes_window();
+        } else if (dir) {
             int n = static_cast<int>(views_.size()), at = 0;
             for (int i = 0; i < n; ++i)
                 if (active_view_ == views_[i]->id()) at = i;
             pending_view_ = views_[(at + dir + n) % n]->id();
         }
     }
+    presses_.clear();
 }
+
+bool App::results_hidden() const { return lesson_mode_ && lessons_ && lessons_->prediction_open(); }
 
 void App::draw_top_bar() {
     auto w = world();
@@ -389,9 +479,13 @@ void App::draw_top_bar() {
         ImGui::PopStyleColor();
         ImGui::SameLine();
     }
+    // The language never changes by a key: no keyboard navigation or Tab reaches these two, so a
+    // Space meant for the presenter cannot press one (it once did, mid-demo).
+    ImGui::PushItemFlag(ImGuiItemFlags_NoNav | ImGuiItemFlags_NoTabStop, true);
     if (ImGui::RadioButton("English", !ko)) i18n::set_language(i18n::Lang::En);
     ImGui::SameLine();
     if (ImGui::RadioButton("한국어", ko)) i18n::set_language(i18n::Lang::Ko);
+    ImGui::PopItemFlag();
     ImGui::SameLine();
     if (ImGui::Checkbox(T("gui.presenter"), &presenter_)) fonts_dirty_ = true;
     ImGui::SameLine();
@@ -432,6 +526,7 @@ void App::draw_command_log() {
 void App::frame() {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    feed_input();
     ImGui::NewFrame();
     handle_keys();
     const ImGuiViewport* vp = ImGui::GetMainViewport();
@@ -523,6 +618,11 @@ void App::frame() {
     }
     draw_command_log();
     ImGui::End();
+    if (blank_) {
+        // B or '.' on the clicker: a black screen over everything until the next press.
+        ImGui::GetForegroundDrawList()->AddRectFilled(vp->Pos, ImVec2(vp->Pos.x + vp->Size.x, vp->Pos.y + vp->Size.y),
+                                                      IM_COL32(0, 0, 0, 255));
+    }
     render();
 }
 
@@ -656,7 +756,8 @@ int App::run() {
         // the presenter: about once a second.
         if (opt_.notes || (lesson_mode_ && lessons_ && lessons_->wants_refresh()))
             refresh = refresh > 0 ? std::min(refresh, opt_.notes ? 0.4 : 1.0) : (opt_.notes ? 0.4 : 1.0);
-        if (shooting || animating) glfwPollEvents();
+        // Input still queued (a tap's release, a second press): draw the next frame at once.
+        if (shooting || animating || input_.pending()) glfwPollEvents();
         // Idle: sleep until input or an engine change (the poller posts an empty event); a tab
         // with live figures asks for a redraw now and then. Rendering a 1080p frame in software
         // costs ~50 ms of CPU, so an idle window must not draw on a timer.

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/gui/input_queue.hpp"
 #include "app/gui/jobs.hpp"
 #include "sim/view/snapshot.hpp"
 
@@ -71,6 +72,10 @@ public:
     float ui_scale() const { return scale_; }
     // Asks for frames at 60 Hz for the next MS milliseconds (animations).
     void animate_for(double ms);
+    // A view is about to give a text field the keyboard (SetKeyboardFocusHere lands a frame
+    // later): characters typed meanwhile wait for the field (at most half a second) instead of
+    // being lost, and frames are drawn at once until then.
+    void focus_text_soon();
     // Wakes the frame loop from any thread.
     void wake();
     ImFont* big_font() const { return big_font_; }
@@ -103,6 +108,9 @@ public:
     void race_finished() { ++races_finished_; }
     int races_finished() const { return races_finished_.load(); }
     std::string korean_font_path() const { return korean_font_; }
+    // A lesson asks a prediction question that is still open (in any mode): views keep the live
+    // results that would answer it (the race's last ratio) out of sight until then.
+    bool results_hidden() const;
 
 private:
     bool init_window();
@@ -116,6 +124,13 @@ private:
     bool write_screenshot(const std::string& path);
     int bench();
     void handle_keys();
+    // Before ImGui::NewFrame: hands this frame's share of the input queue to Dear ImGui, minus the
+    // clicker keys while presenting (those go to the presenter's logic only).
+    void feed_input();
+    static void on_key(GLFWwindow* w, int key, int scancode, int action, int mods);
+    static void on_char(GLFWwindow* w, unsigned int c);
+    static void on_mouse_button(GLFWwindow* w, int button, int action, int mods);
+    static void on_scroll(GLFWwindow* w, double dx, double dy);
     void open_notes_window();
 
     GuiOptions opt_;
@@ -145,6 +160,11 @@ private:
     std::string korean_font_;
     std::string latin_font_;
     int frame_count_ = 0;
+    InputQueue input_;
+    std::vector<KeyPress> presses_;   // this frame's key presses (from input_), for handle_keys
+    bool text_input_ = false;         // a text field had the keyboard last frame
+    double text_focus_until_ = 0;     // focus_text_soon(): characters wait until then
+    bool blank_ = false;              // B or '.' on a clicker: the screen is black until pressed again
     std::unique_ptr<LessonPanel> lessons_;
     bool lesson_mode_ = false;
     bool race_requested_ = false;

@@ -87,5 +87,6 @@ void LessonPanel::back(App&) { impl_->player_.back(); }
 void LessonPanel::reset_stage(App&) { impl_->reset_stage(); }
 bool LessonPanel::wants_refresh() const { return impl_->player_.wants_refresh(); }
 bool LessonPanel::covers_stage() const { return impl_->player_.covers_stage(); }
+bool LessonPanel::prediction_open() const { return impl_->player_.prediction_open(); }
 
 }  // namespace isolab::gui

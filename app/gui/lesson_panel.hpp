@@ -36,6 +36,8 @@ public:
     // Self-paced and study group: the step asks for a prediction not made (or not revealed) yet,
     // so the live picture, which may show the answer, is covered until then.
     bool covers_stage() const;
+    // In any mode, presenter included: a prediction question is open (StepPlayer::prediction_open).
+    bool prediction_open() const;
     bool show_notes_inline = false;
 
 private:

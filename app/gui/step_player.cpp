@@ -135,8 +135,19 @@ Mode StepPlayer::wanted_mode() const {
 }
 
 bool StepPlayer::covers_stage() const {
-    if (!player_ || summary_ || player_->mode() == Mode::Presenter || !player_->step().predict) return false;
-    return player_->prediction_needed() || (player_->mode() == Mode::StudyGroup && !player_->state().revealed);
+    // On the projector the room must see the stage: there views hide only their results.
+    return prediction_open() && player_->mode() != Mode::Presenter;
+}
+
+bool StepPlayer::prediction_open() const {
+    if (!player_ || summary_ || !player_->step().predict) return false;
+    const auto& st = player_->state();
+    switch (player_->mode()) {
+        case Mode::SelfPaced: return player_->prediction_needed();
+        case Mode::StudyGroup: return player_->prediction_needed() || !st.revealed;
+        case Mode::Presenter: return !st.action_ran && !player_->presenter_result_shown();
+    }
+    return false;
 }
 
 void StepPlayer::apply_highlight() {

@@ -55,7 +55,11 @@ public:
     void click();
     void back();
     bool wants_refresh() const;          // waiting for a check or an action
-    bool covers_stage() const;           // a prediction is still open: cover the live picture
+    bool covers_stage() const;           // self-paced, study group: a prediction is open, cover the live picture
+    // The step's prediction question is still open, in any mode: self-paced until the learner
+    // predicts, study group until the reveal, presenter until the step's action has run (or, with
+    // no action, until the press that shows the result).
+    bool prediction_open() const;
     bool show_notes_inline = false;      // presenter: the narrative in the banner (S)
 
 private:

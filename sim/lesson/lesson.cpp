@@ -515,6 +515,13 @@ public:
                             error(std::string("/stage/") + key + "/" + std::to_string(i),
                                   "`" + v[i] + "` in `stage` is not " + what + " — use [a-zA-Z0-9][a-zA-Z0-9_.-]*" +
                                       (image ? ", with / and : (`isolab/web`, `myweb:v2`)" : ""));
+                        // The stage removes these without asking: a name a learner could give
+                        // their own container (`web`) would remove the learner's work.
+                        else if (v[i].rfind("lesson-", 0) != 0)
+                            error(std::string("/stage/") + key + "/" + std::to_string(i),
+                                  "`" + v[i] + "` in `stage` must start with `lesson-` (`lesson-" + v[i] +
+                                      "`): the stage removes it without asking, so it must not be a name a "
+                                      "learner gives their own objects");
                 };
                 names(l.stage.containers, "containers", "a container name", false);
                 names(l.stage.vms, "vms", "a VM name", false);

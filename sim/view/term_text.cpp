@@ -224,6 +224,13 @@ TerminalLine classify_terminal_line(std::string_view line) {
     return TerminalLine::Command;
 }
 
+const std::vector<std::string>& terminal_examples() {
+    static const std::vector<std::string> examples = {"ps -a",       "images",   "run -d --name web busybox httpd -f",
+                                                      "top web",     "exec web ps", "logs web",
+                                                      "stats --no-stream"};
+    return examples;
+}
+
 std::vector<std::string> split_demo_lines(std::string_view text) {
     std::vector<std::string> out;
     while (!text.empty()) {

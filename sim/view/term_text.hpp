@@ -85,6 +85,10 @@ enum class TerminalLine {
 };
 TerminalLine classify_terminal_line(std::string_view line);
 
+// The Terminal tab's suggestion chips ("Try: ps -a ..."), the words after `isolab`. A chip fills
+// the input line; each must be a command the CLI parses (tests/app/test_terminal_chips.cpp).
+const std::vector<std::string>& terminal_examples();
+
 // Splits "ps -a;images" at ';' into trimmed, non-empty lines (the demo lines of the tab).
 std::vector<std::string> split_demo_lines(std::string_view text);
 

@@ -103,6 +103,12 @@ TEST_CASE("lessons: each lesson is played to the end against the real engine, ev
     TempRoot r;
     auto ids = lesson_ids(r);
     REQUIRE(ids.size() >= 10);
+    // The learner's own objects, named as lessons once named theirs (opening a lesson once ran
+    // `rm -f web` on the learner's container): no lesson may remove them.
+    REQUIRE(r.isolab({"run", "-d", "--name", "web", "busybox", "sleep", "3600"}).code == 0);
+    REQUIRE(r.isolab({"create", "--name", "life", "busybox", "true"}).code == 0);
+    REQUIRE(r.isolab({"network", "create", "shop"}).code == 0);
+    REQUIRE(r.isolab({"volume", "create", "data"}).code == 0);
     for (const auto& id : ids) {
         auto res = r.isolab({"lesson", "play", id, "--auto"}, 900000);
         INFO("lesson " << id << ": exit " << res.code << "\n" << tail(res.out) << "\n" << tail(res.err));
@@ -115,6 +121,11 @@ TEST_CASE("lessons: each lesson is played to the end against the real engine, ev
     auto again = r.isolab({"lesson", "play", ids.front(), "--auto"}, 900000);
     INFO(tail(again.out) << tail(again.err));
     CHECK(again.code == 0);
+    CHECK(r.isolab({"inspect", "web"}).code == 0);
+    CHECK(r.isolab({"inspect", "life"}).code == 0);
+    CHECK(r.isolab({"network", "inspect", "shop"}).code == 0);
+    CHECK(r.isolab({"volume", "inspect", "data"}).code == 0);
+    CHECK(again.out.find("rm -f web") == std::string::npos);
     (void)r.isolab({"system", "reset", "-f"}, 120000);
 }
 
@@ -129,7 +140,7 @@ TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode"
     std::string state = r.path() + "/xdg-state";
     // Lesson 5 at its second step: the first step's container runs, the pid row is outlined.
     REQUIRE(r.isolab({"build", "-q", "-t", "isolab/web", std::string(ISOLAB_SOURCE_DIR) + "/assets/images/web"}).code == 0);
-    REQUIRE(r.isolab({"run", "-d", "--name", "web", "isolab/web"}).code == 0);
+    REQUIRE(r.isolab({"run", "-d", "--name", "lesson-web", "isolab/web"}).code == 0);
     fs::create_directories(state + "/isolab");
     {
         std::ofstream p(state + "/isolab/progress.json");
@@ -171,7 +182,7 @@ TEST_CASE("lessons: a lesson step renders in English, Korean and presenter mode"
     CHECK(np.colors > 20);
     CHECK(np.not_background > 0.02);
     // The panel kept the learner at step 2 (it read the saved progress and did not clear the stage).
-    CHECK(r.isolab({"inspect", "web"}).code == 0);
+    CHECK(r.isolab({"inspect", "lesson-web"}).code == 0);
 }
 
 TEST_CASE("lessons: the clicker alone presents lessons 7 and 4 on the real engine, and Ctrl+R resets the stage") {
@@ -183,19 +194,31 @@ TEST_CASE("lessons: the clicker alone presents lessons 7 and 4 on the real engin
     std::string gui = fs::path(ISOLAB_BIN).parent_path() / "isolab-gui";
     TempRoot r;
     for (const char* lesson : {"lifecycle", "boot-race"}) {
-        // The window gets only key presses: PageDown until the presenter file says the lesson is
-        // over (a press while an action runs does nothing, as with a real clicker), then Ctrl+R.
+        // The window gets only key presses, each a 10 ms tap (a clicker's is that short; Dear
+        // ImGui 1.86 alone saw none of them): first every key a clicker sends, Space, Enter, the
+        // arrows, B and '.' (black screen and back) and Tab, twice round, checking after each that
+        // the presenter file still says English (Space once pressed the focused "한국어" option
+        // mid-demo); then PageDown until the presenter file says the lesson is over (a press while
+        // an action runs does nothing, as with a real clicker), then Ctrl+R.
         std::string script =
             "\"$GUI\" --root \"$ROOT\" --present --lesson \"$LESSON\" --size 1600x900 & gui=$!\n"
+            "tap() { xdotool keydown \"$1\"; sleep 0.01; xdotool keyup \"$1\"; }\n"
+            "english() { f=\"$ROOT/lesson-presenter.json\"; [ ! -e \"$f\" ] || grep -q '\"lang\":\"en\"' \"$f\" ||\n"
+            "  echo LANGUAGE-CHANGED after $1; }\n"
             "sleep 3; xdotool mousemove 800 450\n"
+            "for round in 1 2; do\n"
+            "  for k in Tab Right Down space Return KP_Enter b period Left Up Prior Tab space; do\n"
+            "    tap $k; sleep 0.3; english $k\n"
+            "  done\n"
+            "done\n"
             "presses=0\n"
             "for i in $(seq 1 400); do\n"
             "  if grep -q '\"summary\":true' \"$ROOT/lesson-presenter.json\" 2>/dev/null; then break; fi\n"
-            "  xdotool key Next; presses=$((presses+1)); sleep 0.6\n"
+            "  tap Next; presses=$((presses+1)); sleep 0.6; english Next\n"
             "done\n"
             "echo presses=$presses\n"
             "cp \"$ROOT/lesson-presenter.json\" \"$ROOT/presenter-end.json\"\n"
-            "xdotool key ctrl+r; sleep 4\n"
+            "xdotool keydown ctrl; tap r; xdotool keyup ctrl; sleep 4\n"
             "kill $gui; wait $gui\n";
         auto res = run_process({"xvfb-run", "-a", "-s", "-screen 0 1600x900x24", "/bin/bash", "-c", script},
                                {"GUI=" + gui, "ROOT=" + r.path(), "LESSON=" + std::string(lesson),
@@ -206,6 +229,9 @@ TEST_CASE("lessons: the clicker alone presents lessons 7 and 4 on the real engin
         REQUIRE(end.is_object());
         CHECK(end.value("lesson", "") == lesson);
         CHECK(end.value("summary", false) == true);
+        // No key changed the window's language.
+        CHECK(end.value("lang", "") == "en");
+        CHECK(res.out.find("LANGUAGE-CHANGED") == std::string::npos);
         std::string events = read_text(r.path() + "/events.jsonl");
         if (std::string(lesson) == "lifecycle") {
             // What the clicker made happen, in the engine's own log.

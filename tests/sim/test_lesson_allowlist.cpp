@@ -352,7 +352,7 @@ TEST_CASE("lesson allow-list: stage names are names, not flags or paths") {
     LessonFolder f;
     std::string text = f.lesson_running({"isolab ps"});
     auto at = text.find("\"learned\"");
-    text.insert(at, "\"stage\": {\"containers\": [\"web\", \"-f\"],\n  \"images\": [\"isolab/web\", \"../x\"]},\n  ");
+    text.insert(at, "\"stage\": {\"containers\": [\"lesson-web\", \"-f\"],\n  \"images\": [\"lesson-isolab/web\", \"../x\"]},\n  ");
     auto file = parse_lesson(f.file(), text);
     CHECK_FALSE(file.lesson.has_value());
     REQUIRE(file.errors.size() == 2);

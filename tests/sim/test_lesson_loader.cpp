@@ -446,6 +446,20 @@ TEST_CASE("lesson loader: a prediction's answer must be one of its choices") {
     CHECK(last.lesson->steps[1].predict->answer == 1);
 }
 
+TEST_CASE("lesson loader: stage names start with lesson-, so the stage never removes a learner's own object") {
+    // The stage removes its names without asking: `web` would be the learner's own container.
+    for (const char* key : {"containers", "vms", "networks", "volumes", "images"}) {
+        INFO(key);
+        std::string text = edit(kValid, "  \"needs\": [", std::string("  \"stage\": {\"") + key + "\": [\"web\"]},\n  \"needs\": [");
+        auto e = one_error(text);
+        CHECK(e.line == line_of(text, "\"stage\""));
+        CHECK(contains(e.message, "`web` in `stage` must start with `lesson-` (`lesson-web`)"));
+        auto ok = parse_ok(edit(kValid, "  \"needs\": [", std::string("  \"stage\": {\"") + key + "\": [\"lesson-web\"]},\n  \"needs\": ["));
+    }
+    auto image = parse_ok(edit(kValid, "  \"needs\": [", "  \"stage\": {\"images\": [\"lesson-myweb:v2\"]},\n  \"needs\": ["));
+    CHECK(image.lesson->stage.images == std::vector<std::string>{"lesson-myweb:v2"});
+}
+
 TEST_CASE("lesson loader: step ids are unique and made of a-z, 0-9 and -") {
     SUBCASE("duplicate: the second one's line") {
         std::string text = edit(kValid, "\"id\": \"second\"", "\"id\": \"first\"");

@@ -146,6 +146,13 @@ private:
             ImGui::TextWrapped("%s", i18n::trf("gui.race.error", {s_->error}).c_str());
             ImGui::PopStyleColor();
         }
+        if (app.results_hidden() && !s_->running) {
+            // A lesson asks "by how much?": the last race's numbers would answer it (issue 17).
+            ImGui::Spacing();
+            ImGui::Separator();
+            ImGui::TextWrapped("%s", T("gui.race.result_hidden"));
+            return;
+        }
         if (!s_->running && !s_->result) {
             ImGui::Spacing();
             ImGui::TextWrapped("%s", T("gui.race.intro1"));

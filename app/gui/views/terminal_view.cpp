@@ -346,11 +346,10 @@ private:
         // Examples fill the input line (they do not run: the learner presses Enter).
         ImGui::AlignTextToFramePadding();
         ImGui::TextUnformatted(T("gui.terminal.try"));
-        static const char* const kExamples[] = {"ps -a", "images", "run -d --name web busybox httpd -f", "top web",
-                                                "exec web ps", "logs web", "stats --no-stream"};
         // The buttons flow like words: a button that does not fit starts a new line.
         const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-        for (const char* ex : kExamples) {
+        for (const std::string& example : view::terminal_examples()) {
+            const char* ex = example.c_str();
             float w = ImGui::CalcTextSize(ex).x + ImGui::GetStyle().FramePadding.x * 2;
             if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + w <= right) ImGui::SameLine();
             if (ImGui::SmallButton(ex)) {
@@ -413,6 +412,7 @@ private:
         if (focus_input_) {
             ImGui::SetKeyboardFocusHere();
             focus_input_ = false;
+            app.focus_text_soon();  // what is typed before the line has the keyboard waits for it
         }
         bool entered = ImGui::InputTextWithHint("##cmd", T("gui.terminal.hint"), input_, sizeof input_,
                                         ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CallbackHistory,
@@ -463,6 +463,8 @@ private:
         shell_version_ = UINT64_MAX;
         shell_text_.clear();
         focus_shell_ = true;
+        // Typing may start before the next frame draws the input line: hold it from now on.
+        app.focus_text_soon();
     }
 
     void close_shell() {
@@ -607,6 +609,7 @@ private:
         if (focus_shell_ && !ended) {
             ImGui::SetKeyboardFocusHere();
             focus_shell_ = false;
+            app.focus_text_soon();  // the first letter typed into a new shell waits for the line
         }
         bool entered = ImGui::InputTextWithHint("##shell", T("gui.terminal.shell_hint"), shell_input_, sizeof shell_input_,
                                         ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CallbackHistory,
