@@ -1451,6 +1451,7 @@ const FlagDef kVersionFlags[] = {
 };
 
 const FlagDef kGuiFlags[] = {
+    bool_flag<&Command::gui_audit>("audit", 0, "With --screenshot: write each picture's layout audit to FILE.audit.json"),
     custom_flag("frames", 0, FlagType::Int, "Render N frames, write --screenshot and exit", apply_frames,
                 print_value<&Command::frames>),
     // The same field as the global --lang, which prints it.

@@ -159,6 +159,7 @@ struct Command {
     std::string gui_select;  // gui --select CONTAINER|vm:NAME
     std::string gui_size;    // gui --size WxH
     bool fullscreen = false; // gui --fullscreen
+    bool gui_audit = false;  // gui --audit (with --screenshot)
 
     // update: only the values typed (CONTAINER... in args). stats --no-stream.
     ResourceUpdate update;

@@ -803,6 +803,7 @@ int exec_gui(const Command& c, std::ostream& err) {
     if (c.lessons) args.push_back("--lessons");
     if (c.study_group) args.push_back("--study-group");
     if (c.fullscreen) args.push_back("--fullscreen");
+    if (c.gui_audit) args.push_back("--audit");
     std::vector<char*> av;
     for (auto& a : args) av.push_back(a.data());
     av.push_back(nullptr);

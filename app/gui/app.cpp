@@ -23,6 +23,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "app/gui/audit_recorder.hpp"
 #include "app/gui/lesson_panel.hpp"
 #include "app/gui/speaker_notes.hpp"
 #include "app/gui/view.hpp"
@@ -524,6 +525,7 @@ void App::draw_command_log() {
 }
 
 void App::frame() {
+    audit::begin_frame();  // the audit looks at the frame a screenshot is taken of: this one
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     feed_input();
@@ -666,13 +668,32 @@ void App::open_notes_window() {
     if (pid > 0) (void)wait_exit_code(pid);
 }
 
-bool App::write_screenshot(const std::string& path) {
-    int w, h;
-    glfwGetFramebufferSize(window_, &w, &h);
-    std::vector<unsigned char> pixels(static_cast<size_t>(w) * h * 4);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadBuffer(GL_BACK);
-    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+// FILE.png → FILE.audit.json beside it: the entries of layout_audit.hpp's rules for this frame.
+bool App::write_audit(const std::string& png_path, const std::vector<unsigned char>& pixels, int w, int h) {
+    std::string path = png_path;
+    if (path.size() > 4 && path.compare(path.size() - 4, 4, ".png") == 0) path.erase(path.size() - 4);
+    path += ".audit.json";
+    audit::FrameAudit a = audit::audit_recorded_frame(ImGui::GetDrawData(), pixels, w, h, active_view_, state_palette());
+    if (auto written = write_file(path, audit::to_json(a.entries)); !written.ok()) {
+        std::fprintf(stderr, "isolab-gui: cannot write `%s`: %s\n", path.c_str(), written.error().message.c_str());
+        return false;
+    }
+    int by_rule[4] = {0, 0, 0, 0};
+    for (const auto& e : a.entries)
+        ++by_rule[e.rule == "clipped" ? 0 : e.rule == "overlap" ? 1 : e.rule == "token_wrap" ? 2 : 3];
+    std::fprintf(stderr, "isolab-gui: %s\n",
+                 i18n::trf("gui.audit.summary", {active_view_, std::to_string(a.entries.size()), std::to_string(by_rule[0]),
+                                                 std::to_string(by_rule[1]), std::to_string(by_rule[2]),
+                                                 std::to_string(by_rule[3]), std::to_string(a.items),
+                                                 std::to_string(a.suppressed.scrolled + a.suppressed.no_background), path})
+                     .c_str());
+    // The recorder's layout is ImGui's own or the audit is wrong: say so where a test sees it.
+    if (a.layout_mismatches > 0)
+        std::fprintf(stderr, "isolab-gui: %s\n", i18n::trf("gui.audit.mismatch", {std::to_string(a.layout_mismatches)}).c_str());
+    return true;
+}
+
+bool App::write_screenshot(const std::string& path, const std::vector<unsigned char>& pixels, int w, int h) {
     FILE* f = std::fopen(path.c_str(), "wbe");
     if (!f) {
         std::fprintf(stderr, "isolab-gui: cannot write `%s`: %s\n", path.c_str(), std::strerror(errno));
@@ -691,9 +712,10 @@ bool App::write_screenshot(const std::string& path) {
     png_write_info(png, info);
     for (int y = h - 1; y >= 0; --y) {  // OpenGL's rows start at the bottom
         // Opaque: the framebuffer's alpha is whatever the last blend left.
-        unsigned char* row = pixels.data() + static_cast<size_t>(y) * w * 4;
+        std::vector<unsigned char> row(pixels.begin() + static_cast<ptrdiff_t>(y) * w * 4,
+                                       pixels.begin() + static_cast<ptrdiff_t>(y + 1) * w * 4);
         for (int x = 0; x < w; ++x) row[x * 4 + 3] = 255;
-        png_write_row(png, row);
+        png_write_row(png, row.data());
     }
     png_write_end(png, nullptr);
     png_destroy_write_struct(&png, &info);
@@ -738,6 +760,7 @@ int App::run() {
         return 125;
     }
     if (!init_window()) return 1;
+    audit::set_recording(opt_.audit && !opt_.screenshot.empty());
     poller_ = std::thread([this] { poll_loop(); });
     if (korean_font_.empty())
         std::fprintf(stderr, "isolab-gui: no Korean font found through fontconfig: Korean text shows as '?'. "
@@ -770,7 +793,14 @@ int App::run() {
             // --view all: one picture per tab, FILE's "{view}" replaced by the tab's id.
             std::string path = opt_.screenshot;
             if (size_t at = path.find("{view}"); at != std::string::npos) path.replace(at, 6, active_view_);
-            bool ok = write_screenshot(path);
+            int w, h;
+            glfwGetFramebufferSize(window_, &w, &h);
+            std::vector<unsigned char> pixels(static_cast<size_t>(w) * h * 4);
+            glPixelStorei(GL_PACK_ALIGNMENT, 1);
+            glReadBuffer(GL_BACK);
+            glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+            bool ok = write_screenshot(path, pixels, w, h);
+            if (ok && opt_.audit) ok = write_audit(path, pixels, w, h);
             glfwSwapBuffers(window_);
             if (!ok) return 1;
             if (opt_.view != "all") return 0;

@@ -31,6 +31,7 @@ struct GuiOptions {
     std::string lang;            // en | ko ("" = from the environment)
     bool present = false;        // presenter mode: light high-contrast theme, large
     std::string screenshot;      // write a PNG of the window after `frames` frames, then exit
+    bool audit = false;          // with screenshot: the layout audit of each picture, FILE.audit.json
     int frames = 5;
     std::string view;            // the tab to show: race | lifecycle | isolation | images | network | terminal | resources
     std::string select;          // a container (or vm:NAME) to select
@@ -121,7 +122,8 @@ private:
     void render();
     void draw_top_bar();
     void draw_command_log();
-    bool write_screenshot(const std::string& path);
+    bool write_screenshot(const std::string& path, const std::vector<unsigned char>& pixels, int w, int h);
+    bool write_audit(const std::string& png_path, const std::vector<unsigned char>& pixels, int w, int h);
     int bench();
     void handle_keys();
     // Before ImGui::NewFrame: hands this frame's share of the input queue to Dear ImGui, minus the

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/gui/app.hpp"
@@ -42,6 +43,9 @@ bool box(const char* id, const std::string& text, float w, float h, unsigned int
 // A colored state badge ("running", "paused", ...) in the theme's state colors.
 void state_badge(const std::string& state);
 unsigned int state_color(const std::string& state);
+// Every colour state_color() gives, each with a state that has it ("running", "paused", ...): a
+// shape in one of these carries state, and the layout audit holds it to 3:1 against its surroundings.
+std::vector<std::pair<std::string, unsigned int>> state_palette();
 // S cut to WIDTH pixels of the current font, "..." at the end when cut (UTF-8 safe).
 std::string fit_text(const std::string& s, float width);
 // Help marker "(?)" with a wrapped tooltip.

@@ -48,6 +48,15 @@ unsigned int state_color(const std::string& s) {
     return IM_COL32(110, 118, 129, 255);
 }
 
+std::vector<std::pair<std::string, unsigned int>> state_palette() {
+    std::vector<std::pair<std::string, unsigned int>> out;
+    for (const char* s : {"running", "paused", "restarting", "exited", "created"}) {
+        unsigned int c = state_color(s);
+        if (std::none_of(out.begin(), out.end(), [&](const auto& p) { return p.second == c; })) out.emplace_back(s, c);
+    }
+    return out;
+}
+
 void state_badge(const std::string& s) {
     ImVec4 c = ImGui::ColorConvertU32ToFloat4(state_color(s));
     ImGui::PushStyleColor(ImGuiCol_Button, c);

@@ -202,6 +202,7 @@ TEST_CASE("action: every verb's Command prints back to words that parse into the
         "-D -v version -f x",
         "gui --present --lesson containers --screenshot /tmp/x.png --frames 3 --view race --select vm:vm1 "
         "--size 800x600 --fullscreen --lessons --study-group --lang ko",
+        "gui --screenshot /tmp/x.png --audit --view all",
         "--root /tmp/r --lang en -D ps -a",
         "--root /tmp/r",
         "gui",

@@ -267,6 +267,7 @@ const Proof kProofs[] = {
     {"volume prune", "--all", Proof::Test, "volumes: prune keeps named volumes without -a, and what a container uses; system prune --volumes; system df counts them"},
     {"volume prune", "--filter", Proof::Test, "volumes: prune keeps named volumes without -a, and what a container uses; system prune --volumes; system df counts them"},
     {"volume prune", "--force", Proof::Test, "volumes: prune keeps named volumes without -a, and what a container uses; system prune --volumes; system df counts them"},
+    {"gui", "--audit", Proof::Test, "gui audit: every view in en/ko, normal/presenter, 1280x720/1920x1080 has no layout fault outside the baseline"},
     {"gui", "--frames", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
     {"gui", "--fullscreen", Proof::Test, "gui flags: --lessons and --study-group change what is drawn; --fullscreen fills the screen"},
     {"gui", "--lang", Proof::Test, "gui: every view renders in English, Korean and presenter mode, with live containers and a VM"},
