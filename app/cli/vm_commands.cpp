@@ -10,6 +10,7 @@
 
 #include "app/cli/commands.hpp"
 #include "sim/core/clock.hpp"
+#include "sim/core/i18n.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/state/store.hpp"
 #include "sim/vm/qemu.hpp"
@@ -269,7 +270,8 @@ int run_race_command(const Command& c, std::ostream& out, std::ostream& err) {
     if (!engine) return fail(err, engine.error());
     if (!as_json)
         o.progress = [&](const std::string& side, const std::string& what) {
-            err << "[" << side << "] " << what << "\n";
+            err << "[" << (side == "vm" ? std::string("VM") : side == "container" ? i18n::tr("race.container") : side)
+                << "] " << what << "\n";
         };
     auto r = vm::run_race(**engine, (*engine)->store().root(), o);
     if (!r) return fail(err, r.error());

@@ -25,5 +25,8 @@ Result<int64_t> go_ram_in_bytes(std::string_view text);
 // Go's sortorder.NaturalLess (Docker sorts volume names and prune filters with it): runs of digits
 // compare as numbers ("v2" < "v10"), everything else byte by byte.
 bool natural_less(const std::string& a, const std::string& b);
+// Terminal columns taken by UTF-8 text S: Hangul and other East Asian wide characters take two,
+// so Korean labels line up with English ones in a padded table.
+size_t display_width(std::string_view s);
 
 }  // namespace isolab

@@ -247,7 +247,7 @@ IsolationFacts read_isolation(pid_t container_pid, pid_t host_pid, bool with_net
     auto t0 = std::chrono::steady_clock::now();
     f.host = read_side(host_pid, false);
     if (container_pid <= 0) {
-        f.error = "no process";
+        f.error = i18n::tr("gui.stack.no_process");
     } else if (::access(("/proc/" + std::to_string(container_pid)).c_str(), F_OK) != 0) {
         f.error = "/proc/" + std::to_string(container_pid) + ": " + std::strerror(errno);
     } else {

@@ -61,12 +61,7 @@ std::string race_backend_tag(const std::string& backend) {
     return "";
 }
 
-std::string race_stage_label(const std::string& name) {
-    std::string key = "gui.race.stage.";
-    for (char c : name) key += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    const std::string& t = i18n::tr(key);
-    return t == key ? name : t;
-}
+std::string race_stage_label(const std::string& name) { return vm::race_stage_text(name); }
 
 RaceAxis race_axis(double max_ms, RaceScale scale, double smallest_ms) {
     RaceAxis a;
@@ -135,8 +130,8 @@ RaceChart build_race_chart(const vm::RaceResult& r, RaceScale scale) {
     };
     ch.memory_container = memory(r.container);
     ch.memory_vm = memory(r.vm);
-    ch.detail_container = r.container.detail;
-    ch.detail_vm = r.vm.detail;
+    ch.detail_container = vm::race_detail_text(r.container);
+    ch.detail_vm = vm::race_detail_text(r.vm);
     return ch;
 }
 
@@ -162,7 +157,8 @@ void RaceProgress::begin(double now_ms) {
 }
 
 void RaceProgress::on_progress(const std::string& side, const std::string& what, double now_ms) {
-    last_note_ = "[" + side + "] " + what;
+    last_note_ = "[" + (side == "vm" ? i18n::tr("gui.race.vm") : side == "container" ? i18n::tr("gui.race.container") : side) +
+                 "] " + what;
     if (side == "container" && container_start_ < 0) {
         container_start_ = now_ms;
         side_ = "container";

@@ -82,8 +82,9 @@ StackModel build_stacks(const WorldSnapshot& w) {
     }
     m.shared_kernel = trf("gui.stack.shared_kernel", {w.host.kernel, std::to_string(live)});
     m.ram_tooltip = trf("gui.stack.ram_tip", {mib(w.host.mem_total), mib(vm_mem), mib(container_mem)});
-    m.lesson_line = trf("gui.stack.lesson", {std::to_string(live), w.host.kernel, mib(container_mem),
-                                             std::to_string(vms_up), mib(vm_mem)});
+    // Two sentences, each with its own wording for none and for one.
+    m.lesson_line = i18n::trn("gui.stack.lesson_containers", live, {std::to_string(live), w.host.kernel, mib(container_mem)}) +
+                    " " + i18n::trn("gui.stack.lesson_vms", vms_up, {std::to_string(vms_up), mib(vm_mem)});
     return m;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "sim/core/clock.hpp"
 #include "sim/core/files.hpp"
 #include "sim/core/i18n.hpp"
+#include "sim/core/strings.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/vm/qemu.hpp"
 #include "sim/vm/vm_manager.hpp"
@@ -25,6 +27,13 @@ using nlohmann::json;
 namespace {
 
 const char* kPage = "Hello from IsoLab";
+
+// Sets SIDE's detail: English for programs, the key and arguments for learners.
+void set_detail(RaceSide& side, const char* key, std::vector<std::string> args) {
+    side.detail = i18n::trf_in(i18n::Lang::En, key, args);
+    side.detail_key = key;
+    side.detail_args = std::move(args);
+}
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
@@ -80,7 +89,7 @@ Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
     http.host_ip = "127.0.0.1";
     http.container_port = 80;
     spec.ports = {http};
-    if (o.progress) o.progress("container", "create + start " + spec.name);
+    if (o.progress) o.progress("container", i18n::trf("race.progress.create", {spec.name}));
     double t0 = monotonic_ms();
     auto rec = engine.create(spec);
     if (!rec) return rec.error();
@@ -112,12 +121,11 @@ Result<RaceSide> race_container(Engine& engine, const RaceOptions& o) {
     if (engine.backend() == Backend::Simulated) {
         side.answered_ms = 0;
         for (const auto& [n, ms] : side.stages) side.answered_ms += ms;
-        side.detail = "simulated: no process ran";
+        set_detail(side, "race.detail.simulated", {});
     } else {
         side.memory_mib = rss_mib(started->pid) + rss_mib(started->monitor_pid);
-        side.detail = port > 0 ? "GET http://127.0.0.1:" + std::to_string(port) +
-                                     "/ (published port: IsoLab's userland proxy to the container's eth0)"
-                               : "GET http://127.0.0.1:80/ in the container's network namespace (no bridge here)";
+        if (port > 0) set_detail(side, "race.detail.published", {std::to_string(port)});
+        else set_detail(side, "race.detail.netns", {});
     }
     (void)engine.remove(rec->id, true);
     if (!answered) return make_error("race: the container's web server did not answer within 10 s");
@@ -135,11 +143,13 @@ Result<RaceSide> race_vm(const std::string& root, const RaceOptions& o) {
     BootOptions b;
     b.die_with_caller = true;
     b.on_stage = [&](const std::string& stage, double ms) {
-        if (o.progress) o.progress("vm", stage + " done at " + std::to_string(static_cast<int>(ms)) + " ms");
+        if (o.progress)
+            o.progress("vm", i18n::trf("race.progress.stage", {race_stage_text(stage), std::to_string(static_cast<int>(ms))}));
         if (o.vm_stage) o.vm_stage(stage, ms);
     };
     b.on_console_line = o.vm_console_line;
-    if (o.progress) o.progress("vm", "boot " + name + " (" + side.backend + ")");
+    // The backend stays last, in parentheses: the GUI's RaceProgress reads it from there.
+    if (o.progress) o.progress("vm", i18n::trf("race.progress.boot", {name}) + " (" + side.backend + ")");
     auto booted = vms.start(name, b);
     if (!booted) {
         (void)vms.remove(name, true);
@@ -149,12 +159,11 @@ Result<RaceSide> race_vm(const std::string& root, const RaceOptions& o) {
     side.answered_ms = booted->answered_ms;
     side.backend = std::string(to_string(booted->backend));  // KVM may have fallen back to TCG
     side.memory_mib = is_modeled(booted->backend) ? booted->memory_mib : rss_mib(booted->qemu_pid);
-    side.detail = "guest kernel " + booted->kernel_release + ", GET http://127.0.0.1:" +
-                  std::to_string(booted->host_port) + "/ (QEMU user-mode port forward), " +
-                  std::to_string(booted->memory_mib) + " MiB reserved";
     if (is_modeled(booted->backend))
-        side.detail = "modeled: no QEMU or no guest kernel here, the stage times come from assets/vm-model.json "
-                      "(isolab doctor says what is missing)";
+        set_detail(side, "race.detail.modeled", {});
+    else
+        set_detail(side, "race.detail.vm",
+                   {booted->kernel_release, std::to_string(booted->host_port), std::to_string(booted->memory_mib)});
     (void)vms.remove(name, true);
     return side;
 }
@@ -219,7 +228,9 @@ json to_json(const RaceResult& r) {
                     {"answered_ms", std::round(s.answered_ms * 10) / 10},
                     {"stages", stages},
                     {"memory_mib", std::round(s.memory_mib * 10) / 10},
-                    {"detail", s.detail}};
+                    {"detail", s.detail},
+                    {"detail_key", s.detail_key},
+                    {"detail_args", s.detail_args}};
     };
     return {{"vm", side(r.vm)},
             {"container", side(r.container)},
@@ -237,6 +248,8 @@ std::optional<RaceResult> race_from_json(const json& j) {
             for (const auto& st : s.at("stages")) r.stages.emplace_back(st.at("name").get<std::string>(), st.at("ms").get<double>());
             r.memory_mib = s.value("memory_mib", 0.0);
             r.detail = s.value("detail", "");
+            r.detail_key = s.value("detail_key", "");
+            r.detail_args = s.value("detail_args", std::vector<std::string>{});
             return r;
         };
         RaceResult r;
@@ -262,6 +275,18 @@ std::optional<RaceResult> last_race(const std::string& state_root) {
     return race_from_json(j.at("result"));
 }
 
+std::string race_detail_text(const RaceSide& side) {
+    if (side.detail_key.empty()) return side.detail;
+    return i18n::trf_in(i18n::language(), side.detail_key, side.detail_args);
+}
+
+std::string race_stage_text(const std::string& name) {
+    std::string key = "gui.race.stage.";
+    for (char c : name) key += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    const std::string& t = i18n::tr(key);
+    return t == key ? name : t;
+}
+
 std::string format_race(const RaceResult& r) {
     // For a terminal, in the learner's language (the JSON stays English: it is for programs).
     std::string out;
@@ -272,7 +297,10 @@ std::string format_race(const RaceResult& r) {
         out += "\n";
         for (const auto& [n, ms] : s.stages) {
             char line[128];
-            std::snprintf(line, sizeof line, "  %-24s %12s\n", n.c_str(), fmt_ms(ms).c_str());
+            // Padded by hand: printf counts bytes, and a Korean stage name has three per letter.
+            std::string label = race_stage_text(n);
+            out += "  " + label + std::string(display_width(label) < 24 ? 24 - display_width(label) : 0, ' ');
+            std::snprintf(line, sizeof line, " %12s\n", fmt_ms(ms).c_str());
             out += line;
         }
         char total[64];
@@ -280,7 +308,7 @@ std::string format_race(const RaceResult& r) {
         char mem[32];
         std::snprintf(mem, sizeof mem, "%.1f MiB", s.memory_mib);
         out += "  " + i18n::trf("race.answered_after", {total, mem}) + "\n";
-        out += "  (" + s.detail + ")\n\n";
+        out += "  (" + race_detail_text(s) + ")\n\n";
     };
     side("VM", r.vm);
     side(i18n::tr("race.container"), r.container);

@@ -24,8 +24,15 @@ struct RaceSide {
     double answered_ms = 0;
     std::vector<std::pair<std::string, double>> stages;  // name, duration ms
     double memory_mib = 0;
-    std::string detail;   // kernel release, how the page was reached
+    std::string detail;   // kernel release, how the page was reached: English, for programs (`--json`)
+    // The same sentence as a string-table key and its arguments, so that a learner reads it in
+    // their language (race_detail_text). Empty for a result recorded before keys existed.
+    std::string detail_key;
+    std::vector<std::string> detail_args;
 };
+
+// RaceSide::detail in the current language: the keyed sentence when there is one, else `detail`.
+std::string race_detail_text(const RaceSide& side);
 
 struct RaceResult {
     RaceSide vm, container;
@@ -56,6 +63,9 @@ nlohmann::json to_json(const RaceResult& r);
 std::optional<RaceResult> race_from_json(const nlohmann::json& j);
 // The last race of STATE_ROOT, from its `race` event (nullopt when none has finished there).
 std::optional<RaceResult> last_race(const std::string& state_root);
+// A stage or step name as a learner reads it (gui.race.stage.*: firmware → 펌웨어); a name without
+// an entry (the runtime's steps: clone, pivot_root, …) is returned unchanged.
+std::string race_stage_text(const std::string& name);
 // A small table and the ratio line, for the terminal.
 std::string format_race(const RaceResult& r);
 

@@ -161,7 +161,7 @@ private:
                                             percent(t.containers_cpu_pct), std::to_string(t.processes)})
                                      .c_str());
         swatch(kVmColor);
-        ImGui::TextWrapped("%s", trf("gui.resources.vms_total",
+        ImGui::TextWrapped("%s", i18n::trn("gui.resources.vms_total", t.vms_live,
                                      {std::to_string(t.vms_live), view::human_bytes(t.vms_reserved),
                                       view::human_bytes(t.vms_rss), percent(t.vms_cpu_pct)})
                                      .c_str());
